@@ -1,0 +1,37 @@
+# The gate's one entrypoint: tollgate/gate/decision → {allow, deny, warn}.
+# deny and warn are partial sets filled by each area's file in this package. Deny-by-default lives in the
+# areas' "required evidence" rules: with nothing verified and bound, something always denies.
+package tollgate.gate
+
+import data.tollgate.lib
+
+# An unreadable or unrecognized file fails closed.
+deny contains lib.result_sev(
+	"input.error",
+	sprintf("%s: %s (%s)", [e.source, e.message, e.code]),
+	e.source, "high", "fix or remove the file; tollgate evaluates only evidence it can read",
+) if some e in input.errors
+
+# Configured required kinds must be present, verified, trusted and bound to the subject.
+deny contains lib.result_sev(
+	"gate.required-evidence",
+	sprintf("no verified %s evidence bound to the subject", [k]),
+	null, "high", sprintf("supply signed %s evidence whose subject is the artifact's digest", [k]),
+) if {
+	some k in lib.required_kinds
+	not k in {"slsa-provenance"} # provenance has its own, more specific rules
+	count([ev | some ev in lib.evidence_of(k); lib.relied_on(ev)]) == 0
+}
+
+# No subject means nothing can be bound: say so once, plainly.
+deny contains lib.result_sev(
+	"gate.subject",
+	"no subject digest given (use --artifact FILE or --subject sha256:HEX); subject-bound rules cannot admit",
+	null, "high", "name the artifact under evaluation",
+) if not lib.subject_sha256
+
+default allow := false
+
+allow if count(deny) == 0
+
+decision := {"allow": allow, "deny": deny, "warn": warn}

@@ -1,0 +1,9 @@
+// PLACEHOLDER: this command is being built (see the open issues).
+import { defineCommand } from "citty";
+export default defineCommand({
+  meta: { name: "test", description: "not implemented yet" },
+  run() {
+    console.error("tollgate test: not implemented yet");
+    process.exit(2);
+  },
+});

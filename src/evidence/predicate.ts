@@ -1,0 +1,29 @@
+// In-toto predicates share one envelope layer (bare Statement, DSSE, Sigstore bundle: see attestation/).
+// Each predicate type that tollgate understands is one handler; the envelope layer hands it the verified
+// statement and takes back the evidence kind and its normalized facts.
+
+export interface InTotoSubject {
+  name?: string;
+  digest: Record<string, string>;
+}
+
+export interface InTotoStatement {
+  _type: string;
+  subject: InTotoSubject[];
+  predicateType: string;
+  predicate?: unknown;
+}
+
+export interface PredicateHandler {
+  /** Evidence kind in the input document (`slsa-provenance`, `test-result`, …). */
+  readonly kind: string;
+  /** Literal string match on predicateType (never dereference the URL). */
+  readonly predicateTypes: readonly string[];
+  /** Pure: predicate → facts. Throws TollgateError("schema_invalid") when the predicate is not of its type's shape. */
+  facts(predicate: unknown, statement: InTotoStatement): Record<string, unknown>;
+}
+
+export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
+/** Older statement types still found in the wild (SLSA v0.2 era); accepted and recorded as such. */
+export const IN_TOTO_STATEMENT_LEGACY = ["https://in-toto.io/Statement/v0.1"] as const;
+export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";

@@ -1,0 +1,132 @@
+// The contract every evidence kind implements: detect → parse → verify → normalize.
+// Adding a kind means adding one module and one line in registry.ts; no other kind changes.
+import type { ErrorCode } from "../core/errors.ts";
+
+/** One file handed to tollgate, read once. `json`/`text` are decoded lazily and cached. */
+export interface SourceFile {
+  /** Path as the user gave it (or as found under a directory they gave). */
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  /** Lower-case hex sha256 of the raw bytes. */
+  readonly sha256: string;
+  /** True when the user named this file; false when it was found by walking a directory. */
+  readonly explicit: boolean;
+  /** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
+  text(): string | undefined;
+  /** Parsed JSON (one document), or undefined when the text is not JSON. */
+  json(): unknown;
+}
+
+export type Status = "verified" | "failed" | "unsigned" | "absent" | "n/a" | "unchecked";
+
+/** One verification step, in the order it ran. `name` is stable (`signature.dsse`, `integrity.chain_root`, …). */
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** Present when !ok: a stable code plus a human reason naming what differed. */
+  code?: ErrorCode;
+  reason?: string;
+  /** Optional detail a forensic reader wants (expected/actual values, first bad seq, …). */
+  detail?: Record<string, unknown>;
+}
+
+export type Signer =
+  | { type: "keyless"; issuer: string; identity: string; certificate?: Record<string, unknown> }
+  | { type: "key"; keyid?: string; fingerprint: string }
+  | { type: "hardware"; platform: string; measurement: string; root: string };
+
+export interface SignatureFacts {
+  status: "verified" | "failed" | "unsigned";
+  reason?: string;
+  code?: ErrorCode;
+  signers: Signer[];
+}
+
+export interface TransparencyFacts {
+  status: "verified" | "failed" | "absent";
+  reason?: string;
+  logIndex?: number;
+  integratedTime?: string;
+}
+
+export interface IntegrityFacts {
+  status: "verified" | "failed" | "n/a";
+  reason?: string;
+}
+
+export interface HardwareFacts {
+  platform: "sev-snp" | "az-snp" | "tdx" | "nitro";
+  status: "verified" | "failed";
+  reason?: string;
+  measurement?: string;
+  reportData?: string;
+  tcb?: Record<string, unknown>;
+  root?: string;
+  [k: string]: unknown;
+}
+
+/** One normalized piece of evidence, exactly as policies see it in `input.evidence[]`. */
+export interface EvidenceRecord {
+  id: string;
+  kind: string;
+  source: { path: string; digest: { sha256: string }; format: string; materials?: { path: string; digest: { sha256: string } }[] };
+  signature: SignatureFacts;
+  transparency: TransparencyFacts;
+  integrity: IntegrityFacts;
+  hardware?: HardwareFacts;
+  /** Every check that ran, in order: the forensic view `tollgate verify` prints. */
+  checks: Check[];
+  statement?: { _type: string; predicateType: string; subject: { name?: string; digest: Record<string, string> }[] };
+  predicate?: unknown;
+  facts: Record<string, unknown>;
+}
+
+/** What the user supplied to trust and to bind against. Time is always a parameter, never the clock. */
+export interface VerifyContext {
+  /** The verification instant (`--time`, else the invocation's start, fixed once). */
+  readonly time: Date;
+  /** Public keys given with `--key` (PEM), already parsed. */
+  readonly keys: readonly TrustedKey[];
+  /** Sigstore trusted root JSON (the embedded public-good root unless `--trusted-root`). */
+  trustedRoot(): unknown;
+  /** Every file of this invocation, for kinds whose evidence spans several files. */
+  readonly files: readonly SourceFile[];
+  /** Free-form parameters from `--data` that verification needs (pinned roots, expected digests…). */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface TrustedKey {
+  /** Where it came from (path), for messages. */
+  source: string;
+  /** `sha256:<hex>` of the SPKI DER: the fingerprint policies pin. */
+  fingerprint: string;
+  /** node:crypto KeyObject (public). */
+  key: import("node:crypto").KeyObject;
+  /** Optional key id (from a config file or a bundle's hint). */
+  keyid?: string;
+}
+
+export interface EvidenceKind<Parsed = unknown> {
+  /** The module name; also the `source.format` family in messages. */
+  readonly name: string;
+  /** Cheap content sniffing; never by file name alone. Must not throw. */
+  detect(file: SourceFile): boolean;
+  /** Pure: bytes → typed structure. Throws TollgateError("malformed" | "schema_invalid" | …). */
+  parse(file: SourceFile): Parsed;
+  /** Crypto, hashes, hardware. Never throws for a verification failure: it becomes a failed Check. */
+  verify(parsed: Parsed, file: SourceFile, ctx: VerifyContext): Promise<Check[]>;
+  /** Pure: parsed + checks → records for the input document (usually one). */
+  normalize(parsed: Parsed, checks: Check[], file: SourceFile, ctx: VerifyContext): EvidenceRecord[];
+  /**
+   * Paths of other files in this invocation that this evidence consumes (a report beside a manifest,
+   * a VCEK beside a SEV-SNP report, a Kettle build's artifacts). They are materials, not evidence.
+   */
+  materials?(file: SourceFile, all: readonly SourceFile[]): string[];
+}
+
+/** A problem that stops one file from becoming evidence; it lands in `input.errors`. */
+export interface InputError {
+  source: string;
+  code: ErrorCode;
+  message: string;
+}
