@@ -1,3 +1,135 @@
-// PLACEHOLDER: SLSA provenance v1 predicate handler.
-import type { PredicateHandler } from "./predicate.ts";
-export const slsaProvenance: PredicateHandler = { kind: "slsa-provenance", predicateTypes: ["https://slsa.dev/provenance/v1"], facts: () => ({}) };
+// SLSA provenance (https://slsa.dev/provenance/v1), the I1/I3/I7 evidence. The predicate type is matched
+// as a literal string. v0.2 is recognized so the gate can deny it by name rather than as "unknown".
+import schema from "../../schemas/slsa-provenance-v1.schema.json" with { type: "json" };
+import { TollgateError } from "../core/errors.ts";
+import { describeErrors, validator } from "../core/schema.ts";
+import type { InTotoStatement, PredicateHandler } from "./predicate.ts";
+
+export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
+export const SLSA_PROVENANCE_V02 = "https://slsa.dev/provenance/v0.2";
+
+/**
+ * Build types whose externalParameters are defined by their spec: any other key there is custom metadata
+ * and must be vendor-namespaced. For build types not listed, tollgate cannot tell defined fields from
+ * custom ones and says so in the facts (`known_build_type: false`).
+ */
+export const KNOWN_BUILD_TYPES: Readonly<Record<string, readonly string[]>> = {
+  // GitHub Actions workflow build type (actions/attest-build-provenance, slsa-github-generator)
+  "https://actions.github.io/buildtypes/workflow/v1": ["workflow", "inputs", "vars"],
+  "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1": ["workflow", "inputs", "vars"],
+  // GitLab CI
+  "https://github.com/gitlab-org/gitlab-runner/buildtypes/v1": ["source", "entryPoint", "variables"],
+  // Google Cloud Build
+  "https://cloudbuild.googleapis.com/CloudBuildYaml@v1": ["buildConfigSource", "substitutions"],
+  // Kettle attestable builds (builder https://lunal.dev/kettle-tee/v1)
+  "https://lunal.dev/kettle/cargo@v1": ["buildCommand", "source"],
+  "https://lunal.dev/kettle/nix@v1": ["buildCommand", "source"],
+  "https://lunal.dev/kettle/pnpm@v1": ["buildCommand", "source"],
+};
+
+/** `<vendor>_<field>`: a vendor token, an underscore, a field name. */
+const VENDOR_FIELD = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9_]*$/;
+
+// Fields the SLSA v1 spec defines at each level; anything else is custom metadata outside externalParameters.
+const DEFINED: Record<string, readonly string[]> = {
+  "": ["buildDefinition", "runDetails"],
+  buildDefinition: ["buildType", "externalParameters", "internalParameters", "resolvedDependencies"],
+  runDetails: ["builder", "metadata", "byproducts"],
+  "runDetails.builder": ["id", "builderDependencies", "version"],
+  "runDetails.metadata": ["invocationId", "startedOn", "finishedOn"],
+};
+
+export interface CustomMetadataViolation {
+  path: string;
+  reason: string;
+}
+
+export const slsaProvenance: PredicateHandler = {
+  kind: "slsa-provenance",
+  predicateTypes: [SLSA_PROVENANCE_V1, SLSA_PROVENANCE_V02],
+  facts(predicate: unknown, statement: InTotoStatement): Record<string, unknown> {
+    if (statement.predicateType === SLSA_PROVENANCE_V02) return v02Facts(predicate);
+    const valid = validator(schema);
+    if (!valid(predicate)) {
+      throw new TollgateError("schema_invalid", `SLSA provenance v1 predicate: ${describeErrors(valid.errors)}`);
+    }
+    return v1Facts(predicate as ProvenanceV1);
+  },
+};
+
+interface ResourceDescriptor {
+  uri?: string;
+  digest?: Record<string, string>;
+  name?: string;
+}
+
+interface ProvenanceV1 {
+  buildDefinition: {
+    buildType: string;
+    externalParameters: Record<string, unknown>;
+    internalParameters?: Record<string, unknown>;
+    resolvedDependencies?: ResourceDescriptor[];
+    [k: string]: unknown;
+  };
+  runDetails: {
+    builder: { id: string; version?: Record<string, string>; [k: string]: unknown };
+    metadata?: { invocationId?: string; startedOn?: string; finishedOn?: string; [k: string]: unknown };
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+function v1Facts(p: ProvenanceV1): Record<string, unknown> {
+  const buildType = p.buildDefinition.buildType;
+  const ext = p.buildDefinition.externalParameters;
+  const known = KNOWN_BUILD_TYPES[buildType];
+  const violations: CustomMetadataViolation[] = [];
+  const vendorFields: string[] = [];
+
+  // Custom fields anywhere outside externalParameters change the meaning of defined fields: not allowed.
+  const levels: [string, Record<string, unknown> | undefined][] = [
+    ["", p],
+    ["buildDefinition", p.buildDefinition],
+    ["runDetails", p.runDetails],
+    ["runDetails.builder", p.runDetails.builder],
+    ["runDetails.metadata", p.runDetails.metadata],
+  ];
+  for (const [at, obj] of levels) {
+    for (const key of Object.keys(obj ?? {})) {
+      if (!DEFINED[at]!.includes(key)) {
+        violations.push({ path: at ? `${at}.${key}` : key, reason: "custom field outside buildDefinition.externalParameters" });
+      }
+    }
+  }
+  for (const key of Object.keys(ext)) {
+    if (known?.includes(key)) continue;
+    if (VENDOR_FIELD.test(key)) vendorFields.push(key);
+    else if (known) violations.push({ path: `buildDefinition.externalParameters.${key}`, reason: `not defined by ${buildType} and not named <vendor>_<field>` });
+  }
+
+  const deps = (p.buildDefinition.resolvedDependencies ?? []).map((d) => ({ uri: d.uri ?? null, digest: d.digest ?? {} }));
+  const source = deps.find((d) => d.uri?.startsWith("git+") && (d.digest.gitCommit || d.digest.sha1));
+  return {
+    predicate_version: "v1",
+    build_type: buildType,
+    known_build_type: known !== undefined,
+    builder_id: p.runDetails.builder.id,
+    builder_version: p.runDetails.builder.version ?? {},
+    invocation_id: p.runDetails.metadata?.invocationId ?? null,
+    started_on: p.runDetails.metadata?.startedOn ?? null,
+    finished_on: p.runDetails.metadata?.finishedOn ?? null,
+    external_parameters: Object.keys(ext).sort(),
+    resolved_dependencies: deps,
+    source: source ? { uri: source.uri, commit: source.digest.gitCommit ?? source.digest.sha1 } : null,
+    custom_metadata: { vendor_fields: vendorFields.sort(), violations },
+  };
+}
+
+function v02Facts(predicate: unknown): Record<string, unknown> {
+  const p = (predicate ?? {}) as { builder?: { id?: unknown }; buildType?: unknown };
+  return {
+    predicate_version: "v0.2",
+    build_type: typeof p.buildType === "string" ? p.buildType : null,
+    builder_id: typeof p.builder?.id === "string" ? p.builder.id : null,
+  };
+}

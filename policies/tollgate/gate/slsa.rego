@@ -1,0 +1,161 @@
+# I1 / I3 / I4 / I7: SLSA provenance v1, signed by a trusted signer, bound to the artifact's digest.
+# Admission needs at least one such attestation (deny-by-default); each thing wrong with provenance that
+# is present is denied under its own rule id so the report says exactly what to fix.
+package tollgate.gate
+
+import data.tollgate.lib
+
+slsa_v1 := "https://slsa.dev/provenance/v1"
+
+slsa_v02 := "https://slsa.dev/provenance/v0.2"
+
+default trusted_builders := []
+
+trusted_builders := data.trusted_builders
+
+provenance_v1 := [ev | some ev in input.evidence; ev.statement.predicateType == slsa_v1]
+
+# Provenance the gate can rely on: v1, verified for a trusted signer, bound, no custom metadata misuse.
+admissible_provenance contains ev if {
+	some ev in provenance_v1
+	lib.relied_on(ev)
+	count(ev.facts.custom_metadata.violations) == 0
+	builder_ok(ev)
+}
+
+builder_ok(ev) if count(trusted_builders) == 0
+
+builder_ok(ev) if ev.facts.builder_id in trusted_builders
+
+deny contains lib.result_sev(
+	"I1.provenance-required",
+	sprintf("no %s attestation verified for a trusted signer and bound to subject sha256:%s", [slsa_v1, lib.subject_sha256]),
+	null, "critical",
+	"attach signed SLSA provenance v1 whose subject digest is the artifact's, signed by a key or identity the gate trusts",
+) if {
+	lib.subject_sha256
+	count(admissible_provenance) == 0
+}
+
+deny contains lib.result_sev(
+	"I1.provenance-predicate",
+	sprintf("superseded predicate type %s; new builds must emit %s", [slsa_v02, slsa_v1]),
+	ev.source.path, "high", "regenerate provenance with a SLSA v1 generator",
+) if {
+	some ev in input.evidence
+	ev.statement.predicateType == slsa_v02
+}
+
+deny contains lib.result_sev(
+	"I1.provenance-signature",
+	sprintf("provenance signature did not verify: %s", [ev.signature.reason]),
+	ev.source.path, "critical", "re-sign the attestation, or supply the key/trusted root that signed it",
+) if {
+	some ev in provenance_v1
+	ev.signature.status == "failed"
+}
+
+deny contains lib.result_sev(
+	"I1.provenance-signature",
+	"provenance is unsigned",
+	ev.source.path, "critical", "sign the attestation (DSSE or a Sigstore bundle)",
+) if {
+	some ev in provenance_v1
+	ev.signature.status == "unsigned"
+}
+
+deny contains lib.result_sev(
+	"I4.signer-identity",
+	sprintf("provenance signed by %s, which is not a trusted signer", [concat(", ", signer_names(ev))]),
+	ev.source.path, "critical",
+	"trust this signer with --key, --certificate-identity and --certificate-oidc-issuer, or data.trusted_signers",
+) if {
+	some ev in provenance_v1
+	lib.signature_verified(ev)
+	not lib.signed_by_trusted(ev)
+}
+
+signer_names(ev) := [name |
+	some s in ev.signature.signers
+	name := signer_name(s)
+]
+
+signer_name(s) := sprintf("key %s", [s.fingerprint]) if s.type == "key"
+
+signer_name(s) := sprintf("%s (issuer %s)", [s.identity, s.issuer]) if s.type == "keyless"
+
+signer_name(s) := sprintf("%s hardware (%s)", [s.platform, s.root]) if s.type == "hardware"
+
+deny contains lib.result_sev(
+	"I1.subject-digest",
+	sprintf("provenance subject digests [%s] do not include the artifact's sha256:%s", [concat(", ", subject_digests(ev)), lib.subject_sha256]),
+	ev.source.path, "critical", "attest the artifact actually being released (by its sha256)",
+) if {
+	some ev in provenance_v1
+	lib.subject_sha256
+	not lib.subject_bound(ev)
+}
+
+subject_digests(ev) := [sprintf("sha256:%s", [s.digest.sha256]) | some s in ev.statement.subject; s.digest.sha256]
+
+deny contains lib.result_sev(
+	"I1.custom-metadata",
+	sprintf("%s: %s", [v.path, v.reason]),
+	ev.source.path, "medium",
+	"carry custom build metadata only in buildDefinition.externalParameters, named <vendor>_<field>",
+) if {
+	some ev in provenance_v1
+	some v in ev.facts.custom_metadata.violations
+}
+
+deny contains lib.result_sev(
+	"I1.builder-id",
+	sprintf("builder %s is not one of the pinned builders [%s]", [ev.facts.builder_id, concat(", ", trusted_builders)]),
+	ev.source.path, "critical", "build on a pinned builder, or pin this one in data.trusted_builders",
+) if {
+	count(trusted_builders) > 0
+	some ev in provenance_v1
+	not ev.facts.builder_id in trusted_builders
+}
+
+warn contains lib.result_sev(
+	"I1.builder-id",
+	sprintf("builder ids are not pinned; accepted %s", [ev.facts.builder_id]),
+	ev.source.path, "low", "pin expected builders in data.trusted_builders",
+) if {
+	count(trusted_builders) == 0
+	some ev in admissible_provenance
+}
+
+deny contains lib.result_sev(
+	"I1.transparency-log",
+	sprintf("transparency log entry did not verify: %s", [ev.transparency.reason]),
+	ev.source.path, "high", "re-submit the signature to the transparency log, or supply the right trusted root",
+) if {
+	some ev in provenance_v1
+	ev.transparency.status == "failed"
+}
+
+warn contains lib.result_sev(
+	"I1.transparency-log",
+	"provenance signature is not recorded in a transparency log",
+	ev.source.path, "low", "sign through Sigstore (Fulcio + Rekor) or another transparency-logged signer",
+) if {
+	some ev in admissible_provenance
+	ev.transparency.status == "absent"
+	not hardware_signed(ev)
+}
+
+hardware_signed(ev) if {
+	some s in ev.signature.signers
+	s.type == "hardware"
+}
+
+warn contains lib.result_sev(
+	"I1.build-type",
+	sprintf("build type %s is not one tollgate knows; custom metadata in externalParameters cannot be told from defined fields", [ev.facts.build_type]),
+	ev.source.path, "info", "use a well-known build type, or name custom fields <vendor>_<field>",
+) if {
+	some ev in admissible_provenance
+	ev.facts.known_build_type == false
+}

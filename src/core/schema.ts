@@ -1,0 +1,36 @@
+// Every JSON Schema in tollgate is compiled by one ajv (Draft 2020-12) instance, once, on first use.
+import Ajv2020, { type ValidateFunction, type ErrorObject } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<object, ValidateFunction>();
+
+export function ajv2020(): Ajv2020 {
+  if (!ajv) {
+    ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats(ajv);
+  }
+  return ajv;
+}
+
+/** Compile once per schema object. */
+export function validator(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv2020().compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** Ajv errors as one short line: `/path: message; /other: message` (first few). */
+export function describeErrors(errors: ErrorObject[] | null | undefined, max = 3): string {
+  if (!errors?.length) return "invalid";
+  const parts = errors.slice(0, max).map((e) => {
+    const where = e.instancePath || "/";
+    const extra = e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+      : e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})` : "";
+    return `${where} ${e.message ?? e.keyword}${extra}`;
+  });
+  return parts.join("; ") + (errors.length > max ? `; and ${errors.length - max} more` : "");
+}

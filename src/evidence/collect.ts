@@ -1,0 +1,171 @@
+// The pipeline driver: paths → files → (detect, parse, verify, normalize) → records + errors.
+// One direction only. A file that cannot become evidence becomes an InputError; nothing is dropped silently.
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
+import { evidenceKinds } from "./registry.ts";
+import { sourceFromBytes } from "./source.ts";
+import type { EvidenceKind, EvidenceRecord, InputError, SourceFile, VerifyContext } from "./types.ts";
+
+/** Directories never walked: VCS metadata and dependency trees are not evidence. */
+const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn"]);
+
+export interface ReadResult {
+  files: SourceFile[];
+  errors: InputError[];
+}
+
+/**
+ * Read every PATH (file, directory walked recursively, or `-` for stdin). A PATH that does not exist is a
+ * usage error (exit 2): the caller named something that is not there. A file that exists but cannot be read
+ * is an input error (the gate fails closed on it).
+ */
+export async function readEvidencePaths(paths: readonly string[], stdin?: () => Promise<Uint8Array>): Promise<ReadResult> {
+  const files: SourceFile[] = [];
+  const errors: InputError[] = [];
+  for (const p of paths) {
+    if (p === "-") {
+      if (!stdin) throw new TollgateError("usage", "reading evidence from stdin is not available here");
+      files.push(sourceFromBytes("<stdin>", await stdin(), true));
+      continue;
+    }
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new TollgateError("not_found", "no such file or directory", p);
+    }
+    if (st.isDirectory()) await walk(p, files, errors);
+    else await readOne(p, true, files, errors);
+  }
+  return { files, errors };
+}
+
+async function walk(dir: string, files: SourceFile[], errors: InputError[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    errors.push({ source: dir, code: "unreadable", message: `cannot list directory (${(e as NodeJS.ErrnoException).code ?? e})` });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // deterministic order
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) await walk(p, files, errors);
+    } else if (e.isFile()) await readOne(p, false, files, errors);
+  }
+}
+
+async function readOne(p: string, explicit: boolean, files: SourceFile[], errors: InputError[]): Promise<void> {
+  try {
+    files.push(sourceFromBytes(p, new Uint8Array(await readFile(p)), explicit));
+  } catch (e) {
+    errors.push({ source: p, code: "unreadable", message: `cannot read file (${(e as NodeJS.ErrnoException).code ?? e})` });
+  }
+}
+
+export interface CollectResult {
+  records: EvidenceRecord[];
+  errors: InputError[];
+  /** Files found under a directory that no kind recognizes (not evidence, not an error). */
+  skipped: string[];
+  /** Files another piece of evidence consumed (reports, certificates, artifacts). */
+  materials: string[];
+}
+
+/** Run every file through its kind. `kinds` defaults to the registry (tests may pass their own). */
+export async function collectEvidence(
+  files: readonly SourceFile[],
+  ctx: VerifyContext,
+  kinds: readonly EvidenceKind<any>[] = evidenceKinds,
+): Promise<CollectResult> {
+  const errors: InputError[] = [];
+  const detected: { file: SourceFile; kind: EvidenceKind<any> }[] = [];
+  const unrecognized: SourceFile[] = [];
+  for (const file of files) {
+    const kind = kinds.find((k) => safeDetect(k, file));
+    if (kind) detected.push({ file, kind });
+    else unrecognized.push(file);
+  }
+
+  const consumed = new Set<string>();
+  for (const { file, kind } of detected) {
+    for (const m of kind.materials?.(file, files) ?? []) if (m !== file.path) consumed.add(m);
+  }
+
+  const records: EvidenceRecord[] = [];
+  for (const { file, kind } of detected) {
+    if (consumed.has(file.path)) continue;
+    try {
+      const parsed = kind.parse(file);
+      const checks = await kind.verify(parsed, file, ctx);
+      records.push(...kind.normalize(parsed, checks, file, ctx));
+    } catch (e) {
+      const err = asTollgateError(e, file.path, "malformed");
+      errors.push({ source: file.path, code: err.code, message: err.message });
+    }
+  }
+
+  const skipped: string[] = [];
+  for (const file of unrecognized) {
+    if (consumed.has(file.path)) continue;
+    const problem = unrecognizedProblem(file);
+    if (problem) errors.push({ source: file.path, ...problem });
+    else skipped.push(file.path);
+  }
+  return { records: uniqueIds(records), errors, skipped, materials: [...consumed].sort() };
+}
+
+function safeDetect(kind: EvidenceKind<any>, file: SourceFile): boolean {
+  try {
+    return kind.detect(file);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A named file that no kind recognizes is an error (the user asked for it to count). Under a directory, a
+ * file that claims to be JSON but does not parse is an error too; anything else there is skipped.
+ */
+function unrecognizedProblem(file: SourceFile): Omit<InputError, "source"> | undefined {
+  const looksJson = /\.(json|jsonl|intoto\.jsonl)$/i.test(file.path);
+  if (looksJson && file.json() === undefined && !isJsonLines(file)) {
+    return { code: "malformed", message: file.text() === undefined ? "not UTF-8 text" : "not valid JSON" };
+  }
+  if (file.explicit) {
+    return { code: "unknown_kind", message: "not a kind of evidence tollgate recognizes" };
+  }
+  return undefined;
+}
+
+function isJsonLines(file: SourceFile): boolean {
+  const t = file.text();
+  if (!t) return false;
+  const lines = t.split("\n").filter((l) => l.trim());
+  if (lines.length < 2) return false;
+  try {
+    for (const l of lines) JSON.parse(l);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function uniqueIds(records: EvidenceRecord[]): EvidenceRecord[] {
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    const n = seen.get(r.id) ?? 0;
+    seen.set(r.id, n + 1);
+    if (n > 0) r.id = `${r.id}#${n}`;
+  }
+  return records;
+}
+
+/** Paths relative to the working directory read better in reports. */
+export function displayPath(p: string, cwd = process.cwd()): string {
+  const r = relative(cwd, p);
+  return r && !r.startsWith("..") ? r : p;
+}

@@ -1,0 +1,168 @@
+// OPA bundles: a gzip'd tar with /.manifest, /policy.wasm, /data.json (and whatever else `opa build` put
+// there), or a bare policy.wasm. Reading never evaluates anything; signature checks happen on `files`
+// before an engine is created from the bundle.
+import { gunzipSync } from "node:zlib";
+import { readFile } from "node:fs/promises";
+import tar from "tar-stream";
+import { Readable } from "node:stream";
+import YAML from "yaml";
+import { sha256Hex } from "../core/digest.ts";
+import { TollgateError } from "../core/errors.ts";
+
+export interface BundleManifest {
+  revision?: string;
+  roots?: string[];
+  wasm?: { entrypoint: string; module: string }[];
+  metadata?: Record<string, unknown>;
+  rego_version?: number;
+  [k: string]: unknown;
+}
+
+export interface PolicyBundle {
+  /** Where it came from, for messages (a path, a URL, `embedded:default`). */
+  source: string;
+  /** sha256 hex of the bundle bytes as read (the .tar.gz, or the bare .wasm). */
+  sha256: string;
+  /** Every regular file, by path without the leading slash. */
+  files: Map<string, Uint8Array>;
+  manifest: BundleManifest;
+  /** WASM modules by path (`policy.wasm` for what `opa build -t wasm` makes). */
+  modules: Map<string, Uint8Array>;
+  /** The bundle's data document: every data.json / data.yaml merged at its directory's path. */
+  data: Record<string, unknown>;
+  revision: string;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+export async function loadBundleFile(path: string): Promise<PolicyBundle> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TollgateError("policy_unreadable", code === "ENOENT" ? "policy bundle not found" : `cannot read policy bundle (${code ?? e})`, path);
+  }
+  return readBundle(bytes, path);
+}
+
+export async function readBundle(bytes: Uint8Array, source: string): Promise<PolicyBundle> {
+  const sha256 = sha256Hex(bytes);
+  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) {
+    return {
+      source,
+      sha256,
+      files: new Map([["policy.wasm", bytes]]),
+      manifest: {},
+      modules: new Map([["policy.wasm", bytes]]),
+      data: {},
+      revision: "",
+    };
+  }
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw new TollgateError("policy_invalid", "not an OPA bundle (.tar.gz) or a WASM module", source);
+  }
+  let tarBytes: Buffer;
+  try {
+    tarBytes = gunzipSync(bytes);
+  } catch (e) {
+    throw new TollgateError("policy_invalid", `bundle is not valid gzip (${(e as Error).message})`, source);
+  }
+  const files = await untar(tarBytes, source);
+  return fromFiles(files, source, sha256);
+}
+
+/** Assemble a bundle from its files (also used for bundles pulled over HTTP or built in memory). */
+export function fromFiles(files: Map<string, Uint8Array>, source: string, sha256: string): PolicyBundle {
+  const manifest = parseManifest(files.get(".manifest"), source);
+  const modules = new Map<string, Uint8Array>();
+  for (const w of manifest.wasm ?? []) {
+    const p = stripSlash(w.module);
+    const m = files.get(p);
+    if (!m) throw new TollgateError("policy_invalid", `manifest names WASM module ${w.module}, which the bundle lacks`, source);
+    modules.set(p, m);
+  }
+  if (modules.size === 0) {
+    const m = files.get("policy.wasm");
+    if (!m) throw new TollgateError("policy_invalid", "bundle has no policy.wasm (build it with `opa build -t wasm`)", source);
+    modules.set("policy.wasm", m);
+  }
+  return { source, sha256, files, manifest, modules, data: bundleData(files, source), revision: manifest.revision ?? "" };
+}
+
+function stripSlash(p: string): string {
+  return p.replace(/^\/+/, "");
+}
+
+function parseManifest(bytes: Uint8Array | undefined, source: string): BundleManifest {
+  if (!bytes) return {};
+  try {
+    const m = JSON.parse(new TextDecoder().decode(bytes));
+    if (m === null || typeof m !== "object" || Array.isArray(m)) throw new Error("not an object");
+    return m as BundleManifest;
+  } catch (e) {
+    throw new TollgateError("policy_invalid", `bundle .manifest is not a JSON object (${(e as Error).message})`, source);
+  }
+}
+
+/** OPA semantics: `a/b/data.json` is mounted at data.a.b; several files merge (a conflict is an error). */
+function bundleData(files: Map<string, Uint8Array>, source: string): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const [path, bytes] of files) {
+    const base = path.split("/").pop()!;
+    if (base !== "data.json" && base !== "data.yaml" && base !== "data.yml") continue;
+    let doc: unknown;
+    const text = new TextDecoder().decode(bytes);
+    try {
+      doc = base === "data.json" ? JSON.parse(text) : YAML.parse(text);
+    } catch (e) {
+      throw new TollgateError("policy_invalid", `${path} in the bundle is not valid (${(e as Error).message})`, source);
+    }
+    const dirs = path.split("/").slice(0, -1).filter(Boolean);
+    let wrapped: unknown = doc ?? {};
+    for (const d of dirs.reverse()) wrapped = { [d]: wrapped };
+    mergeData(data, wrapped as Record<string, unknown>, source, "data");
+  }
+  return data;
+}
+
+/** Deep-merge `overlay` into `base`. Objects merge; any other clash is a conflict unless `replace`. */
+export function mergeData(base: Record<string, unknown>, overlay: Record<string, unknown>, source: string, at: string, replace = false): void {
+  for (const [k, v] of Object.entries(overlay)) {
+    const cur = base[k];
+    if (isPlainObject(cur) && isPlainObject(v)) mergeData(cur, v, source, `${at}.${k}`, replace);
+    else if (cur === undefined || replace) base[k] = structuredClone(v);
+    else throw new TollgateError("policy_invalid", `data conflict at ${at}.${k}`, source);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+async function untar(tarBytes: Buffer, source: string): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", () => {
+        if (header.type === "file") {
+          const name = stripSlash(header.name);
+          if (name.split("/").includes("..")) return reject(new TollgateError("policy_invalid", `bundle entry escapes the bundle: ${header.name}`, source));
+          if (files.has(name)) return reject(new TollgateError("policy_invalid", `bundle has ${name} twice`, source));
+          files.set(name, new Uint8Array(Buffer.concat(chunks)));
+        }
+        next();
+      });
+      stream.on("error", reject);
+      stream.resume();
+    });
+    extract.on("finish", resolve);
+    extract.on("error", (e: Error) => reject(new TollgateError("policy_invalid", `bundle is not a valid tar archive (${e.message})`, source)));
+  });
+  Readable.from([tarBytes]).pipe(extract);
+  await done;
+  return files;
+}
