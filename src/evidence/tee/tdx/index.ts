@@ -1,0 +1,337 @@
+// Intel TDX quotes (v4, v5) as evidence kind "tdx-quote" (record kind "tee-report", hardware.platform "tdx").
+//
+// Public API for other kinds (Kettle builds on TDX call this):
+//
+//   verifyTdxQuote(bytes: Uint8Array, ctx: VerifyContext, options?: TdxVerifyOptions): TdxVerification
+//     → { checks: Check[]; hardware: HardwareFacts; quote?: TdxQuote }
+//
+//   Never throws. A quote that does not parse gives one failed check `hardware.tdx_quote_parse` (code
+//   `malformed`) and hardware.status "failed". Otherwise the checks, in order, are:
+//     hardware.tdx_quote_signature      ECDSA P-256/SHA-256 over header (+ v5 body descriptor) + TD report body,
+//                                       with the quote's attestation key
+//     hardware.tdx_pck_chain            PCK leaf → Intel SGX PCK Platform/Processor CA → Intel SGX Root CA,
+//                                       the root byte-identical to the pinned root, every cert valid at ctx.time
+//     hardware.tdx_qe_report_signature  QE report (384 bytes) signed by the PCK leaf (ECDSA P-256/SHA-256)
+//     hardware.tdx_qe_report_data       QE REPORTDATA = sha256(attestation key ‖ QE auth data) ‖ 32 zero bytes
+//     hardware.tdx_pck_extensions       FMSPC / PCE-ID / TCB read from the PCK leaf's SGX extensions
+//     hardware.tdx_tcb_status           always ok: TCB status is "unchecked" (reported, not failed); collateral
+//                                       (TCB info / QE identity) verification is not implemented, and
+//                                       supplied collateral is named in the detail, never silently trusted
+//   hardware.reportData is the 64-byte REPORTDATA in hex (a 32-byte binding is its first 64 hex digits);
+//   hardware.measurement is MRTD; hardware.root is "intel-sgx-root" when the chain verified.
+//
+// The pinned root is src/evidence/tee/roots/intel.ts. `options.roots` replaces it for tests with synthetic
+// chains only; it is not reachable from user configuration.
+import { createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObject } from "node:crypto";
+import { TollgateError } from "../../../core/errors.ts";
+import { bytesEqual, sha256Bytes, toHex } from "../../../core/digest.ts";
+import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
+import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_NAME } from "../roots/intel.ts";
+import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
+import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
+import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
+import { commonName, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
+
+export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
+
+export interface TdxVerifyOptions {
+  /** Replaces the pinned Intel SGX Root CA (tests with synthetic chains only). */
+  roots?: readonly PinnedRoot[];
+}
+
+export interface TdxVerification {
+  checks: Check[];
+  hardware: HardwareFacts;
+  quote?: TdxQuote;
+}
+
+const PINNED_INTEL: readonly PinnedRoot[] = [{ name: INTEL_SGX_ROOT_NAME, der: pemToDer(INTEL_SGX_ROOT_CA_PEM) }];
+const PCK_LEAF_CN = "Intel SGX PCK Certificate";
+const PCK_CA_CNS: Record<string, "platform" | "processor"> = {
+  "Intel SGX PCK Platform CA": "platform",
+  "Intel SGX PCK Processor CA": "processor",
+};
+
+function b64url(b: Uint8Array): string {
+  return Buffer.from(b).toString("base64url");
+}
+
+/** A raw x‖y P-256 point as a KeyObject; throws when it is not on the curve. */
+function p256Key(xy: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: "EC", crv: "P-256", x: b64url(xy.subarray(0, 32)), y: b64url(xy.subarray(32, 64)) }, format: "jwk" });
+}
+
+function ecdsaP256Verify(key: KeyObject, data: Uint8Array, rs: Uint8Array): boolean {
+  try {
+    return cryptoVerify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, rs);
+  } catch {
+    return false;
+  }
+}
+
+/** Files among ctx.files that are Intel PCS collateral (TCB info / QE identity JSON). */
+export function tdxCollateralFiles(files: readonly SourceFile[]): SourceFile[] {
+  return files.filter((f) => {
+    const j = f.json() as Record<string, unknown> | undefined;
+    if (!j || typeof j !== "object" || Array.isArray(j)) return false;
+    const tcb = j["tcbInfo"] as Record<string, unknown> | undefined;
+    const qe = j["enclaveIdentity"] as Record<string, unknown> | undefined;
+    return (typeof tcb === "object" && tcb !== null && tcb["id"] === "TDX") || (typeof qe === "object" && qe !== null && qe["id"] === "TD_QE");
+  });
+}
+
+function failedHardware(reason: string): HardwareFacts {
+  return { platform: "tdx", status: "failed", reason };
+}
+
+/** Verify a raw TDX quote. See the header of this file for the checks; never throws. */
+export function verifyTdxQuote(bytes: Uint8Array, ctx: VerifyContext, options: TdxVerifyOptions = {}): TdxVerification {
+  let quote: TdxQuote;
+  try {
+    quote = parseTdxQuote(bytes);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return { checks: [{ name: "hardware.tdx_quote_parse", ok: false, code: "malformed", reason }], hardware: failedHardware(reason) };
+  }
+  return verifyParsedTdxQuote(quote, ctx, options);
+}
+
+export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOptions = {}): TdxVerification {
+  const checks: Check[] = [];
+
+  // 1. Quote signature with the attestation key carried in the quote (bound to the PCK by the QE report, step 4).
+  try {
+    const ak = p256Key(quote.attestationKey);
+    const ok = ecdsaP256Verify(ak, quote.signedRegion, quote.signature);
+    checks.push(
+      ok
+        ? { name: "hardware.tdx_quote_signature", ok: true }
+        : {
+            name: "hardware.tdx_quote_signature",
+            ok: false,
+            code: "signature_failed",
+            reason: `TDX quote signature does not verify over the quote header and TD report body (${quote.signedRegion.length} bytes) with the attestation key`,
+          },
+    );
+  } catch {
+    checks.push({ name: "hardware.tdx_quote_signature", ok: false, code: "signature_failed", reason: "attestation key in the quote is not a valid P-256 public key (point not on the curve)" });
+  }
+
+  // 2. PCK certificate chain to the pinned Intel SGX Root CA.
+  const ders = pemCertificates(quote.pckChainPem);
+  let leaf: X509Certificate | undefined;
+  let pckCa: "platform" | "processor" | undefined;
+  if (ders.length !== 3) {
+    checks.push({
+      name: "hardware.tdx_pck_chain",
+      ok: false,
+      code: "chain_broken",
+      reason: `PCK certificate chain has ${ders.length} PEM certificate(s); expected 3 (PCK leaf, PCK Platform/Processor CA, Intel SGX Root CA)`,
+    });
+  } else {
+    const res = verifyChain(
+      [
+        { role: "PCK leaf", der: ders[0]! },
+        { role: "PCK intermediate CA", der: ders[1]! },
+        { role: "root", der: ders[2]! },
+      ],
+      options.roots ?? PINNED_INTEL,
+      ctx.time,
+    );
+    leaf = res.certs?.[0];
+    const leafCn = leaf ? commonName(leaf.subject) : undefined;
+    const caCn = res.certs?.[1] ? commonName(res.certs[1].subject) : undefined;
+    pckCa = caCn ? PCK_CA_CNS[caCn] : undefined;
+    if (!res.ok) {
+      checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: res.failure!.code, reason: `PCK chain: ${res.failure!.reason}`, ...(res.failure!.detail ? { detail: res.failure!.detail } : {}) });
+    } else if (leafCn !== PCK_LEAF_CN) {
+      checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: "certificate_invalid", reason: `PCK leaf common name is "${leafCn ?? ""}", not "${PCK_LEAF_CN}"` });
+    } else if (!pckCa) {
+      checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: "certificate_invalid", reason: `PCK intermediate common name is "${caCn ?? ""}", not "Intel SGX PCK Platform CA" or "Intel SGX PCK Processor CA"` });
+    } else {
+      checks.push({ name: "hardware.tdx_pck_chain", ok: true, detail: { root: res.root, ca: pckCa, leaf: subjectLine(leaf!), issuer: subjectLine(res.certs![1]!) } });
+    }
+  }
+
+  // 3. QE report signed by the PCK leaf (only meaningful when the leaf parsed; the chain check says why not).
+  if (!leaf) {
+    checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "chain_broken", reason: "no parsable PCK leaf certificate to verify the QE report signature with" });
+  } else if (leaf.publicKey.asymmetricKeyType !== "ec" || leaf.publicKey.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+    checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "certificate_invalid", reason: "PCK leaf key is not an ECDSA P-256 key" });
+  } else if (!ecdsaP256Verify(leaf.publicKey, quote.qeReportBytes, quote.qeReportSignature)) {
+    checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "signature_failed", reason: "QE report signature does not verify with the PCK leaf certificate's key" });
+  } else {
+    checks.push({ name: "hardware.tdx_qe_report_signature", ok: true });
+  }
+
+  // 4. The QE report binds the attestation key: REPORTDATA = sha256(attestation key ‖ QE auth data) ‖ 0^32.
+  const expected = sha256Bytes(Buffer.concat([quote.attestationKey, quote.qeAuthData]));
+  const rd = quote.qeReport.reportData;
+  if (!bytesEqual(rd.subarray(0, 32), expected)) {
+    checks.push({
+      name: "hardware.tdx_qe_report_data",
+      ok: false,
+      code: "binding_failed",
+      reason: `QE report data[0..32] ${toHex(rd.subarray(0, 32))} is not sha256(attestation key ‖ QE auth data) ${toHex(expected)}`,
+    });
+  } else if (!rd.subarray(32, 64).every((b) => b === 0)) {
+    checks.push({ name: "hardware.tdx_qe_report_data", ok: false, code: "binding_failed", reason: `QE report data[32..64] is not all zero: ${toHex(rd.subarray(32, 64))}` });
+  } else {
+    checks.push({ name: "hardware.tdx_qe_report_data", ok: true });
+  }
+
+  // 5. Platform identity from the PCK leaf's SGX extensions.
+  if (leaf) {
+    try {
+      const ext = pckExtensions(new Uint8Array(leaf.raw));
+      checks.push(
+        ext
+          ? { name: "hardware.tdx_pck_extensions", ok: true, detail: { ...ext } }
+          : { name: "hardware.tdx_pck_extensions", ok: false, code: "certificate_invalid", reason: "PCK leaf has no SGX extensions (OID 1.2.840.113741.1.13.1)" },
+      );
+    } catch (e) {
+      checks.push({ name: "hardware.tdx_pck_extensions", ok: false, code: "certificate_invalid", reason: `PCK leaf SGX extensions are malformed: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  } else {
+    checks.push({ name: "hardware.tdx_pck_extensions", ok: false, code: "chain_broken", reason: "no parsable PCK leaf certificate to read SGX extensions from" });
+  }
+
+  // 6. TCB status: reported as unchecked; supplied collateral is named, not trusted.
+  const collateral = tdxCollateralFiles(ctx.files).map((f) => f.path);
+  const tcbWhy = collateral.length
+    ? `TCB collateral supplied (${collateral.join(", ")}) but collateral verification is not implemented; TCB status not evaluated`
+    : "no TCB info / QE identity collateral supplied; TCB status not evaluated";
+  checks.push({ name: "hardware.tdx_tcb_status", ok: true, detail: { status: "unchecked", why: tcbWhy } });
+
+  return { checks, hardware: tdxHardwareFacts(quote, checks), quote };
+}
+
+/**
+ * Pure: the hardware facts of a quote given the checks that ran on it (chain and extension details are read
+ * from the checks, so normalize() needs no crypto).
+ */
+export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): HardwareFacts {
+  const firstFailure = checks.find((c) => !c.ok);
+  const chain = checks.find((c) => c.name === "hardware.tdx_pck_chain" && c.ok)?.detail as
+    | { root: string; ca: string; leaf: string; issuer: string }
+    | undefined;
+  const ext = checks.find((c) => c.name === "hardware.tdx_pck_extensions" && c.ok)?.detail as PckExtensions | undefined;
+  const tcbWhy = (checks.find((c) => c.name === "hardware.tdx_tcb_status")?.detail?.["why"] as string | undefined) ?? "TCB status not evaluated";
+  const b = quote.body;
+  return {
+    platform: "tdx",
+    status: firstFailure ? "failed" : "verified",
+    ...(firstFailure ? { reason: firstFailure.reason } : {}),
+    measurement: b.mrTd,
+    reportData: b.reportData,
+    tcb: {
+      status: "unchecked",
+      reason: tcbWhy,
+      teeTcbSvn: b.teeTcbSvn,
+      ...(b.teeTcbSvn2 !== undefined ? { teeTcbSvn2: b.teeTcbSvn2 } : {}),
+      pceSvn: quote.header.pceSvn,
+      qeSvn: quote.header.qeSvn,
+      ...(ext ? { fmspc: ext.fmspc, pceId: ext.pceId } : {}),
+      ...(ext?.pceSvn !== undefined ? { pckPceSvn: ext.pceSvn } : {}),
+      ...(ext?.cpuSvn !== undefined ? { pckCpuSvn: ext.cpuSvn } : {}),
+    },
+    ...(chain && !firstFailure ? { root: chain.root } : {}),
+    quoteVersion: quote.header.version,
+    bodyLayout: b.layout,
+    mrTd: b.mrTd,
+    rtmrs: [...b.rtmrs],
+    mrSeam: b.mrSeam,
+    mrSignerSeam: b.mrSignerSeam,
+    seamAttributes: b.seamAttributes,
+    tdAttributes: b.tdAttributes,
+    debug: quote.debug,
+    xfam: b.xfam,
+    mrConfigId: b.mrConfigId,
+    mrOwner: b.mrOwner,
+    mrOwnerConfig: b.mrOwnerConfig,
+    ...(b.mrServiceTd !== undefined ? { mrServiceTd: b.mrServiceTd } : {}),
+    qe: {
+      mrEnclave: quote.qeReport.mrEnclave,
+      mrSigner: quote.qeReport.mrSigner,
+      isvProdId: quote.qeReport.isvProdId,
+      isvSvn: quote.qeReport.isvSvn,
+      vendorId: quote.header.qeVendorId,
+    },
+    ...(chain ? { pck: { subject: chain.leaf, issuer: chain.issuer, ca: chain.ca } } : {}),
+  };
+}
+
+
+// ---- the evidence kind ----
+
+export interface ParsedTdxQuote {
+  quote: TdxQuote;
+  encoding: BinaryEncoding;
+}
+
+/** The kind, with the trust anchors fixed at construction (the registered kind pins Intel's root). */
+export function makeTdxQuoteKind(options: TdxVerifyOptions = {}): EvidenceKind<ParsedTdxQuote> {
+  return {
+    name: "tdx-quote",
+    detect(file) {
+      return decodeBinaryEvidence(file, looksLikeTdxQuote) !== undefined;
+    },
+    parse(file) {
+      const decoded = decodeBinaryEvidence(file, looksLikeTdxQuote);
+      if (!decoded) throw new TollgateError("malformed", "not a TDX quote (version 4/5, ECDSA P-256, TEE type 0x81)", file.path);
+      try {
+        return { quote: parseTdxQuote(decoded.bytes), encoding: decoded.encoding };
+      } catch (e) {
+        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
+        throw e;
+      }
+    },
+    async verify(parsed, _file, ctx) {
+      return verifyParsedTdxQuote(parsed.quote, ctx, options).checks;
+    },
+    normalize(parsed, checks, file) {
+      return [tdxRecord(parsed, checks, file)];
+    },
+    materials(_file, all) {
+      return tdxCollateralFiles(all).map((f) => f.path);
+    },
+  };
+}
+
+function tdxRecord(parsed: ParsedTdxQuote, checks: Check[], file: SourceFile): EvidenceRecord {
+  const hardware = tdxHardwareFacts(parsed.quote, checks);
+  const failed = checks.find((c) => !c.ok);
+  const q = parsed.quote;
+  return {
+    id: `tee-report:tdx:sha256:${file.sha256}`,
+    kind: "tee-report",
+    source: { path: file.path, digest: { sha256: file.sha256 }, format: `tdx-quote-v${q.header.version}${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}` },
+    signature: failed
+      ? { status: "failed", reason: failed.reason, ...(failed.code ? { code: failed.code } : {}), signers: [] }
+      : { status: "verified", signers: [{ type: "hardware", platform: "tdx", measurement: q.body.mrTd, root: hardware.root as string }] },
+    transparency: { status: "absent" },
+    integrity: { status: "n/a" },
+    hardware,
+    checks,
+    facts: {
+      platform: "tdx",
+      quoteVersion: q.header.version,
+      bodyLayout: q.body.layout,
+      mrTd: q.body.mrTd,
+      rtmrs: [...q.body.rtmrs],
+      reportData: q.body.reportData,
+      teeTcbSvn: q.body.teeTcbSvn,
+      mrSeam: q.body.mrSeam,
+      mrConfigId: q.body.mrConfigId,
+      mrOwner: q.body.mrOwner,
+      mrOwnerConfig: q.body.mrOwnerConfig,
+      tdAttributes: q.body.tdAttributes,
+      debug: q.debug,
+      ...(hardware.tcb?.["fmspc"] !== undefined ? { fmspc: hardware.tcb["fmspc"] } : {}),
+      ...(hardware.root !== undefined ? { root: hardware.root } : {}),
+      tcbStatus: "unchecked",
+    },
+  };
+}
+
+export const tdxQuoteKind: EvidenceKind<ParsedTdxQuote> = makeTdxQuoteKind();
