@@ -1,0 +1,573 @@
+// Offline verification of Sigstore bundles (v0.1, v0.2, v0.3 and the v0.3 media type) with @sigstore/verify,
+// plus the checks DESIGN.md says the library leaves out: known media types only, strict base64, integer and
+// time sanity, checkpoint consistency, a code-signing leaf, exact identity, artifact binding, curve-correct
+// hashes (the library checks every EC signature with SHA-256), and "any exception is a failure".
+import { createPublicKey, X509Certificate as NodeX509, type KeyObject } from "node:crypto";
+import {
+  assertBundleLatest,
+  assertBundleV01,
+  assertBundleV02,
+  bundleFromJSON,
+  BUNDLE_V01_MEDIA_TYPE,
+  BUNDLE_V02_MEDIA_TYPE,
+  BUNDLE_V03_LEGACY_MEDIA_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+  type Bundle,
+} from "@sigstore/bundle";
+import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
+import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
+import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
+import type { ErrorCode } from "../core/errors.ts";
+import { parseDsseEnvelope, preAuthEncoding, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
+import { trustedKeyFromObject } from "../crypto/keys.ts";
+import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
+import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
+import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
+
+/** The bundle media types tollgate accepts, and the `source.format` each one is recorded as. */
+export const BUNDLE_FORMATS: Readonly<Record<string, string>> = {
+  [BUNDLE_V01_MEDIA_TYPE]: "sigstore-bundle-v0.1",
+  [BUNDLE_V02_MEDIA_TYPE]: "sigstore-bundle-v0.2",
+  [BUNDLE_V03_LEGACY_MEDIA_TYPE]: "sigstore-bundle-v0.3",
+  [BUNDLE_V03_MEDIA_TYPE]: "sigstore-bundle-v0.3",
+};
+
+export interface IdentityPolicy {
+  /** Expected certificate SAN (URI or email). Exact match unless `identityRegexp`. */
+  identity: string;
+  /** Expected OIDC issuer (Fulcio extension), always exact. */
+  issuer: string;
+  /** Treat `identity` as a regular expression (cosign's --certificate-identity-regexp; unanchored). */
+  identityRegexp?: boolean;
+}
+
+/** What the artifact is: its bytes (message signatures need them) or only its sha256. */
+export type ArtifactRef = { bytes: Uint8Array } | { sha256: string };
+
+export interface SigstoreVerifyOptions {
+  /** Trusted root JSON (or an already loaded root). */
+  trustedRoot: unknown;
+  /** Managed keys the user trusts; a public-key bundle verifies only with one of these. */
+  keys?: readonly TrustedKey[];
+  /** When given, keyless signers must match it. */
+  identity?: IdentityPolicy;
+  /** When given, the bundle must be bound to it. */
+  artifact?: ArtifactRef;
+  /** The verification instant: no time in the bundle may be after it. Never read from the clock here. */
+  now: Date;
+  /**
+   * Require at least one transparency-log entry. Keyless bundles always need a trusted time (a log entry
+   * or an RFC 3161 timestamp); managed-key bundles may be log-less unless this is set.
+   */
+  requireTransparency?: boolean;
+}
+
+export interface SigstoreVerification {
+  /** Every check passed. */
+  ok: boolean;
+  checks: Check[];
+  mediaType?: string;
+  /** `sigstore-bundle-v0.x`, or `sigstore-bundle` when the media type is not known. */
+  format: string;
+  content?: "messageSignature" | "dsseEnvelope";
+  /** The DSSE envelope (decoded) when the bundle carries one. */
+  envelope?: DsseEnvelope;
+  /** The signer, when the signature verified. */
+  signer?: Signer;
+  transparency: TransparencyFacts;
+}
+
+/** Thrown inside this module to end verification with one failed check. */
+class Stop extends Error {
+  constructor(readonly check: Check) {
+    super(check.reason);
+  }
+}
+
+function fail(name: string, code: ErrorCode, reason: string, detail?: Record<string, unknown>): never {
+  const check: Check = { name, ok: false, code, reason };
+  if (detail) check.detail = detail;
+  throw new Stop(check);
+}
+
+/**
+ * Verify one Sigstore bundle (its JSON value) offline. Never throws: every problem, including an
+ * unexpected exception from a library, is a failed check with a stable code.
+ */
+export async function verifySigstoreBundle(json: unknown, opts: SigstoreVerifyOptions): Promise<SigstoreVerification> {
+  const checks: Check[] = [];
+  const out: SigstoreVerification = { ok: false, checks, format: "sigstore-bundle", transparency: { status: "absent" } };
+  try {
+    await run(json, opts, out);
+    out.ok = checks.every((c) => c.ok);
+  } catch (e) {
+    if (e instanceof Stop) checks.push(e.check);
+    else checks.push({ name: "signature.sigstore", ok: false, code: "internal", reason: `verification error: ${errMessage(e)}` });
+    out.ok = false;
+    delete out.signer;
+    if (out.transparency.status === "verified") out.transparency = { ...out.transparency, status: "failed", reason: "bundle did not verify" };
+  }
+  return out;
+}
+
+async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVerification): Promise<void> {
+  const { checks } = out;
+  // 1. Media type: only the four known ones.
+  const mediaType = (json as { mediaType?: unknown } | null)?.mediaType;
+  if (typeof mediaType !== "string" || !(mediaType in BUNDLE_FORMATS)) {
+    fail("sigstore.media_type", "unsupported", `unknown Sigstore bundle mediaType ${JSON.stringify(mediaType)}`);
+  }
+  out.mediaType = mediaType;
+  out.format = BUNDLE_FORMATS[mediaType]!;
+  checks.push({ name: "sigstore.media_type", ok: true });
+
+  // 2. Shape: strict base64 everywhere, then the library's own per-version assertions.
+  const raw = json as RawBundle;
+  let bundle: Bundle;
+  try {
+    checkBase64Fields(raw);
+    bundle = bundleFromJSON(json);
+    if (mediaType === BUNDLE_V01_MEDIA_TYPE) assertBundleV01(bundle);
+    else if (mediaType === BUNDLE_V02_MEDIA_TYPE) assertBundleV02(bundle);
+    else assertBundleLatest(bundle);
+  } catch (e) {
+    const fields = (e as { fields?: string[] }).fields;
+    fail("sigstore.bundle", "malformed", `invalid Sigstore bundle: ${errMessage(e)}${fields?.length ? ` (${fields.join(", ")})` : ""}`);
+  }
+  out.content = bundle.content.$case;
+  if (bundle.content.$case === "dsseEnvelope") {
+    if (bundle.content.dsseEnvelope.signatures.length !== 1) {
+      fail("sigstore.bundle", "malformed", `a bundle's DSSE envelope must carry exactly one signature, found ${bundle.content.dsseEnvelope.signatures.length}`);
+    }
+    out.envelope = parseDsseEnvelope(raw.dsseEnvelope);
+  }
+  checks.push({ name: "sigstore.bundle", ok: true });
+
+  // 3. Trust material.
+  let trusted: LoadedTrustedRoot;
+  try {
+    trusted = parseTrustedRoot(opts.trustedRoot, "trusted root");
+  } catch (e) {
+    fail("sigstore.trusted_root", "malformed", errMessage(e));
+  }
+
+  // 4. Log entries and timestamps: integers, times not in the future, checkpoints consistent.
+  const entries = raw.verificationMaterial?.tlogEntries ?? [];
+  checkTlogEntries(entries, trusted, opts.now);
+  const tsaTimes = checkTimestamps(bundle, opts.now);
+  if (entries.length) checks.push({ name: "transparency.entries", ok: true });
+  const first = entries[0];
+  if (first) {
+    out.transparency = { status: "verified", logIndex: Number(first.logIndex) };
+    if (first.integratedTime && first.integratedTime !== "0") {
+      out.transparency.integratedTime = new Date(Number(first.integratedTime) * 1000).toISOString();
+    }
+  }
+  if (!entries.length && opts.requireTransparency) {
+    fail("transparency.entries", "transparency_failed", "the bundle has no transparency-log entry");
+  }
+
+  // 5. Signing key: a code-signing leaf certificate, or a managed key the user trusts.
+  const vmc = bundle.verificationMaterial.content;
+  let leaf: X509Certificate | undefined;
+  let candidates: TrustedKey[];
+  if (vmc.$case === "publicKey") {
+    if (!opts.keys?.length) {
+      fail("signature.sigstore", "no_trusted_key", `the bundle is signed by a managed key (hint ${JSON.stringify(vmc.publicKey.hint)}); no --key was given`);
+    }
+    candidates = [...opts.keys];
+  } else {
+    const der = vmc.$case === "certificate" ? vmc.certificate.rawBytes : vmc.x509CertificateChain.certificates[0]!.rawBytes;
+    leaf = parseCertificate(der);
+    checkCodeSigningLeaf(leaf, der);
+    checks.push({ name: "signature.certificate", ok: true });
+    const hasTime = entries.some((e) => e.integratedTime && e.integratedTime !== "0") || tsaTimes > 0;
+    if (!hasTime) {
+      fail("signature.certificate", "certificate_invalid", "no trusted time (log integrated time or RFC 3161 timestamp) to check the certificate's validity at");
+    }
+    candidates = [trustedKeyFromObject(createPublicKey({ key: Buffer.from(leaf.publicKey), format: "der", type: "spki" }), "certificate")];
+  }
+
+  // 6. Artifact binding that does not need the library (digests and subjects).
+  const artifactBytes = opts.artifact && "bytes" in opts.artifact ? Buffer.from(opts.artifact.bytes) : undefined;
+  const artifactSha256 = opts.artifact ? ("bytes" in opts.artifact ? sha256Hex(opts.artifact.bytes) : opts.artifact.sha256.toLowerCase()) : undefined;
+  if (bundle.content.$case === "messageSignature") {
+    const md = bundle.content.messageSignature.messageDigest;
+    if (artifactSha256 !== undefined) {
+      if (md.algorithm !== 1 /* SHA2_256 */ && artifactBytes === undefined) {
+        fail("binding.artifact", "unsupported", "the bundle's message digest is not SHA-256; give the artifact file, not a digest");
+      }
+      if (md.algorithm === 1 && toHex(md.digest) !== artifactSha256) {
+        fail("binding.artifact", "digest_mismatch", `the bundle signs sha256:${toHex(md.digest)}, the artifact is sha256:${artifactSha256}`);
+      }
+    }
+    if (artifactBytes === undefined) {
+      fail("binding.artifact", "unsupported", "a message-signature bundle is verified over the artifact's bytes: give the artifact file");
+    }
+  } else if (artifactSha256 !== undefined) {
+    checkDsseSubject(out.envelope!, artifactSha256);
+  }
+
+  // 7. The library: chain to the trusted CA at the log/TSA time, SCTs, SET, inclusion proof, checkpoint
+  //    signature, tlog body ↔ bundle content, signature. Our signature check replaces its SHA-256-only one.
+  const signed = artifactBytes ?? Buffer.alloc(0);
+  const sigData = bundle.content.$case === "dsseEnvelope" ? preAuthEncoding(out.envelope!.payloadType, out.envelope!.payload) : signed;
+  const sigBytes = bundle.content.$case === "dsseEnvelope" ? out.envelope!.signatures[0]!.sig : bundle.content.messageSignature.signature;
+  const verdicts = new Map<string, boolean>();
+  for (const k of candidates) verdicts.set(spkiHex(k.key), await verifySignatureBytes(sigData, sigBytes, k.key));
+
+  let verifiedKey: TrustedKey | undefined;
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      const tm = toTrustMaterial(trusted.root, () => ({ publicKey: candidate.key, validFor: () => true }));
+      const verifier = new Verifier(tm, {
+        tlogThreshold: entries.length || opts.requireTransparency ? 1 : 0,
+        ctlogThreshold: leaf ? 1 : 0,
+        timestampThreshold: leaf || entries.length || tsaTimes ? 1 : 0,
+      });
+      const entity = toSignedEntity(bundle, signed);
+      verifier.verify(withOwnSignatureCheck(entity, verdicts));
+      verifiedKey = candidate;
+      break;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (!verifiedKey) {
+    const code = (lastError as { code?: string }).code ?? "";
+    const name = code.startsWith("TLOG") ? "transparency.tlog" : code.startsWith("TIMESTAMP") ? "transparency.timestamp" : code === "CERTIFICATE_ERROR" ? "signature.certificate" : "signature.sigstore";
+    const mapped: ErrorCode = code.startsWith("TLOG") || code.startsWith("TIMESTAMP") ? "transparency_failed"
+      : code === "CERTIFICATE_ERROR" ? "certificate_invalid"
+      : vmc.$case === "publicKey" && code === "SIGNATURE_ERROR" ? "no_trusted_key"
+      : "signature_failed";
+    const cause = (lastError as { cause?: unknown }).cause;
+    const why = vmc.$case === "publicKey" && code === "SIGNATURE_ERROR"
+      ? `the signature does not verify with any --key (${candidates.map((k) => k.fingerprint).join(", ")})`
+      : `${errMessage(lastError)}${cause ? `: ${errMessage(cause)}` : ""}`;
+    fail(name, mapped, why, code ? { library_code: code } : undefined);
+  }
+  checks.push({ name: "signature.sigstore", ok: true });
+  if (entries.length) checks.push({ name: "transparency.tlog", ok: true });
+
+  // 8. Identity: exact SAN and issuer (the library would treat the SAN as an unanchored regexp).
+  if (leaf) {
+    const facts = certificateFacts(leaf);
+    const signer: Signer = { type: "keyless", issuer: facts.issuer, identity: facts.identity, certificate: facts.certificate };
+    if (opts.identity) checkIdentity(facts, opts.identity);
+    if (opts.identity) checks.push({ name: "signature.identity", ok: true });
+    out.signer = signer;
+  } else {
+    const s: Signer = { type: "key", fingerprint: verifiedKey.fingerprint };
+    const hint = vmc.$case === "publicKey" ? vmc.publicKey.hint : undefined;
+    if (verifiedKey.keyid) s.keyid = verifiedKey.keyid;
+    else if (hint) s.keyid = hint;
+    out.signer = s;
+  }
+  if (opts.artifact) checks.push({ name: "binding.artifact", ok: true });
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------
+
+interface RawTlogEntry {
+  logIndex?: unknown;
+  logId?: { keyId?: string };
+  integratedTime?: string;
+  inclusionPromise?: { signedEntryTimestamp?: string };
+  inclusionProof?: { logIndex?: unknown; treeSize?: unknown; rootHash?: string; hashes?: string[]; checkpoint?: { envelope?: string } };
+  canonicalizedBody?: string;
+}
+
+interface RawBundle {
+  mediaType?: string;
+  verificationMaterial?: {
+    certificate?: { rawBytes?: string };
+    x509CertificateChain?: { certificates?: { rawBytes?: string }[] };
+    tlogEntries?: RawTlogEntry[];
+    timestampVerificationData?: { rfc3161Timestamps?: { signedTimestamp?: string }[] };
+  };
+  messageSignature?: { messageDigest?: { digest?: string }; signature?: string };
+  dsseEnvelope?: { payload?: string; signatures?: { sig?: string }[] };
+}
+
+/** Every base64 field of the bundle, decoded strictly (protobuf JSON decoders accept almost anything). */
+function checkBase64Fields(b: RawBundle): void {
+  const fields: [string, unknown][] = [];
+  const vm = b.verificationMaterial;
+  fields.push(["verificationMaterial.certificate.rawBytes", vm?.certificate?.rawBytes]);
+  vm?.x509CertificateChain?.certificates?.forEach((c, i) => fields.push([`verificationMaterial.x509CertificateChain.certificates[${i}].rawBytes`, c?.rawBytes]));
+  vm?.tlogEntries?.forEach((e, i) => {
+    const at = `verificationMaterial.tlogEntries[${i}]`;
+    fields.push([`${at}.logId.keyId`, e?.logId?.keyId]);
+    fields.push([`${at}.canonicalizedBody`, e?.canonicalizedBody]);
+    fields.push([`${at}.inclusionPromise.signedEntryTimestamp`, e?.inclusionPromise?.signedEntryTimestamp]);
+    fields.push([`${at}.inclusionProof.rootHash`, e?.inclusionProof?.rootHash]);
+    e?.inclusionProof?.hashes?.forEach((h, j) => fields.push([`${at}.inclusionProof.hashes[${j}]`, h]));
+  });
+  vm?.timestampVerificationData?.rfc3161Timestamps?.forEach((t, i) =>
+    fields.push([`verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}].signedTimestamp`, t?.signedTimestamp]));
+  fields.push(["messageSignature.messageDigest.digest", b.messageSignature?.messageDigest?.digest]);
+  fields.push(["messageSignature.signature", b.messageSignature?.signature]);
+  fields.push(["dsseEnvelope.payload", b.dsseEnvelope?.payload]);
+  b.dsseEnvelope?.signatures?.forEach((s, i) => fields.push([`dsseEnvelope.signatures[${i}].sig`, s?.sig]));
+  for (const [where, v] of fields) {
+    if (v === undefined) continue;
+    if (typeof v !== "string") throw new Error(`${where} must be a base64 string`);
+    decodeBase64Strict(v, where);
+  }
+}
+
+const UINT = /^(0|[1-9][0-9]*)$/;
+
+function nonNegativeInt(v: unknown, where: string): bigint {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === "string" && UINT.test(v)) return BigInt(v);
+  fail("transparency.entries", "transparency_failed", `${where} must be a non-negative integer, found ${JSON.stringify(v)}`);
+}
+
+function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, now: Date): void {
+  const tlogs = trusted.root.tlogs;
+  entries.forEach((e, i) => {
+    const at = `tlogEntries[${i}]`;
+    nonNegativeInt(e.logIndex, `${at}.logIndex`);
+    const integrated = nonNegativeInt(e.integratedTime ?? "0", `${at}.integratedTime`);
+    if (integrated * 1000n > BigInt(now.getTime())) {
+      fail("transparency.entries", "transparency_failed",
+        `${at}.integratedTime ${new Date(Number(integrated) * 1000).toISOString()} is after the verification time ${now.toISOString()}`);
+    }
+    const proof = e.inclusionProof;
+    if (!proof) return;
+    const index = nonNegativeInt(proof.logIndex, `${at}.inclusionProof.logIndex`);
+    const size = nonNegativeInt(proof.treeSize, `${at}.inclusionProof.treeSize`);
+    if (index >= size) fail("transparency.entries", "transparency_failed", `${at}.inclusionProof.logIndex ${index} is not below treeSize ${size}`);
+    const envelope = proof.checkpoint?.envelope;
+    if (typeof envelope !== "string" || envelope === "") {
+      fail("transparency.entries", "transparency_failed", `${at}.inclusionProof has no checkpoint`);
+    }
+    const sep = envelope.indexOf("\n\n");
+    const lines = (sep >= 0 ? envelope.slice(0, sep) : envelope).split("\n");
+    const [origin, sizeLine, rootLine] = lines;
+    if (origin === undefined || sizeLine === undefined || rootLine === undefined || !UINT.test(sizeLine)) {
+      fail("transparency.entries", "transparency_failed", `${at} checkpoint is not "origin\\nsize\\nroot hash"`);
+    }
+    if (BigInt(sizeLine) !== size) {
+      fail("transparency.entries", "transparency_failed", `${at} checkpoint size ${sizeLine} differs from the inclusion proof's treeSize ${size}`);
+    }
+    let root: Uint8Array;
+    try {
+      root = decodeBase64Strict(rootLine, "checkpoint root hash");
+    } catch {
+      fail("transparency.entries", "transparency_failed", `${at} checkpoint root hash is not base64`);
+    }
+    if (!bytesEqual(root, decodeBase64Strict(proof.rootHash ?? "", "rootHash"))) {
+      fail("transparency.entries", "transparency_failed",
+        `${at} checkpoint root hash ${toHex(root)} differs from the inclusion proof's rootHash ${toHex(decodeBase64Strict(proof.rootHash ?? "", "rootHash"))}`);
+    }
+    const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
+    const log = tlogs.find((t) => bytesEqual(t.logId?.keyId ?? new Uint8Array(), keyId) || bytesEqual(t.checkpointKeyId?.keyId ?? new Uint8Array(), keyId));
+    if (!log) fail("transparency.entries", "transparency_failed", `${at} was logged by ${toHex(keyId)}, which is not a log of the trusted root`);
+    let host = "";
+    try {
+      host = new URL(log.baseUrl).host;
+    } catch {
+      /* a log without a URL cannot be named by a checkpoint */
+    }
+    const originHost = origin.split(" ")[0];
+    if (!host || originHost !== host) {
+      fail("transparency.entries", "transparency_failed", `${at} checkpoint origin "${origin}" does not name the trusted log ${log.baseUrl}`);
+    }
+  });
+}
+
+/** RFC 3161 timestamps must parse and not be after `now`; returns how many there are. */
+function checkTimestamps(bundle: Bundle, now: Date): number {
+  const list = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  list.forEach((t, i) => {
+    let when: Date;
+    try {
+      when = RFC3161Timestamp.parse(Buffer.from(t.signedTimestamp)).signingTime;
+    } catch (e) {
+      fail("transparency.timestamp", "transparency_failed", `rfc3161Timestamps[${i}] does not parse: ${errMessage(e)}`);
+    }
+    if (when.getTime() > now.getTime()) {
+      fail("transparency.timestamp", "transparency_failed", `rfc3161Timestamps[${i}] time ${when.toISOString()} is after the verification time ${now.toISOString()}`);
+    }
+  });
+  return list.length;
+}
+
+function parseCertificate(der: Uint8Array): X509Certificate {
+  try {
+    return X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    fail("signature.certificate", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
+  }
+}
+
+const EKU_CODE_SIGNING = "1.3.6.1.5.5.7.3.3";
+
+/** The signing certificate must be a code-signing leaf: not a CA, not self-signed, EKU codeSigning. */
+function checkCodeSigningLeaf(leaf: X509Certificate, der: Uint8Array): void {
+  if (leaf.extBasicConstraints?.isCA) fail("signature.certificate", "certificate_invalid", "the signing certificate is a CA certificate, not a leaf");
+  let selfSigned = false;
+  try {
+    selfSigned = leaf.subject.equals(leaf.issuer) && leaf.verify();
+  } catch {
+    selfSigned = false;
+  }
+  if (selfSigned) fail("signature.certificate", "certificate_invalid", "the signing certificate is self-signed");
+  let eku: string[] | undefined;
+  try {
+    eku = new NodeX509(Buffer.from(der)).keyUsage;
+  } catch (e) {
+    fail("signature.certificate", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
+  }
+  if (!eku?.includes(EKU_CODE_SIGNING)) {
+    fail("signature.certificate", "certificate_invalid", `the signing certificate lacks the codeSigning extended key usage (has ${eku?.join(", ") || "none"})`);
+  }
+}
+
+// Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
+const FULCIO_OID = "1.3.6.1.4.1.57264.1.";
+const FULCIO_V1: Record<string, string> = { "1": "issuerV1", "2": "githubWorkflowTrigger", "3": "githubWorkflowSha", "4": "githubWorkflowName", "5": "githubWorkflowRepository", "6": "githubWorkflowRef" };
+const FULCIO_V2: Record<string, string> = {
+  "8": "issuer", "9": "buildSignerURI", "10": "buildSignerDigest", "11": "runnerEnvironment", "12": "sourceRepositoryURI",
+  "13": "sourceRepositoryDigest", "14": "sourceRepositoryRef", "15": "sourceRepositoryIdentifier", "16": "sourceRepositoryOwnerURI",
+  "17": "sourceRepositoryOwnerIdentifier", "18": "buildConfigURI", "19": "buildConfigDigest", "20": "buildTrigger",
+  "21": "runInvocationURI", "22": "sourceRepositoryVisibilityAtSigning",
+};
+
+interface GeneralName {
+  tag: { isContextSpecific(n: number): boolean };
+  value: Buffer;
+  subs: GeneralName[];
+}
+
+export interface CertificateFacts {
+  identity: string;
+  issuer: string;
+  certificate: Record<string, unknown>;
+}
+
+/** Identity, issuer and the certificate fields policies read (SANs, issuer CN, validity, serial, Fulcio extensions). */
+export function certificateFacts(leaf: X509Certificate): CertificateFacts {
+  const sans: string[] = [];
+  // generalNames is private in the typings but the only way to list every SAN, not just the first URI/email.
+  const san = leaf.extSubjectAltName as unknown as { generalNames?: GeneralName[] } | undefined;
+  const gns = san?.generalNames ?? [];
+  for (const gn of gns) {
+    if (gn.tag.isContextSpecific(0x01) || gn.tag.isContextSpecific(0x02) || gn.tag.isContextSpecific(0x06)) sans.push(gn.value.toString("ascii"));
+    else if (gn.tag.isContextSpecific(0x00)) {
+      try {
+        sans.push(gn.subs[1]!.subs[0]!.value.toString("utf8"));
+      } catch {
+        /* an otherName tollgate cannot read is not an identity */
+      }
+    }
+  }
+  const extensions: Record<string, string> = {};
+  for (const ext of leaf.extensions) {
+    const oid = ext.subs[0]?.toOID() ?? "";
+    if (!oid.startsWith(FULCIO_OID)) continue;
+    const arc = oid.slice(FULCIO_OID.length);
+    const value = ext.subs[ext.subs.length - 1]!.value;
+    if (FULCIO_V1[arc]) extensions[FULCIO_V1[arc]!] = value.toString("utf8");
+    else if (FULCIO_V2[arc]) {
+      // v2 extensions are DER UTF8String inside the OCTET STRING.
+      try {
+        extensions[FULCIO_V2[arc]!] = derUtf8(value);
+      } catch {
+        /* skip an undecodable extension */
+      }
+    }
+  }
+  const issuer = extensions.issuer ?? extensions.issuerV1 ?? "";
+  const node = new NodeX509(Buffer.from(leaf.root.toDER()));
+  const issuerCN = /(?:^|\n)CN=([^\n]*)/.exec(node.issuer)?.[1];
+  const certificate: Record<string, unknown> = {
+    subjectAlternativeNames: sans,
+    issuer: issuerCN ?? node.issuer,
+    notBefore: leaf.notBefore.toISOString(),
+    notAfter: leaf.notAfter.toISOString(),
+    serialNumber: toHex(leaf.serialNumber).toLowerCase(),
+  };
+  const { issuer: _i, issuerV1: _v1, ...rest } = extensions;
+  if (Object.keys(rest).length) certificate.extensions = rest;
+  return { identity: leaf.subjectAltName ?? sans[0] ?? "", issuer, certificate };
+}
+
+/** Decode a DER UTF8String/IA5String/PrintableString value (tag, short or long length, bytes). */
+function derUtf8(b: Buffer): string {
+  if (b.length < 2) throw new Error("short DER");
+  let len = b[1]!;
+  let off = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | b[2 + i]!;
+    off = 2 + n;
+  }
+  return b.subarray(off, off + len).toString("utf8");
+}
+
+function checkIdentity(facts: CertificateFacts, policy: IdentityPolicy): void {
+  if (facts.issuer !== policy.issuer) {
+    fail("signature.identity", "identity_mismatch", `certificate issuer is "${facts.issuer}", expected "${policy.issuer}"`);
+  }
+  let ok: boolean;
+  if (policy.identityRegexp) {
+    let re: RegExp;
+    try {
+      re = new RegExp(policy.identity);
+    } catch (e) {
+      fail("signature.identity", "usage", `invalid identity regexp: ${errMessage(e)}`);
+    }
+    ok = re.test(facts.identity);
+  } else {
+    ok = facts.identity === policy.identity;
+  }
+  if (!ok) {
+    fail("signature.identity", "identity_mismatch", `certificate identity is "${facts.identity}", expected ${policy.identityRegexp ? "to match /" + policy.identity + "/" : `"${policy.identity}"`}`);
+  }
+}
+
+/** A DSSE bundle is bound to an artifact when it is an in-toto statement with a subject of that sha256. */
+function checkDsseSubject(env: DsseEnvelope, sha256: string): void {
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    fail("binding.artifact", "binding_failed", `DSSE payloadType is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
+  }
+  let stmt: { subject?: { digest?: Record<string, unknown> }[] };
+  try {
+    stmt = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(env.payload));
+  } catch (e) {
+    fail("binding.artifact", "malformed", `DSSE payload is not JSON: ${errMessage(e)}`);
+  }
+  const subjects = Array.isArray(stmt?.subject) ? stmt.subject : [];
+  const digests = subjects.map((s) => s?.digest?.sha256).filter((d): d is string => typeof d === "string");
+  if (!digests.some((d) => d.toLowerCase() === sha256)) {
+    fail("binding.artifact", "subject_mismatch", `no statement subject has sha256:${sha256} (subjects: ${digests.map((d) => "sha256:" + d).join(", ") || "none"})`);
+  }
+}
+
+function spkiHex(key: KeyObject): string {
+  return toHex(new Uint8Array(key.export({ format: "der", type: "spki" })));
+}
+
+/** The entity with the library's SHA-256-only signature check replaced by verdicts computed with the right hash. */
+function withOwnSignatureCheck(entity: SignedEntity, verdicts: Map<string, boolean>): SignedEntity {
+  const content = entity.signature;
+  return {
+    ...entity,
+    signature: {
+      signature: content.signature,
+      compareSignature: (s) => content.compareSignature(s),
+      compareDigest: (d) => content.compareDigest(d),
+      compareSignedDigest: (d) => content.compareSignedDigest(d),
+      verifySignature: (key) => verdicts.get(spkiHex(key)) === true,
+    },
+  };
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
