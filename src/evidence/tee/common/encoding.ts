@@ -1,0 +1,59 @@
+// Binary TEE evidence arrives raw, as hex text or as base64 text. These helpers decide which, strictly:
+// a file is only read as hex/base64 when the whole of it (bar surrounding whitespace) is that encoding.
+import { decodeBase64Strict } from "../../../core/digest.ts";
+import { TollgateError } from "../../../core/errors.ts";
+
+export type BinaryEncoding = "raw" | "hex" | "base64";
+
+const HEX_TEXT = /^[0-9a-fA-F\s]+$/;
+const B64_TEXT = /^[A-Za-z0-9+/_\-=\r\n]+$/;
+
+function asciiText(bytes: Uint8Array): string | undefined {
+  for (const b of bytes) if (b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)) return undefined;
+  return Buffer.from(bytes).toString("latin1");
+}
+
+/** Hex text (whitespace between digits allowed) → bytes; throws malformed on odd length or stray characters. */
+export function decodeHexStrict(text: string, what = "hex"): Uint8Array {
+  const s = text.replace(/\s+/g, "");
+  if (!/^[0-9a-fA-F]*$/.test(s)) throw new TollgateError("malformed", `${what} is not valid hex`);
+  if (s.length % 2 !== 0) throw new TollgateError("malformed", `${what} has an odd number of hex digits (${s.length})`);
+  return new Uint8Array(Buffer.from(s, "hex"));
+}
+
+/**
+ * The binary payload of a file that holds it raw, as hex or as base64, when its decoded length is one of
+ * `sizes`; undefined otherwise (never throws: used by detect).
+ */
+export function sniffBinary(bytes: Uint8Array, sizes: readonly number[]): { data: Uint8Array; encoding: BinaryEncoding } | undefined {
+  if (sizes.includes(bytes.length)) return { data: bytes, encoding: "raw" };
+  const text = asciiText(bytes)?.trim();
+  if (!text) return undefined;
+  if (HEX_TEXT.test(text)) {
+    const digits = text.replace(/\s+/g, "");
+    if (digits.length % 2 === 0 && sizes.includes(digits.length / 2)) {
+      return { data: new Uint8Array(Buffer.from(digits, "hex")), encoding: "hex" };
+    }
+  }
+  if (B64_TEXT.test(text)) {
+    try {
+      const data = decodeBase64Strict(text);
+      if (sizes.includes(data.length)) return { data, encoding: "base64" };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Decode a base64 (standard or URL alphabet, padded or not) JSON string field, naming the field on error. */
+export function base64Field(value: unknown, what: string): Uint8Array {
+  if (typeof value !== "string" || value.length === 0) throw new TollgateError("schema_invalid", `${what} must be a non-empty base64 string`);
+  return decodeBase64Strict(value.trim(), what);
+}
+
+/** Decode a hex JSON string field, naming the field on error. */
+export function hexField(value: unknown, what: string): Uint8Array {
+  if (typeof value !== "string") throw new TollgateError("schema_invalid", `${what} must be a hex string`);
+  return decodeHexStrict(value, what);
+}

@@ -1,0 +1,305 @@
+// X.509 reading and signature checks shared by the TEE verifiers (AMD VCEK/VLEK chains; usable for others).
+// Parsing uses @sigstore/core's DER reader; signatures use WebCrypto, because under Bun node:crypto lacks the
+// rsa-pss key type that AMD's ARK/ASK/ASVK certificates sign with.
+import { ASN1Obj } from "@sigstore/core";
+import { sha256Hex, toHex } from "../../../core/digest.ts";
+import { TollgateError } from "../../../core/errors.ts";
+
+export const OID = {
+  rsaEncryption: "1.2.840.113549.1.1.1",
+  rsassaPss: "1.2.840.113549.1.1.10",
+  mgf1: "1.2.840.113549.1.1.8",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  sha512: "2.16.840.1.101.3.4.2.3",
+  ecPublicKey: "1.2.840.10045.2.1",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  ecdsaWithSha384: "1.2.840.10045.4.3.3",
+  secp256r1: "1.2.840.10045.3.1.7",
+  secp384r1: "1.3.132.0.34",
+  commonName: "2.5.4.3",
+  basicConstraints: "2.5.29.19",
+} as const;
+
+const HASH_NAME: Record<string, "SHA-256" | "SHA-384" | "SHA-512"> = {
+  [OID.sha256]: "SHA-256",
+  [OID.sha384]: "SHA-384",
+  [OID.sha512]: "SHA-512",
+};
+
+export type SignatureAlgorithm =
+  | { kind: "rsa-pss"; hash: "SHA-256" | "SHA-384" | "SHA-512"; mgfHash: string; saltLength: number; trailer: number }
+  | { kind: "ecdsa"; hash: "SHA-256" | "SHA-384" }
+  | { kind: "unsupported"; oid: string };
+
+/** A parsed certificate: what the TEE chains need, with the exact signed bytes. */
+export interface Certificate {
+  readonly der: Uint8Array;
+  /** sha256 of the DER: the fingerprint roots are pinned by. */
+  readonly sha256: string;
+  /** TBSCertificate bytes as signed. */
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signature: Uint8Array;
+  /** SubjectPublicKeyInfo DER. */
+  readonly spki: Uint8Array;
+  readonly publicKeyAlgorithm: string;
+  /** Named curve OID for EC keys. */
+  readonly publicKeyCurve?: string;
+  readonly subjectCN: string | undefined;
+  readonly issuerCN: string | undefined;
+  /** Raw DER of the subject / issuer Name, for exact issuer matching. */
+  readonly subjectDer: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly serialHex: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCA: boolean;
+  /** Extension OID → extnValue contents (the bytes inside the OCTET STRING). */
+  readonly extensions: ReadonlyMap<string, Uint8Array>;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+
+/** Every certificate in a PEM text, as DER. */
+export function pemCertificates(text: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const m of text.matchAll(PEM_CERT)) {
+    const b64 = m[1]!.replace(/\s+/g, "");
+    out.push(new Uint8Array(Buffer.from(b64, "base64")));
+  }
+  return out;
+}
+
+/** DER bytes, or the certificates of a PEM file; [] when the bytes are neither. */
+export function certificateDers(bytes: Uint8Array): Uint8Array[] {
+  if (bytes[0] === 0x30) return [bytes];
+  const head = Buffer.from(bytes.subarray(0, Math.min(bytes.length, 4096))).toString("latin1");
+  if (!head.includes("-----BEGIN CERTIFICATE-----")) return [];
+  return pemCertificates(Buffer.from(bytes).toString("latin1"));
+}
+
+function encodeHeader(obj: ASN1Obj): Uint8Array {
+  // Re-encode tag + length around the original content bytes (DER lengths are canonical; non-DER input is
+  // rejected below by comparing the whole re-encoding with the input).
+  return new Uint8Array(obj.toDER());
+}
+
+function nameCN(name: ASN1Obj): string | undefined {
+  for (const rdn of name.subs) {
+    for (const atv of rdn.subs) {
+      if (atv.subs[0]?.tag.isOID() && atv.subs[0].toOID() === OID.commonName) {
+        return Buffer.from(atv.subs[1]!.value).toString("utf8");
+      }
+    }
+  }
+  return undefined;
+}
+
+function parseSigAlg(alg: ASN1Obj): SignatureAlgorithm {
+  const oid = alg.subs[0]!.toOID();
+  if (oid === OID.ecdsaWithSha256) return { kind: "ecdsa", hash: "SHA-256" };
+  if (oid === OID.ecdsaWithSha384) return { kind: "ecdsa", hash: "SHA-384" };
+  if (oid !== OID.rsassaPss) return { kind: "unsupported", oid };
+  // RSASSA-PSS-params ::= SEQUENCE { [0] hashAlgorithm, [1] maskGenAlgorithm, [2] saltLength, [3] trailerField }
+  // Defaults (SHA-1, MGF1-SHA-1, 20, 1) are never acceptable here, so absent fields stay "unsupported" below.
+  let hashOid = "1.3.14.3.2.26";
+  let mgfHash = "1.3.14.3.2.26";
+  let saltLength = 20;
+  let trailer = 1;
+  const params = alg.subs[1];
+  for (const p of params?.subs ?? []) {
+    if (p.tag.isContextSpecific(0)) hashOid = p.subs[0]!.subs[0]!.toOID();
+    else if (p.tag.isContextSpecific(1)) {
+      const mgf = p.subs[0]!;
+      if (mgf.subs[0]!.toOID() !== OID.mgf1) return { kind: "unsupported", oid: `${oid} with mask ${mgf.subs[0]!.toOID()}` };
+      mgfHash = mgf.subs[1]!.subs[0]!.toOID();
+    } else if (p.tag.isContextSpecific(2)) saltLength = Number(p.subs[0]!.toInteger());
+    else if (p.tag.isContextSpecific(3)) trailer = Number(p.subs[0]!.toInteger());
+  }
+  const hash = HASH_NAME[hashOid];
+  if (!hash) return { kind: "unsupported", oid: `${oid} with hash ${hashOid}` };
+  return { kind: "rsa-pss", hash, mgfHash: HASH_NAME[mgfHash] ?? mgfHash, saltLength, trailer };
+}
+
+/** Parse one DER certificate. Throws TollgateError("malformed") on anything that is not a DER X.509 v3 cert. */
+export function parseCertificate(der: Uint8Array, what = "certificate"): Certificate {
+  let root: ASN1Obj;
+  try {
+    root = ASN1Obj.parseBuffer(Buffer.from(der));
+  } catch (e) {
+    throw new TollgateError("malformed", `${what} is not DER: ${(e as Error).message}`);
+  }
+  try {
+    if (!Buffer.from(root.toDER()).equals(Buffer.from(der))) throw new Error("not canonical DER");
+    const [tbsObj, sigAlgObj, sigObj] = root.subs;
+    if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3) throw new Error("not a Certificate SEQUENCE");
+    const t = tbsObj.subs;
+    let i = 0;
+    if (t[0]?.tag.isContextSpecific(0)) i = 1; // explicit version
+    const serial = t[i]!;
+    const name = (o: ASN1Obj | undefined) => o!;
+    const issuer = name(t[i + 2]);
+    const validity = name(t[i + 3]);
+    const subject = name(t[i + 4]);
+    const spkiObj = name(t[i + 5]);
+    const extensions = new Map<string, Uint8Array>();
+    let isCA = false;
+    for (const o of t.slice(i + 6)) {
+      if (!o.tag.isContextSpecific(3)) continue;
+      for (const ext of o.subs[0]?.subs ?? []) {
+        const extOid = ext.subs[0]!.toOID();
+        const valueObj = ext.subs[ext.subs.length - 1]!;
+        if (!valueObj.tag.isOctetString()) throw new Error(`extension ${extOid} has no OCTET STRING value`);
+        if (extensions.has(extOid)) throw new Error(`duplicate extension ${extOid}`);
+        extensions.set(extOid, new Uint8Array(valueObj.value));
+        if (extOid === OID.basicConstraints) {
+          const bc = ASN1Obj.parseBuffer(Buffer.from(valueObj.value));
+          isCA = bc.subs[0]?.tag.isBoolean() ? bc.subs[0].toBoolean() : false;
+        }
+      }
+    }
+    const keyAlg = spkiObj.subs[0]!;
+    const publicKeyAlgorithm = keyAlg.subs[0]!.toOID();
+    const curve = publicKeyAlgorithm === OID.ecPublicKey ? keyAlg.subs[1]?.toOID() : undefined;
+    const sigBits = sigObj.value;
+    if (sigBits[0] !== 0) throw new Error("signature BIT STRING has unused bits");
+    const cert: Certificate = {
+      der,
+      sha256: sha256Hex(der),
+      tbs: encodeHeader(tbsObj),
+      signatureAlgorithm: parseSigAlg(sigAlgObj),
+      signature: new Uint8Array(sigBits.subarray(1)),
+      spki: new Uint8Array(spkiObj.toDER()),
+      publicKeyAlgorithm,
+      ...(curve ? { publicKeyCurve: curve } : {}),
+      subjectCN: nameCN(subject),
+      issuerCN: nameCN(issuer),
+      subjectDer: new Uint8Array(subject.toDER()),
+      issuerDer: new Uint8Array(issuer.toDER()),
+      serialHex: toHex(new Uint8Array(serial.value)),
+      notBefore: validity.subs[0]!.toDate(),
+      notAfter: validity.subs[1]!.toDate(),
+      isCA,
+      extensions,
+    };
+    // The TBS signature algorithm must equal the outer one (RFC 5280 4.1.1.2).
+    const inner = t[i + 1]!;
+    if (!Buffer.from(inner.toDER()).equals(Buffer.from(sigAlgObj.toDER()))) {
+      throw new Error("inner and outer signature algorithms differ");
+    }
+    return cert;
+  } catch (e) {
+    if (e instanceof TollgateError) throw e;
+    throw new TollgateError("malformed", `${what} is not a valid X.509 certificate: ${(e as Error).message}`);
+  }
+}
+
+/** Parse without throwing: undefined when the bytes are not a certificate. */
+export function tryParseCertificate(der: Uint8Array): Certificate | undefined {
+  try {
+    return parseCertificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SigResult {
+  ok: boolean;
+  reason?: string;
+}
+
+const subtle = globalThis.crypto.subtle;
+
+function ab(u: Uint8Array): ArrayBuffer {
+  return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer;
+}
+
+/** Does `issuer`'s key sign `child`? RSA-PSS (explicit params, MGF1 hash = hash, trailer 1) or ECDSA. */
+export async function verifyCertificateSignature(child: Certificate, issuer: Certificate): Promise<SigResult> {
+  const alg = child.signatureAlgorithm;
+  const who = `${child.subjectCN ?? "certificate"} by ${issuer.subjectCN ?? "issuer"}`;
+  if (!Buffer.from(child.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
+    return { ok: false, reason: `${child.subjectCN}'s issuer name (${child.issuerCN}) is not ${issuer.subjectCN}'s subject name` };
+  }
+  try {
+    if (alg.kind === "rsa-pss") {
+      if (alg.mgfHash !== alg.hash || alg.trailer !== 1) {
+        return { ok: false, reason: `${who}: RSA-PSS parameters are inconsistent (mgf1 ${alg.mgfHash}, trailer ${alg.trailer})` };
+      }
+      if (issuer.publicKeyAlgorithm !== OID.rsaEncryption && issuer.publicKeyAlgorithm !== OID.rsassaPss) {
+        return { ok: false, reason: `${who}: issuer key is not RSA` };
+      }
+      const key = await subtle.importKey("spki", ab(issuer.spki), { name: "RSA-PSS", hash: alg.hash }, false, ["verify"]);
+      const ok = await subtle.verify({ name: "RSA-PSS", saltLength: alg.saltLength }, key, ab(child.signature), ab(child.tbs));
+      return ok ? { ok } : { ok, reason: `RSA-PSS ${alg.hash} signature on ${who} does not verify` };
+    }
+    if (alg.kind === "ecdsa") {
+      const namedCurve = issuer.publicKeyCurve === OID.secp384r1 ? "P-384" : issuer.publicKeyCurve === OID.secp256r1 ? "P-256" : undefined;
+      if (!namedCurve) return { ok: false, reason: `${who}: issuer key is not P-256/P-384 ECDSA` };
+      const key = await subtle.importKey("spki", ab(issuer.spki), { name: "ECDSA", namedCurve }, false, ["verify"]);
+      const raw = derEcdsaToRaw(child.signature, namedCurve === "P-384" ? 48 : 32);
+      if (!raw) return { ok: false, reason: `ECDSA signature on ${who} is not a DER SEQUENCE of two INTEGERs` };
+      const ok = await subtle.verify({ name: "ECDSA", hash: alg.hash }, key, ab(raw), ab(child.tbs));
+      return ok ? { ok } : { ok, reason: `ECDSA ${alg.hash} signature on ${who} does not verify` };
+    }
+    return { ok: false, reason: `${who}: unsupported signature algorithm ${alg.oid}` };
+  } catch (e) {
+    return { ok: false, reason: `${who}: ${(e as Error).message}` };
+  }
+}
+
+/** DER ECDSA-Sig-Value → fixed-width r||s (what WebCrypto verifies); undefined when malformed. */
+export function derEcdsaToRaw(sig: Uint8Array, width: number): Uint8Array | undefined {
+  try {
+    const seq = ASN1Obj.parseBuffer(Buffer.from(sig));
+    if (seq.subs.length !== 2) return undefined;
+    const out = new Uint8Array(width * 2);
+    for (const [k, part] of seq.subs.entries()) {
+      if (!part.tag.isInteger()) return undefined;
+      let v = new Uint8Array(part.value);
+      while (v.length > width && v[0] === 0) v = v.subarray(1);
+      if (v.length > width) return undefined;
+      out.set(v, k * width + (width - v.length));
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validity at `time` (inclusive bounds, as RFC 5280). */
+export function validAt(cert: Certificate, time: Date): SigResult {
+  const t = time.getTime();
+  if (t < cert.notBefore.getTime()) {
+    return { ok: false, reason: `${cert.subjectCN} is not valid before ${cert.notBefore.toISOString()} (verification time ${time.toISOString()})` };
+  }
+  if (t > cert.notAfter.getTime()) {
+    return { ok: false, reason: `${cert.subjectCN} expired at ${cert.notAfter.toISOString()} (verification time ${time.toISOString()})` };
+  }
+  return { ok: true };
+}
+
+/** DER INTEGER extension value (the AMD SPL extensions) as a number; undefined when it is not one. */
+export function extInteger(value: Uint8Array | undefined): number | undefined {
+  if (!value) return undefined;
+  try {
+    const o = ASN1Obj.parseBuffer(Buffer.from(value));
+    if (!o.tag.isInteger()) return undefined;
+    const n = o.toInteger();
+    return n >= 0n && n <= 0xffffffffn ? Number(n) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** DER IA5String extension value (AMD product name) as text; undefined when it is not one. */
+export function extIA5String(value: Uint8Array | undefined): string | undefined {
+  if (!value || value[0] !== 0x16) return undefined;
+  try {
+    const o = ASN1Obj.parseBuffer(Buffer.from(value));
+    return Buffer.from(o.value).toString("latin1");
+  } catch {
+    return undefined;
+  }
+}

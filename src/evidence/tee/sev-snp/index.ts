@@ -1,0 +1,135 @@
+// Evidence kind "sev-snp": a bare AMD SEV-SNP ATTESTATION_REPORT (raw 1184 bytes, hex text or base64 text) whose
+// VCEK/VLEK is another file of the same invocation or directory (DER or PEM). Normalizes to a `tee-report`.
+import { dirname } from "node:path";
+import { TollgateError } from "../../../core/errors.ts";
+import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
+import { type BinaryEncoding, sniffBinary } from "../common/encoding.ts";
+import { hex, teeRecord } from "../common/facts.ts";
+import { type Certificate, certificateDers, tryParseCertificate } from "../common/x509.ts";
+import { parseSnpReport, REPORT_SIZE, SIG_ALGO_ECDSA_P384_SHA384, type SnpReport } from "./report.ts";
+import {
+  AMD_OID,
+  type AmdTrustSource,
+  endorsementKind,
+  isAmdEndorsement,
+  signerKind,
+  snpHardwareFacts,
+  type SnpVerification,
+  verifySnp,
+} from "./verify.ts";
+
+export interface ParsedSnp {
+  report: SnpReport;
+  encoding: BinaryEncoding;
+}
+
+export interface EndorsementFile {
+  file: SourceFile;
+  cert: Certificate;
+}
+
+/** AMD VCEK/VLEK certificates among `all` that belong with `file`: named by the user, or in its directory. */
+export function endorsementFiles(file: SourceFile, all: readonly SourceFile[]): EndorsementFile[] {
+  const dir = dirname(file.path);
+  const out: EndorsementFile[] = [];
+  for (const f of all) {
+    if (f === file || f.path === file.path) continue;
+    if (!f.explicit && dirname(f.path) !== dir) continue;
+    for (const der of certificateDers(f.bytes)) {
+      const cert = tryParseCertificate(der);
+      if (cert && isAmdEndorsement(cert)) out.push({ file: f, cert });
+    }
+  }
+  return out;
+}
+
+/** The endorsement for this report: the right kind, and for a VCEK the one whose hwID is the CHIP_ID. */
+export function pickEndorsement(report: SnpReport, candidates: readonly EndorsementFile[]): EndorsementFile | undefined {
+  const want = signerKind(report);
+  const ofKind = candidates.filter((c) => endorsementKind(c.cert) === want);
+  const byChip = ofKind.find((c) => {
+    const hwid = c.cert.extensions.get(AMD_OID.hwid);
+    return hwid !== undefined && hwid.length > 0 && Buffer.from(report.chipId.subarray(0, hwid.length)).equals(Buffer.from(hwid));
+  });
+  return byChip ?? ofKind[0] ?? candidates[0];
+}
+
+function looksLikeReport(data: Uint8Array): boolean {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const version = dv.getUint32(0, true);
+  return version >= 2 && version <= 5 && dv.getUint32(0x34, true) === SIG_ALGO_ECDSA_P384_SHA384;
+}
+
+export interface SevSnpKindOptions {
+  /** Pinned roots (default: the shipped AMD constants). Tests pass a synthetic set. */
+  trust?: AmdTrustSource;
+}
+
+interface SnpVerified {
+  verification: SnpVerification;
+  endorsementPath?: EndorsementFile;
+}
+
+export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<ParsedSnp> {
+  // verify() results that normalize() needs beyond the checks (product, signer, root), keyed by parsed report.
+  const verified = new WeakMap<ParsedSnp, SnpVerified>();
+  return {
+    name: "sev-snp",
+    detect(file: SourceFile): boolean {
+      try {
+        const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]);
+        return sniffed !== undefined && looksLikeReport(sniffed.data);
+      } catch {
+        return false;
+      }
+    },
+    parse(file: SourceFile): ParsedSnp {
+      const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]);
+      if (!sniffed) throw new TollgateError("malformed", `not a ${REPORT_SIZE}-byte SEV-SNP report (raw, hex or base64)`, file.path);
+      return { report: parseSnpReport(sniffed.data), encoding: sniffed.encoding };
+    },
+    async verify(parsed: ParsedSnp, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
+      const candidates = endorsementFiles(file, ctx.files);
+      const chosen = pickEndorsement(parsed.report, candidates);
+      const verification = await verifySnp({
+        report: parsed.report,
+        ...(chosen ? { endorsement: chosen.cert } : {}),
+        time: ctx.time,
+        ...(options.trust ? { trust: options.trust } : {}),
+      });
+      verified.set(parsed, { verification, ...(chosen ? { endorsementPath: chosen } : {}) });
+      return verification.checks;
+    },
+    normalize(parsed: ParsedSnp, checks: Check[], file: SourceFile, ctx: VerifyContext): EvidenceRecord[] {
+      const v = verified.get(parsed) ?? { verification: { checks } };
+      const hardware = snpHardwareFacts("sev-snp", parsed.report, v.verification, checks);
+      const materials = v.endorsementPath ? [{ path: v.endorsementPath.file.path, digest: { sha256: v.endorsementPath.file.sha256 } }] : [];
+      void ctx;
+      return [
+        teeRecord({
+          file,
+          format: `sev-snp-report-v${parsed.report.version}`,
+          checks,
+          hardware,
+          facts: {
+            platform: "sev-snp",
+            encoding: parsed.encoding,
+            version: parsed.report.version,
+            measurement: hex(parsed.report.measurement),
+            reportData: hex(parsed.report.reportData),
+            ...(v.verification.product ? { product: v.verification.product } : {}),
+            signer: hardware.signer,
+            ...(v.endorsementPath ? { endorsement: { subject: v.endorsementPath.cert.subjectCN, sha256: v.endorsementPath.cert.sha256 } } : {}),
+          },
+          materials,
+        }),
+      ];
+    },
+    materials(file: SourceFile, all: readonly SourceFile[]): string[] {
+      return [...new Set(endorsementFiles(file, all).map((e) => e.file.path))];
+    },
+  };
+}
+
+/** The registered kind: pinned AMD roots. */
+export const sevSnpKind = makeSevSnpKind();
