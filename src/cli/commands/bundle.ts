@@ -1,9 +1,354 @@
-// PLACEHOLDER: this command is being built (see the open issues).
+// tollgate bundle build | sign | verify | inspect | serve — OPA bundles, signed in OPA's .signatures.json format.
 import { defineCommand } from "citty";
-export default defineCommand({
-  meta: { name: "bundle", description: "not implemented yet" },
-  run() {
-    console.error("tollgate bundle: not implemented yet");
-    process.exit(2);
+import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import YAML from "yaml";
+import { EXIT_ERROR, TollgateError, asTollgateError, usage } from "../../core/errors.ts";
+import { sha256Hex } from "../../core/digest.ts";
+import {
+  DEFAULT_KEY_ID,
+  bundleFileDigest,
+  describeRejection,
+  isSignaturesFile,
+  isSigningAlgorithm,
+  keyringFromConfig,
+  loadSigningKey,
+  loadVerificationKey,
+  readArchive,
+  signBundleArchive,
+  verifyBundleSignature,
+  type BundleKeyring,
+  type KeyConfigEntry,
+  type SigningAlgorithm,
+} from "../../policy/signing.ts";
+import { runOpa } from "../../policy/signing/opa.ts";
+
+function list(v: unknown): string[] {
+  if (v === undefined || v === null || v === false) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function readInput(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TollgateError("unreadable", code === "ENOENT" ? "file not found" : `cannot read (${code ?? e})`, path);
+  }
+}
+
+/** Write atomically: nothing half-written on failure. */
+function writeOutput(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+function algOf(v: unknown): SigningAlgorithm | undefined {
+  if (v === undefined || v === "") return undefined;
+  const s = String(v);
+  if (!isSigningAlgorithm(s)) throw usage(`unknown signing algorithm ${s} (want RS256/384/512, PS256/384/512, ES256/384/512, HS256/384/512)`);
+  return s;
+}
+
+/** Run a command body; TollgateErrors become one line on stderr and exit 2. */
+async function guarded(body: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (e) {
+    const err = asTollgateError(e);
+    console.error(`tollgate bundle: ${err.line()}`);
+    code = EXIT_ERROR;
+  }
+  process.exit(code);
+}
+
+/** --verification-key PEM (repeatable, paired with --key-id) and/or --keys FILE → keyring + the forced key id. */
+export function keyringFromArgs(args: Record<string, unknown>): { keys: BundleKeyring; forcedKeyId?: string } {
+  const pems = list(args["verification-key"]);
+  const ids = list(args["key-id"]);
+  const alg = algOf(args["signing-alg"]);
+  const keys: Record<string, ReturnType<typeof loadVerificationKey>> = {};
+  if (args.keys) {
+    const file = String(args.keys);
+    const text = new TextDecoder().decode(readInput(file));
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text);
+    } catch (e) {
+      throw new TollgateError("usage", `not YAML/JSON: ${(e as Error).message}`, file);
+    }
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new TollgateError("usage", "want an object {keyid: {key|key_file, algorithm?, scope?}}", file);
+    Object.assign(keys, keyringFromConfig(doc as Record<string, KeyConfigEntry>, (p) => readInput(resolve(dirname(file), p))));
+  }
+  if (ids.length > pems.length) throw usage("--key-id given more times than --verification-key");
+  pems.forEach((p, i) => {
+    const id = ids[i] ?? (pems.length === 1 ? DEFAULT_KEY_ID : undefined);
+    if (!id) throw usage("with several --verification-key, give a --key-id for each (in the same order)");
+    const o: { algorithm?: SigningAlgorithm; source: string } = { source: p };
+    if (alg) o.algorithm = alg;
+    keys[id] = loadVerificationKey(readInput(p), o);
+  });
+  if (Object.keys(keys).length === 0) throw usage("no verification key: give --verification-key PEM or --keys FILE");
+  // One key given on the command line without --keys: it is *the* key, whatever kid the token names (opa build's behaviour).
+  const forced = pems.length === 1 && !args.keys ? (ids[0] ?? DEFAULT_KEY_ID) : undefined;
+  return forced ? { keys, forcedKeyId: forced } : { keys };
+}
+
+const build = defineCommand({
+  meta: { name: "build", description: "Compile a policy directory to a WASM bundle with opa (reproducible)" },
+  args: {
+    dir: { type: "positional", required: true, description: "policy directory (bundle root)" },
+    output: { type: "string", alias: "o", required: true, description: "output .tar.gz" },
+    entrypoint: { type: "string", alias: "e", description: "entrypoint (repeatable), e.g. tollgate/gate/decision" },
+    revision: { type: "string", alias: "r", description: "bundle revision written to .manifest" },
+    ignore: { type: "string", description: "file name pattern to leave out (repeatable), passed to opa --ignore" },
   },
+  run: ({ args }) =>
+    guarded(async () => {
+      const eps = list(args.entrypoint);
+      if (eps.length === 0) throw usage("give at least one -e ENTRYPOINT (a WASM bundle needs one)");
+      const out = resolve(String(args.output));
+      const work = mkdtempSync(join(tmpdir(), "tollgate-build-"));
+      try {
+        const tmpOut = join(work, "bundle.tar.gz");
+        // Run inside DIR with "." so file paths in the bundle are relative to it (an absolute DIR would be
+        // recorded verbatim, making the bundle depend on where it was built).
+        const a = ["build", "-t", "wasm", "-b", ".", "-o", tmpOut];
+        for (const e of eps) a.push("-e", e);
+        if (args.revision) a.push("--revision", String(args.revision));
+        for (const i of list(args.ignore)) a.push("--ignore", i);
+        const r = await runOpa(a, { cwd: resolve(String(args.dir)) });
+        if (r.code !== 0) throw new TollgateError("policy_invalid", `opa build failed:\n${(r.stderr || r.stdout).trim()}`, String(args.dir));
+        // opa writes zero mtimes/owners and sorted entries, so its output is already byte-reproducible
+        // (test/bundle-sign.test.ts holds it to that); the bytes are kept as opa wrote them.
+        const bytes = new Uint8Array(readFileSync(tmpOut));
+        writeOutput(out, bytes);
+        console.log(`${String(args.output)}: sha256:${sha256Hex(bytes)}`);
+        return 0;
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    }),
+});
+
+const sign = defineCommand({
+  meta: { name: "sign", description: "Sign a bundle: write .signatures.json (OPA's format) into it" },
+  args: {
+    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
+    "signing-key": { type: "string", required: true, description: "PEM private key (RS/PS/ES) or file holding the HMAC secret (HS)" },
+    "key-id": { type: "string", description: `kid header and keyid claim (default "${DEFAULT_KEY_ID}")` },
+    scope: { type: "string", description: "scope claim" },
+    "claims-file": { type: "string", description: "JSON file of extra claims (as opa build --claims-file)" },
+    "signing-alg": { type: "string", description: "RS256 (default for RSA), RS384/512, PS256/384/512, ES256/384/512, HS256/384/512" },
+    output: { type: "string", alias: "o", description: "output .tar.gz (default: replace BUNDLE)" },
+  },
+  run: ({ args }) =>
+    guarded(async () => {
+      const alg = algOf(args["signing-alg"]);
+      const keyPath = String(args["signing-key"]);
+      const key = loadSigningKey(readInput(keyPath), alg, keyPath);
+      let claims: Record<string, unknown> | undefined;
+      if (args["claims-file"]) {
+        const f = String(args["claims-file"]);
+        try {
+          const c: unknown = JSON.parse(new TextDecoder().decode(readInput(f)));
+          if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not a JSON object");
+          claims = c as Record<string, unknown>;
+        } catch (e) {
+          if (e instanceof TollgateError) throw e;
+          throw new TollgateError("usage", `claims file is not a JSON object: ${(e as Error).message}`, f);
+        }
+      }
+      const src = String(args.bundle);
+      const opts: Parameters<typeof signBundleArchive>[2] = { key };
+      if (alg) opts.algorithm = alg;
+      if (args["key-id"]) opts.keyId = String(args["key-id"]);
+      if (args.scope !== undefined) opts.scope = String(args.scope);
+      if (claims) opts.claims = claims;
+      const { bytes } = await signBundleArchive(readInput(src), src, opts);
+      const out = String(args.output ?? src);
+      writeOutput(out, bytes);
+      console.log(`${out}: signed (sha256:${sha256Hex(bytes)})`);
+      return 0;
+    }),
+});
+
+const verify = defineCommand({
+  meta: { name: "verify", description: "Verify a bundle's .signatures.json: exit 0 verified, 1 rejected, 2 unreadable" },
+  args: {
+    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
+    "verification-key": { type: "string", description: "PEM public key/certificate, or HMAC secret file (repeatable)" },
+    "key-id": { type: "string", description: "key id of each --verification-key (repeatable, same order)" },
+    keys: { type: "string", description: "YAML/JSON keyring {keyid: {key|key_file, algorithm?, scope?}} for rotation" },
+    scope: { type: "string", description: "required scope" },
+    "signing-alg": { type: "string", description: "pin the JWS algorithm (needed for HS*: the key is a secret)" },
+    exclude: { type: "string", description: "file pattern not verified (repeatable, as opa --exclude-files-verify)" },
+    format: { type: "string", description: "text (default) or json" },
+  },
+  run: ({ args }) =>
+    guarded(async () => {
+      const { keys, forcedKeyId } = keyringFromArgs(args);
+      const src = String(args.bundle);
+      const entries = await readArchive(readInput(src), src);
+      const opts: Parameters<typeof verifyBundleSignature>[2] = {};
+      if (args.scope !== undefined) opts.scope = String(args.scope);
+      if (forcedKeyId) opts.keyId = forcedKeyId;
+      const ex = list(args.exclude);
+      if (ex.length) opts.exclude = ex;
+      const r = await verifyBundleSignature(entries, keys, opts);
+      if (args.format === "json") console.log(JSON.stringify({ source: src, ...r }, null, 2));
+      else if (r.ok) console.log(`${src}: bundle signature verified (key ${r.keyId}, ${r.algorithm}, ${r.files.length} files${r.scope ? `, scope ${r.scope}` : ""})`);
+      else {
+        console.error(describeRejection(src, r));
+        for (const c of r.checks.filter((c) => !c.ok).slice(1)) console.error(`  ${c.name}: ${c.reason} [${c.code}]`);
+      }
+      return r.ok ? 0 : 1;
+    }),
+});
+
+const inspect = defineCommand({
+  meta: { name: "inspect", description: "Show a bundle's manifest, files with hashes, entrypoints and signature summary (unverified)" },
+  args: {
+    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
+    format: { type: "string", description: "text (default) or json" },
+  },
+  run: ({ args }) =>
+    guarded(async () => {
+      const src = String(args.bundle);
+      const bytes = readInput(src);
+      const report = await inspectBundle(bytes, src);
+      if (args.format === "json") console.log(JSON.stringify(report, null, 2));
+      else console.log(formatInspect(report));
+      return 0;
+    }),
+});
+
+export interface InspectReport {
+  source: string;
+  sha256: string;
+  manifest: Record<string, unknown> | null;
+  revision: string;
+  entrypoints: { entrypoint: string; module: string }[];
+  files: { name: string; size: number; sha256: string; signedDigest?: string; listed?: boolean; matches?: boolean }[];
+  signature: null | { keyId?: string; algorithm?: string; scope?: string; claims: Record<string, unknown>; listed: number; note: string };
+}
+
+/** What is in a bundle, without trusting anything: the signature summary says it is unverified. */
+export async function inspectBundle(bytes: Uint8Array, src: string): Promise<InspectReport> {
+  const entries = await readArchive(bytes, src);
+  const manifestEntry = entries.find((e) => e.name === ".manifest");
+  let manifest: Record<string, unknown> | null = null;
+  if (manifestEntry) {
+    try {
+      manifest = JSON.parse(new TextDecoder().decode(manifestEntry.bytes)) as Record<string, unknown>;
+    } catch (e) {
+      throw new TollgateError("malformed", `.manifest is not JSON: ${(e as Error).message}`, src);
+    }
+  }
+  let signature: InspectReport["signature"] = null;
+  const listedByName = new Map<string, { hash: string; algorithm: string }>();
+  const sigEntry = entries.find((e) => isSignaturesFile(e.name));
+  if (sigEntry) {
+    try {
+      const doc = JSON.parse(new TextDecoder().decode(sigEntry.bytes)) as { signatures?: string[] };
+      const token = doc.signatures?.[0] ?? "";
+      const [h, p] = token.split(".");
+      const header = JSON.parse(Buffer.from(h ?? "", "base64url").toString()) as Record<string, unknown>;
+      const payload = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+      const files = Array.isArray(payload.files) ? (payload.files as { name: string; hash: string; algorithm: string }[]) : [];
+      for (const f of files) listedByName.set(String(f.name).replace(/^\//, ""), { hash: String(f.hash), algorithm: String(f.algorithm) });
+      const claims: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(payload)) if (k !== "files") claims[k] = v;
+      signature = { claims, listed: files.length, note: "unverified: use `tollgate bundle verify` with a trusted key" };
+      const kid = header.kid ?? payload.keyid;
+      if (typeof kid === "string") signature.keyId = kid;
+      if (typeof header.alg === "string") signature.algorithm = header.alg;
+      if (typeof payload.scope === "string") signature.scope = payload.scope;
+    } catch (e) {
+      signature = { claims: {}, listed: 0, note: `unreadable .signatures.json: ${(e as Error).message}` };
+    }
+  }
+  const files = entries.map((e) => {
+    const f: InspectReport["files"][number] = { name: e.name, size: e.bytes.length, sha256: sha256Hex(e.bytes) };
+    if (signature && !isSignaturesFile(e.name)) {
+      const l = listedByName.get(e.name);
+      f.listed = !!l;
+      if (l) {
+        f.signedDigest = l.hash;
+        try {
+          f.matches = bundleFileDigest(e.name, e.bytes, l.algorithm) === l.hash.toLowerCase();
+        } catch {
+          f.matches = false;
+        }
+      }
+    }
+    return f;
+  });
+  const wasm = Array.isArray(manifest?.wasm) ? (manifest!.wasm as { entrypoint: string; module: string }[]) : [];
+  return {
+    source: src,
+    sha256: sha256Hex(bytes),
+    manifest,
+    revision: typeof manifest?.revision === "string" ? manifest.revision : "",
+    entrypoints: wasm.map((w) => ({ entrypoint: String(w.entrypoint), module: String(w.module) })),
+    files,
+    signature,
+  };
+}
+
+function formatInspect(r: InspectReport): string {
+  const lines = [`bundle    ${r.source}`, `sha256    ${r.sha256}`, `revision  ${r.revision || "(none)"}`];
+  if (r.manifest?.roots) lines.push(`roots     ${JSON.stringify(r.manifest.roots)}`);
+  lines.push("entrypoints:");
+  for (const e of r.entrypoints) lines.push(`  ${e.entrypoint}  (${e.module})`);
+  if (r.entrypoints.length === 0) lines.push("  (none)");
+  lines.push("files:");
+  for (const f of r.files) {
+    const sig = f.listed === undefined ? "" : !f.listed ? "  NOT LISTED in signature" : f.matches ? "  signed hash matches" : "  SIGNED HASH DIFFERS";
+    lines.push(`  ${f.name.padEnd(28)} ${String(f.size).padStart(9)}  sha256:${f.sha256}${sig}`);
+  }
+  if (!r.signature) lines.push("signature: none (unsigned bundle)");
+  else {
+    const s = r.signature;
+    lines.push(`signature: key ${s.keyId ?? "(none)"}, ${s.algorithm ?? "?"}, scope ${s.scope ?? "(none)"}, ${s.listed} files listed — ${s.note}`);
+    const extra = Object.entries(s.claims).filter(([k]) => k !== "keyid" && k !== "scope");
+    for (const [k, v] of extra) lines.push(`  claim ${k}: ${JSON.stringify(v)}`);
+  }
+  return lines.join("\n");
+}
+
+const serve = defineCommand({
+  meta: { name: "serve", description: "Serve the *.tar.gz bundles of a directory over OPA's bundle service protocol" },
+  args: {
+    dir: { type: "positional", required: true, description: "directory of bundles" },
+    addr: { type: "string", description: "listen address host:port (default 127.0.0.1:8181; port 0 = ephemeral)" },
+    "max-wait": { type: "string", description: "longest long-poll wait honoured, seconds (default 60)" },
+  },
+  async run({ args }) {
+    const { startBundleServer } = await import("../../serve/bundle-server.ts");
+    try {
+      const [host, port] = parseAddr(String(args.addr ?? "127.0.0.1:8181"));
+      const srv = await startBundleServer({ dir: resolve(String(args.dir)), hostname: host, port, maxWaitSeconds: Number(args["max-wait"] ?? 60) });
+      console.log(`tollgate bundle serve: serving ${String(args.dir)} on http://${host}:${srv.port}/`);
+    } catch (e) {
+      console.error(`tollgate bundle serve: ${asTollgateError(e).line()}`);
+      process.exit(EXIT_ERROR);
+    }
+  },
+});
+
+export function parseAddr(addr: string): [string, number] {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (!m) throw usage(`--addr wants host:port, got ${addr}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw usage(`port out of range: ${m[3]}`);
+  return [m[1] ?? (m[2] || "127.0.0.1"), port];
+}
+
+export default defineCommand({
+  meta: { name: "bundle", description: "Build, sign, verify, inspect and serve OPA policy bundles" },
+  subCommands: { build, sign, verify, inspect, serve },
 });
