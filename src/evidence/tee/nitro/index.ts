@@ -1,0 +1,197 @@
+// AWS Nitro Enclaves attestation documents as evidence kind "nitro-attestation" (record kind "tee-report",
+// hardware.platform "nitro"). Input: the raw COSE_Sign1 bytes or their base64 text.
+//
+//   verifyNitroDocument(bytes: Uint8Array, ctx: VerifyContext, options?: NitroVerifyOptions): NitroVerification
+//     → { checks: Check[]; hardware: HardwareFacts; document?: NitroDocument }
+//
+// Never throws. Checks, in order:
+//   hardware.nitro_parse        (only on failure: the document is not a well-formed attestation document)
+//   hardware.nitro_cose_alg     protected header alg is ES384 (-35)
+//   hardware.nitro_chain        certificate ← cabundle[n-1] ← … ← cabundle[0], cabundle[0] byte-identical to
+//                               the pinned AWS Nitro root G1, every certificate valid at ctx.time
+//   hardware.nitro_signature    ES384 (P-384, SHA-384, r‖s) over Sig_structure
+//                               ["Signature1", protected, h'', payload] with the leaf certificate's key
+//   hardware.nitro_timestamp    the signed timestamp lies within the leaf certificate's validity
+// Time: verification uses ctx.time (tests pass the document's own timestamp); the document time is a fact
+// (`timestamp`, `time`) so a policy can compare it with input.context.time.
+import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import { TollgateError } from "../../../core/errors.ts";
+import { toHex } from "../../../core/digest.ts";
+import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
+import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_NAME } from "../roots/aws.ts";
+import { decodeBinaryEvidence, type BinaryEncoding } from "../tdx/binary-input.ts";
+import { pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../tdx/x509chain.ts";
+import { COSE_ALG_ES384, looksLikeNitroDocument, parseNitroDocument, sigStructure, type NitroDocument } from "./document.ts";
+
+export { parseNitroDocument, looksLikeNitroDocument, type NitroDocument } from "./document.ts";
+
+export interface NitroVerifyOptions {
+  /** Replaces the pinned AWS Nitro root G1 (tests with synthetic chains only). */
+  roots?: readonly PinnedRoot[];
+}
+
+export interface NitroVerification {
+  checks: Check[];
+  hardware: HardwareFacts;
+  document?: NitroDocument;
+}
+
+const PINNED_AWS: readonly PinnedRoot[] = [{ name: AWS_NITRO_ROOT_NAME, der: pemToDer(AWS_NITRO_ROOT_G1_PEM) }];
+
+export function verifyNitroDocument(bytes: Uint8Array, ctx: VerifyContext, options: NitroVerifyOptions = {}): NitroVerification {
+  let doc: NitroDocument;
+  try {
+    doc = parseNitroDocument(bytes);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const code = e instanceof TollgateError ? e.code : "malformed";
+    return { checks: [{ name: "hardware.nitro_parse", ok: false, code, reason }], hardware: { platform: "nitro", status: "failed", reason } };
+  }
+  return verifyParsedNitroDocument(doc, ctx, options);
+}
+
+export function verifyParsedNitroDocument(doc: NitroDocument, ctx: VerifyContext, options: NitroVerifyOptions = {}): NitroVerification {
+  const checks: Check[] = [];
+  const p = doc.payload;
+
+  const alg = doc.protectedHeader.get(1);
+  checks.push(
+    alg === COSE_ALG_ES384
+      ? { name: "hardware.nitro_cose_alg", ok: true }
+      : { name: "hardware.nitro_cose_alg", ok: false, code: "unsupported", reason: `COSE protected header alg is ${String(alg)}, not ES384 (-35)` },
+  );
+
+  // Leaf first: certificate, then the bundle from its end (the leaf's issuer) back to cabundle[0] (the root).
+  const chain: ChainElement[] = [{ role: "enclave", der: p.certificate }];
+  for (let i = p.cabundle.length - 1; i >= 0; i--) chain.push({ role: i === 0 ? "cabundle[0] (root)" : `cabundle[${i}]`, der: p.cabundle[i]! });
+  const res = verifyChain(chain, options.roots ?? PINNED_AWS, ctx.time);
+  const leaf: X509Certificate | undefined = res.certs?.[0];
+  checks.push(
+    res.ok
+      ? { name: "hardware.nitro_chain", ok: true, detail: { root: res.root, leaf: subjectLine(leaf!), length: chain.length } }
+      : { name: "hardware.nitro_chain", ok: false, code: res.failure!.code, reason: `Nitro chain: ${res.failure!.reason}`, ...(res.failure!.detail ? { detail: res.failure!.detail } : {}) },
+  );
+
+  if (!leaf) {
+    checks.push({ name: "hardware.nitro_signature", ok: false, code: "chain_broken", reason: "no parsable enclave certificate to verify the COSE signature with" });
+  } else if (leaf.publicKey.asymmetricKeyType !== "ec" || leaf.publicKey.asymmetricKeyDetails?.namedCurve !== "secp384r1") {
+    checks.push({ name: "hardware.nitro_signature", ok: false, code: "certificate_invalid", reason: "enclave certificate key is not an ECDSA P-384 key" });
+  } else if (doc.signature.length !== 96) {
+    checks.push({ name: "hardware.nitro_signature", ok: false, code: "signature_failed", reason: `COSE signature is ${doc.signature.length} bytes; ES384 needs 96 (r‖s)` });
+  } else {
+    let ok = false;
+    try {
+      ok = cryptoVerify("sha384", sigStructure(doc), { key: leaf.publicKey, dsaEncoding: "ieee-p1363" }, doc.signature);
+    } catch {
+      ok = false;
+    }
+    checks.push(
+      ok
+        ? { name: "hardware.nitro_signature", ok: true }
+        : { name: "hardware.nitro_signature", ok: false, code: "signature_failed", reason: "COSE_Sign1 ES384 signature does not verify over the Sig_structure with the enclave certificate's key" },
+    );
+  }
+
+  const docTime = new Date(p.timestamp);
+  if (leaf) {
+    const from = new Date(leaf.validFrom);
+    const to = new Date(leaf.validTo);
+    checks.push(
+      docTime >= from && docTime <= to
+        ? { name: "hardware.nitro_timestamp", ok: true, detail: { time: docTime.toISOString() } }
+        : {
+            name: "hardware.nitro_timestamp",
+            ok: false,
+            code: "certificate_invalid",
+            reason: `document timestamp ${docTime.toISOString()} is outside the enclave certificate's validity (${from.toISOString()} to ${to.toISOString()})`,
+          },
+    );
+  }
+  return { checks, hardware: nitroHardwareFacts(doc, checks), document: doc };
+}
+
+function pcrHex(doc: NitroDocument): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of [...doc.payload.pcrs].sort((a, b) => a[0] - b[0])) out[String(k)] = toHex(v);
+  return out;
+}
+
+/** Pure: hardware facts from the document and the checks that ran on it. */
+export function nitroHardwareFacts(doc: NitroDocument, checks: readonly Check[]): HardwareFacts {
+  const p = doc.payload;
+  const failed = checks.find((c) => !c.ok);
+  const chain = checks.find((c) => c.name === "hardware.nitro_chain" && c.ok)?.detail as { root: string; leaf: string } | undefined;
+  const pcrs = pcrHex(doc);
+  return {
+    platform: "nitro",
+    status: failed ? "failed" : "verified",
+    ...(failed ? { reason: failed.reason } : {}),
+    ...(pcrs["0"] !== undefined ? { measurement: pcrs["0"] } : {}),
+    ...(p.userData ? { reportData: toHex(p.userData) } : {}),
+    ...(chain && !failed ? { root: chain.root } : {}),
+    moduleId: p.moduleId,
+    digest: p.digest,
+    timestamp: p.timestamp,
+    time: new Date(p.timestamp).toISOString(),
+    pcrs,
+    userData: p.userData ? toHex(p.userData) : null,
+    nonce: p.nonce ? toHex(p.nonce) : null,
+    publicKey: p.publicKey ? toHex(p.publicKey) : null,
+    publicKeyBase64: p.publicKey ? Buffer.from(p.publicKey).toString("base64") : null,
+    ...(chain ? { certificate: { subject: chain.leaf } } : {}),
+  };
+}
+
+// ---- the evidence kind ----
+
+export interface ParsedNitroDocument {
+  document: NitroDocument;
+  encoding: BinaryEncoding;
+}
+
+export function makeNitroAttestationKind(options: NitroVerifyOptions = {}): EvidenceKind<ParsedNitroDocument> {
+  return {
+    name: "nitro-attestation",
+    detect(file) {
+      return decodeBinaryEvidence(file, looksLikeNitroDocument) !== undefined;
+    },
+    parse(file) {
+      const decoded = decodeBinaryEvidence(file, looksLikeNitroDocument);
+      if (!decoded) throw new TollgateError("malformed", "not a Nitro attestation document (CBOR COSE_Sign1)", file.path);
+      try {
+        return { document: parseNitroDocument(decoded.bytes), encoding: decoded.encoding };
+      } catch (e) {
+        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
+        throw e;
+      }
+    },
+    async verify(parsed, _file, ctx) {
+      return verifyParsedNitroDocument(parsed.document, ctx, options).checks;
+    },
+    normalize(parsed, checks, file) {
+      return [nitroRecord(parsed, checks, file)];
+    },
+  };
+}
+
+function nitroRecord(parsed: ParsedNitroDocument, checks: Check[], file: SourceFile): EvidenceRecord {
+  const hardware = nitroHardwareFacts(parsed.document, checks);
+  const failed = checks.find((c) => !c.ok);
+  const { platform: _p, status: _s, reason: _r, ...facts } = hardware;
+  return {
+    id: `tee-report:nitro:sha256:${file.sha256}`,
+    kind: "tee-report",
+    source: { path: file.path, digest: { sha256: file.sha256 }, format: `nitro-cose-sign1${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}` },
+    signature: failed
+      ? { status: "failed", reason: failed.reason, ...(failed.code ? { code: failed.code } : {}), signers: [] }
+      : { status: "verified", signers: [{ type: "hardware", platform: "nitro", measurement: (hardware.measurement as string | undefined) ?? "", root: hardware.root as string }] },
+    transparency: { status: "absent" },
+    integrity: { status: "n/a" },
+    hardware,
+    checks,
+    facts: { platform: "nitro", ...facts },
+  };
+}
+
+export const nitroAttestationKind: EvidenceKind<ParsedNitroDocument> = makeNitroAttestationKind();
+
