@@ -4,8 +4,10 @@ import type { EvidenceKind } from "./types.ts";
 import type { PredicateHandler } from "./predicate.ts";
 import { attestationKind } from "./attestation/index.ts";
 import { slsaProvenance } from "./slsa-provenance.ts";
+import { tdxQuoteKind } from "./tee/tdx/index.ts";
+import { nitroAttestationKind } from "./tee/nitro/index.ts";
 
-export const evidenceKinds: readonly EvidenceKind<any>[] = [attestationKind];
+export const evidenceKinds: readonly EvidenceKind<any>[] = [attestationKind, tdxQuoteKind, nitroAttestationKind];
 
 export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance];
 

@@ -18,6 +18,7 @@ import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import { TollgateError } from "../../../core/errors.ts";
 import { toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
+import { outcome, teeRecord } from "../common/facts.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_NAME } from "../roots/aws.ts";
 import { decodeBinaryEvidence, type BinaryEncoding } from "../tdx/binary-input.ts";
 import { pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../tdx/x509chain.ts";
@@ -119,16 +120,16 @@ function pcrHex(doc: NitroDocument): Record<string, string> {
 /** Pure: hardware facts from the document and the checks that ran on it. */
 export function nitroHardwareFacts(doc: NitroDocument, checks: readonly Check[]): HardwareFacts {
   const p = doc.payload;
-  const failed = checks.find((c) => !c.ok);
+  const verdict = outcome(checks);
   const chain = checks.find((c) => c.name === "hardware.nitro_chain" && c.ok)?.detail as { root: string; leaf: string } | undefined;
   const pcrs = pcrHex(doc);
   return {
     platform: "nitro",
-    status: failed ? "failed" : "verified",
-    ...(failed ? { reason: failed.reason } : {}),
+    status: verdict.ok ? "verified" : "failed",
+    ...(verdict.ok ? {} : { reason: verdict.reason }),
     ...(pcrs["0"] !== undefined ? { measurement: pcrs["0"] } : {}),
     ...(p.userData ? { reportData: toHex(p.userData) } : {}),
-    ...(chain && !failed ? { root: chain.root } : {}),
+    ...(chain && verdict.ok ? { root: chain.root } : {}),
     moduleId: p.moduleId,
     digest: p.digest,
     timestamp: p.timestamp,
@@ -176,21 +177,14 @@ export function makeNitroAttestationKind(options: NitroVerifyOptions = {}): Evid
 
 function nitroRecord(parsed: ParsedNitroDocument, checks: Check[], file: SourceFile): EvidenceRecord {
   const hardware = nitroHardwareFacts(parsed.document, checks);
-  const failed = checks.find((c) => !c.ok);
   const { platform: _p, status: _s, reason: _r, ...facts } = hardware;
-  return {
-    id: `tee-report:nitro:sha256:${file.sha256}`,
-    kind: "tee-report",
-    source: { path: file.path, digest: { sha256: file.sha256 }, format: `nitro-cose-sign1${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}` },
-    signature: failed
-      ? { status: "failed", reason: failed.reason, ...(failed.code ? { code: failed.code } : {}), signers: [] }
-      : { status: "verified", signers: [{ type: "hardware", platform: "nitro", measurement: (hardware.measurement as string | undefined) ?? "", root: hardware.root as string }] },
-    transparency: { status: "absent" },
-    integrity: { status: "n/a" },
-    hardware,
+  return teeRecord({
+    file,
+    format: `nitro-cose-sign1${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}`,
     checks,
+    hardware,
     facts: { platform: "nitro", ...facts },
-  };
+  });
 }
 
 export const nitroAttestationKind: EvidenceKind<ParsedNitroDocument> = makeNitroAttestationKind();

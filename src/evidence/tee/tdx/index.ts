@@ -26,6 +26,7 @@ import { createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObjec
 import { TollgateError } from "../../../core/errors.ts";
 import { bytesEqual, sha256Bytes, toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
+import { outcome, teeRecord } from "../common/facts.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_NAME } from "../roots/intel.ts";
 import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
@@ -211,7 +212,7 @@ export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, option
  * from the checks, so normalize() needs no crypto).
  */
 export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): HardwareFacts {
-  const firstFailure = checks.find((c) => !c.ok);
+  const verdict = outcome(checks);
   const chain = checks.find((c) => c.name === "hardware.tdx_pck_chain" && c.ok)?.detail as
     | { root: string; ca: string; leaf: string; issuer: string }
     | undefined;
@@ -220,8 +221,8 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
   const b = quote.body;
   return {
     platform: "tdx",
-    status: firstFailure ? "failed" : "verified",
-    ...(firstFailure ? { reason: firstFailure.reason } : {}),
+    status: verdict.ok ? "verified" : "failed",
+    ...(verdict.ok ? {} : { reason: verdict.reason }),
     measurement: b.mrTd,
     reportData: b.reportData,
     tcb: {
@@ -235,7 +236,7 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
       ...(ext?.pceSvn !== undefined ? { pckPceSvn: ext.pceSvn } : {}),
       ...(ext?.cpuSvn !== undefined ? { pckCpuSvn: ext.cpuSvn } : {}),
     },
-    ...(chain && !firstFailure ? { root: chain.root } : {}),
+    ...(chain && verdict.ok ? { root: chain.root } : {}),
     quoteVersion: quote.header.version,
     bodyLayout: b.layout,
     mrTd: b.mrTd,
@@ -299,20 +300,13 @@ export function makeTdxQuoteKind(options: TdxVerifyOptions = {}): EvidenceKind<P
 }
 
 function tdxRecord(parsed: ParsedTdxQuote, checks: Check[], file: SourceFile): EvidenceRecord {
-  const hardware = tdxHardwareFacts(parsed.quote, checks);
-  const failed = checks.find((c) => !c.ok);
   const q = parsed.quote;
-  return {
-    id: `tee-report:tdx:sha256:${file.sha256}`,
-    kind: "tee-report",
-    source: { path: file.path, digest: { sha256: file.sha256 }, format: `tdx-quote-v${q.header.version}${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}` },
-    signature: failed
-      ? { status: "failed", reason: failed.reason, ...(failed.code ? { code: failed.code } : {}), signers: [] }
-      : { status: "verified", signers: [{ type: "hardware", platform: "tdx", measurement: q.body.mrTd, root: hardware.root as string }] },
-    transparency: { status: "absent" },
-    integrity: { status: "n/a" },
-    hardware,
+  const hardware = tdxHardwareFacts(q, checks);
+  return teeRecord({
+    file,
+    format: `tdx-quote-v${q.header.version}${parsed.encoding === "raw" ? "" : `+${parsed.encoding}`}`,
     checks,
+    hardware,
     facts: {
       platform: "tdx",
       quoteVersion: q.header.version,
@@ -331,7 +325,7 @@ function tdxRecord(parsed: ParsedTdxQuote, checks: Check[], file: SourceFile): E
       ...(hardware.root !== undefined ? { root: hardware.root } : {}),
       tcbStatus: "unchecked",
     },
-  };
+  });
 }
 
 export const tdxQuoteKind: EvidenceKind<ParsedTdxQuote> = makeTdxQuoteKind();
