@@ -45,8 +45,8 @@ export class TollgateError extends Error {
     super(message, options);
   }
 
-  /** One line for a human: `path: message`. */
-  line(): string {
+  /** One line for a human: `path: message`. (Not `line`: Bun sets a numeric `line` on thrown errors.) */
+  oneLine(): string {
     return this.path ? `${this.path}: ${this.message}` : this.message;
   }
 }

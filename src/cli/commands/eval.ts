@@ -1,9 +1,36 @@
-// PLACEHOLDER: this command is being built (see the open issues).
+// tollgate eval: the pre-flight gate. Exit 0 admit, 1 deny, 2 could not evaluate.
 import { defineCommand } from "citty";
+import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
+import { decide, loadPolicy, prepareEvidence } from "../../gate/run.ts";
+import { OUTPUT_FORMATS, reporters } from "../../report/index.ts";
+import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
+import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+
+const flags: FlagSpecs = {
+  policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz) or policy.wasm (default: the embedded gate bundle)", valueHint: "BUNDLE" },
+  data: { type: "string", short: "d", multiple: true, description: "data overlay (JSON or YAML), merged at the root of data", valueHint: "FILE" },
+  entrypoint: { type: "string", short: "e", description: "entrypoint returning {allow, deny, warn}", default: "tollgate/gate/decision" },
+  output: { type: "string", short: "o", description: `output format: ${OUTPUT_FORMATS.join("|")}`, default: "text" },
+  "fail-on-warn": { type: "boolean", description: "exit 1 when there are warnings (as conftest does)" },
+  ...trustFlags,
+  ...subjectFlags,
+};
+
 export default defineCommand({
-  meta: { name: "eval", description: "not implemented yet" },
-  run() {
-    console.error("tollgate eval: not implemented yet");
-    process.exit(2);
-  },
+  meta: { name: "eval", description: "Verify evidence and evaluate the gate policy: exit 0 admit, 1 deny, 2 could not evaluate" },
+  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin)", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("eval", async () => {
+      const p = parseStrict(rawArgs, flags);
+      const format = oneOf(str(p, "output"), OUTPUT_FORMATS, "output");
+      const paths = requirePaths(p);
+      const { engine, data } = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data") });
+      const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
+      const report = decide(engine, prepared, str(p, "entrypoint"));
+      // Render fully before writing: nothing half-written on failure.
+      const out = reporters[format]!.render(report);
+      process.stdout.write(out);
+      const failed = !report.decision.allow || (bool(p, "fail-on-warn") && report.decision.warn.length > 0);
+      return failed ? EXIT_DENY : EXIT_ADMIT;
+    }),
 });

@@ -1,9 +1,28 @@
-// PLACEHOLDER: this command is being built (see the open issues).
+// tollgate inspect: print the normalized input document exactly as policies will see it.
 import { defineCommand } from "citty";
+import { EXIT_ADMIT } from "../../core/errors.ts";
+import { stableStringify } from "../../core/input.ts";
+import { loadDataFile, prepareEvidence } from "../../gate/run.ts";
+import { helpArgs, list, parseStrict, runCommand, type FlagSpecs } from "../args.ts";
+import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+
+const flags: FlagSpecs = {
+  data: { type: "string", short: "d", multiple: true, description: "parameters for verification, JSON or YAML", valueHint: "FILE" },
+  ...trustFlags,
+  ...subjectFlags,
+};
+
 export default defineCommand({
-  meta: { name: "inspect", description: "not implemented yet" },
-  run() {
-    console.error("tollgate inspect: not implemented yet");
-    process.exit(2);
-  },
+  meta: { name: "inspect", description: "Print the normalized input document (input v1) for evidence" },
+  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin)", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("inspect", async () => {
+      const p = parseStrict(rawArgs, flags);
+      const paths = requirePaths(p);
+      const data: Record<string, unknown> = {};
+      for (const f of list(p, "data")) Object.assign(data, await loadDataFile(f));
+      const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
+      process.stdout.write(stableStringify(prepared.input, 2) + "\n");
+      return EXIT_ADMIT;
+    }),
 });

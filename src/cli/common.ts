@@ -1,0 +1,48 @@
+// Flags shared by the evidence commands (eval, verify, inspect), declared once.
+import { TollgateError, usage } from "../core/errors.ts";
+import type { FlagSpecs, Parsed } from "./args.ts";
+import { list, str } from "./args.ts";
+import { decisionTime } from "../core/time.ts";
+import type { EvidenceOptions } from "../gate/run.ts";
+import { resolveSubject } from "../gate/run.ts";
+
+export const trustFlags: FlagSpecs = {
+  key: { type: "string", multiple: true, description: "trusted public key (PEM) for DSSE and key-signed Sigstore bundles", valueHint: "PEM" },
+  "certificate-identity": { type: "string", multiple: true, description: "trusted keyless signer identity (exact SAN), paired in order with --certificate-oidc-issuer", valueHint: "ID" },
+  "certificate-oidc-issuer": { type: "string", multiple: true, description: "OIDC issuer of the keyless signer", valueHint: "URL" },
+  "trusted-root": { type: "string", description: "Sigstore trusted root JSON (default: the embedded public-good root)", valueHint: "FILE" },
+  time: { type: "string", description: "verification and decision instant, RFC 3339 (default: now)", valueHint: "RFC3339" },
+};
+
+export const subjectFlags: FlagSpecs = {
+  artifact: { type: "string", description: "the artifact under evaluation (its sha256 is the subject)", valueHint: "FILE" },
+  subject: { type: "string", description: "the artifact's digest", valueHint: "sha256:HEX" },
+  environment: { type: "string", description: "deployment environment recorded in input.context.environment", valueHint: "NAME" },
+};
+
+export function identities(p: Parsed): { issuer: string; identity: string }[] {
+  const ids = list(p, "certificate-identity");
+  const issuers = list(p, "certificate-oidc-issuer");
+  if (ids.length !== issuers.length) {
+    throw usage("--certificate-identity and --certificate-oidc-issuer go in pairs (one issuer per identity)");
+  }
+  return ids.map((identity, i) => ({ identity, issuer: issuers[i]! }));
+}
+
+export async function evidenceOptions(p: Parsed, data: Record<string, unknown> = {}): Promise<EvidenceOptions> {
+  const subject = await resolveSubject(str(p, "artifact"), str(p, "subject"));
+  return {
+    time: decisionTime(str(p, "time")),
+    keyFiles: list(p, "key"),
+    identities: identities(p),
+    ...(str(p, "trusted-root") ? { trustedRootFile: str(p, "trusted-root")! } : {}),
+    ...(subject ? { subject: subject.sha256, ...(subject.name ? { subjectName: subject.name } : {}) } : {}),
+    ...(str(p, "environment") ? { environment: str(p, "environment")! } : {}),
+    data,
+  };
+}
+
+export function requirePaths(p: Parsed, what = "PATH"): string[] {
+  if (p.positionals.length === 0) throw new TollgateError("usage", `give at least one evidence ${what} (a file, a directory, or - for stdin)`);
+  return p.positionals;
+}

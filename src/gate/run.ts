@@ -1,0 +1,156 @@
+// The gate's one code path, shared by `eval`, `verify`, `inspect` and the gate service:
+// evidence paths → verified input document → policy decision. The CLI only parses flags and prints.
+import { readFile } from "node:fs/promises";
+import YAML from "yaml";
+import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
+import { TollgateError } from "../core/errors.ts";
+import { buildInputDocument, inputDigest, validateInputDocument, type DecisionContext, type InputDocument } from "../core/input.ts";
+import { loadPublicKeyPem } from "../crypto/keys.ts";
+import { collectEvidence, readEvidencePaths, type CollectResult } from "../evidence/collect.ts";
+import { makeVerifyContext } from "../evidence/source.ts";
+import type { SourceFile, TrustedKey } from "../evidence/types.ts";
+import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
+import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
+import { PolicyEngine } from "../policy/evaluator.ts";
+import { evaluateDecision } from "../policy/gate.ts";
+import type { GateReport } from "../report/types.ts";
+import { loadTrustedRootFile, publicGoodTrustedRoot } from "../sigstore/trusted-root.ts";
+
+export interface TrustOptions {
+  /** PEM public key files (`--key`). */
+  keyFiles?: readonly string[];
+  /** Exact keyless identities (`--certificate-identity` with `--certificate-oidc-issuer`). */
+  identities?: readonly { issuer: string; identity: string }[];
+  /** A Sigstore trusted root JSON file; the embedded public-good root otherwise. */
+  trustedRootFile?: string;
+}
+
+export interface EvidenceOptions extends TrustOptions {
+  /** The decision instant. Read once at the boundary (CLI, request), never inside verification. */
+  time: Date;
+  /** `sha256:<hex>` or hex of the artifact under evaluation. */
+  subject?: string;
+  subjectName?: string;
+  environment?: string;
+  /** `--data` overlays: also handed to verification as params (expected digests, pinned roots…). */
+  data?: Record<string, unknown>;
+}
+
+export interface PreparedEvidence {
+  input: InputDocument;
+  collected: CollectResult;
+  files: SourceFile[];
+}
+
+/** `--data FILE`: JSON or YAML, must be an object; merged at the root of `data` like OPA's `--data`. */
+export async function loadDataFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "data file not found" : `cannot read data file (${code})`, path);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text); // YAML 1.2 is a superset of JSON
+  } catch (e) {
+    throw new TollgateError("malformed", `data file is neither JSON nor YAML: ${(e as Error).message.split("\n")[0]}`, path);
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new TollgateError("malformed", "data file must hold an object", path);
+  return doc as Record<string, unknown>;
+}
+
+export async function loadKeys(files: readonly string[] = []): Promise<TrustedKey[]> {
+  return files.map((f) => loadPublicKeyPem(f));
+}
+
+/** `--artifact FILE` → sha256 hex of its bytes; `--subject sha256:HEX` → HEX. */
+export async function resolveSubject(artifact?: string, subject?: string): Promise<{ sha256: string; name?: string } | undefined> {
+  if (artifact && subject) throw new TollgateError("usage", "give --artifact or --subject, not both");
+  if (subject) return { sha256: parseSha256Digest(subject) };
+  if (artifact) {
+    try {
+      return { sha256: sha256Hex(new Uint8Array(await readFile(artifact))), name: artifact.split("/").pop()! };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "artifact not found" : `cannot read artifact (${code})`, artifact);
+    }
+  }
+  return undefined;
+}
+
+/** Read, verify and normalize evidence files into a validated input document. */
+export async function prepareEvidenceFiles(files: SourceFile[], readErrors: PreparedEvidence["collected"]["errors"], o: EvidenceOptions): Promise<PreparedEvidence> {
+  const keys = await loadKeys(o.keyFiles);
+  const trustedRootFile = o.trustedRootFile;
+  // Load an explicit trusted root up front so a bad --trusted-root is a usage-level error, not per-evidence.
+  const explicitRoot = trustedRootFile ? loadTrustedRootFile(trustedRootFile) : undefined;
+  const ctx = makeVerifyContext({
+    time: o.time,
+    keys,
+    files,
+    params: o.data ?? {},
+    trustedRoot: () => explicitRoot ?? publicGoodTrustedRoot(),
+  });
+  const collected = await collectEvidence(files, ctx);
+  collected.errors.unshift(...readErrors);
+  const subject = o.subject ? { digest: { sha256: parseSha256Digest(o.subject) }, ...(o.subjectName ? { name: o.subjectName } : {}) } : undefined;
+  const context: DecisionContext = {
+    time: o.time.toISOString(),
+    trust: {
+      keys: [...new Set(keys.map((k) => k.fingerprint))].sort(),
+      identities: (o.identities ?? []).map((i) => ({ issuer: i.issuer, identity: i.identity })),
+    },
+    ...(subject ? { subject } : {}),
+    ...(o.environment ? { environment: o.environment } : {}),
+  };
+  const input = buildInputDocument(context, collected.records, collected.errors);
+  validateInputDocument(input);
+  return { input, collected, files };
+}
+
+export async function prepareEvidence(paths: readonly string[], o: EvidenceOptions): Promise<PreparedEvidence> {
+  if (paths.length === 0) throw new TollgateError("usage", "no evidence PATH given");
+  const { files, errors } = await readEvidencePaths(paths, async () => new Uint8Array(await Bun.stdin.arrayBuffer()));
+  return prepareEvidenceFiles(files, errors, o);
+}
+
+export interface PolicyOptions {
+  /** A bundle file (.tar.gz or .wasm); the embedded default otherwise. */
+  policy?: string;
+  dataFiles?: readonly string[];
+  /** Called with the bundle before any byte of it is evaluated (signature verification). */
+  verifyBundle?: (bundle: PolicyBundle) => Promise<void>;
+}
+
+export interface LoadedPolicy {
+  engine: PolicyEngine;
+  data: Record<string, unknown>;
+}
+
+export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
+  const bundle = o.policy ? await loadBundleFile(o.policy) : await loadDefaultBundle();
+  if (o.verifyBundle) await o.verifyBundle(bundle);
+  const overlays = [];
+  const data: Record<string, unknown> = {};
+  for (const f of o.dataFiles ?? []) {
+    const d = await loadDataFile(f);
+    overlays.push({ source: f, data: d });
+    Object.assign(data, d);
+  }
+  const engine = await PolicyEngine.create(bundle, overlays);
+  return { engine, data: engine.data };
+}
+
+export function decide(engine: PolicyEngine, prepared: PreparedEvidence, entrypoint = GATE_ENTRYPOINT): GateReport {
+  const decision = evaluateDecision(engine, entrypoint, prepared.input);
+  return {
+    decision,
+    input: prepared.input,
+    inputDigest: inputDigest(prepared.input),
+    bundle: { source: engine.bundle.source, revision: engine.revision, sha256: engine.bundle.sha256 },
+    entrypoint,
+    skipped: prepared.collected.skipped,
+  };
+}
