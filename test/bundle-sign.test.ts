@@ -1,0 +1,392 @@
+// Signed OPA bundles, interoperable with the real `opa` both ways. Keys are generated at test time; opa is the
+// pinned binary (~/go/bin/opa or $TOLLGATE_OPA).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  bundleFileDigest,
+  loadSigningKey,
+  loadVerificationKey,
+  readArchive,
+  signBundleArchive,
+  signBundleFiles,
+  signaturesFileBytes,
+  verifyBundleSignature,
+  writeArchive,
+  type ArchiveEntry,
+  type BundleKeyring,
+  type SigningAlgorithm,
+} from "../src/policy/signing.ts";
+import { canonicalText, goJsonString, parseStructured } from "../src/policy/signing/canonical.ts";
+import { findOpa } from "../src/policy/signing/opa.ts";
+import { readBundle } from "../src/policy/bundle.ts";
+import { REPO_ROOT } from "./support/fixtures.ts";
+
+const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
+const CLI = join(REPO_ROOT, "src/cli/main.ts");
+const OPA = findOpa();
+let work: string;
+let unsigned: Uint8Array; // built by `tollgate bundle build`
+let unsignedPath: string;
+
+const POLICY = `package gate
+
+default allow := false
+
+allow if input.user == data.allowed_user
+`;
+// Numbers in their source form, HTML characters, U+2028, a control character and non-ASCII: every case where a
+// naive JSON.stringify canonicalization would differ from OPA's Go encoder.
+const DATA = `{
+  "allowed_user": "alice",
+  "limits": {"ratio": 1.50, "big": 12345678901234567890, "exp": 1e3, "neg": -0.0},
+  "html": "<b>&amp;</b>\\u2028\\u0001\\b é ☃ 😀",
+  "z": [true, false, null]
+}`;
+
+function run(cmd: string[], cwd?: string): { code: number; out: string; err: string } {
+  const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+function tollgate(...args: string[]) {
+  return run([BUN, CLI, ...args], work);
+}
+
+function opa(...args: string[]) {
+  return run([OPA, ...args], work);
+}
+
+function pem(k: KeyObject): string {
+  return k.export({ type: k.type === "private" ? "pkcs8" : "spki", format: "pem" }).toString();
+}
+
+interface Pair {
+  alg: SigningAlgorithm;
+  priv: string; // path
+  pub: string; // path
+}
+
+const GEN: Record<string, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
+  rsa: () => generateKeyPairSync("rsa", { modulusLength: 2048 }),
+  p256: () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
+  p384: () => generateKeyPairSync("ec", { namedCurve: "P-384" }),
+  p521: () => generateKeyPairSync("ec", { namedCurve: "P-521" }),
+};
+
+function makePair(name: string, alg: SigningAlgorithm, gen: keyof typeof GEN | "secret"): Pair {
+  const priv = join(work, `${name}.key`);
+  const pub = join(work, `${name}.pub`);
+  if (gen === "secret") {
+    writeFileSync(priv, `hmac-secret-${name}-0123456789abcdef`);
+    writeFileSync(pub, `hmac-secret-${name}-0123456789abcdef`);
+  } else {
+    const { privateKey, publicKey } = GEN[gen]!();
+    writeFileSync(priv, pem(privateKey));
+    writeFileSync(pub, pem(publicKey));
+  }
+  return { alg, priv, pub };
+}
+
+function keyring(p: Pair, id = "default", scope?: string): BundleKeyring {
+  const o: { algorithm: SigningAlgorithm; scope?: string } = { algorithm: p.alg };
+  if (scope) o.scope = scope;
+  return { [id]: loadVerificationKey(readFileSync(p.pub), o) };
+}
+
+async function signed(p: Pair, opts: { keyId?: string; scope?: string } = {}): Promise<Uint8Array> {
+  const key = loadSigningKey(readFileSync(p.priv), p.alg);
+  return (await signBundleArchive(unsigned, "test", { key, algorithm: p.alg, ...opts })).bytes;
+}
+
+async function mutate(bytes: Uint8Array, f: (entries: ArchiveEntry[]) => ArchiveEntry[]): Promise<Uint8Array> {
+  return writeArchive(f(await readArchive(bytes, "test")));
+}
+
+function save(name: string, bytes: Uint8Array): string {
+  const p = join(work, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+let rsa: Pair;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "tollgate-sign-"));
+  mkdirSync(join(work, "policy"));
+  writeFileSync(join(work, "policy/gate.rego"), POLICY);
+  writeFileSync(join(work, "policy/data.json"), DATA);
+  const b = tollgate("bundle", "build", "policy", "-o", "unsigned.tar.gz", "-e", "gate/allow", "--revision", "rev-1");
+  if (b.code !== 0) throw new Error(`bundle build failed: ${b.err}`);
+  unsignedPath = join(work, "unsigned.tar.gz");
+  unsigned = new Uint8Array(readFileSync(unsignedPath));
+  rsa = makePair("rsa", "RS256", "rsa");
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("bundle build", () => {
+  test("wraps opa build -t wasm, byte-reproducible, paths relative to DIR", async () => {
+    const again = tollgate("bundle", "build", "policy", "-o", "again.tar.gz", "-e", "gate/allow", "--revision", "rev-1");
+    expect(again.code).toBe(0);
+    expect(Buffer.compare(readFileSync(join(work, "again.tar.gz")), Buffer.from(unsigned))).toBe(0);
+    const names = (await readArchive(unsigned, "x")).map((e) => e.name).sort();
+    expect(names).toEqual([".manifest", "data.json", "gate.rego", "policy.wasm"]);
+    const b = await readBundle(unsigned, "x");
+    expect(b.revision).toBe("rev-1");
+    expect(b.manifest.wasm).toEqual([{ entrypoint: "gate/allow", module: "/policy.wasm" }]);
+  });
+
+  test("needs an entrypoint and reports opa's compile error", () => {
+    expect(tollgate("bundle", "build", "policy", "-o", "x.tar.gz").code).toBe(2);
+    mkdirSync(join(work, "broken"));
+    writeFileSync(join(work, "broken/x.rego"), "package x\nallow if {");
+    const r = tollgate("bundle", "build", "broken", "-o", "x.tar.gz", "-e", "x/allow");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("opa build failed");
+  });
+});
+
+describe("OPA canonical hashing of structured files", () => {
+  test("numbers keep their source text; strings are encoded like Go (no HTML escaping, U+2028 escaped)", () => {
+    const v = parseStructured("data.json", new TextEncoder().encode('{"b":[1e3, 1.50],"a":"<&>\\u2028\\u0001\\b\\t","c":-0.0}'));
+    expect(canonicalText(v)).toBe('{"a":"<&>\\u2028\\u0001\\b\\t","b":[1e3,1.50],"c":-0.0}');
+    expect(goJsonString("\ud800x")).toBe('"\ufffdx"'); // a lone surrogate is invalid UTF-8 to Go
+  });
+
+  test("keys sort bytewise in UTF-8 (Go), not by UTF-16 code unit", () => {
+    const v = parseStructured("data.json", new TextEncoder().encode('{"\uff61":1,"\ud83d\ude00":2,"a":3}'));
+    expect(canonicalText(v)).toBe('{"a":3,"\uff61":1,"\ud83d\ude00":2}');
+  });
+
+  test("only data.json/data.yaml/.manifest are structured: other files hash raw", () => {
+    const text = new TextEncoder().encode('{ "a" : 1 }');
+    expect(bundleFileDigest("x/data.json", text)).toBe(bundleFileDigest("y/data.json", new TextEncoder().encode('{"a":1}')));
+    expect(bundleFileDigest("other.json", text)).not.toBe(bundleFileDigest("other.json", new TextEncoder().encode('{"a":1}')));
+  });
+
+  test("malformed structured file and weak hash algorithms are refused", () => {
+    expect(() => bundleFileDigest("data.json", new TextEncoder().encode("{: ["))).toThrow(/neither valid JSON/);
+    expect(() => bundleFileDigest("policy.wasm", new Uint8Array([1]), "MD5")).toThrow(/too weak/);
+  });
+});
+
+const ALGS: [SigningAlgorithm, keyof typeof GEN | "secret"][] = [
+  ["RS256", "rsa"], ["RS384", "rsa"], ["RS512", "rsa"],
+  ["PS256", "rsa"], ["PS384", "rsa"], ["PS512", "rsa"],
+  ["ES256", "p256"], ["ES384", "p384"], ["ES512", "p521"],
+  ["HS256", "secret"],
+];
+
+describe("interop with opa, both ways, every algorithm", () => {
+  for (const [alg, gen] of ALGS) {
+    test(`${alg}: tollgate-signed loads in opa; opa-signed verifies in tollgate`, async () => {
+      const p = makePair(`k-${alg}`, alg, gen);
+      // tollgate signs (through the CLI) → opa verifies
+      const tg = tollgate("bundle", "sign", "unsigned.tar.gz", "--signing-key", p.priv, "--signing-alg", alg, "-o", `tg-${alg}.tar.gz`);
+      expect(tg.err).toBe("");
+      expect(tg.code).toBe(0);
+      const o = opa("build", "-b", `tg-${alg}.tar.gz`, "--verification-key", p.pub, "--signing-alg", alg, "-o", `opa-out-${alg}.tar.gz`);
+      expect(o.err).toBe("");
+      expect(o.code).toBe(0);
+      // opa signs → tollgate verifies
+      const os = opa("build", "-t", "wasm", "-b", "policy", "-e", "gate/allow", "--signing-key", p.priv, "--signing-alg", alg, "-o", `opa-${alg}.tar.gz`);
+      expect(os.err).toBe("");
+      expect(os.code).toBe(0);
+      const v = tollgate("bundle", "verify", `opa-${alg}.tar.gz`, "--verification-key", p.pub, "--signing-alg", alg);
+      expect(v.err).toBe("");
+      expect(v.out).toContain("bundle signature verified");
+      expect(v.code).toBe(0);
+      // and our own verifier accepts our own signature
+      expect(tollgate("bundle", "verify", `tg-${alg}.tar.gz`, "--verification-key", p.pub, "--signing-alg", alg).code).toBe(0);
+    }, 30_000);
+  }
+
+  test("RS256 signing is deterministic: signing twice gives the same bytes", async () => {
+    expect(Buffer.compare(Buffer.from(await signed(rsa)), Buffer.from(await signed(rsa)))).toBe(0);
+  });
+
+  test("scope: tollgate --scope is checked by opa --scope and by tollgate", async () => {
+    const bytes = await signed(rsa, { scope: "prod-gates" });
+    save("scoped.tar.gz", bytes);
+    expect(opa("build", "-b", "scoped.tar.gz", "--verification-key", rsa.pub, "--scope", "prod-gates", "-o", "o.tar.gz").code).toBe(0);
+    const wrongOpa = opa("build", "-b", "scoped.tar.gz", "--verification-key", rsa.pub, "--scope", "dev", "-o", "o.tar.gz");
+    expect(wrongOpa.code).not.toBe(0);
+    expect(wrongOpa.err + wrongOpa.out).toContain("scope mismatch");
+    expect(tollgate("bundle", "verify", "scoped.tar.gz", "--verification-key", rsa.pub, "--scope", "prod-gates").code).toBe(0);
+    const wrong = await verifyBundleSignature(await readArchive(bytes, "x"), keyring(rsa), { scope: "dev" });
+    expect(wrong.ok).toBe(false);
+    expect(wrong.code).toBe("signature_failed");
+    expect(wrong.checks.at(-1)!.name).toBe("bundle.scope");
+    expect(wrong.reason).toBe('scope mismatch: the bundle is signed for scope "prod-gates", the verifier requires "dev"');
+    // a scoped bundle is refused by a verifier that asks for no scope (OPA compares exactly)
+    const none = await verifyBundleSignature(await readArchive(bytes, "x"), keyring(rsa));
+    expect(none.reason).toContain('signed for scope "prod-gates", the verifier requires ""');
+  });
+
+  test("claims file: custom claims are signed, keyid claim suppressed as in OPA", async () => {
+    writeFileSync(join(work, "claims.json"), JSON.stringify({ iss: "policy-team", scope: "write" }));
+    const r = tollgate("bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.priv, "--claims-file", "claims.json", "-o", "claims.tar.gz");
+    expect(r.code).toBe(0);
+    const res = await verifyBundleSignature(await readArchive(readFileSync(join(work, "claims.tar.gz")), "x"), keyring(rsa), { scope: "write" });
+    expect(res.ok).toBe(true);
+    expect(res.claims).toEqual({ iss: "policy-team", scope: "write" });
+    expect(opa("build", "-b", "claims.tar.gz", "--verification-key", rsa.pub, "--scope", "write", "-o", "o.tar.gz").code).toBe(0);
+  });
+});
+
+describe("rejections (tollgate, and opa where opa checks)", () => {
+  async function expectRejected(bytes: Uint8Array, name: string, code: string, reason: RegExp, opaToo = true) {
+    const res = await verifyBundleSignature(await readArchive(bytes, "x"), keyring(rsa));
+    expect(res.ok).toBe(false);
+    expect(res.status).toBe("failed");
+    expect(res.code as string).toBe(code);
+    expect(res.reason).toMatch(reason);
+    const path = save(name, bytes);
+    const cli = tollgate("bundle", "verify", path, "--verification-key", rsa.pub);
+    expect(cli.code).toBe(1);
+    expect(cli.err).toMatch(reason);
+    if (opaToo) expect(opa("build", "-b", path, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
+  }
+
+  for (const file of ["data.json", "policy.wasm", ".manifest", "gate.rego"]) {
+    test(`a changed byte in ${file}`, async () => {
+      const good = await signed(rsa);
+      const bad = await mutate(good, (es) =>
+        es.map((e) => {
+          if (e.name !== file) return e;
+          const b = new Uint8Array(e.bytes);
+          if (file === "data.json") return { name: e.name, bytes: new TextEncoder().encode(new TextDecoder().decode(b).replace("alice", "mallory")) };
+          if (file === ".manifest") return { name: e.name, bytes: new TextEncoder().encode(new TextDecoder().decode(b).replace("rev-1", "rev-2")) };
+          b[b.length - 3] = b[b.length - 3]! ^ 0x01;
+          return { name: e.name, bytes: b };
+        }),
+      );
+      await expectRejected(bad, `bad-${file}.tar.gz`, "digest_mismatch", new RegExp(`file ${file.replace(".", "\\.")}: SHA-256 digest mismatch \\(signed [0-9a-f]{64}, actual [0-9a-f]{64}\\)`));
+    });
+  }
+
+  test("whitespace-only change in data.json still verifies (canonical form, as OPA)", async () => {
+    const good = await signed(rsa);
+    const reformatted = await mutate(good, (es) => es.map((e) => (e.name === "data.json" ? { name: e.name, bytes: new TextEncoder().encode(new TextDecoder().decode(e.bytes).replace(/\n\s*/g, " ")) } : e)));
+    const r = await verifyBundleSignature(await readArchive(reformatted, "x"), keyring(rsa));
+    expect(r.ok).toBe(true);
+    expect(opa("build", "-b", save("ws.tar.gz", reformatted), "--verification-key", rsa.pub, "-o", "o.tar.gz").code).toBe(0);
+  });
+
+  test("a missing file", async () => {
+    const bad = await mutate(await signed(rsa), (es) => es.filter((e) => e.name !== "gate.rego"));
+    await expectRejected(bad, "missing.tar.gz", "bundle_unverified", /file gate\.rego is listed in the bundle signature but missing from the bundle/);
+  });
+
+  test("an extra file", async () => {
+    const bad = await mutate(await signed(rsa), (es) => [...es, { name: "extra/evil.rego", bytes: new TextEncoder().encode("package evil\n") }]);
+    await expectRejected(bad, "extra.tar.gz", "bundle_unverified", /file extra\/evil\.rego is in the bundle but not listed in its signature/);
+  });
+
+  test("a wrong key", async () => {
+    const other = makePair("other", "RS256", "rsa");
+    const bad = await signed(other);
+    await expectRejected(bad, "wrongkey.tar.gz", "signature_failed", /JWT signature check with key "default" failed: signature does not verify/);
+  });
+
+  test("an unsigned bundle", async () => {
+    const r = await verifyBundleSignature(await readArchive(unsigned, "x"), keyring(rsa));
+    expect(r.status).toBe("unsigned");
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe("bundle_unverified");
+    expect(r.reason).toBe("bundle is unsigned: it has no .signatures.json");
+    expect(tollgate("bundle", "verify", "unsigned.tar.gz", "--verification-key", rsa.pub).code).toBe(1);
+  });
+
+  test("malformed .signatures.json and several JWTs", async () => {
+    const good = await signed(rsa);
+    const token = JSON.parse(new TextDecoder().decode((await readArchive(good, "x")).find((e) => e.name === ".signatures.json")!.bytes)).signatures[0];
+    const two = await mutate(good, (es) => es.map((e) => (e.name === ".signatures.json" ? { name: e.name, bytes: new TextEncoder().encode(JSON.stringify({ signatures: [token, token] })) } : e)));
+    await expectRejected(two, "two.tar.gz", "malformed", /\.signatures\.json: 2 JWTs \(expected exactly one\)/);
+    const junk = await mutate(good, (es) => es.map((e) => (e.name === ".signatures.json" ? { name: e.name, bytes: new TextEncoder().encode("{not json") } : e)));
+    await expectRejected(junk, "junk.tar.gz", "malformed", /\.signatures\.json is not JSON/);
+    const notJwt = await mutate(good, (es) => es.map((e) => (e.name === ".signatures.json" ? { name: e.name, bytes: signaturesFileBytes("abc.def") } : e)));
+    await expectRejected(notJwt, "notjwt.tar.gz", "malformed", /the JWT in \.signatures\.json is unreadable/);
+  });
+
+  test("alg confusion: an HS256 token made with the RSA public key as secret is refused", async () => {
+    const files = await readArchive(unsigned, "x");
+    const forged = await signBundleFiles(files, { key: loadSigningKey(readFileSync(rsa.pub), "HS256"), algorithm: "HS256" });
+    const bundle = [...files, { name: ".signatures.json", bytes: signaturesFileBytes(forged) }];
+    const r = await verifyBundleSignature(bundle, { default: loadVerificationKey(readFileSync(rsa.pub)) });
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe("signature_failed");
+    expect(r.reason).toMatch(/JWT alg "HS256" is not allowed for key "default" \(rsa; allowed: RS256, RS384, RS512, PS256, PS384, PS512\)/);
+  });
+
+  test("a signature pinned to another algorithm is refused", async () => {
+    const es = makePair("es-pin", "ES256", "p256");
+    const bytes = await signed(rsa);
+    const r = await verifyBundleSignature(await readArchive(bytes, "x"), { default: loadVerificationKey(readFileSync(rsa.pub), { algorithm: "PS256" }) });
+    expect(r.reason).toMatch(/JWT alg "RS256" is not allowed for key "default" \(rsa; allowed: PS256\)/);
+    expect(() => loadVerificationKey(readFileSync(es.pub), { algorithm: "ES384" })).toThrow(/cannot verify ES384/);
+  });
+});
+
+describe("key rotation: several keys by key id", () => {
+  test("kid in the JWT header picks the key; an unknown kid is no_trusted_key", async () => {
+    const old = makePair("old", "RS256", "rsa");
+    const next = makePair("next", "ES256", "p256");
+    const ring: BundleKeyring = {
+      "2025-q4": loadVerificationKey(readFileSync(old.pub), { algorithm: "RS256" }),
+      "2026-q1": loadVerificationKey(readFileSync(next.pub), { algorithm: "ES256" }),
+    };
+    const a = await signed(old, { keyId: "2025-q4" });
+    const b = await signed(next, { keyId: "2026-q1" });
+    const ra = await verifyBundleSignature(await readArchive(a, "x"), ring);
+    const rb = await verifyBundleSignature(await readArchive(b, "x"), ring);
+    expect([ra.ok, ra.keyId, rb.ok, rb.keyId]).toEqual([true, "2025-q4", true, "2026-q1"]);
+    // swapping kids: the ES256 bundle claims the RSA key id → alg not allowed for that key
+    const lying = await signed(next, { keyId: "2025-q4" });
+    const rl = await verifyBundleSignature(await readArchive(lying, "x"), ring);
+    expect(rl.code).toBe("signature_failed");
+    const c = await signed(old, { keyId: "2024-retired" });
+    const rc = await verifyBundleSignature(await readArchive(c, "x"), ring);
+    expect(rc.code).toBe("no_trusted_key");
+    expect(rc.reason).toBe('bundle is signed with key id "2024-retired", which is not a trusted key (trusted: "2025-q4", "2026-q1")');
+    // the CLI keyring file does the same
+    writeFileSync(join(work, "keys.yaml"), `"2025-q4": {key_file: old.pub, algorithm: RS256}\n"2026-q1": {key_file: next.pub, algorithm: ES256}\n`);
+    expect(tollgate("bundle", "verify", save("b.tar.gz", b), "--keys", "keys.yaml").code).toBe(0);
+    const cli = tollgate("bundle", "verify", save("c.tar.gz", c), "--keys", "keys.yaml");
+    expect(cli.code).toBe(1);
+    expect(cli.err).toContain("[no_trusted_key]");
+  });
+});
+
+describe("bundle verify / inspect CLI", () => {
+  test("exit 2 for an unreadable or truncated bundle, naming the file", async () => {
+    const bytes = await signed(rsa);
+    save("trunc.tar.gz", bytes.subarray(0, bytes.length - 40));
+    const t = tollgate("bundle", "verify", "trunc.tar.gz", "--verification-key", rsa.pub);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/trunc\.tar\.gz: gzip stream is corrupt or truncated/);
+    const m = tollgate("bundle", "verify", "nope.tar.gz", "--verification-key", rsa.pub);
+    expect(m.code).toBe(2);
+    expect(m.err).toContain("nope.tar.gz: file not found");
+    save("text.tar.gz", new TextEncoder().encode("hello"));
+    expect(tollgate("bundle", "verify", "text.tar.gz", "--verification-key", rsa.pub).err).toContain("no gzip magic bytes");
+  });
+
+  test("inspect lists manifest, entrypoints, files with hashes and an unverified signature summary", async () => {
+    save("insp.tar.gz", await signed(rsa, { keyId: "k1", scope: "s1" }));
+    const r = tollgate("bundle", "inspect", "insp.tar.gz", "--format", "json");
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.revision).toBe("rev-1");
+    expect(rep.entrypoints).toEqual([{ entrypoint: "gate/allow", module: "/policy.wasm" }]);
+    expect(rep.signature).toMatchObject({ keyId: "k1", algorithm: "RS256", scope: "s1", listed: 4 });
+    const wasm = rep.files.find((f: { name: string }) => f.name === "policy.wasm");
+    expect(wasm).toMatchObject({ listed: true, matches: true });
+    const text = tollgate("bundle", "inspect", "insp.tar.gz");
+    expect(text.out).toContain("gate/allow");
+    expect(text.out).toContain("unverified");
+  });
+});
