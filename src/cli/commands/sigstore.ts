@@ -59,9 +59,11 @@ const verifyBundle = defineCommand({
           keys = [loadPublicKeyPem(keyPath)];
         } catch (e) {
           // A key that reads but is not a valid public key cannot verify anything: a rejection, not a usage error.
-          if (!(e instanceof TollgateError) || e.code !== "malformed") throw e;
-          console.error(`rejected: ${e.line()} (malformed)`);
-          return EXIT_DENY;
+          if (e instanceof TollgateError && e.code === "malformed") {
+            console.error(`rejected: ${keyPath}: ${e.message} (malformed)`);
+            return EXIT_DENY;
+          }
+          throw e;
         }
       }
       const bundleText = await readText(bundlePath, "bundle");
