@@ -1,0 +1,135 @@
+package tollgate.gate_test
+
+import data.tollgate.gate
+
+sub := concat("", [x | some _ in numbers.range(1, 32); x := "ab"])
+
+fp := "sha256:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+
+prov := {
+	"id": "p1", "kind": "slsa-provenance",
+	"source": {"path": "prov.json", "digest": {"sha256": sub}, "format": "dsse"},
+	"signature": {"status": "verified", "signers": [{"type": "key", "fingerprint": fp}]},
+	"transparency": {"status": "absent"}, "integrity": {"status": "n/a"}, "checks": [],
+	"statement": {
+		"_type": "https://in-toto.io/Statement/v1",
+		"predicateType": "https://slsa.dev/provenance/v1",
+		"subject": [{"name": "app", "digest": {"sha256": sub}}],
+	},
+	"facts": {
+		"builder_id": "https://builder.example/v1",
+		"build_type": "https://actions.github.io/buildtypes/workflow/v1",
+		"known_build_type": true,
+		"custom_metadata": {"vendor_fields": [], "violations": []},
+	},
+}
+
+ctx := {"time": "2026-01-01T00:00:00Z", "subject": {"digest": {"sha256": sub}}, "trust": {"keys": [fp], "identities": []}}
+
+inp(evidence) := {"apiVersion": "tollgate/input/v1", "context": ctx, "evidence": evidence, "errors": []}
+
+rules(set) := {r.rule | some r in set}
+
+test_admits_trusted_bound_v1 if {
+	d := gate.decision with input as inp([prov])
+	d.allow
+	rules(d.warn) == {"I1.builder-id", "I1.transparency-log"}
+}
+
+test_denies_by_default_with_no_evidence if {
+	d := gate.decision with input as inp([])
+	not d.allow
+	rules(d.deny) == {"I1.provenance-required"}
+}
+
+test_denies_without_subject if {
+	d := gate.decision with input as json.remove(inp([prov]), ["context/subject"])
+	not d.allow
+	"gate.subject" in rules(d.deny)
+}
+
+test_denies_v02_predicate if {
+	v02 := object.union(prov, {"statement": object.union(prov.statement, {"predicateType": "https://slsa.dev/provenance/v0.2"})})
+	d := gate.decision with input as inp([v02])
+	rules(d.deny) == {"I1.provenance-required", "I1.provenance-predicate"}
+}
+
+test_denies_failed_signature_with_reason if {
+	bad := object.union(prov, {"signature": {"status": "failed", "reason": "signature does not match payload", "signers": []}})
+	d := gate.decision with input as inp([bad])
+	some r in d.deny
+	r.rule == "I1.provenance-signature"
+	contains(r.msg, "signature does not match payload")
+}
+
+test_denies_unsigned if {
+	d := gate.decision with input as inp([object.union(prov, {"signature": {"status": "unsigned", "signers": []}})])
+	"I1.provenance-signature" in rules(d.deny)
+}
+
+test_denies_untrusted_signer_naming_it if {
+	d := gate.decision with input as object.union(inp([prov]), {"context": object.union(ctx, {"trust": {"keys": [], "identities": []}})})
+	some r in d.deny
+	r.rule == "I4.signer-identity"
+	contains(r.msg, fp)
+}
+
+test_trusts_keyless_identity_exactly if {
+	kl := object.union(prov, {"signature": {"status": "verified", "signers": [{"type": "keyless", "issuer": "https://token.actions.githubusercontent.com", "identity": "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main"}]}})
+	ok := object.union(inp([kl]), {"context": object.union(ctx, {"trust": {"keys": [], "identities": [{"issuer": "https://token.actions.githubusercontent.com", "identity": "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main"}]}})})
+	d1 := gate.decision with input as ok
+	d1.allow
+
+	# a prefix of the identity is not the identity
+	near := object.union(inp([kl]), {"context": object.union(ctx, {"trust": {"keys": [], "identities": [{"issuer": "https://token.actions.githubusercontent.com", "identity": "https://github.com/o/r/.github/workflows/release.yml"}]}})})
+	d2 := gate.decision with input as near
+	not d2.allow
+}
+
+test_trusts_signers_from_data if {
+	d := gate.decision with input as object.union(inp([prov]), {"context": object.union(ctx, {"trust": {"keys": [], "identities": []}})})
+		with data.trusted_signers as {"keys": [fp]}
+	d.allow
+}
+
+test_denies_wrong_subject if {
+	other := object.union(prov, {"statement": object.union(prov.statement, {"subject": [{"digest": {"sha256": "ee"}}]})})
+	d := gate.decision with input as inp([other])
+	some r in d.deny
+	r.rule == "I1.subject-digest"
+	contains(r.msg, "sha256:ee")
+}
+
+test_pinned_builders if {
+	d1 := gate.decision with input as inp([prov]) with data.trusted_builders as ["https://builder.example/v1"]
+	d1.allow
+	d := gate.decision with input as inp([prov]) with data.trusted_builders as ["https://other/v1"]
+	rules(d.deny) == {"I1.provenance-required", "I1.builder-id"}
+}
+
+test_custom_metadata_outside_external_parameters if {
+	v := {"path": "buildDefinition.acme_mode", "reason": "custom field outside buildDefinition.externalParameters"}
+	bad := object.union(prov, {"facts": object.union(prov.facts, {"custom_metadata": {"vendor_fields": [], "violations": [v]}})})
+	d := gate.decision with input as inp([bad])
+	some r in d.deny
+	r.rule == "I1.custom-metadata"
+	contains(r.msg, "buildDefinition.acme_mode")
+}
+
+test_input_errors_fail_closed if {
+	d := gate.decision with input as object.union(inp([prov]), {"errors": [{"source": "x.json", "code": "malformed", "message": "not valid JSON"}]})
+	not d.allow
+	rules(d.deny) == {"input.error"}
+}
+
+test_transparency_failure_denies if {
+	d := gate.decision with input as inp([object.union(prov, {"transparency": {"status": "failed", "reason": "inclusion proof invalid"}})])
+	"I1.transparency-log" in rules(d.deny)
+}
+
+test_required_evidence_generic if {
+	d := gate.decision with input as inp([prov]) with data.required_evidence as ["test-result"]
+	some r in d.deny
+	r.rule == "gate.required-evidence"
+	contains(r.msg, "test-result")
+}
