@@ -1,0 +1,523 @@
+// One streaming pass over a runmanifest.json that checks the decision ledger's hash chain AND recomputes
+// the manifest digest, without ever holding the entries in memory.
+//
+// Formats (DESIGN.md, RunManifest row; checked against the producer):
+// - entry_hash = "sha256:" + sha256(canonical {seq, ts, component, event_type, subject_ref, why,
+//   evidence_digest, prev_hash}) — `why` as written (the producer writes all five keys, nulls kept);
+//   a missing field hashes as null, as the producer's verifier (`entry.get(k)`) does;
+// - the first prev_hash and an empty ledger's chain_root are "sha256:" + sha256("vpp-ledger-empty-root-v1");
+// - manifest_digest = "sha256:" + sha256(canonical manifest) after setting verification.manifest_digest to
+//   null and deleting generated_at_utc, every pass_summaries[].started_at_utc/ended_at_utc and every entry ts.
+// Canonical = Python json.dumps(sort_keys=True, separators=(",",":"), ensure_ascii=True): see core/canonical-json.ts.
+//
+// Streaming the digest: in canonical (sorted) order the manifest is
+//   {<top keys < "decision_ledger">,"decision_ledger":{<ledger keys < "entries">,"entries":[E1,E2,…]<rest of ledger>}<rest of top>}
+// When the entries array opens, the members already seen give the prefix, and each entry's canonical form
+// is fed to the hash as it completes. At the end the prefix is recomputed from the whole skeleton (the
+// document minus its entries); if a member that sorts before the entries turned up after them (an unusual
+// key order), the speculative hash is discarded and a second pass over the same bytes re-hashes the
+// entries. The producer writes decision_ledger with chain_version/entry_count/chain_root before entries and
+// config_hashes before decision_ledger, so its files verify in one pass.
+import { createHash, type Hash } from "node:crypto";
+import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import schema from "../../../schemas/runmanifest.schema.json" with { type: "json" };
+import {
+  JsonNumber,
+  JsonTokenizer,
+  TreeBuilder,
+  canonicalMembers,
+  canonicalString,
+  canonicalize,
+  comparePythonStrings,
+  sortPythonKeys,
+  toPlain,
+  type JsonObject,
+  type JsonTree,
+} from "../../core/canonical-json.ts";
+import { sha256Hex } from "../../core/digest.ts";
+import type { ErrorCode } from "../../core/errors.ts";
+
+export const EMPTY_LEDGER_ROOT = "sha256:" + sha256Hex("vpp-ledger-empty-root-v1");
+
+/** Check names in the order they are reported. */
+export const LEDGER_CHECKS = [
+  "integrity.schema",
+  "integrity.seq",
+  "integrity.prev_hash",
+  "integrity.entry_hash",
+  "integrity.chain_root",
+  "integrity.entry_count",
+  "integrity.manifest_digest",
+] as const;
+export type LedgerCheckName = (typeof LEDGER_CHECKS)[number];
+
+const CHECK_CODE: Record<LedgerCheckName, ErrorCode> = {
+  "integrity.schema": "schema_invalid",
+  "integrity.seq": "chain_broken",
+  "integrity.prev_hash": "chain_broken",
+  "integrity.entry_hash": "digest_mismatch",
+  "integrity.chain_root": "chain_broken",
+  "integrity.entry_count": "chain_broken",
+  "integrity.manifest_digest": "digest_mismatch",
+};
+
+/** The first failure of one check. `seq` is the entry's position (the seq it should have); null for document-level failures. */
+export interface LedgerFailure {
+  check: LedgerCheckName;
+  seq: number | null;
+  code: ErrorCode;
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+/** At most this many distinct reason codes are kept as facts (the list stays bounded for any ledger size). */
+export const MAX_REASON_CODES = 64;
+
+export interface LedgerScan {
+  mode: string | null;
+  manifestVersion: string | null;
+  chainVersion: string | null;
+  /** Entries actually present. */
+  entryCount: number;
+  /** decision_ledger.entry_count as written (null when absent or not a number). */
+  claimedEntryCount: number | null;
+  /** decision_ledger.chain_root as written. */
+  chainRoot: string | null;
+  /** entry_hash of the last entry (the sentinel for an empty ledger). */
+  lastEntryHash: string | null;
+  claimedManifestDigest: string | null;
+  computedManifestDigest: string;
+  /** Distinct why.reason_code values, sorted, at most MAX_REASON_CODES. */
+  reasonCodes: string[];
+  reasonCodesTruncated: boolean;
+  /** First failure of each check that failed. */
+  failures: Partial<Record<LedgerCheckName, LedgerFailure>>;
+  /** The first failure overall (document schema, then by entry position, then chain_root, entry_count, manifest_digest). */
+  firstFailure: LedgerFailure | null;
+  /** Bytes fed per pass and how many passes the digest needed (1 unless keys were out of the usual order). */
+  passes: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema (ajv, Draft 2020-12). The skeleton (entries emptied) is validated against the whole schema and
+// each entry against #/$defs/entry as it streams by: together that is the whole schema, since the
+// entries array has no constraint beyond its items.
+
+let validators: { doc: ValidateFunction; entry: ValidateFunction } | undefined;
+function schemaValidators(): { doc: ValidateFunction; entry: ValidateFunction } {
+  if (!validators) {
+    const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
+    const doc = ajv.compile(schema);
+    const entry = ajv.getSchema(`${schema.$id}#/$defs/entry`);
+    if (!entry) throw new Error("runmanifest schema lacks $defs/entry");
+    validators = { doc, entry };
+  }
+  return validators;
+}
+
+function ajvReason(errors: ErrorObject[] | null | undefined, base: string): string {
+  const e = errors?.[0];
+  if (!e) return `${base || "/"} is invalid`;
+  const where = base + e.instancePath || "/";
+  const extra = e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})` : "";
+  return `${where} ${e.message ?? "is invalid"}${extra}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Canonical pieces.
+
+const ENTRY_HASH_FIELDS = ["component", "event_type", "evidence_digest", "prev_hash", "seq", "subject_ref", "ts", "why"] as const;
+const ENTRY_HASH_KEYS = ENTRY_HASH_FIELDS.map((k) => canonicalString(k) + ":");
+const TS = new Set(["ts"]);
+
+/** The manifest with the volatile fields removed and manifest_digest nulled (shallow copies; input untouched). */
+export function stripVolatile(root: JsonObject): JsonObject {
+  const out = new Map(root);
+  out.delete("generated_at_utc");
+  const passes = out.get("pass_summaries");
+  if (Array.isArray(passes)) {
+    out.set(
+      "pass_summaries",
+      passes.map((p) => {
+        if (!(p instanceof Map)) return p;
+        const q = new Map(p);
+        q.delete("started_at_utc");
+        q.delete("ended_at_utc");
+        return q;
+      }),
+    );
+  }
+  const ver = out.get("verification");
+  if (ver instanceof Map) {
+    const v = new Map(ver);
+    v.set("manifest_digest", null);
+    out.set("verification", v);
+  }
+  const ledger = out.get("decision_ledger");
+  if (ledger instanceof Map) {
+    const entries = ledger.get("entries");
+    if (Array.isArray(entries) && entries.length > 0) {
+      const l = new Map(ledger);
+      l.set("entries", entries.map((e) => (e instanceof Map ? new Map([...e].filter(([k]) => k !== "ts")) : e)));
+      out.set("decision_ledger", l);
+    }
+  }
+  return out;
+}
+
+/**
+ * Canonical text of the stripped manifest split around the entries: prefix ends with `"entries":[`,
+ * suffix starts with `]`. `ledger` stands in for root's decision_ledger (which may not be in root yet).
+ */
+export function manifestSplit(root: JsonObject, ledger: JsonObject): { prefix: string; suffix: string } {
+  const stripped = stripVolatile(root);
+  const topKeys = sortPythonKeys(new Set([...stripped.keys(), "decision_ledger"]));
+  let prefix = "{";
+  let suffix = "";
+  let afterEntries = false;
+  topKeys.forEach((k, i) => {
+    const sep = i ? "," : "";
+    if (k !== "decision_ledger") {
+      const m = sep + canonicalString(k) + ":" + canonicalize(stripped.get(k)!);
+      if (afterEntries) suffix += m;
+      else prefix += m;
+      return;
+    }
+    prefix += sep + canonicalString(k) + ":{";
+    sortPythonKeys(new Set([...ledger.keys(), "entries"])).forEach((lk, j) => {
+      const lsep = j ? "," : "";
+      if (lk === "entries") {
+        prefix += lsep + canonicalString(lk) + ":[";
+        suffix += "]";
+        afterEntries = true;
+      } else {
+        const m = lsep + canonicalString(lk) + ":" + canonicalize(ledger.get(lk)!);
+        if (afterEntries) suffix += m;
+        else prefix += m;
+      }
+    });
+    suffix += "}";
+  });
+  return { prefix, suffix: suffix + "}" };
+}
+
+/** An entry as it appears in the manifest digest (ts removed), from its members' canonical texts. */
+function entryManifestForm(canon: Map<string, string>): string {
+  let out = "{";
+  let first = true;
+  for (const k of sortPythonKeys(canon.keys())) {
+    if (k === "ts") continue;
+    out += (first ? "" : ",") + canonicalString(k) + ":" + canon.get(k)!;
+    first = false;
+  }
+  return out + "}";
+}
+
+/** "sha256:<hex>" of the entry-hash preimage built from the entry's members' canonical texts. */
+export function entryHashFromCanon(canon: ReadonlyMap<string, string>): { preimage: string; hash: string } {
+  let pre = "{";
+  for (let i = 0; i < ENTRY_HASH_FIELDS.length; i++) {
+    pre += (i ? "," : "") + ENTRY_HASH_KEYS[i] + (canon.get(ENTRY_HASH_FIELDS[i]!) ?? "null");
+  }
+  pre += "}";
+  return { preimage: pre, hash: "sha256:" + sha256Hex(pre) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const HASH_FLUSH = 1 << 16;
+
+/** Buffers small updates into large ones (one native call per ~64 KiB). */
+class BufferedHash {
+  #h: Hash = createHash("sha256");
+  #pending = "";
+  update(s: string): void {
+    this.#pending += s;
+    if (this.#pending.length >= HASH_FLUSH) {
+      this.#h.update(this.#pending);
+      this.#pending = "";
+    }
+  }
+  hex(): string {
+    if (this.#pending) this.#h.update(this.#pending);
+    this.#pending = "";
+    return this.#h.digest("hex");
+  }
+}
+
+const STREAM_PATH = ["decision_ledger", "entries"] as const;
+
+/** Bytes in, LedgerScan out. Feed the whole file, then call finish(); it may ask for a second pass. */
+export class LedgerScanner {
+  #builder: TreeBuilder;
+  #tok: JsonTokenizer;
+  #count = 0;
+  #expectedPrev: string | null = EMPTY_LEDGER_ROOT;
+  #lastEntryHash: string | null = EMPTY_LEDGER_ROOT;
+  #failures: Partial<Record<LedgerCheckName, LedgerFailure>> = {};
+  #entrySchemaFailure: LedgerFailure | undefined;
+  #reasonCodes = new Set<string>();
+  #reasonCodesTruncated = false;
+  #digest: BufferedHash | undefined;
+  #speculativePrefix: string | undefined;
+  #streamed = false;
+
+  constructor() {
+    this.#builder = new TreeBuilder({
+      streamAt: STREAM_PATH,
+      onStreamOpen: (anc) => this.#onStreamOpen(anc),
+      onItem: (item, index) => this.#onEntry(item, index),
+    });
+    this.#tok = new JsonTokenizer(this.#builder);
+  }
+
+  feed(chunk: Uint8Array): void {
+    this.#tok.feedBytes(chunk);
+  }
+
+  #fail(f: Omit<LedgerFailure, "code">): void {
+    if (!this.#failures[f.check]) this.#failures[f.check] = { ...f, code: CHECK_CODE[f.check] };
+  }
+
+  #onStreamOpen(ancestors: readonly JsonObject[]): void {
+    this.#streamed = true;
+    const [root, ledger] = ancestors as [JsonObject, JsonObject];
+    this.#speculativePrefix = manifestSplit(root, ledger).prefix;
+    this.#digest = new BufferedHash();
+    this.#digest.update(this.#speculativePrefix);
+  }
+
+  #onEntry(item: JsonTree, index: number): void {
+    const seq = index + 1;
+    this.#count = seq;
+    if (!(item instanceof Map)) {
+      this.#entrySchemaFailure ??= {
+        check: "integrity.schema", seq, code: "schema_invalid",
+        reason: `seq ${seq}: /decision_ledger/entries/${index} must be object`,
+      };
+      this.#fail({ check: "integrity.seq", seq, reason: `entry at position ${seq} is not an object, so it has no seq (expected ${seq})` });
+      this.#digest?.update((index ? "," : "") + canonicalize(item));
+      this.#expectedPrev = null;
+      this.#lastEntryHash = null;
+      return;
+    }
+    if (!this.#entrySchemaFailure) {
+      const v = schemaValidators().entry;
+      if (!v(toPlain(item))) {
+        this.#entrySchemaFailure = {
+          check: "integrity.schema", seq, code: "schema_invalid",
+          reason: `seq ${seq}: ${ajvReason(v.errors, `/decision_ledger/entries/${index}`)}`,
+        };
+      }
+    }
+    const canon = new Map<string, string>();
+    for (const [k, v] of item) canon.set(k, canonicalize(v));
+
+    const s = item.get("seq");
+    if (!(s instanceof JsonNumber) || s.value !== seq) {
+      const shown = s === undefined ? "no seq" : `seq ${canon.get("seq")}`;
+      this.#fail({
+        check: "integrity.seq", seq,
+        reason: `entry at position ${seq} has ${shown}; seq must run 1, 2, 3, … without gaps (expected ${seq})`,
+        detail: { position: seq, found: s === undefined ? null : toPlain(s) },
+      });
+    }
+
+    const prev = item.get("prev_hash");
+    if (prev !== this.#expectedPrev) {
+      const target = seq === 1 ? "the empty-ledger sentinel" : `the entry_hash of seq ${seq - 1}`;
+      this.#fail({
+        check: "integrity.prev_hash", seq,
+        reason: `seq ${seq}: prev_hash ${show(prev)} does not link to ${target} (${this.#expectedPrev ?? "missing"})`,
+        detail: { expected: this.#expectedPrev, found: toPlain(prev ?? null) },
+      });
+    }
+
+    const { hash } = entryHashFromCanon(canon);
+    const stored = item.get("entry_hash");
+    if (stored !== hash) {
+      this.#fail({
+        check: "integrity.entry_hash", seq,
+        reason: `seq ${seq}: entry_hash ${show(stored)} does not match the recomputed hash of the entry's fields (${hash})`,
+        detail: { expected: hash, found: toPlain(stored ?? null) },
+      });
+    }
+    const storedHash = typeof stored === "string" ? stored : null;
+    this.#expectedPrev = storedHash;
+    this.#lastEntryHash = storedHash;
+
+    this.#digest?.update((index ? "," : "") + entryManifestForm(canon));
+
+    const why = item.get("why");
+    const code = why instanceof Map ? why.get("reason_code") : undefined;
+    if (typeof code === "string" && !this.#reasonCodes.has(code)) {
+      if (this.#reasonCodes.size < MAX_REASON_CODES) this.#reasonCodes.add(code);
+      else this.#reasonCodesTruncated = true;
+    }
+  }
+
+  /** Finish pass 1. When the digest needs a second pass, `secondPass` is set: feed it the same bytes. */
+  finish(): { scan: LedgerScan } | { secondPass: DigestPass; complete(digestHex: string): LedgerScan } {
+    this.#tok.end();
+    const root = this.#builder.root;
+    if (!(root instanceof Map)) {
+      this.#fail({ check: "integrity.schema", seq: null, reason: `the document is ${typeName(root)}, not an object` });
+      return { scan: this.#complete(root, sha256Hex(canonicalize(root))) };
+    }
+    const ledger = root.get("decision_ledger");
+    if (!this.#streamed || !(ledger instanceof Map)) {
+      return { scan: this.#complete(root, sha256Hex(canonicalize(stripVolatile(root)))) };
+    }
+    const { prefix, suffix } = manifestSplit(root, ledger);
+    if (prefix === this.#speculativePrefix) {
+      this.#digest!.update(suffix);
+      return { scan: this.#complete(root, this.#digest!.hex()) };
+    }
+    // A member sorting before the entries came after them: hash the entries again with the right prefix.
+    const second = new DigestPass(prefix, suffix);
+    return { secondPass: second, complete: (hex: string) => this.#complete(root, hex, 2) };
+  }
+
+  #complete(root: JsonTree, digestHex: string, passes = 1): LedgerScan {
+    const computed = "sha256:" + digestHex;
+    const rootMap = root instanceof Map ? root : undefined;
+    const ledger = rootMap?.get("decision_ledger");
+    const ledgerMap = ledger instanceof Map ? ledger : undefined;
+    const ver = rootMap?.get("verification");
+    const claimedDigest = ver instanceof Map ? ver.get("manifest_digest") : undefined;
+
+    // Document-level schema (entries were checked one by one).
+    let docSchemaFailure: LedgerFailure | undefined;
+    if (rootMap) {
+      const v = schemaValidators().doc;
+      if (!v(toPlain(rootMap))) {
+        docSchemaFailure = { check: "integrity.schema", seq: null, code: "schema_invalid", reason: ajvReason(v.errors, "") };
+      }
+    }
+    const schemaFailure = this.#failures["integrity.schema"] ?? docSchemaFailure ?? this.#entrySchemaFailure;
+    if (schemaFailure) this.#failures["integrity.schema"] = schemaFailure;
+
+    const n = this.#count;
+    const chainRoot = ledgerMap?.get("chain_root");
+    if (chainRoot !== this.#lastEntryHash || this.#lastEntryHash === null) {
+      const what = n === 0 ? "the empty-ledger sentinel" : `the entry_hash of the last entry (seq ${n})`;
+      this.#fail({
+        check: "integrity.chain_root", seq: n === 0 ? null : n,
+        reason: `decision_ledger.chain_root ${show(chainRoot)} is not ${what} (${this.#lastEntryHash ?? "missing"})`,
+        detail: { expected: this.#lastEntryHash, found: toPlain(chainRoot ?? null) },
+      });
+    }
+    const claimedCount = ledgerMap?.get("entry_count");
+    const claimedN = claimedCount instanceof JsonNumber ? claimedCount.value : null;
+    if (claimedN !== n) {
+      this.#fail({
+        check: "integrity.entry_count", seq: null,
+        reason: `decision_ledger.entry_count is ${claimedCount instanceof JsonNumber ? claimedCount.source : show(claimedCount)} but the ledger holds ${n} entr${n === 1 ? "y" : "ies"}`,
+        detail: { expected: n, found: toPlain(claimedCount ?? null) },
+      });
+    }
+    if (claimedDigest !== computed) {
+      this.#fail({
+        check: "integrity.manifest_digest", seq: null,
+        reason: `verification.manifest_digest ${show(claimedDigest)} does not match the recomputed digest of the canonical manifest without its volatile fields (${computed})`,
+        detail: { expected: computed, found: toPlain(claimedDigest ?? null) },
+      });
+    }
+
+    const str = (v: JsonTree | undefined) => (typeof v === "string" ? v : null);
+    return {
+      mode: str(rootMap?.get("runmanifest_mode")),
+      manifestVersion: str(rootMap?.get("manifest_version")),
+      chainVersion: str(ledgerMap?.get("chain_version")),
+      entryCount: n,
+      claimedEntryCount: claimedN,
+      chainRoot: str(chainRoot),
+      lastEntryHash: this.#lastEntryHash,
+      claimedManifestDigest: str(claimedDigest),
+      computedManifestDigest: computed,
+      reasonCodes: [...this.#reasonCodes].sort(comparePythonStrings),
+      reasonCodesTruncated: this.#reasonCodesTruncated,
+      failures: this.#failures,
+      firstFailure: firstFailure(this.#failures, docSchemaFailure !== undefined),
+      passes,
+    };
+  }
+}
+
+/** Second pass: re-hash the entries (ts removed) between a known prefix and suffix. */
+export class DigestPass {
+  #tok: JsonTokenizer;
+  #hash = new BufferedHash();
+  #suffix: string;
+  constructor(prefix: string, suffix: string) {
+    this.#suffix = suffix;
+    this.#hash.update(prefix);
+    const builder = new TreeBuilder({
+      streamAt: STREAM_PATH,
+      onItem: (item, index) => {
+        const form = item instanceof Map ? "{" + canonicalMembers(item, TS).join(",") + "}" : canonicalize(item);
+        this.#hash.update((index ? "," : "") + form);
+      },
+    });
+    this.#tok = new JsonTokenizer(builder);
+  }
+  feed(chunk: Uint8Array): void {
+    this.#tok.feedBytes(chunk);
+  }
+  finish(): string {
+    this.#tok.end();
+    this.#hash.update(this.#suffix);
+    return this.#hash.hex();
+  }
+}
+
+const ORDER: Record<LedgerCheckName, number> = {
+  "integrity.schema": 0, "integrity.seq": 1, "integrity.prev_hash": 2, "integrity.entry_hash": 3,
+  "integrity.chain_root": 4, "integrity.entry_count": 5, "integrity.manifest_digest": 6,
+};
+
+function firstFailure(f: Partial<Record<LedgerCheckName, LedgerFailure>>, docSchema: boolean): LedgerFailure | null {
+  const all = Object.values(f).filter((x): x is LedgerFailure => x !== undefined);
+  const rank = (x: LedgerFailure): number => {
+    if (x.check === "integrity.schema" && docSchema) return -1;
+    if (ORDER[x.check] <= 3 && x.seq !== null) return x.seq * 8 + ORDER[x.check];
+    return Number.MAX_SAFE_INTEGER - 8 + ORDER[x.check];
+  };
+  all.sort((a, b) => rank(a) - rank(b));
+  return all[0] ?? null;
+}
+
+function typeName(v: JsonTree): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (v instanceof JsonNumber) return "a number";
+  return `a ${typeof v}`;
+}
+
+function show(v: JsonTree | undefined): string {
+  if (v === undefined) return "(missing)";
+  if (typeof v === "string") return v;
+  return `${canonicalize(v).slice(0, 80)}`;
+}
+
+const CHUNK = 1 << 20;
+
+/** Scan a ledger held in memory (one pass, or two when keys are out of the usual order). */
+export function scanLedgerBytes(bytes: Uint8Array): LedgerScan {
+  const s = new LedgerScanner();
+  for (let i = 0; i < bytes.length; i += CHUNK) s.feed(bytes.subarray(i, i + CHUNK));
+  const r = s.finish();
+  if ("scan" in r) return r.scan;
+  for (let i = 0; i < bytes.length; i += CHUNK) r.secondPass.feed(bytes.subarray(i, i + CHUNK));
+  return r.complete(r.secondPass.finish());
+}
+
+/** Scan a ledger read as a stream (bounded memory); `open` is called again if a second pass is needed. */
+export async function scanLedgerStream(open: () => AsyncIterable<Uint8Array>): Promise<LedgerScan> {
+  const s = new LedgerScanner();
+  for await (const chunk of open()) s.feed(chunk);
+  const r = s.finish();
+  if ("scan" in r) return r.scan;
+  for await (const chunk of open()) r.secondPass.feed(chunk);
+  return r.complete(r.secondPass.finish());
+}
