@@ -6,8 +6,10 @@ import { attestationKind } from "./attestation/index.ts";
 import { slsaProvenance } from "./slsa-provenance.ts";
 import { tdxQuoteKind } from "./tee/tdx/index.ts";
 import { nitroAttestationKind } from "./tee/nitro/index.ts";
+import { runManifestKind } from "./runmanifest/index.ts";
 
-export const evidenceKinds: readonly EvidenceKind<any>[] = [attestationKind, tdxQuoteKind, nitroAttestationKind];
+// runmanifest first: its detect sniffs bytes, so a huge ledger is never JSON.parse'd whole by another detect.
+export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, tdxQuoteKind, nitroAttestationKind];
 
 export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance];
 

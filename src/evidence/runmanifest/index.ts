@@ -1,0 +1,80 @@
+// Evidence kind "runmanifest": a RunManifest (runmanifest.json) and its hash-chained decision ledger.
+// The whole file is checked in one streaming pass (scan.ts): the entries are never held in memory, so a
+// ledger of a million entries costs the bytes of the file and little else.
+// A hash chain is tamper evidence, not a signature: signature.status is always "unsigned" and nothing here
+// says who wrote the ledger.
+import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
+import { LEDGER_CHECKS, scanLedgerBytes, type LedgerScan } from "./scan.ts";
+
+export { EMPTY_LEDGER_ROOT, LEDGER_CHECKS, scanLedgerBytes, scanLedgerStream, type LedgerScan } from "./scan.ts";
+
+const SNIFF_MODE = Buffer.from('"runmanifest_mode"');
+const SNIFF_LEDGER = Buffer.from('"decision_ledger"');
+
+/** Content sniffing without parsing (the file may be hundreds of megabytes): a JSON object naming both keys. */
+export function looksLikeRunManifest(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] !== 0x7b) return false;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.indexOf(SNIFF_MODE) >= 0 && b.indexOf(SNIFF_LEDGER) >= 0;
+}
+
+/** The scan's outcome as checks, one per named check, in LEDGER_CHECKS order. */
+export function ledgerChecks(scan: LedgerScan): Check[] {
+  return LEDGER_CHECKS.map((name) => {
+    const f = scan.failures[name];
+    if (!f) return { name, ok: true };
+    return { name, ok: false, code: f.code, reason: f.reason, detail: { seq: f.seq, ...f.detail } };
+  });
+}
+
+/** Facts policies read. */
+export function ledgerFacts(scan: LedgerScan): Record<string, unknown> {
+  const ff = scan.firstFailure;
+  return {
+    mode: scan.mode,
+    manifest_version: scan.manifestVersion,
+    chain_version: scan.chainVersion,
+    entry_count: scan.entryCount,
+    claimed_entry_count: scan.claimedEntryCount,
+    head: scan.chainRoot,
+    manifest_digest: scan.claimedManifestDigest,
+    reason_codes: scan.reasonCodes,
+    reason_codes_truncated: scan.reasonCodesTruncated,
+    first_failure: ff ? { seq: ff.seq, check: ff.check, reason: ff.reason } : null,
+  };
+}
+
+export const runManifestKind: EvidenceKind<LedgerScan> = {
+  name: "runmanifest",
+  detect(file: SourceFile): boolean {
+    try {
+      return looksLikeRunManifest(file.bytes);
+    } catch {
+      return false;
+    }
+  },
+  parse(file: SourceFile): LedgerScan {
+    // Pure and deterministic; hashing happens here because the document is only ever seen as a stream.
+    return scanLedgerBytes(file.bytes);
+  },
+  async verify(scan: LedgerScan): Promise<Check[]> {
+    return ledgerChecks(scan);
+  },
+  normalize(scan: LedgerScan, checks: Check[], file: SourceFile): EvidenceRecord[] {
+    const ff = scan.firstFailure;
+    return [
+      {
+        id: `sha256:${file.sha256}`,
+        kind: "runmanifest",
+        source: { path: file.path, digest: { sha256: file.sha256 }, format: "runmanifest-json" },
+        signature: { status: "unsigned", signers: [], reason: "a hash-chained ledger is tamper evidence, not a signature" },
+        transparency: { status: "absent" },
+        integrity: ff ? { status: "failed", reason: `${ff.check}: ${ff.reason}` } : { status: "verified" },
+        checks,
+        facts: ledgerFacts(scan),
+      },
+    ];
+  },
+};
