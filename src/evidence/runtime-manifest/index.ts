@@ -1,0 +1,265 @@
+// invarlock runtime manifests as evidence kind "runtime-manifest".
+//
+// runtime.manifest.json is found by content; the evaluation.report.json it is bound to is a material found
+// beside it (same directory, `report.filename`), never by a path the manifest names elsewhere. verify checks
+// the binding (sha256 of the report's raw bytes), the config file when the manifest says it came from a
+// file and that file was supplied, and (v2) each runtime-provider sidecar. The report's outcome becomes
+// facts only when the binding holds: an unbound report says nothing about this run.
+//
+// A manifest is unsigned: it proves nothing about who ran the evaluation. What makes it strict evidence
+// is the binding plus an expected image digest the policy gets independently (data), never from the
+// manifest itself; that comparison is made in Rego (policies/tollgate/gate/runtime_manifest.rego).
+//
+// An evaluation.report.json no manifest claims is not evidence: named explicitly, it is an input error
+// ("report without runtime.manifest.json", kind `invarlock-report` below); found by walking a directory, it
+// is skipped like any other unrecognized file.
+import { basename, dirname, join, normalize } from "node:path";
+import { TollgateError } from "../../core/errors.ts";
+import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../types.ts";
+import { looksLikeRuntimeManifest, parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
+import { looksLikeEvaluationReport, reportOutcome, type ReportOutcome } from "./report.ts";
+
+export { parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
+export { reportOutcome, type ReportOutcome } from "./report.ts";
+
+export const RUNTIME_MANIFEST_KIND = "runtime-manifest";
+
+const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** A file name with no directory part: the manifest may only point beside itself. */
+function isPlainFileName(name: string): boolean {
+  return name.length > 0 && name !== "." && name !== ".." && !/[/\\]/.test(name);
+}
+
+function siblingPath(manifestPath: string, name: string): string {
+  return normalize(join(dirname(manifestPath), name));
+}
+
+/** The supplied file beside `manifest` named `name`, if any. */
+function findSibling(manifest: SourceFile, files: readonly SourceFile[], name: string): SourceFile | undefined {
+  if (!isPlainFileName(name)) return undefined;
+  const want = siblingPath(manifest.path, name);
+  return files.find((f) => f !== manifest && normalize(f.path) === want);
+}
+
+function fail(name: string, code: Check["code"], reason: string, detail?: Record<string, unknown>): Check {
+  const c: Check = { name, ok: false, code, reason };
+  if (detail) c.detail = detail;
+  return c;
+}
+
+/** Names of the files a manifest binds, beside it: report, config (source file), v2 sidecars. */
+function boundNames(m: RuntimeManifest): string[] {
+  const names = [m.report.filename];
+  if (m.config.source === "file" && m.config.path) names.push(basename(m.config.path));
+  for (const s of m.sidecars) names.push(s.filename);
+  return names;
+}
+
+/** One sha256 binding: present, non-empty, equal. */
+function bindingCheck(
+  name: string,
+  what: string,
+  expected: string,
+  file: SourceFile | undefined,
+  expectedPath: string,
+): Check {
+  if (!file) {
+    return fail(name, "binding_failed", `${what} ${expectedPath} was not supplied: the manifest binds it by sha256, so it must be evaluated beside runtime.manifest.json`, { expected_path: expectedPath, expected_sha256: expected });
+  }
+  if (file.bytes.length === 0) return fail(name, "binding_failed", `${what} ${file.path} is empty`, { path: file.path });
+  if (file.sha256 !== expected) {
+    return fail(name, "digest_mismatch", `${what} ${file.path} hashes to sha256 ${file.sha256} (raw bytes) but the manifest records ${expected}`, {
+      path: file.path,
+      expected,
+      actual: file.sha256,
+    });
+  }
+  return { name, ok: true, detail: { path: file.path, sha256: file.sha256 } };
+}
+
+export interface ManifestVerification {
+  checks: Check[];
+  report?: SourceFile;
+  outcome?: ReportOutcome;
+}
+
+/** The checks, in order, plus the bound report and its outcome (when bound). Pure over its inputs. */
+export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, files: readonly SourceFile[]): ManifestVerification {
+  const checks: Check[] = [{ name: "schema.runtime_manifest", ok: true, detail: { contract: m.contractVersion } }];
+  const out: ManifestVerification = { checks };
+
+  // 1. The report: a plain file name beside the manifest, whose raw bytes hash to report.sha256.
+  if (!isPlainFileName(m.report.filename)) {
+    checks.push(fail("binding.report_sha256", "binding_failed", `report.filename ${JSON.stringify(m.report.filename)} is not a plain file name; the report must sit beside runtime.manifest.json`));
+  } else {
+    const report = findSibling(file, files, m.report.filename);
+    const check = bindingCheck("binding.report_sha256", "report", m.report.sha256, report, siblingPath(file.path, m.report.filename));
+    checks.push(check);
+    if (report) out.report = report;
+    if (check.ok && report) {
+      const json = report.json();
+      if (typeof json !== "object" || json === null || Array.isArray(json)) {
+        checks.push(fail("report.parse", "malformed", `report ${report.path} is bound but is not a JSON object`, { path: report.path }));
+      } else {
+        out.outcome = reportOutcome(json as Record<string, unknown>);
+        checks.push({ name: "report.parse", ok: true });
+        // The report says how it ran too; a manifest claiming another mode is not this report's manifest.
+        const declared = out.outcome.execution_mode;
+        if (declared !== null && declared !== m.executionMode) {
+          checks.push(fail("binding.execution_mode", "binding_failed", `report declares execution_mode ${declared} but the manifest records ${m.executionMode}`, { report: declared, manifest: m.executionMode }));
+        } else {
+          checks.push({ name: "binding.execution_mode", ok: true, detail: { execution_mode: m.executionMode, declared_by_report: declared !== null } });
+        }
+      }
+    }
+  }
+
+  // 2. The config, when it came from a file and that file was supplied (an absent config is recorded in facts).
+  if (m.config.source === "file" && m.config.path) {
+    const name = basename(m.config.path);
+    const cfg = findSibling(file, files, name);
+    if (cfg) {
+      checks.push(m.config.sha256
+        ? bindingCheck("binding.config_sha256", "config", m.config.sha256, cfg, cfg.path)
+        : fail("binding.config_sha256", "binding_failed", `config.source is file but config.sha256 is null; ${cfg.path} cannot be bound`, { path: cfg.path }));
+    }
+  }
+
+  // 3. v2: every runtime-provider sidecar is bound like the report; a missing one fails closed.
+  for (const s of m.sidecars) {
+    checks.push(bindingCheck(`binding.${s.role}_sha256`, `runtime_provider.${s.role}`, s.sha256, findSibling(file, files, s.filename), siblingPath(file.path, s.filename)));
+  }
+  return out;
+}
+
+// verify() may only return Check[]; normalize() recomputes the rest from the same pure inputs.
+export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
+  name: "runtime-manifest",
+
+  detect(file) {
+    return looksLikeRuntimeManifest(file.json());
+  },
+
+  parse: parseRuntimeManifest,
+
+  async verify(parsed, file, ctx) {
+    return verifyRuntimeManifest(parsed, file, ctx.files).checks;
+  },
+
+  normalize(parsed, checks, file, ctx: VerifyContext): EvidenceRecord[] {
+    const v = verifyRuntimeManifest(parsed, file, ctx.files);
+    const bad = checks.find((c) => !c.ok);
+    const materials = boundNames(parsed)
+      .map((n) => findSibling(file, ctx.files, n))
+      .filter((f): f is SourceFile => f !== undefined)
+      .map((f) => ({ path: f.path, digest: { sha256: f.sha256 } }));
+    const record: EvidenceRecord = {
+      id: `sha256:${file.sha256}`,
+      kind: RUNTIME_MANIFEST_KIND,
+      source: { path: file.path, digest: { sha256: file.sha256 }, format: `invarlock-${parsed.contractVersion}`, materials },
+      signature: { status: "unsigned", signers: [] },
+      transparency: { status: "absent" },
+      integrity: bad ? { status: "failed", reason: bad.reason ?? bad.name } : { status: "verified" },
+      checks,
+      facts: manifestFacts(parsed, checks, v),
+    };
+    return [record];
+  },
+
+  materials(file, all) {
+    let m: RuntimeManifest;
+    try {
+      m = parseRuntimeManifest(file);
+    } catch {
+      return []; // parse reports the problem; a broken manifest claims nothing
+    }
+    return boundNames(m)
+      .map((n) => findSibling(file, all, n))
+      .filter((f): f is SourceFile => f !== undefined)
+      .map((f) => f.path);
+  },
+};
+
+function checkOk(checks: Check[], name: string): boolean {
+  return checks.some((c) => c.name === name && c.ok);
+}
+
+/** Pure: the facts policies read. */
+export function manifestFacts(m: RuntimeManifest, checks: Check[], v: ManifestVerification): Record<string, unknown> {
+  const pinned = m.runtime.image_digest !== null && IMAGE_DIGEST.test(m.runtime.image_digest);
+  const reportBound = checkOk(checks, "binding.report_sha256");
+  const integrityOk = checks.every((c) => c.ok);
+
+  let configBinding: "verified" | "failed" | "not_supplied" | "n/a" = "n/a";
+  if (m.config.source === "file") {
+    const c = checks.find((x) => x.name === "binding.config_sha256");
+    configBinding = !c ? "not_supplied" : c.ok ? "verified" : "failed";
+  }
+
+  // Why this manifest cannot back strict assurance on its own (the expected digest is policy, not here).
+  const strict_blockers: string[] = [];
+  if (m.executionMode !== "container") strict_blockers.push(`execution_mode is ${m.executionMode}`);
+  if (!m.runtime.container_execution) strict_blockers.push("container_execution is false");
+  if (!pinned) strict_blockers.push("runtime image is not digest-pinned");
+  if (!reportBound) strict_blockers.push("report is not bound to the manifest");
+  if (!integrityOk && reportBound) strict_blockers.push("a bound file failed verification");
+  if (m.runtime.allow_remote_code) strict_blockers.push("allow_remote_code is true");
+  if (m.runtime.allow_third_party_plugins) strict_blockers.push("allow_third_party_plugins is true");
+
+  const facts: Record<string, unknown> = {
+    manifest_version: m.version,
+    contract_version: m.contractVersion,
+    generated_at: m.generatedAt,
+    execution_mode: m.executionMode,
+    host_bypass: m.executionMode === "host-bypass",
+    image_ref: m.runtime.image_ref,
+    image_digest: m.runtime.image_digest,
+    image_digest_pinned: pinned,
+    container_execution: m.runtime.container_execution,
+    allow_network: m.runtime.allow_network,
+    allow_remote_code: m.runtime.allow_remote_code,
+    allow_third_party_plugins: m.runtime.allow_third_party_plugins,
+    report: {
+      filename: m.report.filename,
+      declared_path: m.report.path,
+      sha256: m.report.sha256,
+      path: v.report?.path ?? null,
+      present: v.report !== undefined,
+      bound: reportBound,
+    },
+    report_bound: reportBound,
+    config: { source: m.config.source, path: m.config.path, sha256: m.config.sha256, binding: configBinding },
+    outcome: v.outcome ?? null,
+    strict_eligible: strict_blockers.length === 0,
+    strict_blockers,
+  };
+  if (m.version === 2) {
+    facts.sidecars = m.sidecars.map((s) => ({ role: s.role, filename: s.filename, sha256: s.sha256, bound: checkOk(checks, `binding.${s.role}_sha256`) }));
+  }
+  return facts;
+}
+
+/**
+ * An invarlock evaluation report named on the command line with no manifest beside it. A manifest's report
+ * is consumed as its material before this kind ever parses, so reaching parse means nothing claimed it.
+ */
+export const orphanEvaluationReportKind: EvidenceKind<never> = {
+  name: "invarlock-report",
+  detect(file) {
+    return file.explicit && looksLikeEvaluationReport(file.json());
+  },
+  parse(file) {
+    throw new TollgateError(
+      "binding_failed",
+      "invarlock evaluation report without runtime.manifest.json: a report proves nothing about its runtime unless a manifest beside it binds its sha256 (pass the directory holding both files)",
+      file.path,
+    );
+  },
+  async verify() {
+    return [];
+  },
+  normalize() {
+    return [];
+  },
+};

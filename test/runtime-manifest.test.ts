@@ -1,0 +1,394 @@
+// invarlock runtime manifests: the real public pair, plus generated manifests for every binding failure.
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { TollgateError } from "../src/core/errors.ts";
+import { collectEvidence, readEvidencePaths } from "../src/evidence/collect.ts";
+import {
+  orphanEvaluationReportKind,
+  parseRuntimeManifest,
+  runtimeManifestKind,
+  verifyRuntimeManifest,
+} from "../src/evidence/runtime-manifest/index.ts";
+import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
+import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+
+const TIME = new Date("2026-06-01T00:00:00Z");
+const KINDS = [runtimeManifestKind, orphanEvaluationReportKind];
+const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+const PINNED = "sha256:" + "b".repeat(64);
+
+async function run(manifest: SourceFile, files: SourceFile[]): Promise<{ checks: Check[]; record: EvidenceRecord }> {
+  const ctx = makeVerifyContext({ time: TIME, files });
+  const parsed = runtimeManifestKind.parse(manifest);
+  const checks = await runtimeManifestKind.verify(parsed, manifest, ctx);
+  const [record] = runtimeManifestKind.normalize(parsed, checks, manifest, ctx);
+  return { checks, record: record! };
+}
+
+function failedCheck(checks: Check[], name: string): Check {
+  const c = checks.find((x) => x.name === name);
+  expect(c).toBeDefined();
+  expect(c!.ok).toBe(false);
+  return c!;
+}
+
+/** A passing invarlock-style report and a v1 manifest bound to it, under DIR. */
+function generatedPair(dir: string, o: { report?: object; manifest?: (m: any, reportSha: string) => void } = {}) {
+  const report = o.report ?? {
+    assurance: { verdict: "pass", blocking_reasons: [], mode: "strict" },
+    validation: { invariants_pass: true, spectral_stable: true },
+    guards: [{ name: "invariants" }, { name: "spectral" }],
+    invariants: { decision: "allow", passed: true, status: "pass" },
+    spectral: { decision: "allow", passed: true, status: "pass" },
+    meta: { execution_mode: "container" },
+    schema_version: "v1",
+  };
+  const reportText = JSON.stringify(report, null, 2) + "\n";
+  const m: any = {
+    manifest_version: 1,
+    verifier_contract_version: "runtime-manifest-v1",
+    generated_at_utc: "2026-05-30T12:00:00+00:00",
+    report: { path: `${dir}/evaluation.report.json`, filename: "evaluation.report.json", sha256: sha256(reportText) },
+    config: { path: null, sha256: null, source: "missing" },
+    execution_mode: "container",
+    runtime: {
+      image_ref: "ghcr.io/example/runtime@" + PINNED,
+      image_digest: PINNED,
+      container_execution: true,
+      allow_network: false,
+      allow_remote_code: false,
+      allow_third_party_plugins: false,
+    },
+  };
+  o.manifest?.(m, sha256(reportText));
+  return {
+    manifest: sourceFromText(`${dir}/runtime.manifest.json`, JSON.stringify(m, null, 2)),
+    report: sourceFromText(`${dir}/evaluation.report.json`, reportText),
+    reportText,
+    json: m,
+  };
+}
+
+fixtureDescribe("invarlock public pair (spectral_guard_failure)", () => {
+  const dir = fixture("invarlock", "spectral_guard_failure");
+  const manifestPath = `${dir}/runtime.manifest.json`;
+  const reportPath = `${dir}/evaluation.report.json`;
+
+  test("detects the manifest by content and binds the report's raw bytes", async () => {
+    const manifest = sourceFromBytes(manifestPath, new Uint8Array(readFileSync(manifestPath)));
+    const report = sourceFromBytes(reportPath, new Uint8Array(readFileSync(reportPath)), false);
+    expect(runtimeManifestKind.detect(manifest)).toBe(true);
+    expect(runtimeManifestKind.detect(report)).toBe(false);
+    expect(report.sha256).toBe("ee55846994207395ab7ffaedab3e9449d8e9d77ce600c4612bd32fe22208779c");
+
+    const { checks, record } = await run(manifest, [manifest, report]);
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ["schema.runtime_manifest", true],
+      ["binding.report_sha256", true],
+      ["report.parse", true],
+      ["binding.execution_mode", true],
+    ]);
+    expect(record.kind).toBe("runtime-manifest");
+    expect(record.integrity.status).toBe("verified");
+    expect(record.signature.status).toBe("unsigned");
+    expect(record.source.format).toBe("invarlock-runtime-manifest-v1");
+    expect(record.source.materials).toEqual([{ path: reportPath, digest: { sha256: report.sha256 } }]);
+    const f = record.facts as any;
+    expect(f.execution_mode).toBe("container");
+    expect(f.image_ref).toBe("ghcr.io/invarlock/invarlock-runtime:public-fixture");
+    expect(f.image_digest).toBe("sha256:" + "a".repeat(64));
+    expect(f.image_digest_pinned).toBe(true);
+    expect(f.container_execution).toBe(true);
+    expect([f.allow_network, f.allow_remote_code, f.allow_third_party_plugins]).toEqual([false, false, false]);
+    expect(f.config).toEqual({ source: "missing", path: null, sha256: null, binding: "n/a" });
+    expect(f.report_bound).toBe(true);
+    expect(f.strict_eligible).toBe(true);
+    // The report's own outcome: the spectral guard blocked the edit.
+    expect(f.outcome.verdict).toBe("fail");
+    expect(f.outcome.blocking_reasons).toEqual(["spectral did not pass."]);
+    expect(f.outcome.validation_failed).toEqual(["spectral_stable"]);
+    expect(f.outcome.validation.invariants_pass).toBe(true);
+    expect(f.outcome.guards_blocking).toEqual(["spectral"]);
+    expect(f.outcome.guards.map((g: any) => g.name)).toEqual(["invariants", "spectral", "rmt", "variance"]);
+    expect(f.outcome.passed).toBe(false);
+  });
+
+  test("a directory walk yields one record; the report is a material, not an error", async () => {
+    const { files, errors } = await readEvidencePaths([dir]);
+    expect(errors).toEqual([]);
+    const r = await collectEvidence(files, makeVerifyContext({ time: TIME, files }), KINDS);
+    expect(r.errors).toEqual([]);
+    expect(r.records.map((x) => x.kind)).toEqual(["runtime-manifest"]);
+    expect(r.materials).toEqual([reportPath]);
+  });
+
+  test("naming both files explicitly: still one record, the report consumed", async () => {
+    const { files } = await readEvidencePaths([manifestPath, reportPath]);
+    const r = await collectEvidence(files, makeVerifyContext({ time: TIME, files }), KINDS);
+    expect(r.errors).toEqual([]);
+    expect(r.records).toHaveLength(1);
+  });
+
+  test("the manifest alone: binding_failed naming the expected report path", async () => {
+    const { files } = await readEvidencePaths([manifestPath]);
+    const r = await collectEvidence(files, makeVerifyContext({ time: TIME, files }), KINDS);
+    const rec = r.records[0]!;
+    const c = failedCheck(rec.checks, "binding.report_sha256");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toContain(`report ${reportPath} was not supplied`);
+    expect(rec.integrity.status).toBe("failed");
+    expect((rec.facts as any).outcome).toBeNull();
+    expect((rec.facts as any).strict_eligible).toBe(false);
+    expect((rec.facts as any).strict_blockers).toContain("report is not bound to the manifest");
+  });
+
+  test("the report alone, named explicitly: input error, report without runtime.manifest.json", async () => {
+    const { files } = await readEvidencePaths([reportPath]);
+    const r = await collectEvidence(files, makeVerifyContext({ time: TIME, files }), KINDS);
+    expect(r.records).toEqual([]);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]!.code).toBe("binding_failed");
+    expect(r.errors[0]!.message).toContain("without runtime.manifest.json");
+  });
+
+  test("one changed byte in the report: digest_mismatch with both hex values", async () => {
+    const manifest = sourceFromBytes(manifestPath, new Uint8Array(readFileSync(manifestPath)));
+    const bytes = new Uint8Array(readFileSync(reportPath));
+    const i = new TextDecoder().decode(bytes).indexOf('"verdict": "fail"') + '"verdict": "'.length;
+    bytes.set(new TextEncoder().encode("pass"), i); // "fail" → "pass": same length, different bytes
+    const tampered = sourceFromBytes(reportPath, bytes);
+    const { checks, record } = await run(manifest, [manifest, tampered]);
+    const c = failedCheck(checks, "binding.report_sha256");
+    expect(c.code).toBe("digest_mismatch");
+    expect(c.reason).toContain("ee55846994207395ab7ffaedab3e9449d8e9d77ce600c4612bd32fe22208779c");
+    expect(c.reason).toContain(tampered.sha256);
+    expect(c.detail).toEqual({ path: reportPath, expected: "ee55846994207395ab7ffaedab3e9449d8e9d77ce600c4612bd32fe22208779c", actual: tampered.sha256 });
+    // An unbound report's verdict is never read: the forged "pass" does not reach the facts.
+    expect((record.facts as any).outcome).toBeNull();
+    expect(record.integrity.status).toBe("failed");
+  });
+
+  test("re-serialized report (same JSON, different bytes) does not bind: the hash is over raw bytes", async () => {
+    const manifest = sourceFromBytes(manifestPath, new Uint8Array(readFileSync(manifestPath)));
+    const compact = JSON.stringify(JSON.parse(readFileSync(reportPath, "utf8")));
+    const { checks } = await run(manifest, [manifest, sourceFromText(reportPath, compact)]);
+    expect(failedCheck(checks, "binding.report_sha256").code).toBe("digest_mismatch");
+  });
+});
+
+describe("generated manifests", () => {
+  test("a passing pair: verified, strict-eligible, outcome passed", async () => {
+    const p = generatedPair("/gen/ok");
+    const { checks, record } = await run(p.manifest, [p.manifest, p.report]);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect((record.facts as any).outcome.passed).toBe(true);
+    expect((record.facts as any).strict_eligible).toBe(true);
+    expect((record.facts as any).strict_blockers).toEqual([]);
+  });
+
+  test("a report in another directory is not beside the manifest", async () => {
+    const p = generatedPair("/gen/a");
+    const elsewhere = sourceFromText("/gen/b/evaluation.report.json", p.reportText);
+    const { checks } = await run(p.manifest, [p.manifest, elsewhere]);
+    const c = failedCheck(checks, "binding.report_sha256");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toContain("/gen/a/evaluation.report.json was not supplied");
+  });
+
+  test("empty report file: binding_failed, empty", async () => {
+    const p = generatedPair("/gen/empty");
+    const { checks } = await run(p.manifest, [p.manifest, sourceFromBytes("/gen/empty/evaluation.report.json", new Uint8Array())]);
+    const c = failedCheck(checks, "binding.report_sha256");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toContain("is empty");
+  });
+
+  test("report.filename that escapes the directory is refused", async () => {
+    const p = generatedPair("/gen/esc", { manifest: (m) => (m.report.filename = "../other/evaluation.report.json") });
+    const { checks } = await run(p.manifest, [p.manifest, sourceFromText("/gen/other/evaluation.report.json", p.reportText)]);
+    const c = failedCheck(checks, "binding.report_sha256");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toContain("is not a plain file name");
+  });
+
+  test("host-bypass manifest bound to a report that says container: binding.execution_mode fails", async () => {
+    const p = generatedPair("/gen/mode", { manifest: (m) => (m.execution_mode = "host-bypass") });
+    const { checks, record } = await run(p.manifest, [p.manifest, p.report]);
+    const c = failedCheck(checks, "binding.execution_mode");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toBe("report declares execution_mode container but the manifest records host-bypass");
+    expect((record.facts as any).host_bypass).toBe(true);
+    expect((record.facts as any).strict_eligible).toBe(false);
+  });
+
+  test("host-bypass with an unpinned image: facts say why it is not strict", async () => {
+    const p = generatedPair("/gen/host", {
+      report: { assurance: { verdict: "pass" }, validation: {}, guards: [], meta: { execution_mode: "host-bypass" } },
+      manifest: (m) => {
+        m.execution_mode = "host-bypass";
+        m.runtime.container_execution = false;
+        m.runtime.image_digest = null;
+        m.runtime.image_ref = "local";
+      },
+    });
+    const { checks, record } = await run(p.manifest, [p.manifest, p.report]);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    const f = record.facts as any;
+    expect(f.image_digest_pinned).toBe(false);
+    expect(f.strict_blockers).toEqual(["execution_mode is host-bypass", "container_execution is false", "runtime image is not digest-pinned"]);
+  });
+
+  test("config from a file: verified when supplied and equal, digest_mismatch when not, not_supplied when absent", async () => {
+    const cfgText = "model: tiny\n";
+    const mk = (sha: string) => generatedPair("/gen/cfg", { manifest: (m) => (m.config = { path: "configs/run.yaml", sha256: sha, source: "file" }) });
+    const good = mk(sha256(cfgText));
+    const cfg = sourceFromText("/gen/cfg/run.yaml", cfgText);
+    let r = await run(good.manifest, [good.manifest, good.report, cfg]);
+    expect(r.checks.find((c) => c.name === "binding.config_sha256")?.ok).toBe(true);
+    expect((r.record.facts as any).config.binding).toBe("verified");
+    expect(r.record.source.materials?.map((m) => m.path)).toEqual(["/gen/cfg/evaluation.report.json", "/gen/cfg/run.yaml"]);
+
+    const bad = mk("c".repeat(64));
+    r = await run(bad.manifest, [bad.manifest, bad.report, cfg]);
+    const c = failedCheck(r.checks, "binding.config_sha256");
+    expect(c.code).toBe("digest_mismatch");
+    expect(c.reason).toContain("c".repeat(64));
+    expect(c.reason).toContain(sha256(cfgText));
+
+    r = await run(good.manifest, [good.manifest, good.report]);
+    expect(r.checks.some((c) => c.name === "binding.config_sha256")).toBe(false);
+    expect((r.record.facts as any).config.binding).toBe("not_supplied");
+    expect(r.record.integrity.status).toBe("verified");
+  });
+
+  test("report that is not JSON but bound: report.parse malformed", async () => {
+    const text = "not json at all\n";
+    const p = generatedPair("/gen/nj", { manifest: (m) => (m.report.sha256 = sha256(text)) });
+    const { checks } = await run(p.manifest, [p.manifest, sourceFromText("/gen/nj/evaluation.report.json", text)]);
+    const c = failedCheck(checks, "report.parse");
+    expect(c.code).toBe("malformed");
+    expect(c.reason).toContain("is not a JSON object");
+  });
+});
+
+describe("v2 manifests", () => {
+  function v2(dir: string, tweak?: (m: any) => void) {
+    const side = { receipt: "receipt.json", scoring_observation: "scoring.json", artifact_identity: "identity.json" };
+    const texts: Record<string, string> = { receipt: '{"r":1}\n', scoring_observation: '{"s":2}\n', artifact_identity: '{"a":3}\n' };
+    const p = generatedPair(dir, {
+      manifest: (m) => {
+        m.manifest_version = 2;
+        m.verifier_contract_version = "runtime-manifest-v2";
+        m.report.path = "evaluation.report.json";
+        m.outer_container = m.runtime;
+        delete m.runtime;
+        m.runtime_provider = Object.fromEntries(Object.entries(side).map(([k, f]) => [k, { filename: f, sha256: sha256(texts[k]!) }]));
+        tweak?.(m);
+      },
+    });
+    const sidecars = Object.entries(side).map(([k, f]) => sourceFromText(`${dir}/${f}`, texts[k]!));
+    return { ...p, sidecars };
+  }
+
+  test("all sidecars bound: verified, sidecar facts", async () => {
+    const p = v2("/gen/v2");
+    const { checks, record } = await run(p.manifest, [p.manifest, p.report, ...p.sidecars]);
+    expect(checks.map((c) => c.name)).toEqual([
+      "schema.runtime_manifest",
+      "binding.report_sha256",
+      "report.parse",
+      "binding.execution_mode",
+      "binding.receipt_sha256",
+      "binding.scoring_observation_sha256",
+      "binding.artifact_identity_sha256",
+    ]);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(record.source.format).toBe("invarlock-runtime-manifest-v2");
+    expect((record.facts as any).sidecars.map((s: any) => s.bound)).toEqual([true, true, true]);
+    expect(runtimeManifestKind.materials!(p.manifest, [p.manifest, p.report, ...p.sidecars]).length).toBe(4);
+  });
+
+  test("a missing sidecar fails closed; a tampered one is a digest mismatch", async () => {
+    const p = v2("/gen/v2b");
+    const [receipt, scoring, identity] = p.sidecars;
+    const tampered = sourceFromText(scoring!.path, '{"s":3}\n');
+    const { checks } = await run(p.manifest, [p.manifest, p.report, tampered, identity!]);
+    expect(failedCheck(checks, "binding.receipt_sha256").reason).toContain("runtime_provider.receipt /gen/v2b/receipt.json was not supplied");
+    expect(failedCheck(checks, "binding.scoring_observation_sha256").code).toBe("digest_mismatch");
+    expect(checks.find((c) => c.name === "binding.artifact_identity_sha256")?.ok).toBe(true);
+    void receipt;
+  });
+
+  test("v2 refuses host-bypass and unpinned images at the schema", () => {
+    const p = v2("/gen/v2c", (m) => (m.execution_mode = "host-bypass"));
+    const e = (() => { try { parseRuntimeManifest(p.manifest); } catch (x) { return x; } })() as TollgateError;
+    expect(e).toBeInstanceOf(TollgateError);
+    expect(e.code).toBe("schema_invalid");
+    expect(e.message).toContain("/execution_mode");
+    const q = v2("/gen/v2d", (m) => (m.outer_container.image_digest = null));
+    expect(() => parseRuntimeManifest(q.manifest)).toThrow(/\/outer_container\/image_digest/);
+  });
+});
+
+describe("malformed manifests", () => {
+  const codeOf = (f: SourceFile) => {
+    try {
+      parseRuntimeManifest(f);
+    } catch (e) {
+      return { code: (e as TollgateError).code, message: (e as TollgateError).message };
+    }
+    return undefined;
+  };
+
+  test("missing runtime field: schema_invalid naming it", () => {
+    const p = generatedPair("/m/a", { manifest: (m) => delete m.runtime.allow_network });
+    const r = codeOf(p.manifest)!;
+    expect(r.code).toBe("schema_invalid");
+    expect(r.message).toContain("/runtime must have required property 'allow_network'");
+  });
+
+  test("uppercase report sha256 is not the contract's hex: schema_invalid", () => {
+    const p = generatedPair("/m/b", { manifest: (m, s) => (m.report.sha256 = s.toUpperCase()) });
+    expect(codeOf(p.manifest)!.message).toContain("/report/sha256");
+  });
+
+  test("an unknown manifest_version is unsupported, naming the known ones", () => {
+    const p = generatedPair("/m/c", { manifest: (m) => { m.manifest_version = 3; m.verifier_contract_version = "runtime-manifest-v3"; } });
+    expect(runtimeManifestKind.detect(p.manifest)).toBe(true);
+    const r = codeOf(p.manifest)!;
+    expect(r.code).toBe("unsupported");
+    expect(r.message).toContain("manifest_version 3");
+    expect(r.message).toContain("runtime-manifest-v1");
+  });
+
+  test("version and contract disagree: schema_invalid", () => {
+    const p = generatedPair("/m/d", { manifest: (m) => (m.verifier_contract_version = "runtime-manifest-v2") });
+    expect(codeOf(p.manifest)!.code).toBe("schema_invalid");
+  });
+
+  test("truncated manifest: not detected, and parse says malformed", async () => {
+    const p = generatedPair("/m/e");
+    const text = JSON.stringify(p.json).slice(0, 80);
+    const f = sourceFromText("/m/e/runtime.manifest.json", text);
+    expect(runtimeManifestKind.detect(f)).toBe(false);
+    expect(codeOf(f)!.code).toBe("malformed");
+    const r = await collectEvidence([f], makeVerifyContext({ time: TIME, files: [f] }), KINDS);
+    expect(r.errors[0]?.code).toBe("malformed");
+  });
+
+  test("an orphan report found by walking a directory is skipped, not an error", async () => {
+    const p = generatedPair("/m/f");
+    const walked = sourceFromText("/m/f/evaluation.report.json", p.reportText, false);
+    const r = await collectEvidence([walked], makeVerifyContext({ time: TIME, files: [walked] }), KINDS);
+    expect(r.errors).toEqual([]);
+    expect(r.skipped).toEqual(["/m/f/evaluation.report.json"]);
+  });
+
+  test("verifyRuntimeManifest is pure: same inputs, same checks", () => {
+    const p = generatedPair("/m/g");
+    const m = parseRuntimeManifest(p.manifest);
+    expect(verifyRuntimeManifest(m, p.manifest, [p.manifest, p.report]).checks).toEqual(verifyRuntimeManifest(m, p.manifest, [p.report, p.manifest]).checks);
+  });
+});
