@@ -28,7 +28,8 @@ export function helpArgs(flags: FlagSpecs, positional?: { name: string; descript
       ...(f.default !== undefined ? { default: f.default as never } : {}),
     } as ArgsDef[string];
   }
-  if (positional) def[positional.name] = { type: "positional", description: positional.description, required: positional.required ?? false };
+  // Never `required` for citty: it would exit 1 on its own; commands check positionals and exit 2.
+  if (positional) def[positional.name] = { type: "positional", description: positional.description + (positional.required ? " (required)" : ""), required: false };
   return def;
 }
 
