@@ -120,10 +120,14 @@ export function comparePythonStrings(a: string, b: string): number {
   let i = 0;
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   if (i === n) return a.length - b.length;
-  // Differing inside a surrogate pair that starts one unit earlier: compare the whole code points there.
+  // Differing right after a shared high surrogate: if either side pairs it, the whole code points there
+  // decide (a lone surrogate U+D8xx sorts before any astral character).
   if (i > 0) {
     const prev = a.charCodeAt(i - 1);
-    if (prev >= 0xd800 && prev <= 0xdbff) i--;
+    if (prev >= 0xd800 && prev <= 0xdbff) {
+      const d = (a.codePointAt(i - 1) ?? 0) - (b.codePointAt(i - 1) ?? 0);
+      if (d !== 0) return d;
+    }
   }
   return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0);
 }
