@@ -1,0 +1,179 @@
+# invarlock runtime provenance (runtime.manifest.json beside evaluation.report.json): strict assurance.
+# Strict means: the manifest is bound to the report (sha256 of its raw bytes), the evaluation ran in a
+# container (host-bypass is never strict), from a digest-pinned image equal to an expected digest the
+# release supplies independently (data.expected_runtime_image_digest, never read from the manifest),
+# remote code and third-party plugins off, network as the release policy allows, and the report passed.
+# Every rule applies to each runtime manifest present; "runtime.required" covers the absent case.
+package tollgate.gate
+
+import data.tollgate.lib
+
+rm_manifests := lib.evidence_of("runtime-manifest")
+
+# Release policy for the runtime's network access (false unless data says otherwise).
+default rm_allow_network := false
+
+rm_allow_network := data.runtime_allow_network
+
+rm_digest_pattern := `^sha256:[a-f0-9]{64}$`
+
+# The expected digest, normalized the way invarlock's verifier does (trimmed, lower-case).
+rm_expected_digest := lower(trim_space(data.expected_runtime_image_digest)) if is_string(data.expected_runtime_image_digest)
+
+rm_expected_valid if regex.match(rm_digest_pattern, rm_expected_digest)
+
+# A manifest the gate can rely on for strict assurance.
+rm_strict(ev) if {
+	ev.integrity.status == "verified"
+	ev.facts.strict_eligible == true
+	rm_expected_valid
+	ev.facts.image_digest == rm_expected_digest
+	rm_network_ok(ev)
+	ev.facts.outcome.passed == true
+}
+
+rm_network_ok(ev) if ev.facts.allow_network == false
+
+rm_network_ok(ev) if rm_allow_network == true
+
+deny contains lib.result_sev(
+	"runtime.required",
+	"no runtime manifest bound to its evaluation report meets strict assurance",
+	null, "high",
+	"evaluate the directory holding runtime.manifest.json and evaluation.report.json from a container run with a pinned image",
+) if {
+	"runtime-manifest" in lib.required_kinds
+	count([ev | some ev in rm_manifests; rm_strict(ev)]) == 0
+}
+
+deny contains lib.result_sev(
+	"runtime.integrity",
+	sprintf("runtime manifest does not verify: %s", [ev.integrity.reason]),
+	ev.source.path, "critical",
+	"supply the evaluation.report.json (and files) the manifest was written for, unmodified, beside it",
+) if {
+	some ev in rm_manifests
+	ev.integrity.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"runtime.host-bypass",
+	"evaluation ran with execution_mode host-bypass: host execution forfeits strict assurance",
+	ev.source.path, "critical",
+	"re-run the evaluation in container mode (invarlock evaluate --execution-mode container)",
+) if {
+	some ev in rm_manifests
+	ev.facts.execution_mode == "host-bypass"
+}
+
+deny contains lib.result_sev(
+	"runtime.container-execution",
+	"runtime.container_execution is false: the evaluation did not run inside the runtime container",
+	ev.source.path, "critical", "re-run the evaluation inside the pinned runtime container",
+) if {
+	some ev in rm_manifests
+	ev.facts.execution_mode != "host-bypass" # host-bypass already says it
+	ev.facts.container_execution == false
+}
+
+deny contains lib.result_sev(
+	"runtime.image-unpinned",
+	sprintf("runtime image %s is not digest-pinned (image_digest is %v)", [ev.facts.image_ref, ev.facts.image_digest]),
+	ev.source.path, "critical", "run the evaluation from an image referenced by sha256 digest",
+) if {
+	some ev in rm_manifests
+	ev.facts.image_digest_pinned != true
+}
+
+deny contains lib.result_sev(
+	"runtime.expected-digest",
+	"strict assurance needs an independently supplied expected runtime image digest: data.expected_runtime_image_digest is not set (the manifest's own digest is never trusted as the expectation)",
+	ev.source.path, "high",
+	"set expected_runtime_image_digest (sha256:<64 hex>) in the gate's data, from the release's own record of the runtime image",
+) if {
+	some ev in rm_manifests
+	not rm_expected_digest
+}
+
+deny contains lib.result_sev(
+	"runtime.expected-digest",
+	sprintf("data.expected_runtime_image_digest %q is not sha256:<64 lower-case hex>", [data.expected_runtime_image_digest]),
+	ev.source.path, "high", "fix expected_runtime_image_digest in the gate's data",
+) if {
+	some ev in rm_manifests
+	rm_expected_digest
+	not rm_expected_valid
+}
+
+deny contains lib.result_sev(
+	"runtime.image-digest",
+	sprintf("runtime image digest %v differs from the expected %s", [ev.facts.image_digest, rm_expected_digest]),
+	ev.source.path, "critical", "re-run the evaluation with the expected runtime image, or correct the expected digest",
+) if {
+	some ev in rm_manifests
+	rm_expected_valid
+	ev.facts.image_digest_pinned == true
+	ev.facts.image_digest != rm_expected_digest
+}
+
+deny contains lib.result_sev(
+	"runtime.remote-code",
+	"runtime allowed remote code (allow_remote_code is true)",
+	ev.source.path, "critical", "re-run with remote code disabled",
+) if {
+	some ev in rm_manifests
+	ev.facts.allow_remote_code == true
+}
+
+deny contains lib.result_sev(
+	"runtime.third-party-plugins",
+	"runtime allowed third-party plugins (allow_third_party_plugins is true)",
+	ev.source.path, "critical", "re-run with third-party plugins disabled",
+) if {
+	some ev in rm_manifests
+	ev.facts.allow_third_party_plugins == true
+}
+
+deny contains lib.result_sev(
+	"runtime.network",
+	"runtime allowed network access but the release policy does not (data.runtime_allow_network is false)",
+	ev.source.path, "high", "re-run with network disabled, or set runtime_allow_network: true if the release allows it",
+) if {
+	some ev in rm_manifests
+	not rm_network_ok(ev)
+}
+
+deny contains lib.result_sev(
+	"runtime.report-verdict",
+	sprintf("evaluation report verdict is %v%s", [ev.facts.outcome.verdict, rm_reasons(ev)]),
+	ev.facts.report.path, "critical", "fix the regression the report names and re-run the evaluation",
+) if {
+	some ev in rm_manifests
+	ev.facts.outcome != null
+	ev.facts.outcome.verdict != "pass"
+}
+
+deny contains lib.result_sev(
+	"runtime.report-validation",
+	sprintf("evaluation report validation %s is false", [name]),
+	ev.facts.report.path, "high", "fix the regression the report names and re-run the evaluation",
+) if {
+	some ev in rm_manifests
+	ev.facts.outcome != null
+	some name in ev.facts.outcome.validation_failed
+}
+
+deny contains lib.result_sev(
+	"runtime.report-guard",
+	sprintf("evaluation guard %s blocked (decision %v, status %v)", [g.name, g.decision, g.status]),
+	ev.facts.report.path, "high", "fix the regression the guard caught and re-run the evaluation",
+) if {
+	some ev in rm_manifests
+	ev.facts.outcome != null
+	some g in ev.facts.outcome.guards
+	g.name in ev.facts.outcome.guards_blocking
+}
+
+rm_reasons(ev) := sprintf(": %s", [concat("; ", ev.facts.outcome.blocking_reasons)]) if {
+	count(ev.facts.outcome.blocking_reasons) > 0
+} else := ""

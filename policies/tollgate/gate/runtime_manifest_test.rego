@@ -1,0 +1,178 @@
+package tollgate.gate_test
+
+import data.tollgate.gate
+
+rm_digest := "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+rm_other_digest := "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+# A manifest as the runtime-manifest kind normalizes it: verified, strict-eligible, report passed.
+rm_ev(over) := object.union(
+	{
+		"id": "sha256:1", "kind": "runtime-manifest",
+		"source": {"path": "run/runtime.manifest.json", "digest": {"sha256": "1"}, "format": "invarlock-runtime-manifest-v1"},
+		"signature": {"status": "unsigned", "signers": []},
+		"transparency": {"status": "absent"},
+		"integrity": {"status": "verified"},
+		"checks": [],
+		"facts": {
+			"execution_mode": "container", "host_bypass": false,
+			"image_ref": "ghcr.io/x/runtime", "image_digest": rm_digest, "image_digest_pinned": true,
+			"container_execution": true, "allow_network": false, "allow_remote_code": false,
+			"allow_third_party_plugins": false, "report_bound": true, "strict_eligible": true,
+			"report": {"path": "run/evaluation.report.json", "bound": true},
+			"outcome": {
+				"verdict": "pass", "blocking_reasons": [], "validation_failed": [],
+				"guards": [{"name": "spectral", "decision": "allow", "status": "pass", "passed": true}],
+				"guards_blocking": [], "passed": true,
+			},
+		},
+	},
+	over,
+)
+
+rm_input(evs) := {"context": {"time": "2026-06-01T00:00:00Z", "subject": {"digest": {"sha256": "00"}}}, "evidence": evs, "errors": []}
+
+rm_rules(results) := {r.rule | some r in results; startswith(r.rule, "runtime.")}
+
+rm_msgs(results, rule) := [r.msg | some r in results; r.rule == rule]
+
+test_rm_strict_manifest_admits if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.expected_runtime_image_digest as rm_digest
+	count(rm_rules(d)) == 0
+}
+
+test_rm_expected_digest_normalized_like_invarlock if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.expected_runtime_image_digest as "  SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
+	count(rm_rules(d)) == 0
+}
+
+test_rm_missing_expected_digest_denies_and_says_why if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+	rm_rules(d) == {"runtime.expected-digest"}
+	some m in rm_msgs(d, "runtime.expected-digest")
+	contains(m, "independently supplied expected runtime image digest")
+}
+
+test_rm_invalid_expected_digest_denies if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.expected_runtime_image_digest as "sha256:abc"
+	rm_rules(d) == {"runtime.expected-digest"}
+}
+
+test_rm_digest_mismatch_names_both if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.expected_runtime_image_digest as rm_other_digest
+	rm_rules(d) == {"runtime.image-digest"}
+	some m in rm_msgs(d, "runtime.image-digest")
+	contains(m, rm_digest)
+	contains(m, rm_other_digest)
+}
+
+test_rm_host_bypass_denies if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"execution_mode": "host-bypass", "container_execution": false, "strict_eligible": false})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.host-bypass"}
+}
+
+test_rm_container_execution_false_denies if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"container_execution": false, "strict_eligible": false})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.container-execution"}
+}
+
+test_rm_unpinned_image_denies if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"image_digest": null, "image_digest_pinned": false, "strict_eligible": false})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.image-unpinned"}
+	some m in rm_msgs(d, "runtime.image-unpinned")
+	contains(m, "ghcr.io/x/runtime is not digest-pinned")
+}
+
+test_rm_remote_code_and_plugins_deny if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"allow_remote_code": true, "allow_third_party_plugins": true, "strict_eligible": false})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.remote-code", "runtime.third-party-plugins"}
+}
+
+test_rm_network_denied_by_default if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"allow_network": true})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.network"}
+}
+
+test_rm_network_allowed_by_release_policy if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"allow_network": true})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.runtime_allow_network as true
+	count(rm_rules(d)) == 0
+}
+
+test_rm_failed_binding_denies_with_reason if {
+	ev := rm_ev({"integrity": {"status": "failed", "reason": "report run/evaluation.report.json hashes to sha256 11 (raw bytes) but the manifest records 22"}})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.integrity"}
+	some m in rm_msgs(d, "runtime.integrity")
+	contains(m, "hashes to sha256 11")
+}
+
+test_rm_failed_report_denies_verdict_validation_and_guard if {
+	outcome := {
+		"verdict": "fail", "blocking_reasons": ["spectral did not pass."], "validation_failed": ["spectral_stable"],
+		"guards": [
+			{"name": "invariants", "decision": "allow", "status": "pass", "passed": true},
+			{"name": "spectral", "decision": "block", "status": "fail", "passed": false},
+		],
+		"guards_blocking": ["spectral"], "passed": false,
+	}
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"outcome": outcome})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.report-verdict", "runtime.report-validation", "runtime.report-guard"}
+	rm_msgs(d, "runtime.report-verdict") == ["evaluation report verdict is fail: spectral did not pass."]
+	rm_msgs(d, "runtime.report-validation") == ["evaluation report validation spectral_stable is false"]
+	rm_msgs(d, "runtime.report-guard") == ["evaluation guard spectral blocked (decision block, status fail)"]
+}
+
+test_rm_report_without_verdict_fails_closed if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"outcome": {"verdict": null, "blocking_reasons": [], "validation_failed": [], "guards": [], "guards_blocking": [], "passed": false}})})
+	d := gate.deny with input as rm_input([ev])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.report-verdict"}
+}
+
+test_rm_required_and_absent_denies if {
+	d := gate.deny with input as rm_input([])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_digest
+	"runtime.required" in rm_rules(d)
+}
+
+test_rm_required_and_strict_present if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_digest
+	count(rm_rules(d)) == 0
+}
+
+test_rm_required_but_only_a_failing_manifest if {
+	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"allow_network": true})})
+	d := gate.deny with input as rm_input([ev])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.required", "runtime.network"}
+}
+
+test_rm_not_required_and_absent_is_silent if {
+	d := gate.deny with input as rm_input([])
+	count(rm_rules(d)) == 0
+}
