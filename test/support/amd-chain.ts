@@ -275,3 +275,94 @@ export function toPem(der: Uint8Array): string {
   const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n");
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
+
+// ---- Azure SEV-SNP behind a vTPM: HCL report + TPM2 quote, with a vTPM attestation key made at test time ----
+
+export interface AzSnpOptions {
+  /** The quote's extraData (the bound value). */
+  extraData?: Uint8Array;
+  pcrs?: Uint8Array[];
+  /** PCR indices the quote selects (default 0–23). */
+  selected?: number[];
+  /** Replace the runtime data JSON (default: {"keys":[HCLAkPub], "vm-configuration": {...}}). */
+  runtimeData?: Uint8Array;
+  report?: ReportFields;
+}
+
+export interface SyntheticAzSnp {
+  /** The evidence object (hcl_report/vcek base64url, tpm_quote hex), as attestation-rs emits it. */
+  evidence: { version: number; hcl_report: string; vcek: string; tpm_quote: { signature: string; message: string; pcrs: string[] } };
+  akKey: CryptoKeyPair;
+  hcl: Uint8Array;
+  message: Uint8Array;
+}
+
+const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+
+/** TPMS_ATTEST for a quote over SHA-256 PCRs. */
+export function tpmsAttest(extraData: Uint8Array, selected: number[], pcrDigest: Uint8Array): Uint8Array {
+  const bitmap = new Uint8Array(3);
+  for (const i of selected) bitmap[i >> 3]! |= 1 << (i & 7);
+  const name = new Uint8Array(34).fill(0x5a);
+  name.set([0x00, 0x0b]);
+  const parts: number[] = [];
+  const u16 = (n: number) => parts.push((n >> 8) & 0xff, n & 0xff);
+  parts.push(0xff, 0x54, 0x43, 0x47); // TPM_GENERATED_VALUE
+  u16(0x8018); // TPM_ST_ATTEST_QUOTE
+  u16(name.length);
+  parts.push(...name);
+  u16(extraData.length);
+  parts.push(...extraData);
+  parts.push(...new Uint8Array(17).fill(1), ...new Uint8Array(8).fill(2)); // clockInfo, firmwareVersion
+  parts.push(0, 0, 0, 1); // one selection
+  u16(0x000b); // SHA-256 bank
+  parts.push(3, ...bitmap);
+  u16(pcrDigest.length);
+  parts.push(...pcrDigest);
+  return new Uint8Array(parts);
+}
+
+export async function makeAzSnpEvidence(chain: SyntheticAmd, o: AzSnpOptions = {}): Promise<SyntheticAzSnp> {
+  const akKey = (await subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
+  const jwk = await subtle.exportKey("jwk", akKey.publicKey);
+  const runtime = o.runtimeData ?? new TextEncoder().encode(JSON.stringify({
+    keys: [{ kid: "HCLAkPub", key_ops: ["sign"], kty: "RSA", e: jwk.e, n: jwk.n }],
+    "vm-configuration": { "secure-boot": true, "tpm-enabled": true },
+  }));
+  const reportData = new Uint8Array(64);
+  reportData.set(new Uint8Array(await subtle.digest("SHA-256", new Uint8Array(runtime))));
+  const snp = await signedReport(chain, { version: 2, reportData, ...o.report });
+  const hcl = new Uint8Array(0x4d4 + runtime.length + 16); // trailing padding after the variable data
+  const dv = new DataView(hcl.buffer);
+  hcl.set(Buffer.from("HCLA", "latin1"));
+  dv.setUint32(4, 1, true);
+  dv.setUint32(8, hcl.length, true);
+  dv.setUint32(12, 2, true);
+  hcl.set(snp, 0x20);
+  dv.setUint32(0x4c0, 20 + runtime.length, true);
+  dv.setUint32(0x4c4, 1, true);
+  dv.setUint32(0x4c8, 2, true); // SNP
+  dv.setUint32(0x4cc, 1, true); // SHA-256
+  dv.setUint32(0x4d0, runtime.length, true);
+  hcl.set(runtime, 0x4d4);
+  const pcrs = o.pcrs ?? Array.from({ length: 24 }, (_, i) => new Uint8Array(32).fill(i));
+  const selected = o.selected ?? Array.from({ length: 24 }, (_, i) => i);
+  const digest = new Uint8Array(await subtle.digest("SHA-256", Buffer.concat(selected.map((i) => pcrs[i]!))));
+  const message = tpmsAttest(o.extraData ?? new Uint8Array(32).fill(0xee), selected, digest);
+  const signature = new Uint8Array(await subtle.sign("RSASSA-PKCS1-v1_5", akKey.privateKey, new Uint8Array(message)));
+  return {
+    evidence: {
+      version: 1,
+      hcl_report: b64url(hcl),
+      vcek: b64url(chain.vcekDer),
+      tpm_quote: { signature: Buffer.from(signature).toString("hex"), message: Buffer.from(message).toString("hex"), pcrs: pcrs.map((p) => Buffer.from(p).toString("hex")) },
+    },
+    akKey,
+    hcl,
+    message,
+  };
+}
