@@ -7,9 +7,11 @@ import { slsaProvenance } from "./slsa-provenance.ts";
 import { tdxQuoteKind } from "./tee/tdx/index.ts";
 import { nitroAttestationKind } from "./tee/nitro/index.ts";
 import { runManifestKind } from "./runmanifest/index.ts";
+import { qualityEventKind } from "./quality-event/index.ts";
+import { otelLogKind } from "./otel-log/index.ts";
 
 // runmanifest first: its detect sniffs bytes, so a huge ledger is never JSON.parse'd whole by another detect.
-export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, tdxQuoteKind, nitroAttestationKind];
+export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, tdxQuoteKind, nitroAttestationKind, qualityEventKind, otelLogKind];
 
 export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance];
 
