@@ -2,7 +2,7 @@
 // plus the checks DESIGN.md says the library leaves out: known media types only, strict base64, integer and
 // time sanity, checkpoint consistency, a code-signing leaf, exact identity, artifact binding, curve-correct
 // hashes (the library checks every EC signature with SHA-256), and "any exception is a failure".
-import { createPublicKey, X509Certificate as NodeX509, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from "node:crypto";
 import {
   assertBundleLatest,
   assertBundleV01,
@@ -76,6 +76,9 @@ export interface SigstoreVerification {
   signer?: Signer;
   transparency: TransparencyFacts;
 }
+
+/** Sigstore HashAlgorithm enum → node:crypto digest name. */
+const MESSAGE_DIGEST_ALGORITHMS: Readonly<Record<number, string>> = { 1: "sha256", 2: "sha384", 3: "sha512" };
 
 /** Thrown inside this module to end verification with one failed check. */
 class Stop extends Error {
@@ -193,12 +196,15 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
   const artifactSha256 = opts.artifact ? ("bytes" in opts.artifact ? sha256Hex(opts.artifact.bytes) : opts.artifact.sha256.toLowerCase()) : undefined;
   if (bundle.content.$case === "messageSignature") {
     const md = bundle.content.messageSignature.messageDigest;
-    if (artifactSha256 !== undefined) {
-      if (md.algorithm !== 1 /* SHA2_256 */ && artifactBytes === undefined) {
-        fail("binding.artifact", "unsupported", "the bundle's message digest is not SHA-256; give the artifact file, not a digest");
+    const alg = MESSAGE_DIGEST_ALGORITHMS[md.algorithm];
+    if (!alg) fail("binding.artifact", "unsupported", `unsupported message digest algorithm ${md.algorithm}`);
+    if (opts.artifact) {
+      if (alg !== "sha256" && artifactBytes === undefined) {
+        fail("binding.artifact", "unsupported", `the bundle's message digest is ${alg}; give the artifact file, not a sha256 digest`);
       }
-      if (md.algorithm === 1 && toHex(md.digest) !== artifactSha256) {
-        fail("binding.artifact", "digest_mismatch", `the bundle signs sha256:${toHex(md.digest)}, the artifact is sha256:${artifactSha256}`);
+      const actual = artifactBytes !== undefined ? createHash(alg).update(artifactBytes).digest("hex") : artifactSha256!;
+      if (toHex(md.digest) !== actual) {
+        fail("binding.artifact", "digest_mismatch", `the bundle signs ${alg}:${toHex(md.digest)}, the artifact is ${alg}:${actual}`);
       }
     }
     if (artifactBytes === undefined) {

@@ -1,0 +1,332 @@
+// Sigstore bundle verification against a self-made Sigstore instance (CA + CT log + transparency log made at
+// test time): every extra check tollgate adds on top of @sigstore/verify has a failing case here.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { TollgateError } from "../src/core/errors.ts";
+import { parseTrustedRoot, publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
+import { verifySigstoreBundle, type SigstoreVerifyOptions } from "../src/sigstore/verify.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import {
+  BUNDLE_V01, BUNDLE_V02, BUNDLE_V03, BUNDLE_V03_LEGACY, IN_TOTO_JSON, TEST_IDENTITY, TEST_ISSUER,
+  generateTestKey, makeStatement, makeTestSigstore, sha256hex, type TestSigstore,
+} from "./support/keys.ts";
+
+const ARTIFACT = new TextEncoder().encode("tollgate test artifact\n");
+const ARTIFACT_SHA = sha256hex(ARTIFACT);
+const LOGGED_AT = 1_700_000_000; // 2023-11-14T22:13:20Z
+const NOW = new Date("2024-06-01T00:00:00Z");
+const IDENTITY = { identity: TEST_IDENTITY, issuer: TEST_ISSUER };
+
+let sig: TestSigstore;
+let statement: string;
+
+beforeAll(async () => {
+  sig = await makeTestSigstore();
+  statement = JSON.stringify(makeStatement([{ name: "app.tar", sha256: ARTIFACT_SHA }]));
+});
+
+function opts(extra: Partial<SigstoreVerifyOptions> = {}): SigstoreVerifyOptions {
+  return { trustedRoot: sig.trustedRoot, now: NOW, identity: IDENTITY, artifact: { bytes: ARTIFACT }, requireTransparency: true, ...extra };
+}
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+async function firstFailure(bundle: unknown, o: SigstoreVerifyOptions) {
+  const r = await verifySigstoreBundle(bundle, o);
+  expect(r.ok).toBe(false);
+  expect(r.signer).toBeUndefined();
+  return r.checks.find((c) => !c.ok)!;
+}
+
+const dsse = () => ({ dsse: { payloadType: IN_TOTO_JSON, payload: statement } });
+const message = () => ({ message: ARTIFACT });
+
+describe("keyless bundles from a self-made instance", () => {
+  for (const mediaType of [BUNDLE_V01, BUNDLE_V02, BUNDLE_V03_LEGACY, BUNDLE_V03]) {
+    test(`verifies a message signature, ${mediaType}`, async () => {
+      const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, mediaType });
+      const r = await verifySigstoreBundle(b, opts());
+      expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.signer).toMatchObject({ type: "keyless", identity: TEST_IDENTITY, issuer: TEST_ISSUER });
+      expect(r.transparency).toEqual({ status: "verified", logIndex: 1, integratedTime: "2023-11-14T22:13:20.000Z" });
+    });
+  }
+
+  test("verifies a DSSE attestation bound to the artifact by its subject, and reports certificate facts", async () => {
+    const b = await sig.keyless({ content: dsse(), integratedTime: LOGGED_AT });
+    const r = await verifySigstoreBundle(b, opts({ artifact: { sha256: ARTIFACT_SHA } }));
+    expect(r.ok).toBe(true);
+    expect(r.format).toBe("sigstore-bundle-v0.3");
+    expect(r.envelope?.payloadType).toBe(IN_TOTO_JSON);
+    const cert = (r.signer as { certificate: Record<string, unknown> }).certificate;
+    expect(cert.subjectAlternativeNames).toEqual([TEST_IDENTITY]);
+    expect(cert.issuer).toBe("tollgate-test-fulcio");
+    expect(cert.extensions).toEqual({ sourceRepositoryURI: "https://github.com/acme/app" });
+    expect(r.checks.map((c) => c.name)).toContain("binding.artifact");
+  });
+
+  test("the certificate expired long before `now`: still valid, checked at the log's integrated time", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    expect((await verifySigstoreBundle(b, opts({ now: new Date("2035-01-01T00:00:00Z") }))).ok).toBe(true);
+  });
+
+  test("wrong identity is rejected, and the identity is matched exactly, not as a regexp", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    let c = await firstFailure(b, opts({ identity: { identity: "https://github.com/acme/other/.github/workflows/release.yml@refs/heads/main", issuer: TEST_ISSUER } }));
+    expect(c).toMatchObject({ name: "signature.identity", code: "identity_mismatch" });
+    expect(c.reason).toContain(`certificate identity is "${TEST_IDENTITY}"`);
+    // @sigstore/verify alone would accept this: its expected SAN is an unanchored regular expression.
+    c = await firstFailure(b, opts({ identity: { identity: "acme/app", issuer: TEST_ISSUER } }));
+    expect(c.code).toBe("identity_mismatch");
+    // ...unless the user asked for a regexp.
+    expect((await verifySigstoreBundle(b, opts({ identity: { identity: "^https://github\\.com/acme/", issuer: TEST_ISSUER, identityRegexp: true } }))).ok).toBe(true);
+  });
+
+  test("wrong issuer is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ identity: { identity: TEST_IDENTITY, issuer: "https://accounts.google.com" } }));
+    expect(c).toMatchObject({ name: "signature.identity", code: "identity_mismatch" });
+    expect(c.reason).toContain('expected "https://accounts.google.com"');
+  });
+
+  test("wrong subject: a DSSE statement about another artifact", async () => {
+    const b = await sig.keyless({ content: dsse(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ artifact: { sha256: "0".repeat(64) } }));
+    expect(c).toMatchObject({ name: "binding.artifact", code: "subject_mismatch" });
+    expect(c.reason).toContain(`sha256:${ARTIFACT_SHA}`);
+  });
+
+  test("wrong artifact: a message signature over other bytes", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ artifact: { bytes: new TextEncoder().encode("other") } }));
+    expect(c).toMatchObject({ name: "binding.artifact", code: "digest_mismatch" });
+  });
+
+  test("a DSSE bundle whose payload is not in-toto is not bound to anything", async () => {
+    const b = await sig.keyless({ content: { dsse: { payloadType: "text/plain", payload: "hello" } }, integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ artifact: { sha256: ARTIFACT_SHA } }));
+    expect(c).toMatchObject({ name: "binding.artifact", code: "binding_failed" });
+    expect(c.reason).toContain('"text/plain"');
+  });
+
+  test("tampered DSSE payload is rejected", async () => {
+    const b = clone(await sig.keyless({ content: dsse(), integratedTime: LOGGED_AT })) as { dsseEnvelope: { payload: string } };
+    b.dsseEnvelope.payload = Buffer.from(statement.replace("app.tar", "evil.tar")).toString("base64");
+    const c = await firstFailure(b, opts({ artifact: undefined }));
+    expect(c.code).toBe("transparency_failed"); // the log entry's payload hash no longer matches
+    expect(c.reason).toContain("DSSE payload hash mismatch");
+  });
+
+  test("unknown media type is rejected before anything else", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    (b as { mediaType: string }).mediaType = "application/vnd.dev.sigstore.bundle.v0.4+json";
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "sigstore.media_type", code: "unsupported" });
+    expect(c.reason).toContain("v0.4");
+  });
+
+  test("non-canonical base64 is rejected (strict decoding)", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT })) as { messageSignature: { signature: string } };
+    b.messageSignature.signature = b.messageSignature.signature.replace(/=*$/, "") + "!";
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "sigstore.bundle", code: "malformed" });
+    expect(c.reason).toContain("messageSignature.signature");
+  });
+
+  test("base64 with line breaks is accepted", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT })) as { messageSignature: { signature: string } };
+    b.messageSignature.signature = b.messageSignature.signature.replace(/(.{20})/g, "$1\n");
+    expect((await verifySigstoreBundle(b, opts())).ok).toBe(true);
+  });
+
+  type Entry = { logIndex: string; integratedTime: string; inclusionProof: { rootHash: string; treeSize: string; logIndex: string; checkpoint?: { envelope: string } } };
+  const entryOf = (b: unknown) => (b as { verificationMaterial: { tlogEntries: Entry[] } }).verificationMaterial.tlogEntries[0]!;
+
+  test("checkpoint root hash differing from the inclusion proof's is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    entryOf(b).inclusionProof.rootHash = Buffer.alloc(32, 7).toString("base64");
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toContain("checkpoint root hash");
+  });
+
+  test("checkpoint size differing from the proof's treeSize is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    entryOf(b).inclusionProof.treeSize = "3";
+    const c = await firstFailure(b, opts());
+    expect(c.reason).toContain("checkpoint size 2 differs from the inclusion proof's treeSize 3");
+  });
+
+  test("an inclusion proof without a checkpoint is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT, mediaType: BUNDLE_V01 }));
+    delete entryOf(b).inclusionProof.checkpoint;
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toContain("has no checkpoint");
+  });
+
+  test("a checkpoint whose origin names another log is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    const e = entryOf(b);
+    e.inclusionProof.checkpoint!.envelope = e.inclusionProof.checkpoint!.envelope.replace(/^[^\n]*/, "rekor.sigstore.dev - 1234");
+    const c = await firstFailure(b, opts());
+    expect(c.reason).toContain('checkpoint origin "rekor.sigstore.dev - 1234" does not name the trusted log https://rekor.tollgate.test');
+  });
+
+  test("negative or non-integer log indices and times are rejected", async () => {
+    for (const [field, value] of [["logIndex", "-1"], ["logIndex", "1.5"], ["integratedTime", "-5"]] as const) {
+      const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+      (entryOf(b) as Record<string, unknown>)[field] = value;
+      const c = await firstFailure(b, opts());
+      expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+      expect(c.reason).toContain(`${field} must be a non-negative integer, found "${value}"`);
+    }
+  });
+
+  test("an integrated time after the verification time is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ now: new Date("2023-01-01T00:00:00Z") }));
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toContain("is after the verification time 2023-01-01T00:00:00.000Z");
+  });
+
+  test("a CA certificate as signer is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, leaf: "ca" });
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c.reason).toContain("is a CA certificate");
+  });
+
+  test("a leaf without the codeSigning extended key usage is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, leaf: "server-auth" });
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c.reason).toContain("lacks the codeSigning extended key usage (has 1.3.6.1.5.5.7.3.1)");
+  });
+
+  test("a certificate from an untrusted CA is rejected", async () => {
+    const other = await makeTestSigstore();
+    const b = await other.keyless({ content: message(), integratedTime: LOGGED_AT });
+    // Trust the other instance's logs but only our CA: the chain is what fails.
+    const root = { ...sig.trustedRoot, tlogs: other.trustedRoot.tlogs, ctlogs: other.trustedRoot.ctlogs };
+    const c = await firstFailure(b, opts({ trustedRoot: root }));
+    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c.reason).toContain("Failed to verify certificate chain");
+  });
+
+  test("a keyless bundle against the public-good root is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ trustedRoot: publicGoodTrustedRoot() }));
+    expect(c.code).toBe("transparency_failed");
+    expect(c.reason).toContain("is not a log of the trusted root");
+  });
+
+  test("a bundle that is not even a bundle never throws", async () => {
+    for (const junk of [null, 42, "x", { mediaType: BUNDLE_V03 }, { mediaType: BUNDLE_V03, verificationMaterial: 5 }]) {
+      const r = await verifySigstoreBundle(junk, opts());
+      expect(r.ok).toBe(false);
+      expect(r.checks.at(-1)!.code).toMatch(/unsupported|malformed/);
+    }
+  });
+});
+
+describe("managed-key bundles", () => {
+  for (const kind of ["p256", "p384", "ed25519", "rsa"] as const) {
+    test(`${kind}: verifies with the right key, message and DSSE`, async () => {
+      const key = generateTestKey(kind);
+      for (const content of [message(), dsse()]) {
+        const b = await sig.managed({ content, key, hint: "my-key" });
+        const r = await verifySigstoreBundle(b, opts({ keys: [key.trusted], identity: undefined }));
+        expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+        expect(r.signer).toEqual({ type: "key", fingerprint: key.trusted.fingerprint, keyid: "my-key" });
+      }
+    });
+  }
+
+  test("P-384 signatures use SHA-384 (what @sigstore/verify alone gets wrong)", async () => {
+    const key = generateTestKey("p384");
+    const b = await sig.managed({ content: dsse(), key });
+    expect((await verifySigstoreBundle(b, opts({ keys: [key.trusted], identity: undefined }))).ok).toBe(true);
+  });
+
+  test("no --key: no_trusted_key naming the hint", async () => {
+    const key = generateTestKey("p256");
+    const b = await sig.managed({ content: message(), key, hint: "release-key" });
+    const c = await firstFailure(b, opts({ identity: undefined }));
+    expect(c).toMatchObject({ name: "signature.sigstore", code: "no_trusted_key" });
+    expect(c.reason).toContain('"release-key"');
+  });
+
+  test("wrong key: no_trusted_key naming the key tried", async () => {
+    const key = generateTestKey("p256");
+    const wrong = generateTestKey("p256");
+    const b = await sig.managed({ content: message(), key });
+    const c = await firstFailure(b, opts({ keys: [wrong.trusted], identity: undefined }));
+    expect(c.code).toBe("no_trusted_key");
+    expect(c.reason).toContain(wrong.trusted.fingerprint);
+  });
+
+  test("a log-less bundle verifies (transparency absent) unless transparency is required", async () => {
+    const key = generateTestKey("ed25519");
+    const b = await sig.managed({ content: dsse(), key, tlog: false });
+    const r = await verifySigstoreBundle(b, opts({ keys: [key.trusted], identity: undefined, requireTransparency: false }));
+    expect(r.ok).toBe(true);
+    expect(r.transparency.status).toBe("absent");
+    const c = await firstFailure(b, opts({ keys: [key.trusted], identity: undefined, requireTransparency: true }));
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+  });
+
+  test("a message signature checked against a digest only needs the artifact bytes", async () => {
+    const key = generateTestKey("p256");
+    const b = await sig.managed({ content: message(), key });
+    const c = await firstFailure(b, opts({ keys: [key.trusted], identity: undefined, artifact: { sha256: ARTIFACT_SHA } }));
+    expect(c).toMatchObject({ name: "binding.artifact", code: "unsupported" });
+    const d = await firstFailure(b, opts({ keys: [key.trusted], identity: undefined, artifact: { sha256: "1".repeat(64) } }));
+    expect(d).toMatchObject({ name: "binding.artifact", code: "digest_mismatch" });
+  });
+});
+
+describe("trusted roots", () => {
+  test("the embedded default is the public-good root from @sigstore/tuf", () => {
+    const r = publicGoodTrustedRoot();
+    expect(r.json.mediaType).toBe("application/vnd.dev.sigstore.trustedroot+json;version=0.1");
+    expect((r.json.tlogs as { baseUrl: string }[]).map((t) => t.baseUrl)).toContain("https://rekor.sigstore.dev");
+  });
+
+  test("a validity window without a start is refused", () => {
+    const root = clone(sig.trustedRoot) as { tlogs: { publicKey: { validFor: Record<string, string> } }[] };
+    delete root.tlogs[0]!.publicKey.validFor.start;
+    expect(() => parseTrustedRoot(root, "root.json")).toThrow("tlogs[0].publicKey.validFor.start is missing");
+    try {
+      parseTrustedRoot(root, "root.json");
+    } catch (e) {
+      expect((e as TollgateError).code).toBe("malformed");
+      expect((e as TollgateError).path).toBe("root.json");
+    }
+  });
+
+  test("a window whose start is after its end is refused", () => {
+    const root = clone(sig.trustedRoot) as { certificateAuthorities: { validFor: Record<string, string> }[] };
+    root.certificateAuthorities[0]!.validFor.end = "2019-01-01T00:00:00Z";
+    expect(() => parseTrustedRoot(root, "root.json")).toThrow("certificateAuthorities[0].validFor: start 2020-01-01T00:00:00.000Z is after end 2019-01-01T00:00:00Z");
+  });
+
+  test("an unknown trusted-root media type is refused", () => {
+    expect(() => parseTrustedRoot({ ...sig.trustedRoot, mediaType: "application/json" }, "root.json")).toThrow("unknown mediaType");
+  });
+
+  test("verification with a bad root fails closed as a check", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const c = await firstFailure(b, opts({ trustedRoot: { mediaType: "nope" } }));
+    expect(c).toMatchObject({ name: "sigstore.trusted_root", code: "malformed" });
+  });
+});
+
+fixtureDescribe("trusted root fixture", () => {
+  test("the embedded root equals the shared public-good fixture", async () => {
+    const want = await Bun.file(fixture("sigstore", "trusted-root-public-good.json")).json();
+    expect(publicGoodTrustedRoot().json).toEqual(want);
+  });
+});
