@@ -54,7 +54,7 @@ const NON_ASCII = ["Résumé naïve café", "日本語の理由", "risk ↑ 😀
 /** One entry, fields in the producer's order. */
 function makeEntry(seq: number, prev: string, rnd: () => number, o: LedgerOptions, nonce = 0): JsonObject {
   const [component, code, text] = REASONS[Math.floor(rnd() * REASONS.length)]!;
-  const reasonText = o.nonAscii && seq % 2 === 1 ? `${text} ${NON_ASCII[seq % NON_ASCII.length]}` : text;
+  const reasonText = o.nonAscii && seq % 2 === 1 ? `${text} ${NON_ASCII[(seq >> 1) % NON_ASCII.length]}` : text;
   const evidence = new Map<string, JsonTree>([
     ["ranked_assets", new JsonNumber(String(Math.floor(rnd() * 50)))],
     ["coverage_ratio", new JsonNumber(seq % 3 === 0 ? "1.0" : (Math.floor(rnd() * 1000) / 1000).toString())],
