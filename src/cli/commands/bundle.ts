@@ -59,7 +59,7 @@ async function guarded(body: () => Promise<number>): Promise<never> {
     code = await body();
   } catch (e) {
     const err = asTollgateError(e);
-    console.error(`tollgate bundle: ${err.line()}`);
+    console.error(`tollgate bundle: ${err.oneLine()}`);
     code = EXIT_ERROR;
   }
   process.exit(code);
@@ -334,7 +334,7 @@ const serve = defineCommand({
       const srv = await startBundleServer({ dir: resolve(String(args.dir)), hostname: host, port, maxWaitSeconds: Number(args["max-wait"] ?? 60) });
       console.log(`tollgate bundle serve: serving ${String(args.dir)} on http://${host}:${srv.port}/`);
     } catch (e) {
-      console.error(`tollgate bundle serve: ${asTollgateError(e).line()}`);
+      console.error(`tollgate bundle serve: ${asTollgateError(e).oneLine()}`);
       process.exit(EXIT_ERROR);
     }
   },

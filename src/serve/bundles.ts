@@ -1,0 +1,241 @@
+// The gate's active policy: loaded from a file, the embedded default, or pulled over OPA's bundle service protocol
+// (GET with If-None-Match → 304 / 200 + ETag; polling between min and max delay; long polling with
+// `Prefer: modes=snapshot;wait=N`). A new bundle is verified before a byte of it is evaluated and activated by one
+// reference swap; a bundle that fails (download, signature, load, missing entrypoint) leaves the last good one
+// active and is reported (log line + /ready detail).
+import { sha256Hex } from "../core/digest.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
+import { readBundle, type PolicyBundle } from "../policy/bundle.ts";
+import { loadDefaultBundle } from "../policy/default-bundle.ts";
+import { PolicyEngine } from "../policy/evaluator.ts";
+import { describeRejection, readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
+import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
+import type { BundleSourceConfig } from "./config.ts";
+
+export interface ActiveBundle {
+  engine: PolicyEngine;
+  source: string;
+  revision: string;
+  sha256: string;
+  etag?: string;
+  activatedAt: string;
+  signature: { status: BundleSignatureResult["status"] | "embedded"; keyId?: string; algorithm?: string; scope?: string };
+}
+
+export interface BundleFailure {
+  at: string;
+  source: string;
+  code: string;
+  message: string;
+  etag?: string;
+  sha256?: string;
+}
+
+export interface BundleManagerOptions {
+  source: BundleSourceConfig;
+  keys: BundleKeyring;
+  verification: { keyId?: string; scope?: string; exclude?: string[] };
+  allowUnsigned: boolean;
+  /** Entrypoints the bundle must have to be activated. */
+  requiredEntrypoints: string[];
+  overlays: { source: string; data: Record<string, unknown> }[];
+  /** Stable per instance: spreads replicas' polling without randomness. */
+  instanceId: string;
+  log: (line: string) => void;
+  /** Injected for tests (the real clock is only used for status timestamps and poll scheduling). */
+  now?: () => Date;
+}
+
+export class BundleManager {
+  private current: ActiveBundle | undefined;
+  private lastFailure: BundleFailure | undefined;
+  private lastCheckAt: string | undefined;
+  private etag: string | undefined;
+  private longPoll = false;
+  private stopped = false;
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private activations = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: BundleManagerOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** The active bundle; one reference read per request, so a swap never splits a request across bundles. */
+  get active(): ActiveBundle | undefined {
+    return this.current;
+  }
+
+  get failure(): BundleFailure | undefined {
+    return this.lastFailure;
+  }
+
+  status() {
+    const a = this.current;
+    return {
+      ready: !!a,
+      bundle: a
+        ? { source: a.source, revision: a.revision, sha256: a.sha256, etag: a.etag, activated_at: a.activatedAt, signature: a.signature, entrypoints: a.engine.entrypoints }
+        : null,
+      last_failure: this.lastFailure ?? null,
+      last_check: this.lastCheckAt ?? null,
+      activations: this.activations,
+      long_polling: this.longPoll,
+    };
+  }
+
+  /** Load the first bundle. File/default sources fail hard (nothing to serve); a service keeps trying in the background. */
+  async start(): Promise<void> {
+    const s = this.o.source;
+    if (s.kind === "default") {
+      const b = await loadDefaultBundle();
+      await this.activate(b, { status: "embedded" }, undefined);
+      return;
+    }
+    if (s.kind === "file") {
+      const bytes = new Uint8Array(await Bun.file(s.path).arrayBuffer().catch((e: Error) => {
+        throw new TollgateError("policy_unreadable", `cannot read bundle: ${e.message}`, s.path);
+      }));
+      const ok = await this.offer(bytes, s.path, undefined);
+      if (!ok) throw new TollgateError("bundle_unverified", this.lastFailure!.message, s.path);
+      return;
+    }
+    await this.pollOnce();
+    this.loop = this.pollLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.loop?.catch(() => {});
+  }
+
+  /**
+   * Verify, load and activate bundle bytes. Returns false (and records the failure) when anything is wrong;
+   * the previously active bundle stays active.
+   */
+  async offer(bytes: Uint8Array, source: string, etag: string | undefined): Promise<boolean> {
+    const sha256 = sha256Hex(bytes);
+    try {
+      const entries = await readArchive(bytes, source);
+      const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
+      if (!sig.ok && !(sig.status === "unsigned" && this.o.allowUnsigned)) {
+        throw new TollgateError(sig.status === "unsigned" ? "bundle_unverified" : (sig.code ?? "bundle_unverified"), describeRejection(source, sig).replace(`${source}: `, ""));
+      }
+      // Only now is the bundle parsed into a policy and compiled.
+      const bundle = await readBundle(bytes, source);
+      const signature: ActiveBundle["signature"] = { status: sig.status };
+      if (sig.keyId) signature.keyId = sig.keyId;
+      if (sig.algorithm) signature.algorithm = sig.algorithm;
+      if (sig.scope) signature.scope = sig.scope;
+      await this.activate(bundle, signature, etag);
+      return true;
+    } catch (e) {
+      const err = asTollgateError(e, source, "policy_invalid");
+      const f: BundleFailure = { at: this.now().toISOString(), source, code: err.code, message: err.message, sha256 };
+      if (etag) f.etag = etag;
+      this.lastFailure = f;
+      const keeping = this.current ? `keeping revision ${JSON.stringify(this.current.revision)} (sha256:${this.current.sha256.slice(0, 12)}) active` : "no bundle active";
+      this.o.log(`bundle rejected: ${source} (sha256:${sha256.slice(0, 12)}): ${err.message} [${err.code}]; ${keeping}`);
+      return false;
+    }
+  }
+
+  private async activate(bundle: PolicyBundle, signature: ActiveBundle["signature"], etag: string | undefined): Promise<void> {
+    const engine = await PolicyEngine.create(bundle, this.o.overlays);
+    for (const ep of this.o.requiredEntrypoints) {
+      if (!engine.hasEntrypoint(ep)) {
+        throw new TollgateError("policy_invalid", `bundle has no entrypoint ${ep} (it has: ${engine.entrypoints.join(", ") || "none"})`, bundle.source);
+      }
+    }
+    const next: ActiveBundle = { engine, source: bundle.source, revision: bundle.revision, sha256: bundle.sha256, activatedAt: this.now().toISOString(), signature };
+    if (etag) next.etag = etag;
+    this.current = next; // the atomic swap
+    this.activations++;
+    this.o.log(`bundle activated: ${bundle.source} revision ${JSON.stringify(bundle.revision)} sha256:${bundle.sha256.slice(0, 12)} signature ${signature.status}${signature.keyId ? ` (key ${signature.keyId})` : ""}`);
+  }
+
+  /** One GET of the bundle resource. Returns true when the server answered (200 or 304). */
+  async pollOnce(): Promise<boolean> {
+    const s = this.o.source;
+    if (s.kind !== "service") return true;
+    const headers: Record<string, string> = { ...s.headers, Accept: `${BUNDLE_MEDIA_TYPE}, application/gzip, application/octet-stream` };
+    // Ask with the ETag of the last bundle *offered* (even if it failed verification): a rejected bundle is
+    // not re-downloaded until the server has a new one.
+    if (this.etag) headers["If-None-Match"] = this.etag;
+    const wait = this.longPoll && s.longPollSeconds ? s.longPollSeconds : undefined;
+    headers.Prefer = wait ? `modes=snapshot;wait=${wait}` : "modes=snapshot";
+    this.lastCheckAt = this.now().toISOString();
+    let res: Response;
+    try {
+      res = await fetch(s.url, { headers, signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(((wait ?? 0) + 30) * 1000)]) });
+    } catch (e) {
+      if (this.stopped) return false;
+      this.recordFetchFailure(`bundle download failed: ${(e as Error).message}`);
+      return false;
+    }
+    // The server tells us it long-polls by its content type (OPA's isLongPollSupported).
+    this.longPoll = !!s.longPollSeconds && res.headers.get("content-type") === BUNDLE_MEDIA_TYPE;
+    if (res.status === 304) {
+      await res.arrayBuffer().catch(() => {});
+      return true;
+    }
+    if (res.status !== 200) {
+      await res.arrayBuffer().catch(() => {});
+      this.recordFetchFailure(`bundle download failed: HTTP ${res.status}`);
+      return false;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      this.recordFetchFailure(`bundle download failed while reading the body: ${(e as Error).message}`);
+      return false;
+    }
+    const etag = res.headers.get("etag") ?? undefined;
+    if (etag) this.etag = etag;
+    await this.offer(bytes, s.url, etag);
+    return true;
+  }
+
+  private recordFetchFailure(message: string): void {
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
+    this.lastFailure = { at: this.now().toISOString(), source: s.url, code: "policy_unreadable", message };
+    this.o.log(`${message} (${s.url}); ${this.current ? `keeping revision ${JSON.stringify(this.current.revision)} active` : "no bundle active yet"}`);
+  }
+
+  /** Deterministic spread in [min, max]: a hash of the instance id, not a random number. */
+  private pollDelayMs(): number {
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
+    const frac = parseInt(sha256Hex(this.o.instanceId).slice(0, 8), 16) / 0xffffffff;
+    return s.minDelayMs + (s.maxDelayMs - s.minDelayMs) * frac;
+  }
+
+  private async pollLoop(): Promise<void> {
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
+    let retry = 0;
+    while (!this.stopped) {
+      const ok = this.longPoll ? true : await this.sleep(retry ? Math.min(s.maxDelayMs, Math.max(s.minDelayMs, 500) * 2 ** Math.min(retry, 10)) : this.pollDelayMs());
+      if (!ok || this.stopped) return;
+      const answered = await this.pollOnce();
+      retry = answered ? 0 : retry + 1;
+      if (!answered && this.longPoll) this.longPoll = false;
+    }
+  }
+
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.abort.signal.aborted) return resolve(false);
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve(false);
+      };
+      const t = setTimeout(() => {
+        this.abort.signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      }, ms);
+      this.abort.signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}

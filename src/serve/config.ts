@@ -1,0 +1,170 @@
+// `tollgate serve --config FILE`: YAML or JSON, validated with ajv against schemas/serve-config.schema.json,
+// paths resolved against the file's directory. Everything is checked at start: a gate that cannot verify
+// bundles refuses to start rather than serve unverified policy.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, isAbsolute, resolve } from "node:path";
+import YAML from "yaml";
+import schema from "../../schemas/serve-config.schema.json" with { type: "json" };
+import { TollgateError } from "../core/errors.ts";
+import { describeErrors, validator } from "../core/schema.ts";
+import { keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
+import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
+
+export interface ServeConfigFile {
+  addr?: string;
+  max_body_bytes?: number;
+  entrypoint?: string;
+  service?: { name?: string; instance_id?: string; environment?: string };
+  bundle?: {
+    file?: string;
+    service?: string;
+    resource?: string;
+    headers?: Record<string, string>;
+    polling?: { min_delay_seconds?: number; max_delay_seconds?: number; long_polling_timeout_seconds?: number };
+    signing?: { keyid?: string; scope?: string; exclude_files?: string[] };
+    allow_unsigned?: boolean;
+  };
+  keys?: Record<string, KeyConfigEntry>;
+  data_files?: string[];
+  evidence?: { key_files?: string[]; trusted_root_file?: string; identities?: { issuer: string; identity: string }[] };
+  admission?: { entrypoint?: string };
+  decision_logs?: { file?: string; endpoint?: string; headers?: Record<string, string>; batch_size?: number; flush_interval_ms?: number; max_queue?: number };
+}
+
+export type BundleSourceConfig =
+  | { kind: "default" }
+  | { kind: "file"; path: string }
+  | {
+      kind: "service";
+      url: string;
+      minDelayMs: number;
+      maxDelayMs: number;
+      /** Seconds; undefined = plain polling. */
+      longPollSeconds?: number;
+      headers: Record<string, string>;
+    };
+
+/** The resolved, checked configuration the service runs with. */
+export interface ServeConfig {
+  hostname: string;
+  port: number;
+  maxBodyBytes: number;
+  entrypoint: string;
+  admissionEntrypoint: string;
+  resource: { serviceName: string; serviceVersion: string; instanceId: string; environment?: string };
+  bundle: BundleSourceConfig;
+  keys: BundleKeyring;
+  verification: { keyId?: string; scope?: string; exclude?: string[] };
+  allowUnsigned: boolean;
+  dataFiles: string[];
+  evidence: { keyFiles: string[]; trustedRootFile?: string; identities: { issuer: string; identity: string }[] };
+  decisionLogs: { file?: string; endpoint?: string; headers: Record<string, string>; batchSize: number; flushIntervalMs: number; maxQueue: number };
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_ADMISSION_ENTRYPOINT = "tollgate/admission/decision";
+
+export function parseAddr(addr: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[3]) > 65535) throw new TollgateError("usage", `addr wants host:port (port ≤ 65535), got ${JSON.stringify(addr)}`);
+  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port: Number(m[3]) };
+}
+
+/** Parse + validate + resolve. `version` is tollgate's (service.version). Throws TollgateError("usage"). */
+export function resolveServeConfig(doc: unknown, baseDir: string, version: string, source = "config"): ServeConfig {
+  const valid = validator(schema);
+  if (!valid(doc)) throw new TollgateError("usage", `invalid serve config: ${describeErrors(valid.errors, 5)}`, source);
+  const c = doc as ServeConfigFile;
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const { hostname: host, port } = parseAddr(c.addr ?? "127.0.0.1:8181");
+
+  let bundle: BundleSourceConfig = { kind: "default" };
+  if (c.bundle?.file) bundle = { kind: "file", path: at(c.bundle.file) };
+  else if (c.bundle?.service) {
+    const p = c.bundle.polling ?? {};
+    const min = p.min_delay_seconds ?? 60;
+    const max = p.max_delay_seconds ?? Math.max(120, min);
+    if (max < min) throw new TollgateError("usage", `bundle.polling: max_delay_seconds (${max}) < min_delay_seconds (${min})`, source);
+    const url = c.bundle.service.replace(/\/+$/, "") + "/" + (c.bundle.resource ?? "bundles/bundle.tar.gz").replace(/^\/+/, "");
+    bundle = { kind: "service", url, minDelayMs: min * 1000, maxDelayMs: max * 1000, headers: c.bundle.headers ?? {} };
+    if (p.long_polling_timeout_seconds) bundle.longPollSeconds = p.long_polling_timeout_seconds;
+  } else if (c.bundle && !c.bundle.file && !c.bundle.service) {
+    throw new TollgateError("usage", "bundle: give file or service (or omit bundle for the embedded default)", source);
+  }
+
+  const readKey = (p: string) => {
+    try {
+      return new Uint8Array(readFileSync(at(p)));
+    } catch (e) {
+      throw new TollgateError("usage", `cannot read key file: ${(e as Error).message}`, at(p));
+    }
+  };
+  const keys = keyringFromConfig(c.keys ?? {}, readKey);
+  const allowUnsigned = c.bundle?.allow_unsigned === true;
+  if (bundle.kind !== "default" && Object.keys(keys).length === 0 && !allowUnsigned) {
+    throw new TollgateError("usage", "no bundle verification keys configured (keys:) and bundle.allow_unsigned is not true: the gate would refuse every bundle", source);
+  }
+  const signing = c.bundle?.signing ?? {};
+  const verification: ServeConfig["verification"] = {};
+  if (signing.keyid) verification.keyId = signing.keyid;
+  if (signing.scope !== undefined) verification.scope = signing.scope;
+  if (signing.exclude_files?.length) verification.exclude = signing.exclude_files;
+  if (verification.keyId && !keys[verification.keyId]) throw new TollgateError("usage", `bundle.signing.keyid ${JSON.stringify(verification.keyId)} is not in keys`, source);
+
+  const dl = c.decision_logs ?? {};
+  const decisionLogs: ServeConfig["decisionLogs"] = {
+    headers: dl.headers ?? {},
+    batchSize: dl.batch_size ?? 256,
+    flushIntervalMs: dl.flush_interval_ms ?? 1000,
+    maxQueue: dl.max_queue ?? 10_000,
+  };
+  if (dl.file) decisionLogs.file = at(dl.file);
+  if (dl.endpoint) decisionLogs.endpoint = dl.endpoint;
+
+  const evidence: ServeConfig["evidence"] = {
+    keyFiles: (c.evidence?.key_files ?? []).map(at),
+    identities: c.evidence?.identities ?? [],
+  };
+  if (c.evidence?.trusted_root_file) evidence.trustedRootFile = at(c.evidence.trusted_root_file);
+
+  const resource: ServeConfig["resource"] = {
+    serviceName: c.service?.name ?? "tollgate-gate",
+    serviceVersion: version,
+    instanceId: c.service?.instance_id ?? hostname(),
+  };
+  if (c.service?.environment) resource.environment = c.service.environment;
+
+  return {
+    hostname: host,
+    port,
+    maxBodyBytes: c.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    entrypoint: c.entrypoint ?? GATE_ENTRYPOINT,
+    admissionEntrypoint: c.admission?.entrypoint ?? DEFAULT_ADMISSION_ENTRYPOINT,
+    resource,
+    bundle,
+    keys,
+    verification,
+    allowUnsigned,
+    dataFiles: (c.data_files ?? []).map(at),
+    evidence,
+    decisionLogs,
+  };
+}
+
+export function loadServeConfig(path: string, version: string): ServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "config file not found" : `cannot read config (${code})`, path);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new TollgateError("usage", `config is neither YAML nor JSON: ${(e as Error).message.split("\n")[0]}`, path);
+  }
+  return resolveServeConfig(doc, dirname(resolve(path)), version, path);
+}

@@ -1,0 +1,419 @@
+// The gate service on Bun.serve:
+//   POST /v1/gate        evidence (JSON document, array, {"evidence":[{path,content}],"subject"} or multipart) → decision
+//   POST /v1/data/{path} OPA-compatible: {"input": …} → {"result": …, "decision_id"}; 404 for an unknown entrypoint
+//   POST /v1/admission   Kubernetes AdmissionReview v1 → AdmissionReview response (uid echoed)
+//   GET  /health         liveness;  GET /ready  readiness with the active bundle and the last failure
+// Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
+// client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
+import { TollgateError, asTollgateError } from "../core/errors.ts";
+import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
+import { stableStringify } from "../core/input.ts";
+import { sourceFromBytes } from "../evidence/source.ts";
+import type { SourceFile } from "../evidence/types.ts";
+import { decide, loadDataFile, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
+import { toDecision, type Decision } from "../policy/gate.ts";
+import { normalizeEntrypoint } from "../policy/evaluator.ts";
+import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
+import { BundleManager, type ActiveBundle } from "./bundles.ts";
+import type { ServeConfig } from "./config.ts";
+
+export interface GateServer {
+  readonly port: number;
+  readonly url: string;
+  readonly bundles: BundleManager;
+  readonly decisionLog: DecisionLogger;
+  stop(): Promise<void>;
+}
+
+export interface GateServerOptions {
+  log?: (line: string) => void;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+}
+
+function errorResponse(status: number, code: string, message: string): Response {
+  return json({ code, message }, status);
+}
+
+/** Read the body, refusing more than `max` bytes (Content-Length checked first, then counted while streaming). */
+async function readBody(req: Request, max: number): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) throw new HttpError(413, "request_too_large", `request body of ${declared} bytes exceeds max_body_bytes (${max})`);
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of req.body) {
+    total += chunk.byteLength;
+    if (total > max) throw new HttpError(413, "request_too_large", `request body exceeds max_body_bytes (${max})`);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function parseJsonBody(bytes: Uint8Array, what: string): unknown {
+  if (bytes.length === 0) throw new HttpError(400, "invalid_parameter", `${what}: empty request body (want JSON)`);
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch (e) {
+    throw new HttpError(400, "invalid_parameter", `${what}: request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export interface GateRequest {
+  files: SourceFile[];
+  subject?: string;
+}
+
+function isWrapperItem(v: unknown): v is { path: string; content?: unknown; content_base64?: string } {
+  return !!v && typeof v === "object" && typeof (v as { path?: unknown }).path === "string" && ("content" in v || "content_base64" in v);
+}
+
+/** The evidence forms /v1/gate accepts → SourceFiles (named, so errors and decisions can point at them). */
+export async function parseGateRequest(req: Request, body: Uint8Array): Promise<GateRequest> {
+  const ct = (req.headers.get("content-type") ?? "").toLowerCase();
+  const url = new URL(req.url);
+  let subject = url.searchParams.get("subject") ?? undefined;
+  if (ct.startsWith("multipart/form-data")) {
+    let form: FormData;
+    try {
+      form = (await new Response(body, { headers: { "Content-Type": req.headers.get("content-type")! } }).formData()) as unknown as FormData;
+    } catch (e) {
+      throw new HttpError(400, "invalid_parameter", `multipart body is malformed: ${(e as Error).message}`);
+    }
+    const files: SourceFile[] = [];
+    let i = 0;
+    for (const [field, value] of form.entries()) {
+      if (typeof value === "string") {
+        if (field === "subject") subject = value;
+        continue;
+      }
+      const name = (value as File).name || `${field}-${i}`;
+      files.push(sourceFromBytes(`upload/${name}`, new Uint8Array(await (value as File).arrayBuffer()), true));
+      i++;
+    }
+    if (files.length === 0) throw new HttpError(400, "invalid_parameter", "multipart body has no file parts");
+    return subject ? { files, subject } : { files };
+  }
+  if (ct && !ct.startsWith("application/json") && !ct.includes("+json")) {
+    throw new HttpError(415, "unsupported_media_type", `content type ${ct} is not accepted (send application/json or multipart/form-data)`);
+  }
+  const doc = parseJsonBody(body, "/v1/gate");
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) throw new HttpError(400, "invalid_parameter", "/v1/gate: empty evidence array");
+    const files = doc.map((d, i) => sourceFromBytes(`request/evidence-${i}.json`, new TextEncoder().encode(JSON.stringify(d)), true));
+    return subject ? { files, subject } : { files };
+  }
+  if (doc && typeof doc === "object" && Array.isArray((doc as { evidence?: unknown }).evidence) && (doc as { evidence: unknown[] }).evidence.every(isWrapperItem)) {
+    const w = doc as { evidence: { path: string; content?: unknown; content_base64?: string }[]; subject?: unknown };
+    if (w.subject !== undefined) {
+      if (typeof w.subject !== "string") throw new HttpError(400, "invalid_parameter", "/v1/gate: subject must be a string sha256:<hex>");
+      subject = w.subject;
+    }
+    const files = w.evidence.map((e, i) => {
+      let bytes: Uint8Array;
+      if (e.content_base64 !== undefined) {
+        if (typeof e.content_base64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(e.content_base64)) {
+          throw new HttpError(400, "invalid_parameter", `/v1/gate: evidence[${i}] (${e.path}): content_base64 is not base64`);
+        }
+        bytes = new Uint8Array(Buffer.from(e.content_base64, "base64"));
+      } else if (typeof e.content === "string") bytes = new TextEncoder().encode(e.content); // exact text
+      else bytes = new TextEncoder().encode(JSON.stringify(e.content)); // an inline JSON document
+      return sourceFromBytes(e.path, bytes, true);
+    });
+    if (files.length === 0) throw new HttpError(400, "invalid_parameter", "/v1/gate: evidence is empty");
+    return subject ? { files, subject } : { files };
+  }
+  // One evidence document: keep its exact bytes.
+  return subject ? { files: [sourceFromBytes("request/evidence.json", body, true)], subject } : { files: [sourceFromBytes("request/evidence.json", body, true)] };
+}
+
+function ruleIds(results: readonly { rule: string }[]): string[] {
+  return [...new Set(results.map((r) => r.rule))].sort();
+}
+
+/** Best effort: a /v1/data result that looks like a decision gives allow + rule ids for the log. */
+function summarize(result: unknown): { allow: boolean; deny: string[]; warn: string[] } {
+  if (result === true) return { allow: true, deny: [], warn: [] };
+  if (result && typeof result === "object" && !Array.isArray(result)) {
+    const r = result as { allow?: unknown; deny?: unknown; warn?: unknown };
+    const ids = (v: unknown) => (Array.isArray(v) ? ruleIds(v.map((x) => ({ rule: x && typeof x === "object" && typeof (x as { rule?: unknown }).rule === "string" ? (x as { rule: string }).rule : "deny" }))) : []);
+    const deny = ids(r.deny);
+    return { allow: r.allow === true && deny.length === 0, deny, warn: ids(r.warn) };
+  }
+  return { allow: false, deny: [], warn: [] };
+}
+
+export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
+  const log = opts.log ?? ((l: string) => console.error(`tollgate serve: ${l}`));
+  const overlays: { source: string; data: Record<string, unknown> }[] = [];
+  const overlayData: Record<string, unknown> = {};
+  for (const f of cfg.dataFiles) {
+    const d = await loadDataFile(f);
+    overlays.push({ source: f, data: d });
+    Object.assign(overlayData, d);
+  }
+  const bundles = new BundleManager({
+    source: cfg.bundle,
+    keys: cfg.keys,
+    verification: cfg.verification,
+    allowUnsigned: cfg.allowUnsigned,
+    requiredEntrypoints: [cfg.entrypoint],
+    overlays,
+    instanceId: cfg.resource.instanceId,
+    log,
+  });
+  await bundles.start();
+  const decisionLog = new DecisionLogger({
+    resource: cfg.resource,
+    file: cfg.decisionLogs.file,
+    endpoint: cfg.decisionLogs.endpoint,
+    headers: cfg.decisionLogs.headers,
+    batchSize: cfg.decisionLogs.batchSize,
+    flushIntervalMs: cfg.decisionLogs.flushIntervalMs,
+    maxQueue: cfg.decisionLogs.maxQueue,
+    onError: log,
+  });
+
+  const evidenceBase: Omit<EvidenceOptions, "time"> = {
+    keyFiles: cfg.evidence.keyFiles,
+    identities: cfg.evidence.identities,
+    data: overlayData,
+    ...(cfg.evidence.trustedRootFile ? { trustedRootFile: cfg.evidence.trustedRootFile } : {}),
+    ...(cfg.resource.environment ? { environment: cfg.resource.environment } : {}),
+  };
+
+  function requireBundle(): ActiveBundle {
+    const a = bundles.active;
+    if (!a) {
+      const why = bundles.failure ? `: ${bundles.failure.message}` : "";
+      throw new HttpError(503, "not_ready", `no policy bundle is active yet${why}`);
+    }
+    return a;
+  }
+
+  function emit(e: Omit<DecisionEvent, "decisionId">): string {
+    const id = decisionId(e.inputDigest, e.bundleRevision, e.bundleSha256);
+    decisionLog.log({ ...e, decisionId: id });
+    return id;
+  }
+
+  async function gate(req: Request): Promise<Response> {
+    const body = await readBody(req, cfg.maxBodyBytes);
+    const time = new Date(); // the decision instant, read once at the request boundary
+    const active = requireBundle();
+    const parsed = await parseGateRequest(req, body);
+    if (parsed.subject !== undefined) {
+      try {
+        parseSha256Digest(parsed.subject);
+      } catch (e) {
+        throw new HttpError(400, "invalid_parameter", (e as Error).message);
+      }
+    }
+    let report;
+    try {
+      const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, ...(parsed.subject ? { subject: parsed.subject } : {}) });
+      report = decide(active.engine, prepared, cfg.entrypoint);
+    } catch (e) {
+      const err = asTollgateError(e);
+      if (err.code === "usage" || err.code === "input_invalid") throw new HttpError(400, err.code, err.oneLine());
+      throw new HttpError(500, err.code, `could not evaluate: ${err.oneLine()}`);
+    }
+    const d = report.decision;
+    const subjectDigest = report.input.context.subject ? `sha256:${report.input.context.subject.digest.sha256}` : undefined;
+    const id = emit({
+      time,
+      endpoint: "gate",
+      entrypoint: cfg.entrypoint,
+      allow: d.allow,
+      denyRules: ruleIds(d.deny),
+      warnRules: ruleIds(d.warn),
+      bundleRevision: active.revision,
+      bundleSha256: active.sha256,
+      inputDigest: report.inputDigest,
+      ...(subjectDigest ? { subjectDigest } : {}),
+    });
+    return json({
+      decision_id: id,
+      allow: d.allow,
+      deny: d.deny,
+      warn: d.warn,
+      subject: subjectDigest ?? null,
+      input_digest: report.inputDigest,
+      bundle: { revision: active.revision, sha256: active.sha256 },
+      evidence: report.input.evidence.map((e) => ({ path: e.source.path, kind: e.kind, signature: e.signature.status })),
+      errors: report.input.errors,
+    });
+  }
+
+  async function data(req: Request, path: string): Promise<Response> {
+    const body = req.method === "POST" ? await readBody(req, cfg.maxBodyBytes) : new Uint8Array(0);
+    const time = new Date();
+    const active = requireBundle();
+    let input: unknown;
+    if (body.length > 0) {
+      const doc = parseJsonBody(body, `/v1/data/${path}`);
+      if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new HttpError(400, "invalid_parameter", `/v1/data/${path}: body must be a JSON object {"input": …}`);
+      input = (doc as { input?: unknown }).input;
+    }
+    const ep = normalizeEntrypoint(path);
+    if (!ep || !active.engine.hasEntrypoint(ep)) {
+      return errorResponse(404, "undefined_document", `document missing: data.${ep.replace(/\//g, ".")} is not an entrypoint of the active bundle (entrypoints: ${active.engine.entrypoints.join(", ") || "none"})`);
+    }
+    let result: unknown;
+    try {
+      result = active.engine.evaluate(ep, input);
+    } catch (e) {
+      throw new HttpError(500, "internal_error", asTollgateError(e).message);
+    }
+    const s = summarize(result);
+    const id = emit({
+      time,
+      endpoint: "data",
+      entrypoint: ep,
+      allow: s.allow,
+      denyRules: s.deny,
+      warnRules: s.warn,
+      bundleRevision: active.revision,
+      bundleSha256: active.sha256,
+      inputDigest: "sha256:" + sha256Hex(stableStringify(input ?? null)),
+    });
+    return json(result === undefined ? { decision_id: id } : { result, decision_id: id });
+  }
+
+  async function admission(req: Request): Promise<Response> {
+    const body = await readBody(req, cfg.maxBodyBytes);
+    const time = new Date();
+    const review = parseJsonBody(body, "/v1/admission") as { apiVersion?: unknown; kind?: unknown; request?: { uid?: unknown } };
+    if (!review || typeof review !== "object" || review.kind !== "AdmissionReview" || review.apiVersion !== "admission.k8s.io/v1") {
+      throw new HttpError(400, "invalid_parameter", '/v1/admission: want an AdmissionReview with apiVersion "admission.k8s.io/v1"');
+    }
+    const uid = review.request?.uid;
+    if (typeof uid !== "string" || uid === "") throw new HttpError(400, "invalid_parameter", "/v1/admission: request.uid is missing");
+    const active = requireBundle();
+    const ep = normalizeEntrypoint(cfg.admissionEntrypoint);
+    let decision: Decision;
+    let failure: string | undefined;
+    if (!active.engine.hasEntrypoint(ep)) {
+      failure = `policy bundle has no admission entrypoint ${ep}`;
+      decision = { allow: false, deny: [{ rule: "admission.entrypoint", msg: failure }], warn: [] };
+    } else {
+      try {
+        const raw = active.engine.evaluate(ep, review);
+        decision = Array.isArray(raw) ? toDecision({ allow: raw.length === 0, deny: raw, warn: [] }, ep) : toDecision(raw, ep);
+      } catch (e) {
+        failure = `policy evaluation failed: ${asTollgateError(e).message}`;
+        decision = { allow: false, deny: [{ rule: "admission.error", msg: failure }], warn: [] };
+      }
+    }
+    const id = emit({
+      time,
+      endpoint: "admission",
+      entrypoint: ep,
+      allow: decision.allow,
+      denyRules: ruleIds(decision.deny),
+      warnRules: ruleIds(decision.warn),
+      bundleRevision: active.revision,
+      bundleSha256: active.sha256,
+      inputDigest: "sha256:" + sha256Hex(stableStringify(review)),
+      admissionUid: uid,
+    });
+    const response: Record<string, unknown> = { uid, allowed: decision.allow, auditAnnotations: { "tollgate.dev/decision-id": id } };
+    if (!decision.allow) {
+      response.status = {
+        code: failure ? 500 : 403,
+        reason: failure ? "InternalError" : "Forbidden",
+        message: decision.deny.map((d) => `[${d.rule}] ${d.msg}`).join("; ") || "denied by policy",
+      };
+    }
+    if (decision.warn.length) response.warnings = decision.warn.map((w) => `[${w.rule}] ${w.msg}`);
+    return json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response });
+  }
+
+  async function route(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const p = url.pathname;
+    const method = req.method;
+    const only = (m: string[]) => {
+      if (!m.includes(method)) throw new HttpError(405, "method_not_allowed", `${method} ${p}: allowed ${m.join(", ")}`);
+    };
+    if (p === "/health") {
+      only(["GET", "HEAD"]);
+      return json({ status: "ok" });
+    }
+    if (p === "/ready") {
+      only(["GET", "HEAD"]);
+      const s = bundles.status();
+      return json({ ...s, decision_logs: decisionLog.enabled ? decisionLog.snapshot() : null }, s.ready ? 200 : 503);
+    }
+    if (p === "/v1/gate") {
+      only(["POST"]);
+      return gate(req);
+    }
+    if (p === "/v1/admission") {
+      only(["POST"]);
+      return admission(req);
+    }
+    if (p === "/v1/data" || p.startsWith("/v1/data/")) {
+      only(["POST", "GET"]);
+      return data(req, decodeURIComponent(p.slice("/v1/data".length)).replace(/^\/+/, ""));
+    }
+    return errorResponse(404, "not_found", `no route ${method} ${p}`);
+  }
+
+  const server = Bun.serve({
+    hostname: cfg.hostname,
+    port: cfg.port,
+    // Bun refuses larger bodies itself too; our reader gives the JSON 413 first for declared lengths.
+    maxRequestBodySize: cfg.maxBodyBytes + 64 * 1024,
+    async fetch(req) {
+      try {
+        return await route(req);
+      } catch (e) {
+        if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message);
+        const err = asTollgateError(e);
+        log(`internal error on ${req.method} ${new URL(req.url).pathname}: ${err.oneLine()}`);
+        return errorResponse(500, "internal_error", err.oneLine());
+      }
+    },
+    error(e) {
+      return errorResponse(500, "internal_error", e.message);
+    },
+  });
+  const port = server.port!;
+  log(`listening on http://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint})`);
+  return {
+    port,
+    url: `http://${cfg.hostname.includes(":") ? `[${cfg.hostname}]` : cfg.hostname}:${port}`,
+    bundles,
+    decisionLog,
+    async stop() {
+      await bundles.stop();
+      await server.stop(true);
+      await decisionLog.close();
+    },
+  };
+}
+
+export { TollgateError };

@@ -1,0 +1,187 @@
+// Every gate decision as an OpenTelemetry LogRecord (event `tollgate.decision`), exported as OTLP/JSON to a file
+// (one ExportLogsServiceRequest per line — the layout the Collector's otlpjsonfile receiver reads) and/or
+// OTLP/HTTP (POST application/json to a logs endpoint, e.g. http://collector:4318/v1/logs).
+// Export never blocks or fails a decision: records are queued, batched and flushed in the background; a full
+// queue drops the oldest records and counts them.
+import { appendFile } from "node:fs/promises";
+import { sha256Hex } from "../core/digest.ts";
+import { bool, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
+
+export interface ResourceInfo {
+  serviceName: string;
+  serviceVersion: string;
+  instanceId: string;
+  environment?: string;
+}
+
+export interface DecisionEvent {
+  decisionId: string;
+  /** When the request was received (the decision instant). */
+  time: Date;
+  endpoint: "gate" | "data" | "admission";
+  entrypoint: string;
+  allow: boolean;
+  /** Rule ids of deny results (sorted, unique). */
+  denyRules: string[];
+  warnRules: string[];
+  subjectDigest?: string;
+  bundleRevision: string;
+  bundleSha256: string;
+  inputDigest: string;
+  /** Admission only: the AdmissionReview request uid. */
+  admissionUid?: string;
+}
+
+/**
+ * Decision ids are derived, never random: the same input (its digest includes the decision time) evaluated by the
+ * same bundle revision gets the same id, so a replay can be matched to the original log line.
+ */
+export function decisionId(inputDigest: string, bundleRevision: string, bundleSha256 = ""): string {
+  const h = sha256Hex(`tollgate-decision-v1\n${inputDigest}\n${bundleRevision}\n${bundleSha256}`);
+  // UUID layout (version nibble 8 = custom, RFC 9562) so tools that expect a UUID accept it.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function resourceAttributes(r: ResourceInfo): KeyValue[] {
+  const attrs = [str("service.name", r.serviceName), str("service.version", r.serviceVersion), str("service.instance.id", r.instanceId)];
+  if (r.environment) attrs.push(str("deployment.environment", r.environment), str("deployment.environment.name", r.environment));
+  return attrs;
+}
+
+export function decisionLogRecord(e: DecisionEvent, observed: Date = e.time): LogRecord {
+  const attributes: KeyValue[] = [
+    str("tollgate.decision.id", e.decisionId),
+    bool("tollgate.decision.allow", e.allow),
+    strArray("tollgate.decision.deny_rule_ids", e.denyRules),
+    strArray("tollgate.decision.warn_rule_ids", e.warnRules),
+    str("tollgate.decision.endpoint", e.endpoint),
+    str("tollgate.policy.entrypoint", e.entrypoint),
+    str("tollgate.bundle.revision", e.bundleRevision),
+    str("tollgate.bundle.sha256", e.bundleSha256),
+    str("tollgate.input.digest", e.inputDigest),
+  ];
+  if (e.subjectDigest) attributes.push(str("tollgate.subject.digest", e.subjectDigest));
+  if (e.admissionUid) attributes.push(str("k8s.admission.uid", e.admissionUid));
+  const rules = e.denyRules.length ? `: ${e.denyRules.join(", ")}` : "";
+  return {
+    timeUnixNano: unixNanoString(e.time),
+    observedTimeUnixNano: unixNanoString(observed),
+    severityNumber: e.allow ? SEVERITY.INFO : SEVERITY.WARN,
+    severityText: e.allow ? "INFO" : "WARN",
+    eventName: "tollgate.decision",
+    body: { stringValue: `${e.allow ? "allow" : "deny"} ${e.entrypoint}${rules}` },
+    attributes,
+  };
+}
+
+export function exportRequest(resource: ResourceInfo, records: LogRecord[]): ExportLogsServiceRequest {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: resourceAttributes(resource) },
+        scopeLogs: [{ scope: { name: "tollgate.decision-log", version: resource.serviceVersion }, logRecords: records }],
+      },
+    ],
+  };
+}
+
+export interface DecisionLogOptions {
+  resource: ResourceInfo;
+  file?: string;
+  endpoint?: string;
+  headers?: Record<string, string>;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  maxQueue?: number;
+  /** Problems exporting (never thrown into a request). */
+  onError?: (message: string) => void;
+}
+
+export interface DecisionLogStats {
+  exported: number;
+  dropped: number;
+  failedFlushes: number;
+  queued: number;
+}
+
+export class DecisionLogger {
+  private queue: LogRecord[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly stats: DecisionLogStats = { exported: 0, dropped: 0, failedFlushes: 0, queued: 0 };
+
+  constructor(private readonly o: DecisionLogOptions) {
+    if (this.enabled) {
+      this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1000);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  get enabled(): boolean {
+    return !!(this.o.file || this.o.endpoint);
+  }
+
+  snapshot(): DecisionLogStats {
+    return { ...this.stats, queued: this.queue.length };
+  }
+
+  log(e: DecisionEvent): void {
+    if (!this.enabled) return;
+    this.queue.push(decisionLogRecord(e));
+    const max = this.o.maxQueue ?? 10_000;
+    if (this.queue.length > max) {
+      const n = this.queue.length - max;
+      this.queue.splice(0, n);
+      this.stats.dropped += n;
+    }
+    if (this.queue.length >= (this.o.batchSize ?? 256)) void this.flush();
+  }
+
+  /** Export what is queued (serialized: one flush at a time, in order). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.o.batchSize ?? 256);
+      const body = JSON.stringify(exportRequest(this.o.resource, batch));
+      let ok = true;
+      if (this.o.file) {
+        try {
+          await appendFile(this.o.file, body + "\n");
+        } catch (e) {
+          ok = false;
+          this.o.onError?.(`decision log file ${this.o.file}: ${(e as Error).message}`);
+        }
+      }
+      if (this.o.endpoint) {
+        try {
+          const res = await fetch(this.o.endpoint, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", ...this.o.headers },
+            body,
+            signal: AbortSignal.timeout(10_000),
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          await res.arrayBuffer();
+        } catch (e) {
+          ok = false;
+          this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${(e as Error).message} (${batch.length} records dropped)`);
+        }
+      }
+      if (ok) this.stats.exported += batch.length;
+      else {
+        this.stats.failedFlushes++;
+        this.stats.dropped += batch.length;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
