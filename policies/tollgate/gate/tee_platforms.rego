@@ -1,0 +1,186 @@
+# Intel TDX quotes and AWS Nitro Enclaves attestation documents (tee-report records with hardware.platform
+# "tdx" / "nitro"). Every rule applies to each such report present; whether a tee-report is required at all
+# is decision.rego's generic "gate.required-evidence" (and tee.rego's for Kettle builds).
+#
+# Configuration (root data, all optional):
+#   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
+#   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set
+#   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral verified)
+#   nitro_pcrs                {"<index>": [hex]}  each listed PCR must equal one of its allowed values
+#                                                 (tee_measurements.nitro pins PCR0)
+#   nitro_allow_debug         bool (false)        admit debug-mode enclaves (PCR0 all zero)
+#   nitro_max_age_seconds     number              deny documents older than this at input.context.time
+package tollgate.gate
+
+import data.tollgate.lib
+
+tp_reports(platform) := [ev |
+	some ev in input.evidence
+	ev.kind == "tee-report"
+	ev.hardware.platform == platform
+]
+
+# ---- configuration ----
+
+# Allowed MRTDs (lower-case hex).
+tp_tdx_mrtds contains lower(x) if {
+	some x in data.tdx_mrtd
+	is_string(x)
+}
+
+tp_tdx_mrtds contains lower(x) if {
+	some x in data.tee_measurements.tdx
+	is_string(x)
+}
+
+default tp_tdx_allow_debug := false
+
+tp_tdx_allow_debug := data.tdx_allow_debug if is_boolean(data.tdx_allow_debug)
+
+default tp_tdx_require_tcb := false
+
+tp_tdx_require_tcb := data.tdx_require_tcb_checked if is_boolean(data.tdx_require_tcb_checked)
+
+# PCR index (string) → allowed values (lower-case hex); tee_measurements.nitro pins PCR0.
+tp_nitro_pins[idx] := vals if {
+	some idx, xs in data.nitro_pcrs
+	vals := {lower(x) | some x in xs; is_string(x)}
+	count(vals) > 0
+}
+
+tp_nitro_pins["0"] := vals if {
+	not data.nitro_pcrs["0"]
+	vals := {lower(x) | some x in data.tee_measurements.nitro; is_string(x)}
+	count(vals) > 0
+}
+
+default tp_nitro_allow_debug := false
+
+tp_nitro_allow_debug := data.nitro_allow_debug if is_boolean(data.nitro_allow_debug)
+
+tp_zero_pcr(v) if regex.match(`^0+$`, v)
+
+# ---- TDX ----
+
+deny contains lib.result_sev(
+	"tee.tdx.verified",
+	sprintf("TDX quote does not verify: %s", [object.get(ev.hardware, "reason", "hardware verification failed")]),
+	ev.source.path, "critical",
+	"supply the quote exactly as the TD produced it, with its PCK chain to the Intel SGX Root CA, verified at a time its certificates are valid",
+) if {
+	some ev in tp_reports("tdx")
+	ev.hardware.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"tee.tdx.debug",
+	"TDX quote is from a debuggable TD (TDATTRIBUTES.DEBUG set): the host can read and change its memory",
+	ev.source.path, "critical",
+	"build and attest a production TD with debug off (or set data.tdx_allow_debug for test environments)",
+) if {
+	some ev in tp_reports("tdx")
+	ev.hardware.debug == true
+	not tp_tdx_allow_debug
+}
+
+deny contains lib.result_sev(
+	"tee.tdx.mrtd",
+	sprintf("TDX MRTD %s is not one of the %d pinned measurement(s)", [ev.hardware.measurement, count(tp_tdx_mrtds)]),
+	ev.source.path, "critical",
+	"attest the TD image whose MRTD is pinned in data.tdx_mrtd, or pin this one after review",
+) if {
+	some ev in tp_reports("tdx")
+	count(tp_tdx_mrtds) > 0
+	not lower(ev.hardware.measurement) in tp_tdx_mrtds
+}
+
+warn contains lib.result_sev(
+	"tee.tdx.mrtd-unpinned",
+	sprintf("TDX MRTD %s is not pinned: any TD image with a valid quote is accepted", [ev.hardware.measurement]),
+	ev.source.path, "medium",
+	"pin the expected MRTD(s) in data.tdx_mrtd",
+) if {
+	some ev in tp_reports("tdx")
+	count(tp_tdx_mrtds) == 0
+}
+
+tp_tdx_tcb_unchecked(ev) if ev.hardware.tcb.status != "verified"
+
+warn contains lib.result_sev(
+	"tee.tdx.tcb-unchecked",
+	sprintf("TDX TCB status is %s: %s", [ev.hardware.tcb.status, object.get(ev.hardware.tcb, "reason", "")]),
+	ev.source.path, "low",
+	"platform TCB currency (TCB info / QE identity collateral) is not evaluated by tollgate; check it out of band",
+) if {
+	some ev in tp_reports("tdx")
+	ev.hardware.status == "verified"
+	tp_tdx_tcb_unchecked(ev)
+	not tp_tdx_require_tcb
+}
+
+deny contains lib.result_sev(
+	"tee.tdx.tcb-unchecked",
+	sprintf("TDX TCB status is %s and data.tdx_require_tcb_checked is set", [ev.hardware.tcb.status]),
+	ev.source.path, "high",
+	"TCB collateral verification is not available in this tollgate; unset data.tdx_require_tcb_checked or verify the TCB elsewhere",
+) if {
+	some ev in tp_reports("tdx")
+	tp_tdx_tcb_unchecked(ev)
+	tp_tdx_require_tcb
+}
+
+# ---- Nitro ----
+
+deny contains lib.result_sev(
+	"tee.nitro.verified",
+	sprintf("Nitro attestation document does not verify: %s", [object.get(ev.hardware, "reason", "hardware verification failed")]),
+	ev.source.path, "critical",
+	"supply the document exactly as the NSM returned it, verified at a time its (short-lived) enclave certificate was valid, e.g. --time set to the document's timestamp",
+) if {
+	some ev in tp_reports("nitro")
+	ev.hardware.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"tee.nitro.debug",
+	"Nitro attestation document is from a debug-mode enclave (PCR0 is all zeros): its memory is readable by the parent",
+	ev.source.path, "critical",
+	"run the enclave without --debug-mode (or set data.nitro_allow_debug for test environments)",
+) if {
+	some ev in tp_reports("nitro")
+	tp_zero_pcr(ev.hardware.pcrs["0"])
+	not tp_nitro_allow_debug
+}
+
+deny contains lib.result_sev(
+	"tee.nitro.pcr",
+	sprintf("Nitro PCR%s %s is not one of the %d pinned value(s)", [idx, object.get(ev.hardware.pcrs, idx, "(absent)"), count(vals)]),
+	ev.source.path, "critical",
+	"attest the enclave image whose PCRs are pinned in data.nitro_pcrs, or pin these after review",
+) if {
+	some ev in tp_reports("nitro")
+	some idx, vals in tp_nitro_pins
+	not lower(object.get(ev.hardware.pcrs, idx, "")) in vals
+}
+
+warn contains lib.result_sev(
+	"tee.nitro.pcrs-unpinned",
+	sprintf("Nitro PCRs are not pinned (PCR0 %s): any enclave image with a valid document is accepted", [object.get(ev.hardware.pcrs, "0", "(absent)")]),
+	ev.source.path, "medium",
+	"pin PCR0 (image), PCR1 (kernel) and PCR2 (application) in data.nitro_pcrs",
+) if {
+	some ev in tp_reports("nitro")
+	count(tp_nitro_pins) == 0
+}
+
+deny contains lib.result_sev(
+	"tee.nitro.stale",
+	sprintf("Nitro attestation document from %s is %d s old at %s (data.nitro_max_age_seconds = %v)", [ev.hardware.time, age, input.context.time, data.nitro_max_age_seconds]),
+	ev.source.path, "high",
+	"attest again: the document must be fresher than data.nitro_max_age_seconds",
+) if {
+	some ev in tp_reports("nitro")
+	is_number(data.nitro_max_age_seconds)
+	age := (time.parse_rfc3339_ns(input.context.time) - (ev.hardware.timestamp * 1000000)) / 1000000000
+	age > data.nitro_max_age_seconds
+}
