@@ -1,23 +1,2 @@
-// Locate the pinned `opa` build tool: $OPA, then PATH, then Go's bin directory (where setup installs it).
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-
-export const OPA_VERSION = "v1.22.2";
-
-export function findOpa(): string | undefined {
-  if (process.env.OPA && existsSync(process.env.OPA)) return process.env.OPA;
-  const onPath = Bun.which("opa");
-  if (onPath) return onPath;
-  const gobin = process.env.GOBIN || join(process.env.GOPATH || join(process.env.HOME ?? "/root", "go"), "bin");
-  const p = join(gobin, "opa");
-  return existsSync(p) ? p : undefined;
-}
-
-export function requireOpa(): string {
-  const opa = findOpa();
-  if (!opa) {
-    console.error(`opa not found: run scripts/setup.sh (installs opa ${OPA_VERSION} with go install)`);
-    process.exit(2);
-  }
-  return opa;
-}
+// Scripts find opa the same way the CLI does.
+export { findOpa, requireOpa, OPA_VERSION } from "../src/policy/opa-tool.ts";

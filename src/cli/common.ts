@@ -3,7 +3,7 @@ import { TollgateError, usage } from "../core/errors.ts";
 import type { FlagSpecs, Parsed } from "./args.ts";
 import { list, str } from "./args.ts";
 import { decisionTime } from "../core/time.ts";
-import type { EvidenceOptions } from "../gate/run.ts";
+import type { BundleTrustOptions, EvidenceOptions } from "../gate/run.ts";
 import { resolveSubject } from "../gate/run.ts";
 
 export const trustFlags: FlagSpecs = {
@@ -19,6 +19,24 @@ export const subjectFlags: FlagSpecs = {
   subject: { type: "string", description: "the artifact's digest", valueHint: "sha256:HEX" },
   environment: { type: "string", description: "deployment environment recorded in input.context.environment", valueHint: "NAME" },
 };
+
+export const bundleTrustFlags: FlagSpecs = {
+  "verification-key": { type: "string", multiple: true, description: "public key (PEM) that must have signed --policy (OPA .signatures.json)", valueHint: "PEM" },
+  "verification-key-id": { type: "string", multiple: true, description: "key id of each --verification-key, in order (default: default)", valueHint: "ID" },
+  scope: { type: "string", description: "required bundle signature scope", valueHint: "SCOPE" },
+  "allow-unsigned": { type: "boolean", description: "evaluate a --policy bundle without verifying its signature" },
+};
+
+export function bundleTrust(p: Parsed): BundleTrustOptions {
+  const files = list(p, "verification-key");
+  const ids = list(p, "verification-key-id");
+  if (ids.length > files.length) throw usage("more --verification-key-id than --verification-key");
+  return {
+    verificationKeys: files.map((file, i) => ({ file, keyId: ids[i] ?? (i === 0 ? "default" : `key${i}`) })),
+    ...(str(p, "scope") !== undefined ? { scope: str(p, "scope")! } : {}),
+    allowUnsigned: p.values["allow-unsigned"] === true,
+  };
+}
 
 export function identities(p: Parsed): { issuer: string; identity: string }[] {
   const ids = list(p, "certificate-identity");

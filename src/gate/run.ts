@@ -10,6 +10,7 @@ import { collectEvidence, readEvidencePaths, type CollectResult } from "../evide
 import { makeVerifyContext } from "../evidence/source.ts";
 import type { SourceFile, TrustedKey } from "../evidence/types.ts";
 import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
+import { describeRejection, loadVerificationKey, verifyBundleSignature, type BundleKeyring } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { evaluateDecision } from "../policy/gate.ts";
@@ -124,14 +125,51 @@ export interface PolicyOptions {
   verifyBundle?: (bundle: PolicyBundle) => Promise<void>;
 }
 
+export interface BundleTrustOptions {
+  /** PEM public keys (or HMAC secrets) that may sign policy bundles, by key id (rotation: several ids). */
+  verificationKeys?: readonly { file: string; keyId: string }[];
+  scope?: string;
+  /** Evaluate a bundle that is unsigned, or that no key was given to check. Never the default. */
+  allowUnsigned?: boolean;
+}
+
+/**
+ * The check every user-supplied bundle passes before any byte of it is evaluated (OPA's
+ * .signatures.json). The embedded default bundle is pinned by digest instead and never reaches this.
+ */
+export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle: PolicyBundle) => Promise<void>> {
+  const ring: Record<string, ReturnType<typeof loadVerificationKey>> = {};
+  for (const k of o.verificationKeys ?? []) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(k.file));
+    } catch (e) {
+      throw new TollgateError("unreadable", `cannot read verification key (${(e as NodeJS.ErrnoException).code ?? e})`, k.file);
+    }
+    ring[k.keyId] = loadVerificationKey(bytes, { source: k.file });
+  }
+  const keyring: BundleKeyring = ring;
+  return async (bundle) => {
+    if (Object.keys(keyring).length === 0) {
+      if (o.allowUnsigned) return;
+      throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", bundle.source);
+    }
+    const r = await verifyBundleSignature(bundle, keyring, o.scope !== undefined ? { scope: o.scope } : {});
+    if (r.ok) return;
+    if (r.status === "unsigned" && o.allowUnsigned) return;
+    throw new TollgateError("bundle_unverified", describeRejection(bundle.source, r).replace(`${bundle.source}: `, ""), bundle.source);
+  };
+}
+
 export interface LoadedPolicy {
   engine: PolicyEngine;
   data: Record<string, unknown>;
 }
 
 export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
+  // The embedded default is pinned by digest (checked in loadDefaultBundle); a user's bundle is verified.
   const bundle = o.policy ? await loadBundleFile(o.policy) : await loadDefaultBundle();
-  if (o.verifyBundle) await o.verifyBundle(bundle);
+  if (o.policy && o.verifyBundle) await o.verifyBundle(bundle);
   const overlays = [];
   const data: Record<string, unknown> = {};
   for (const f of o.dataFiles ?? []) {

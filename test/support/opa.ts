@@ -1,6 +1,6 @@
 // The real opa for tests. In CI it must be present (setup installs it); on a plain clone without Go the
 // tests that need it say so and fail, since CI never skips them.
-import { findOpa } from "../../scripts/opa.ts";
+import { findOpa } from "../../src/policy/opa-tool.ts";
 
 export function opaPath(): string {
   const opa = findOpa();

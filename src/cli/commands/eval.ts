@@ -1,10 +1,10 @@
 // tollgate eval: the pre-flight gate. Exit 0 admit, 1 deny, 2 could not evaluate.
 import { defineCommand } from "citty";
 import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
-import { decide, loadPolicy, prepareEvidence } from "../../gate/run.ts";
+import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
 import { OUTPUT_FORMATS, reporters } from "../../report/index.ts";
 import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz) or policy.wasm (default: the embedded gate bundle)", valueHint: "BUNDLE" },
@@ -12,6 +12,7 @@ const flags: FlagSpecs = {
   entrypoint: { type: "string", short: "e", description: "entrypoint returning {allow, deny, warn}", default: "tollgate/gate/decision" },
   output: { type: "string", short: "o", description: `output format: ${OUTPUT_FORMATS.join("|")}`, default: "text" },
   "fail-on-warn": { type: "boolean", description: "exit 1 when there are warnings (as conftest does)" },
+  ...bundleTrustFlags,
   ...trustFlags,
   ...subjectFlags,
 };
@@ -24,7 +25,8 @@ export default defineCommand({
       const p = parseStrict(rawArgs, flags);
       const format = oneOf(str(p, "output"), OUTPUT_FORMATS, "output");
       const paths = requirePaths(p);
-      const { engine, data } = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data") });
+      const verifyBundle = await makeBundleVerifier(bundleTrust(p));
+      const { engine, data } = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data"), verifyBundle });
       const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
       const report = decide(engine, prepared, str(p, "entrypoint"));
       // Render fully before writing: nothing half-written on failure.

@@ -1,0 +1,181 @@
+// `tollgate test` (conftest semantics) and bundle verification before evaluation, through the real CLI.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateKeyPairSync } from "node:crypto";
+import { signBundleArchive } from "../src/policy/signing.ts";
+import { REPO_ROOT } from "./support/fixtures.ts";
+import { tollgate } from "./support/cli.ts";
+import { runOpa } from "./support/opa.ts";
+import { dsse, newKey, provenanceStatement, sha256, writeKey } from "./support/sign.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tollgate-check-"));
+const w = (name: string, text: string) => {
+  const p = join(dir, name);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
+
+const K8S = `package main
+
+deny contains msg if {
+  input.kind == "Deployment"
+  not input.spec.template.spec.securityContext.runAsNonRoot
+  msg := sprintf("Deployment %s must set runAsNonRoot", [input.metadata.name])
+}
+
+warn_labels contains msg if {
+  not input.metadata.labels.app
+  msg := sprintf("%s %s has no app label", [input.kind, input.metadata.name])
+}
+
+violation contains {"msg": sprintf("image %s uses :latest", [c.image]), "image": c.image} if {
+  some c in input.spec.template.spec.containers
+  endswith(c.image, ":latest")
+}
+`;
+
+const GOOD = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, labels: {app: api}}
+spec:
+  template:
+    spec:
+      securityContext: {runAsNonRoot: true}
+      containers: [{image: "registry/api@sha256:${"a".repeat(64)}"}]
+`;
+
+const BAD = `kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: [{image: "nginx:latest"}]
+---
+kind: Service
+metadata: {name: web, labels: {app: web}}
+`;
+
+let policyDir: string;
+beforeAll(() => {
+  policyDir = join(dir, "policy");
+  w("policy/k8s.rego", K8S);
+  w("policy/k8s_test.rego", "package main_test\n\ntest_nothing if true\n");
+  w("good.yaml", GOOD);
+  w("bad.yaml", BAD);
+});
+
+describe("tollgate test", () => {
+  test("passing file: exit 0 and a conftest summary", () => {
+    const r = tollgate(["test", "-p", policyDir, join(dir, "good.yaml")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("3 tests, 3 passed, 0 warnings, 0 failures, 0 exceptions");
+  });
+
+  test("failures and warnings across a multi-document YAML: exit 1", () => {
+    const r = tollgate(["test", "-p", policyDir, join(dir, "bad.yaml")]);
+    expect(r.code).toBe(1);
+    const bad = join(dir, "bad.yaml");
+    expect(r.stdout).toContain(`FAIL - ${bad} - main - Deployment web must set runAsNonRoot`);
+    expect(r.stdout).toContain(`FAIL - ${bad} - main - image nginx:latest uses :latest`);
+    expect(r.stdout).toContain(`WARN - ${bad} - main - Deployment web has no app label`);
+    expect(r.stdout).toContain("6 tests, 3 passed, 1 warnings, 2 failures, 0 exceptions");
+  });
+
+  test("--fail-on-warn", () => {
+    const onlyWarn = w("warn.yaml", GOOD.replace("labels: {app: api}", "labels: {}"));
+    expect(tollgate(["test", "-p", policyDir, onlyWarn]).code).toBe(0);
+    expect(tollgate(["test", "-p", policyDir, "--fail-on-warn", onlyWarn]).code).toBe(1);
+  });
+
+  test("json output keeps structured messages' metadata", () => {
+    const j = JSON.parse(tollgate(["test", "-p", policyDir, "-o", "json", join(dir, "bad.yaml")]).stdout);
+    expect(j.failures).toBe(2);
+    expect(j.results.find((r: { rule: string }) => r.rule === "violation").metadata).toEqual({ image: "nginx:latest" });
+  });
+
+  test("a namespace with no rules is a usage error naming it", () => {
+    const r = tollgate(["test", "-p", policyDir, "-n", "k8s", join(dir, "good.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no deny, violation or warn rules in namespace(s) k8s");
+  });
+
+  test("malformed input file: exit 2, one line naming it", () => {
+    const bad = w("broken.yaml", "kind: [unclosed\n");
+    const r = tollgate(["test", "-p", policyDir, bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^tollgate test: ${bad}: not valid JSON or YAML`));
+  });
+
+  test("Rego that does not compile: exit 2 naming the opa error", () => {
+    w("broken-policy/p.rego", "package main\n\ndeny contains msg if {\n");
+    const r = tollgate(["test", "-p", join(dir, "broken-policy"), join(dir, "good.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("broken-policy");
+  });
+});
+
+describe("bundles are verified before a byte is evaluated", () => {
+  let bundle: string;
+  let signed: string;
+  let pub: string;
+  let otherPub: string;
+  beforeAll(async () => {
+    bundle = join(dir, "k8s.tar.gz");
+    const r = runOpa(["build", "-t", "wasm", "-e", "main/deny", "-e", "main/warn_labels", "-e", "main/violation", "-o", bundle, policyDir]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const kp = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    pub = w("bundle.pub", kp.publicKey.export({ type: "spki", format: "pem" }).toString());
+    otherPub = w("other.pub", generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString());
+    const s = await signBundleArchive(new Uint8Array(readFileSync(bundle)), bundle, { key: kp.privateKey });
+    signed = join(dir, "k8s-signed.tar.gz");
+    writeFileSync(signed, s.bytes);
+  });
+
+  test("signed bundle with its key: evaluated", () => {
+    const r = tollgate(["test", "-p", signed, "--verification-key", pub, join(dir, "bad.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("2 failures");
+  });
+
+  test("wrong verification key: refused before evaluation, exit 2", () => {
+    const r = tollgate(["test", "-p", signed, "--verification-key", otherPub, join(dir, "bad.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("bundle rejected");
+  });
+
+  test("unsigned bundle: refused unless --allow-unsigned", () => {
+    const refused = tollgate(["test", "-p", bundle, join(dir, "bad.yaml")]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("refusing to evaluate an unverified bundle");
+    const withKey = tollgate(["test", "-p", bundle, "--verification-key", pub, join(dir, "bad.yaml")]);
+    expect(withKey.code).toBe(2);
+    expect(tollgate(["test", "-p", bundle, "--allow-unsigned", join(dir, "bad.yaml")]).code).toBe(1);
+  });
+
+  test("a changed byte in a signed bundle's policy is refused by eval", async () => {
+    // Re-pack the signed bundle with one file altered; the signature still lists the old hash.
+    const { readArchive, writeArchive } = await import("../src/policy/signing.ts");
+    const entries = await readArchive(new Uint8Array(readFileSync(signed)), signed);
+    const data = entries.find((e) => e.name.endsWith("data.json"))!;
+    data.bytes = new TextEncoder().encode('{"tampered":true}');
+    const tampered = join(dir, "tampered.tar.gz");
+    writeFileSync(tampered, await writeArchive(entries));
+    const key = newKey("p256");
+    const d = sha256("x");
+    const ev = w("ev/p.json", JSON.stringify(dsse(provenanceStatement(d), key)));
+    const r = tollgate(["eval", "--policy", tampered, "--verification-key", pub, "--key", writeKey(join(dir, "k.pub"), key), "--subject", `sha256:${d}`, ev]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tampered\.tar\.gz: bundle rejected: .*data\.json/);
+  });
+
+  test("eval with the embedded bundle needs no verification flags (pinned by digest)", () => {
+    const r = tollgate(["eval", "--subject", "sha256:" + "0".repeat(64), join(REPO_ROOT, "examples/evidence")]);
+    expect([0, 1]).toContain(r.code);
+    expect(r.stderr).toBe("");
+  });
+});
