@@ -176,7 +176,11 @@ describe("Nitro synthetic documents (chains generated at test time)", () => {
       expect(v.hardware["publicKeyBase64"]).toBe(Buffer.alloc(32, 0x4e).toString("base64"));
       expect(v.hardware.measurement).toBe("a0".repeat(48));
       expect(v.hardware["time"]).toBe("2026-06-01T12:00:00.000Z");
+      expect(v.hardware["ageSeconds"]).toBe(0);
     }
+    const d = await makeNitroDocument(chain);
+    expect(verify(d.bytes, TS + 90_500).hardware["ageSeconds"]).toBe(90);
+    expect(verify(d.bytes, TS - 10_000).hardware["ageSeconds"]).toBe(-10);
   });
 
   test("a synthetic chain is refused against the real pinned AWS root", async () => {

@@ -10,6 +10,7 @@
 #                                                 (tee_measurements.nitro pins PCR0)
 #   nitro_allow_debug         bool (false)        admit debug-mode enclaves (PCR0 all zero)
 #   nitro_max_age_seconds     number              deny documents older than this at input.context.time
+#                                                 (hardware.ageSeconds, computed by the verifier at ctx.time)
 package tollgate.gate
 
 import data.tollgate.lib
@@ -173,14 +174,24 @@ warn contains lib.result_sev(
 	count(tp_nitro_pins) == 0
 }
 
+# ageSeconds = verification instant (input.context.time) − document timestamp, computed by the verifier.
 deny contains lib.result_sev(
 	"tee.nitro.stale",
-	sprintf("Nitro attestation document from %s is %d s old at %s (data.nitro_max_age_seconds = %v)", [ev.hardware.time, age, input.context.time, data.nitro_max_age_seconds]),
+	sprintf("Nitro attestation document from %s is %d s old at %s (data.nitro_max_age_seconds = %v)", [ev.hardware.time, ev.hardware.ageSeconds, input.context.time, data.nitro_max_age_seconds]),
 	ev.source.path, "high",
 	"attest again: the document must be fresher than data.nitro_max_age_seconds",
 ) if {
 	some ev in tp_reports("nitro")
 	is_number(data.nitro_max_age_seconds)
-	age := (time.parse_rfc3339_ns(input.context.time) - (ev.hardware.timestamp * 1000000)) / 1000000000
-	age > data.nitro_max_age_seconds
+	ev.hardware.ageSeconds > data.nitro_max_age_seconds
+}
+
+deny contains lib.result_sev(
+	"tee.nitro.future",
+	sprintf("Nitro attestation document timestamp %s is %d s after the decision time %s", [ev.hardware.time, 0 - ev.hardware.ageSeconds, input.context.time]),
+	ev.source.path, "high",
+	"check the --time given and the clock of the attesting host",
+) if {
+	some ev in tp_reports("nitro")
+	ev.hardware.ageSeconds < -300 # more than the usual clock skew
 }

@@ -36,7 +36,7 @@ tp_nitro(over) := object.union(
 		"integrity": {"status": "verified"},
 		"hardware": {
 			"platform": "nitro", "status": "verified", "measurement": tp_pcr0, "root": "aws-nitro-g1",
-			"timestamp": 1780315200000, "time": "2026-06-01T12:00:00.000Z",
+			"timestamp": 1780315200000, "time": "2026-06-01T12:00:00.000Z", "ageSeconds": 300,
 			"pcrs": {"0": tp_pcr0, "1": tp_zero, "2": tp_zero, "4": "44"},
 		},
 		"checks": [],
@@ -152,4 +152,10 @@ test_tp_other_platforms_and_kinds_are_ignored if {
 	other := {"id": "x", "kind": "slsa-provenance", "source": {"path": "p.json"}, "hardware": {"platform": "tdx", "status": "failed"}}
 	tp_rules(gate.deny) == set() with input as tp_input([snp, other])
 	tp_rules(gate.warn) == set() with input as tp_input([snp, other])
+}
+
+test_tp_nitro_document_from_the_future_denies if {
+	ev := tp_nitro({"hardware": {"ageSeconds": -3600}})
+	tp_msgs(gate.deny, "tee.nitro.future") == ["Nitro attestation document timestamp 2026-06-01T12:00:00.000Z is 3600 s after the decision time 2026-06-01T12:05:00Z"] with input as tp_input([ev]) with data.nitro_pcrs as {"0": [tp_pcr0]}
+	not "tee.nitro.future" in tp_rules(gate.deny) with input as tp_input([tp_nitro({})]) with data.nitro_pcrs as {"0": [tp_pcr0]}
 }

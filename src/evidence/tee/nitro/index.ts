@@ -108,7 +108,7 @@ export function verifyParsedNitroDocument(doc: NitroDocument, ctx: VerifyContext
           },
     );
   }
-  return { checks, hardware: nitroHardwareFacts(doc, checks), document: doc };
+  return { checks, hardware: nitroHardwareFacts(doc, checks, ctx.time), document: doc };
 }
 
 function pcrHex(doc: NitroDocument): Record<string, string> {
@@ -117,8 +117,12 @@ function pcrHex(doc: NitroDocument): Record<string, string> {
   return out;
 }
 
-/** Pure: hardware facts from the document and the checks that ran on it. */
-export function nitroHardwareFacts(doc: NitroDocument, checks: readonly Check[]): HardwareFacts {
+/**
+ * Pure: hardware facts from the document, the checks that ran on it and the verification instant (`ageSeconds`
+ * = ctx.time − document timestamp, whole seconds, negative when the document is from the future; policies
+ * compare it with a maximum age since the WASM runtime has no time parsing).
+ */
+export function nitroHardwareFacts(doc: NitroDocument, checks: readonly Check[], at: Date): HardwareFacts {
   const p = doc.payload;
   const verdict = outcome(checks);
   const chain = checks.find((c) => c.name === "hardware.nitro_chain" && c.ok)?.detail as { root: string; leaf: string } | undefined;
@@ -134,6 +138,7 @@ export function nitroHardwareFacts(doc: NitroDocument, checks: readonly Check[])
     digest: p.digest,
     timestamp: p.timestamp,
     time: new Date(p.timestamp).toISOString(),
+    ageSeconds: Math.floor((at.getTime() - p.timestamp) / 1000),
     pcrs,
     userData: p.userData ? toHex(p.userData) : null,
     nonce: p.nonce ? toHex(p.nonce) : null,
@@ -169,14 +174,14 @@ export function makeNitroAttestationKind(options: NitroVerifyOptions = {}): Evid
     async verify(parsed, _file, ctx) {
       return verifyParsedNitroDocument(parsed.document, ctx, options).checks;
     },
-    normalize(parsed, checks, file) {
-      return [nitroRecord(parsed, checks, file)];
+    normalize(parsed, checks, file, ctx) {
+      return [nitroRecord(parsed, checks, file, ctx.time)];
     },
   };
 }
 
-function nitroRecord(parsed: ParsedNitroDocument, checks: Check[], file: SourceFile): EvidenceRecord {
-  const hardware = nitroHardwareFacts(parsed.document, checks);
+function nitroRecord(parsed: ParsedNitroDocument, checks: Check[], file: SourceFile, at: Date): EvidenceRecord {
+  const hardware = nitroHardwareFacts(parsed.document, checks, at);
   const { platform: _p, status: _s, reason: _r, ...facts } = hardware;
   return teeRecord({
     file,
