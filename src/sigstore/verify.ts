@@ -104,11 +104,13 @@ export async function verifySigstoreBundle(json: unknown, opts: SigstoreVerifyOp
     await run(json, opts, out);
     out.ok = checks.every((c) => c.ok);
   } catch (e) {
-    if (e instanceof Stop) checks.push(e.check);
-    else checks.push({ name: "signature.sigstore", ok: false, code: "internal", reason: `verification error: ${errMessage(e)}` });
+    const check: Check = e instanceof Stop ? e.check : { name: "signature.sigstore", ok: false, code: "internal", reason: `verification error: ${errMessage(e)}` };
+    checks.push(check);
     out.ok = false;
     delete out.signer;
-    if (out.transparency.status === "verified") out.transparency = { ...out.transparency, status: "failed", reason: "bundle did not verify" };
+    // Log facts stand only when the whole bundle verified.
+    if (check.name.startsWith("transparency.")) out.transparency = { ...out.transparency, status: "failed", reason: check.reason ?? check.name };
+    else if (out.transparency.status === "verified") out.transparency = { ...out.transparency, status: "failed", reason: `bundle did not verify: ${check.reason}` };
   }
   return out;
 }
