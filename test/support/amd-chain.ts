@@ -366,3 +366,50 @@ export async function makeAzSnpEvidence(chain: SyntheticAmd, o: AzSnpOptions = {
     message,
   };
 }
+
+// ---- Kettle attestable builds (lunal.dev): provenance.json + evidence.json + artifacts/ ----
+
+export const KETTLE_CARGO = "https://lunal.dev/kettle/cargo@v1";
+export const KETTLE_BUILDER = "https://lunal.dev/kettle-tee/v1";
+
+/** A Kettle-style provenance (in-toto Statement v1 + SLSA v1), pretty-printed as Kettle writes files. */
+export function kettleProvenanceText(artifacts: Record<string, Uint8Array>, o: { invocationId?: string; buildType?: string } = {}): string {
+  const subject = Object.entries(artifacts).map(([name, bytes]) => ({
+    name,
+    digest: { sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") },
+  }));
+  const statement = {
+    _type: "https://in-toto.io/Statement/v1",
+    subject,
+    predicateType: "https://slsa.dev/provenance/v1",
+    predicate: {
+      buildDefinition: {
+        buildType: o.buildType ?? KETTLE_CARGO,
+        externalParameters: { buildCommand: "cargo build --release --locked", source: { uri: "git+https://github.com/example/app@refs/heads/main", digest: { gitCommit: "a1b2c3d4e5f67890abcdef1234567890abcdef12" } } },
+        internalParameters: { tee: "sev-snp" },
+        resolvedDependencies: [
+          { uri: "git+https://github.com/example/app@refs/heads/main", digest: { gitCommit: "a1b2c3d4e5f67890abcdef1234567890abcdef12" } },
+          { uri: "pkg:cargo/serde@1.0.228", digest: { sha256: "9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e" }, name: "serde" },
+        ],
+      },
+      runDetails: {
+        builder: { id: KETTLE_BUILDER },
+        metadata: { invocationId: o.invocationId ?? "build-12345", startedOn: "2025-01-15T10:30:00Z", finishedOn: "2025-01-15T10:35:00Z" },
+      },
+    },
+  };
+  return `${JSON.stringify(statement, null, 2)}\n`;
+}
+
+/** sha256 of the provenance as Kettle binds it: JSON.stringify(JSON.parse(text)), all 32 bytes. */
+export function kettleBinding(provenanceText: string): Uint8Array {
+  return new Uint8Array(new Bun.CryptoHasher("sha256").update(JSON.stringify(JSON.parse(provenanceText))).digest());
+}
+
+/** evidence.json for platform "snp" (report and VCEK as base64 DER, the attestation-rs envelope). */
+export function kettleSnpEvidence(report: Uint8Array, vcekDer?: Uint8Array): string {
+  return JSON.stringify({
+    platform: "snp",
+    evidence: { attestation_report: Buffer.from(report).toString("base64"), ...(vcekDer ? { cert_chain: { vcek: Buffer.from(vcekDer).toString("base64") } } : {}) },
+  });
+}

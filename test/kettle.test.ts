@@ -1,0 +1,308 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TollgateError } from "../src/core/errors.ts";
+import { collectEvidence } from "../src/evidence/collect.ts";
+import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
+import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
+import { kettleKind, makeKettleKind } from "../src/evidence/kettle/index.ts";
+import {
+  flipBit,
+  KETTLE_BUILDER,
+  KETTLE_CARGO,
+  kettleBinding,
+  kettleProvenanceText,
+  kettleSnpEvidence,
+  makeAmdChain,
+  makeAzSnpEvidence,
+  signedReport,
+  type SyntheticAmd,
+  syntheticTrust,
+} from "./support/amd-chain.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+
+let chain: SyntheticAmd;
+beforeAll(async () => {
+  chain = await makeAmdChain();
+}, 60_000);
+
+const APP = new TextEncoder().encode("#!/bin/app\nthe release binary\n");
+const LIB = new TextEncoder().encode("libapp.so bytes");
+
+interface Build {
+  evidence: string;
+  provenance?: string;
+  artifacts?: Record<string, Uint8Array>;
+  extra?: SourceFile[];
+}
+
+/** A Kettle build whose SNP report binds `bindText` (default: the provenance itself). */
+async function snpBuild(o: { provenance?: string; bound?: Uint8Array; artifacts?: Record<string, Uint8Array>; inlineVcek?: boolean } = {}): Promise<Build> {
+  const artifacts = o.artifacts ?? { app: APP, "lib/libapp.so": LIB };
+  const provenance = o.provenance ?? kettleProvenanceText(artifacts);
+  const reportData = new Uint8Array(64);
+  reportData.set(o.bound ?? kettleBinding(provenance));
+  const report = await signedReport(chain, { reportData });
+  return { evidence: kettleSnpEvidence(report, o.inlineVcek === false ? undefined : chain.vcekDer), provenance, artifacts };
+}
+
+function files(b: Build, dir = "/build"): { evidence: SourceFile; all: SourceFile[] } {
+  const evidence = sourceFromText(`${dir}/evidence.json`, b.evidence);
+  const all: SourceFile[] = [evidence];
+  if (b.provenance !== undefined) all.push(sourceFromText(`${dir}/provenance.json`, b.provenance, false));
+  for (const [name, bytes] of Object.entries(b.artifacts ?? {})) all.push(sourceFromBytes(`${dir}/artifacts/${name}`, bytes, false));
+  all.push(...(b.extra ?? []));
+  return { evidence, all };
+}
+
+async function run(b: Build, kind = makeKettleKind({ amdTrust: syntheticTrust(chain) }), time?: Date) {
+  const { evidence, all } = files(b);
+  expect(kind.detect(evidence)).toBe(true);
+  const parsed = kind.parse(evidence);
+  const ctx = makeVerifyContext({ time: time ?? chain.validTime, files: all });
+  const checks = await kind.verify(parsed, evidence, ctx);
+  const records = kind.normalize(parsed, checks, evidence, ctx);
+  expect(records.length).toBe(1);
+  return { checks, record: records[0]!, materials: kind.materials!(evidence, all) };
+}
+
+const failed = (checks: Check[]) => checks.filter((c) => !c.ok);
+function expectFailures(checks: Check[], expected: [string, string][], firstReason?: RegExp) {
+  const bad = failed(checks);
+  expect(bad.map((c) => [c.name, c.code])).toEqual(expected);
+  if (firstReason) expect(bad[0]!.reason).toMatch(firstReason);
+}
+
+describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
+  test("a build whose report binds the provenance and whose artifacts are its subjects verifies; the provenance counts as hardware-signed", async () => {
+    const b = await snpBuild();
+    const { checks, record, materials } = await run(b);
+    expect(failed(checks)).toEqual([]);
+    expect(checks.map((c) => c.name).filter((n) => !n.startsWith("hardware."))).toEqual(["statement.schema", "binding.provenance_sha256", "predicate.schema", "integrity.artifacts"]);
+    expect(record.kind).toBe("slsa-provenance");
+    expect(record.source.path).toBe("/build/provenance.json");
+    expect(record.source.format).toBe("kettle-evidence-snp");
+    expect(record.source.materials!.map((m) => m.path)).toEqual(["/build/evidence.json", "/build/artifacts/app", "/build/artifacts/lib/libapp.so"]);
+    expect(record.signature.status).toBe("verified");
+    expect(record.signature.signers).toEqual([{ type: "hardware", platform: "sev-snp", measurement: record.hardware!.measurement!, root: "amd-milan" }]);
+    expect(record.integrity.status).toBe("verified");
+    expect(record.hardware!.status).toBe("verified");
+    expect(record.statement!.predicateType).toBe("https://slsa.dev/provenance/v1");
+    expect(record.statement!.subject.map((s) => s.name)).toEqual(["app", "lib/libapp.so"]);
+    const k = record.facts.kettle as Record<string, unknown>;
+    expect(k).toMatchObject({ platform: "snp", buildType: KETTLE_CARGO, builderId: KETTLE_BUILDER });
+    expect(k.artifacts).toEqual([
+      { name: "app", sha256: new Bun.CryptoHasher("sha256").update(APP).digest("hex"), subject: true },
+      { name: "lib/libapp.so", sha256: new Bun.CryptoHasher("sha256").update(LIB).digest("hex"), subject: true },
+    ]);
+    // the lead's SLSA handler ran on the predicate
+    expect(record.facts.build_type).toBe(KETTLE_CARGO);
+    expect(materials.sort()).toEqual(["/build/artifacts/app", "/build/artifacts/lib/libapp.so", "/build/provenance.json"]);
+  });
+
+  test("the binding is over the compact re-serialization: re-indenting provenance.json changes nothing", async () => {
+    const b = await snpBuild();
+    const reindented = JSON.stringify(JSON.parse(b.provenance!), null, 4);
+    const { checks } = await run({ ...b, provenance: reindented });
+    expect(failed(checks)).toEqual([]);
+  });
+
+  test("…in the provenance's own key order: the same document with keys reordered does not bind", async () => {
+    const b = await snpBuild();
+    const doc = JSON.parse(b.provenance!) as Record<string, unknown>;
+    const reordered = JSON.stringify({ predicateType: doc.predicateType, _type: doc._type, subject: doc.subject, predicate: doc.predicate }, null, 2);
+    const { checks } = await run({ ...b, provenance: reordered });
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /REPORT_DATA\[0\.\.32\] [0-9a-f]{64} is not sha256 of the compactly re-serialized provenance [0-9a-f]{64}/);
+  });
+
+  test("a single bit flipped in provenance.json breaks the binding", async () => {
+    const b = await snpBuild();
+    const text = b.provenance!;
+    const at = text.indexOf("cargo build") + 2; // "cargo" → "caroo"-like: still valid JSON
+    const flipped = Buffer.from(flipBit(new TextEncoder().encode(text), at, 2)).toString("utf8");
+    expect(JSON.parse(flipped)).toBeTruthy();
+    const { checks, record } = await run({ ...b, provenance: flipped });
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]]);
+    expect(record.signature.status).toBe("failed");
+    expect(record.signature.reason).toMatch(/^binding\.provenance_sha256: REPORT_DATA/);
+    expect(record.signature.signers).toEqual([]);
+  });
+
+  test("all 32 bytes are compared: a provenance hash ending in 0x00 binds, and a bound value differing only in its last byte does not", async () => {
+    const artifacts = { app: APP };
+    let text = "";
+    for (let i = 0; ; i++) {
+      text = kettleProvenanceText(artifacts, { invocationId: `build-${i}` });
+      if (kettleBinding(text)[31] === 0) break;
+    }
+    const ok = await run(await snpBuild({ provenance: text, artifacts }));
+    expect(failed(ok.checks)).toEqual([]);
+    // REPORT_DATA = hash with its (non-zero) last byte zeroed: an implementation that strips trailing zeros
+    // and compares prefixes would accept this.
+    let other = "";
+    for (let i = 0; ; i++) {
+      other = kettleProvenanceText(artifacts, { invocationId: `run-${i}` });
+      if (kettleBinding(other)[31] !== 0) break;
+    }
+    const truncated = kettleBinding(other);
+    truncated[31] = 0;
+    const bad = await run(await snpBuild({ provenance: other, artifacts, bound: truncated }));
+    expectFailures(bad.checks, [["binding.provenance_sha256", "binding_failed"]]);
+  });
+
+  test("an artifact whose bytes changed by one bit no longer matches its subject", async () => {
+    const b = await snpBuild();
+    const { checks, record } = await run({ ...b, artifacts: { ...b.artifacts, app: flipBit(APP, 3) } });
+    expectFailures(checks, [["integrity.artifacts", "subject_mismatch"]], /artifacts\/app sha256 [0-9a-f]{64} is not its subject digest [0-9a-f]{64}/);
+    expect(record.integrity.status).toBe("failed");
+    // the provenance is still hardware-signed; it is the artifact that is wrong
+    expect(record.signature.status).toBe("verified");
+  });
+
+  test("an artifact that is not a subject, and a build with no artifacts, fail", async () => {
+    const b = await snpBuild();
+    let r = await run({ ...b, artifacts: { ...b.artifacts, "extra.bin": LIB } });
+    expectFailures(r.checks, [["integrity.artifacts", "subject_mismatch"]], /artifacts\/extra\.bin is not a subject of the provenance/);
+    r = await run({ ...b, artifacts: {} });
+    expectFailures(r.checks, [["integrity.artifacts", "not_found"]], /no files under \/build\/artifacts\//);
+  });
+
+  test("provenance that is not an in-toto v1 SLSA v1 statement fails statement.schema", async () => {
+    const b = await snpBuild();
+    const doc = JSON.parse(b.provenance!) as Record<string, unknown>;
+    const v02 = JSON.stringify({ ...doc, predicateType: "https://slsa.dev/provenance/v0.2" });
+    const bound = kettleBinding(v02);
+    const r = await run({ ...(await snpBuild({ provenance: v02, bound })) });
+    expectFailures(r.checks, [["statement.schema", "schema_invalid"]], /predicateType is "https:\/\/slsa\.dev\/provenance\/v0\.2", not https:\/\/slsa\.dev\/provenance\/v1/);
+    expect(r.record.signature.status).toBe("failed");
+  });
+
+  test("a tampered report fails the hardware, so the provenance is not signed", async () => {
+    const b = await snpBuild();
+    const env = JSON.parse(b.evidence) as { evidence: { attestation_report: string } };
+    const report = flipBit(Buffer.from(env.evidence.attestation_report, "base64"), 0x90);
+    env.evidence.attestation_report = Buffer.from(report).toString("base64");
+    const { checks, record } = await run({ ...b, evidence: JSON.stringify(env) });
+    expectFailures(checks, [["hardware.report_signature", "signature_failed"]]);
+    expect(record.signature).toMatchObject({ status: "failed", code: "signature_failed" });
+    expect(record.hardware!.status).toBe("failed");
+  });
+
+  test("the VCEK may come from the build directory instead of evidence.cert_chain", async () => {
+    const b = await snpBuild({ inlineVcek: false });
+    const vcek = sourceFromBytes("/build/vcek.der", chain.vcekDer, false);
+    const { checks, materials } = await run({ ...b, extra: [vcek] });
+    expect(failed(checks)).toEqual([]);
+    expect(materials).toContain("/build/vcek.der");
+    const none = await run(b);
+    expectFailures(none.checks, [["hardware.endorsement_key", "not_found"]], /no VCEK certificate supplied/);
+  });
+
+  test("Azure SEV-SNP: the quote's extraData binds the provenance", async () => {
+    const artifacts = { app: APP };
+    const provenance = kettleProvenanceText(artifacts);
+    const { evidence } = await makeAzSnpEvidence(chain, { extraData: kettleBinding(provenance) });
+    const b: Build = { evidence: JSON.stringify({ platform: "az-snp", evidence }), provenance, artifacts };
+    const { checks, record } = await run(b);
+    expect(failed(checks)).toEqual([]);
+    expect(record.signature.signers[0]).toMatchObject({ type: "hardware", platform: "az-snp", root: "amd-milan" });
+    expect((record.facts.kettle as { platform: string }).platform).toBe("az-snp");
+    // a different provenance: the quote names the wrong hash
+    const other = kettleProvenanceText(artifacts, { invocationId: "other" });
+    const r = await run({ ...b, provenance: other });
+    expectFailures(r.checks, [["binding.provenance_sha256", "binding_failed"]], /the TPM quote's extraData [0-9a-f]{64} is not sha256/);
+  }, 20_000);
+
+  test("without provenance.json beside it, evidence.json is plain hardware evidence (a tee-report)", async () => {
+    const b = await snpBuild();
+    const { checks, record } = await run({ evidence: b.evidence });
+    expect(failed(checks)).toEqual([]);
+    expect(record.kind).toBe("tee-report");
+    expect(record.hardware!.platform).toBe("sev-snp");
+  });
+
+  test("parse errors are typed and name the field", () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ platform: "sgx", evidence: {} }, "unsupported", /platform "sgx" is not supported \(snp, az-snp, tdx\)/],
+      [{ platform: "snp", evidence: { attestation_report: "AAAA" } }, "malformed", /SEV-SNP report is 3 bytes/],
+      [{ platform: "snp", evidence: {} }, "schema_invalid", /evidence\.attestation_report must be a non-empty base64 string/],
+      [{ platform: "tdx", evidence: { quote: Buffer.from("nope").toString("base64") } }, "malformed", /evidence\.quote is not a TDX quote/],
+    ];
+    for (const [value, code, reason] of cases) {
+      const f = sourceFromText("/b/evidence.json", JSON.stringify(value));
+      expect(kettleKind.detect(f)).toBe(true);
+      let err: unknown;
+      try {
+        kettleKind.parse(f);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TollgateError);
+      expect((err as TollgateError).code).toBe(code as never);
+      expect((err as TollgateError).message).toMatch(reason);
+      expect((err as TollgateError).path).toBe("/b/evidence.json");
+    }
+    expect(kettleKind.detect(sourceFromText("/b/x.json", '{"platform":"snp","evidence":{},"other":1}'))).toBe(false);
+    expect(kettleKind.detect(sourceFromText("/b/x.json", '{"_type":"https://in-toto.io/Statement/v1"}'))).toBe(false);
+  });
+});
+
+describe("kettle: a build directory through the evidence pipeline", () => {
+  test("collectEvidence reads the directory: one slsa-provenance record, provenance/artifacts/VCEK consumed", async () => {
+    const b = await snpBuild({ inlineVcek: false });
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-kettle-"));
+    writeFileSync(join(dir, "evidence.json"), b.evidence);
+    writeFileSync(join(dir, "provenance.json"), b.provenance!);
+    writeFileSync(join(dir, "vcek.der"), chain.vcekDer);
+    mkdirSync(join(dir, "artifacts", "lib"), { recursive: true });
+    writeFileSync(join(dir, "artifacts", "app"), APP);
+    writeFileSync(join(dir, "artifacts", "lib", "libapp.so"), LIB);
+    const all = ["evidence.json", "provenance.json", "vcek.der", "artifacts/app", "artifacts/lib/libapp.so"].map((p) =>
+      sourceFromBytes(join(dir, p), new Uint8Array(readFileSync(join(dir, p))), false));
+    const ctx = makeVerifyContext({ time: chain.validTime, files: all });
+    const result = await collectEvidence(all, ctx, [makeKettleKind({ amdTrust: syntheticTrust(chain) })]);
+    expect(result.errors).toEqual([]);
+    expect(result.records.map((r: EvidenceRecord) => [r.kind, r.signature.status, r.integrity.status])).toEqual([["slsa-provenance", "verified", "verified"]]);
+    expect(result.materials).toEqual([join(dir, "artifacts", "app"), join(dir, "artifacts", "lib", "libapp.so"), join(dir, "provenance.json"), join(dir, "vcek.der")].sort());
+  });
+});
+
+fixtureDescribe("kettle: real hardware evidence in a Kettle envelope (shared fixtures)", () => {
+  const artifacts = { app: APP };
+
+  test("the real attestation-rs SEV-SNP report verifies, and its REPORT_DATA is checked against the provenance over 32 bytes", async () => {
+    const report = new Uint8Array(readFileSync(fixture("tee", "sev-snp", "attestation-rs", "test-report.bin")));
+    const vcek = new Uint8Array(readFileSync(fixture("tee", "sev-snp", "attestation-rs", "test-vcek.der")));
+    const b: Build = { evidence: kettleSnpEvidence(report, vcek), provenance: kettleProvenanceText(artifacts), artifacts };
+    const { checks, record } = await run(b, kettleKind, new Date("2024-06-01T00:00:00Z"));
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /^REPORT_DATA\[0\.\.32\] ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2 is not sha256/);
+    expect(record.hardware).toMatchObject({ platform: "sev-snp", status: "verified", root: "amd-milan" });
+    expect(record.signature.status).toBe("failed");
+  });
+
+  test("the real Azure evidence verifies, but a 9-byte extraData cannot bind a provenance", async () => {
+    const env = readFileSync(fixture("tee", "az-snp", "evidence-v1.json"), "utf8");
+    const b: Build = { evidence: env, provenance: kettleProvenanceText(artifacts), artifacts };
+    const { checks, record } = await run(b, kettleKind, new Date("2025-06-01T00:00:00Z"));
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /^the quote's extraData is 9 bytes, not a 32-byte sha256$/);
+    expect(record.hardware).toMatchObject({ platform: "az-snp", status: "verified" });
+  });
+
+  test("the real Azure evidence alone is a verified az-snp tee-report", async () => {
+    const { checks, record } = await run({ evidence: readFileSync(fixture("tee", "az-snp", "evidence-v1.json"), "utf8") }, kettleKind, new Date("2025-06-01T00:00:00Z"));
+    expect(failed(checks)).toEqual([]);
+    expect(record).toMatchObject({ kind: "tee-report", hardware: { platform: "az-snp", status: "verified", reportData: Buffer.from("challenge").toString("hex") } });
+  });
+
+  test("a TDX quote in a Kettle envelope runs the TDX verifier and the 32-byte binding", async () => {
+    const quote = new Uint8Array(readFileSync(fixture("tee", "tdx", "tdx_prod_quote_SPR_E4.dat")));
+    const b: Build = { evidence: JSON.stringify({ platform: "tdx", evidence: { quote: Buffer.from(quote).toString("base64") } }), provenance: kettleProvenanceText(artifacts), artifacts };
+    const { checks, record } = await run(b, kettleKind, new Date("2024-06-01T00:00:00Z"));
+    expect(checks.some((c) => c.name.startsWith("hardware.tdx_"))).toBe(true);
+    expect(record.hardware!.platform).toBe("tdx");
+    const binding = checks.find((c) => c.name === "binding.provenance_sha256")!;
+    expect(binding).toMatchObject({ ok: false, code: "binding_failed" });
+    expect(binding.reason).toMatch(/^REPORT_DATA\[0\.\.32\] [0-9a-f]{64} is not sha256 of the compactly re-serialized provenance/);
+  });
+});
