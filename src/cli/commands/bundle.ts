@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import YAML from "yaml";
 import { EXIT_ERROR, TollgateError, asTollgateError, usage } from "../../core/errors.ts";
+import { helpArgs, list, parseStrict, runCommand, str, type FlagSpecs, type Parsed } from "../args.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import {
   DEFAULT_KEY_ID,
@@ -23,11 +24,6 @@ import {
   type SigningAlgorithm,
 } from "../../policy/signing.ts";
 import { runOpa } from "../../policy/signing/opa.ts";
-
-function list(v: unknown): string[] {
-  if (v === undefined || v === null || v === false) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
 
 function readInput(path: string): Uint8Array {
   try {
@@ -52,27 +48,15 @@ function algOf(v: unknown): SigningAlgorithm | undefined {
   return s;
 }
 
-/** Run a command body; TollgateErrors become one line on stderr and exit 2. */
-async function guarded(body: () => Promise<number>): Promise<never> {
-  let code: number;
-  try {
-    code = await body();
-  } catch (e) {
-    const err = asTollgateError(e);
-    console.error(`tollgate bundle: ${err.oneLine()}`);
-    code = EXIT_ERROR;
-  }
-  process.exit(code);
-}
-
 /** --verification-key PEM (repeatable, paired with --key-id) and/or --keys FILE → keyring + the forced key id. */
-export function keyringFromArgs(args: Record<string, unknown>): { keys: BundleKeyring; forcedKeyId?: string } {
-  const pems = list(args["verification-key"]);
-  const ids = list(args["key-id"]);
-  const alg = algOf(args["signing-alg"]);
+export function keyringFromArgs(p: Parsed): { keys: BundleKeyring; forcedKeyId?: string } {
+  const pems = list(p, "verification-key");
+  const ids = list(p, "key-id");
+  const alg = algOf(str(p, "signing-alg"));
+  const keysFile = str(p, "keys");
   const keys: Record<string, ReturnType<typeof loadVerificationKey>> = {};
-  if (args.keys) {
-    const file = String(args.keys);
+  if (keysFile) {
+    const file = keysFile;
     const text = new TextDecoder().decode(readInput(file));
     let doc: unknown;
     try {
@@ -93,24 +77,34 @@ export function keyringFromArgs(args: Record<string, unknown>): { keys: BundleKe
   });
   if (Object.keys(keys).length === 0) throw usage("no verification key: give --verification-key PEM or --keys FILE");
   // One key given on the command line without --keys: it is *the* key, whatever kid the token names (opa build's behaviour).
-  const forced = pems.length === 1 && !args.keys ? (ids[0] ?? DEFAULT_KEY_ID) : undefined;
+  const forced = pems.length === 1 && !keysFile ? (ids[0] ?? DEFAULT_KEY_ID) : undefined;
   return forced ? { keys, forcedKeyId: forced } : { keys };
 }
 
+function positional(p: Parsed, what: string): string {
+  if (p.positionals.length !== 1) throw usage(`give exactly one ${what} (got ${p.positionals.length})`);
+  return p.positionals[0]!;
+}
+
+const buildFlags: FlagSpecs = {
+  output: { type: "string", short: "o", description: "output .tar.gz", valueHint: "OUT" },
+  entrypoint: { type: "string", short: "e", multiple: true, description: "entrypoint, e.g. tollgate/gate/decision" },
+  revision: { type: "string", short: "r", description: "bundle revision written to .manifest" },
+  ignore: { type: "string", multiple: true, description: "file name pattern to leave out, passed to opa --ignore" },
+};
+
 const build = defineCommand({
   meta: { name: "build", description: "Compile a policy directory to a WASM bundle with opa (reproducible)" },
-  args: {
-    dir: { type: "positional", required: true, description: "policy directory (bundle root)" },
-    output: { type: "string", alias: "o", required: true, description: "output .tar.gz" },
-    entrypoint: { type: "string", alias: "e", description: "entrypoint (repeatable), e.g. tollgate/gate/decision" },
-    revision: { type: "string", alias: "r", description: "bundle revision written to .manifest" },
-    ignore: { type: "string", description: "file name pattern to leave out (repeatable), passed to opa --ignore" },
-  },
-  run: ({ args }) =>
-    guarded(async () => {
-      const eps = list(args.entrypoint);
+  args: helpArgs(buildFlags, { name: "DIR", description: "policy directory (bundle root)", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle build", async () => {
+      const p = parseStrict(rawArgs, buildFlags);
+      const dir = resolve(positional(p, "policy DIR"));
+      const eps = list(p, "entrypoint");
       if (eps.length === 0) throw usage("give at least one -e ENTRYPOINT (a WASM bundle needs one)");
-      const out = resolve(String(args.output));
+      const outArg = str(p, "output");
+      if (!outArg) throw usage("give -o OUT.tar.gz");
+      const out = resolve(outArg);
       const work = mkdtempSync(join(tmpdir(), "tollgate-build-"));
       try {
         const tmpOut = join(work, "bundle.tar.gz");
@@ -118,15 +112,16 @@ const build = defineCommand({
         // recorded verbatim, making the bundle depend on where it was built).
         const a = ["build", "-t", "wasm", "-b", ".", "-o", tmpOut];
         for (const e of eps) a.push("-e", e);
-        if (args.revision) a.push("--revision", String(args.revision));
-        for (const i of list(args.ignore)) a.push("--ignore", i);
-        const r = await runOpa(a, { cwd: resolve(String(args.dir)) });
-        if (r.code !== 0) throw new TollgateError("policy_invalid", `opa build failed:\n${(r.stderr || r.stdout).trim()}`, String(args.dir));
-        // opa writes zero mtimes/owners and sorted entries, so its output is already byte-reproducible
-        // (test/bundle-sign.test.ts holds it to that); the bytes are kept as opa wrote them.
+        const revision = str(p, "revision");
+        if (revision !== undefined) a.push("--revision", revision);
+        for (const i of list(p, "ignore")) a.push("--ignore", i);
+        const r = await runOpa(a, { cwd: dir });
+        if (r.code !== 0) throw new TollgateError("policy_invalid", `opa build failed:\n${(r.stderr || r.stdout).trim()}`, dir);
+        // opa writes zero mtimes/owners in a fixed order, so its output is already byte-reproducible
+        // (test/bundle-sign.test.ts holds it to that); the bytes are kept exactly as opa wrote them.
         const bytes = new Uint8Array(readFileSync(tmpOut));
         writeOutput(out, bytes);
-        console.log(`${String(args.output)}: sha256:${sha256Hex(bytes)}`);
+        console.log(`${outArg}: sha256:${sha256Hex(bytes)}`);
         return 0;
       } finally {
         rmSync(work, { recursive: true, force: true });
@@ -134,72 +129,80 @@ const build = defineCommand({
     }),
 });
 
+const signFlags: FlagSpecs = {
+  "signing-key": { type: "string", description: "PEM private key (RS/PS/ES) or file holding the HMAC secret (HS)", valueHint: "PEM" },
+  "key-id": { type: "string", description: `kid header and keyid claim (default "${DEFAULT_KEY_ID}")` },
+  scope: { type: "string", description: "scope claim" },
+  "claims-file": { type: "string", description: "JSON file of extra claims (as opa build --claims-file)" },
+  "signing-alg": { type: "string", description: "RS256 (default for RSA), RS384/512, PS256/384/512, ES256/384/512, HS256/384/512" },
+  output: { type: "string", short: "o", description: "output .tar.gz (default: replace BUNDLE)" },
+};
+
 const sign = defineCommand({
   meta: { name: "sign", description: "Sign a bundle: write .signatures.json (OPA's format) into it" },
-  args: {
-    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
-    "signing-key": { type: "string", required: true, description: "PEM private key (RS/PS/ES) or file holding the HMAC secret (HS)" },
-    "key-id": { type: "string", description: `kid header and keyid claim (default "${DEFAULT_KEY_ID}")` },
-    scope: { type: "string", description: "scope claim" },
-    "claims-file": { type: "string", description: "JSON file of extra claims (as opa build --claims-file)" },
-    "signing-alg": { type: "string", description: "RS256 (default for RSA), RS384/512, PS256/384/512, ES256/384/512, HS256/384/512" },
-    output: { type: "string", alias: "o", description: "output .tar.gz (default: replace BUNDLE)" },
-  },
-  run: ({ args }) =>
-    guarded(async () => {
-      const alg = algOf(args["signing-alg"]);
-      const keyPath = String(args["signing-key"]);
+  args: helpArgs(signFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle sign", async () => {
+      const p = parseStrict(rawArgs, signFlags);
+      const src = positional(p, "BUNDLE");
+      const alg = algOf(str(p, "signing-alg"));
+      const keyPath = str(p, "signing-key");
+      if (!keyPath) throw usage("give --signing-key PEM");
       const key = loadSigningKey(readInput(keyPath), alg, keyPath);
       let claims: Record<string, unknown> | undefined;
-      if (args["claims-file"]) {
-        const f = String(args["claims-file"]);
+      const claimsFile = str(p, "claims-file");
+      if (claimsFile) {
         try {
-          const c: unknown = JSON.parse(new TextDecoder().decode(readInput(f)));
+          const c: unknown = JSON.parse(new TextDecoder().decode(readInput(claimsFile)));
           if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not a JSON object");
           claims = c as Record<string, unknown>;
         } catch (e) {
           if (e instanceof TollgateError) throw e;
-          throw new TollgateError("usage", `claims file is not a JSON object: ${(e as Error).message}`, f);
+          throw new TollgateError("usage", `claims file is not a JSON object: ${(e as Error).message}`, claimsFile);
         }
       }
-      const src = String(args.bundle);
       const opts: Parameters<typeof signBundleArchive>[2] = { key };
       if (alg) opts.algorithm = alg;
-      if (args["key-id"]) opts.keyId = String(args["key-id"]);
-      if (args.scope !== undefined) opts.scope = String(args.scope);
+      const keyId = str(p, "key-id");
+      if (keyId) opts.keyId = keyId;
+      const scope = str(p, "scope");
+      if (scope !== undefined) opts.scope = scope;
       if (claims) opts.claims = claims;
       const { bytes } = await signBundleArchive(readInput(src), src, opts);
-      const out = String(args.output ?? src);
+      const out = str(p, "output") ?? src;
       writeOutput(out, bytes);
       console.log(`${out}: signed (sha256:${sha256Hex(bytes)})`);
       return 0;
     }),
 });
 
+const verifyFlags: FlagSpecs = {
+  "verification-key": { type: "string", multiple: true, description: "PEM public key/certificate, or HMAC secret file", valueHint: "PEM" },
+  "key-id": { type: "string", multiple: true, description: "key id of each --verification-key (same order)" },
+  keys: { type: "string", description: "YAML/JSON keyring {keyid: {key|key_file, algorithm?, scope?}} for rotation", valueHint: "FILE" },
+  scope: { type: "string", description: "required scope" },
+  "signing-alg": { type: "string", description: "pin the JWS algorithm (needed for HS*: the key is a secret)" },
+  exclude: { type: "string", multiple: true, description: "file pattern not verified (as opa --exclude-files-verify)" },
+  format: { type: "string", description: "text (default) or json" },
+};
+
 const verify = defineCommand({
   meta: { name: "verify", description: "Verify a bundle's .signatures.json: exit 0 verified, 1 rejected, 2 unreadable" },
-  args: {
-    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
-    "verification-key": { type: "string", description: "PEM public key/certificate, or HMAC secret file (repeatable)" },
-    "key-id": { type: "string", description: "key id of each --verification-key (repeatable, same order)" },
-    keys: { type: "string", description: "YAML/JSON keyring {keyid: {key|key_file, algorithm?, scope?}} for rotation" },
-    scope: { type: "string", description: "required scope" },
-    "signing-alg": { type: "string", description: "pin the JWS algorithm (needed for HS*: the key is a secret)" },
-    exclude: { type: "string", description: "file pattern not verified (repeatable, as opa --exclude-files-verify)" },
-    format: { type: "string", description: "text (default) or json" },
-  },
-  run: ({ args }) =>
-    guarded(async () => {
-      const { keys, forcedKeyId } = keyringFromArgs(args);
-      const src = String(args.bundle);
+  args: helpArgs(verifyFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle verify", async () => {
+      const p = parseStrict(rawArgs, verifyFlags);
+      const src = positional(p, "BUNDLE");
+      const { keys, forcedKeyId } = keyringFromArgs(p);
       const entries = await readArchive(readInput(src), src);
       const opts: Parameters<typeof verifyBundleSignature>[2] = {};
-      if (args.scope !== undefined) opts.scope = String(args.scope);
+      const scope = str(p, "scope");
+      if (scope !== undefined) opts.scope = scope;
       if (forcedKeyId) opts.keyId = forcedKeyId;
-      const ex = list(args.exclude);
+      const ex = list(p, "exclude");
       if (ex.length) opts.exclude = ex;
       const r = await verifyBundleSignature(entries, keys, opts);
-      if (args.format === "json") console.log(JSON.stringify({ source: src, ...r }, null, 2));
+      if (str(p, "format") === "json") console.log(JSON.stringify({ source: src, ...r }, null, 2));
       else if (r.ok) console.log(`${src}: bundle signature verified (key ${r.keyId}, ${r.algorithm}, ${r.files.length} files${r.scope ? `, scope ${r.scope}` : ""})`);
       else {
         console.error(describeRejection(src, r));
@@ -209,18 +212,19 @@ const verify = defineCommand({
     }),
 });
 
+const inspectFlags: FlagSpecs = {
+  format: { type: "string", description: "text (default) or json" },
+};
+
 const inspect = defineCommand({
   meta: { name: "inspect", description: "Show a bundle's manifest, files with hashes, entrypoints and signature summary (unverified)" },
-  args: {
-    bundle: { type: "positional", required: true, description: "bundle .tar.gz" },
-    format: { type: "string", description: "text (default) or json" },
-  },
-  run: ({ args }) =>
-    guarded(async () => {
-      const src = String(args.bundle);
-      const bytes = readInput(src);
-      const report = await inspectBundle(bytes, src);
-      if (args.format === "json") console.log(JSON.stringify(report, null, 2));
+  args: helpArgs(inspectFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle inspect", async () => {
+      const p = parseStrict(rawArgs, inspectFlags);
+      const src = positional(p, "BUNDLE");
+      const report = await inspectBundle(readInput(src), src);
+      if (str(p, "format") === "json") console.log(JSON.stringify(report, null, 2));
       else console.log(formatInspect(report));
       return 0;
     }),
@@ -320,19 +324,30 @@ function formatInspect(r: InspectReport): string {
   return lines.join("\n");
 }
 
+const serveFlags: FlagSpecs = {
+  addr: { type: "string", description: "listen address host:port (default 127.0.0.1:8181; port 0 = ephemeral)" },
+  "max-wait": { type: "string", description: "longest long-poll wait honoured, seconds (default 60)" },
+};
+
 const serve = defineCommand({
   meta: { name: "serve", description: "Serve the *.tar.gz bundles of a directory over OPA's bundle service protocol" },
-  args: {
-    dir: { type: "positional", required: true, description: "directory of bundles" },
-    addr: { type: "string", description: "listen address host:port (default 127.0.0.1:8181; port 0 = ephemeral)" },
-    "max-wait": { type: "string", description: "longest long-poll wait honoured, seconds (default 60)" },
-  },
-  async run({ args }) {
+  args: helpArgs(serveFlags, { name: "DIR", description: "directory of bundles", required: true }),
+  async run({ rawArgs }) {
     const { startBundleServer } = await import("../../serve/bundle-server.ts");
     try {
-      const [host, port] = parseAddr(String(args.addr ?? "127.0.0.1:8181"));
-      const srv = await startBundleServer({ dir: resolve(String(args.dir)), hostname: host, port, maxWaitSeconds: Number(args["max-wait"] ?? 60) });
-      console.log(`tollgate bundle serve: serving ${String(args.dir)} on http://${host}:${srv.port}/`);
+      const p = parseStrict(rawArgs, serveFlags);
+      const dir = positional(p, "bundle DIR");
+      const [host, port] = parseAddr(str(p, "addr") ?? "127.0.0.1:8181");
+      const maxWait = Number(str(p, "max-wait") ?? 60);
+      if (!Number.isFinite(maxWait) || maxWait < 0) throw usage("--max-wait wants a number of seconds");
+      const srv = await startBundleServer({ dir: resolve(dir), hostname: host, port, maxWaitSeconds: maxWait, log: (l) => console.error(`tollgate bundle serve: ${l}`) });
+      console.log(`tollgate bundle serve: serving ${dir} on ${srv.url}/`);
+      const stop = async () => {
+        await srv.stop();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void stop());
+      process.on("SIGINT", () => void stop());
     } catch (e) {
       console.error(`tollgate bundle serve: ${asTollgateError(e).oneLine()}`);
       process.exit(EXIT_ERROR);

@@ -1,0 +1,373 @@
+// The gate service over real HTTP on 127.0.0.1 (ephemeral ports): endpoints, bad input, limits, admission.
+// Bundles are built with the real opa and signed with keys generated here.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSigningKey, signBundleArchive } from "../src/policy/signing.ts";
+import { resolveServeConfig, type ServeConfig } from "../src/serve/config.ts";
+import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import { decisionId } from "../src/telemetry/decision-log.ts";
+import { REPO_ROOT } from "./support/fixtures.ts";
+
+const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
+const CLI = join(REPO_ROOT, "src/cli/main.ts");
+const SUBJECT = "a".repeat(64);
+
+const GATE = `package tollgate.gate
+
+default allow := false
+
+deny contains {"rule": "test.no-evidence", "msg": "no readable evidence"} if count(input.evidence) == 0
+
+deny contains {"rule": "input.error", "msg": sprintf("%s: %s", [e.source, e.message])} if some e in input.errors
+
+deny contains {"rule": "test.subject", "msg": "no subject"} if not input.context.subject
+
+deny contains {"rule": "test.unbound", "msg": sprintf("%s is not bound to the subject", [ev.source.path])} if {
+	some ev in input.evidence
+	not bound(ev)
+}
+
+bound(ev) if {
+	some s in ev.statement.subject
+	s.digest.sha256 == input.context.subject.digest.sha256
+}
+
+warn contains {"rule": "test.revision", "msg": sprintf("evaluated by %s", [data.marker])} if data.marker
+
+allow if count(deny) == 0
+
+decision := {"allow": allow, "deny": deny, "warn": warn}
+`;
+
+const ADMISSION = `package tollgate.admission
+
+deny contains {"rule": "k8s.digest-pinned", "msg": sprintf("container %s image %s is not pinned by digest", [c.name, c.image])} if {
+	some c in input.request.object.spec.containers
+	not contains(c.image, "@sha256:")
+}
+
+warn contains {"rule": "k8s.latest", "msg": sprintf("container %s uses :latest", [c.name])} if {
+	some c in input.request.object.spec.containers
+	endswith(c.image, ":latest")
+}
+
+decision := {"allow": count(deny) == 0, "deny": deny, "warn": warn}
+`;
+
+const DATA_POLICY = `package demo
+
+default allow := false
+
+allow if input.user == data.allowed_user
+
+greeting := sprintf("hello %s", [input.user])
+`;
+
+let work: string;
+let srv: GateServer;
+let logs: string[] = [];
+let signedBundle: string;
+
+function statement(sha = SUBJECT): Record<string, unknown> {
+  return {
+    _type: "https://in-toto.io/Statement/v1",
+    subject: [{ name: "app", digest: { sha256: sha } }],
+    predicateType: "https://example.com/custom/v1",
+    predicate: { n: 1 },
+  };
+}
+
+async function buildSigned(dir: string, out: string, revision: string, entrypoints: string[], keyPem: string): Promise<string> {
+  const args = [BUN, CLI, "bundle", "build", dir, "-o", out, "--revision", revision];
+  for (const e of entrypoints) args.push("-e", e);
+  const r = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  const key = loadSigningKey(keyPem, "ES256");
+  const { bytes } = await signBundleArchive(new Uint8Array(readFileSync(out)), out, { key, algorithm: "ES256", keyId: "gate-2026" });
+  writeFileSync(out, bytes);
+  return out;
+}
+
+function cfg(extra: Record<string, unknown> = {}): ServeConfig {
+  return resolveServeConfig(
+    {
+      addr: "127.0.0.1:0",
+      max_body_bytes: 64 * 1024,
+      service: { name: "gate-test", instance_id: "gate-0", environment: "test" },
+      bundle: { file: signedBundle },
+      keys: { "gate-2026": { key_file: "pub.pem", algorithm: "ES256" } },
+      ...extra,
+    },
+    work,
+    "0.0.0-test",
+  );
+}
+
+async function post(path: string, body: string | Uint8Array, headers: Record<string, string> = { "Content-Type": "application/json" }) {
+  const r = await fetch(srv.url + path, { method: "POST", body, headers });
+  const text = await r.text();
+  let j: any;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    j = text;
+  }
+  return { status: r.status, body: j };
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "tollgate-serve-"));
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  writeFileSync(join(work, "pub.pem"), publicKey.export({ type: "spki", format: "pem" }));
+  const priv = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  mkdirSync(join(work, "policy/tollgate/gate"), { recursive: true });
+  mkdirSync(join(work, "policy/tollgate/admission"), { recursive: true });
+  writeFileSync(join(work, "policy/tollgate/gate/gate.rego"), GATE);
+  writeFileSync(join(work, "policy/tollgate/admission/admission.rego"), ADMISSION);
+  writeFileSync(join(work, "policy/demo.rego"), DATA_POLICY);
+  writeFileSync(join(work, "policy/data.json"), JSON.stringify({ allowed_user: "alice", marker: "rev-serve" }));
+  signedBundle = await buildSigned(join(work, "policy"), join(work, "gate.tar.gz"), "rev-serve", ["tollgate/gate/decision", "tollgate/admission/decision", "demo/allow", "demo/greeting"], priv);
+  srv = await startGateServer(cfg(), { log: (l) => logs.push(l) });
+}, 30_000);
+
+afterAll(async () => {
+  await srv?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("config", () => {
+  test("validated with the schema: unknown keys and bad values are named", () => {
+    expect(() => resolveServeConfig({ addr: "127.0.0.1:0", bogus: 1 }, work, "v")).toThrow(/invalid serve config: \/ must NOT have additional properties \(bogus\)/);
+    expect(() => resolveServeConfig({ max_body_bytes: 10 }, work, "v")).toThrow(/\/max_body_bytes must be >= 1024/);
+    expect(() => resolveServeConfig({ bundle: { file: "x", service: "http://h" } }, work, "v")).toThrow(/invalid serve config/);
+    expect(() => resolveServeConfig({ keys: { k: { key_file: "pub.pem", algorithm: "XX1" } } }, work, "v")).toThrow(/\/keys\/k\/algorithm must be equal to one of the allowed values/);
+  });
+
+  test("a bundle source with no keys and no allow_unsigned is refused at start", () => {
+    expect(() => resolveServeConfig({ bundle: { file: "gate.tar.gz" } }, work, "v")).toThrow(/no bundle verification keys configured/);
+    expect(resolveServeConfig({ bundle: { file: "gate.tar.gz", allow_unsigned: true } }, work, "v").allowUnsigned).toBe(true);
+  });
+
+  test("the CLI refuses a bad config with exit 2 and names the file", () => {
+    writeFileSync(join(work, "bad.yaml"), "addr: nowhere\n");
+    const r = Bun.spawnSync([BUN, CLI, "serve", "--config", join(work, "bad.yaml")], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.toString()).toMatch(/bad\.yaml: invalid serve config: \/addr must match pattern/);
+  });
+
+  test("a tampered bundle file refuses to start", async () => {
+    const bytes = new Uint8Array(readFileSync(signedBundle));
+    const { readArchive, writeArchive } = await import("../src/policy/signing.ts");
+    const entries = (await readArchive(bytes, "x")).map((e) => (e.name === "data.json" ? { name: e.name, bytes: new TextEncoder().encode('{"allowed_user":"mallory"}') } : e));
+    const bad = join(work, "bad.tar.gz");
+    writeFileSync(bad, await writeArchive(entries));
+    const c = cfg({ bundle: { file: bad } });
+    await expect(startGateServer(c, { log: () => {} })).rejects.toThrow(/file data\.json: SHA-256 digest mismatch/);
+  });
+});
+
+describe("health and readiness", () => {
+  test("/health is ok; /ready details the active bundle and its verified signature", async () => {
+    expect((await fetch(srv.url + "/health")).status).toBe(200);
+    const r = await fetch(srv.url + "/ready");
+    expect(r.status).toBe(200);
+    const s = (await r.json()) as any;
+    expect(s.ready).toBe(true);
+    expect(s.bundle.revision).toBe("rev-serve");
+    expect(s.bundle.signature).toEqual({ status: "verified", keyId: "gate-2026", algorithm: "ES256" });
+    expect(s.bundle.entrypoints).toContain("tollgate/gate/decision");
+    expect(s.last_failure).toBeNull();
+    expect(logs.some((l) => l.startsWith("bundle activated:") && l.includes('revision "rev-serve"'))).toBe(true);
+  });
+});
+
+describe("POST /v1/data (OPA-compatible)", () => {
+  test("{input} → {result, decision_id}", async () => {
+    const a = await post("/v1/data/demo/allow", JSON.stringify({ input: { user: "alice" } }));
+    expect(a.status).toBe(200);
+    expect(a.body.result).toBe(true);
+    expect(a.body.decision_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const b = await post("/v1/data/demo/allow", JSON.stringify({ input: { user: "bob" } }));
+    expect(b.body.result).toBe(false);
+    const g = await post("/v1/data/demo/greeting", JSON.stringify({ input: { user: "carol" } }));
+    expect(g.body.result).toBe("hello carol");
+  });
+
+  test("an undefined result has no result key (as OPA); the same input gets the same decision id", async () => {
+    const u1 = await post("/v1/data/demo/greeting", JSON.stringify({ input: {} }));
+    const u2 = await post("/v1/data/demo/greeting", JSON.stringify({ input: {} }));
+    expect(u1.status).toBe(200);
+    expect("result" in u1.body).toBe(false);
+    expect(u1.body.decision_id).toBe(u2.body.decision_id);
+  });
+
+  test("an unknown path is 404; bad bodies are 400 with a reason", async () => {
+    const nf = await post("/v1/data/demo/nope", JSON.stringify({ input: {} }));
+    expect(nf.status).toBe(404);
+    expect(nf.body.code).toBe("undefined_document");
+    expect(nf.body.message).toContain("data.demo.nope is not an entrypoint of the active bundle");
+    const bad = await post("/v1/data/demo/allow", "{nope");
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/request body is not valid JSON/);
+    const arr = await post("/v1/data/demo/allow", "[1]");
+    expect(arr.status).toBe(400);
+    expect(arr.body.message).toContain('body must be a JSON object {"input": …}');
+  });
+});
+
+describe("POST /v1/gate", () => {
+  test("one evidence document (exact bytes) with ?subject → allow", async () => {
+    const r = await post(`/v1/gate?subject=sha256:${SUBJECT}`, JSON.stringify(statement()));
+    expect(r.status).toBe(200);
+    expect(r.body.allow).toBe(true);
+    expect(r.body.deny).toEqual([]);
+    expect(r.body.warn).toEqual([{ rule: "test.revision", msg: "evaluated by rev-serve" }]);
+    expect(r.body.subject).toBe(`sha256:${SUBJECT}`);
+    expect(r.body.evidence).toEqual([{ path: "request/evidence.json", kind: "in-toto", signature: "unsigned" }]);
+    expect(r.body.decision_id).toBe(decisionId(r.body.input_digest, "rev-serve", r.body.bundle.sha256));
+  });
+
+  test("wrapper form {evidence: [{path, content}], subject} → deny naming the unbound file", async () => {
+    const body = {
+      subject: `sha256:${SUBJECT}`,
+      evidence: [
+        { path: "att/good.json", content: JSON.stringify(statement()) },
+        { path: "att/other.json", content: statement("b".repeat(64)) },
+      ],
+    };
+    const r = await post("/v1/gate", JSON.stringify(body));
+    expect(r.status).toBe(200);
+    expect(r.body.allow).toBe(false);
+    expect(r.body.deny).toEqual([{ rule: "test.unbound", msg: "att/other.json is not bound to the subject" }]);
+  });
+
+  test("an array of documents; unreadable evidence becomes input.errors and denies", async () => {
+    const r = await post(`/v1/gate?subject=sha256:${SUBJECT}`, JSON.stringify([statement(), { hello: "world" }]));
+    expect(r.status).toBe(200);
+    expect(r.body.allow).toBe(false);
+    expect(r.body.errors).toEqual([{ source: "request/evidence-1.json", code: "unknown_kind", message: "not a kind of evidence tollgate recognizes" }]);
+    expect(r.body.deny.map((d: { rule: string }) => d.rule)).toEqual(["input.error"]);
+  });
+
+  test("multipart files with a subject field", async () => {
+    const form = new FormData();
+    form.append("subject", `sha256:${SUBJECT}`);
+    form.append("evidence", new File([JSON.stringify(statement())], "provenance.json", { type: "application/json" }));
+    const res = await fetch(srv.url + "/v1/gate", { method: "POST", body: form });
+    const j = (await res.json()) as any;
+    expect(res.status).toBe(200);
+    expect(j.allow).toBe(true);
+    expect(j.evidence[0].path).toBe("upload/provenance.json");
+  });
+
+  test("bad requests: 400 bad JSON / bad subject / empty, 415 content type, 405 method, 404 route", async () => {
+    const a = await post("/v1/gate", "not json");
+    expect([a.status, a.body.code]).toEqual([400, "invalid_parameter"]);
+    const b = await post("/v1/gate?subject=sha256:xyz", JSON.stringify(statement()));
+    expect(b.status).toBe(400);
+    expect(b.body.message).toContain("not a sha256 digest: sha256:xyz");
+    const c = await post("/v1/gate", "");
+    expect(c.body.message).toContain("empty request body");
+    const d = await post("/v1/gate", "x", { "Content-Type": "text/plain" });
+    expect(d.status).toBe(415);
+    const e = await fetch(srv.url + "/v1/gate");
+    expect(e.status).toBe(405);
+    const f = await fetch(srv.url + "/v2/whatever");
+    expect(f.status).toBe(404);
+  });
+
+  test("413 for bodies over max_body_bytes, declared or streamed", async () => {
+    const big = JSON.stringify({ input: { pad: "x".repeat(70 * 1024) } });
+    const a = await post("/v1/data/demo/allow", big);
+    expect(a.status).toBe(413);
+    expect(a.body.message).toMatch(/exceeds max_body_bytes \(65536\)/);
+    // chunked (no Content-Length): counted while reading
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode("x".repeat(8 * 1024)));
+        c.close();
+      },
+    });
+    const res = await fetch(srv.url + "/v1/gate", { method: "POST", body: stream, headers: { "Content-Type": "application/json" } });
+    expect(res.status).toBe(413);
+  });
+
+  test("the service survives a barrage of hostile requests", async () => {
+    const junk: [string, RequestInit][] = [
+      ["/v1/gate", { method: "POST", body: new Uint8Array([0xff, 0xfe, 0x00, 0x01]), headers: { "Content-Type": "application/json" } }],
+      ["/v1/gate", { method: "POST", body: "--x\r\nbroken", headers: { "Content-Type": "multipart/form-data; boundary=x" } }],
+      ["/v1/gate", { method: "POST", body: JSON.stringify({ evidence: [{ path: "p", content_base64: "%%%" }] }) , headers: { "Content-Type": "application/json" } }],
+      ["/v1/data/%E0%A4%A", { method: "POST", body: "{}" }],
+      ["/v1/admission", { method: "POST", body: "[]" }],
+      ["/v1/data/demo/allow", { method: "POST", body: JSON.stringify({ input: JSON.parse("[".repeat(5000) + "]".repeat(5000)) }) }],
+    ];
+    for (const [p, init] of junk) {
+      const r = await fetch(srv.url + p, init);
+      expect(r.status).toBeGreaterThanOrEqual(200);
+      expect(r.status).not.toBe(502);
+      await r.text();
+    }
+    expect((await fetch(srv.url + "/health")).status).toBe(200);
+    expect((await post("/v1/data/demo/allow", JSON.stringify({ input: { user: "alice" } }))).body.result).toBe(true);
+  });
+});
+
+describe("POST /v1/admission (AdmissionReview v1)", () => {
+  const review = (images: string[], uid = "705ab4f5-6393-11e8-b7cc-42010a800002") => ({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      operation: "CREATE",
+      object: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } },
+    },
+  });
+
+  test("denied: uid echoed, allowed false, status lists every deny message, warnings", async () => {
+    const r = await post("/v1/admission", JSON.stringify(review(["nginx:latest", "redis@sha256:" + "c".repeat(64)])));
+    expect(r.status).toBe(200);
+    expect(r.body.apiVersion).toBe("admission.k8s.io/v1");
+    expect(r.body.kind).toBe("AdmissionReview");
+    expect(r.body.response.uid).toBe("705ab4f5-6393-11e8-b7cc-42010a800002");
+    expect(r.body.response.allowed).toBe(false);
+    expect(r.body.response.status).toEqual({ code: 403, reason: "Forbidden", message: "[k8s.digest-pinned] container c0 image nginx:latest is not pinned by digest" });
+    expect(r.body.response.warnings).toEqual(["[k8s.latest] container c0 uses :latest"]);
+  });
+
+  test("allowed: digest-pinned images", async () => {
+    const r = await post("/v1/admission", JSON.stringify(review(["redis@sha256:" + "c".repeat(64)], "u-2")));
+    expect(r.body.response).toMatchObject({ uid: "u-2", allowed: true });
+    expect(r.body.response.status).toBeUndefined();
+  });
+
+  test("not an AdmissionReview / no uid → 400", async () => {
+    const a = await post("/v1/admission", JSON.stringify({ kind: "Pod" }));
+    expect(a.status).toBe(400);
+    expect(a.body.message).toContain("want an AdmissionReview");
+    const b = await post("/v1/admission", JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {} }));
+    expect(b.body.message).toContain("request.uid is missing");
+  });
+});
+
+describe("the embedded default bundle", () => {
+  test("no bundle configured: the real gate policy decides (fails closed on unknown evidence)", async () => {
+    const s = await startGateServer(resolveServeConfig({ addr: "127.0.0.1:0" }, work, "v"), { log: () => {} });
+    try {
+      const r = await fetch(s.url + "/v1/gate", { method: "POST", body: JSON.stringify({ not: "evidence" }), headers: { "Content-Type": "application/json" } });
+      const j = (await r.json()) as any;
+      expect(r.status).toBe(200);
+      expect(j.allow).toBe(false);
+      const rules = j.deny.map((d: { rule: string }) => d.rule);
+      expect(rules).toContain("input.error");
+      expect(rules).toContain("gate.subject");
+      const ready = (await (await fetch(s.url + "/ready")).json()) as any;
+      expect(ready.bundle.signature.status).toBe("embedded");
+    } finally {
+      await s.stop();
+    }
+  });
+});
