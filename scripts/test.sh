@@ -28,6 +28,9 @@ passed=$((passed+p)); failed=$((failed+f))
 echo "== bundles/ reproducible from policies/"
 if OPA="$OPA" $BUN scripts/build-bundles.ts --check; then passed=$((passed+1)); else failed=$((failed+1)); fi
 
+echo "== precompiled schema validators up to date"
+if $BUN scripts/build-validators.ts --check; then passed=$((passed+1)); else failed=$((failed+1)); fi
+
 echo "== bun test"
 $BUN test --timeout 60000 "$@" 2>&1 | tee "$log"
 p=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -1,6 +1,8 @@
 // Every JSON Schema in tollgate is compiled by one ajv (Draft 2020-12) instance, once, on first use.
 import Ajv2020, { type ValidateFunction, type ErrorObject } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { precompiled } from "./validators.generated.js";
+import { schemaHash } from "./schema-hash.ts";
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<object, ValidateFunction>();
@@ -13,11 +15,20 @@ export function ajv2020(): Ajv2020 {
   return ajv;
 }
 
-/** Compile once per schema object. */
+const PRECOMPILED = new Map<string, { hash: string; fn: ValidateFunction }>(
+  (precompiled as [string, string, ValidateFunction][]).map(([id, hash, fn]) => [id, { hash, fn }]),
+);
+
+/**
+ * Compile once per schema object. Schemas shipped in schemas/ come precompiled (scripts/build-validators.ts)
+ * and are used only when the schema is exactly the one they were generated from.
+ */
 export function validator(schema: object): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv2020().compile(schema);
+    const id = (schema as { $id?: unknown }).$id;
+    const pre = typeof id === "string" ? PRECOMPILED.get(id) : undefined;
+    v = pre && pre.hash === schemaHash(schema) ? pre.fn : ajv2020().compile(schema);
     compiled.set(schema, v);
   }
   return v;
