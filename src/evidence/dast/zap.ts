@@ -1,0 +1,123 @@
+// OWASP ZAP "traditional JSON" report → DAST findings. ZAP writes every scalar as a string: riskcode
+// "0".."3" (Informational, Low, Medium, High), confidence "0".."4" (False Positive, Low, Medium, High,
+// User Confirmed), count and cweid as decimal strings. A report with numbers there is not ZAP's and is
+// refused rather than guessed at.
+import { TollgateError } from "../../core/errors.ts";
+import { describeErrors, validator } from "../../core/schema.ts";
+import { normalizeCwe, summarize, type Confidence, type DastSummary, type Finding, type Severity } from "./findings.ts";
+
+const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
+
+export const zapTraditionalJsonSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://tollgate.dev/schemas/zap-traditional-json.schema.json",
+  type: "object",
+  required: ["site"],
+  properties: {
+    "@programName": { type: "string" },
+    "@version": { type: "string" },
+    "@generated": { type: "string" },
+    site: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["@name", "alerts"],
+        properties: {
+          "@name": { type: "string" },
+          "@host": { type: "string" },
+          "@port": { type: "string" },
+          "@ssl": { type: "string" },
+          alerts: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["pluginid", "riskcode", "confidence"],
+              anyOf: [{ required: ["alert"] }, { required: ["name"] }],
+              properties: {
+                pluginid: decimal,
+                alertRef: { type: "string" },
+                alert: { type: "string" },
+                name: { type: "string" },
+                riskcode: { enum: ["0", "1", "2", "3"] },
+                confidence: { enum: ["0", "1", "2", "3", "4"] },
+                count: decimal,
+                cweid: { type: "string", pattern: "^(-1|[0-9]*)$" },
+                wascid: { type: "string" },
+                instances: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: { uri: { type: "string" }, method: { type: "string" }, param: { type: "string" } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+interface ZapInstance {
+  uri?: string;
+  method?: string;
+  param?: string;
+}
+
+interface ZapAlert {
+  pluginid: string;
+  alert?: string;
+  name?: string;
+  riskcode: "0" | "1" | "2" | "3";
+  confidence: "0" | "1" | "2" | "3" | "4";
+  count?: string;
+  cweid?: string;
+  instances?: ZapInstance[];
+}
+
+interface ZapReport {
+  "@programName"?: string;
+  "@version"?: string;
+  site: { "@name": string; alerts: ZapAlert[] }[];
+}
+
+const RISK: Record<ZapAlert["riskcode"], Severity> = { "0": "info", "1": "low", "2": "medium", "3": "high" };
+const CONFIDENCE: Record<ZapAlert["confidence"], Confidence> = { "0": "false-positive", "1": "low", "2": "medium", "3": "high", "4": "confirmed" };
+
+/** Content sniffing: a `site` array plus ZAP's `@`-prefixed report attributes. */
+export function looksLikeZap(json: unknown): boolean {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
+  const o = json as Record<string, unknown>;
+  return Array.isArray(o.site) && ["@programName", "@version", "@generated"].some((k) => typeof o[k] === "string");
+}
+
+/** Pure: validate (throws `schema_invalid`) and normalize. */
+export function parseZap(json: unknown): DastSummary {
+  const v = validator(zapTraditionalJsonSchema);
+  if (!v(json)) throw new TollgateError("schema_invalid", `not a ZAP traditional JSON report: ${describeErrors(v.errors)}`);
+  const report = json as ZapReport;
+  const tool = report["@programName"] ?? "OWASP ZAP";
+  const findings: Finding[] = [];
+  for (const site of report.site) {
+    for (const a of site.alerts) {
+      const instances = a.instances ?? [];
+      const confidence = CONFIDENCE[a.confidence];
+      findings.push({
+        ruleId: a.pluginid,
+        pluginId: a.pluginid,
+        name: a.name ?? a.alert ?? a.pluginid,
+        severity: RISK[a.riskcode],
+        severitySource: "riskcode",
+        confidence,
+        locations: instances.map((i) => ({ uri: i.uri ?? null, method: i.method ?? null, param: i.param ?? null })),
+        cwe: a.cweid ? normalizeCwe(a.cweid) : null,
+        count: a.count !== undefined ? Number(a.count) : Math.max(instances.length, 1),
+        // A reviewer marking an alert False Positive in ZAP is ZAP's suppression.
+        suppressed: confidence === "false-positive",
+        tool,
+      });
+    }
+  }
+  return summarize("zap-traditional-json", { name: tool, version: report["@version"] ?? null }, report.site.map((s) => s["@name"]), true, findings);
+}
