@@ -1,0 +1,172 @@
+# Hardware-rooted evidence: AMD SEV-SNP and Azure SEV-SNP (vTPM) reports, and Kettle attestable builds (SLSA
+# provenance whose signer is the hardware, any platform). Intel TDX and AWS Nitro reports have their own
+# rules in tee_platforms.rego; the platform allow-list here applies to every piece of hardware evidence.
+# Whether hardware evidence is required at all is decision.rego's generic "gate.required-evidence";
+# a Kettle build is admitted through the SLSA rules (I1.*), which trust a hardware signer only when its
+# hardware verified and its binding held (the signature is "verified" only then).
+#
+# Configuration (root data, all optional):
+#   tee_allowed_platforms  [platform]                 hardware platforms accepted (sev-snp, az-snp, tdx, nitro)
+#   tee_measurements       {platform: [hex]}          pinned launch measurements per platform (warn when none)
+#   tee_min_tcb            {bootloader, tee, snp,     minimum SEV-SNP REPORTED_TCB components (fmc: Turin)
+#                           microcode, fmc}
+#   tee_allow_debug        bool (false)               admit debuggable guests (test environments)
+#   tee_max_vmpl           number                     highest VMPL a SEV-SNP report may be requested at
+package tollgate.gate
+
+import data.tollgate.lib
+
+# Evidence these rules judge: SEV-SNP / az-snp tee-reports, and every other record carrying hardware facts
+# (Kettle builds on any platform). TDX/Nitro tee-reports belong to tee_platforms.rego.
+tee_snp_platforms := {"sev-snp", "az-snp"}
+
+tee_judged contains ev if {
+	some ev in input.evidence
+	ev.hardware
+	ev.kind == "tee-report"
+	ev.hardware.platform in tee_snp_platforms
+}
+
+tee_judged contains ev if {
+	some ev in input.evidence
+	ev.hardware
+	ev.kind != "tee-report"
+}
+
+tee_kettle contains ev if {
+	some ev in input.evidence
+	ev.facts.kettle
+}
+
+# ---- configuration ----
+
+default tee_allowed_platforms := set()
+
+tee_allowed_platforms := {p | some p in data.tee_allowed_platforms; is_string(p)}
+
+tee_pins(platform) := {lower(m) | some m in data.tee_measurements[platform]; is_string(m)}
+
+default tee_allow_debug := false
+
+tee_allow_debug := data.tee_allow_debug if is_boolean(data.tee_allow_debug)
+
+tee_tcb_fields := ["fmc", "bootloader", "tee", "snp", "microcode"]
+
+# ---- every piece of hardware evidence ----
+
+deny contains lib.result_sev(
+	"tee.platform",
+	sprintf("hardware platform %s is not one of the allowed platforms [%s]", [ev.hardware.platform, concat(", ", sort(tee_allowed_platforms))]),
+	ev.source.path, "high",
+	"run the workload on an allowed platform, or add this one to data.tee_allowed_platforms",
+) if {
+	count(tee_allowed_platforms) > 0
+	some ev in input.evidence
+	ev.hardware
+	not ev.hardware.platform in tee_allowed_platforms
+}
+
+# ---- SEV-SNP, az-snp and Kettle builds ----
+
+deny contains lib.result_sev(
+	"tee.verified",
+	sprintf("%s hardware evidence does not verify: %s", [ev.hardware.platform, object.get(ev.hardware, "reason", "hardware verification failed")]),
+	ev.source.path, "critical",
+	"supply the report exactly as the hardware produced it with its VCEK/VLEK (or quote and certificates), verified at a time its certificates are valid (--time)",
+) if {
+	some ev in tee_judged
+	ev.hardware.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"tee.measurement",
+	sprintf("%s launch measurement %s is not one of the %d pinned measurement(s)", [ev.hardware.platform, ev.hardware.measurement, count(tee_pins(ev.hardware.platform))]),
+	ev.source.path, "critical",
+	sprintf("attest the guest image whose measurement is pinned in data.tee_measurements[\"%s\"], or pin this one after review", [ev.hardware.platform]),
+) if {
+	some ev in tee_judged
+	count(tee_pins(ev.hardware.platform)) > 0
+	not lower(object.get(ev.hardware, "measurement", "")) in tee_pins(ev.hardware.platform)
+}
+
+warn contains lib.result_sev(
+	"tee.measurement-unpinned",
+	sprintf("%s launch measurement %s is not pinned: any guest image with valid hardware evidence is accepted", [ev.hardware.platform, object.get(ev.hardware, "measurement", "(none)")]),
+	ev.source.path, "medium",
+	sprintf("pin the expected measurement(s) in data.tee_measurements[\"%s\"]", [ev.hardware.platform]),
+) if {
+	some ev in tee_judged
+	ev.hardware.status == "verified"
+	count(tee_pins(ev.hardware.platform)) == 0
+}
+
+deny contains lib.result_sev(
+	"tee.debug",
+	sprintf("%s guest policy allows debugging: the host can read and change its memory", [ev.hardware.platform]),
+	ev.source.path, "critical",
+	"launch the guest with the debug policy bit off (or set data.tee_allow_debug for test environments)",
+) if {
+	some ev in tee_judged
+	ev.hardware.debug == true
+	not tee_allow_debug
+}
+
+# REPORTED_TCB components below the configured minimum (SEV-SNP platforms; fmc only where the report has it).
+tee_tcb_below(ev) := [sprintf("%s %d < %d", [f, have, want]) |
+	some f in tee_tcb_fields
+	want := data.tee_min_tcb[f]
+	is_number(want)
+	have := ev.hardware.tcb.reported[f]
+	have < want
+]
+
+deny contains lib.result_sev(
+	"tee.min-tcb",
+	sprintf("%s REPORTED_TCB is below data.tee_min_tcb: %s", [ev.hardware.platform, concat(", ", tee_tcb_below(ev))]),
+	ev.source.path, "high",
+	"update the host firmware and microcode (and get a VCEK for the new TCB), or lower data.tee_min_tcb after review",
+) if {
+	some ev in tee_judged
+	ev.hardware.platform in tee_snp_platforms
+	count(tee_tcb_below(ev)) > 0
+}
+
+deny contains lib.result_sev(
+	"tee.vmpl",
+	sprintf("SEV-SNP report was requested at VMPL %d; data.tee_max_vmpl is %d", [ev.hardware.vmpl, data.tee_max_vmpl]),
+	ev.source.path, "high",
+	"request the report from the guest's most privileged VMPL (the paravisor/SVSM boundary you trust)",
+) if {
+	is_number(data.tee_max_vmpl)
+	some ev in tee_judged
+	ev.hardware.platform in tee_snp_platforms
+	ev.hardware.vmpl > data.tee_max_vmpl
+}
+
+# ---- Kettle attestable builds ----
+
+tee_failed_check(ev, name) := c if {
+	some c in ev.checks
+	c.name == name
+	c.ok == false
+}
+
+deny contains lib.result_sev(
+	"tee.kettle.binding",
+	sprintf("Kettle build's hardware evidence does not bind its provenance: %s", [c.reason]),
+	ev.source.path, "critical",
+	"ship the provenance.json the TEE produced, unmodified: its compact serialization's sha256 must be the report's bound value",
+) if {
+	some ev in tee_kettle
+	c := tee_failed_check(ev, "binding.provenance_sha256")
+}
+
+deny contains lib.result_sev(
+	"tee.kettle.artifacts",
+	sprintf("Kettle build artifacts do not match the provenance subjects: %s", [c.reason]),
+	ev.source.path, "critical",
+	"ship the artifacts the attested build produced; every file under artifacts/ must be a subject with the same sha256",
+) if {
+	some ev in tee_kettle
+	c := tee_failed_check(ev, "integrity.artifacts")
+}
