@@ -93,6 +93,7 @@ test_tee_min_tcb if {
 	inp := tee_t_input([tee_t_snp({})])
 	tee_t_msgs(gate.deny, "tee.min-tcb") == {"sev-snp REPORTED_TCB is below data.tee_min_tcb: snp 8 < 10, microcode 115 < 200"} with input as inp with data.tee_min_tcb as {"bootloader": 3, "tee": 0, "snp": 10, "microcode": 200}
 	not "tee.min-tcb" in tee_t_rules(gate.deny) with input as inp with data.tee_min_tcb as {"bootloader": 3, "snp": 8, "microcode": 115}
+
 	# fmc is only compared where the report has it (Turin)
 	not "tee.min-tcb" in tee_t_rules(gate.deny) with input as inp with data.tee_min_tcb as {"fmc": 1}
 }
