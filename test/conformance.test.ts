@@ -119,6 +119,17 @@ fixtureDescribe("Sigstore conformance: bundle-verify cases", () => {
     expect(reason("managed-key-wrong-key_fail")).toContain("key.pub: invalid SPKI public key");
   });
 
+  test("a message-signature bundle verifies against the artifact's digest", () => {
+    for (const name of ["happy-path-v0.1", "happy-path-v0.3", "managed-key-happy-path"]) {
+      const c = cases().find((x) => x.name === name)!;
+      expect(cli(cliArgs(c, `sha256:${sha256hex(readFileSync(c.artifact))}`)).code).toBe(0);
+    }
+    for (const name of ["signature-mismatch_fail", "wrong-hashedrekord-artifact_fail"]) {
+      const c = cases().find((x) => x.name === name)!;
+      expect(cli(cliArgs(c, `sha256:${sha256hex(readFileSync(c.artifact))}`)).code).toBe(1);
+    }
+  });
+
   test("a DSSE bundle's FILE_OR_DIGEST may be the subject digest", () => {
     const c = cases().find((x) => x.name === "happy-path-intoto-in-dsse-v3")!;
     const digest = `sha256:${sha256hex(readFileSync(c.artifact))}`;

@@ -278,13 +278,35 @@ describe("managed-key bundles", () => {
     expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
   });
 
-  test("a message signature checked against a digest only needs the artifact bytes", async () => {
+  test("a message signature checked against a sha256 digest alone: ECDSA yes, Ed25519 needs the bytes", async () => {
     const key = generateTestKey("p256");
     const b = await sig.managed({ content: message(), key });
-    const c = await firstFailure(b, opts({ keys: [key.trusted], identity: undefined, artifact: { sha256: ARTIFACT_SHA } }));
-    expect(c).toMatchObject({ name: "binding.artifact", code: "unsupported" });
+    const r = await verifySigstoreBundle(b, opts({ keys: [key.trusted], identity: undefined, artifact: { sha256: ARTIFACT_SHA } }));
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     const d = await firstFailure(b, opts({ keys: [key.trusted], identity: undefined, artifact: { sha256: "1".repeat(64) } }));
     expect(d).toMatchObject({ name: "binding.artifact", code: "digest_mismatch" });
+    // Without a log entry the signature alone decides: a bundle with another key's signature is refused.
+    const logless = { keys: [key.trusted], identity: undefined, artifact: { sha256: ARTIFACT_SHA }, requireTransparency: false };
+    const own = await sig.managed({ content: message(), key, tlog: false });
+    expect((await verifySigstoreBundle(own, opts(logless))).ok).toBe(true);
+    const forged = clone(own) as { messageSignature: { signature: string } };
+    forged.messageSignature.signature = (await sig.managed({ content: message(), key: generateTestKey("p256"), tlog: false }) as { messageSignature: { signature: string } }).messageSignature.signature;
+    const f = await firstFailure(forged, opts(logless));
+    expect(f).toMatchObject({ name: "signature.sigstore", code: "no_trusted_key" });
+    const ed = generateTestKey("ed25519");
+    const e = await firstFailure(await sig.managed({ content: message(), key: ed }), opts({ keys: [ed.trusted], identity: undefined, artifact: { sha256: ARTIFACT_SHA } }));
+    expect(e).toMatchObject({ name: "binding.artifact", code: "unsupported" });
+    expect(e.reason).toContain("only an ECDSA signature can be checked against a digest");
+  });
+
+  test("a keyless message signature verifies against its digest", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    expect((await verifySigstoreBundle(b, opts({ artifact: { sha256: ARTIFACT_SHA } }))).ok).toBe(true);
+    const tampered = clone(b) as { messageSignature: { signature: string } };
+    const raw = Buffer.from(tampered.messageSignature.signature, "base64");
+    raw[raw.length - 1] = raw[raw.length - 1]! ^ 1;
+    tampered.messageSignature.signature = raw.toString("base64");
+    expect((await verifySigstoreBundle(tampered, opts({ artifact: { sha256: ARTIFACT_SHA } }))).ok).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 // DSSE (Dead Simple Signing Envelope) v1: the PAE, envelope parsing and signature verification.
 // Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { p256, p384 } from "@noble/curves/nist.js";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { TrustedKey } from "../evidence/types.ts";
@@ -136,6 +137,27 @@ async function verifyRsaPss(data: Uint8Array, sig: Uint8Array, key: KeyObject): 
       if (await crypto.subtle.verify({ name: "RSA-PSS", saltLength }, ck, new Uint8Array(sig), new Uint8Array(data))) return true;
     }
     return false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * ECDSA over a digest the caller already has (a Sigstore message signature checked against `sha256:…`
+ * without the artifact's bytes). node:crypto and WebCrypto only verify messages, so this uses
+ * @noble/curves. The digest must be the one the key's curve implies. Any failure is false.
+ */
+export function verifyEcdsaPrehashed(digest: Uint8Array, sig: Uint8Array, key: KeyObject): boolean {
+  try {
+    const alg = keyAlgorithm(key);
+    if (alg !== "ecdsa-p256" && alg !== "ecdsa-p384") return false;
+    if (digest.length !== (alg === "ecdsa-p256" ? 32 : 48)) return false;
+    const curve = alg === "ecdsa-p256" ? p256 : p384;
+    const jwk = key.export({ format: "jwk" });
+    const point = new Uint8Array([0x04, ...Buffer.from(jwk.x!, "base64url"), ...Buffer.from(jwk.y!, "base64url")]);
+    const coord = alg === "ecdsa-p256" ? 32 : 48;
+    const format = sig.length === 2 * coord ? "compact" : "der";
+    return curve.verify(sig, digest, point, { prehash: false, lowS: false, format });
   } catch {
     return false;
   }

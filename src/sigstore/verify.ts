@@ -18,8 +18,8 @@ import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
 import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
 import type { ErrorCode } from "../core/errors.ts";
-import { parseDsseEnvelope, preAuthEncoding, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
-import { trustedKeyFromObject } from "../crypto/keys.ts";
+import { parseDsseEnvelope, preAuthEncoding, verifyEcdsaPrehashed, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
+import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
 import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
 import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
@@ -209,8 +209,11 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
         fail("binding.artifact", "digest_mismatch", `the bundle signs ${alg}:${toHex(md.digest)}, the artifact is ${alg}:${actual}`);
       }
     }
-    if (artifactBytes === undefined) {
-      fail("binding.artifact", "unsupported", "a message-signature bundle is verified over the artifact's bytes: give the artifact file");
+    if (!opts.artifact) {
+      fail("binding.artifact", "unsupported", "a message-signature bundle is verified over the artifact: give the artifact file or its sha256");
+    }
+    if (artifactBytes === undefined && !candidates.some((k) => isEcdsa(k.key))) {
+      fail("binding.artifact", "unsupported", "only an ECDSA signature can be checked against a digest; give the artifact file");
     }
   } else if (artifactSha256 !== undefined) {
     checkDsseSubject(out.envelope!, artifactSha256);
@@ -222,7 +225,10 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
   const sigData = bundle.content.$case === "dsseEnvelope" ? preAuthEncoding(out.envelope!.payloadType, out.envelope!.payload) : signed;
   const sigBytes = bundle.content.$case === "dsseEnvelope" ? out.envelope!.signatures[0]!.sig : bundle.content.messageSignature.signature;
   const verdicts = new Map<string, boolean>();
-  for (const k of candidates) verdicts.set(spkiHex(k.key), await verifySignatureBytes(sigData, sigBytes, k.key));
+  const prehashed = bundle.content.$case === "messageSignature" && artifactBytes === undefined ? bundle.content.messageSignature.messageDigest.digest : undefined;
+  for (const k of candidates) {
+    verdicts.set(spkiHex(k.key), prehashed ? verifyEcdsaPrehashed(prehashed, sigBytes, k.key) : await verifySignatureBytes(sigData, sigBytes, k.key));
+  }
 
   let verifiedKey: TrustedKey | undefined;
   let lastError: unknown;
@@ -554,6 +560,14 @@ function checkDsseSubject(env: DsseEnvelope, sha256: string): void {
   const digests = subjects.map((s) => s?.digest?.sha256).filter((d): d is string => typeof d === "string");
   if (!digests.some((d) => d.toLowerCase() === sha256)) {
     fail("binding.artifact", "subject_mismatch", `no statement subject has sha256:${sha256} (subjects: ${digests.map((d) => "sha256:" + d).join(", ") || "none"})`);
+  }
+}
+
+function isEcdsa(key: KeyObject): boolean {
+  try {
+    return keyAlgorithm(key).startsWith("ecdsa");
+  } catch {
+    return false;
   }
 }
 
