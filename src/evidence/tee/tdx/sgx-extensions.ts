@@ -5,6 +5,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
+import { createHash } from "node:crypto";
 
 export const SGX_EXTENSIONS_OID = "1.2.840.113741.1.13.1";
 const OID_TCB = `${SGX_EXTENSIONS_OID}.2`;
@@ -37,11 +38,32 @@ function pairs(seq: asn1js.AsnType): Map<string, asn1js.AsnType> {
   return out;
 }
 
+// Decoding a certificate with asn1js costs milliseconds, while a gate sees the same few PCK leaves (one per
+// platform) over and over: memoize the pure result by the DER's sha256, bounded, oldest evicted first.
+const MEMO_MAX = 256;
+const memo = new Map<string, PckExtensions | undefined>();
+
 /**
  * The SGX extensions of a PCK certificate (DER), or undefined when the certificate has none. Throws when the
  * extension is present but not of the documented shape (callers turn that into a failed check).
  */
 export function pckExtensions(der: Uint8Array): PckExtensions | undefined {
+  const key = createHash("sha256").update(der).digest("hex");
+  if (memo.has(key)) {
+    return copy(memo.get(key));
+  }
+  const value = decodePckExtensions(der);
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+  memo.set(key, value);
+  return copy(value);
+}
+
+function copy(e: PckExtensions | undefined): PckExtensions | undefined {
+  if (!e) return undefined;
+  return { ...e, ...(e.sgxTcbComponents ? { sgxTcbComponents: [...e.sgxTcbComponents] } : {}) };
+}
+
+function decodePckExtensions(der: Uint8Array): PckExtensions | undefined {
   const cert = AsnConvert.parse(der, Certificate);
   const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === SGX_EXTENSIONS_OID);
   if (!ext) return undefined;
