@@ -60,6 +60,9 @@ export class BundleManager {
 
   constructor(private readonly o: BundleManagerOptions) {
     this.now = o.now ?? (() => new Date());
+    // Like OPA, ask for long polling from the first request when it is configured; the server's content type
+    // then says whether it honours it.
+    this.longPoll = o.source.kind === "service" && !!o.source.longPollSeconds;
   }
 
   /** The active bundle; one reference read per request, so a swap never splits a request across bundles. */
