@@ -171,7 +171,7 @@ describe("Sigstore bundles", () => {
     expect(r.signature.status).toBe("verified");
     expect(r.signature.signers[0]).toMatchObject({ type: "keyless", identity: TEST_IDENTITY, issuer: TEST_ISSUER, certificate: { issuer: "tollgate-test-fulcio", subjectAlternativeNames: [TEST_IDENTITY] } });
     expect(r.transparency).toEqual({ status: "verified", logIndex: 1, integratedTime: "2023-11-14T22:13:20.000Z" });
-    expect(r.checks.map((c) => c.name)).toEqual(["sigstore.media_type", "sigstore.bundle", "transparency.entries", "signature.certificate", "signature.sigstore", "transparency.tlog", "statement.schema", "predicate.schema"]);
+    expect(r.checks.map((c) => c.name)).toEqual(["sigstore.media_type", "sigstore.bundle", "transparency.entries", "signature.certificate_leaf", "signature.sigstore", "transparency.tlog", "statement.schema", "predicate.schema"]);
   });
 
   test("verification time before the log entry: failed, naming the times", async () => {

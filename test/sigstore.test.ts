@@ -195,15 +195,30 @@ describe("keyless bundles from a self-made instance", () => {
   test("a CA certificate as signer is rejected", async () => {
     const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, leaf: "ca" });
     const c = await firstFailure(b, opts());
-    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c).toMatchObject({ name: "signature.certificate_leaf", code: "certificate_invalid" });
     expect(c.reason).toContain("is a CA certificate");
   });
 
   test("a leaf without the codeSigning extended key usage is rejected", async () => {
     const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, leaf: "server-auth" });
     const c = await firstFailure(b, opts());
-    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c).toMatchObject({ name: "signature.certificate_leaf", code: "certificate_invalid" });
     expect(c.reason).toContain("lacks the codeSigning extended key usage (has 1.3.6.1.5.5.7.3.1)");
+  });
+
+  test("a self-signed signing certificate is rejected", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT, leaf: "self-signed" });
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "signature.certificate_leaf", code: "certificate_invalid" });
+    expect(c.reason).toBe("the signing certificate is self-signed");
+  });
+
+  test("a keyless bundle without any trusted time is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT })) as { verificationMaterial: { tlogEntries: unknown[] } };
+    b.verificationMaterial.tlogEntries = [];
+    const c = await firstFailure(b, opts({ requireTransparency: false }));
+    expect(c).toMatchObject({ name: "signature.certificate_chain", code: "certificate_invalid" });
+    expect(c.reason).toContain("no trusted time");
   });
 
   test("a certificate from an untrusted CA is rejected", async () => {
@@ -212,7 +227,7 @@ describe("keyless bundles from a self-made instance", () => {
     // Trust the other instance's logs but only our CA: the chain is what fails.
     const root = { ...sig.trustedRoot, tlogs: other.trustedRoot.tlogs, ctlogs: other.trustedRoot.ctlogs };
     const c = await firstFailure(b, opts({ trustedRoot: root }));
-    expect(c).toMatchObject({ name: "signature.certificate", code: "certificate_invalid" });
+    expect(c).toMatchObject({ name: "signature.certificate_chain", code: "certificate_invalid" });
     expect(c.reason).toContain("Failed to verify certificate chain");
   });
 

@@ -185,10 +185,10 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
     const der = vmc.$case === "certificate" ? vmc.certificate.rawBytes : vmc.x509CertificateChain.certificates[0]!.rawBytes;
     leaf = parseCertificate(der);
     checkCodeSigningLeaf(leaf, der);
-    checks.push({ name: "signature.certificate", ok: true });
+    checks.push({ name: "signature.certificate_leaf", ok: true });
     const hasTime = entries.some((e) => e.integratedTime && e.integratedTime !== "0") || tsaTimes > 0;
     if (!hasTime) {
-      fail("signature.certificate", "certificate_invalid", "no trusted time (log integrated time or RFC 3161 timestamp) to check the certificate's validity at");
+      fail("signature.certificate_chain", "certificate_invalid", "no trusted time (log integrated time or RFC 3161 timestamp) to check the certificate's validity at");
     }
     candidates = [trustedKeyFromObject(createPublicKey({ key: Buffer.from(leaf.publicKey), format: "der", type: "spki" }), "certificate")];
   }
@@ -250,7 +250,7 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
   }
   if (!verifiedKey) {
     const code = (lastError as { code?: string }).code ?? "";
-    const name = code.startsWith("TLOG") ? "transparency.tlog" : code.startsWith("TIMESTAMP") ? "transparency.timestamp" : code === "CERTIFICATE_ERROR" ? "signature.certificate" : "signature.sigstore";
+    const name = code.startsWith("TLOG") ? "transparency.tlog" : code.startsWith("TIMESTAMP") ? "transparency.timestamp" : code === "CERTIFICATE_ERROR" ? "signature.certificate_chain" : "signature.sigstore";
     const mapped: ErrorCode = code.startsWith("TLOG") || code.startsWith("TIMESTAMP") ? "transparency_failed"
       : code === "CERTIFICATE_ERROR" ? "certificate_invalid"
       : vmc.$case === "publicKey" && code === "SIGNATURE_ERROR" ? "no_trusted_key"
@@ -414,7 +414,7 @@ function parseCertificate(der: Uint8Array): X509Certificate {
   try {
     return X509Certificate.parse(Buffer.from(der));
   } catch (e) {
-    fail("signature.certificate", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
+    fail("signature.certificate_leaf", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
   }
 }
 
@@ -422,22 +422,22 @@ const EKU_CODE_SIGNING = "1.3.6.1.5.5.7.3.3";
 
 /** The signing certificate must be a code-signing leaf: not a CA, not self-signed, EKU codeSigning. */
 function checkCodeSigningLeaf(leaf: X509Certificate, der: Uint8Array): void {
-  if (leaf.extBasicConstraints?.isCA) fail("signature.certificate", "certificate_invalid", "the signing certificate is a CA certificate, not a leaf");
+  if (leaf.extBasicConstraints?.isCA) fail("signature.certificate_leaf", "certificate_invalid", "the signing certificate is a CA certificate, not a leaf");
   let selfSigned = false;
   try {
     selfSigned = leaf.subject.equals(leaf.issuer) && leaf.verify();
   } catch {
     selfSigned = false;
   }
-  if (selfSigned) fail("signature.certificate", "certificate_invalid", "the signing certificate is self-signed");
+  if (selfSigned) fail("signature.certificate_leaf", "certificate_invalid", "the signing certificate is self-signed");
   let eku: string[] | undefined;
   try {
     eku = new NodeX509(Buffer.from(der)).keyUsage;
   } catch (e) {
-    fail("signature.certificate", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
+    fail("signature.certificate_leaf", "certificate_invalid", `signing certificate does not parse: ${errMessage(e)}`);
   }
   if (!eku?.includes(EKU_CODE_SIGNING)) {
-    fail("signature.certificate", "certificate_invalid", `the signing certificate lacks the codeSigning extended key usage (has ${eku?.join(", ") || "none"})`);
+    fail("signature.certificate_leaf", "certificate_invalid", `the signing certificate lacks the codeSigning extended key usage (has ${eku?.join(", ") || "none"})`);
   }
 }
 

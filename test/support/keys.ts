@@ -155,7 +155,7 @@ export interface KeylessOptions {
   /** Seconds since the epoch. */
   integratedTime: number;
   /** Leaf shape for negative tests. */
-  leaf?: "code-signing" | "ca" | "server-auth";
+  leaf?: "code-signing" | "ca" | "server-auth" | "self-signed";
 }
 
 export interface ManagedOptions {
@@ -229,6 +229,13 @@ export async function makeTestSigstore(start = new Date("2020-01-01T00:00:00Z"))
       serialNumber: serial, subject: "", issuer: caCert.subject, notBefore, notAfter,
       publicKey: leafKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: SIGN_ALG, extensions,
     });
+    if (shape === "self-signed") {
+      const self = await x509.X509CertificateGenerator.createSelfSigned({
+        serialNumber: serial, name: "CN=self", notBefore, notAfter, keys: leafKeys, signingAlgorithm: SIGN_ALG,
+        extensions: exts.filter((e) => !(e instanceof x509.AuthorityKeyIdentifierExtension)),
+      });
+      return { der: new Uint8Array(self.rawData), key };
+    }
     const pre = await make(exts);
     const tbs = tbsOf(new Uint8Array(pre.rawData));
     const issuerKeyHash = createHash("sha256").update(Buffer.from(caCert.publicKey.rawData)).digest();
