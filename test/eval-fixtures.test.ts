@@ -1,0 +1,47 @@
+// The gate over real Sigstore bundles from the conformance suite (keyless, public-good root embedded).
+import { expect, test } from "bun:test";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { tollgate } from "./support/cli.ts";
+
+const ID = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER = "https://token.actions.githubusercontent.com";
+const T = ["--time", "2026-11-23T00:00:00Z"];
+
+fixtureDescribe("eval on real keyless SLSA provenance (conformance happy-path-intoto-in-dsse-v3)", () => {
+  const bundle = () => fixture("sigstore/conformance/happy-path-intoto-in-dsse-v3/bundle.sigstore.json");
+  const artifact = () => fixture("sigstore/conformance/a.txt");
+
+  test("exact identity and issuer: admit, with transparency verified", () => {
+    const r = tollgate(["eval", ...T, "--certificate-identity", ID, "--certificate-oidc-issuer", ISSUER, "--artifact", artifact(), "-o", "json", bundle()]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.allow).toBe(true);
+    expect(j.warn.map((w: { rule: string }) => w.rule)).not.toContain("I1.transparency-log");
+  });
+
+  test("identity without its ref (a prefix) is not trusted: deny I4.signer-identity naming the signer", () => {
+    const r = tollgate(["eval", ...T, "--certificate-identity", ID.replace(/@refs\/heads\/main$/, ""), "--certificate-oidc-issuer", ISSUER, "--artifact", artifact(), bundle()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`I4.signer-identity: provenance signed by ${ID} (issuer ${ISSUER})`);
+  });
+
+  test("right identity, wrong issuer: deny", () => {
+    const r = tollgate(["eval", ...T, "--certificate-identity", ID, "--certificate-oidc-issuer", "https://accounts.google.com", "--artifact", artifact(), bundle()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("I4.signer-identity");
+  });
+
+  test("another artifact: deny I1.subject-digest", () => {
+    const r = tollgate(["eval", ...T, "--certificate-identity", ID, "--certificate-oidc-issuer", ISSUER, "--subject", "sha256:" + "1".repeat(64), bundle()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("I1.subject-digest");
+  });
+
+  test("a bundle whose DSSE signature is broken: deny with the verification reason", () => {
+    const bad = fixture("sigstore/conformance/dsse-invalid-sig_fail/bundle.sigstore.json");
+    const r = tollgate(["eval", ...T, "--certificate-identity", ID, "--certificate-oidc-issuer", ISSUER, "--artifact", artifact(), bad]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/DENY  (I1\.provenance-signature|input\.error)/);
+  });
+});
