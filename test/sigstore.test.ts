@@ -175,6 +175,15 @@ describe("keyless bundles from a self-made instance", () => {
     expect(c.reason).toContain('checkpoint origin "rekor.sigstore.dev - 1234" does not name the trusted log https://rekor.tollgate.test');
   });
 
+  test("a checkpoint signature that is not strict base64 is rejected", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    const e = entryOf(b);
+    e.inclusionProof.checkpoint!.envelope = e.inclusionProof.checkpoint!.envelope.replace(/ (\S+)\n$/, " $1$\n");
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toContain("checkpoint signature is not strict base64");
+  });
+
   test("negative or non-integer log indices and times are rejected", async () => {
     for (const [field, value] of [["logIndex", "-1"], ["logIndex", "1.5"], ["integratedTime", "-5"]] as const) {
       const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));

@@ -377,6 +377,18 @@ function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, n
       fail("transparency.entries", "transparency_failed",
         `${at} checkpoint root hash ${toHex(root)} differs from the inclusion proof's rootHash ${toHex(decodeBase64Strict(proof.rootHash ?? "", "rootHash"))}`);
     }
+    // The note's signature lines: "— <name> <base64(key hint || signature)>", strictly decoded.
+    const sigLines = sep >= 0 ? envelope.slice(sep + 2).split("\n").filter((l) => l !== "") : [];
+    if (!sigLines.length) fail("transparency.entries", "transparency_failed", `${at} checkpoint is not signed`);
+    for (const line of sigLines) {
+      const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!m) fail("transparency.entries", "transparency_failed", `${at} checkpoint signature line is malformed: ${JSON.stringify(line.slice(0, 80))}`);
+      try {
+        decodeBase64Strict(m[2]!, "checkpoint signature");
+      } catch {
+        fail("transparency.entries", "transparency_failed", `${at} checkpoint signature is not strict base64`);
+      }
+    }
     const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
     const log = tlogs.find((t) => bytesEqual(t.logId?.keyId ?? new Uint8Array(), keyId) || bytesEqual(t.checkpointKeyId?.keyId ?? new Uint8Array(), keyId));
     if (!log) fail("transparency.entries", "transparency_failed", `${at} was logged by ${toHex(keyId)}, which is not a log of the trusted root`);
