@@ -107,6 +107,7 @@ fixtureDescribe("TDX fixtures (go-tdx-guest)", () => {
         expect(v.hardware["rtmrs"]).toEqual([0, 1, 2, 3].map((i) => hexAt(328 + 48 * i, 48)));
         expect(v.hardware["mrSeam"]).toBe(hexAt(16, 48));
         expect((v.hardware.tcb as Record<string, unknown>)["teeTcbSvn"]).toBe(hexAt(0, 16));
+        expect((v.hardware.tcb as Record<string, unknown>)["teeTcbSvnComponents"]).toEqual([...b.subarray(L.body, L.body + 16)]);
         expect((v.hardware.tcb as Record<string, unknown>)["status"]).toBe("unchecked");
         expect((v.hardware.tcb as Record<string, unknown>)["fmspc"]).toMatch(/^[0-9a-f]{12}$/);
         expect(v.hardware["debug"]).toBe((b[L.body + 120]! & 1) === 1);

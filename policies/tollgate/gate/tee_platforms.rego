@@ -6,6 +6,8 @@
 #   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
 #   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set
 #   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral verified)
+#   tdx_min_tee_tcb_svn       [int] (≤16)         minimum TEE_TCB_SVN, component by component (byte i ≥ min[i])
+#   tdx_min_pce_svn           int                 minimum PCE SVN certified in the PCK leaf
 #   nitro_pcrs                {"<index>": [hex]}  each listed PCR must equal one of its allowed values
 #                                                 (tee_measurements.nitro pins PCR0)
 #   nitro_allow_debug         bool (false)        admit debug-mode enclaves (PCR0 all zero)
@@ -128,6 +130,35 @@ deny contains lib.result_sev(
 	some ev in tp_reports("tdx")
 	tp_tdx_tcb_unchecked(ev)
 	tp_tdx_require_tcb
+}
+
+# Minimum TCB from data: the quote's TEE_TCB_SVN components (TDX module SVNs) and the PCK leaf's PCE SVN.
+deny contains lib.result_sev(
+	"tee.tdx.tcb-svn",
+	sprintf("TDX TEE_TCB_SVN[%d] is %d, below the minimum %d (TEE_TCB_SVN %s)", [i, tp_svn_at(ev, i), min, ev.hardware.tcb.teeTcbSvn]),
+	ev.source.path, "high",
+	"update the TDX module on the host to at least data.tdx_min_tee_tcb_svn",
+) if {
+	some ev in tp_reports("tdx")
+	some i, min in data.tdx_min_tee_tcb_svn
+	is_number(min)
+	tp_svn_at(ev, i) < min
+}
+
+# A component the quote does not carry counts as 0 (fails any positive minimum).
+tp_svn_at(ev, i) := ev.hardware.tcb.teeTcbSvnComponents[i]
+
+tp_svn_at(ev, i) := 0 if not ev.hardware.tcb.teeTcbSvnComponents[i]
+
+deny contains lib.result_sev(
+	"tee.tdx.pce-svn",
+	sprintf("TDX PCK PCE SVN is %v, below the minimum %d", [object.get(ev.hardware.tcb, "pckPceSvn", "(unknown)"), data.tdx_min_pce_svn]),
+	ev.source.path, "high",
+	"update the platform's microcode/PCE to at least data.tdx_min_pce_svn",
+) if {
+	some ev in tp_reports("tdx")
+	is_number(data.tdx_min_pce_svn)
+	not object.get(ev.hardware.tcb, "pckPceSvn", -1) >= data.tdx_min_pce_svn
 }
 
 # ---- Nitro ----

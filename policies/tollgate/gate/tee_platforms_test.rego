@@ -19,7 +19,11 @@ tp_tdx(over) := object.union(
 		"hardware": {
 			"platform": "tdx", "status": "verified", "measurement": tp_mrtd, "reportData": "77",
 			"root": "intel-sgx-root", "debug": false, "tdAttributes": "0000000000000000",
-			"tcb": {"status": "unchecked", "reason": "no TCB info / QE identity collateral supplied; TCB status not evaluated"},
+			"tcb": {
+				"status": "unchecked", "reason": "no TCB info / QE identity collateral supplied; TCB status not evaluated",
+				"teeTcbSvn": "03000400000000000000000000000000", "teeTcbSvnComponents": [3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+				"pckPceSvn": 11,
+			},
 		},
 		"checks": [],
 		"facts": {"platform": "tdx"},
@@ -95,6 +99,21 @@ test_tp_tdx_unpinned_warns if {
 test_tp_tdx_required_tcb_denies_while_unchecked if {
 	"tee.tdx.tcb-unchecked" in tp_rules(gate.deny) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_tcb_checked as true
 	not "tee.tdx.tcb-unchecked" in tp_rules(gate.warn) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_tcb_checked as true
+}
+
+test_tp_tdx_minimum_tee_tcb_svn if {
+	inp := tp_input([tp_tdx({})])
+	not "tee.tdx.tcb-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_tee_tcb_svn as [3, 0, 4]
+	tp_msgs(gate.deny, "tee.tdx.tcb-svn") == ["TDX TEE_TCB_SVN[2] is 4, below the minimum 5 (TEE_TCB_SVN 03000400000000000000000000000000)"] with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_tee_tcb_svn as [3, 0, 5]
+}
+
+test_tp_tdx_minimum_pce_svn if {
+	inp := tp_input([tp_tdx({})])
+	not "tee.tdx.pce-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 11
+	tp_msgs(gate.deny, "tee.tdx.pce-svn") == ["TDX PCK PCE SVN is 11, below the minimum 13"] with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 13
+	# A quote whose PCK leaf gave no PCE SVN cannot meet a minimum.
+	ev := json.remove(tp_tdx({}), ["hardware/tcb/pckPceSvn"])
+	tp_msgs(gate.deny, "tee.tdx.pce-svn") == ["TDX PCK PCE SVN is (unknown), below the minimum 13"] with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 13
 }
 
 # ---- Nitro ----

@@ -51,13 +51,22 @@ function decodeStrict(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-/** Cheap sniff for detect(): a CBOR array of 4 (optionally tag 18) whose first item is a short bstr. */
+/**
+ * Cheap sniff for detect(): a CBOR array of 4 (optionally tag 18) whose first item is a short byte string
+ * (the protected header) followed by a map (the unprotected header).
+ */
 export function looksLikeNitroDocument(b: Uint8Array): boolean {
   let i = 0;
   if (b[0] === 0xd2) i = 1; // tag(18)
   if (b[i] !== 0x84) return false; // array(4)
   const first = b[i + 1];
-  return first !== undefined && ((first >= 0x40 && first <= 0x57) || first === 0x58); // bstr, short length
+  if (first === undefined) return false;
+  let next: number;
+  if (first >= 0x40 && first <= 0x57) next = i + 2 + (first - 0x40);
+  else if (first === 0x58 && b[i + 2] !== undefined) next = i + 3 + b[i + 2]!;
+  else return false;
+  const m = b[next];
+  return m !== undefined && m >= 0xa0 && m <= 0xbb; // map, any definite length
 }
 
 function bstr(v: unknown, what: string, min: number, max: number): Uint8Array {

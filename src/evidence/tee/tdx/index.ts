@@ -229,6 +229,8 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
       status: "unchecked",
       reason: tcbWhy,
       teeTcbSvn: b.teeTcbSvn,
+      // The 16 TEE_TCB_SVN bytes as numbers, so policies can compare minimum SVNs component-wise.
+      teeTcbSvnComponents: [...Buffer.from(b.teeTcbSvn, "hex")],
       ...(b.teeTcbSvn2 !== undefined ? { teeTcbSvn2: b.teeTcbSvn2 } : {}),
       pceSvn: quote.header.pceSvn,
       qeSvn: quote.header.qeSvn,
