@@ -1,16 +1,17 @@
 # Intel TDX quotes and AWS Nitro Enclaves attestation documents (tee-report records with hardware.platform
 # "tdx" / "nitro"). Every rule applies to each such report present; whether a tee-report is required at all
-# is decision.rego's generic "gate.required-evidence" (and tee.rego's for Kettle builds).
+# is decision.rego's generic "gate.required-evidence"; the platform allow-list (tee.platform) and Kettle builds
+# on TDX are tee.rego's. Shared keys with tee.rego: tee_measurements.{tdx,nitro}, tee_allow_debug.
 #
 # Configuration (root data, all optional):
 #   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
-#   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set
+#   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set (else tee_allow_debug)
 #   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral verified)
 #   tdx_min_tee_tcb_svn       [int] (≤16)         minimum TEE_TCB_SVN, component by component (byte i ≥ min[i])
 #   tdx_min_pce_svn           int                 minimum PCE SVN certified in the PCK leaf
 #   nitro_pcrs                {"<index>": [hex]}  each listed PCR must equal one of its allowed values
 #                                                 (tee_measurements.nitro pins PCR0)
-#   nitro_allow_debug         bool (false)        admit debug-mode enclaves (PCR0 all zero)
+#   nitro_allow_debug         bool (false)        admit debug-mode enclaves, PCR0 all zero (else tee_allow_debug)
 #   nitro_max_age_seconds     number              deny documents older than this at input.context.time
 #                                                 (hardware.ageSeconds, computed by the verifier at ctx.time)
 package tollgate.gate
@@ -40,6 +41,8 @@ default tp_tdx_allow_debug := false
 
 tp_tdx_allow_debug := data.tdx_allow_debug if is_boolean(data.tdx_allow_debug)
 
+else := data.tee_allow_debug if is_boolean(data.tee_allow_debug)
+
 default tp_tdx_require_tcb := false
 
 tp_tdx_require_tcb := data.tdx_require_tcb_checked if is_boolean(data.tdx_require_tcb_checked)
@@ -60,6 +63,8 @@ tp_nitro_pins["0"] := vals if {
 default tp_nitro_allow_debug := false
 
 tp_nitro_allow_debug := data.nitro_allow_debug if is_boolean(data.nitro_allow_debug)
+
+else := data.tee_allow_debug if is_boolean(data.tee_allow_debug)
 
 tp_zero_pcr(v) if regex.match(`^0+$`, v)
 

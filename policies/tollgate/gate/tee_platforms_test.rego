@@ -75,6 +75,9 @@ test_tp_tdx_debug_denies_unless_allowed if {
 	ev := tp_tdx({"hardware": {"debug": true}})
 	"tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 	not "tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_allow_debug as true
+	not "tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tee_allow_debug as true
+	# The platform-specific key wins over the shared one.
+	"tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tee_allow_debug as true with data.tdx_allow_debug as false
 }
 
 test_tp_tdx_mrtd_mismatch_denies if {
@@ -136,6 +139,7 @@ test_tp_nitro_debug_mode_denies_unless_allowed if {
 	ev := tp_nitro({"hardware": {"pcrs": {"0": tp_zero}, "measurement": tp_zero}})
 	"tee.nitro.debug" in tp_rules(gate.deny) with input as tp_input([ev])
 	not "tee.nitro.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.nitro_allow_debug as true
+	not "tee.nitro.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tee_allow_debug as true
 	not "tee.nitro.debug" in tp_rules(gate.deny) with input as tp_input([tp_nitro({})])
 }
 
@@ -177,4 +181,15 @@ test_tp_nitro_document_from_the_future_denies if {
 	ev := tp_nitro({"hardware": {"ageSeconds": -3600}})
 	tp_msgs(gate.deny, "tee.nitro.future") == ["Nitro attestation document timestamp 2026-06-01T12:00:00.000Z is 3600 s after the decision time 2026-06-01T12:05:00Z"] with input as tp_input([ev]) with data.nitro_pcrs as {"0": [tp_pcr0]}
 	not "tee.nitro.future" in tp_rules(gate.deny) with input as tp_input([tp_nitro({})]) with data.nitro_pcrs as {"0": [tp_pcr0]}
+}
+
+tp_all_tee(rs) := {r.rule | some r in rs; startswith(r.rule, "tee.")}
+
+# tee.rego leaves TDX/Nitro tee-reports to this file: no tee.* rule of either file fires twice or at all for
+# verified, pinned reports; the shared platform allow-list still applies.
+test_tp_no_double_judgement_with_tee_rego if {
+	inp := tp_input([tp_tdx({}), tp_nitro({})])
+	tp_all_tee(gate.deny) == set() with input as inp with data.tee_measurements as {"tdx": [tp_mrtd], "nitro": [tp_pcr0]}
+	tp_all_tee(gate.warn) == {"tee.tdx.tcb-unchecked"} with input as inp with data.tee_measurements as {"tdx": [tp_mrtd], "nitro": [tp_pcr0]}
+	tp_all_tee(gate.deny) == {"tee.platform"} with input as inp with data.tee_measurements as {"tdx": [tp_mrtd], "nitro": [tp_pcr0]} with data.tee_allowed_platforms as ["sev-snp"]
 }
