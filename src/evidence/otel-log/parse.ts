@@ -239,6 +239,15 @@ function formOf(doc: unknown): "export" | "record" | "data-model" | undefined {
   return undefined;
 }
 
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Cheap sniff, never throws: JSON (or the first NDJSON line) in one of the three shapes. */
 export function detectOtelLogs(file: SourceFile): boolean {
   const doc = file.json();
@@ -249,7 +258,8 @@ export function detectOtelLogs(file: SourceFile): boolean {
   try {
     return formOf(JSON.parse(first)) === "export";
   } catch {
-    return false;
+    // A truncated or corrupt export still names itself early: claim it so parse says what is wrong.
+    return /^\s*\{\s*"resourceLogs"\s*:/.test(text!.slice(0, 4096));
   }
 }
 
@@ -270,6 +280,11 @@ export function parseOtelLogs(file: SourceFile): ParsedOtelLogs {
     }
     const resources: OtelResource[] = [];
     const lines = text.split("\n");
+    const firstLine = lines.find((l) => l.trim() !== "");
+    if (firstLine !== undefined && !isJson(firstLine)) {
+      // Neither one JSON document nor NDJSON: report the whole-document parse error (truncated, corrupt).
+      parseJsonExact(text);
+    }
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.replace(/\r$/, "");
       if (line.trim() === "") continue;
