@@ -1,8 +1,11 @@
 // invarlock runtime manifests: the real public pair, plus generated manifests for every binding failure.
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TollgateError } from "../src/core/errors.ts";
+import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence, readEvidencePaths } from "../src/evidence/collect.ts";
 import {
   orphanEvaluationReportKind,
@@ -12,7 +15,8 @@ import {
 } from "../src/evidence/runtime-manifest/index.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
-import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { fixture, fixtureDescribe, REPO_ROOT } from "./support/fixtures.ts";
+import { runOpa } from "./support/opa.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const KINDS = [runtimeManifestKind, orphanEvaluationReportKind];
@@ -390,5 +394,80 @@ describe("malformed manifests", () => {
     const p = generatedPair("/m/g");
     const m = parseRuntimeManifest(p.manifest);
     expect(verifyRuntimeManifest(m, p.manifest, [p.manifest, p.report]).checks).toEqual(verifyRuntimeManifest(m, p.manifest, [p.report, p.manifest]).checks);
+  });
+});
+
+// ---- the gate over real records: collect → input document → the real opa over policies/ ----------------
+
+const tmp = mkdtempSync(join(tmpdir(), "tollgate-runtime-"));
+let evals = 0;
+
+/** runtime.* rule → messages, from the decision opa computes over the records of FILES. */
+async function runtimeRules(files: SourceFile[], data: Record<string, unknown>): Promise<Record<string, string[]>> {
+  const ctx = makeVerifyContext({ time: TIME, files });
+  const { records, errors } = await collectEvidence(files, ctx, KINDS);
+  const input = buildInputDocument({ time: TIME.toISOString(), subject: { digest: { sha256: "0".repeat(64) } }, trust: { keys: [], identities: [] } }, records, errors);
+  validateInputDocument(input);
+  const i = ++evals;
+  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
+  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
+  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.deny"]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const out: Record<string, string[]> = {};
+  for (const d of JSON.parse(r.stdout).result[0].expressions[0].value as { rule: string; msg: string }[]) {
+    if (d.rule.startsWith("runtime.")) (out[d.rule] ??= []).push(d.msg);
+  }
+  return out;
+}
+
+fixtureDescribe("runtime.* rules over the real pair (opa)", () => {
+  const dir = fixture("invarlock", "spectral_guard_failure");
+  const read = async () => (await readEvidencePaths([dir])).files;
+
+  test("expected digest supplied and equal: only the report's own failure denies", async () => {
+    const rules = await runtimeRules(await read(), { expected_runtime_image_digest: "sha256:" + "a".repeat(64) });
+    expect(Object.keys(rules).sort()).toEqual(["runtime.report-guard", "runtime.report-validation", "runtime.report-verdict"]);
+    expect(rules["runtime.report-verdict"]).toEqual(["evaluation report verdict is fail: spectral did not pass."]);
+    expect(rules["runtime.report-guard"]).toEqual(["evaluation guard spectral blocked (decision block, status fail)"]);
+  });
+
+  test("no expected digest in data: strict assurance is denied, saying it needs one", async () => {
+    const rules = await runtimeRules(await read(), {});
+    expect(rules["runtime.expected-digest"]?.[0]).toContain("independently supplied expected runtime image digest");
+  });
+
+  test("another expected digest: runtime.image-digest names both", async () => {
+    const rules = await runtimeRules(await read(), { expected_runtime_image_digest: PINNED });
+    expect(rules["runtime.image-digest"]).toEqual([`runtime image digest sha256:${"a".repeat(64)} differs from the expected ${PINNED}`]);
+  });
+
+  test("the manifest without its report: runtime.integrity names the missing file", async () => {
+    const files = (await read()).filter((f) => f.path.endsWith("runtime.manifest.json"));
+    const rules = await runtimeRules(files, { expected_runtime_image_digest: "sha256:" + "a".repeat(64) });
+    expect(rules["runtime.integrity"]?.[0]).toContain(`${dir}/evaluation.report.json was not supplied`);
+    expect(rules["runtime.report-verdict"]).toBeUndefined(); // nothing is read from a report that is not bound
+  });
+});
+
+describe("runtime.* rules over generated pairs (opa)", () => {
+  test("a passing, pinned, bound container run with the expected digest: no runtime denial, requirement met", async () => {
+    const p = generatedPair("/gate/ok");
+    expect(await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] })).toEqual({});
+  });
+
+  test("host-bypass with remote code and network: each denied under its own rule", async () => {
+    const p = generatedPair("/gate/host", {
+      report: { assurance: { verdict: "pass" }, validation: {}, guards: [], meta: { execution_mode: "host-bypass" } },
+      manifest: (m) => {
+        m.execution_mode = "host-bypass";
+        m.runtime.container_execution = false;
+        m.runtime.allow_remote_code = true;
+        m.runtime.allow_network = true;
+      },
+    });
+    const rules = await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] });
+    expect(Object.keys(rules).sort()).toEqual(["runtime.host-bypass", "runtime.network", "runtime.remote-code", "runtime.required"]);
+    const allowed = await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, runtime_allow_network: true });
+    expect(Object.keys(allowed).sort()).toEqual(["runtime.host-bypass", "runtime.remote-code"]);
   });
 });
