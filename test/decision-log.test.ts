@@ -212,15 +212,16 @@ describe("the gate service logs every decision", () => {
     }
     const lines = readFileSync(logFile, "utf8").trim().split("\n");
     const fromFile = lines.flatMap((l) => {
-      const doc = JSON.parse(l);
+      const doc: any = JSON.parse(l);
       if (!validOtlp(doc)) throw new Error(`file line is not OTLP/JSON: ${describeErrors(validOtlp.errors)}`);
       return doc.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords.map((r: any) => ({ resource: attrs(rl.resource.attributes), record: r }))));
     });
     expect(fromFile.length).toBe(3);
     const fromHttp = received.flatMap((x) => {
       expect(x.contentType).toBe("application/json");
-      if (!validOtlp(x.body)) throw new Error(`OTLP/HTTP body invalid: ${describeErrors(validOtlp.errors)}`);
-      return x.body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords));
+      const body: any = x.body;
+      if (!validOtlp(body)) throw new Error(`OTLP/HTTP body invalid: ${describeErrors(validOtlp.errors)}`);
+      return body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords));
     });
     expect(fromHttp).toEqual(fromFile.map((f) => f.record));
     expect(fromFile[0]!.resource).toEqual({
