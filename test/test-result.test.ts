@@ -15,6 +15,7 @@ import { recognizeDast, TEST_RESULT_V01, testResultFacts, testResultPredicate } 
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 import { runOpa } from "./support/opa.ts";
+import { BUNDLE_V03, IN_TOTO_JSON, TEST_IDENTITY, TEST_ISSUER, makeTestSigstore } from "./support/keys.ts";
 import { dsse, newKey, sha256, type TestKey } from "./support/sign.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
@@ -134,13 +135,18 @@ interface GateOutcome {
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-test-result-"));
 let n = 0;
 
-async function gate(files: SourceFile[], key: TestKey | undefined, data: Record<string, unknown> = {}): Promise<GateOutcome> {
+interface KeylessTrust {
+  identities: { issuer: string; identity: string }[];
+  trustedRoot: unknown;
+}
+
+async function gate(files: SourceFile[], key: TestKey | undefined, data: Record<string, unknown> = {}, keyless?: KeylessTrust): Promise<GateOutcome> {
   const trusted = key ? [trustedKeyFromObject(key.publicKey, "test-key")] : [];
-  const ctx = makeVerifyContext({ time: TIME, keys: trusted, files });
+  const ctx = makeVerifyContext({ time: TIME, keys: trusted, files, ...(keyless ? { trustedRoot: () => keyless.trustedRoot } : {}) });
   const { records, errors } = await collectEvidence(files, ctx);
   expect(errors).toEqual([]);
   const input = buildInputDocument(
-    { time: TIME.toISOString(), subject: { digest: { sha256: SUBJECT } }, trust: { keys: trusted.map((k) => k.fingerprint), identities: [] } },
+    { time: TIME.toISOString(), subject: { digest: { sha256: SUBJECT } }, trust: { keys: trusted.map((k) => k.fingerprint), identities: keyless?.identities ?? [] } },
     records,
     errors,
   );
@@ -220,6 +226,34 @@ describe("signed test-result attestations end to end", () => {
     const env = sourceFromText(`${tmp}/other.intoto.json`, JSON.stringify(dsse(statement(SPEC_EXAMPLE, sha256("another artifact")), key)));
     const g = await gate([env], key, { required_evidence: ["test-result"] });
     expect(g.records[0]!.signature.status).toBe("verified");
+    expect(g.deny.some((d) => d.rule === "gate.required-evidence" && d.msg.includes("test-result"))).toBe(true);
+  });
+});
+
+describe("test-result in a Sigstore bundle (keyless, a Sigstore instance made at test time)", () => {
+  test("trusted identity: verified keyless signer, requirement met; FAILED denies; untrusted identity does not count", async () => {
+    const sig = await makeTestSigstore();
+    const bundle = async (predicate: unknown) =>
+      sourceFromText(`${tmp}/tests-${++n}.sigstore.json`, JSON.stringify(await sig.keyless({
+        content: { dsse: { payloadType: IN_TOTO_JSON, payload: JSON.stringify(statement(predicate)) } },
+        integratedTime: 1_700_000_000,
+        mediaType: BUNDLE_V03,
+      })));
+    const trust = { identities: [{ issuer: TEST_ISSUER, identity: TEST_IDENTITY }], trustedRoot: sig.trustedRoot };
+
+    let g = await gate([await bundle(SPEC_EXAMPLE)], undefined, { required_evidence: ["test-result"] }, trust);
+    const rec = g.records[0]!;
+    expect(rec.kind).toBe("test-result");
+    expect(rec.source.format).toBe("sigstore-bundle-v0.3");
+    expect(rec.signature.status).toBe("verified");
+    expect(rec.signature.signers[0]).toMatchObject({ type: "keyless", issuer: TEST_ISSUER, identity: TEST_IDENTITY });
+    expect(rec.transparency.status).toBe("verified");
+    expect(g.deny.filter((d) => d.rule === "gate.required-evidence" || d.rule.startsWith("I1.test-result"))).toEqual([]);
+
+    g = await gate([await bundle({ result: "FAILED", configuration: [], failedTests: ["e2e"] })], undefined, {}, trust);
+    expect(rules(g.deny)).toEqual(["I1.test-result-failed"]);
+
+    g = await gate([await bundle(SPEC_EXAMPLE)], undefined, { required_evidence: ["test-result"] }, { ...trust, identities: [{ issuer: TEST_ISSUER, identity: TEST_IDENTITY + "x" }] });
     expect(g.deny.some((d) => d.rule === "gate.required-evidence" && d.msg.includes("test-result"))).toBe(true);
   });
 });
