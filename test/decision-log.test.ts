@@ -19,6 +19,10 @@ const CLI = join(REPO_ROOT, "src/cli/main.ts");
 const SUBJECT = "d".repeat(64);
 const validOtlp = validator(otlpLogsSchema);
 
+function assertOtlp(doc: unknown, what: string): void {
+  if (!validOtlp(doc)) throw new Error(`${what} is not OTLP/JSON: ${describeErrors(validOtlp.errors)}`);
+}
+
 const GATE = `package tollgate.gate
 
 default allow := false
@@ -213,14 +217,14 @@ describe("the gate service logs every decision", () => {
     const lines = readFileSync(logFile, "utf8").trim().split("\n");
     const fromFile = lines.flatMap((l) => {
       const doc: any = JSON.parse(l);
-      if (!validOtlp(doc)) throw new Error(`file line is not OTLP/JSON: ${describeErrors(validOtlp.errors)}`);
+      assertOtlp(doc, "file line");
       return doc.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords.map((r: any) => ({ resource: attrs(rl.resource.attributes), record: r }))));
     });
     expect(fromFile.length).toBe(3);
     const fromHttp = received.flatMap((x) => {
       expect(x.contentType).toBe("application/json");
       const body: any = x.body;
-      if (!validOtlp(body)) throw new Error(`OTLP/HTTP body invalid: ${describeErrors(validOtlp.errors)}`);
+      assertOtlp(body, "OTLP/HTTP body");
       return body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords));
     });
     expect(fromHttp).toEqual(fromFile.map((f) => f.record));
