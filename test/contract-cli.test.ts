@@ -1,0 +1,160 @@
+// `tollgate contract check EVENT CONTRACT` (0 valid / 1 invalid / 2 unreadable) and
+// `tollgate contract diff OLD NEW` (1 on a breaking change, 0 otherwise), run as the real CLI.
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tollgate-contract-cli-"));
+const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
+const MAIN = join(REPO_ROOT, "src/cli/main.ts");
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const p = Bun.spawnSync([BUN, MAIN, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+type Prop = Record<string, unknown>;
+const PROPS: Prop[] = [
+  { name: "event_id", logicalType: "string", required: true },
+  { name: "correlation_id", logicalType: "string", required: true },
+  { name: "ordering", logicalType: "object", required: true, properties: [
+    { name: "key", logicalType: "string", required: true },
+    { name: "sequence", logicalType: "integer", required: true },
+  ] },
+  { name: "pipeline", logicalType: "string", required: true },
+  { name: "passed", logicalType: "boolean", required: true },
+  { name: "pass_rate", logicalType: "number", required: true, logicalTypeOptions: { minimum: 0, maximum: 1 } },
+  { name: "duration_seconds", logicalType: "number", required: true, logicalTypeOptions: { maximum: 3600 } },
+];
+const odcs = (props: Prop[], version = "1.0.0") => stringify({
+  apiVersion: "v3.1.0", kind: "DataContract", id: "pipeline-completion", name: "Pipeline completion", version, status: "active",
+  schema: [{ name: "events", logicalType: "object", properties: props }],
+});
+const event = (over: Record<string, unknown> = {}) => ({
+  event_id: "e1", correlation_id: "run-1", ordering: { key: "k", sequence: 1 },
+  pipeline: "nightly", passed: true, pass_rate: 1, duration_seconds: 4.5, contract: "pipeline-completion", ...over,
+});
+
+describe("tollgate contract check", () => {
+  const contract = write("contract.yaml", odcs(PROPS));
+
+  test("a valid event: exit 0, text names the contract and every check", () => {
+    const r = run("contract", "check", write("ok.json", JSON.stringify(event())), contract);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("contract " + contract + ": pipeline-completion version 1.0.0 (ODCS v3.1.0)");
+    expect(r.stdout).toContain("ok    contract.schema (odcs-json-schema-v3.1.0.json)");
+    expect(r.stdout).toContain("ok    contract.event");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`VALID: 1 event satisfy ${contract}`);
+  });
+
+  test("an invalid event: exit 1 and the reason names the field", () => {
+    const r = run("contract", "check", write("bad.json", JSON.stringify(event({ duration_seconds: 7200 }))), contract);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("FAIL  contract.event: event e1 does not satisfy");
+    expect(r.stdout).toContain("/duration_seconds must be <= 3600 [schema_invalid]");
+    expect(r.stdout).toContain("INVALID: 1 of 1 event fail");
+  });
+
+  test("--output json: the same verdict as data; an NDJSON stream with a duplicate", () => {
+    const text = [event(), event({ event_id: "e2", ordering: { key: "k", sequence: 2 } }), event()].map((e) => JSON.stringify(e)).join("\n");
+    const r = run("contract", "check", "--output", "json", write("s.ndjson", text), contract);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.valid).toBe(false);
+    expect(j.events.map((e: { line: number; valid: boolean }) => [e.line, e.valid])).toEqual([[1, false], [2, true], [3, false]]);
+    const dup = j.events[0].checks.find((c: { name: string }) => c.name === "integrity.duplicate_event_id");
+    expect(dup).toMatchObject({ ok: false, code: "malformed", reason: 'event_id "e1" appears on lines 1 and 3' });
+  });
+
+  test("an event missing envelope fields is invalid (exit 1), not unreadable", () => {
+    const e = event();
+    delete (e as Record<string, unknown>).correlation_id;
+    const r = run("contract", "check", write("noenv.json", JSON.stringify(e)), contract);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("FAIL  event.schema: not a quality event: / must have required property 'correlation_id' [schema_invalid]");
+  });
+
+  test("an invalid contract document: exit 1, the schema errors listed", () => {
+    const bad = write("bad-contract.yaml", odcs(PROPS).replace("kind: DataContract", "kind: DataContract\ntenant: [1]"));
+    const r = run("contract", "check", write("ok2.json", JSON.stringify(event())), bad);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("FAIL  contract.schema (odcs-json-schema-v3.1.0.json) [schema_invalid]");
+    expect(r.stdout).toContain("/tenant must be string");
+  });
+
+  test("unreadable: missing file, not JSON, not an event, not a contract — exit 2 with one line on stderr", () => {
+    const ok = write("ok3.json", JSON.stringify(event()));
+    const missing = run("contract", "check", join(dir, "nope.json"), contract);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe(`tollgate contract check: ${join(dir, "nope.json")}: no such file`);
+    const notEvent = run("contract", "check", write("x.json", '{"hello": 1}'), contract);
+    expect(notEvent.code).toBe(2);
+    expect(notEvent.stderr).toContain("not a quality event");
+    const notJson = run("contract", "check", write("y.ndjson", JSON.stringify(event()) + "\n{oops\n"), contract);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toContain("line 2: not a JSON object");
+    const notContract = run("contract", "check", ok, write("k8s.yaml", "apiVersion: apps/v1\nkind: Deployment\n"));
+    expect(notContract.code).toBe(2);
+    expect(notContract.stderr).toContain("not a data contract");
+    expect(run("contract", "check", ok).code).toBe(2); // usage
+  });
+});
+
+describe("tollgate contract diff", () => {
+  const v1 = write("v1.yaml", odcs(PROPS));
+
+  test("only an added optional field: exit 0, the change printed", () => {
+    const v2 = write("v2-compatible.yaml", odcs([...PROPS, { name: "note", logicalType: "string" }], "1.1.0"));
+    const r = run("contract", "diff", v1, v2);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("compatible  field_added          events.note: optional field events.note was added");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("COMPATIBLE: 1 compatible change");
+  });
+
+  test("breaking changes: exit 1, each listed with its path", () => {
+    const props = PROPS.filter((p) => p.name !== "correlation_id").map((p) =>
+      p.name === "duration_seconds" ? { ...p, logicalType: "integer" } : p);
+    const v2 = write("v2-breaking.yaml", odcs([...props, { name: "owner", logicalType: "string", required: true }], "2.0.0"));
+    const r = run("contract", "diff", v1, v2);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("BREAKING    field_removed        events.correlation_id: field events.correlation_id was removed (it was required)");
+    expect(r.stdout).toContain("BREAKING    type_narrowed        events.duration_seconds: events.duration_seconds type narrowed from number to integer");
+    expect(r.stdout).toContain("BREAKING    field_added_required events.owner");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("BREAKING: 3 breaking changes of 3");
+  });
+
+  test("--output json", () => {
+    const v2 = write("v2-enum.yaml", odcs(PROPS.map((p) => (p.name === "pipeline"
+      ? { ...p, quality: [{ metric: "invalidValues", arguments: { validValues: ["nightly"] }, mustBe: 0 }] } : p))));
+    const r = run("contract", "diff", "-o", "json", v1, v2);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.breaking).toBe(true);
+    expect(j.changes).toEqual([{ path: "events.pipeline", change: "enum_narrowed", breaking: true, message: 'events.pipeline is now restricted to "nightly"', new: ["nightly"] }]);
+  });
+
+  test("unreadable input exits 2", () => {
+    expect(run("contract", "diff", v1, join(dir, "missing.yaml")).code).toBe(2);
+    expect(run("contract", "diff", v1, write("broken.yaml", "apiVersion: v3.1.0\nkind: DataContract\n  - x: [\n")).code).toBe(2);
+    expect(run("contract", "diff", "--output", "xml", v1, v1).code).toBe(2);
+  });
+});
+
+fixtureDescribe("contract diff on the real ODCS examples", () => {
+  test("full-example → table-column removes fields and an object: exit 1", () => {
+    const r = run("contract", "diff", fixture("odcs", "examples", "full-example.odcs.yaml"), fixture("odcs", "examples", "table-column.odcs.yaml"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("BREAKING    field_removed        tbl.rcvr_id");
+    expect(r.stdout).toContain("BREAKING    object_removed       receivers");
+  });
+});
