@@ -79,11 +79,47 @@ export function certificateDers(bytes: Uint8Array): Uint8Array[] {
   return pemCertificates(Buffer.from(bytes).toString("latin1"));
 }
 
-function encodeHeader(obj: ASN1Obj): Uint8Array {
-  // Re-encode tag + length around the original content bytes (DER lengths are canonical; non-DER input is
-  // rejected below by comparing the whole re-encoding with the input).
-  return new Uint8Array(obj.toDER());
+/** One DER element's extent inside a buffer: [start, start of contents, end). */
+interface Tlv {
+  start: number;
+  body: number;
+  end: number;
 }
+
+/**
+ * DER framing only (tag, minimal definite length): where each element sits in the original bytes, so the
+ * signed TBSCertificate and the SPKI are taken exactly as given, never re-encoded. Meaning comes from ASN1Obj.
+ */
+function tlvAt(b: Uint8Array, at: number, limit: number): Tlv {
+  if (at + 2 > limit) throw new Error("truncated element");
+  if ((b[at]! & 0x1f) === 0x1f) throw new Error("multi-byte tags are not used in certificates");
+  let len = b[at + 1]!;
+  let body = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new Error("indefinite or oversized length");
+    if (body + n > limit) throw new Error("truncated length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[body + i]!;
+    if (b[body] === 0 || len < 0x80) throw new Error("non-minimal length encoding (not DER)");
+    body += n;
+  }
+  const end = body + len;
+  if (end > limit) throw new Error("element runs past its parent");
+  return { start: at, body, end };
+}
+
+function tlvChildren(b: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = parent.body; at < parent.end; ) {
+    const t = tlvAt(b, at, parent.end);
+    out.push(t);
+    at = t.end;
+  }
+  return out;
+}
+
+const slice = (b: Uint8Array, t: Tlv) => b.slice(t.start, t.end);
 
 function nameCN(name: ASN1Obj): string | undefined {
   for (const rdn of name.subs) {
@@ -122,8 +158,22 @@ function parseSigAlg(alg: ASN1Obj): SignatureAlgorithm {
   return { kind: "rsa-pss", hash, mgfHash: HASH_NAME[mgfHash] ?? mgfHash, saltLength, trailer };
 }
 
+// Gates see the same few VCEKs/PCK leaves over and over: parsed certificates are memoized by DER sha256
+// (immutable results, bounded so a stream of new certificates cannot grow it).
+const parsedCache = new Map<string, Certificate>();
+
 /** Parse one DER certificate. Throws TollgateError("malformed") on anything that is not a DER X.509 v3 cert. */
 export function parseCertificate(der: Uint8Array, what = "certificate"): Certificate {
+  const digest = sha256Hex(der);
+  const hit = parsedCache.get(digest);
+  if (hit) return hit;
+  const cert = parseUncached(new Uint8Array(der), digest, what);
+  if (parsedCache.size >= 256) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(digest, cert);
+  return cert;
+}
+
+function parseUncached(der: Uint8Array, digest: string, what: string): Certificate {
   let root: ASN1Obj;
   try {
     root = ASN1Obj.parseBuffer(Buffer.from(der));
@@ -131,9 +181,13 @@ export function parseCertificate(der: Uint8Array, what = "certificate"): Certifi
     throw new TollgateError("malformed", `${what} is not DER: ${(e as Error).message}`);
   }
   try {
-    if (!Buffer.from(root.toDER()).equals(Buffer.from(der))) throw new Error("not canonical DER");
+    const top = tlvAt(der, 0, der.length);
+    if (top.end !== der.length) throw new Error("trailing bytes after the certificate");
+    const frame = tlvChildren(der, top);
+    const tbsFrame = tlvChildren(der, frame[0]!);
     const [tbsObj, sigAlgObj, sigObj] = root.subs;
-    if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3) throw new Error("not a Certificate SEQUENCE");
+    if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3 || frame.length !== 3) throw new Error("not a Certificate SEQUENCE");
+    if (tbsFrame.length !== tbsObj.subs.length) throw new Error("TBSCertificate framing differs");
     const t = tbsObj.subs;
     let i = 0;
     if (t[0]?.tag.isContextSpecific(0)) i = 1; // explicit version
@@ -166,17 +220,17 @@ export function parseCertificate(der: Uint8Array, what = "certificate"): Certifi
     if (sigBits[0] !== 0) throw new Error("signature BIT STRING has unused bits");
     const cert: Certificate = {
       der,
-      sha256: sha256Hex(der),
-      tbs: encodeHeader(tbsObj),
+      sha256: digest,
+      tbs: slice(der, frame[0]!),
       signatureAlgorithm: parseSigAlg(sigAlgObj),
       signature: new Uint8Array(sigBits.subarray(1)),
-      spki: new Uint8Array(spkiObj.toDER()),
+      spki: slice(der, tbsFrame[i + 5]!),
       publicKeyAlgorithm,
       ...(curve ? { publicKeyCurve: curve } : {}),
       subjectCN: nameCN(subject),
       issuerCN: nameCN(issuer),
-      subjectDer: new Uint8Array(subject.toDER()),
-      issuerDer: new Uint8Array(issuer.toDER()),
+      subjectDer: slice(der, tbsFrame[i + 4]!),
+      issuerDer: slice(der, tbsFrame[i + 2]!),
       serialHex: toHex(new Uint8Array(serial.value)),
       notBefore: validity.subs[0]!.toDate(),
       notAfter: validity.subs[1]!.toDate(),
@@ -184,8 +238,7 @@ export function parseCertificate(der: Uint8Array, what = "certificate"): Certifi
       extensions,
     };
     // The TBS signature algorithm must equal the outer one (RFC 5280 4.1.1.2).
-    const inner = t[i + 1]!;
-    if (!Buffer.from(inner.toDER()).equals(Buffer.from(sigAlgObj.toDER()))) {
+    if (!Buffer.from(slice(der, tbsFrame[i + 1]!)).equals(Buffer.from(slice(der, frame[1]!)))) {
       throw new Error("inner and outer signature algorithms differ");
     }
     return cert;

@@ -107,6 +107,8 @@ export async function verifyReportSignature(report: SnpReport, endorsement: Cert
     if (!key) {
       const spki = endorsement.spki;
       key = subtle.importKey("spki", spki.buffer.slice(spki.byteOffset, spki.byteOffset + spki.byteLength) as ArrayBuffer, { name: "ECDSA", namedCurve: "P-384" }, false, ["verify"]);
+      // A gate sees the same few chips again and again; bound the memo so a stream of new VCEKs cannot grow it.
+      if (keyCache.size >= 256) keyCache.delete(keyCache.keys().next().value!);
       keyCache.set(endorsement.sha256, key);
     }
     const sig = new Uint8Array(96);
