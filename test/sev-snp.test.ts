@@ -98,6 +98,20 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     expect(record.hardware!.root).toBe("amd-turin");
   });
 
+  test("Genoa: product name without stepping, CPUID family 19h model 11h, report v5", async () => {
+    const genoa = await makeAmdChain({ product: "genoa" });
+    const { checks, record } = await run(genoa, await signedReport(genoa, { version: 5 }), [vcekFile(genoa)]);
+    expect(failed(checks)).toEqual([]);
+    expect(record.hardware).toMatchObject({ root: "amd-genoa", product: "genoa", cpuid: { family: 0x19, model: 0x11, stepping: 1 } });
+  }, 30_000);
+
+  test("a PEM bundle holding VCEK, ASK and ARK (as KDS serves it) supplies the VCEK; its ASK/ARK are not trusted", async () => {
+    const bundle = toPem(milan.vcekDer) + toPem(other.askDer) + toPem(other.arkDer);
+    const { checks, record } = await run(milan, await signedReport(milan), [{ path: "/build/cert_chain.pem", bytes: bundle }]);
+    expect(failed(checks)).toEqual([]);
+    expect(record.source.materials!.map((m) => m.path)).toEqual(["/build/cert_chain.pem"]);
+  });
+
   test("hex and base64 encodings of the same report are read; the VCEK may be PEM", async () => {
     const report = await signedReport(milan);
     const hex = Buffer.from(report).toString("hex").replace(/(.{64})/g, "$1\n");
