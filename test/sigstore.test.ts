@@ -1,7 +1,9 @@
 // Sigstore bundle verification against a self-made Sigstore instance (CA + CT log + transparency log made at
 // test time): every extra check tollgate adds on top of @sigstore/verify has a failing case here.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { TollgateError } from "../src/core/errors.ts";
+import { loadPublicKeyPem } from "../src/crypto/keys.ts";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
 import { verifySigstoreBundle, type SigstoreVerifyOptions } from "../src/sigstore/verify.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
@@ -374,5 +376,29 @@ fixtureDescribe("trusted root fixture", () => {
   test("the embedded root equals the shared public-good fixture", async () => {
     const want = await Bun.file(fixture("sigstore", "trusted-root-public-good.json")).json();
     expect(publicGoodTrustedRoot().json).toEqual(want);
+  });
+});
+
+fixtureDescribe("RFC 3161 timestamps (conformance managed-key bundle, log entry removed)", () => {
+  const load = () => {
+    const dir = fixture("sigstore", "conformance", "managed-key-happy-path");
+    const b = JSON.parse(readFileSync(`${dir}/bundle.sigstore.json`, "utf8")) as { verificationMaterial: { tlogEntries: unknown[] } };
+    b.verificationMaterial.tlogEntries = [];
+    return { b, key: loadPublicKeyPem(`${dir}/key.pub`), artifact: new Uint8Array(readFileSync(fixture("sigstore", "conformance", "a.txt"))) };
+  };
+
+  test("the timestamp authority's time alone anchors the bundle", async () => {
+    const { b, key, artifact } = load();
+    const r = await verifySigstoreBundle(b, { trustedRoot: publicGoodTrustedRoot(), keys: [key], now: new Date("2026-01-01T00:00:00Z"), artifact: { bytes: artifact } });
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.transparency.status).toBe("absent");
+  });
+
+  test("a timestamp after the verification time is rejected", async () => {
+    const { b, key, artifact } = load();
+    const r = await verifySigstoreBundle(b, { trustedRoot: publicGoodTrustedRoot(), keys: [key], now: new Date("2025-12-18T17:04:38Z"), artifact: { bytes: artifact } });
+    const c = r.checks.find((x) => !x.ok)!;
+    expect(c).toMatchObject({ name: "transparency.timestamp", code: "transparency_failed" });
+    expect(c.reason).toBe("rfc3161Timestamps[0] time 2025-12-18T17:04:39.000Z is after the verification time 2025-12-18T17:04:38.000Z");
   });
 });
