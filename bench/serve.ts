@@ -1,0 +1,229 @@
+#!/usr/bin/env bun
+// The gate service under load on 127.0.0.1, against `opa run --server` serving the same policy, in one run.
+//   bun bench/serve.ts [requests-per-phase] [concurrency]
+//
+// Same policy: policies/ (tests left out) plus examples/data.yaml as the bundle's data.json, built twice — a WASM
+// bundle (`tollgate bundle build`, signed, loaded by `tollgate serve` from a file) and a rego bundle
+// (`opa build -b`) for opa, whose `go install`ed build has no WASM engine. Before measuring, both servers must
+// return the same decision for the same input document.
+// Phases (sequential, so only one server is under load at a time; the load generator is this process):
+//   tollgate POST /v1/data/tollgate/gate/decision  {"input": <input document of examples/evidence>}
+//   opa      POST /v1/data/tollgate/gate/decision  (same body)
+//   tollgate POST /v1/gate  {"evidence": [{path, content}] of examples/evidence, "subject": …}  (the full pipeline)
+//   memory: 100,000 requests (9 /v1/data : 1 /v1/gate) with the server's RSS sampled every 10,000.
+// Every phase is bounded in request count and in time. Results: stdout and bench/results/serve-<date>.json.
+import { generateKeyPairSync } from "node:crypto";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import YAML from "yaml";
+import { prepareEvidence, loadDataFile } from "../src/gate/run.ts";
+import { loadSigningKey, signBundleArchive } from "../src/policy/signing.ts";
+import { findOpa } from "../src/policy/signing/opa.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const BUN = join(ROOT, "node_modules/.bin/bun");
+const CLI = join(ROOT, "src/cli/main.ts");
+const OPA = findOpa();
+const N = Number(process.argv[2] ?? 20_000);
+const C = Number(process.argv[3] ?? 16);
+const PHASE_SECONDS = 120;
+const MEMORY_REQUESTS = 100_000;
+const SUBJECT = "4fadfddc8647253e1e7aa1d3f467b7ab3b28ab9a9a627f6cc9da0f426d4e4c58";
+const ex = (p: string) => join(ROOT, "examples", p);
+
+const work = mkdtempSync(join(tmpdir(), "tollgate-bench-serve-"));
+const children: ReturnType<typeof Bun.spawn>[] = [];
+
+function sh(cmd: string[], cwd?: string): void {
+  const r = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}\n${r.stderr}`);
+}
+
+function copyPolicies(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) copyPolicies(join(from, e.name), join(to, e.name));
+    else if (e.name.endsWith(".rego") && !e.name.endsWith("_test.rego")) cpSync(join(from, e.name), join(to, e.name));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  const p = s.port!;
+  await s.stop(true);
+  return p;
+}
+
+async function waitFor(url: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${url}`);
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+interface PhaseResult {
+  name: string;
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** `total` requests from `concurrency` workers, stopped early at `seconds`. */
+async function load(name: string, total: number, concurrency: number, send: (i: number) => Promise<Response>, onProgress?: (done: number) => void): Promise<PhaseResult> {
+  const lat = new Float64Array(total);
+  let next = 0;
+  let done = 0;
+  let errors = 0;
+  const deadline = performance.now() + PHASE_SECONDS * 1000;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= total || performance.now() > deadline) return;
+      const s = performance.now();
+      try {
+        const r = await send(i);
+        await r.arrayBuffer();
+        if (r.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      lat[i] = performance.now() - s;
+      done++;
+      if (onProgress && done % 10_000 === 0) onProgress(done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  const sorted = lat.slice(0, done).sort();
+  const r = { name, requests: done, seconds, perSecond: done / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99), errors };
+  console.log(`${name.padEnd(40)} ${String(done).padStart(7)} req  ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${errors}`);
+  return r;
+}
+
+async function main() {
+  // --- the same policy for both servers
+  const data = await loadDataFile(ex("data.yaml"));
+  const src = join(work, "policy");
+  copyPolicies(join(ROOT, "policies"), src);
+  writeFileSync(join(src, "data.json"), JSON.stringify(data));
+  const wasmBundle = join(work, "gate.tar.gz");
+  sh([BUN, CLI, "bundle", "build", src, "-o", wasmBundle, "-e", "tollgate/gate/decision", "--revision", "bench"]);
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  writeFileSync(join(work, "pub.pem"), publicKey.export({ type: "spki", format: "pem" }));
+  const signed = await signBundleArchive(new Uint8Array(readFileSync(wasmBundle)), wasmBundle, {
+    key: loadSigningKey(privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "ES256"),
+    algorithm: "ES256",
+  });
+  writeFileSync(wasmBundle, signed.bytes);
+  const regoBundle = join(work, "rego.tar.gz");
+  sh([OPA, "build", "-b", ".", "-o", regoBundle, "--revision", "bench"], src);
+
+  // --- request bodies
+  const prepared = await prepareEvidence([ex("evidence")], { time: new Date(), keyFiles: [ex("keys/release.pub")], subject: SUBJECT, data });
+  const dataBody = JSON.stringify({ input: prepared.input });
+  const evidenceDir = ex("evidence");
+  const gateBody = JSON.stringify({
+    subject: `sha256:${SUBJECT}`,
+    evidence: readdirSync(evidenceDir).sort().map((f) => ({ path: `evidence/${f}`, content: readFileSync(join(evidenceDir, f), "utf8") })),
+  });
+
+  // --- servers
+  writeFileSync(
+    join(work, "serve.yaml"),
+    YAML.stringify({
+      addr: "127.0.0.1:0",
+      max_body_bytes: 4 * 1024 * 1024,
+      service: { name: "tollgate-bench", instance_id: "bench-0", environment: "bench" },
+      bundle: { file: wasmBundle },
+      keys: { default: { key_file: join(work, "pub.pem"), algorithm: "ES256" } },
+      evidence: { key_files: [ex("keys/release.pub")] },
+    }),
+  );
+  const tg = Bun.spawn([BUN, CLI, "serve", "--config", join(work, "serve.yaml")], { stdout: "pipe", stderr: "inherit" });
+  children.push(tg);
+  const reader = tg.stdout.getReader();
+  let out = "";
+  const tgUrl = await (async () => {
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+      const m = /ready on (http:\/\/[^\s]+)/.exec(out);
+      if (m) return m[1]!;
+    }
+    throw new Error(`tollgate serve did not start: ${out}`);
+  })();
+  const opaPort = await freePort();
+  const opaUrl = `http://127.0.0.1:${opaPort}`;
+  const opa = Bun.spawn([OPA, "run", "--server", "--addr", `127.0.0.1:${opaPort}`, "--log-level", "error", "-b", regoBundle], { stdout: "ignore", stderr: "inherit" });
+  children.push(opa);
+  await waitFor(`${opaUrl}/health`);
+  await waitFor(`${tgUrl}/ready`);
+
+  // --- same decision from both
+  const post = (url: string, body: string) => fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+  const tgRes = (await (await post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)).json()) as { result: { allow: boolean; deny: { rule: string }[] } };
+  const opaRes = (await (await post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody)).json()) as { result: { allow: boolean; deny: { rule: string }[] } };
+  const summary = (r: { allow: boolean; deny: { rule: string }[] }) => JSON.stringify({ allow: r.allow, deny: r.deny.map((d) => d.rule).sort() });
+  if (summary(tgRes.result) !== summary(opaRes.result)) throw new Error(`decisions differ: tollgate ${summary(tgRes.result)} opa ${summary(opaRes.result)}`);
+  console.log(`same decision from both: ${summary(tgRes.result)}`);
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Bun ${Bun.version}; ${N} requests per phase, concurrency ${C}`);
+
+  // --- throughput and latency
+  const warm = Math.min(2000, N);
+  await load("warm-up tollgate /v1/data", warm, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody));
+  await load("warm-up opa /v1/data", warm, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody));
+  await load("warm-up tollgate /v1/gate", Math.min(500, N), C, () => post(`${tgUrl}/v1/gate`, gateBody));
+  const results: PhaseResult[] = [];
+  results.push(await load("tollgate POST /v1/data (wasm)", N, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)));
+  results.push(await load("opa POST /v1/data (rego)", N, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody)));
+  results.push(await load("tollgate POST /v1/gate (full pipeline)", Math.ceil(N / 4), C, () => post(`${tgUrl}/v1/gate`, gateBody)));
+
+  // --- memory over 100,000 requests
+  const rss: { requests: number; rssMiB: number }[] = [{ requests: 0, rssMiB: rssKiB(tg.pid) / 1024 }];
+  const mem = await load(
+    `tollgate mixed x${MEMORY_REQUESTS} (memory)`,
+    MEMORY_REQUESTS,
+    C,
+    (i) => (i % 10 === 9 ? post(`${tgUrl}/v1/gate`, gateBody) : post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)),
+    (done) => rss.push({ requests: done, rssMiB: rssKiB(tg.pid) / 1024 }),
+  );
+  console.log(`RSS MiB by requests: ${rss.map((r) => `${r.requests / 1000}k=${r.rssMiB.toFixed(0)}`).join(" ")}`);
+  const after20k = rss.find((r) => r.requests === 20_000)?.rssMiB ?? rss[1]?.rssMiB ?? NaN;
+  const last = rss.at(-1)!.rssMiB;
+  console.log(`RSS growth from 20k to ${rss.at(-1)!.requests / 1000}k requests: ${(last - after20k).toFixed(1)} MiB (${(((last - after20k) / after20k) * 100).toFixed(1)} %)`);
+
+  const [tgData, opaData, tgGate] = results as [PhaseResult, PhaseResult, PhaseResult];
+  console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  const file = join(ROOT, "bench/results", `serve-${new Date().toISOString().slice(0, 10)}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, bun: Bun.version, concurrency: C, results, memory: { phase: mem, rss } }, null, 2));
+  console.log(`results: ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill();
+  await Promise.all(children.map((c) => c.exited));
+  rmSync(work, { recursive: true, force: true });
+}
