@@ -274,6 +274,40 @@ describe("a tollgate gate pulling from the bundle server", () => {
   });
 });
 
+describe("a tollgate gate with nothing to pull yet", () => {
+  test("starts not ready (503 with the last failure), then becomes ready when the bundle appears", async () => {
+    const cfg = resolveServeConfig(
+      {
+        addr: "127.0.0.1:0",
+        bundle: { service: server.url, resource: "bundles/later.tar.gz", polling: { min_delay_seconds: 0.1, max_delay_seconds: 0.1 } },
+        keys: { "release-key": { key_file: "pub.pem", algorithm: "ES256" } },
+      },
+      work,
+      "0.0.0-test",
+    );
+    const lines: string[] = [];
+    const gate = await startGateServer(cfg, { log: (l) => lines.push(l) });
+    try {
+      const r = await fetch(`${gate.url}/ready`);
+      expect(r.status).toBe(503);
+      const s = (await r.json()) as any;
+      expect(s.ready).toBe(false);
+      expect(s.last_failure).toMatchObject({ code: "policy_unreadable", message: "bundle download failed: HTTP 404" });
+      const g = await fetch(`${gate.url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user: "alice" } }) });
+      expect(g.status).toBe(503);
+      expect(((await g.json()) as any).message).toBe("no policy bundle is active yet: bundle download failed: HTTP 404");
+      expect((await fetch(`${gate.url}/health`)).status).toBe(200);
+      expect(lines.some((l) => l.includes("bundle download failed: HTTP 404") && l.includes("no bundle active yet"))).toBe(true);
+      publish("bundles/later.tar.gz", await makeBundle("later-1", "alice", { wasm: true }));
+      await until("later-1 active", async () => ((await fetch(`${gate.url}/ready`)).status === 200 ? true : undefined));
+      const ok = await fetch(`${gate.url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user: "alice" } }) });
+      expect(((await ok.json()) as any).result).toBe(true);
+    } finally {
+      await gate.stop();
+    }
+  }, 20_000);
+});
+
 describe("a tollgate gate long-polling", () => {
   test("picks up a new bundle long before its (30 s) polling delay", async () => {
     publish("bundles/lpgate.tar.gz", await makeBundle("lp-a", "alice", { wasm: true }));
