@@ -200,17 +200,15 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
     const md = bundle.content.messageSignature.messageDigest;
     const alg = MESSAGE_DIGEST_ALGORITHMS[md.algorithm];
     if (!alg) fail("binding.artifact", "unsupported", `unsupported message digest algorithm ${md.algorithm}`);
-    if (opts.artifact) {
-      if (alg !== "sha256" && artifactBytes === undefined) {
-        fail("binding.artifact", "unsupported", `the bundle's message digest is ${alg}; give the artifact file, not a sha256 digest`);
-      }
-      const actual = artifactBytes !== undefined ? createHash(alg).update(artifactBytes).digest("hex") : artifactSha256!;
-      if (toHex(md.digest) !== actual) {
-        fail("binding.artifact", "digest_mismatch", `the bundle signs ${alg}:${toHex(md.digest)}, the artifact is ${alg}:${actual}`);
-      }
-    }
     if (!opts.artifact) {
       fail("binding.artifact", "unsupported", "a message-signature bundle is verified over the artifact: give the artifact file or its sha256");
+    }
+    if (alg !== "sha256" && artifactBytes === undefined) {
+      fail("binding.artifact", "unsupported", `the bundle's message digest is ${alg}; give the artifact file, not a sha256 digest`);
+    }
+    const actual = artifactBytes !== undefined ? createHash(alg).update(artifactBytes).digest("hex") : artifactSha256!;
+    if (toHex(md.digest) !== actual) {
+      fail("binding.artifact", "digest_mismatch", `the bundle signs ${alg}:${toHex(md.digest)}, the artifact is ${alg}:${actual}`);
     }
     if (artifactBytes === undefined && !candidates.some((k) => isEcdsa(k.key))) {
       fail("binding.artifact", "unsupported", "only an ECDSA signature can be checked against a digest; give the artifact file");
