@@ -218,13 +218,11 @@ fixtureDescribe("TDX fixtures (go-tdx-guest)", () => {
         }
       });
 
-      test("supplied TCB collateral is named and reported as not verified, never trusted", () => {
+      test("incomplete collateral (TCB info without QE identity or issuer chain) fails the TCB check, naming what is missing", () => {
         const tcbInfo = sourceFromText("tcb_info.json", JSON.stringify({ tcbInfo: { id: "TDX", version: 3 }, signature: "00" }));
         const v = verifyTdxQuote(bytes(), ctxAt(c.time, [tcbInfo]));
-        expect(v.hardware.status).toBe("verified");
-        const tcb = v.hardware.tcb as Record<string, unknown>;
-        expect(tcb["status"]).toBe("unchecked");
-        expect(tcb["reason"]).toMatch(/TCB collateral supplied \(tcb_info\.json\) but collateral verification is not implemented/);
+        expectFailed(v, "hardware.tdx_tcb_status", "hardware_failed", /TCB info collateral \(tcb_info\.json\) is supplied without the TD_QE identity/);
+        expect((v.hardware.tcb as Record<string, unknown>)["status"]).toBe("invalid");
         expect(tdxQuoteKind.materials!(sourceFromBytes(c.file, bytes()), [tcbInfo])).toEqual(["tcb_info.json"]);
       });
     });

@@ -181,6 +181,7 @@ export async function makeTdxChain(o: TdxChainOptions = {}): Promise<TdxChain> {
 
 export interface TdxQuoteOptions {
   version?: 4 | 5;
+  teeTcbSvn?: Uint8Array;
   /** v5 only: 2 = TD 1.0 body, 3 = TD 1.5 body. */
   bodyType?: 2 | 3;
   mrTd?: Uint8Array;
@@ -231,7 +232,7 @@ export async function makeTdxQuote(chain: TdxChain, o: TdxQuoteOptions = {}): Pr
   const bodyType = version === 5 ? (o.bodyType ?? 3) : 2;
   const header = concat(u16(version), u16(2), u32(0x81), u16(0), u16(0), filled(16, 0x93), filled(20, 0));
   const td10 = concat(
-    filled(16, 0x03), // TEE_TCB_SVN
+    o.teeTcbSvn ?? filled(16, 0x03), // TEE_TCB_SVN
     filled(48, 0x11), // MRSEAM
     filled(48, 0x00), // MRSIGNERSEAM
     filled(8, 0x00), // SEAMATTRIBUTES
@@ -257,7 +258,7 @@ export async function makeTdxQuote(chain: TdxChain, o: TdxQuoteOptions = {}): Pr
     filled(16, 0x04), // CPUSVN
     u32(0), // MISCSELECT
     filled(28, 0),
-    filled(16, 0x11), // ATTRIBUTES
+    concat(new Uint8Array([0x11]), filled(15, 0)), // ATTRIBUTES (INIT | MODE64BIT)
     filled(32, 0xaa), // MRENCLAVE
     filled(32, 0),
     filled(32, 0xdc), // MRSIGNER
@@ -316,4 +317,120 @@ export function flipCertSubject(der: Uint8Array, cn: string): Uint8Array {
   for (let i = indexOfBytes(der, enc); i !== -1; i = indexOfBytes(der, enc, i + 1)) at = i;
   if (at < 0) throw new Error(`CN ${cn} not found in certificate`);
   return flipBit(der, at + enc.length - 1, 1);
+}
+
+// ---- Intel PCS collateral (TCB info v3 + QE identity v2), signed like Intel's PCS signs it ----
+
+export interface CollateralLevel {
+  sgx: number[];
+  pcesvn: number;
+  tdx: number[];
+  status: string;
+  advisoryIDs?: string[];
+  tcbDate?: string;
+}
+
+export interface CollateralOptions {
+  fmspc?: string;
+  issueDate?: string;
+  nextUpdate?: string;
+  levels?: CollateralLevel[];
+  moduleIdentities?: { id: string; mrsigner?: string; levels: { isvsvn: number; status: string; advisoryIDs?: string[] }[] }[];
+  moduleMrsigner?: string;
+  qeMrsigner?: string;
+  qeLevels?: { isvsvn: number; status: string; advisoryIDs?: string[] }[];
+  /** The certificate that signs (defaults to a fresh "Intel SGX TCB Signing" cert issued by the chain's root). */
+  signer?: TestCert;
+  signerName?: string;
+}
+
+export interface TdxCollateralFiles {
+  /** Intel PCS response bodies (compact JSON, as the PCS serves them). */
+  tcbInfoBody: string;
+  qeIdentityBody: string;
+  /** The TCB-Info-Issuer-Chain header value, URL-decoded: signing certificate then root. */
+  issuerChainPem: string;
+  /** The same collateral in dcap-qvl's QuoteCollateralV3 JSON. */
+  dcapQvlJson: string;
+  signer: TestCert;
+}
+
+const comps = (svns: number[]) => svns.map((svn) => ({ svn }));
+
+export async function makeTdxCollateral(chain: TdxChain, o: CollateralOptions = {}): Promise<TdxCollateralFiles> {
+  const signer =
+    o.signer ??
+    (await issued("P-256", chain.root, {
+      name: `CN=${o.signerName ?? "Intel SGX TCB Signing"}, ${INTEL_DN}`,
+      ca: false,
+      notBefore: new Date("2024-01-01T00:00:00Z"),
+      notAfter: new Date("2031-01-01T00:00:00Z"),
+    }));
+  const levels = o.levels ?? [
+    { sgx: [4, 4, 2, 2, 4, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0], pcesvn: 13, tdx: [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], status: "UpToDate" },
+    { sgx: [2, 2, 2, 2, 2, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0], pcesvn: 11, tdx: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], status: "OutOfDate", advisoryIDs: ["INTEL-SA-00837"] },
+  ];
+  const tcbInfo = {
+    id: "TDX",
+    version: 3,
+    issueDate: o.issueDate ?? "2026-05-01T00:00:00Z",
+    nextUpdate: o.nextUpdate ?? "2026-07-01T00:00:00Z",
+    fmspc: o.fmspc ?? "00906ed50000",
+    pceId: "0000",
+    tcbType: 0,
+    tcbEvaluationDataNumber: 17,
+    tdxModule: { mrsigner: o.moduleMrsigner ?? "00".repeat(48), attributes: "0000000000000000", attributesMask: "FFFFFFFFFFFFFFFF" },
+    tdxModuleIdentities: (o.moduleIdentities ?? [{ id: "TDX_03", levels: [{ isvsvn: 3, status: "UpToDate" }, { isvsvn: 1, status: "OutOfDate", advisoryIDs: ["INTEL-SA-01111"] }] }]).map((m) => ({
+      id: m.id,
+      mrsigner: m.mrsigner ?? "00".repeat(48),
+      attributes: "0000000000000000",
+      attributesMask: "FFFFFFFFFFFFFFFF",
+      tcbLevels: m.levels.map((l) => ({ tcb: { isvsvn: l.isvsvn }, tcbDate: "2024-03-13T00:00:00Z", tcbStatus: l.status, ...(l.advisoryIDs ? { advisoryIDs: l.advisoryIDs } : {}) })),
+    })),
+    tcbLevels: levels.map((l) => ({
+      tcb: { sgxtcbcomponents: comps(l.sgx), pcesvn: l.pcesvn, tdxtcbcomponents: comps(l.tdx) },
+      tcbDate: l.tcbDate ?? "2024-03-13T00:00:00Z",
+      tcbStatus: l.status,
+      ...(l.advisoryIDs ? { advisoryIDs: l.advisoryIDs } : {}),
+    })),
+  };
+  const qeIdentity = {
+    id: "TD_QE",
+    version: 2,
+    issueDate: o.issueDate ?? "2026-05-01T00:00:00Z",
+    nextUpdate: o.nextUpdate ?? "2026-07-01T00:00:00Z",
+    tcbEvaluationDataNumber: 17,
+    miscselect: "00000000",
+    miscselectMask: "FFFFFFFF",
+    attributes: "11000000000000000000000000000000",
+    attributesMask: "FBFFFFFFFFFFFFFF0000000000000000",
+    mrsigner: o.qeMrsigner ?? "DC".repeat(32),
+    isvprodid: 2,
+    tcbLevels: (o.qeLevels ?? [{ isvsvn: 7, status: "UpToDate" }, { isvsvn: 4, status: "OutOfDate", advisoryIDs: ["INTEL-SA-00615"] }]).map((l) => ({
+      tcb: { isvsvn: l.isvsvn },
+      tcbDate: "2024-03-13T00:00:00Z",
+      tcbStatus: l.status,
+      ...(l.advisoryIDs ? { advisoryIDs: l.advisoryIDs } : {}),
+    })),
+  };
+  const tcbText = JSON.stringify(tcbInfo);
+  const qeText = JSON.stringify(qeIdentity);
+  const enc = new TextEncoder();
+  const tcbSig = Buffer.from(await signRaw(signer.keys.privateKey, enc.encode(tcbText))).toString("hex");
+  const qeSig = Buffer.from(await signRaw(signer.keys.privateKey, enc.encode(qeText))).toString("hex");
+  const issuerChainPem = signer.pem + "\n" + chain.root.pem + "\n";
+  return {
+    tcbInfoBody: `{"tcbInfo":${tcbText},"signature":"${tcbSig}"}`,
+    qeIdentityBody: `{"enclaveIdentity":${qeText},"signature":"${qeSig}"}`,
+    issuerChainPem,
+    dcapQvlJson: JSON.stringify({
+      tcb_info_issuer_chain: issuerChainPem,
+      tcb_info: tcbText,
+      tcb_info_signature: tcbSig,
+      qe_identity_issuer_chain: issuerChainPem,
+      qe_identity: qeText,
+      qe_identity_signature: qeSig,
+    }),
+    signer,
+  };
 }

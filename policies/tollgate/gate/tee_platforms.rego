@@ -6,7 +6,9 @@
 # Configuration (root data, all optional):
 #   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
 #   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set (else tee_allow_debug)
-#   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral verified)
+#   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral supplied)
+#   tdx_allowed_tcb_statuses  [status]            Intel TCB statuses admitted when collateral was verified
+#                                                 (default ["UpToDate"])
 #   tdx_min_tee_tcb_svn       [int] (≤16)         minimum TEE_TCB_SVN, component by component (byte i ≥ min[i])
 #   tdx_min_pce_svn           int                 minimum PCE SVN certified in the PCK leaf
 #   nitro_pcrs                {"<index>": [hex]}  each listed PCR must equal one of its allowed values
@@ -112,13 +114,41 @@ warn contains lib.result_sev(
 	count(tp_tdx_mrtds) == 0
 }
 
-tp_tdx_tcb_unchecked(ev) if ev.hardware.tcb.status != "verified"
+tp_tdx_tcb_unchecked(ev) if ev.hardware.tcb.status == "unchecked"
+
+# Intel TCB statuses admitted when collateral was verified (data.tdx_allowed_tcb_statuses, default UpToDate).
+default tp_tdx_allowed_tcb := {"UpToDate"}
+
+tp_tdx_allowed_tcb := {s | some s in data.tdx_allowed_tcb_statuses; is_string(s)} if is_array(data.tdx_allowed_tcb_statuses)
+
+deny contains lib.result_sev(
+	"tee.tdx.tcb-status",
+	sprintf("TDX TCB status is %s (platform %s, QE %s%s), not one of [%s]%s", [
+		ev.hardware.tcb.status, ev.hardware.tcb.platformStatus, ev.hardware.tcb.qeStatus,
+		tp_module_part(ev), concat(", ", sort(tp_tdx_allowed_tcb)), tp_advisory_part(ev),
+	]),
+	ev.source.path, "high",
+	"update the platform (BIOS/microcode, TDX module, QE) to a TCB Intel rates UpToDate, or allow this status in data.tdx_allowed_tcb_statuses after review",
+) if {
+	some ev in tp_reports("tdx")
+	ev.hardware.status == "verified"
+	ev.hardware.tcb.evaluated == true
+	not ev.hardware.tcb.status in tp_tdx_allowed_tcb
+}
+
+tp_module_part(ev) := sprintf(", TDX module %s", [ev.hardware.tcb.moduleStatus]) if ev.hardware.tcb.moduleStatus
+
+else := ""
+
+tp_advisory_part(ev) := sprintf("; advisories %s", [concat(", ", ev.hardware.tcb.advisoryIds)]) if count(ev.hardware.tcb.advisoryIds) > 0
+
+else := ""
 
 warn contains lib.result_sev(
 	"tee.tdx.tcb-unchecked",
 	sprintf("TDX TCB status is %s: %s", [ev.hardware.tcb.status, object.get(ev.hardware.tcb, "reason", "")]),
 	ev.source.path, "low",
-	"platform TCB currency (TCB info / QE identity collateral) is not evaluated by tollgate; check it out of band",
+	"supply Intel PCS collateral (TCB info, QE identity and their issuer chain) beside the quote to have the TCB evaluated",
 ) if {
 	some ev in tp_reports("tdx")
 	ev.hardware.status == "verified"
@@ -130,7 +160,7 @@ deny contains lib.result_sev(
 	"tee.tdx.tcb-unchecked",
 	sprintf("TDX TCB status is %s and data.tdx_require_tcb_checked is set", [ev.hardware.tcb.status]),
 	ev.source.path, "high",
-	"TCB collateral verification is not available in this tollgate; unset data.tdx_require_tcb_checked or verify the TCB elsewhere",
+	"supply Intel PCS collateral (TCB info, QE identity and their issuer chain) beside the quote",
 ) if {
 	some ev in tp_reports("tdx")
 	tp_tdx_tcb_unchecked(ev)

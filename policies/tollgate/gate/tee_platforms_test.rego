@@ -104,6 +104,25 @@ test_tp_tdx_required_tcb_denies_while_unchecked if {
 	not "tee.tdx.tcb-unchecked" in tp_rules(gate.warn) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_tcb_checked as true
 }
 
+tp_evaluated(status, platform, qe, module, advisories) := {"hardware": {"tcb": {
+	"status": status, "platformStatus": platform, "qeStatus": qe, "moduleStatus": module,
+	"advisoryIds": advisories, "evaluated": true,
+}}}
+
+test_tp_tdx_evaluated_tcb_status_up_to_date_admits if {
+	ev := tp_tdx(tp_evaluated("UpToDate", "UpToDate", "UpToDate", "UpToDate", []))
+	tp_rules(gate.deny) == set() with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+	# An evaluated TCB is not "unchecked".
+	tp_rules(gate.warn) == set() with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+	not "tee.tdx.tcb-unchecked" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_tcb_checked as true
+}
+
+test_tp_tdx_evaluated_tcb_status_out_of_date_denies_with_advisories if {
+	ev := tp_tdx(tp_evaluated("OutOfDate", "UpToDate", "UpToDate", "OutOfDate", ["INTEL-SA-01111"]))
+	tp_msgs(gate.deny, "tee.tdx.tcb-status") == ["TDX TCB status is OutOfDate (platform UpToDate, QE UpToDate, TDX module OutOfDate), not one of [UpToDate]; advisories INTEL-SA-01111"] with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+	not "tee.tdx.tcb-status" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_allowed_tcb_statuses as ["UpToDate", "OutOfDate"]
+}
+
 test_tp_tdx_minimum_tee_tcb_svn if {
 	inp := tp_input([tp_tdx({})])
 	not "tee.tdx.tcb-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_tee_tcb_svn as [3, 0, 4]

@@ -14,9 +14,12 @@
 //     hardware.tdx_qe_report_signature  QE report (384 bytes) signed by the PCK leaf (ECDSA P-256/SHA-256)
 //     hardware.tdx_qe_report_data       QE REPORTDATA = sha256(attestation key ‖ QE auth data) ‖ 32 zero bytes
 //     hardware.tdx_pck_extensions       FMSPC / PCE-ID / TCB read from the PCK leaf's SGX extensions
-//     hardware.tdx_tcb_status           always ok: TCB status is "unchecked" (reported, not failed); collateral
-//                                       (TCB info / QE identity) verification is not implemented, and
-//                                       supplied collateral is named in the detail, never silently trusted
+//     hardware.tdx_tcb_status           with no collateral: ok, TCB status "unchecked" (reported, not failed);
+//                                       with collateral among ctx.files (TCB info + QE identity + issuer
+//                                       chain, see collateral.ts): both verified to the pinned root at
+//                                       ctx.time, then the TCB evaluated; fails when the collateral does not
+//                                       verify or match, or the status is Revoked; hardware.tcb.status is
+//                                       then Intel's status (UpToDate, OutOfDate, …) for policy to judge
 //   hardware.reportData is the 64-byte REPORTDATA in hex (a 32-byte binding is its first 64 hex digits);
 //   hardware.measurement is MRTD; hardware.root is "intel-sgx-root" when the chain verified.
 //
@@ -31,6 +34,7 @@ import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_NAME } from "../roots/intel.ts";
 import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
 import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
+import { evaluateTdxCollateral, findTdxCollateral, hasCollateral } from "./collateral.ts";
 import { commonName, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
 
 export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
@@ -70,15 +74,9 @@ function ecdsaP256Verify(key: KeyObject, data: Uint8Array, rs: Uint8Array): bool
   }
 }
 
-/** Files among ctx.files that are Intel PCS collateral (TCB info / QE identity JSON). */
-export function tdxCollateralFiles(files: readonly SourceFile[]): SourceFile[] {
-  return files.filter((f) => {
-    const j = f.json() as Record<string, unknown> | undefined;
-    if (!j || typeof j !== "object" || Array.isArray(j)) return false;
-    const tcb = j["tcbInfo"] as Record<string, unknown> | undefined;
-    const qe = j["enclaveIdentity"] as Record<string, unknown> | undefined;
-    return (typeof tcb === "object" && tcb !== null && tcb["id"] === "TDX") || (typeof qe === "object" && qe !== null && qe["id"] === "TD_QE");
-  });
+/** Files among ctx.files that are TDX collateral (TCB info, QE identity, their issuer chain). */
+export function tdxCollateralFiles(files: readonly SourceFile[]): string[] {
+  return findTdxCollateral(files).paths;
 }
 
 function failedHardware(reason: string): HardwareFacts {
@@ -182,9 +180,10 @@ export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, option
   }
 
   // 5. Platform identity from the PCK leaf's SGX extensions.
+  let ext: PckExtensions | undefined;
   if (leaf) {
     try {
-      const ext = pckExtensions(new Uint8Array(leaf.raw));
+      ext = pckExtensions(new Uint8Array(leaf.raw));
       checks.push(
         ext
           ? { name: "hardware.tdx_pck_extensions", ok: true, detail: { ...ext } }
@@ -197,12 +196,13 @@ export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, option
     checks.push({ name: "hardware.tdx_pck_extensions", ok: false, code: "chain_broken", reason: "no parsable PCK leaf certificate to read SGX extensions from" });
   }
 
-  // 6. TCB status: reported as unchecked; supplied collateral is named, not trusted.
-  const collateral = tdxCollateralFiles(ctx.files).map((f) => f.path);
-  const tcbWhy = collateral.length
-    ? `TCB collateral supplied (${collateral.join(", ")}) but collateral verification is not implemented; TCB status not evaluated`
-    : "no TCB info / QE identity collateral supplied; TCB status not evaluated";
-  checks.push({ name: "hardware.tdx_tcb_status", ok: true, detail: { status: "unchecked", why: tcbWhy } });
+  // 6. TCB status: evaluated against supplied collateral (verified first), else reported as unchecked.
+  const collateral = findTdxCollateral(ctx.files);
+  if (hasCollateral(collateral)) {
+    checks.push(evaluateTdxCollateral(collateral, quote, ext, options.roots ?? PINNED_INTEL, ctx.time).check);
+  } else {
+    checks.push({ name: "hardware.tdx_tcb_status", ok: true, detail: { status: "unchecked", why: "no TCB info / QE identity collateral supplied; TCB status not evaluated" } });
+  }
 
   return { checks, hardware: tdxHardwareFacts(quote, checks), quote };
 }
@@ -217,7 +217,15 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
     | { root: string; ca: string; leaf: string; issuer: string }
     | undefined;
   const ext = checks.find((c) => c.name === "hardware.tdx_pck_extensions" && c.ok)?.detail as PckExtensions | undefined;
-  const tcbWhy = (checks.find((c) => c.name === "hardware.tdx_tcb_status")?.detail?.["why"] as string | undefined) ?? "TCB status not evaluated";
+  const tcbCheck = checks.find((c) => c.name === "hardware.tdx_tcb_status");
+  // Unchecked (no collateral), an Intel TCB status (collateral verified), or "invalid" (collateral failed).
+  const tcbEval: Record<string, unknown> = !tcbCheck
+    ? { status: "unchecked", reason: "TCB status not evaluated" }
+    : tcbCheck.ok && tcbCheck.detail?.["status"] === "unchecked"
+      ? { status: "unchecked", reason: tcbCheck.detail["why"] }
+      : tcbCheck.ok
+        ? { ...tcbCheck.detail, evaluated: true }
+        : { status: "invalid", reason: tcbCheck.reason, evaluated: false };
   const b = quote.body;
   return {
     platform: "tdx",
@@ -226,8 +234,7 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
     measurement: b.mrTd,
     reportData: b.reportData,
     tcb: {
-      status: "unchecked",
-      reason: tcbWhy,
+      ...tcbEval,
       teeTcbSvn: b.teeTcbSvn,
       // The 16 TEE_TCB_SVN bytes as numbers, so policies can compare minimum SVNs component-wise.
       teeTcbSvnComponents: [...Buffer.from(b.teeTcbSvn, "hex")],
@@ -296,7 +303,7 @@ export function makeTdxQuoteKind(options: TdxVerifyOptions = {}): EvidenceKind<P
       return [tdxRecord(parsed, checks, file)];
     },
     materials(_file, all) {
-      return tdxCollateralFiles(all).map((f) => f.path);
+      return tdxCollateralFiles(all);
     },
   };
 }
@@ -325,7 +332,7 @@ function tdxRecord(parsed: ParsedTdxQuote, checks: Check[], file: SourceFile): E
       debug: q.debug,
       ...(hardware.tcb?.["fmspc"] !== undefined ? { fmspc: hardware.tcb["fmspc"] } : {}),
       ...(hardware.root !== undefined ? { root: hardware.root } : {}),
-      tcbStatus: "unchecked",
+      tcbStatus: hardware.tcb?.["status"],
     },
   });
 }

@@ -1,0 +1,402 @@
+// Intel PCS collateral for TDX quotes: TCB info (v3, id "TDX") and QE identity (v2/v3, id "TD_QE"), each
+// signed (ECDSA P-256/SHA-256, r‖s hex) by the "Intel SGX TCB Signing" certificate, which chains to the pinned
+// Intel SGX Root CA. Evaluation follows Intel's QVL as implemented by Phala-Network/dcap-qvl (verify.rs) and
+// google/go-tdx-guest (verify.go):
+//   platform TCB level = first tcbLevels entry with every sgxtcbcomponents[i].svn ≤ PCK CPUSVN[i],
+//     pcesvn ≤ PCK PCESVN and every tdxtcbcomponents[i].svn ≤ TEE_TCB_SVN[i];
+//   TDX module: TEE_TCB_SVN[1] > 0 selects tdxModuleIdentities "TDX_<hex>", else tdxModule; its mrsigner must
+//     equal MRSIGNERSEAM, SEAMATTRIBUTES must match under attributesMask; an identity's tcbLevels give a module
+//     status by ISVSVN = TEE_TCB_SVN[0];
+//   QE: MRSIGNER, ISVPRODID, MISCSELECT and ATTRIBUTES (masked) must match; QE status by ISVSVN;
+//   final status = worst of platform, module and QE (QE OutOfDate + platform Configuration* →
+//     OutOfDateConfigurationNeeded, as Intel's convergeTcbStatusWithQeTcbStatus does).
+// Accepted inputs (any of ctx.files):
+//   - Intel PCS response bodies: {"tcbInfo": {…}, "signature": "<hex>"} and {"enclaveIdentity": {…}, …}, plus
+//     a PEM file holding the issuer chain (the TCB-Info-Issuer-Chain / SGX-Enclave-Identity-Issuer-Chain
+//     header, URL-decoded or not). The signed bytes are the compact serialization of the tcbInfo /
+//     enclaveIdentity value in its own key order (what Intel's QVL verifies).
+//   - dcap-qvl's QuoteCollateralV3 JSON: tcb_info / qe_identity as the signed strings, *_signature hex,
+//     *_issuer_chain PEM.
+// CRLs (PCK CRL, Root CA CRL) are not evaluated: revocation is reported as unchecked.
+import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import type { Check, SourceFile } from "../../types.ts";
+import type { TdxQuote } from "./quote.ts";
+import type { PckExtensions } from "./sgx-extensions.ts";
+import { commonName, pemCertificates, verifyChain, type PinnedRoot } from "./x509chain.ts";
+
+export const TCB_STATUSES = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+  "Revoked",
+] as const;
+export type TcbStatus = (typeof TCB_STATUSES)[number];
+
+interface SignedJson {
+  /** The exact bytes the signature covers. */
+  text: string;
+  value: Record<string, unknown>;
+  signature: string;
+  /** Issuer chain PEM, when the collateral carries it inline (dcap-qvl format). */
+  chainPem?: string;
+  path: string;
+}
+
+export interface TdxCollateral {
+  tcbInfo?: SignedJson;
+  qeIdentity?: SignedJson;
+  /** Issuer chain PEM files found beside (PCS format). */
+  chainPems: { path: string; pem: string }[];
+  paths: string[];
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function parseJsonText(text: string): Record<string, unknown> | undefined {
+  try {
+    return obj(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+const TCB_SIGNING_CN = "Intel SGX TCB Signing";
+
+function isTcbSigningChain(text: string): boolean {
+  for (const der of pemCertificates(text)) {
+    try {
+      if (commonName(new X509Certificate(der).subject) === TCB_SIGNING_CN) return true;
+    } catch {
+      // not a certificate: ignore
+    }
+  }
+  return false;
+}
+
+// Intel serves the issuer chain in an HTTP header, URL-encoded ("-----BEGIN%20CERTIFICATE-----%0A…").
+const URL_ENCODED_PEM = /(?:-----|%2D%2D%2D%2D%2D)BEGIN%20CERTIFICATE/i;
+
+function decodeMaybeUrlEncoded(text: string): string {
+  if (!URL_ENCODED_PEM.test(text)) return text;
+  try {
+    return decodeURIComponent(text.trim());
+  } catch {
+    return text;
+  }
+}
+
+/** Pick the collateral pieces out of the invocation's files (pure; nothing is trusted here). */
+export function findTdxCollateral(files: readonly SourceFile[]): TdxCollateral {
+  const out: TdxCollateral = { chainPems: [], paths: [] };
+  for (const f of files) {
+    const j = obj(f.json());
+    if (j) {
+      const tcb = obj(j["tcbInfo"]);
+      const qe = obj(j["enclaveIdentity"]);
+      if (tcb && tcb["id"] === "TDX" && typeof j["signature"] === "string") {
+        out.tcbInfo ??= { text: JSON.stringify(tcb), value: tcb, signature: j["signature"], path: f.path };
+        out.paths.push(f.path);
+      } else if (qe && qe["id"] === "TD_QE" && typeof j["signature"] === "string") {
+        out.qeIdentity ??= { text: JSON.stringify(qe), value: qe, signature: j["signature"], path: f.path };
+        out.paths.push(f.path);
+      } else if (typeof j["tcb_info"] === "string" && typeof j["qe_identity"] === "string") {
+        const tcbValue = parseJsonText(j["tcb_info"]);
+        const qeValue = parseJsonText(j["qe_identity"]);
+        let used = false;
+        if (tcbValue?.["id"] === "TDX") {
+          out.tcbInfo ??= {
+            text: j["tcb_info"],
+            value: tcbValue,
+            signature: String(j["tcb_info_signature"] ?? ""),
+            chainPem: String(j["tcb_info_issuer_chain"] ?? ""),
+            path: f.path,
+          };
+          used = true;
+        }
+        if (qeValue?.["id"] === "TD_QE") {
+          out.qeIdentity ??= {
+            text: j["qe_identity"],
+            value: qeValue,
+            signature: String(j["qe_identity_signature"] ?? ""),
+            chainPem: String(j["qe_identity_issuer_chain"] ?? ""),
+            path: f.path,
+          };
+          used = true;
+        }
+        if (used) out.paths.push(f.path);
+      }
+      continue;
+    }
+    const text = f.text();
+    if (text && (text.includes("-----BEGIN CERTIFICATE-----") || URL_ENCODED_PEM.test(text))) {
+      const pem = decodeMaybeUrlEncoded(text);
+      if (isTcbSigningChain(pem)) {
+        out.chainPems.push({ path: f.path, pem });
+        out.paths.push(f.path);
+      }
+    }
+  }
+  return out;
+}
+
+export function hasCollateral(c: TdxCollateral): boolean {
+  return c.tcbInfo !== undefined || c.qeIdentity !== undefined;
+}
+
+// ---- helpers ----
+
+function hexBytes(v: unknown, what: string, len?: number): Uint8Array {
+  if (typeof v !== "string" || !/^(?:[0-9a-fA-F]{2})*$/.test(v)) throw new CollateralError(`${what} is not a hex string`);
+  const b = new Uint8Array(Buffer.from(v, "hex"));
+  if (len !== undefined && b.length !== len) throw new CollateralError(`${what} is ${b.length} bytes, expected ${len}`);
+  return b;
+}
+
+class CollateralError extends Error {}
+
+function statusOf(v: unknown, what: string): TcbStatus {
+  if (typeof v === "string" && (TCB_STATUSES as readonly string[]).includes(v)) return v as TcbStatus;
+  throw new CollateralError(`${what} has unknown tcbStatus ${JSON.stringify(v)}`);
+}
+
+const severity = (s: TcbStatus) => TCB_STATUSES.indexOf(s);
+
+/** Intel's convergence of a platform status with a QE (or module) status. */
+export function convergeTcbStatus(platform: TcbStatus, other: TcbStatus): TcbStatus {
+  if (other === "OutOfDate" && (platform === "ConfigurationNeeded" || platform === "ConfigurationAndSWHardeningNeeded")) {
+    return "OutOfDateConfigurationNeeded";
+  }
+  return severity(other) > severity(platform) ? other : platform;
+}
+
+function dateOf(v: unknown, what: string): Date {
+  const d = typeof v === "string" ? new Date(v) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw new CollateralError(`${what} is not an RFC 3339 date`);
+  return d;
+}
+
+function hexUpper(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex").toUpperCase();
+}
+
+/** Verify one signed collateral document: issuer chain to the pinned root, signature, validity window. */
+function verifySigned(
+  doc: SignedJson,
+  what: "TCB info" | "QE identity",
+  chainPems: readonly { path: string; pem: string }[],
+  roots: readonly PinnedRoot[],
+  time: Date,
+): string | undefined {
+  const pem = doc.chainPem || chainPems[0]?.pem;
+  if (!pem) return `${what} (${doc.path}) is supplied without its issuer chain (the "Intel SGX TCB Signing" certificate and the root)`;
+  const ders = pemCertificates(pem);
+  if (ders.length < 2) return `${what} issuer chain has ${ders.length} certificate(s); expected the TCB signing certificate and the root`;
+  const chain = verifyChain(
+    ders.map((der, i) => ({ role: i === 0 ? `${what} signing` : i === ders.length - 1 ? "root" : `${what} intermediate ${i}`, der })),
+    roots,
+    time,
+  );
+  if (!chain.ok) return `${what} issuer chain: ${chain.failure!.reason}`;
+  const signer = chain.certs![0]!;
+  if (commonName(signer.subject) !== TCB_SIGNING_CN) return `${what} signing certificate is "${commonName(signer.subject) ?? ""}", not "${TCB_SIGNING_CN}"`;
+  let sig: Uint8Array;
+  try {
+    sig = hexBytes(doc.signature, `${what} signature`, 64);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  let ok = false;
+  try {
+    ok = cryptoVerify("sha256", new TextEncoder().encode(doc.text), { key: signer.publicKey, dsaEncoding: "ieee-p1363" }, sig);
+  } catch {
+    ok = false;
+  }
+  if (!ok) return `${what} signature does not verify with the "${TCB_SIGNING_CN}" key over the ${what} body (${doc.path})`;
+  const issue = doc.value["issueDate"];
+  const next = doc.value["nextUpdate"];
+  try {
+    const from = dateOf(issue, `${what} issueDate`);
+    const to = dateOf(next, `${what} nextUpdate`);
+    if (time < from) return `${what} issueDate ${String(issue)} is after the verification time ${time.toISOString()}`;
+    if (time > to) return `${what} expired: nextUpdate ${String(next)} is before the verification time ${time.toISOString()}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+export interface TcbEvaluation {
+  status: TcbStatus;
+  platformStatus: TcbStatus;
+  qeStatus: TcbStatus;
+  moduleStatus?: TcbStatus;
+  advisoryIds: string[];
+  tcbDate?: string;
+  tcbEvaluationDataNumber?: number;
+  tcbInfoIssueDate?: string;
+  tcbInfoNextUpdate?: string;
+  moduleIdentity?: string;
+}
+
+interface Level {
+  tcb: Record<string, unknown>;
+  tcbStatus: TcbStatus;
+  tcbDate?: string;
+  advisoryIDs: string[];
+}
+
+function levels(v: unknown, what: string): Level[] {
+  if (!Array.isArray(v) || v.length === 0) throw new CollateralError(`${what} has no tcbLevels`);
+  return v.map((l, i) => {
+    const o = obj(l);
+    const tcb = obj(o?.["tcb"]);
+    if (!o || !tcb) throw new CollateralError(`${what} tcbLevels[${i}] is not an object with a tcb`);
+    const adv = Array.isArray(o["advisoryIDs"]) ? (o["advisoryIDs"] as unknown[]).filter((x): x is string => typeof x === "string") : [];
+    return { tcb, tcbStatus: statusOf(o["tcbStatus"], `${what} tcbLevels[${i}]`), ...(typeof o["tcbDate"] === "string" ? { tcbDate: o["tcbDate"] } : {}), advisoryIDs: adv };
+  });
+}
+
+function svns(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || v.length !== 16) throw new CollateralError(`${what} is not 16 components`);
+  return v.map((c, i) => {
+    const s = obj(c)?.["svn"];
+    if (typeof s !== "number") throw new CollateralError(`${what}[${i}].svn is not a number`);
+    return s;
+  });
+}
+
+function evaluateModule(tcbInfo: Record<string, unknown>, quote: TdxQuote): { status?: TcbStatus; advisories: string[]; identity?: string } {
+  const teeTcbSvn = Buffer.from(quote.body.teeTcbSvn, "hex");
+  const moduleIsvSvn = teeTcbSvn[0]!;
+  const moduleVersion = teeTcbSvn[1]!;
+  const base = obj(tcbInfo["tdxModule"]);
+  if (!base) throw new CollateralError("TCB info has no tdxModule");
+  let expected = base;
+  let identityLevels: Level[] | undefined;
+  let identity: string | undefined;
+  const identities = Array.isArray(tcbInfo["tdxModuleIdentities"]) ? (tcbInfo["tdxModuleIdentities"] as unknown[]) : [];
+  if (moduleVersion > 0 && identities.length > 0) {
+    identity = `TDX_${moduleVersion.toString(16).toUpperCase().padStart(2, "0")}`;
+    const found = identities.map(obj).find((m) => typeof m?.["id"] === "string" && (m["id"] as string).toUpperCase() === identity);
+    if (!found) throw new CollateralError(`TCB info has no TDX module identity ${identity} (TEE_TCB_SVN[1] = ${moduleVersion})`);
+    expected = found;
+    identityLevels = levels(found["tcbLevels"], `TDX module identity ${identity}`);
+  }
+  const mrsigner = hexBytes(expected["mrsigner"], "TDX module mrsigner", 48);
+  const seamSigner = Buffer.from(quote.body.mrSignerSeam, "hex");
+  if (!Buffer.from(mrsigner).equals(seamSigner)) {
+    throw new CollateralError(`MRSIGNERSEAM ${hexUpper(seamSigner)} is not the TDX module mrsigner ${hexUpper(mrsigner)} in the TCB info`);
+  }
+  const attrs = hexBytes(expected["attributes"], "TDX module attributes", 8);
+  const mask = hexBytes(expected["attributesMask"], "TDX module attributesMask", 8);
+  const seamAttrs = Buffer.from(quote.body.seamAttributes, "hex");
+  for (let i = 0; i < 8; i++) {
+    if ((seamAttrs[i]! & mask[i]!) !== (attrs[i]! & mask[i]!)) {
+      throw new CollateralError(`SEAMATTRIBUTES ${hexUpper(seamAttrs)} do not match the TDX module attributes ${hexUpper(attrs)} under mask ${hexUpper(mask)}`);
+    }
+  }
+  if (!identityLevels) return { advisories: [] };
+  const lvl = identityLevels.find((l) => typeof l.tcb["isvsvn"] === "number" && moduleIsvSvn >= (l.tcb["isvsvn"] as number));
+  if (!lvl) throw new CollateralError(`TDX module ISVSVN ${moduleIsvSvn} is below every TCB level of ${identity}`);
+  return { status: lvl.tcbStatus, advisories: lvl.advisoryIDs, ...(identity ? { identity } : {}) };
+}
+
+function evaluateQe(qeIdentity: Record<string, unknown>, quote: TdxQuote): { status: TcbStatus; advisories: string[] } {
+  const qe = quote.qeReport;
+  const mrsigner = hexBytes(qeIdentity["mrsigner"], "QE identity mrsigner", 32);
+  if (Buffer.from(mrsigner).toString("hex") !== qe.mrSigner) throw new CollateralError(`QE MRSIGNER ${qe.mrSigner.toUpperCase()} is not the QE identity's ${hexUpper(mrsigner)}`);
+  if (qeIdentity["isvprodid"] !== qe.isvProdId) throw new CollateralError(`QE ISVPRODID ${qe.isvProdId} is not the QE identity's ${String(qeIdentity["isvprodid"])}`);
+  const misc = Buffer.from(hexBytes(qeIdentity["miscselect"], "QE identity miscselect", 4)).readUInt32LE(0);
+  const miscMask = Buffer.from(hexBytes(qeIdentity["miscselectMask"], "QE identity miscselectMask", 4)).readUInt32LE(0);
+  if (((qe.miscSelect & miscMask) >>> 0) !== ((misc & miscMask) >>> 0)) {
+    throw new CollateralError(`QE MISCSELECT ${qe.miscSelect.toString(16)} does not match the QE identity under its mask`);
+  }
+  const attrs = hexBytes(qeIdentity["attributes"], "QE identity attributes", 16);
+  const mask = hexBytes(qeIdentity["attributesMask"], "QE identity attributesMask", 16);
+  const qeAttrs = Buffer.from(qe.attributes, "hex");
+  for (let i = 0; i < 16; i++) {
+    if ((qeAttrs[i]! & mask[i]!) !== (attrs[i]! & mask[i]!)) throw new CollateralError(`QE ATTRIBUTES ${hexUpper(qeAttrs)} do not match the QE identity's under its mask`);
+  }
+  const lv = levels(qeIdentity["tcbLevels"], "QE identity");
+  const lvl = lv.find((l) => typeof l.tcb["isvsvn"] === "number" && qe.isvSvn >= (l.tcb["isvsvn"] as number));
+  if (!lvl) throw new CollateralError(`QE ISVSVN ${qe.isvSvn} is below every QE identity TCB level`);
+  return { status: lvl.tcbStatus, advisories: lvl.advisoryIDs };
+}
+
+function evaluatePlatform(tcbInfo: Record<string, unknown>, quote: TdxQuote, pck: PckExtensions): Level {
+  if (!pck.sgxTcbComponents || pck.pceSvn === undefined) throw new CollateralError("PCK leaf lacks the TCB components or PCESVN needed to match a TCB level");
+  const tee = [...Buffer.from(quote.body.teeTcbSvn, "hex")];
+  for (const [i, l] of levels(tcbInfo["tcbLevels"], "TCB info").entries()) {
+    const sgx = svns(l.tcb["sgxtcbcomponents"], `TCB info tcbLevels[${i}].sgxtcbcomponents`);
+    const tdx = svns(l.tcb["tdxtcbcomponents"], `TCB info tcbLevels[${i}].tdxtcbcomponents`);
+    const pce = l.tcb["pcesvn"];
+    if (typeof pce !== "number") throw new CollateralError(`TCB info tcbLevels[${i}].pcesvn is not a number`);
+    if (pck.pceSvn < pce) continue;
+    if (sgx.some((s, k) => pck.sgxTcbComponents![k]! < s)) continue;
+    if (tdx.some((s, k) => tee[k]! < s)) continue;
+    return l;
+  }
+  throw new CollateralError(
+    `no TCB level in the TCB info matches the platform (PCK CPUSVN components ${pck.sgxTcbComponents.join(",")}, PCESVN ${pck.pceSvn}, TEE_TCB_SVN ${quote.body.teeTcbSvn})`,
+  );
+}
+
+/**
+ * Verify supplied collateral and evaluate the quote's TCB. Returns the `hardware.tdx_tcb_status` check and,
+ * when it passed, the evaluation. `pck` is the PCK leaf's SGX extensions (from the verified chain).
+ */
+export function evaluateTdxCollateral(
+  collateral: TdxCollateral,
+  quote: TdxQuote,
+  pck: PckExtensions | undefined,
+  roots: readonly PinnedRoot[],
+  time: Date,
+): { check: Check; evaluation?: TcbEvaluation } {
+  const fail = (reason: string): { check: Check } => ({ check: { name: "hardware.tdx_tcb_status", ok: false, code: "hardware_failed", reason, detail: { collateral: collateral.paths } } });
+  if (!collateral.tcbInfo) return fail(`QE identity collateral (${collateral.qeIdentity!.path}) is supplied without the TDX TCB info`);
+  if (!collateral.qeIdentity) return fail(`TCB info collateral (${collateral.tcbInfo.path}) is supplied without the TD_QE identity`);
+  if (!pck) return fail("the PCK leaf's SGX extensions are unavailable, so the platform TCB cannot be matched");
+  const bad = verifySigned(collateral.tcbInfo, "TCB info", collateral.chainPems, roots, time) ?? verifySigned(collateral.qeIdentity, "QE identity", collateral.chainPems, roots, time);
+  if (bad) return fail(bad);
+  const tcbInfo = collateral.tcbInfo.value;
+  const qeIdentity = collateral.qeIdentity.value;
+  try {
+    if (tcbInfo["version"] !== 3) throw new CollateralError(`TCB info version ${String(tcbInfo["version"])} is not 3`);
+    if (qeIdentity["version"] !== 2 && qeIdentity["version"] !== 3) throw new CollateralError(`QE identity version ${String(qeIdentity["version"])} is not 2 or 3`);
+    const fmspc = String(tcbInfo["fmspc"] ?? "").toLowerCase();
+    if (fmspc !== pck.fmspc) throw new CollateralError(`TCB info is for FMSPC ${fmspc}, the PCK certificate's FMSPC is ${pck.fmspc}`);
+    const pceId = String(tcbInfo["pceId"] ?? "").toLowerCase();
+    if (pceId !== pck.pceId) throw new CollateralError(`TCB info is for PCE-ID ${pceId}, the PCK certificate's PCE-ID is ${pck.pceId}`);
+    const platform = evaluatePlatform(tcbInfo, quote, pck);
+    const module = evaluateModule(tcbInfo, quote);
+    const qe = evaluateQe(qeIdentity, quote);
+    let status = platform.tcbStatus;
+    if (module.status) status = convergeTcbStatus(status, module.status);
+    status = convergeTcbStatus(status, qe.status);
+    const advisoryIds = [...new Set([...platform.advisoryIDs, ...module.advisories, ...qe.advisories])];
+    const evaluation: TcbEvaluation = {
+      status,
+      platformStatus: platform.tcbStatus,
+      qeStatus: qe.status,
+      ...(module.status ? { moduleStatus: module.status } : {}),
+      ...(module.identity ? { moduleIdentity: module.identity } : {}),
+      advisoryIds,
+      ...(platform.tcbDate ? { tcbDate: platform.tcbDate } : {}),
+      ...(typeof tcbInfo["tcbEvaluationDataNumber"] === "number" ? { tcbEvaluationDataNumber: tcbInfo["tcbEvaluationDataNumber"] } : {}),
+      tcbInfoIssueDate: String(tcbInfo["issueDate"]),
+      tcbInfoNextUpdate: String(tcbInfo["nextUpdate"]),
+    };
+    if (status === "Revoked") {
+      return { check: { name: "hardware.tdx_tcb_status", ok: false, code: "hardware_failed", reason: "TCB status is Revoked", detail: { ...evaluation } }, evaluation };
+    }
+    return { check: { name: "hardware.tdx_tcb_status", ok: true, detail: { ...evaluation, collateral: collateral.paths } }, evaluation };
+  } catch (e) {
+    if (e instanceof CollateralError) return fail(e.message);
+    throw e;
+  }
+}
