@@ -65,7 +65,7 @@ function bindingCheck(
   expectedPath: string,
 ): Check {
   if (!file) {
-    return fail(name, "binding_failed", `${what} ${expectedPath} was not supplied: the manifest binds it by sha256, so it must be evaluated beside runtime.manifest.json`, { expected_path: expectedPath, expected_sha256: expected });
+    return fail(name, "binding_failed", `${what} ${expectedPath} was not supplied: the manifest binds it by sha256 (evaluate the directory holding both, or name both files)`, { expected_path: expectedPath, expected_sha256: expected });
   }
   if (file.bytes.length === 0) return fail(name, "binding_failed", `${what} ${file.path} is empty`, { path: file.path });
   if (file.sha256 !== expected) {
