@@ -67,13 +67,26 @@ export function detectAttestation(file: SourceFile): boolean {
   if (whole !== undefined) return formOf(whole) !== undefined;
   const text = file.text();
   if (text === undefined) return false;
-  const firstLine = text.split("\n").find((l) => l.trim() !== "");
-  if (!firstLine) return false;
+  const firstLine = firstNonEmptyLine(text);
+  if (firstLine === undefined) return false;
   try {
     return formOf(JSON.parse(firstLine)) !== undefined;
   } catch {
     return false;
   }
+}
+
+/** The first non-blank line, without splitting a possibly large file into lines. */
+function firstNonEmptyLine(text: string): string | undefined {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    if (line !== "") return line;
+    start = end + 1;
+  }
+  return undefined;
 }
 
 /** Pure: file → items. Throws TollgateError (malformed / schema_invalid / unsupported) naming the file. */
