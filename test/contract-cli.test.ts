@@ -10,6 +10,8 @@ import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 const dir = mkdtempSync(join(tmpdir(), "tollgate-contract-cli-"));
 const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
 const MAIN = join(REPO_ROOT, "src/cli/main.ts");
+/** Each test spawns the CLI (a process start each): generous under a loaded CI machine. */
+const SLOW = 60_000;
 
 function run(...args: string[]): { code: number; stdout: string; stderr: string } {
   const p = Bun.spawnSync([BUN, MAIN, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
@@ -55,7 +57,7 @@ describe("tollgate contract check", () => {
     expect(r.stdout).toContain("ok    contract.schema (odcs-json-schema-v3.1.0.json)");
     expect(r.stdout).toContain("ok    contract.event");
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`VALID: 1 event satisfy ${contract}`);
-  });
+  }, SLOW);
 
   test("an invalid event: exit 1 and the reason names the field", () => {
     const r = run("contract", "check", write("bad.json", JSON.stringify(event({ duration_seconds: 7200 }))), contract);
@@ -63,7 +65,7 @@ describe("tollgate contract check", () => {
     expect(r.stdout).toContain("FAIL  contract.event: event e1 does not satisfy");
     expect(r.stdout).toContain("/duration_seconds must be <= 3600 [schema_invalid]");
     expect(r.stdout).toContain("INVALID: 1 of 1 event fail");
-  });
+  }, SLOW);
 
   test("--output json: the same verdict as data; an NDJSON stream with a duplicate", () => {
     const text = [event(), event({ event_id: "e2", ordering: { key: "k", sequence: 2 } }), event()].map((e) => JSON.stringify(e)).join("\n");
@@ -74,7 +76,7 @@ describe("tollgate contract check", () => {
     expect(j.events.map((e: { line: number; valid: boolean }) => [e.line, e.valid])).toEqual([[1, false], [2, true], [3, false]]);
     const dup = j.events[0].checks.find((c: { name: string }) => c.name === "integrity.duplicate_event_id");
     expect(dup).toMatchObject({ ok: false, code: "malformed", reason: 'event_id "e1" appears on lines 1 and 3' });
-  });
+  }, SLOW);
 
   test("an event missing envelope fields is invalid (exit 1), not unreadable", () => {
     const e = event();
@@ -82,7 +84,7 @@ describe("tollgate contract check", () => {
     const r = run("contract", "check", write("noenv.json", JSON.stringify(e)), contract);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL  event.schema: not a quality event: / must have required property 'correlation_id' [schema_invalid]");
-  });
+  }, SLOW);
 
   test("an invalid contract document: exit 1, the schema errors listed", () => {
     const bad = write("bad-contract.yaml", odcs(PROPS).replace("kind: DataContract", "kind: DataContract\ntenant: [1]"));
@@ -90,7 +92,7 @@ describe("tollgate contract check", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL  contract.schema (odcs-json-schema-v3.1.0.json) [schema_invalid]");
     expect(r.stdout).toContain("/tenant must be string");
-  });
+  }, SLOW);
 
   test("unreadable: missing file, not JSON, not an event, not a contract — exit 2 with one line on stderr", () => {
     const ok = write("ok3.json", JSON.stringify(event()));
@@ -107,7 +109,7 @@ describe("tollgate contract check", () => {
     expect(notContract.code).toBe(2);
     expect(notContract.stderr).toContain("not a data contract");
     expect(run("contract", "check", ok).code).toBe(2); // usage
-  });
+  }, SLOW);
 });
 
 describe("tollgate contract diff", () => {
@@ -119,7 +121,7 @@ describe("tollgate contract diff", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("compatible  field_added          events.note: optional field events.note was added");
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("COMPATIBLE: 1 compatible change");
-  });
+  }, SLOW);
 
   test("breaking changes: exit 1, each listed with its path", () => {
     const props = PROPS.filter((p) => p.name !== "correlation_id").map((p) =>
@@ -131,7 +133,7 @@ describe("tollgate contract diff", () => {
     expect(r.stdout).toContain("BREAKING    type_narrowed        events.duration_seconds: events.duration_seconds type narrowed from number to integer");
     expect(r.stdout).toContain("BREAKING    field_added_required events.owner");
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("BREAKING: 3 breaking changes of 3");
-  });
+  }, SLOW);
 
   test("--output json", () => {
     const v2 = write("v2-enum.yaml", odcs(PROPS.map((p) => (p.name === "pipeline"
@@ -141,13 +143,13 @@ describe("tollgate contract diff", () => {
     const j = JSON.parse(r.stdout);
     expect(j.breaking).toBe(true);
     expect(j.changes).toEqual([{ path: "events.pipeline", change: "enum_narrowed", breaking: true, message: 'events.pipeline is now restricted to "nightly"', new: ["nightly"] }]);
-  });
+  }, SLOW);
 
   test("unreadable input exits 2", () => {
     expect(run("contract", "diff", v1, join(dir, "missing.yaml")).code).toBe(2);
     expect(run("contract", "diff", v1, write("broken.yaml", "apiVersion: v3.1.0\nkind: DataContract\n  - x: [\n")).code).toBe(2);
     expect(run("contract", "diff", "--output", "xml", v1, v1).code).toBe(2);
-  });
+  }, SLOW);
 });
 
 fixtureDescribe("contract diff on the real ODCS examples", () => {
@@ -156,5 +158,5 @@ fixtureDescribe("contract diff on the real ODCS examples", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("BREAKING    field_removed        tbl.rcvr_id");
     expect(r.stdout).toContain("BREAKING    object_removed       receivers");
-  });
+  }, SLOW);
 });

@@ -211,7 +211,7 @@ beforeAll(() => {
   bundlePath = join(dir, "gate.tar.gz");
   const r = runOpa(["build", "-t", "wasm", "--ignore", "*_test.rego", "--ignore", "*_test.json", "-e", "tollgate/gate/decision", "-o", bundlePath, "policies"], REPO_ROOT);
   if (r.code !== 0) throw new Error(`opa build: ${r.stderr}`);
-});
+}, 120_000);
 
 async function gate(files: SourceFile[]): Promise<Decision> {
   const engine = await PolicyEngine.create(await loadBundleFile(bundlePath));
@@ -230,32 +230,32 @@ describe("gate I6 (compiled policy)", () => {
     const d = await gate([sourceFromText("l.json", otlp([{ attributes: FULL, n: 3 }]))]);
     expect(i6(d.deny)).toEqual([]);
     expect(i6(d.warn)).toEqual([]);
-  });
+  }, 30_000);
 
   test("deployment.environment.name satisfies deployment.environment", async () => {
     const { "deployment.environment": _, ...rest } = FULL;
     const d = await gate([sourceFromText("l.json", otlp([{ attributes: { ...rest, "deployment.environment.name": "prod" } }]))]);
     expect(i6(d.deny)).toEqual([]);
-  });
+  }, 30_000);
 
   test("one Resource lacking service.version: deny naming it and the records affected", async () => {
     const { "service.version": _, ...rest } = FULL;
     const d = await gate([sourceFromText("l.json", otlp([{ attributes: FULL, n: 4 }, { attributes: rest, n: 2 }]))]);
     expect(i6(d.deny)).toEqual([["I6.resource-attributes", "l.json: 2 of 6 log records have no Resource attribute service.version"]]);
-  });
+  }, 30_000);
 
   test("image digest other than the subject denies; the subject's admits", async () => {
     const other = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${OTHER}` } }]))]);
     expect(i6(other.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: oci.manifest.digest is sha256:${OTHER} but the subject is sha256:${SUBJECT} (1 records)`]]);
     const same = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${SUBJECT}` } }]))]);
     expect(i6(same.deny)).toEqual([]);
-  });
+  }, 30_000);
 
   test("a revision with no verified provenance to compare against warns", async () => {
     const d = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567" } }]))]);
     expect(i6(d.deny)).toEqual([]);
     expect(i6(d.warn).map(([rule]) => rule)).toEqual(["I6.revision-unverified"]);
-  });
+  }, 30_000);
 });
 
 fixtureDescribe("the real OTLP/JSON example (open-telemetry/opentelemetry-proto examples/logs.json)", () => {
@@ -273,7 +273,7 @@ fixtureDescribe("the real OTLP/JSON example (open-telemetry/opentelemetry-proto 
     const p = otelLogKind.parse(file());
     expect(firstRecord(p)).toMatchObject({ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", body: "Example log record" });
     expect(firstRecord(p).attributes["int.attribute"]).toBe("10");
-  });
+  }, 30_000);
 
   test("the gate denies it under I6: service.version and deployment.environment missing on its 1 record", async () => {
     const d = await gate([file()]);
@@ -283,5 +283,5 @@ fixtureDescribe("the real OTLP/JSON example (open-telemetry/opentelemetry-proto 
       ["I6.resource-attributes", "otel/opentelemetry-proto-examples-logs.json: 1 of 1 log records have no Resource attribute service.version"],
     ]);
     expect(i6(d.warn)).toEqual([["I6.service-instance-id", "otel/opentelemetry-proto-examples-logs.json: 1 of 1 log records have no Resource attribute service.instance.id"]]);
-  });
+  }, 30_000);
 });

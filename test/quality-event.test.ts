@@ -259,7 +259,7 @@ beforeAll(() => {
   bundlePath = join(dir, "gate.tar.gz");
   const r = runOpa(["build", "-t", "wasm", "--ignore", "*_test.rego", "--ignore", "*_test.json", "-e", "tollgate/gate/decision", "-o", bundlePath, "policies"], REPO_ROOT);
   if (r.code !== 0) throw new Error(`opa build: ${r.stderr}`);
-});
+}, 120_000);
 
 async function gate(files: SourceFile[], data: Record<string, unknown> = {}): Promise<Decision> {
   const engine = await PolicyEngine.create(await loadBundleFile(bundlePath), [{ source: "test", data }]);
@@ -280,19 +280,19 @@ describe("gate I5 (compiled policy)", () => {
     const d = await gate([sourceFromText("e.json", JSON.stringify(event({ duration_seconds: 12 }))), contract()]);
     expect(i5(d)).toEqual([]);
     expect(d.deny.map((x) => x.rule)).toEqual(["I1.provenance-required"]);
-  });
+  }, 30_000);
 
   test("passed=false denies under I5.passed", async () => {
     const d = await gate([sourceFromText("e.json", JSON.stringify(event({ duration_seconds: 12, passed: false, pass_rate: 0.4 }))), contract()]);
     expect(i5(d).map((x) => [x.rule, x.msg])).toEqual([["I5.passed", "pipeline nightly-dq reported passed=false (event e1, e.json:1, pass_rate 0.4)"]]);
     expect(d.allow).toBe(false);
-  });
+  }, 30_000);
 
   test("a contract violation denies under I5.contract with the validation error", async () => {
     const d = await gate([sourceFromText("e.json", JSON.stringify(event())), contract()]); // duration 12.5: contract says integer
     expect(i5(d).map((x) => x.rule)).toEqual(["I5.contract"]);
     expect(i5(d)[0]!.msg).toContain("/duration_seconds must be integer");
-  });
+  }, 30_000);
 
   test("data.quality_pipeline and data.quality_min_pass_rate", async () => {
     const stream = sourceFromText("s.ndjson", ndjson(
@@ -305,16 +305,16 @@ describe("gate I5 (compiled policy)", () => {
     expect(i5(rate).map((x) => x.msg)).toEqual(["pipeline nightly-dq pass_rate 0.9 is below the required minimum 0.95 (event e1, s.ndjson:1)"]);
     const all = await gate([stream, contract()]);
     expect(i5(all).map((x) => x.rule)).toEqual(["I5.passed"]);
-  });
+  }, 30_000);
 
   test("a duplicated event denies under I5.duplicate-event naming both lines", async () => {
     const d = await gate([sourceFromText("s.ndjson", ndjson(event({ duration_seconds: 1 }), event({ duration_seconds: 1 }))), contract()]);
     expect(i5(d).map((x) => [x.rule, x.msg])).toEqual([["I5.duplicate-event", "event_id e1 appears on lines 1 and 2 of s.ndjson"]]);
-  });
+  }, 30_000);
 
   test("an event file without its contract fails closed", async () => {
     const d = await gate([sourceFromText("e.json", JSON.stringify(event({ duration_seconds: 1 })))]);
     expect(i5(d).map((x) => x.rule)).toEqual(["I5.contract"]);
     expect(i5(d)[0]!.msg).toBe('quality event e1 (e.json:1, pipeline nightly-dq) does not satisfy its data contract: event names contract "pipeline-completion", which no contract given has');
-  });
+  }, 30_000);
 });
