@@ -237,6 +237,60 @@ describe("interop with opa, both ways, every algorithm", () => {
   });
 });
 
+describe("structured files written by hand, checked against opa's own hashing", () => {
+  // Not opa-built: raw JSON with escapes, duplicate keys, exponent and long numbers, a YAML data file in a
+  // subdirectory, a non-data .json (hashed raw) and a .manifest with metadata. opa is the oracle.
+  const HAND: Record<string, string> = {
+    "data.json": '{"z": "\\u00e9\\/\\ud83d\\ude00 tab\\there", "a": 1.0E+2, "dup": 1, "dup": 2, "s": "\\u2028<>&\\u007f", "n": [0, -0, 1e-7, 123456789012345678901234567890], "nested": {"b": {}, "a": []}}',
+    "sub/data.yaml": 'b: 1.0\na: [yes, "no", 0x10, 1e3, ~]\nc: "\\u00e9"\n',
+    "sub/deep/other.json": '{"x":  1}',
+    "p.rego": "package hand\n\nx := 1\n",
+    ".manifest": '{"revision":"h1","metadata":{"k":"\\u00e9<>","n":1.50}}',
+  };
+  const entries = () => Object.entries(HAND).map(([name, text]) => ({ name, bytes: new TextEncoder().encode(text) }));
+
+  test("a tollgate signature over them is accepted by opa; semantic edits are caught, reformatting is not", async () => {
+    const key = loadSigningKey(readFileSync(rsa.priv), "RS256");
+    const signedHand = (await signBundleArchive(await writeArchive(entries()), "hand", { key })).bytes;
+    const ok = opa("build", "-b", save("hand.tar.gz", signedHand), "--verification-key", rsa.pub, "-o", "hand-out.tar.gz");
+    expect(ok.err).toBe("");
+    expect(ok.code).toBe(0);
+    const edit = async (name: string, f: (t: string) => string) =>
+      save(`hand-${name.replace(/\//g, "_")}.tar.gz`, await mutate(signedHand, (es) => es.map((e) => (e.name === name ? { name, bytes: new TextEncoder().encode(f(new TextDecoder().decode(e.bytes))) } : e))));
+    // YAML reformatted (flow → block, same values): both accept
+    const yamlReformatted = await edit("sub/data.yaml", () => 'c: "\\u00e9"\nb: 1.0\na:\n  - yes\n  - "no"\n  - 0x10\n  - 1e3\n  - null\n');
+    expect(opa("build", "-b", yamlReformatted, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).toBe(0);
+    expect(tollgate("bundle", "verify", yamlReformatted, "--verification-key", rsa.pub).code).toBe(0);
+    // a YAML value changed: both reject
+    const yamlChanged = await edit("sub/data.yaml", (t) => t.replace("0x10", "0x11"));
+    expect(opa("build", "-b", yamlChanged, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
+    const r = tollgate("bundle", "verify", yamlChanged, "--verification-key", rsa.pub);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("file sub/data.yaml: SHA-256 digest mismatch");
+    // a number's spelling is significant to OPA (json.Number): 1.0E+2 → 100 is a change for both
+    const numberRespelled = await edit("data.json", (t) => t.replace("1.0E+2", "100"));
+    expect(opa("build", "-b", numberRespelled, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
+    expect(tollgate("bundle", "verify", numberRespelled, "--verification-key", rsa.pub).code).toBe(1);
+    // the first of two duplicate keys is dropped by Go's decoder: editing it changes nothing for either
+    const deadDuplicate = await edit("data.json", (t) => t.replace('"dup": 1', '"dup": 7'));
+    expect(opa("build", "-b", deadDuplicate, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).toBe(0);
+    expect(tollgate("bundle", "verify", deadDuplicate, "--verification-key", rsa.pub).code).toBe(0);
+    // a non-data .json is hashed raw: whitespace matters there
+    const rawJson = await edit("sub/deep/other.json", () => '{"x": 1}');
+    expect(opa("build", "-b", rawJson, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
+    expect(tollgate("bundle", "verify", rawJson, "--verification-key", rsa.pub).code).toBe(1);
+  });
+
+  test("excluded files (opa --exclude-files-verify) may be unlisted", async () => {
+    const key = loadSigningKey(readFileSync(rsa.priv), "RS256");
+    const signedHand = (await signBundleArchive(await writeArchive(entries()), "hand", { key }));
+    const withExtra = save("hand-extra.tar.gz", await mutate(signedHand.bytes, (es) => [...es, { name: "notes/readme.md", bytes: new TextEncoder().encode("# notes\n") }]));
+    expect(tollgate("bundle", "verify", withExtra, "--verification-key", rsa.pub).code).toBe(1);
+    expect(tollgate("bundle", "verify", withExtra, "--verification-key", rsa.pub, "--exclude", "notes/*.md").code).toBe(0);
+    expect(opa("build", "-b", withExtra, "--verification-key", rsa.pub, "--exclude-files-verify", "notes/*.md", "-o", "o.tar.gz").code).toBe(0);
+  });
+});
+
 describe("rejections (tollgate, and opa where opa checks)", () => {
   async function expectRejected(bytes: Uint8Array, name: string, code: string, reason: RegExp, opaToo = true) {
     const res = await verifyBundleSignature(await readArchive(bytes, "x"), keyring(rsa));
