@@ -130,6 +130,29 @@ fixtureDescribe("Sigstore conformance: bundle-verify cases", () => {
     }
   });
 
+  test("--trusted-root with the public-good root file behaves like the embedded default", () => {
+    const c = cases().find((x) => x.name === "happy-path-v0.2")!;
+    const root = join(FIXTURES, "sigstore", "trusted-root-public-good.json");
+    expect(cli([...cliArgs(c).slice(0, -1), "--trusted-root", root, c.artifact]).code).toBe(0);
+    const bad = cases().find((x) => x.name === "signature-mismatch_fail")!;
+    expect(cli([...cliArgs(bad).slice(0, -1), "--trusted-root", root, bad.artifact]).code).toBe(1);
+  });
+
+  test("a trusted root with an open-ended start is refused (exit 2)", () => {
+    const c = cases().find((x) => x.name === "happy-path-v0.2")!;
+    const root = JSON.parse(readFileSync(join(FIXTURES, "sigstore", "trusted-root-public-good.json"), "utf8"));
+    delete root.certificateAuthorities[1].validFor.start;
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-root-"));
+    try {
+      writeFileSync(join(dir, "root.json"), JSON.stringify(root));
+      const r = cli([...cliArgs(c).slice(0, -1), "--trusted-root", join(dir, "root.json"), c.artifact]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("root.json: trusted root: certificateAuthorities[1].validFor.start is missing");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a DSSE bundle's FILE_OR_DIGEST may be the subject digest", () => {
     const c = cases().find((x) => x.name === "happy-path-intoto-in-dsse-v3")!;
     const digest = `sha256:${sha256hex(readFileSync(c.artifact))}`;
