@@ -174,8 +174,12 @@ describe("TDX collateral: every way it can be wrong", () => {
     expectTcbFailure(verifyWith(future), /TCB info issueDate 2026-09-01T00:00:00Z is after the verification time/);
   });
 
-  test("TCB info for another FMSPC is refused", async () => {
-    expectTcbFailure(verifyWith(await pcsFiles({ fmspc: "00606a000000" })), /TCB info is for FMSPC 00606a000000, the PCK certificate's FMSPC is 00906ed50000/);
+  test("TCB info for another FMSPC is refused; among several, the platform's own is used", async () => {
+    expectTcbFailure(verifyWith(await pcsFiles({ fmspc: "00606a000000" })), /no TCB info for the PCK certificate's FMSPC 00906ed50000 among the supplied collateral \(FMSPC 00606a000000\)/);
+    const other = (await pcsFiles({ fmspc: "00606a000000" }))[0]!;
+    const own = await pcsFiles();
+    const v = verifyWith([sourceFromText("other_tcb.json", other.text()!), ...own]);
+    expect(tcb(v)["status"]).toBe("UpToDate");
   });
 
   test("no matching platform level is refused with the platform's SVNs", async () => {

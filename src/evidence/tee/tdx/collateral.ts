@@ -46,7 +46,8 @@ interface SignedJson {
 }
 
 export interface TdxCollateral {
-  tcbInfo?: SignedJson;
+  /** One per platform (FMSPC); the quote's PCK FMSPC picks one. */
+  tcbInfos: SignedJson[];
   qeIdentity?: SignedJson;
   /** Issuer chain PEM files found beside (PCS format). */
   chainPems: { path: string; pem: string }[];
@@ -92,14 +93,14 @@ function decodeMaybeUrlEncoded(text: string): string {
 
 /** Pick the collateral pieces out of the invocation's files (pure; nothing is trusted here). */
 export function findTdxCollateral(files: readonly SourceFile[]): TdxCollateral {
-  const out: TdxCollateral = { chainPems: [], paths: [] };
+  const out: TdxCollateral = { tcbInfos: [], chainPems: [], paths: [] };
   for (const f of files) {
     const j = obj(f.json());
     if (j) {
       const tcb = obj(j["tcbInfo"]);
       const qe = obj(j["enclaveIdentity"]);
       if (tcb && tcb["id"] === "TDX" && typeof j["signature"] === "string") {
-        out.tcbInfo ??= { text: JSON.stringify(tcb), value: tcb, signature: j["signature"], path: f.path };
+        out.tcbInfos.push({ text: JSON.stringify(tcb), value: tcb, signature: j["signature"], path: f.path });
         out.paths.push(f.path);
       } else if (qe && qe["id"] === "TD_QE" && typeof j["signature"] === "string") {
         out.qeIdentity ??= { text: JSON.stringify(qe), value: qe, signature: j["signature"], path: f.path };
@@ -109,13 +110,13 @@ export function findTdxCollateral(files: readonly SourceFile[]): TdxCollateral {
         const qeValue = parseJsonText(j["qe_identity"]);
         let used = false;
         if (tcbValue?.["id"] === "TDX") {
-          out.tcbInfo ??= {
+          out.tcbInfos.push({
             text: j["tcb_info"],
             value: tcbValue,
             signature: String(j["tcb_info_signature"] ?? ""),
             chainPem: String(j["tcb_info_issuer_chain"] ?? ""),
             path: f.path,
-          };
+          });
           used = true;
         }
         if (qeValue?.["id"] === "TD_QE") {
@@ -145,7 +146,7 @@ export function findTdxCollateral(files: readonly SourceFile[]): TdxCollateral {
 }
 
 export function hasCollateral(c: TdxCollateral): boolean {
-  return c.tcbInfo !== undefined || c.qeIdentity !== undefined;
+  return c.tcbInfos.length > 0 || c.qeIdentity !== undefined;
 }
 
 // ---- helpers ----
@@ -236,6 +237,8 @@ export interface TcbEvaluation {
   qeStatus: TcbStatus;
   moduleStatus?: TcbStatus;
   advisoryIds: string[];
+  /** PCK / Root CA CRLs are not evaluated. */
+  revocation: "unchecked";
   tcbDate?: string;
   tcbEvaluationDataNumber?: number;
   tcbInfoIssueDate?: string;
@@ -358,18 +361,23 @@ export function evaluateTdxCollateral(
   time: Date,
 ): { check: Check; evaluation?: TcbEvaluation } {
   const fail = (reason: string): { check: Check } => ({ check: { name: "hardware.tdx_tcb_status", ok: false, code: "hardware_failed", reason, detail: { collateral: collateral.paths } } });
-  if (!collateral.tcbInfo) return fail(`QE identity collateral (${collateral.qeIdentity!.path}) is supplied without the TDX TCB info`);
-  if (!collateral.qeIdentity) return fail(`TCB info collateral (${collateral.tcbInfo.path}) is supplied without the TD_QE identity`);
+  if (collateral.tcbInfos.length === 0) return fail(`QE identity collateral (${collateral.qeIdentity!.path}) is supplied without the TDX TCB info`);
+  if (!collateral.qeIdentity) return fail(`TCB info collateral (${collateral.tcbInfos[0]!.path}) is supplied without the TD_QE identity`);
   if (!pck) return fail("the PCK leaf's SGX extensions are unavailable, so the platform TCB cannot be matched");
-  const bad = verifySigned(collateral.tcbInfo, "TCB info", collateral.chainPems, roots, time) ?? verifySigned(collateral.qeIdentity, "QE identity", collateral.chainPems, roots, time);
+  // The TCB info for this platform; the FMSPC is checked again after its signature verified.
+  const fmspcOf = (d: SignedJson) => String(d.value["fmspc"] ?? "").toLowerCase();
+  const signedTcb = collateral.tcbInfos.find((d) => fmspcOf(d) === pck.fmspc) ?? collateral.tcbInfos[0]!;
+  const bad = verifySigned(signedTcb, "TCB info", collateral.chainPems, roots, time) ?? verifySigned(collateral.qeIdentity, "QE identity", collateral.chainPems, roots, time);
   if (bad) return fail(bad);
-  const tcbInfo = collateral.tcbInfo.value;
+  const tcbInfo = signedTcb.value;
   const qeIdentity = collateral.qeIdentity.value;
   try {
     if (tcbInfo["version"] !== 3) throw new CollateralError(`TCB info version ${String(tcbInfo["version"])} is not 3`);
     if (qeIdentity["version"] !== 2 && qeIdentity["version"] !== 3) throw new CollateralError(`QE identity version ${String(qeIdentity["version"])} is not 2 or 3`);
     const fmspc = String(tcbInfo["fmspc"] ?? "").toLowerCase();
-    if (fmspc !== pck.fmspc) throw new CollateralError(`TCB info is for FMSPC ${fmspc}, the PCK certificate's FMSPC is ${pck.fmspc}`);
+    if (fmspc !== pck.fmspc) {
+      throw new CollateralError(`no TCB info for the PCK certificate's FMSPC ${pck.fmspc} among the supplied collateral (FMSPC ${collateral.tcbInfos.map(fmspcOf).join(", ")})`);
+    }
     const pceId = String(tcbInfo["pceId"] ?? "").toLowerCase();
     if (pceId !== pck.pceId) throw new CollateralError(`TCB info is for PCE-ID ${pceId}, the PCK certificate's PCE-ID is ${pck.pceId}`);
     const platform = evaluatePlatform(tcbInfo, quote, pck);
@@ -386,6 +394,7 @@ export function evaluateTdxCollateral(
       ...(module.status ? { moduleStatus: module.status } : {}),
       ...(module.identity ? { moduleIdentity: module.identity } : {}),
       advisoryIds,
+      revocation: "unchecked",
       ...(platform.tcbDate ? { tcbDate: platform.tcbDate } : {}),
       ...(typeof tcbInfo["tcbEvaluationDataNumber"] === "number" ? { tcbEvaluationDataNumber: tcbInfo["tcbEvaluationDataNumber"] } : {}),
       tcbInfoIssueDate: String(tcbInfo["issueDate"]),
