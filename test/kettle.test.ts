@@ -208,10 +208,20 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     expect(failed(checks)).toEqual([]);
     expect(record.signature.signers[0]).toMatchObject({ type: "hardware", platform: "az-snp", root: "amd-milan" });
     expect((record.facts.kettle as { platform: string }).platform).toBe("az-snp");
+    // attestation-rs pads the nonce with zeros to 50 bytes: the first 32 are the binding
+    const padded = new Uint8Array(50);
+    padded.set(kettleBinding(provenance));
+    const p50 = await makeAzSnpEvidence(chain, { extraData: padded });
+    const r50 = await run({ ...b, evidence: JSON.stringify({ platform: "az-snp", evidence: p50.evidence }) });
+    expect(failed(r50.checks)).toEqual([]);
+    // …but a shorter nonce is never zero-extended into a match
+    const short = await makeAzSnpEvidence(chain, { extraData: kettleBinding(provenance).slice(0, 31) });
+    const r31 = await run({ ...b, evidence: JSON.stringify({ platform: "az-snp", evidence: short.evidence }) });
+    expectFailures(r31.checks, [["binding.provenance_sha256", "binding_failed"]], /^the quote's extraData is 31 bytes, shorter than a 32-byte sha256$/);
     // a different provenance: the quote names the wrong hash
     const other = kettleProvenanceText(artifacts, { invocationId: "other" });
     const r = await run({ ...b, provenance: other });
-    expectFailures(r.checks, [["binding.provenance_sha256", "binding_failed"]], /the TPM quote's extraData [0-9a-f]{64} is not sha256/);
+    expectFailures(r.checks, [["binding.provenance_sha256", "binding_failed"]], /the TPM quote's extraData\[0\.\.32\] [0-9a-f]{64} is not sha256/);
   }, 20_000);
 
   test("without provenance.json beside it, evidence.json is plain hardware evidence (a tee-report)", async () => {
@@ -285,7 +295,7 @@ fixtureDescribe("kettle: real hardware evidence in a Kettle envelope (shared fix
     const env = readFileSync(fixture("tee", "az-snp", "evidence-v1.json"), "utf8");
     const b: Build = { evidence: env, provenance: kettleProvenanceText(artifacts), artifacts };
     const { checks, record } = await run(b, kettleKind, new Date("2025-06-01T00:00:00Z"));
-    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /^the quote's extraData is 9 bytes, not a 32-byte sha256$/);
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /^the quote's extraData is 9 bytes, shorter than a 32-byte sha256$/);
     expect(record.hardware).toMatchObject({ platform: "az-snp", status: "verified" });
   });
 

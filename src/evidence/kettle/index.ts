@@ -130,7 +130,10 @@ async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyCo
       hardware,
       snp: v.snp,
       az: v,
-      ...(extra && extra.length === 32 ? { bound: extra } : { boundProblem: extra ? `the quote's extraData is ${extra.length} bytes, not a 32-byte sha256` : "the TPM quote could not be read" }),
+      // attestation-rs zero-pads the nonce to 50 bytes (Azure's TPM2B_DATA limit): the hash is the first 32.
+      ...(extra && extra.length >= 32
+        ? { bound: extra.slice(0, 32) }
+        : { boundProblem: extra ? `the quote's extraData is ${extra.length} bytes, shorter than a 32-byte sha256` : "the TPM quote could not be read" }),
     };
   }
   const v = verifyParsedTdxQuote(h.quote, ctx, o.tdx ?? {});
@@ -223,7 +226,7 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
       else if (!hw.bound) add("binding.provenance_sha256", false, "binding_failed", hw.boundProblem ?? "the hardware evidence carries no bound value");
       else {
         const want = read.compactSha256;
-        const field = parsed.hardware.platform === "az-snp" ? "the TPM quote's extraData" : "REPORT_DATA[0..32]";
+        const field = parsed.hardware.platform === "az-snp" ? "the TPM quote's extraData[0..32]" : "REPORT_DATA[0..32]";
         add("binding.provenance_sha256", Buffer.from(hw.bound).equals(Buffer.from(want)), "binding_failed",
           `${field} ${hex(hw.bound)} is not sha256 of the compactly re-serialized provenance ${hex(want)}`,
           { bound: hex(hw.bound), provenanceSha256: hex(want), provenanceFileSha256: provenance.sha256 });
