@@ -169,6 +169,35 @@ describe("config", () => {
   });
 });
 
+describe("tollgate serve (the CLI process)", () => {
+  test("starts from a YAML config, prints its URL, answers, and stops cleanly on SIGTERM", async () => {
+    writeFileSync(
+      join(work, "serve.yaml"),
+      `addr: "127.0.0.1:0"\nbundle:\n  file: gate.tar.gz\nkeys:\n  gate-2026:\n    key_file: pub.pem\n    algorithm: ES256\n`,
+    );
+    const proc = Bun.spawn([BUN, CLI, "serve", "--config", join(work, "serve.yaml")], { stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = proc.stdout.getReader();
+      let out = "";
+      const deadline = Date.now() + 15_000;
+      let url: string | undefined;
+      while (!url && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+        url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      }
+      expect(url).toBeDefined();
+      const r = await fetch(`${url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user: "alice" } }) });
+      expect(((await r.json()) as any).result).toBe(true);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stderr).text()).toContain("SIGTERM, stopping");
+  }, 20_000);
+});
+
 describe("health and readiness", () => {
   test("/health is ok; /ready details the active bundle and its verified signature", async () => {
     expect((await fetch(srv.url + "/health")).status).toBe(200);
