@@ -22,9 +22,10 @@ interface ItemOutcome {
 }
 
 // registry.ts imports this module; importing it back statically would make module order matter.
+let lookup: ((predicateType: string) => PredicateHandler | undefined) | undefined;
 async function handlerFor(predicateType: string): Promise<PredicateHandler | undefined> {
-  const { predicateHandlerFor } = await import("../registry.ts");
-  return predicateHandlerFor(predicateType);
+  lookup ??= (await import("../registry.ts")).predicateHandlerFor;
+  return lookup(predicateType);
 }
 
 // verify() may only return Check[]; the signers it established ride along keyed by the checks array.
@@ -128,7 +129,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
 
 function toRecord(item: AttestationItem, o: ItemOutcome, file: SourceFile, suffix: string): EvidenceRecord {
   const statement: InTotoStatement | undefined = item.form === "statement" ? item.statement : item.statement.ok ? item.statement.statement : undefined;
-  const handler = o.handler;
+  const handler = o.handler ?? (statement ? lookup?.(statement.predicateType) : undefined);
   let facts: Record<string, unknown> = {};
   if (statement && handler && o.checks.some((c) => c.name === "predicate.schema" && c.ok)) {
     try {
