@@ -16,6 +16,9 @@ import {
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe, REPO_ROOT } from "./support/fixtures.ts";
+import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
+import { PolicyEngine } from "../src/policy/evaluator.ts";
+import { evaluateDecision, toDecision, type Decision, type PolicyResult } from "../src/policy/gate.ts";
 import { runOpa } from "./support/opa.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
@@ -400,27 +403,55 @@ describe("malformed manifests", () => {
 // ---- the gate over real records: collect → input document → the real opa over policies/ ----------------
 
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-runtime-"));
-let evals = 0;
+let evalCount = 0;
 
-/** runtime.* rule → messages, from the decision opa computes over the records of FILES. */
+// Both evaluators: `opa eval` over policies/ (Go) and the WASM bundle `opa build` makes from the same
+// policies, run by the engine tollgate ships. They must agree on every result.
+let wasmBundle: PolicyBundle | undefined;
+const engines = new Map<string, PolicyEngine>();
+
+async function wasmEngine(data: Record<string, unknown>): Promise<PolicyEngine> {
+  if (!wasmBundle) {
+    const out = join(tmp, "gate.tar.gz");
+    const b = runOpa(["build", "-t", "wasm", "-e", "tollgate/gate/decision", "--ignore", "*_test.rego", "-o", out, "policies"], REPO_ROOT);
+    if (b.code !== 0) throw new Error(b.stderr);
+    wasmBundle = await loadBundleFile(out);
+  }
+  const k = JSON.stringify(data);
+  let e = engines.get(k);
+  if (!e) engines.set(k, (e = await PolicyEngine.create(wasmBundle, [{ source: "test data", data }])));
+  return e;
+}
+
+const canonical = (rs: PolicyResult[]) => rs.map((r) => JSON.stringify([r.rule, r.msg, r.evidence ?? null, r.severity ?? null])).sort();
+
+async function decide(input: unknown, data: Record<string, unknown>): Promise<Decision> {
+  const i = ++evalCount;
+  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
+  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
+  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.decision"]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const go = toDecision(JSON.parse(r.stdout).result[0].expressions[0].value, "opa eval");
+  const wasm = evaluateDecision(await wasmEngine(data), "tollgate/gate/decision", input);
+  expect(canonical(wasm.deny)).toEqual(canonical(go.deny));
+  expect(canonical(wasm.warn)).toEqual(canonical(go.warn));
+  return wasm;
+}
+
+/** runtime.* rule → messages, from the decision over the records of FILES. */
 async function runtimeRules(files: SourceFile[], data: Record<string, unknown>): Promise<Record<string, string[]>> {
   const ctx = makeVerifyContext({ time: TIME, files });
   const { records, errors } = await collectEvidence(files, ctx, KINDS);
   const input = buildInputDocument({ time: TIME.toISOString(), subject: { digest: { sha256: "0".repeat(64) } }, trust: { keys: [], identities: [] } }, records, errors);
   validateInputDocument(input);
-  const i = ++evals;
-  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
-  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
-  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.deny"]);
-  if (r.code !== 0) throw new Error(r.stderr);
   const out: Record<string, string[]> = {};
-  for (const d of JSON.parse(r.stdout).result[0].expressions[0].value as { rule: string; msg: string }[]) {
+  for (const d of (await decide(input, data)).deny) {
     if (d.rule.startsWith("runtime.")) (out[d.rule] ??= []).push(d.msg);
   }
   return out;
 }
 
-fixtureDescribe("runtime.* rules over the real pair (opa)", () => {
+fixtureDescribe("runtime.* rules over the real pair (opa eval and WASM)", () => {
   const dir = fixture("invarlock", "spectral_guard_failure");
   const read = async () => (await readEvidencePaths([dir])).files;
 
@@ -449,7 +480,7 @@ fixtureDescribe("runtime.* rules over the real pair (opa)", () => {
   });
 });
 
-describe("runtime.* rules over generated pairs (opa)", () => {
+describe("runtime.* rules over generated pairs (opa eval and WASM)", () => {
   test("a passing, pinned, bound container run with the expected digest: no runtime denial, requirement met", async () => {
     const p = generatedPair("/gate/ok");
     expect(await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] })).toEqual({});

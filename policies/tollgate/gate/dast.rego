@@ -3,6 +3,9 @@
 # signer, its subject the deployed artifact's digest, passing — can satisfy "dast" in
 # data.required_evidence: either the DAST predicate (kind "dast", SARIF or ZAP as predicate) or a
 # test-result v0.1 attestation recognized as a DAST run (facts.dast.recognized). Bare reports never do.
+#
+# Messages use only %s (strings, null, booleans) and %d (integers): the WASM runtime formats with
+# sprintf-js, which has no %q and throws on %v of null, so anything else would differ from `opa eval`.
 package tollgate.gate
 
 import data.tollgate.lib
@@ -16,6 +19,9 @@ dast_fail_severity := lower(data.dast_fail_severity) if is_string(data.dast_fail
 dast_threshold := dast_rank[dast_fail_severity]
 
 dast_reports := lib.evidence_of("dast")
+
+# Never undefined: a message built from an absent subject would silently drop its rule.
+dast_subject_text := sprintf("subject sha256:%s", [lib.subject_sha256]) if lib.subject_sha256 else := "a subject (none was given)"
 
 dast_test_results := [ev | some ev in lib.evidence_of("test-result"); ev.facts.dast.recognized == true]
 
@@ -41,7 +47,7 @@ dast_param(f) := sprintf(" (param %s)", [f.locations[0].param]) if is_string(f.l
 
 dast_cwe(f) := sprintf(", %s", [f.cwe]) if is_string(f.cwe) else := ""
 
-dast_finding_msg(ev, f) := sprintf("%s %s finding %s %q%s%s%s, seen %d time(s)", [
+dast_finding_msg(ev, f) := sprintf("%s %s finding %s \"%s\"%s%s%s, seen %d time(s)", [
 	ev.facts.tool.name, f.severity, f.ruleId, f.name, dast_cwe(f), dast_where(f), dast_param(f), f.count,
 ])
 
@@ -71,7 +77,7 @@ dast_passing(ev) if {
 
 deny contains lib.result_sev(
 	"I8.dast-config",
-	sprintf("data.dast_fail_severity %v is not one of critical, high, medium, low, info; every finding denies", [data.dast_fail_severity]),
+	sprintf("data.dast_fail_severity %s is not one of critical, high, medium, low, info; every finding denies", [json.marshal(data.dast_fail_severity)]),
 	null, "high", "set dast_fail_severity to critical, high, medium, low or info",
 ) if {
 	count(dast_reports) > 0
@@ -80,7 +86,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"I8.dast-required",
-	sprintf("no passing DAST attestation signed by a trusted signer and bound to subject sha256:%v", [lib.subject_sha256]),
+	sprintf("no passing DAST attestation signed by a trusted signer and bound to %s", [dast_subject_text]),
 	null, "critical",
 	"attest the DAST run (SARIF or ZAP report as the predicate of a signed in-toto statement, or a test-result v0.1) with the deployed artifact's digest as subject",
 ) if {

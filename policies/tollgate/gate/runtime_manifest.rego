@@ -4,6 +4,9 @@
 # release supplies independently (data.expected_runtime_image_digest, never read from the manifest),
 # remote code and third-party plugins off, network as the release policy allows, and the report passed.
 # Every rule applies to each runtime manifest present; "runtime.required" covers the absent case.
+#
+# Messages use only %s (strings, null, booleans) and %d (integers): the WASM runtime formats with
+# sprintf-js, which has no %q and throws on %v of null, so anything else would differ from `opa eval`.
 package tollgate.gate
 
 import data.tollgate.lib
@@ -78,7 +81,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.image-unpinned",
-	sprintf("runtime image %s is not digest-pinned (image_digest is %v)", [ev.facts.image_ref, ev.facts.image_digest]),
+	sprintf("runtime image %s is not digest-pinned (image_digest is %s)", [ev.facts.image_ref, ev.facts.image_digest]),
 	ev.source.path, "critical", "run the evaluation from an image referenced by sha256 digest",
 ) if {
 	some ev in rm_manifests
@@ -97,7 +100,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.expected-digest",
-	sprintf("data.expected_runtime_image_digest %q is not sha256:<64 lower-case hex>", [data.expected_runtime_image_digest]),
+	sprintf("data.expected_runtime_image_digest %s is not sha256:<64 lower-case hex>", [json.marshal(data.expected_runtime_image_digest)]),
 	ev.source.path, "high", "fix expected_runtime_image_digest in the gate's data",
 ) if {
 	some ev in rm_manifests
@@ -107,7 +110,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.image-digest",
-	sprintf("runtime image digest %v differs from the expected %s", [ev.facts.image_digest, rm_expected_digest]),
+	sprintf("runtime image digest %s differs from the expected %s", [ev.facts.image_digest, rm_expected_digest]),
 	ev.source.path, "critical", "re-run the evaluation with the expected runtime image, or correct the expected digest",
 ) if {
 	some ev in rm_manifests
@@ -145,7 +148,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.report-verdict",
-	sprintf("evaluation report verdict is %v%s", [ev.facts.outcome.verdict, rm_reasons(ev)]),
+	sprintf("evaluation report verdict is %s%s", [ev.facts.outcome.verdict, rm_reasons(ev)]),
 	ev.facts.report.path, "critical", "fix the regression the report names and re-run the evaluation",
 ) if {
 	some ev in rm_manifests
@@ -165,7 +168,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.report-guard",
-	sprintf("evaluation guard %s blocked (decision %v, status %v)", [g.name, g.decision, g.status]),
+	sprintf("evaluation guard %s blocked (decision %s, status %s)", [g.name, g.decision, g.status]),
 	ev.facts.report.path, "high", "fix the regression the guard caught and re-run the evaluation",
 ) if {
 	some ev in rm_manifests
