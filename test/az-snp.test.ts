@@ -62,6 +62,13 @@ describe("az-snp: synthetic HCL report + vTPM quote (runs on a plain clone)", ()
     expectFirstFailure(checks, "hardware.quote_signature", "signature_failed", /does not verify/);
   });
 
+  test("a quote signed by another vTPM's key does not verify with this HCL report's HCLAkPub", async () => {
+    const mine = await makeAzSnpEvidence(chain);
+    const theirs = await makeAzSnpEvidence(chain);
+    const { checks } = await run({ ...mine.evidence, tpm_quote: theirs.evidence.tpm_quote });
+    expectFirstFailure(checks, "hardware.quote_signature", "signature_failed", /does not verify with the HCLAkPub attestation key/);
+  });
+
   test("a PCR value that differs from what the quote digested is caught", async () => {
     const { evidence } = await makeAzSnpEvidence(chain);
     evidence.tpm_quote.pcrs[7] = flipHex(evidence.tpm_quote.pcrs[7]!, 0);

@@ -260,9 +260,28 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     const alg = new Uint8Array(good);
     alg[0x34] = 2;
     expect(() => parseSnpReport(alg)).toThrow(/SIGNATURE_ALGO is 2/);
+    // a truncated file is still recognized, so the user hears what is wrong with it (raw, hex or base64)
+    for (const f of [
+      sourceFromBytes("/r/short.bin", good.subarray(0, 1000)),
+      sourceFromText("/r/short.hex", Buffer.from(good.subarray(0, 1000)).toString("hex")),
+      sourceFromText("/r/short.b64", Buffer.from(good.subarray(0, 1000)).toString("base64")),
+    ]) {
+      expect(sevSnpKind.detect(f)).toBe(true);
+      let err: unknown;
+      try {
+        sevSnpKind.parse(f);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TollgateError);
+      expect((err as TollgateError).code).toBe("malformed");
+      expect((err as TollgateError).path).toBe(f.path);
+      expect((err as TollgateError).message).toBe("SEV-SNP report is 1000 bytes; an ATTESTATION_REPORT is exactly 1184");
+    }
     // detect never throws and does not claim other files
     expect(sevSnpKind.detect(sourceFromText("/x.json", '{"a":1}'))).toBe(false);
-    expect(sevSnpKind.detect(sourceFromBytes("/x.bin", good.subarray(0, 1183)))).toBe(false);
+    expect(sevSnpKind.detect(sourceFromBytes("/x.bin", new Uint8Array(1184).fill(0x41)))).toBe(false);
+    expect(sevSnpKind.detect(sourceFromText("/x.txt", "hello world\n"))).toBe(false);
     expect(sevSnpKind.detect(sourceFromBytes("/vcek.der", milan.vcekDer))).toBe(false);
   });
 });

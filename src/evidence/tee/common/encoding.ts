@@ -46,6 +46,29 @@ export function sniffBinary(bytes: Uint8Array, sizes: readonly number[]): { data
   return undefined;
 }
 
+/**
+ * The binary payload of a file that holds it raw, as hex or as base64, whatever its length (up to `maxBytes`);
+ * undefined when the text is neither. Lets detect() recognize a truncated report so parse() can say so.
+ */
+export function sniffBinaryAnyLength(bytes: Uint8Array, maxBytes: number): { data: Uint8Array; encoding: BinaryEncoding } | undefined {
+  if (bytes.length > maxBytes * 2 + 1024) return undefined;
+  const text = asciiText(bytes)?.trim();
+  if (text) {
+    if (HEX_TEXT.test(text)) {
+      const digits = text.replace(/\s+/g, "");
+      if (digits.length % 2 === 0) return { data: new Uint8Array(Buffer.from(digits, "hex")), encoding: "hex" };
+    }
+    if (B64_TEXT.test(text)) {
+      try {
+        return { data: decodeBase64Strict(text), encoding: "base64" };
+      } catch {
+        // not base64 either: fall through to raw
+      }
+    }
+  }
+  return bytes.length <= maxBytes ? { data: bytes, encoding: "raw" } : undefined;
+}
+
 /** Decode a base64 (standard or URL alphabet, padded or not) JSON string field, naming the field on error. */
 export function base64Field(value: unknown, what: string): Uint8Array {
   if (typeof value !== "string" || value.length === 0) throw new TollgateError("schema_invalid", `${what} must be a non-empty base64 string`);

@@ -3,7 +3,7 @@
 import { dirname } from "node:path";
 import { TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
-import { type BinaryEncoding, sniffBinary } from "../common/encoding.ts";
+import { type BinaryEncoding, sniffBinary, sniffBinaryAnyLength } from "../common/encoding.ts";
 import { hex, teeRecord } from "../common/facts.ts";
 import { type Certificate, certificateDers, tryParseCertificate } from "../common/x509.ts";
 import { parseSnpReport, REPORT_SIZE, SIG_ALGO_ECDSA_P384_SHA384, type SnpReport } from "./report.ts";
@@ -77,16 +77,22 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
     name: "sev-snp",
     detect(file: SourceFile): boolean {
       try {
-        const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]);
-        return sniffed !== undefined && looksLikeReport(sniffed.data);
+        // Any length: a truncated or padded report is still recognized, so parse() can name the problem.
+        const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]) ?? sniffBinaryAnyLength(file.bytes, 2 * REPORT_SIZE);
+        return sniffed !== undefined && sniffed.data.length >= 0x38 && looksLikeReport(sniffed.data);
       } catch {
         return false;
       }
     },
     parse(file: SourceFile): ParsedSnp {
-      const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]);
+      const sniffed = sniffBinary(file.bytes, [REPORT_SIZE]) ?? sniffBinaryAnyLength(file.bytes, 2 * REPORT_SIZE);
       if (!sniffed) throw new TollgateError("malformed", `not a ${REPORT_SIZE}-byte SEV-SNP report (raw, hex or base64)`, file.path);
-      return { report: parseSnpReport(sniffed.data), encoding: sniffed.encoding };
+      try {
+        return { report: parseSnpReport(sniffed.data), encoding: sniffed.encoding };
+      } catch (e) {
+        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
+        throw e;
+      }
     },
     async verify(parsed: ParsedSnp, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
       const candidates = endorsementFiles(file, ctx.files);
