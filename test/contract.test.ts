@@ -211,6 +211,32 @@ describe("event JSON Schema derived from the contract", () => {
     expect(validateAgainstContract({ pipeline: "x", extra: true }, open).ok).toBe(true);
   });
 
+  test("DCS: a field's $ref to #/definitions inherits the definition; a dangling or external $ref is refused", () => {
+    const withDefs = (ref: string) => stringify({
+      dataContractSpecification: "1.2.0", id: "x", info: { title: "x", version: "1" },
+      definitions: { pipeline_name: { domain: "dq", name: "pipeline_name", type: "string", enum: ["nightly"], maxLength: 20 } },
+      models: { events: { fields: { pipeline: { $ref: ref, required: true } } } },
+    });
+    const c = contract(withDefs("#/definitions/pipeline_name"));
+    expect(c.objects[0]!.fields[0]).toMatchObject({ name: "pipeline", type: "string", required: true, enum: ["nightly"], maxLength: 20 });
+    expect(validateAgainstContract({ pipeline: "adhoc" }, c).errors).toEqual(['/pipeline must be equal to one of the allowed values ("nightly")']);
+    const dangling = thrown(() => contract(withDefs("#/definitions/nope")));
+    expect(dangling.code).toBe("schema_invalid");
+    expect(dangling.message).toBe('models.events.fields.pipeline.$ref "#/definitions/nope" names no definition in this contract');
+    const external = thrown(() => contract(withDefs("https://example.com/defs.yaml#/pipeline")));
+    expect(external.code).toBe("unsupported");
+    expect(external.message).toContain("only references to this contract's definitions are followed (no network)");
+  });
+
+  test("ODCS integer formats: i32 bounds enforced; u64 only its sign (beyond what a JSON number holds exactly)", () => {
+    const c = contract(odcs([
+      { name: "a", logicalType: "integer", required: true, logicalTypeOptions: { format: "i32" } },
+      { name: "b", logicalType: "integer", required: true, logicalTypeOptions: { format: "u64" } },
+    ]));
+    expect(validateAgainstContract({ a: 2147483647, b: 2 ** 60 }, c).ok).toBe(true);
+    expect(validateAgainstContract({ a: 2147483648, b: -1 }, c).errors).toEqual(["/a must be <= 2147483647", "/b must be >= 0"]);
+  });
+
   test("several schema objects: the event must name one; an unknown name is reported", () => {
     const two = contract(odcs(EVENT_PROPS, { schema: [{ name: "a", properties: [] }, { name: "b", properties: [] }] }));
     expect(validateAgainstContract(good, two).errors[0]).toContain("has 2 schema objects (a, b); name one in the event's contract.schema");

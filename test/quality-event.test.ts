@@ -232,6 +232,12 @@ describe("contract resolution and validation (collect → records)", () => {
     expect(checkOf(r.records[1]!, "integrity.duplicate_event_id").ok).toBe(true);
   });
 
+  test("an event_id seen three times lists every line", async () => {
+    const text = ndjson(event({ duration_seconds: 1 }), event({ duration_seconds: 1 }), event({ duration_seconds: 1 }));
+    const r = await records([sourceFromText("s.ndjson", text), sourceFromText("c.yaml", odcsContract())]);
+    expect(checkOf(r.records[1]!, "integrity.duplicate_event_id").reason).toBe('event_id "e1" appears on lines 1, 2 and 3');
+  });
+
   test("ordering: a sequence that does not increase within its key fails, naming both lines", async () => {
     const text = ndjson(
       event({ duration_seconds: 1, ordering: { key: "k", sequence: 5 } }),

@@ -133,7 +133,7 @@ deny contains lib.result_sev(
 # An event_id seen twice: the stream is not idempotent-safe (two lines claim to be the same event).
 deny contains lib.result_sev(
 	"I5.duplicate-event",
-	sprintf("event_id %s appears on lines %s of %s", [d.event_id, concat(" and ", [sprintf("%d", [l]) | some l in d.lines]), ev.source.path]),
+	sprintf("event_id %s appears on lines %s of %s", [d.event_id, qe_list_lines(d.lines), ev.source.path]),
 	ev.source.path, "medium",
 	"emit each event once with a unique event_id (retries must reuse the id only for the identical event, and the consumer drops them)",
 ) if {
@@ -152,3 +152,11 @@ deny contains lib.result_sev(
 	c.name == "integrity.ordering"
 	c.ok == false
 }
+
+# `1 and 3`, `1, 3 and 5`
+qe_list_lines(ls) := concat(" and ", [sprintf("%d", [l]) | some l in ls]) if {
+	count(ls) <= 2
+} else := sprintf("%s and %d", [
+	concat(", ", [sprintf("%d", [l]) | some i, l in ls; i < count(ls) - 1]),
+	ls[count(ls) - 1],
+])

@@ -163,3 +163,9 @@ test_qe_not_required_and_absent_is_silent if {
 	d := gate.deny with input as qe_input([])
 	count(qe_rules(d)) == 0
 }
+
+test_qe_duplicate_three_times_lists_every_line if {
+	dup := [{"event_id": "e1", "lines": [1, 3, 5]}]
+	d := gate.deny with input as qe_input([qe_ev({"facts": object.union(qe_ev({}).facts, {"duplicates": dup})})])
+	qe_msgs(d, "I5.duplicate-event") == ["event_id e1 appears on lines 1, 3 and 5 of events.ndjson"]
+}

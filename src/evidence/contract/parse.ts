@@ -70,7 +70,7 @@ export function parseContract(doc: Obj, path: string, sha256: string): DataContr
     return {
       standard, path, sha256, document: doc,
       id: str(doc.id), name: str(info.title), version: str(info.version), apiVersion: str(doc.dataContractSpecification),
-      objects: dcsObjects(doc),
+      objects: dcsObjects(doc, path),
     };
   }
   throw new TollgateError(
@@ -103,7 +103,8 @@ function physicalToJson(physical: string): JsonType | undefined {
 const INTEGER_FORMAT_BOUNDS: Record<string, [number, number]> = {
   i8: [-128, 127], i16: [-32768, 32767], i32: [-2147483648, 2147483647],
   u8: [0, 255], u16: [0, 65535], u32: [0, 4294967295],
-  i64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], u64: [0, Number.MAX_SAFE_INTEGER],
+  // i64/i128/u64/u128 reach beyond what a JSON number holds exactly: only the sign is enforced.
+  u64: [0, Infinity], u128: [0, Infinity],
 };
 
 /** Formats a JSON Schema validator checks; ODCS/DCS free-form formats (`yyyy-MM-dd`, `f32`) are not these. */
@@ -156,7 +157,7 @@ function odcsField(p: Obj, location: string, fallbackName = ""): FieldSpec {
     const bounds = type === "integer" && typeof opts.format === "string" ? INTEGER_FORMAT_BOUNDS[opts.format] : undefined;
     if (bounds) {
       f.minimum = Math.max(f.minimum ?? bounds[0], bounds[0]);
-      f.maximum = Math.min(f.maximum ?? bounds[1], bounds[1]);
+      if (Number.isFinite(bounds[1])) f.maximum = Math.min(f.maximum ?? bounds[1], bounds[1]);
     }
   }
   if (type === "array") {
@@ -224,24 +225,43 @@ const DCS_TYPES: Record<string, JsonType> = {
 /** DCS timestamps and dates are ISO 8601 text in JSON. `timestamp_ntz` has no offset, so no date-time check. */
 const DCS_TYPE_FORMAT: Record<string, string> = { timestamp: "date-time", timestamp_tz: "date-time", date: "date" };
 
-function dcsObjects(doc: Obj): ContractObject[] {
+function dcsObjects(doc: Obj, path: string): ContractObject[] {
   const models = isObj(doc.models) ? doc.models : {};
+  const defs = isObj(doc.definitions) ? doc.definitions : {};
   return Object.entries(models).flatMap(([name, m]) =>
     isObj(m) ? [{
       name,
       location: `models.${name}`,
-      fields: dcsFields(m.fields, `models.${name}.fields`),
+      fields: dcsFields(m.fields, `models.${name}.fields`, defs, path),
       closed: m.additionalFields !== true, // DCS default: additionalFields false
     }] : [],
   );
 }
 
-function dcsFields(fields: unknown, at: string): FieldSpec[] {
+function dcsFields(fields: unknown, at: string, defs: Obj, path: string): FieldSpec[] {
   if (!isObj(fields)) return [];
-  return Object.entries(fields).flatMap(([name, f]) => (isObj(f) ? [dcsField(name, f, `${at}.${name}`)] : []));
+  return Object.entries(fields).flatMap(([name, f]) => (isObj(f) ? [dcsField(name, f, `${at}.${name}`, defs, path)] : []));
 }
 
-function dcsField(name: string, d: Obj, location: string): FieldSpec {
+/**
+ * A field's `$ref` to `#/definitions/<id>` inherits the definition's properties (the field's own win).
+ * Only references inside the contract are followed: verification never fetches.
+ */
+function resolveDcsRef(d: Obj, location: string, defs: Obj, path: string): Obj {
+  const ref = d.$ref;
+  if (typeof ref !== "string") return d;
+  if (!ref.startsWith("#/definitions/")) {
+    throw new TollgateError("unsupported", `${location}.$ref ${JSON.stringify(ref)}: only references to this contract's definitions are followed (no network)`, path);
+  }
+  const def = defs[ref.slice("#/definitions/".length)];
+  if (!isObj(def)) throw new TollgateError("schema_invalid", `${location}.$ref ${JSON.stringify(ref)} names no definition in this contract`, path);
+  const { $ref: _, ...own } = d;
+  const { domain: _d, name: _n, title: _t, description: _desc, ...inherited } = def;
+  return { ...inherited, ...own };
+}
+
+function dcsField(name: string, raw: Obj, location: string, defs: Obj, path: string): FieldSpec {
+  const d = resolveDcsRef(raw, location, defs, path);
   const declared = str(d.type)?.toLowerCase();
   const type = declared ? DCS_TYPES[declared] : undefined;
   const f: FieldSpec = {
@@ -262,10 +282,10 @@ function dcsField(name: string, d: Obj, location: string): FieldSpec {
   const format = typeof d.format === "string" && JSON_SCHEMA_FORMATS.has(d.format) ? d.format : declared ? DCS_TYPE_FORMAT[declared] : undefined;
   if (format) f.format = format;
   if (type === "object" && declared !== "map") {
-    const nested = dcsFields(d.fields, `${location}.fields`);
+    const nested = dcsFields(d.fields, `${location}.fields`, defs, path);
     if (nested.length) f.properties = nested;
   }
-  if (type === "array" && isObj(d.items)) f.items = dcsField("[]", d.items, `${location}.items`);
+  if (type === "array" && isObj(d.items)) f.items = dcsField("[]", d.items, `${location}.items`, defs, path);
   return f;
 }
 

@@ -140,7 +140,7 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
     if (duplicates.length) {
       checks.push({
         name: "integrity.duplicate_event_id", ok: false, code: "malformed",
-        reason: `event_id ${JSON.stringify(ev.event_id)} appears on lines ${lines.join(" and ")}`,
+        reason: `event_id ${JSON.stringify(ev.event_id)} appears on lines ${listLines(lines)}`,
         detail: { line: ev.line, event_id: ev.event_id, lines },
       });
     } else checks.push({ name: "integrity.duplicate_event_id", ok: true });
@@ -161,6 +161,11 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
     const contractValid = checks.filter((c) => c.name.startsWith("contract.")).every((c) => c.ok);
     return { event: ev, contract, schemaObject, contractValid, contractErrors, duplicates, checks };
   });
+}
+
+/** `1 and 3`, `1, 3 and 5`. */
+function listLines(lines: readonly number[]): string {
+  return lines.length <= 2 ? lines.join(" and ") : `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
 }
 
 interface Parsed {
