@@ -288,6 +288,29 @@ describe("structured files written by hand, checked against opa's own hashing", 
     expect(tollgate("bundle", "verify", withExtra, "--verification-key", rsa.pub).code).toBe(1);
     expect(tollgate("bundle", "verify", withExtra, "--verification-key", rsa.pub, "--exclude", "notes/*.md").code).toBe(0);
     expect(opa("build", "-b", withExtra, "--verification-key", rsa.pub, "--exclude-files-verify", "notes/*.md", "-o", "o.tar.gz").code).toBe(0);
+    // a listed file that is excluded is not checked (even if changed) …
+    const changedExcluded = save("hand-excl.tar.gz", await mutate(signedHand.bytes, (es) => es.map((e) => (e.name === "p.rego" ? { name: e.name, bytes: new TextEncoder().encode("package evil\n") } : e))));
+    expect(tollgate("bundle", "verify", changedExcluded, "--verification-key", rsa.pub, "--exclude", "*.rego").code).toBe(0);
+    expect(opa("build", "-b", changedExcluded, "--verification-key", rsa.pub, "--exclude-files-verify", "*.rego", "-o", "o.tar.gz").code).toBe(0);
+    // … but a listed file that is missing is still an error, excluded or not (as in opa)
+    const missingExcluded = save("hand-excl-missing.tar.gz", await mutate(signedHand.bytes, (es) => es.filter((e) => e.name !== "p.rego")));
+    const r = tollgate("bundle", "verify", missingExcluded, "--verification-key", rsa.pub, "--exclude", "*.rego");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("file p.rego is listed in the bundle signature but missing from the bundle");
+    expect(opa("build", "-b", missingExcluded, "--verification-key", rsa.pub, "--exclude-files-verify", "*.rego", "-o", "o.tar.gz").code).not.toBe(0);
+  });
+
+  test("listed names are matched exactly: a leading '/' in the signature does not match (as in opa)", async () => {
+    const files = await readArchive(unsigned, "x");
+    const key = loadSigningKey(readFileSync(rsa.priv), "RS256");
+    const { CompactSign } = await import("jose");
+    const listed = files.map((e) => ({ name: "/" + e.name, hash: bundleFileDigest(e.name, e.bytes), algorithm: "SHA-256" }));
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify({ files: listed }))).setProtectedHeader({ alg: "RS256", kid: "default" }).sign(key);
+    const bytes = await writeArchive([...files, { name: ".signatures.json", bytes: signaturesFileBytes(token) }]);
+    const r = await verifyBundleSignature(await readArchive(bytes, "x"), keyring(rsa));
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toContain("bundle.file_listed");
+    expect(opa("build", "-b", save("slash.tar.gz", bytes), "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
   });
 });
 

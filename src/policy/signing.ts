@@ -448,7 +448,8 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
 
   const byName = new Map<string, SignedFile>();
   for (const f of listed) {
-    const name = f.name.replace(/^\//, "");
+    // Names are matched exactly, as OPA does: archive paths lose their leading "/", listed names do not.
+    const name = f.name;
     if (byName.has(name)) {
       fail(checks, "bundle.payload", "malformed", `the signature lists ${name} twice`);
       return result(checks, listed, extra);
@@ -457,7 +458,11 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
   }
   // Every bundle file must be listed and match (in bundle order)…
   for (const [name, bytes] of files) {
-    if (isSignaturesFile(name) || isExcluded(name, opts.exclude)) continue;
+    if (isSignaturesFile(name)) continue;
+    if (isExcluded(name, opts.exclude)) {
+      byName.delete(name); // OPA: an excluded file is neither checked nor required to be listed
+      continue;
+    }
     const entry = byName.get(name);
     if (!entry) {
       fail(checks, "bundle.file_listed", "bundle_unverified", `file ${name} is in the bundle but not listed in its signature`, { file: name });
@@ -481,9 +486,8 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
       continue;
     }
   }
-  // …and every listed file must be present (excluded names may be listed and absent).
+  // …and every listed file must be present (OPA: even when its name matches an exclude pattern).
   for (const name of byName.keys()) {
-    if (isExcluded(name, opts.exclude)) continue;
     fail(checks, "bundle.file_present", "bundle_unverified", `file ${name} is listed in the bundle signature but missing from the bundle`, { file: name });
   }
   if (checks.every((c) => c.ok)) pass(checks, "bundle.files", { count: listed.length });
