@@ -390,14 +390,17 @@ function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, n
     const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
     const log = tlogs.find((t) => bytesEqual(t.logId?.keyId ?? new Uint8Array(), keyId) || bytesEqual(t.checkpointKeyId?.keyId ?? new Uint8Array(), keyId));
     if (!log) fail("transparency.entries", "transparency_failed", `${at} was logged by ${toHex(keyId)}, which is not a log of the trusted root`);
-    let host = "";
+    // The origin names the log by its URL without scheme (C2SP), e.g. "rekor.sigstore.dev - <tree id>" (Rekor v1)
+    // or "log2025-1.rekor.sigstore.dev" (Rekor v2).
+    const names: string[] = [];
     try {
-      host = new URL(log.baseUrl).host;
+      const u = new URL(log.baseUrl);
+      names.push(u.host, (u.host + u.pathname).replace(/\/+$/, ""));
     } catch {
       /* a log without a URL cannot be named by a checkpoint */
     }
-    const originHost = origin.split(" ")[0];
-    if (!host || originHost !== host) {
+    const originName = origin.split(" ")[0] ?? "";
+    if (!names.includes(originName)) {
       fail("transparency.entries", "transparency_failed", `${at} checkpoint origin "${origin}" does not name the trusted log ${log.baseUrl}`);
     }
   });
