@@ -152,6 +152,11 @@ fixtureDescribe("CLI on real SEV-SNP evidence (shared fixtures)", () => {
       expect(out.stdout).toMatch(/ok\s+hardware\.report_signature/);
       expect(out.stdout).toMatch(/binding\.provenance_sha256.*REPORT_DATA\[0\.\.32\] ec6c52d7/);
       expect(out.stdout).toMatch(/ok\s+integrity\.artifacts/);
+      // tollgate eval DIR: the gate denies (exit 1) because the provenance is not bound to the hardware
+      const ev = tollgate(["eval", "--time", "2024-06-01T00:00:00Z", "--subject", `sha256:${APP_SHA}`, dir]);
+      expect(ev.stderr).toBe("");
+      expect(ev.code).toBe(1);
+      expect(ev.stdout).toMatch(/I1\.provenance-signature: provenance signature did not verify: binding\.provenance_sha256: REPORT_DATA\[0\.\.32\] ec6c52d7/);
     });
   });
 });
