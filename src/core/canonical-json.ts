@@ -132,9 +132,30 @@ export function comparePythonStrings(a: string, b: string): number {
   return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0);
 }
 
-/** Keys in Python's sort order. */
+// Documents repeat the same key lists (every ledger entry has the same nine keys, every `why` the same
+// five): remember the last sorted order per key count and reuse it when the keys are the same strings in
+// the same order (compared one by one, so no two different lists can share a cache slot).
+const sortCache = new Map<number, { keys: string[]; sorted: string[] }>();
+
+/** Keys in Python's sort order (a new array; the input is not changed). */
 export function sortPythonKeys(keys: Iterable<string>): string[] {
-  return [...keys].sort(comparePythonStrings);
+  const list = Array.isArray(keys) ? (keys as string[]) : [...keys];
+  const n = list.length;
+  if (n < 2) return list.slice();
+  const hit = sortCache.get(n);
+  if (hit) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.keys[i] !== list[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit.sorted.slice();
+  }
+  const sorted = list.slice().sort(comparePythonStrings);
+  if (n <= 64) sortCache.set(n, { keys: list.slice(), sorted: sorted.slice() });
+  return sorted;
 }
 
 /** Canonical text of a value (see the header for the exact rules). */
@@ -156,18 +177,17 @@ export function canonicalize(v: Canonicalizable): string {
     for (let i = 0; i < v.length; i++) out += (i ? "," : "") + canonicalize(v[i] as Canonicalizable);
     return out + "]";
   }
-  const entries: [string, Canonicalizable][] =
-    v instanceof Map
-      ? [...(v as JsonObject)]
-      : Object.entries(v as Record<string, Canonicalizable | undefined>).filter(
-          (e): e is [string, Canonicalizable] => e[1] !== undefined,
-        );
-  entries.sort((x, y) => comparePythonStrings(x[0], y[0]));
-  let out = "{";
-  for (let i = 0; i < entries.length; i++) {
-    const [k, val] = entries[i]!;
-    out += (i ? "," : "") + canonicalString(k) + ":" + canonicalize(val);
+  if (v instanceof Map) {
+    const m = v as JsonObject;
+    const keys = sortPythonKeys(m.keys());
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + canonicalString(keys[i]!) + ":" + canonicalize(m.get(keys[i]!)!);
+    return out + "}";
   }
+  const rec = v as Record<string, Canonicalizable | undefined>;
+  const keys = sortPythonKeys(Object.keys(rec).filter((k) => rec[k] !== undefined));
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + canonicalString(keys[i]!) + ":" + canonicalize(rec[keys[i]!]!);
   return out + "}";
 }
 
@@ -329,7 +349,7 @@ export class JsonTokenizer {
         if (c !== 0x22) throw this.#err(`expected a string key but found ${show(c)}`, i);
         const r = this.#string(buf, i);
         if (r === undefined) break scan; // incomplete
-        sink.key(r.value);
+        sink.key(this.#intern(r.value));
         i = r.next;
         this.#state = St.Colon;
         continue;
@@ -393,6 +413,21 @@ export class JsonTokenizer {
     const keepFrom = i >= n ? n : tokenStart;
     this.#consumed += keepFrom;
     this.#buf = keepFrom >= n ? "" : buf.slice(keepFrom);
+  }
+
+  // Keys repeat (every ledger entry has the same ones). Handing the sink the same string object each time
+  // lets Map lookups reuse its cached hash instead of hashing a fresh substring of the input.
+  #keys: string[] = [];
+  #intern(k: string): string {
+    const ks = this.#keys;
+    for (let i = 0; i < ks.length; i++) if (ks[i] === k) return ks[i]!;
+    if (ks.length < 64 && k.length <= 64) {
+      // A slice may share the whole input chunk's storage; keep a copy so the chunk is not pinned.
+      const own = (JSON.parse(JSON.stringify(k)) as string);
+      ks.push(own);
+      return own;
+    }
+    return k;
   }
 
   #afterValue(): void {

@@ -18,7 +18,6 @@
 // key order), the speculative hash is discarded and a second pass over the same bytes re-hashes the
 // entries. The producer writes decision_ledger with chain_version/entry_count/chain_root before entries and
 // config_hashes before decision_ledger, so its files verify in one pass.
-import { createHash, type Hash } from "node:crypto";
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import schema from "../../../schemas/runmanifest.schema.json" with { type: "json" };
 import {
@@ -220,7 +219,8 @@ export function entryHashFromCanon(canon: ReadonlyMap<string, string>): { preima
     pre += (i ? "," : "") + ENTRY_HASH_KEYS[i] + (canon.get(ENTRY_HASH_FIELDS[i]!) ?? "null");
   }
   pre += "}";
-  return { preimage: pre, hash: "sha256:" + sha256Hex(pre) };
+  // Bun's one-shot SHA-256 (same digest as node:crypto, several times cheaper per call on short inputs).
+  return { preimage: pre, hash: "sha256:" + Bun.SHA256.hash(pre, "hex") };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ const HASH_FLUSH = 1 << 16;
 
 /** Buffers small updates into large ones (one native call per ~64 KiB). */
 class BufferedHash {
-  #h: Hash = createHash("sha256");
+  #h = new Bun.CryptoHasher("sha256");
   #pending = "";
   update(s: string): void {
     this.#pending += s;
