@@ -21,7 +21,9 @@ dast_threshold := dast_rank[dast_fail_severity]
 dast_reports := lib.evidence_of("dast")
 
 # Never undefined: a message built from an absent subject would silently drop its rule.
-dast_subject_text := sprintf("subject sha256:%s", [lib.subject_sha256]) if lib.subject_sha256 else := "a subject (none was given)"
+dast_subject_text := sprintf("subject sha256:%s", [lib.subject_sha256]) if lib.subject_sha256
+
+else := "a subject (none was given)"
 
 dast_test_results := [ev | some ev in lib.evidence_of("test-result"); ev.facts.dast.recognized == true]
 
@@ -43,9 +45,13 @@ dast_where(f) := sprintf(" at %s %s", [f.locations[0].method, f.locations[0].uri
 	is_string(f.locations[0].uri)
 } else := ""
 
-dast_param(f) := sprintf(" (param %s)", [f.locations[0].param]) if is_string(f.locations[0].param) else := ""
+dast_param(f) := sprintf(" (param %s)", [f.locations[0].param]) if is_string(f.locations[0].param)
 
-dast_cwe(f) := sprintf(", %s", [f.cwe]) if is_string(f.cwe) else := ""
+else := ""
+
+dast_cwe(f) := sprintf(", %s", [f.cwe]) if is_string(f.cwe)
+
+else := ""
 
 dast_finding_msg(ev, f) := sprintf("%s %s finding %s \"%s\"%s%s%s, seen %d time(s)", [
 	ev.facts.tool.name, f.severity, f.ruleId, f.name, dast_cwe(f), dast_where(f), dast_param(f), f.count,

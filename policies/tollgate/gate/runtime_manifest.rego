@@ -37,7 +37,7 @@ rm_strict(ev) if {
 
 rm_network_ok(ev) if ev.facts.allow_network == false
 
-rm_network_ok(ev) if rm_allow_network == true
+rm_network_ok(_) if rm_allow_network == true
 
 deny contains lib.result_sev(
 	"runtime.required",

@@ -19,7 +19,9 @@ tr_names(names) := concat(", ", array.slice(names, 0, tr_max_names)) if {
 	count(names) <= tr_max_names
 } else := sprintf("%s, … (%d more)", [concat(", ", array.slice(names, 0, tr_max_names)), count(names) - tr_max_names])
 
-tr_run(ev) := sprintf(" (%s)", [ev.facts.url]) if is_string(ev.facts.url) else := ""
+tr_run(ev) := sprintf(" (%s)", [ev.facts.url]) if is_string(ev.facts.url)
+
+else := ""
 
 tr_warned(ev) if ev.facts.result == "WARNED"
 
@@ -39,7 +41,9 @@ deny contains lib.result_sev(
 	ev.facts.result == "FAILED"
 }
 
-tr_failed_list(ev) := sprintf(": %s", [tr_names(ev.facts.failedTests)]) if ev.facts.failedCount > 0 else := ""
+tr_failed_list(ev) := sprintf(": %s", [tr_names(ev.facts.failedTests)]) if ev.facts.failedCount > 0
+
+else := ""
 
 deny contains lib.result_sev(
 	"I1.test-result-inconsistent",
