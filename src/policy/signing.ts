@@ -419,16 +419,24 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
   }
   pass(checks, "bundle.key", { keyId, algorithm: alg, ...(keyFingerprint(trusted.key) ? { fingerprint: keyFingerprint(trusted.key) } : {}) });
 
-  let payload: Record<string, unknown>;
+  let payloadBytes: Uint8Array;
   try {
-    const v = await compactVerify(token, trusted.key, { algorithms: [alg] });
-    payload = JSON.parse(new TextDecoder().decode(v.payload)) as Record<string, unknown>;
+    payloadBytes = (await compactVerify(token, trusted.key, { algorithms: [alg] })).payload;
   } catch (e) {
     const why = e instanceof joseErrors.JWSSignatureVerificationFailed ? "signature does not verify" : (e as Error).message;
     fail(checks, "bundle.jwt_signature", "signature_failed", `JWT signature check with key ${JSON.stringify(keyId)} failed: ${why}`);
     return result(checks, [], { keyId, algorithm: alg });
   }
   pass(checks, "bundle.jwt_signature");
+  let payload: Record<string, unknown>;
+  try {
+    const p: unknown = JSON.parse(utf8.decode(payloadBytes));
+    if (typeof p !== "object" || p === null || Array.isArray(p)) throw new Error("not a JSON object");
+    payload = p as Record<string, unknown>;
+  } catch (e) {
+    fail(checks, "bundle.payload", "malformed", `the signed JWT payload is unreadable: ${(e as Error).message}`);
+    return result(checks, [], { keyId, algorithm: alg });
+  }
 
   const listed = parseFilesClaim(payload.files);
   if (typeof listed === "string") {

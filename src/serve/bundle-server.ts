@@ -115,7 +115,7 @@ export async function startBundleServer(o: BundleServerOptions): Promise<BundleS
       if (known.includes(b.etag) && longPoll && wait > 0) {
         // Hold until the bundle changes, the wait is over, or the server stops (bounded by maxWait).
         const deadline = Date.now() + Math.min(wait, maxWait) * 1000;
-        while (!stopping && Date.now() < deadline) {
+        while (!stopping && !req.signal.aborted && Date.now() < deadline) {
           await new Promise<void>((r) => {
             const t = setTimeout(() => {
               waiting.delete(wake);
