@@ -136,6 +136,15 @@ describe("parsing events", () => {
     expect(both.code).toBe("schema_invalid");
   });
 
+  test("a truncated event file is claimed and reported as malformed", () => {
+    const pretty = JSON.stringify(event(), null, 2);
+    const f = sourceFromText("e.json", pretty.slice(0, pretty.indexOf('"pass_rate"'))); // cut mid-document
+    expect(qualityEventKind.detect(f)).toBe(true);
+    const e = thrown(() => qualityEventKind.parse(f));
+    expect(e.code).toBe("malformed");
+    expect(e.message).toStartWith("not JSON and not NDJSON (");
+  });
+
   test("an empty stream is malformed", () => {
     expect(thrown(() => qualityEventKind.parse(sourceFromText("s.ndjson", "\n\n"))).message).toBe("no quality events (empty stream)");
   });

@@ -55,7 +55,9 @@ export function detectQualityEvents(file: SourceFile): boolean {
   try {
     return looksLikeQualityEvent(JSON.parse(first));
   } catch {
-    return false;
+    // A truncated or corrupt event still shows its fields early: claim it so parse says what is wrong.
+    const head = text.slice(0, 4096);
+    return /^\s*\{/.test(head) && /"pipeline"\s*:/.test(head) && /"passed"\s*:/.test(head);
   }
 }
 
@@ -79,6 +81,15 @@ export function parseQualityEvents(file: SourceFile): ParsedEvents {
   }
   const events: QualityEvent[] = [];
   const lines = text.split("\n");
+  const first = lines.find((l) => l.trim() !== "");
+  if (first !== undefined && !parses(first)) {
+    // Neither one JSON document nor NDJSON (a truncated or corrupt file): report the document's parse error.
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      throw new TollgateError("malformed", `not JSON and not NDJSON (${(e as Error).message})`, file.path);
+    }
+  }
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, "");
     if (raw.trim() === "") continue;
@@ -93,6 +104,15 @@ export function parseQualityEvents(file: SourceFile): ParsedEvents {
   }
   if (events.length === 0) throw new TollgateError("malformed", "no quality events (empty stream)", file.path);
   return { form: "ndjson", events };
+}
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function toEvent(value: Record<string, unknown>, line: number, path: string, stream: boolean): QualityEvent {
