@@ -246,7 +246,7 @@ describe("gate I6 (compiled policy)", () => {
 
   test("image digest other than the subject denies; the subject's admits", async () => {
     const other = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${OTHER}` } }]))]);
-    expect(i6(other.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: oci.manifest.digest is sha256:${OTHER} but the subject is sha256:${SUBJECT} (1 records)`]]);
+    expect(i6(other.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: oci.manifest.digest is sha256:${OTHER} but the subject is sha256:${SUBJECT} (1 record)`]]);
     const same = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${SUBJECT}` } }]))]);
     expect(i6(same.deny)).toEqual([]);
   }, 30_000);

@@ -61,6 +61,10 @@ warn contains lib.result_sev(
 
 otel_resource_where(ev, i) := ev.facts.resources[i].location
 
+otel_records(n) := "1 record" if n == 1
+
+else := sprintf("%d records", [n])
+
 # An image digest attribute that names no sha256 digest cannot be matched: fail closed.
 deny contains lib.result_sev(
 	"I6.image-digest",
@@ -77,8 +81,8 @@ deny contains lib.result_sev(
 # container.image.id / oci.manifest.digest: must be the subject.
 deny contains lib.result_sev(
 	"I6.image-digest",
-	sprintf("%s %s: %s is sha256:%s but the subject is sha256:%s (%d records)", [
-		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.sha256, lib.subject_sha256, d.records,
+	sprintf("%s %s: %s is sha256:%s but the subject is sha256:%s (%s)", [
+		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.sha256, lib.subject_sha256, otel_records(d.records),
 	]),
 	ev.source.path, "critical", "these logs come from a different image than the artifact under evaluation",
 ) if {
