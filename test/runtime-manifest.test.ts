@@ -195,6 +195,13 @@ describe("generated manifests", () => {
     expect((record.facts as any).strict_blockers).toEqual([]);
   });
 
+  test("relative and absolute spellings of the same directory meet", async () => {
+    const p = generatedPair("rel/run");
+    const abs = sourceFromText(join(process.cwd(), "rel/run/evaluation.report.json"), p.reportText);
+    const { checks } = await run(p.manifest, [p.manifest, abs]);
+    expect(checks.find((c) => c.name === "binding.report_sha256")?.ok).toBe(true);
+  });
+
   test("a report in another directory is not beside the manifest", async () => {
     const p = generatedPair("/gen/a");
     const elsewhere = sourceFromText("/gen/b/evaluation.report.json", p.reportText);

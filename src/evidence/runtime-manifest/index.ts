@@ -13,7 +13,7 @@
 // An evaluation.report.json no manifest claims is not evidence: named explicitly, it is an input error
 // ("report without runtime.manifest.json", kind `invarlock-report` below); found by walking a directory, it
 // is skipped like any other unrecognized file.
-import { basename, dirname, join, normalize } from "node:path";
+import { basename, dirname, join, normalize, resolve } from "node:path";
 import { TollgateError } from "../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../types.ts";
 import { looksLikeRuntimeManifest, parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
@@ -35,11 +35,11 @@ function siblingPath(manifestPath: string, name: string): string {
   return normalize(join(dirname(manifestPath), name));
 }
 
-/** The supplied file beside `manifest` named `name`, if any. */
+/** The supplied file beside `manifest` named `name`, if any (paths compared resolved, so `./a` and `/x/a` meet). */
 function findSibling(manifest: SourceFile, files: readonly SourceFile[], name: string): SourceFile | undefined {
   if (!isPlainFileName(name)) return undefined;
-  const want = siblingPath(manifest.path, name);
-  return files.find((f) => f !== manifest && normalize(f.path) === want);
+  const want = resolve(siblingPath(manifest.path, name));
+  return files.find((f) => f !== manifest && resolve(f.path) === want);
 }
 
 function fail(name: string, code: Check["code"], reason: string, detail?: Record<string, unknown>): Check {
