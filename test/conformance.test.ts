@@ -170,6 +170,12 @@ fixtureDescribe("Sigstore conformance: bundle-verify cases", () => {
     // A prefix is not the identity: the match is exact.
     r = cli(["--bundle", c.bundle, "--certificate-identity", "https://github.com/sigstore-conformance/", "--certificate-oidc-issuer", DEFAULT_ISSUER, c.artifact]);
     expect(r.code).toBe(1);
+    // ...unless a regexp is asked for explicitly.
+    r = cli(["--bundle", c.bundle, "--certificate-identity-regexp", "^https://github\\.com/sigstore-conformance/", "--certificate-oidc-issuer", DEFAULT_ISSUER, c.artifact]);
+    expect(r.code).toBe(0);
+    r = cli(["--bundle", c.bundle, "--certificate-identity-regexp", "^https://github\\.com/other/", "--certificate-oidc-issuer", DEFAULT_ISSUER, c.artifact]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("expected to match /^https://github\\.com/other//");
     r = cli(["--bundle", c.bundle, "--certificate-identity", DEFAULT_IDENTITY, "--certificate-oidc-issuer", "https://accounts.google.com", c.artifact]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("identity_mismatch");
