@@ -13,7 +13,6 @@ import { parseAzSnpEvidence } from "../src/evidence/tee/az-snp/hcl.ts";
 import { amdTrust } from "../src/evidence/tee/common/roots.ts";
 import { type Certificate, parseCertificate } from "../src/evidence/tee/common/x509.ts";
 import { makeSevSnpKind } from "../src/evidence/tee/sev-snp/index.ts";
-import { parseSnpReport } from "../src/evidence/tee/sev-snp/report.ts";
 import {
   kettleBinding,
   kettleProvenanceText,
@@ -100,7 +99,6 @@ if (existsSync(FIX)) {
     fullPath(makeAzSnpKind(), () => [sourceFromText("/r/az.json", azInner)], new Date("2025-06-01T00:00:00Z")),
     await snpFloor(az.hcl.snpReport, parseCertificate(az.vcek), milan.ask, () => subtle.verify("RSASSA-PKCS1-v1_5", ak, ab(az.quote.signature), ab(az.quote.message))),
   );
-  void parseSnpReport;
 }
 
 // ---- synthetic chain (plain clone): the same algorithms, RSA-2048 roots ----

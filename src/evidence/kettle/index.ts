@@ -262,7 +262,7 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
       }
       return checks;
     },
-    normalize(parsed: ParsedKettle, checks: Check[], file: SourceFile, ctx: VerifyContext): EvidenceRecord[] {
+    normalize(parsed: ParsedKettle, checks: Check[], file: SourceFile): EvidenceRecord[] {
       const state = verified.get(parsed);
       if (!state) throw new TollgateError("internal", "kettle: normalize before verify", file.path);
       const { hw } = state;
@@ -273,12 +273,14 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         }
         return [teeRecord({ file, format: platformFormat, checks, hardware: hw.hardware, facts: { platform: hw.hardware.platform, envelope: parsed.hardware.platform } })];
       }
-      void ctx;
       const hwOk = outcome(checks.filter((c) => c.name.startsWith("hardware."))).ok && hw.hardware.status === "verified";
       const bindingOk = checks.some((c) => c.name === "binding.provenance_sha256" && c.ok);
       const signedOk = hwOk && bindingOk && checks.some((c) => c.name === "statement.schema" && c.ok);
       const signFail = outcome(checks.filter((c) => c.name.startsWith("hardware.") || c.name.startsWith("binding.") || c.name.startsWith("statement.")));
-      const integrity = outcome(checks.filter((c) => c.name.startsWith("integrity.") || c.name.startsWith("predicate.")));
+      const integrityChecks = checks.filter((c) => c.name.startsWith("integrity.") || c.name.startsWith("predicate."));
+      const integrity = integrityChecks.length > 0
+        ? outcome(integrityChecks)
+        : { ok: false, reason: "artifacts not checked: the provenance is not an in-toto v1 SLSA v1 statement" };
       const st = state.read?.statement;
       const materials = [file, ...state.artifacts].map((f) => ({ path: f.path, digest: { sha256: f.sha256 } }));
       const buildType = st && isObject(st.predicate) && isObject(st.predicate.buildDefinition) ? st.predicate.buildDefinition.buildType : undefined;

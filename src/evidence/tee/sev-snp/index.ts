@@ -106,11 +106,10 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       verified.set(parsed, { verification, ...(chosen ? { endorsementPath: chosen } : {}) });
       return verification.checks;
     },
-    normalize(parsed: ParsedSnp, checks: Check[], file: SourceFile, ctx: VerifyContext): EvidenceRecord[] {
+    normalize(parsed: ParsedSnp, checks: Check[], file: SourceFile): EvidenceRecord[] {
       const v = verified.get(parsed) ?? { verification: { checks } };
       const hardware = snpHardwareFacts("sev-snp", parsed.report, v.verification, checks);
       const materials = v.endorsementPath ? [{ path: v.endorsementPath.file.path, digest: { sha256: v.endorsementPath.file.sha256 } }] : [];
-      void ctx;
       return [
         teeRecord({
           file,

@@ -4,7 +4,7 @@
 import type { ErrorCode } from "../../../core/errors.ts";
 import type { Check, HardwareFacts } from "../../types.ts";
 import { buildHardwareFacts, check, hex, type TeePlatform } from "../common/facts.ts";
-import { type AmdProduct, type AmdTrust, AMD_PRODUCTS, amdTrust } from "../common/roots.ts";
+import { type AmdProduct, type AmdTrust, amdTrust } from "../common/roots.ts";
 import {
   type Certificate,
   extIA5String,
@@ -297,6 +297,3 @@ export function snpHardwareFacts(platform: TeePlatform, report: SnpReport, v: Sn
   if (v.root) fields.root = v.root;
   return buildHardwareFacts(platform, checks, fields);
 }
-
-/** Every known product line, for callers that report what tollgate pins. */
-export const PINNED_PRODUCTS = AMD_PRODUCTS;
