@@ -56,7 +56,7 @@ describe("tollgate contract check", () => {
     expect(r.stdout).toContain("contract " + contract + ": pipeline-completion version 1.0.0 (ODCS v3.1.0)");
     expect(r.stdout).toContain("ok    contract.schema (odcs-json-schema-v3.1.0.json)");
     expect(r.stdout).toContain("ok    contract.event");
-    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`VALID: 1 event satisfy ${contract}`);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`VALID: the event satisfies ${contract}`);
   }, SLOW);
 
   test("an invalid event: exit 1 and the reason names the field", () => {
@@ -64,7 +64,7 @@ describe("tollgate contract check", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL  contract.event: event e1 does not satisfy");
     expect(r.stdout).toContain("/duration_seconds must be <= 3600 [schema_invalid]");
-    expect(r.stdout).toContain("INVALID: 1 of 1 event fail");
+    expect(r.stdout).toContain("INVALID: 1 of 1 event failed");
   }, SLOW);
 
   test("--output json: the same verdict as data; an NDJSON stream with a duplicate", () => {

@@ -121,10 +121,10 @@ export function renderCheckText(r: ContractCheckReport): string {
   }
   const bad = r.events.filter((e) => !e.valid).length;
   out.push(r.valid
-    ? `VALID: ${r.events.length} event${r.events.length === 1 ? "" : "s"} satisfy ${c.path}`
+    ? `VALID: ${r.events.length === 1 ? "the event satisfies" : `all ${r.events.length} events satisfy`} ${c.path}`
     : r.event_error
       ? `INVALID: ${r.event.path} is not a valid quality event`
-      : `INVALID: ${bad} of ${r.events.length} event${r.events.length === 1 ? "" : "s"} fail${r.contract_schema.ok ? "" : "; the contract itself is not valid"}`);
+      : `INVALID: ${bad} of ${r.events.length} event${r.events.length === 1 ? "" : "s"} failed${r.contract_schema.ok ? "" : "; the contract itself is not valid"}`);
   return out.join("\n") + "\n";
 }
 
