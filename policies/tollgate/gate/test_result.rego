@@ -10,7 +10,7 @@ tr_results := lib.evidence_of("test-result")
 
 default tr_warned_denies := false
 
-tr_warned_denies := data.test_result_warned_denies
+tr_warned_denies := data.test_result_warned_denies == true
 
 # At most this many test names in one message; the facts keep all of them.
 tr_max_names := 10
