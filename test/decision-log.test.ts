@@ -12,6 +12,8 @@ import { resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer } from "../src/serve/server.ts";
 import { decisionId, decisionLogRecord, DecisionLogger, exportRequest, type DecisionEvent } from "../src/telemetry/decision-log.ts";
 import { otlpLogsSchema } from "../src/telemetry/otlp.ts";
+import { otelFacts, parseOtelLogs } from "../src/evidence/otel-log/index.ts";
+import { sourceFromBytes } from "../src/evidence/source.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 
 const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
@@ -251,5 +253,9 @@ describe("the gate service logs every decision", () => {
     expect(d1).toMatchObject({ "tollgate.decision.id": responses[2].decision_id, "tollgate.decision.endpoint": "data", "tollgate.decision.allow": true });
     // the record's time is the request's decision instant, in nanoseconds
     expect(fromFile[0]!.record.timeUnixNano).toMatch(/^\d{19}$/);
+    // tollgate's own OTel-log evidence kind reads the file as an I6 log stream with nothing required missing
+    const parsed = parseOtelLogs(sourceFromBytes(logFile, new Uint8Array(readFileSync(logFile))));
+    const facts = otelFacts(parsed);
+    expect(facts).toMatchObject({ format: "otlp-ndjson", record_count: 3, missing_required: {}, missing_recommended: {} });
   }, 30_000);
 });
