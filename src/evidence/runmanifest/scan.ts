@@ -18,7 +18,7 @@
 // key order), the speculative hash is discarded and a second pass over the same bytes re-hashes the
 // entries. The producer writes decision_ledger with chain_version/entry_count/chain_root before entries and
 // config_hashes before decision_ledger, so its files verify in one pass.
-import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import type { ErrorObject } from "ajv/dist/2020";
 import schema from "../../../schemas/runmanifest.schema.json" with { type: "json" };
 import {
   JsonNumber,
@@ -34,6 +34,7 @@ import {
   type JsonTree,
 } from "../../core/canonical-json.ts";
 import { sha256Hex } from "../../core/digest.ts";
+import { validator } from "../../core/schema.ts";
 import type { ErrorCode } from "../../core/errors.ts";
 
 export const EMPTY_LEDGER_ROOT = "sha256:" + sha256Hex("vpp-ledger-empty-root-v1");
@@ -98,20 +99,43 @@ export interface LedgerScan {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Schema (ajv, Draft 2020-12). The skeleton (entries emptied) is validated against the whole schema and
-// each entry against #/$defs/entry as it streams by: together that is the whole schema, since the
+// Schema (ajv, Draft 2020-12, precompiled by scripts/build-validators.ts: compiling it at run time costs a
+// cold process hundreds of milliseconds). The skeleton (entries emptied) is validated once at the end; each
+// entry, as it streams by, is validated in place inside a fixed minimal valid document (a probe), so the
+// same precompiled validator checks it against #/$defs/entry. Together that is the whole schema, since the
 // entries array has no constraint beyond its items.
 
-let validators: { doc: ValidateFunction; entry: ValidateFunction } | undefined;
-function schemaValidators(): { doc: ValidateFunction; entry: ValidateFunction } {
-  if (!validators) {
-    const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
-    const doc = ajv.compile(schema);
-    const entry = ajv.getSchema(`${schema.$id}#/$defs/entry`);
-    if (!entry) throw new Error("runmanifest schema lacks $defs/entry");
-    validators = { doc, entry };
-  }
-  return validators;
+const ZERO_DIGEST = "sha256:" + "0".repeat(64);
+interface Probe {
+  decision_ledger: { entries: unknown[] };
+}
+let probe: Probe | undefined;
+function entryProbe(): Probe {
+  return (probe ??= {
+    manifest_version: "1.0", runmanifest_mode: "compact", run_id: "", generated_at_utc: "",
+    runtime: { vulnparse_version: "", python_version: "", platform: "" },
+    inputs: { target_path: "", target_sha256: null },
+    config_hashes: { config_yaml_sha256: null, scoring_json_sha256: null, tn_triage_json_sha256: null },
+    outputs: { json: null, csv: null, executive_markdown: null, technical_markdown: null },
+    enrichment_summary: { kev_enabled: false, epss_enabled: false, nvd_enabled: null, exploit_enabled: false, stats: {} },
+    pass_summaries: [],
+    decision_ledger: { chain_version: "1.0", entry_count: 0, chain_root: ZERO_DIGEST, entries: [null] },
+    verification: { canonicalization: "", volatile_fields_excluded: [], manifest_digest: ZERO_DIGEST },
+  } as Probe);
+}
+
+const PROBE_PATH = "/decision_ledger/entries/0";
+
+/** Schema errors of one entry (null when valid), paths rewritten to the entry's real index. */
+function entrySchemaError(entry: unknown, index: number): string | null {
+  const p = entryProbe();
+  p.decision_ledger.entries[0] = entry;
+  const v = validator(schema);
+  const ok = v(p);
+  p.decision_ledger.entries[0] = null;
+  if (ok) return null;
+  const e = v.errors?.find((x) => x.instancePath.startsWith(PROBE_PATH)) ?? v.errors?.[0];
+  return ajvReason(e ? [{ ...e, instancePath: e.instancePath.replace(PROBE_PATH, "") }] : null, `/decision_ledger/entries/${index}`);
 }
 
 function ajvReason(errors: ErrorObject[] | null | undefined, base: string): string {
@@ -302,13 +326,8 @@ export class LedgerScanner {
       return;
     }
     if (!this.#entrySchemaFailure) {
-      const v = schemaValidators().entry;
-      if (!v(toPlain(item))) {
-        this.#entrySchemaFailure = {
-          check: "integrity.schema", seq, code: "schema_invalid",
-          reason: `seq ${seq}: ${ajvReason(v.errors, `/decision_ledger/entries/${index}`)}`,
-        };
-      }
+      const problem = entrySchemaError(toPlain(item), index);
+      if (problem) this.#entrySchemaFailure = { check: "integrity.schema", seq, code: "schema_invalid", reason: `seq ${seq}: ${problem}` };
     }
     const canon = new Map<string, string>();
     for (const [k, v] of item) canon.set(k, canonicalize(v));
@@ -389,7 +408,7 @@ export class LedgerScanner {
     // Document-level schema (entries were checked one by one).
     let docSchemaFailure: LedgerFailure | undefined;
     if (rootMap) {
-      const v = schemaValidators().doc;
+      const v = validator(schema);
       if (!v(toPlain(rootMap))) {
         docSchemaFailure = { check: "integrity.schema", seq: null, code: "schema_invalid", reason: ajvReason(v.errors, "") };
       }
