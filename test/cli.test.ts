@@ -180,7 +180,7 @@ describe("tollgate eval", () => {
     expect(junit).toMatch(/<failure message="provenance signature did not verify/);
     const gh = tollgate(["eval", ...T, "--key", otherKeyFile, "--artifact", artifact, "-o", "github", good]).stdout;
     expect(gh).toMatch(/^::error file=.*provenance\.json,title=I1\.provenance-signature::/m);
-  });
+   }, 60_000); // nine CLI processes: slow on a loaded 2-core machine
 });
 
 describe("tollgate verify and inspect", () => {
