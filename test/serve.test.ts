@@ -233,6 +233,12 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(u1.body.decision_id).toBe(u2.body.decision_id);
   });
 
+  test("GET evaluates without input, like OPA's GET /v1/data", async () => {
+    const r = await fetch(srv.url + "/v1/data/demo/allow");
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as any).result).toBe(false);
+  });
+
   test("an unknown path is 404; bad bodies are 400 with a reason", async () => {
     const nf = await post("/v1/data/demo/nope", JSON.stringify({ input: {} }));
     expect(nf.status).toBe(404);
@@ -395,6 +401,10 @@ describe("the embedded default bundle", () => {
       expect(rules).toContain("gate.subject");
       const ready = (await (await fetch(s.url + "/ready")).json()) as any;
       expect(ready.bundle.signature.status).toBe("embedded");
+      // it has no admission entrypoint: the webhook fails closed with a reason
+      const adm = await fetch(s.url + "/v1/admission", { method: "POST", body: JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u-9", object: {} } }) });
+      const a = (await adm.json()) as any;
+      expect(a.response).toMatchObject({ uid: "u-9", allowed: false, status: { code: 500, reason: "InternalError", message: "[admission.entrypoint] policy bundle has no admission entrypoint tollgate/admission/decision" } });
     } finally {
       await s.stop();
     }

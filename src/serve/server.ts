@@ -365,7 +365,9 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     if (p === "/ready") {
       only(["GET", "HEAD"]);
       const s = bundles.status();
-      return json({ ...s, decision_logs: decisionLog.enabled ? decisionLog.snapshot() : null }, s.ready ? 200 : 503);
+      // While draining, report not ready so load balancers stop sending new requests.
+      const ready = s.ready && !stopping;
+      return json({ ...s, ready, stopping, decision_logs: decisionLog.enabled ? decisionLog.snapshot() : null }, ready ? 200 : 503);
     }
     if (p === "/v1/gate") {
       only(["POST"]);
@@ -382,6 +384,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     return errorResponse(404, "not_found", `no route ${method} ${p}`);
   }
 
+  let stopping = false;
   const server = Bun.serve({
     hostname: cfg.hostname,
     port: cfg.port,
@@ -409,7 +412,10 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     bundles,
     decisionLog,
     async stop() {
+      stopping = true;
       await bundles.stop();
+      // Graceful: stop accepting, let in-flight requests finish (bounded), then close what is left.
+      await Promise.race([server.stop(false), Bun.sleep(5_000)]);
       await server.stop(true);
       await decisionLog.close();
     },
