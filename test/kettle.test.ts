@@ -21,6 +21,7 @@ import {
   syntheticTrust,
 } from "./support/amd-chain.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { makeTdxChain, makeTdxQuote } from "./support/tdx-gen.ts";
 
 let chain: SyntheticAmd;
 beforeAll(async () => {
@@ -223,6 +224,25 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     const r = await run({ ...b, provenance: other });
     expectFailures(r.checks, [["binding.provenance_sha256", "binding_failed"]], /the TPM quote's extraData\[0\.\.32\] [0-9a-f]{64} is not sha256/);
   }, 20_000);
+
+  test("Intel TDX: REPORTDATA[0..32] binds the provenance, verified by the TDX verifier (synthetic Intel chain)", async () => {
+    const artifacts = { app: APP };
+    const provenance = kettleProvenanceText(artifacts);
+    const reportData = new Uint8Array(64);
+    reportData.set(kettleBinding(provenance));
+    const tdx = await makeTdxChain();
+    const quote = await makeTdxQuote(tdx, { reportData });
+    const b: Build = { evidence: JSON.stringify({ platform: "tdx", evidence: { quote: Buffer.from(quote.bytes).toString("base64") } }), provenance, artifacts };
+    const kind = makeKettleKind({ tdx: { roots: [{ name: "test-intel-root", der: tdx.root.der }] } });
+    const { checks, record } = await run(b, kind, new Date("2026-06-01T00:00:00Z"));
+    expect(failed(checks)).toEqual([]);
+    expect(checks.some((c) => c.name.startsWith("hardware.tdx_"))).toBe(true);
+    expect(record.signature.signers[0]).toMatchObject({ type: "hardware", platform: "tdx", root: "test-intel-root" });
+    // a quote over other REPORTDATA does not bind this provenance
+    const other = await makeTdxQuote(tdx, { reportData: new Uint8Array(64).fill(1) });
+    const r = await run({ ...b, evidence: JSON.stringify({ platform: "tdx", evidence: { quote: Buffer.from(other.bytes).toString("base64") } }) }, kind, new Date("2026-06-01T00:00:00Z"));
+    expectFailures(r.checks, [["binding.provenance_sha256", "binding_failed"]], /^REPORT_DATA\[0\.\.32\] (01){32} is not sha256/);
+  });
 
   test("without provenance.json beside it, evidence.json is plain hardware evidence (a tee-report)", async () => {
     const b = await snpBuild();
