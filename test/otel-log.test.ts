@@ -151,6 +151,20 @@ describe("forms", () => {
     expect(bad.message).toStartWith("line 3: resourceLogs[0].scopeLogs[0].logRecords[0].spanId");
   });
 
+  test("pre-1.0 OTLP (instrumentationLibraryLogs) is read the same way", () => {
+    const p = parse(otlp([{ attributes: FULL, n: 2 }]).replace('"scopeLogs":[{"scope":', '"instrumentationLibraryLogs":[{"instrumentationLibrary":'));
+    expect(p.resources[0]!.records.map((r) => [r.location, r.scope.name])).toEqual([
+      ["resourceLogs[0].instrumentationLibraryLogs[0].logRecords[0]", "app"],
+      ["resourceLogs[0].instrumentationLibraryLogs[0].logRecords[1]", "app"],
+    ]);
+  });
+
+  test("container.image.repo_digests as an OTLP arrayValue: every entry recorded", async () => {
+    const text = otlp([{ attributes: FULL }]).replace('"attributes":[', `"attributes":[{"key":"container.image.repo_digests","value":{"arrayValue":{"values":[{"stringValue":"a.io/x@sha256:${OTHER}"},{"stringValue":"b.io/x@sha256:${SUBJECT}"}]}}},`);
+    const rec = await normalize(sourceFromText("l.json", text));
+    expect((rec.facts.image_digests as { sha256: string }[]).map((d) => d.sha256)).toEqual([OTHER, SUBJECT]);
+  });
+
   test("a single OTLP LogRecord has no Resource: every required attribute is missing", async () => {
     const rec = await normalize(sourceFromText("r.json", `{"timeUnixNano":"1700000000000000000","severityText":"INFO","body":{"stringValue":"x"}}`));
     expect(rec.source.format).toBe("otlp-log-record");
@@ -249,6 +263,15 @@ describe("gate I6 (compiled policy)", () => {
     expect(i6(other.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: oci.manifest.digest is sha256:${OTHER} but the subject is sha256:${SUBJECT} (1 record)`]]);
     const same = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${SUBJECT}` } }]))]);
     expect(i6(same.deny)).toEqual([]);
+  }, 30_000);
+
+  test("repo_digests: one entry equal to the subject admits; none denies listing them", async () => {
+    const withDigests = (...refs: string[]) => otlp([{ attributes: FULL }]).replace('"attributes":[',
+      `"attributes":[{"key":"container.image.repo_digests","value":{"arrayValue":{"values":[${refs.map((r) => JSON.stringify({ stringValue: r })).join(",")}]}}},`);
+    const ok = await gate([sourceFromText("l.json", withDigests(`a.io/x@sha256:${OTHER}`, `b.io/x@sha256:${SUBJECT}`))]);
+    expect(i6(ok.deny)).toEqual([]);
+    const bad = await gate([sourceFromText("l.json", withDigests(`a.io/x@sha256:${OTHER}`))]);
+    expect(i6(bad.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: no container.image.repo_digests entry is the subject sha256:${SUBJECT} (has: a.io/x@sha256:${OTHER})`]]);
   }, 30_000);
 
   test("a revision with no verified provenance to compare against warns", async () => {

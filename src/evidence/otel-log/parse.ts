@@ -183,12 +183,14 @@ function otlpExport(doc: unknown, prefix: string): OtelResource[] {
     const resource = rl.resource === undefined ? {} : rl.resource;
     if (!isObj(resource)) throw new TollgateError("malformed", `${at}.resource: must be an object`);
     const attributes = resource.attributes === undefined ? {} : keyValues(resource.attributes, `${at}.resource.attributes`);
-    const scopeLogs = rl.scopeLogs ?? [];
-    if (!Array.isArray(scopeLogs)) throw new TollgateError("malformed", `${at}.scopeLogs: must be an array`);
+    // OTLP before 1.0 (collector < 0.59) named scopeLogs instrumentationLibraryLogs; the new name wins when both are sent.
+    const field = rl.scopeLogs === undefined && rl.instrumentationLibraryLogs !== undefined ? "instrumentationLibraryLogs" : "scopeLogs";
+    const scopeLogs = rl[field] ?? [];
+    if (!Array.isArray(scopeLogs)) throw new TollgateError("malformed", `${at}.${field}: must be an array`);
     const records = scopeLogs.flatMap((sl, j) => {
-      const sat = `${at}.scopeLogs[${j}]`;
+      const sat = `${at}.${field}[${j}]`;
       if (!isObj(sl)) throw new TollgateError("malformed", `${sat}: must be an object`);
-      const s = isObj(sl.scope) ? sl.scope : {};
+      const s = isObj(sl.scope) ? sl.scope : isObj(sl.instrumentationLibrary) ? sl.instrumentationLibrary : {};
       const scope = { name: typeof s.name === "string" ? s.name : null, version: typeof s.version === "string" ? s.version : null };
       const lrs = sl.logRecords ?? [];
       if (!Array.isArray(lrs)) throw new TollgateError("malformed", `${sat}.logRecords: must be an array`);
