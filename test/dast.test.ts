@@ -119,6 +119,12 @@ describe("ZAP traditional JSON: every riskcode and confidence", () => {
     expect(s.findings[0]!.cwe).toBe("CWE-89");
   });
 
+  test("a report that covers no site is not a complete scan", () => {
+    const s = parseDastReport({ "@programName": "ZAP", "@version": "2.15.0", site: [] });
+    expect([s.complete, s.incomplete]).toEqual([false, ["the report covers no site: nothing was scanned"]]);
+    expect(parseDastReport(zapReport([])).complete).toBe(true); // a site scanned with no alerts is a clean scan
+  });
+
   test("cweid -1 or empty is no CWE; a missing count falls back to the instances", () => {
     const a = zapAlert("20", "2", "2", { cweid: "-1" });
     delete a.count;
@@ -244,10 +250,16 @@ describe("SARIF 2.1.0 → findings", () => {
     expect(s.findings.map((f) => f.confidence)).toEqual(["high", "low", null]);
   });
 
-  test("an invocation that did not succeed marks the scan incomplete", () => {
+  test("a failed invocation, a run with no results array, a log with no runs: not a complete scan", () => {
     const s = parseDastReport(sarif([], [], { invocations: [{ executionSuccessful: false, exitCode: 2 }] }));
     expect(s.complete).toBe(false);
+    expect(s.incomplete).toEqual(["run 0 (dastscan) invocation 0 did not succeed (executionSuccessful false, exit code 2)"]);
     expect(parseDastReport(sarif([], [], { invocations: [{ executionSuccessful: true }] })).complete).toBe(true);
+
+    const rulesOnly = sarif([]);
+    delete (rulesOnly.runs as any)[0].results;
+    expect(parseDastReport(rulesOnly).incomplete).toEqual(["run 0 (dastscan) has no results array: it exported rules, it did not report a scan"]);
+    expect(parseDastReport({ version: "2.1.0", runs: [] }).incomplete).toEqual(["the log has no runs"]);
   });
 
   test("a rule found through result.rule.index in a tool extension", () => {
@@ -414,6 +426,13 @@ describe("DAST attestations end to end (DSSE, test-time keys, real opa)", () => 
     expect(c.code).toBe("schema_invalid");
     expect(c.reason).toContain("riskcode");
     expect(i8(g.deny)).toEqual(["I8.dast-attestation", "I8.dast-required"]);
+  });
+
+  test("a clean SARIF whose invocation failed: I8.dast-incomplete, requirement not met", async () => {
+    const failedRun = sarif([], [], { invocations: [{ executionSuccessful: false, exitCode: 1 }] });
+    const g = await gate([envelopeFile(statementOf(DAST_PREDICATE_V01, failedRun), key)], key, { required_evidence: ["dast"] });
+    expect(i8(g.deny)).toEqual(["I8.dast-incomplete", "I8.dast-required"]);
+    expect(g.deny.find((d) => d.rule === "I8.dast-incomplete")!.msg).toContain("executionSuccessful false, exit code 1");
   });
 
   test("tampered envelope: signature_failed, I8.dast-signature, requirement not met", async () => {

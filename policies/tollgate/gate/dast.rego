@@ -116,7 +116,7 @@ warn contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.sour
 
 deny contains lib.result_sev(
 	"I8.dast-incomplete",
-	sprintf("%s reports that its scan did not complete (executionSuccessful false): an unfinished scan proves nothing", [ev.facts.tool.name]),
+	sprintf("%s scan is not shown complete (%s): an unfinished scan proves nothing", [ev.facts.tool.name, concat("; ", ev.facts.incomplete)]),
 	ev.source.path, "high", "re-run the DAST scan to completion",
 ) if {
 	some ev in dast_reports

@@ -15,7 +15,7 @@ dast_finding(sev) := {
 
 dast_facts(findings, bare) := {
 	"format": "zap-traditional-json", "tool": {"name": "OWASP ZAP", "version": "2.15.0"}, "targets": ["https://app.example"],
-	"complete": true, "findings": findings, "bare": bare,
+	"complete": true, "incomplete": [], "findings": findings, "bare": bare,
 }
 
 # A signed DAST attestation bound to the subject.
@@ -133,9 +133,10 @@ test_dast_other_subject_cannot_satisfy_and_warns if {
 }
 
 test_dast_incomplete_scan_denies if {
-	ev := object.union(dast_att([]), {"facts": {"complete": false}})
+	ev := object.union(dast_att([]), {"facts": {"complete": false, "incomplete": ["run 0 (zap) invocation 0 did not succeed (executionSuccessful false, exit code 3)"]}})
 	d := gate.deny with input as dast_input([ev]) with data.required_evidence as ["dast"]
 	dast_rules(d) == {"I8.dast-incomplete", "I8.dast-required"}
+	dast_msgs(d, "I8.dast-incomplete") == ["OWASP ZAP scan is not shown complete (run 0 (zap) invocation 0 did not succeed (executionSuccessful false, exit code 3)): an unfinished scan proves nothing"]
 }
 
 test_dast_invalid_predicate_denies if {

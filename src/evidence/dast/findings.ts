@@ -39,8 +39,10 @@ export interface DastSummary {
   tool: { name: string; version: string | null };
   /** Sites (ZAP) or analysis targets (SARIF) the scan covered. */
   targets: string[];
-  /** False when a SARIF invocation reports executionSuccessful: false (the scan did not finish). */
+  /** False when the report does not show a finished scan (see `incomplete` for why). */
   complete: boolean;
+  /** Why the scan is not complete: a failed invocation, a run with no results array, nothing scanned. */
+  incomplete: string[];
   findings: Finding[];
   /** Unsuppressed findings by severity. */
   counts: SeverityCounts;
@@ -77,7 +79,7 @@ export function summarize(
   format: DastSummary["format"],
   tool: DastSummary["tool"],
   targets: string[],
-  complete: boolean,
+  incomplete: string[],
   findings: Finding[],
 ): DastSummary {
   const counts: SeverityCounts = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
@@ -87,5 +89,8 @@ export function summarize(
     else counts[f.severity]++;
   }
   const highest = SEVERITIES.find((s) => counts[s] > 0) ?? "none";
-  return { format, tool, targets: [...new Set(targets)], complete, findings, counts, suppressedCount, highestSeverity: highest, total: findings.length };
+  return {
+    format, tool, targets: [...new Set(targets)], complete: incomplete.length === 0, incomplete,
+    findings, counts, suppressedCount, highestSeverity: highest, total: findings.length,
+  };
 }

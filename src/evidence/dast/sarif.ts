@@ -55,16 +55,26 @@ export function parseSarif(json: unknown): DastSummary {
 
   const findings: Finding[] = [];
   const targets: string[] = [];
-  let complete = true;
+  // A scan is shown finished only by runs that carry a results array and no failed invocation (SARIF
+  // §3.14.23: a run without results only exports rules metadata).
+  const incomplete: string[] = [];
   let toolName = "";
   let toolVersion: string | null = null;
-  for (const run of arr(json.runs).filter(isObj)) {
+  const runs = arr(json.runs).filter(isObj);
+  if (!runs.length) incomplete.push("the log has no runs");
+  for (const [i, run] of runs.entries()) {
     const tool = isObj(run.tool) ? run.tool : {};
     const driver = isObj(tool.driver) ? tool.driver : {};
     const name = str(driver.name) ?? "unknown";
     toolName ||= name;
     toolVersion ??= str(driver.semanticVersion) ?? str(driver.version);
-    for (const inv of arr(run.invocations).filter(isObj)) if (inv.executionSuccessful === false) complete = false;
+    if (!Array.isArray(run.results)) incomplete.push(`run ${i} (${name}) has no results array: it exported rules, it did not report a scan`);
+    for (const [j, inv] of arr(run.invocations).entries()) {
+      if (isObj(inv) && inv.executionSuccessful === false) {
+        const code = typeof inv.exitCode === "number" ? `, exit code ${inv.exitCode}` : "";
+        incomplete.push(`run ${i} (${name}) invocation ${j} did not succeed (executionSuccessful false${code})`);
+      }
+    }
     for (const result of arr(run.results).filter(isObj)) {
       const f = sarifFinding(result, run, driver, name);
       if (f) findings.push(f);
@@ -72,7 +82,7 @@ export function parseSarif(json: unknown): DastSummary {
       if (target) targets.push(target);
     }
   }
-  return summarize("sarif-2.1.0", { name: toolName || "unknown", version: toolVersion }, targets, complete, findings);
+  return summarize("sarif-2.1.0", { name: toolName || "unknown", version: toolVersion }, targets, incomplete, findings);
 }
 
 /** The rule descriptor a result refers to: by index (in the driver or the extension it names), else by id. */

@@ -119,5 +119,6 @@ export function parseZap(json: unknown): DastSummary {
       });
     }
   }
-  return summarize("zap-traditional-json", { name: tool, version: report["@version"] ?? null }, report.site.map((s) => s["@name"]), true, findings);
+  const incomplete = report.site.length ? [] : ["the report covers no site: nothing was scanned"];
+  return summarize("zap-traditional-json", { name: tool, version: report["@version"] ?? null }, report.site.map((s) => s["@name"]), incomplete, findings);
 }
