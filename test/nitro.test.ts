@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { decode, encode } from "cbor2";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
+import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeNitroAttestationKind, nitroAttestationKind, verifyNitroDocument, type NitroVerification } from "../src/evidence/tee/nitro/index.ts";
 import { parseNitroDocument } from "../src/evidence/tee/nitro/document.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "../src/evidence/tee/roots/aws.ts";
@@ -299,5 +300,21 @@ describe("Nitro synthetic documents (chains generated at test time)", () => {
     expect(rec!.signature.status).toBe("failed");
     expect(rec!.signature.signers).toEqual([]);
     expect(rec!.signature.reason).toMatch(/^hardware\.nitro_signature: /);
+  });
+});
+
+describe("Nitro through the collect pipeline", () => {
+  test("a base64 document is detected by the registered kind and nothing else; a custom root verifies it", async () => {
+    const chain = await makeNitroChain({ intermediates: 2 });
+    const d = await makeNitroDocument(chain);
+    const files = [sourceFromText("enclave/attestation.b64", Buffer.from(d.bytes).toString("base64"))];
+    const ctx = makeVerifyContext({ time: new Date("2026-06-01T12:00:00Z"), files });
+    const res = await collectEvidence(files, ctx);
+    expect(res.errors).toEqual([]);
+    expect(res.records.map((r) => [r.kind, r.hardware?.platform, r.source.format])).toEqual([["tee-report", "nitro", "nitro-cose-sign1+base64"]]);
+    expect(res.records[0]!.hardware!.reason).toMatch(/is not the pinned root aws-nitro-g1/);
+    const own = await collectEvidence(files, ctx, [makeNitroAttestationKind({ roots: [{ name: "r", der: chain.root.der }] })]);
+    expect(own.records[0]!.hardware!.status).toBe("verified");
+    expect(own.records[0]!.hardware!["ageSeconds"]).toBe(0);
   });
 });

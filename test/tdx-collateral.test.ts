@@ -4,6 +4,7 @@
 // computed, not asserted from the input.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
+import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeTdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
 import { convergeTcbStatus } from "../src/evidence/tee/tdx/collateral.ts";
 import type { PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
@@ -213,5 +214,22 @@ describe("TDX collateral: every way it can be wrong", () => {
     expect(rec!.signature.status).toBe("verified");
     expect(rec!.facts["tcbStatus"]).toBe("UpToDate");
     expect((rec!.hardware!.tcb as Record<string, unknown>)["status"]).toBe("UpToDate");
+  });
+});
+
+describe("TDX through the collect pipeline", () => {
+  test("with the registered kinds, collateral files are materials (no errors, nothing skipped) and no other kind claims them", async () => {
+    const files = [sourceFromText("td/quote.b64", Buffer.from(quote).toString("base64")), ...(await pcsFiles())];
+    const ctx = makeVerifyContext({ time: new Date(T), files });
+    const res = await collectEvidence(files, ctx);
+    expect(res.errors).toEqual([]);
+    expect(res.skipped).toEqual([]);
+    expect(res.materials).toEqual(files.slice(1).map((f) => f.path).sort());
+    expect(res.records.map((r) => [r.kind, r.hardware?.platform])).toEqual([["tee-report", "tdx"]]);
+    // The registered kind pins Intel's real root: a synthetic chain never verifies through it.
+    expect(res.records[0]!.hardware!.status).toBe("failed");
+    const own = await collectEvidence(files, ctx, [makeTdxQuoteKind({ roots })]);
+    expect(own.records[0]!.hardware!.status).toBe("verified");
+    expect((own.records[0]!.hardware!.tcb as Record<string, unknown>)["status"]).toBe("UpToDate");
   });
 });
