@@ -353,6 +353,11 @@ describe("evidence kind 'runmanifest' through the pipeline", () => {
     expect(runManifestKind.detect(file)).toBe(true);
     expect(runManifestKind.detect(sourceFromBytes("x.json", enc.encode('{"decision_ledger": {}}')))).toBe(false);
     expect(runManifestKind.detect(sourceFromBytes("x.json", enc.encode('["runmanifest_mode", "decision_ledger"]')))).toBe(false);
+    // A statement that embeds a RunManifest as its predicate is not itself one.
+    const embedded = `{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "x", "predicate": ${baseText}}`;
+    expect(runManifestKind.detect(sourceFromBytes("st.json", enc.encode(embedded)))).toBe(false);
+    // Keys found before a truncation still identify the kind (the parse then reports the truncation).
+    expect(runManifestKind.detect(sourceFromBytes("t.json", enc.encode(baseText.slice(0, Math.floor(baseText.length * 0.8)))))).toBe(true);
     const { records, errors } = await collectEvidence([file], ctx, [runManifestKind]);
     expect(errors).toEqual([]);
     const r = records[0]!;

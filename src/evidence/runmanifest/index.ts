@@ -3,6 +3,7 @@
 // ledger of a million entries costs the bytes of the file and little else.
 // A hash chain is tamper evidence, not a signature: signature.status is always "unsigned" and nothing here
 // says who wrote the ledger.
+import { JsonTokenizer, type JsonSink } from "../../core/canonical-json.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
 import { LEDGER_CHECKS, scanLedgerBytes, type LedgerScan } from "./scan.ts";
 
@@ -11,13 +12,46 @@ export { EMPTY_LEDGER_ROOT, LEDGER_CHECKS, scanLedgerBytes, scanLedgerStream, ty
 const SNIFF_MODE = Buffer.from('"runmanifest_mode"');
 const SNIFF_LEDGER = Buffer.from('"decision_ledger"');
 
-/** Content sniffing without parsing (the file may be hundreds of megabytes): a JSON object naming both keys. */
+/**
+ * Content sniffing (the file may be hundreds of megabytes, so never a full parse): a quick byte search for
+ * both key names, then a streaming look at the top-level keys only, stopping as soon as `runmanifest_mode`
+ * and `decision_ledger` have both been seen there. The second step keeps documents that merely embed a
+ * RunManifest (an in-toto statement whose predicate is one, say) out of this kind.
+ */
 export function looksLikeRunManifest(bytes: Uint8Array): boolean {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
   if (bytes[i] !== 0x7b) return false;
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return b.indexOf(SNIFF_MODE) >= 0 && b.indexOf(SNIFF_LEDGER) >= 0;
+  if (b.indexOf(SNIFF_MODE) < 0 || b.indexOf(SNIFF_LEDGER) < 0) return false;
+  return topLevelHasKeys(bytes, ["runmanifest_mode", "decision_ledger"]);
+}
+
+const FOUND = Symbol("found");
+
+function topLevelHasKeys(bytes: Uint8Array, wanted: readonly string[]): boolean {
+  const missing = new Set(wanted);
+  let depth = 0;
+  const sink: JsonSink = {
+    beginObject: () => void depth++,
+    endObject: () => void depth--,
+    beginArray: () => void depth++,
+    endArray: () => void depth--,
+    key(k) {
+      if (depth === 1 && missing.delete(k) && missing.size === 0) throw FOUND;
+    },
+    string() {},
+    number() {},
+    literal() {},
+  };
+  const tok = new JsonTokenizer(sink);
+  try {
+    for (let i = 0; i < bytes.length; i += 1 << 16) tok.feedBytes(bytes.subarray(i, i + (1 << 16)));
+    tok.end();
+  } catch (e) {
+    return e === FOUND;
+  }
+  return false;
 }
 
 /** The scan's outcome as checks, one per named check, in LEDGER_CHECKS order. */
