@@ -10,7 +10,7 @@ import { collectEvidence, readEvidencePaths, type CollectResult } from "../evide
 import { makeVerifyContext } from "../evidence/source.ts";
 import type { SourceFile, TrustedKey } from "../evidence/types.ts";
 import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
-import { describeRejection, loadVerificationKey, verifyBundleSignature, type BundleKeyring } from "../policy/signing.ts";
+import type { BundleKeyring, BundleVerificationKey } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { evaluateDecision } from "../policy/gate.ts";
@@ -138,7 +138,9 @@ export interface BundleTrustOptions {
  * .signatures.json). The embedded default bundle is pinned by digest instead and never reaches this.
  */
 export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle: PolicyBundle) => Promise<void>> {
-  const ring: Record<string, ReturnType<typeof loadVerificationKey>> = {};
+  const ring: Record<string, BundleVerificationKey> = {};
+  // JWS support (jose) is loaded only when there is a signature to check.
+  const signing = o.verificationKeys?.length ? await import("../policy/signing.ts") : undefined;
   for (const k of o.verificationKeys ?? []) {
     let bytes: Uint8Array;
     try {
@@ -146,7 +148,7 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
     } catch (e) {
       throw new TollgateError("unreadable", `cannot read verification key (${(e as NodeJS.ErrnoException).code ?? e})`, k.file);
     }
-    ring[k.keyId] = loadVerificationKey(bytes, { source: k.file });
+    ring[k.keyId] = signing!.loadVerificationKey(bytes, { source: k.file });
   }
   const keyring: BundleKeyring = ring;
   return async (bundle) => {
@@ -154,10 +156,10 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
       if (o.allowUnsigned) return;
       throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", bundle.source);
     }
-    const r = await verifyBundleSignature(bundle, keyring, o.scope !== undefined ? { scope: o.scope } : {});
+    const r = await signing!.verifyBundleSignature(bundle, keyring, o.scope !== undefined ? { scope: o.scope } : {});
     if (r.ok) return;
     if (r.status === "unsigned" && o.allowUnsigned) return;
-    throw new TollgateError("bundle_unverified", describeRejection(bundle.source, r).replace(`${bundle.source}: `, ""), bundle.source);
+    throw new TollgateError("bundle_unverified", signing!.describeRejection(bundle.source, r).replace(`${bundle.source}: `, ""), bundle.source);
   };
 }
 

@@ -4,7 +4,7 @@
 import { verifyDsseEnvelope } from "../../crypto/dsse.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import { publicGoodTrustedRoot } from "../../sigstore/trusted-root.ts";
-import { verifySigstoreBundle, type SigstoreVerification } from "../../sigstore/verify.ts";
+import type { SigstoreVerification } from "../../sigstore/verify.ts";
 import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
 import type { Check, EvidenceKind, EvidenceRecord, IntegrityFacts, SignatureFacts, Signer, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
 import { detectAttestation, parseAttestation, type AttestationItem, type ParsedAttestation } from "./parse.ts";
@@ -90,6 +90,8 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
     }
     let r: SigstoreVerification;
     try {
+      // Loaded on first use: @sigstore/verify costs more to import than a DSSE-only evaluation takes in all.
+      const { verifySigstoreBundle } = await import("../../sigstore/verify.ts");
       r = await verifySigstoreBundle(item.bundle, { trustedRoot: root, keys: ctx.keys, now: ctx.time });
     } catch (e) {
       const err = asTollgateError(e);
