@@ -191,12 +191,12 @@ function parseUncached(der: Uint8Array, digest: string, what: string): Certifica
     const t = tbsObj.subs;
     let i = 0;
     if (t[0]?.tag.isContextSpecific(0)) i = 1; // explicit version
+    if (t.length < i + 6) throw new Error("TBSCertificate has too few fields");
     const serial = t[i]!;
-    const name = (o: ASN1Obj | undefined) => o!;
-    const issuer = name(t[i + 2]);
-    const validity = name(t[i + 3]);
-    const subject = name(t[i + 4]);
-    const spkiObj = name(t[i + 5]);
+    const issuer = t[i + 2]!;
+    const validity = t[i + 3]!;
+    const subject = t[i + 4]!;
+    const spkiObj = t[i + 5]!;
     const extensions = new Map<string, Uint8Array>();
     let isCA = false;
     for (const o of t.slice(i + 6)) {
