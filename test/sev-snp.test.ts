@@ -200,6 +200,14 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     expect(record.hardware!.reason).toMatch(/^hardware.endorsement_key: no VCEK/);
   });
 
+  test("a truncated VCEK is named as the reason there is no usable endorsement", async () => {
+    const { checks } = await run(milan, await signedReport(milan), [{ path: "/build/vcek.der", bytes: milan.vcekDer.subarray(0, 700) }]);
+    expectOnlyFailure(checks, "hardware.endorsement_key", "not_found", /^no usable VCEK\/VLEK: \/build\/vcek\.der is not DER: /);
+    const pem = toPem(milan.vcekDer).replace("-----END CERTIFICATE-----", "");
+    const r = await run(milan, await signedReport(milan), [{ path: "/build/vcek.pem", bytes: pem }]);
+    expectOnlyFailure(r.checks, "hardware.endorsement_key", "not_found", /^no usable VCEK\/VLEK: \/build\/vcek\.pem has no complete PEM certificate$/);
+  });
+
   test("a VCEK in another directory is not picked up unless named", async () => {
     const report = await signedReport(milan);
     const far = await run(milan, report, [{ path: "/elsewhere/vcek.der", bytes: milan.vcekDer }]);

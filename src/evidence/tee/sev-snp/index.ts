@@ -5,7 +5,7 @@ import { TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
 import { type BinaryEncoding, sniffBinary, sniffBinaryAnyLength } from "../common/encoding.ts";
 import { hex, teeRecord } from "../common/facts.ts";
-import { type Certificate, certificateDers, tryParseCertificate } from "../common/x509.ts";
+import { type Certificate, certificateDers, parseCertificate, tryParseCertificate } from "../common/x509.ts";
 import { parseSnpReport, REPORT_SIZE, SIG_ALGO_ECDSA_P384_SHA384, type SnpReport } from "./report.ts";
 import {
   AMD_OID,
@@ -38,6 +38,34 @@ export function endorsementFiles(file: SourceFile, all: readonly SourceFile[]): 
     for (const der of certificateDers(f.bytes)) {
       const cert = tryParseCertificate(der);
       if (cert && isAmdEndorsement(cert)) out.push({ file: f, cert });
+    }
+  }
+  return out;
+}
+
+/**
+ * Files beside the report that look like certificates (PEM, or a DER SEQUENCE with a long length) but do not
+ * parse as one: when no endorsement was found, these say why ("vcek.der is not a valid X.509 certificate: …").
+ */
+export function brokenCertificateFiles(file: SourceFile, all: readonly SourceFile[]): string[] {
+  const dir = dirname(file.path);
+  const out: string[] = [];
+  for (const f of all) {
+    if (f === file || f.path === file.path || (!f.explicit && dirname(f.path) !== dir)) continue;
+    const looksDer = f.bytes[0] === 0x30 && f.bytes[1] === 0x82;
+    const looksPem = Buffer.from(f.bytes.subarray(0, 4096)).toString("latin1").includes("-----BEGIN CERTIFICATE-----");
+    if (!looksDer && !looksPem) continue;
+    const ders = certificateDers(f.bytes);
+    if (ders.length === 0) {
+      out.push(`${f.path} has no complete PEM certificate`);
+      continue;
+    }
+    for (const der of ders) {
+      try {
+        parseCertificate(der, f.path);
+      } catch (e) {
+        out.push((e as Error).message);
+      }
     }
   }
   return out;
@@ -97,9 +125,11 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
     async verify(parsed: ParsedSnp, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
       const candidates = endorsementFiles(file, ctx.files);
       const chosen = pickEndorsement(parsed.report, candidates);
+      const broken = chosen ? [] : brokenCertificateFiles(file, ctx.files);
       const verification = await verifySnp({
         report: parsed.report,
         ...(chosen ? { endorsement: chosen.cert } : {}),
+        ...(broken.length > 0 ? { endorsementProblem: `no usable VCEK/VLEK: ${broken.join("; ")}` } : {}),
         time: ctx.time,
         ...(options.trust ? { trust: options.trust } : {}),
       });
