@@ -14,6 +14,11 @@ import { runManifestKind } from "../src/evidence/runmanifest/index.ts";
 import { EMPTY_LEDGER_ROOT, LedgerScanner, scanLedgerBytes, type LedgerScan } from "../src/evidence/runmanifest/scan.ts";
 import { makeVerifyContext, sourceFromBytes } from "../src/evidence/source.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
+import { runOpa } from "./support/opa.ts";
+import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
+import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
+import { PolicyEngine } from "../src/policy/evaluator.ts";
+import { evaluateDecision, toDecision, type PolicyResult } from "../src/policy/gate.ts";
 import { entryHash, generateLedger, prettyJson, resealManifest, type LedgerOptions } from "./support/ledger-gen.ts";
 
 const enc = new TextEncoder();
@@ -437,3 +442,57 @@ describe("tollgate ledger verify FILE", () => {
   });
 });
 
+
+// ---- the gate over real records: collect → input document → opa eval over policies/ and its WASM build ----
+describe("runmanifest.* gate rules over real records (opa eval and WASM agree)", () => {
+  const TIME = new Date("2026-04-01T00:00:00Z");
+  let wasm: PolicyBundle | undefined;
+  let n = 0;
+
+  async function ledgerRules(texts: Record<string, string>, data: Record<string, unknown>): Promise<Record<string, string[]>> {
+    const files = Object.entries(texts).map(([p, t]) => sourceFromBytes(p, enc.encode(t)));
+    const { records, errors } = await collectEvidence(files, makeVerifyContext({ time: TIME, files }), [runManifestKind]);
+    const input = buildInputDocument({ time: TIME.toISOString(), subject: { digest: { sha256: "0".repeat(64) } }, trust: { keys: [], identities: [] } }, records, errors);
+    validateInputDocument(input);
+    const i = n++;
+    writeFileSync(join(tmp, `gate-input-${i}.json`), JSON.stringify(input));
+    writeFileSync(join(tmp, `gate-data-${i}.json`), JSON.stringify(data));
+    const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `gate-data-${i}.json`), "-i", join(tmp, `gate-input-${i}.json`), "data.tollgate.gate.decision"]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const go = toDecision(JSON.parse(r.stdout).result[0].expressions[0].value, "opa eval");
+    if (!wasm) {
+      const out = join(tmp, "gate.tar.gz");
+      const b = runOpa(["build", "-t", "wasm", "-e", "tollgate/gate/decision", "--ignore", "*_test.rego", "-o", out, "policies"], REPO_ROOT);
+      if (b.code !== 0) throw new Error(b.stderr);
+      wasm = await loadBundleFile(out);
+    }
+    const w = evaluateDecision(await PolicyEngine.create(wasm, [{ source: "test data", data }]), "tollgate/gate/decision", input);
+    const key = (rs: PolicyResult[]) => rs.map((x) => JSON.stringify([x.rule, x.msg, x.evidence ?? null])).sort();
+    expect(key(w.deny)).toEqual(key(go.deny));
+    const out: Record<string, string[]> = {};
+    for (const d of w.deny) if (d.rule.startsWith("runmanifest.")) (out[d.rule] ??= []).push(d.msg);
+    return out;
+  }
+
+  test("a verified ledger, required: no runmanifest.* denial", async () => {
+    expect(await ledgerRules({ "run/runmanifest.json": baseText }, { required_evidence: ["runmanifest"] })).toEqual({});
+  }, 60_000);
+
+  test("a tampered ledger is denied naming seq and check, and does not count as present", async () => {
+    const d = doc(baseText);
+    (entriesOf(d)[4]!.get("why") as JsonObject).set("reason_text", "edited after the run");
+    const rules = await ledgerRules({ "run/runmanifest.json": prettyJson(d) }, { required_evidence: ["runmanifest"] });
+    expect(Object.keys(rules).sort()).toEqual(["runmanifest.integrity", "runmanifest.required"]);
+    expect(rules["runmanifest.integrity"]![0]).toMatch(
+      /^decision ledger failed integrity\.entry_hash at seq 5: seq 5: entry_hash sha256:[0-9a-f]{64} does not match the recomputed hash of the entry's fields \(sha256:[0-9a-f]{64}\)$/,
+    );
+    expect(rules["runmanifest.required"]).toEqual(["no verified RunManifest decision ledger (1 present, 0 verified)"]);
+  }, 60_000);
+
+  test("configured mode and denied reason codes", async () => {
+    const s = scan(baseText);
+    const rules = await ledgerRules({ "run/runmanifest.json": baseText }, { runmanifest_required_mode: "expanded", runmanifest_denied_reason_codes: [s.reasonCodes[0]] });
+    expect(rules["runmanifest.mode"]).toEqual(["decision ledger was recorded in compact mode; policy requires expanded"]);
+    expect(rules["runmanifest.reason-code"]).toEqual([`decision ledger records reason code ${s.reasonCodes[0]}, which policy does not admit`]);
+  }, 60_000);
+});
