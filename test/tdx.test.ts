@@ -111,6 +111,7 @@ fixtureDescribe("TDX fixtures (go-tdx-guest)", () => {
         expect((v.hardware.tcb as Record<string, unknown>)["status"]).toBe("unchecked");
         expect((v.hardware.tcb as Record<string, unknown>)["fmspc"]).toMatch(/^[0-9a-f]{12}$/);
         expect(v.hardware["debug"]).toBe((b[L.body + 120]! & 1) === 1);
+        expect(v.hardware["septVeDisable"]).toBe((b[L.body + 123]! & 0x10) !== 0);
         expect(check(v, "hardware.tdx_tcb_status").detail).toMatchObject({ status: "unchecked" });
       });
 
@@ -277,6 +278,9 @@ describe("TDX synthetic quotes (chains generated at test time)", () => {
     expectAllOk(v);
     expect(v.hardware["debug"]).toBe(true);
     expect(v.hardware["tdAttributes"]).toBe("0100000000000000");
+    expect(v.hardware["septVeDisable"]).toBe(false);
+    const sept = await makeTdxQuote(chain, { tdAttributes: new Uint8Array([0, 0, 0, 0x10, 0, 0, 0, 0]) });
+    expect(verify(sept.bytes).hardware).toMatchObject({ debug: false, septVeDisable: true });
   });
 
   test("the PCK Processor CA is accepted and recorded", async () => {

@@ -9,6 +9,7 @@
 #   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral supplied)
 #   tdx_allowed_tcb_statuses  [status]            Intel TCB statuses admitted when collateral was verified
 #                                                 (default ["UpToDate"])
+#   tdx_require_sept_ve_disable bool (false)      deny TDs without SEPT_VE_DISABLE (TDATTRIBUTES bit 28)
 #   tdx_min_tee_tcb_svn       [int] (≤16)         minimum TEE_TCB_SVN, component by component (byte i ≥ min[i])
 #   tdx_min_pce_svn           int                 minimum PCE SVN certified in the PCK leaf
 #   nitro_pcrs                {"<index>": [hex]}  each listed PCR must equal one of its allowed values
@@ -91,6 +92,17 @@ deny contains lib.result_sev(
 	some ev in tp_reports("tdx")
 	ev.hardware.debug == true
 	not tp_tdx_allow_debug
+}
+
+deny contains lib.result_sev(
+	"tee.tdx.sept-ve-disable",
+	"TDX quote is from a TD without SEPT_VE_DISABLE (TDATTRIBUTES bit 28): the host can inject #VE through EPT violations",
+	ev.source.path, "high",
+	"launch the TD with SEPT_VE_DISABLE set (or unset data.tdx_require_sept_ve_disable)",
+) if {
+	data.tdx_require_sept_ve_disable == true
+	some ev in tp_reports("tdx")
+	ev.hardware.septVeDisable != true
 }
 
 deny contains lib.result_sev(

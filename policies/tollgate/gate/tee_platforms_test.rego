@@ -123,6 +123,12 @@ test_tp_tdx_evaluated_tcb_status_out_of_date_denies_with_advisories if {
 	not "tee.tdx.tcb-status" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_allowed_tcb_statuses as ["UpToDate", "OutOfDate"]
 }
 
+test_tp_tdx_sept_ve_disable_required_on_request if {
+	not "tee.tdx.sept-ve-disable" in tp_rules(gate.deny) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd]
+	"tee.tdx.sept-ve-disable" in tp_rules(gate.deny) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_sept_ve_disable as true
+	not "tee.tdx.sept-ve-disable" in tp_rules(gate.deny) with input as tp_input([tp_tdx({"hardware": {"septVeDisable": true}})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_sept_ve_disable as true
+}
+
 test_tp_tdx_minimum_tee_tcb_svn if {
 	inp := tp_input([tp_tdx({})])
 	not "tee.tdx.tcb-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_tee_tcb_svn as [3, 0, 4]

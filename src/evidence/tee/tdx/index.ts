@@ -255,6 +255,7 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
     seamAttributes: b.seamAttributes,
     tdAttributes: b.tdAttributes,
     debug: quote.debug,
+    septVeDisable: quote.septVeDisable,
     xfam: b.xfam,
     mrConfigId: b.mrConfigId,
     mrOwner: b.mrOwner,

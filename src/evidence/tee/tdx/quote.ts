@@ -71,6 +71,8 @@ export interface TdxQuote {
   body: TdReportBody;
   /** TD attribute bit 0: the TD is debuggable (its memory is readable by the host). */
   debug: boolean;
+  /** TD attribute bit 28 (SEPT_VE_DISABLE): EPT violations are not reflected to the TD as #VE. */
+  septVeDisable: boolean;
   /** Bytes the quote signature covers: header (+ v5 body descriptor) + body. */
   signedRegion: Uint8Array;
   signature: Uint8Array;
@@ -235,7 +237,9 @@ export function parseTdxQuote(bytes: Uint8Array): TdxQuote {
   return {
     header,
     body,
+    // TDATTRIBUTES is a little-endian 64-bit field: bit 0 is byte 0, bit 28 is bit 4 of byte 3.
     debug: (parseInt(tdAttr.slice(0, 2), 16) & 1) === 1,
+    septVeDisable: (parseInt(tdAttr.slice(6, 8), 16) & 0x10) !== 0,
     signedRegion,
     signature,
     attestationKey,
