@@ -102,7 +102,7 @@ deny contains lib.result_sev(
 ) if {
 	data.tdx_require_sept_ve_disable == true
 	some ev in tp_reports("tdx")
-	ev.hardware.septVeDisable != true
+	object.get(ev.hardware, "septVeDisable", false) != true
 }
 
 deny contains lib.result_sev(
