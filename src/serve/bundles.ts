@@ -221,7 +221,13 @@ export class BundleManager {
     while (!this.stopped) {
       const ok = this.longPoll ? true : await this.sleep(retry ? Math.min(s.maxDelayMs, Math.max(s.minDelayMs, 500) * 2 ** Math.min(retry, 10)) : this.pollDelayMs());
       if (!ok || this.stopped) return;
-      const answered = await this.pollOnce();
+      let answered = false;
+      try {
+        answered = await this.pollOnce();
+      } catch (e) {
+        // pollOnce records its own failures; anything else is logged and the loop goes on.
+        this.o.log(`bundle poll failed unexpectedly: ${(e as Error)?.message ?? e}`);
+      }
       retry = answered ? 0 : retry + 1;
       if (!answered && this.longPoll) this.longPoll = false;
     }

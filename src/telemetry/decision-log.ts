@@ -139,7 +139,10 @@ export class DecisionLogger {
 
   /** Export what is queued (serialized: one flush at a time, in order). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushOnce());
+    // Never rejects: a broken export must not become an unhandled rejection in the gate process.
+    this.flushing = this.flushing
+      .then(() => this.flushOnce())
+      .catch((e: unknown) => this.o.onError?.(`decision log export failed: ${(e as Error)?.message ?? e}`));
     return this.flushing;
   }
 
