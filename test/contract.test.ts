@@ -131,6 +131,14 @@ describe("contract document against the official schema", () => {
     expect(d.errors[0]).toContain('dataContractSpecification "9.9.9"');
   });
 
+  test("DCS 1.2.1 uses the 1.2.1 schema; a JSON contract reads like YAML", () => {
+    const d = contract(dcs({ pipeline: { type: "string" } }).replace("1.2.0", "1.2.1"));
+    expect(validateContractDocument(d)).toEqual({ ok: true, schema: "datacontract-specification-1.2.1.schema.json", errors: [] });
+    const json = parseContractText(JSON.stringify({ apiVersion: "v3.0.2", kind: "DataContract", id: "j", version: "1.0.0", status: "active", schema: [{ name: "t", properties: [{ name: "a", logicalType: "string" }] }] }), "c.json");
+    expect(validateContractDocument(json)).toEqual({ ok: true, schema: "odcs-json-schema-v3.0.2.json", errors: [] });
+    expect(json.objects[0]!.fields[0]).toMatchObject({ name: "a", type: "string" });
+  });
+
   test("DCS: a field type outside the specification is named with its path", () => {
     const r = validateContractDocument(contract(dcs({ pipeline: { type: "varchar2" } })));
     expect(r.ok).toBe(false);
