@@ -3,6 +3,7 @@
 import { loadPolicy, type LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { TollgateError } from "../core/errors.ts";
 import { mergeData, type PolicyBundle } from "./bundle.ts";
+import { installOpaCompatibleBuiltins } from "./builtins.ts";
 
 export class PolicyEngine {
   private constructor(
@@ -22,6 +23,7 @@ export class PolicyEngine {
 
   /** Compile the bundle's modules and set its data merged with `overlays` (later overlays win). */
   static async create(bundle: PolicyBundle, overlays: readonly { source: string; data: Record<string, unknown> }[] = []): Promise<PolicyEngine> {
+    installOpaCompatibleBuiltins();
     const data = structuredClone(bundle.data);
     for (const o of overlays) mergeData(data, o.data, o.source, "data", true);
     const byEntrypoint = new Map<string, LoadedPolicy>();

@@ -1,0 +1,164 @@
+// Builtins whose opa-wasm JavaScript implementation disagrees with OPA. A policy must decide the same in
+// tollgate as in `opa eval`, so these follow OPA's Go implementation.
+//
+// sprintf: opa-wasm formats with sprintf-js, which has no %q, prints %v of null as an error ("unexpected
+// placeholder") and formats numbers its own way. OPA (topdown/strings.go) turns each argument into a Go value —
+// integral numbers to int, other numbers to float64, strings to string, anything else to its Rego text — and
+// calls fmt.Sprintf. This is that, for the verbs and flags Rego policies use.
+import { createRequire } from "node:module";
+
+type GoValue = { kind: "int"; v: bigint } | { kind: "float"; v: number } | { kind: "string"; v: string };
+
+/** OPA's conversion of a sprintf argument (after JSON round-trip through WASM). */
+function toGo(x: unknown): GoValue {
+  if (typeof x === "number") return Number.isInteger(x) && Number.isSafeInteger(x) ? { kind: "int", v: BigInt(x) } : { kind: "float", v: x };
+  if (typeof x === "string") return { kind: "string", v: x };
+  return { kind: "string", v: regoText(x) };
+}
+
+/** Rego's String() of a value: JSON-like, with ", " and ": " separators. Sets arrive from WASM as arrays. */
+export function regoText(x: unknown): string {
+  if (x === null || x === undefined) return "null";
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "number") return String(x); // Rego prints a number as its JSON text
+  if (typeof x === "boolean") return String(x);
+  if (Array.isArray(x)) return `[${x.map(regoText).join(", ")}]`;
+  const entries = Object.keys(x as object).sort().map((k) => `${JSON.stringify(k)}: ${regoText((x as Record<string, unknown>)[k])}`);
+  return `{${entries.join(", ")}}`;
+}
+
+/** Go's %v of a float64: strconv.FormatFloat(f, 'g', -1, 64) — shortest digits, exponent form (e+07, e-05)
+ * when the exponent is < -4 or >= 6 (strconv uses precision 6 for that decision when printing shortest). */
+function goFloatV(f: number): string {
+  if (Number.isNaN(f)) return "NaN";
+  if (!Number.isFinite(f)) return f > 0 ? "+Inf" : "-Inf";
+  const exp = f === 0 ? 0 : Math.floor(Math.log10(Math.abs(f)));
+  if (exp < -4 || exp >= 6) {
+    const [m, e] = f.toExponential().split("e") as [string, string];
+    const n = Number(e);
+    return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+  }
+  return String(f);
+}
+
+/** strconv.Quote */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (c === 7) out += "\\a";
+    else if (c === 8) out += "\\b";
+    else if (c === 12) out += "\\f";
+    else if (c === 10) out += "\\n";
+    else if (c === 13) out += "\\r";
+    else if (c === 9) out += "\\t";
+    else if (c === 11) out += "\\v";
+    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += ch;
+  }
+  return out + '"';
+}
+
+function goTypeName(v: GoValue): string {
+  return v.kind === "int" ? "int64" : v.kind === "float" ? "float64" : "string"; // OPA passes int64
+}
+
+function goValueText(v: GoValue): string {
+  return v.kind === "int" ? v.v.toString() : v.kind === "float" ? goFloatV(v.v) : v.v;
+}
+
+function pad(s: string, width: number | undefined, flags: string, numeric: boolean): string {
+  if (width === undefined || s.length >= width) return s;
+  if (flags.includes("-")) return s + " ".repeat(width - s.length);
+  if (flags.includes("0") && numeric) {
+    const sign = /^[+-]/.test(s) ? s[0]! : "";
+    return sign + "0".repeat(width - s.length) + s.slice(sign.length);
+  }
+  return " ".repeat(width - s.length) + s;
+}
+
+function signed(s: string, negative: boolean, flags: string): string {
+  if (negative) return s;
+  return flags.includes("+") ? "+" + s : flags.includes(" ") ? " " + s : s;
+}
+
+function formatOne(verb: string, flagsIn: string, width: number | undefined, prec: number | undefined, v: GoValue): string {
+  // Under %v, '+' and '#' select Go's struct/syntax forms (plusV, sharpV), not a sign or alternate form.
+  const flags = verb === "v" ? flagsIn.replace(/[+#]/g, "") : flagsIn;
+  const bad = () => `%!${verb}(${goTypeName(v)}=${goValueText(v)})`;
+  switch (verb) {
+    case "v":
+      if (v.kind === "string") return pad(prec !== undefined ? v.v.slice(0, prec) : v.v, width, flags, false);
+      if (v.kind === "int") return pad(signed(v.v.toString(), v.v < 0n, flags), width, flags, true);
+      return pad(signed(goFloatV(v.v), v.v < 0, flags), width, flags, true);
+    case "s":
+      return v.kind === "string" ? pad(prec !== undefined ? [...v.v].slice(0, prec).join("") : v.v, width, flags, false) : bad();
+    case "q":
+      return v.kind === "string" ? pad(goQuote(v.v), width, flags, false) : v.kind === "int" ? pad(goQuote(String.fromCodePoint(Number(v.v))).replace(/^"|"$/g, "'"), width, flags, false) : bad();
+    case "d":
+      return v.kind === "int" ? pad(signed(v.v.toString(), v.v < 0n, flags), width, flags, true) : bad();
+    case "x":
+    case "X": {
+      let s: string;
+      if (v.kind === "int") s = (v.v < 0n ? "-" : "") + (v.v < 0n ? -v.v : v.v).toString(16);
+      else if (v.kind === "string") s = Buffer.from(v.v, "utf8").toString("hex");
+      else return bad();
+      if (verb === "X") s = s.toUpperCase();
+      return pad(s, width, flags, v.kind === "int");
+    }
+    case "f":
+    case "F":
+    case "e":
+    case "g": {
+      const f = v.kind === "float" ? v.v : v.kind === "int" ? Number(v.v) : NaN;
+      if (v.kind === "string" || v.kind === "int") return bad();
+      const s = verb === "e" ? goExp(f, prec ?? 6) : verb === "g" ? (prec === undefined ? goFloatV(f) : String(Number(f.toPrecision(prec)))) : f.toFixed(prec ?? 6);
+      return pad(signed(s, f < 0, flags), width, flags, true);
+    }
+    case "t": // OPA hands booleans to Go as their text, a string: %t never applies
+      return bad();
+    default:
+      return `%!${verb}(${goTypeName(v)}=${goValueText(v)})`;
+  }
+}
+
+function goExp(f: number, prec: number): string {
+  const [m, e] = f.toExponential(prec).split("e") as [string, string];
+  const n = Number(e);
+  return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+}
+
+const VERB = /%([-+# 0]*)(\d+)?(?:\.(\d*))?([a-zA-Z%])/g;
+
+/** OPA's sprintf(format, values): Go fmt.Sprintf over OPA's argument conversion. */
+export function opaSprintf(format: string, values: unknown): string {
+  const args = (Array.isArray(values) ? values : []).map(toGo);
+  let i = 0;
+  let out = format.replace(VERB, (_m, flags: string, w?: string, p?: string, verb?: string) => {
+    if (verb === "%") return "%";
+    const width = w !== undefined ? Number(w) : undefined;
+    const prec = p !== undefined ? Number(p || "0") : undefined;
+    if (i >= args.length) return `%!${verb}(MISSING)`;
+    return formatOne(verb!, flags, width, prec, args[i++]!);
+  });
+  if (i < args.length) out += `%!(EXTRA ${args.slice(i).map((a) => `${goTypeName(a)}=${goValueText(a)}`).join(", ")})`;
+  return out;
+}
+
+let installed = false;
+
+/**
+ * Replace opa-wasm's builtin implementations in its own (module-level) table. opa-wasm looks builtins up in
+ * that table before any custom builtins, so overriding through loadPolicy's customBuiltins is not possible.
+ */
+export function installOpaCompatibleBuiltins(): void {
+  if (installed) return;
+  const req = createRequire(import.meta.url);
+  const main = req.resolve("@open-policy-agent/opa-wasm");
+  const table = createRequire(main)("./builtins/index") as Record<string, unknown>;
+  table.sprintf = opaSprintf;
+  installed = true;
+}
