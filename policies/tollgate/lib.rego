@@ -50,6 +50,13 @@ relied_on(ev) if {
 	subject_bound(ev)
 }
 
+# A hardware report has no statement subject: its binding is its report data, checked by the TEE rules.
+relied_on(ev) if {
+	ev.kind == "tee-report"
+	ev.hardware.status == "verified"
+	signed_by_trusted(ev)
+}
+
 required_kinds contains k if some k in data.required_evidence
 
 result(rule, msg, path) := {"rule": rule, "msg": msg, "evidence": path}

@@ -12,6 +12,11 @@ deny contains lib.result_sev(
 	e.source, "high", "fix or remove the file; tollgate evaluates only evidence it can read",
 ) if some e in input.errors
 
+# Kinds whose area file has its own "required" rule, because the evidence is unsigned by design (ledgers,
+# runtime manifests, quality events, logs) or because presence means more than "signed and bound" (a DAST run
+# must also have passed). Every other kind is covered by the generic rule below.
+kinds_with_own_presence_rule := {"slsa-provenance", "runmanifest", "runtime-manifest", "quality-event", "otel-log", "dast"}
+
 # Configured required kinds must be present, verified, trusted and bound to the subject.
 deny contains lib.result_sev(
 	"gate.required-evidence",
@@ -19,7 +24,7 @@ deny contains lib.result_sev(
 	null, "high", sprintf("supply signed %s evidence whose subject is the artifact's digest", [k]),
 ) if {
 	some k in lib.required_kinds
-	not k in {"slsa-provenance"} # provenance has its own, more specific rules
+	not k in kinds_with_own_presence_rule
 	count([ev | some ev in lib.evidence_of(k); lib.relied_on(ev)]) == 0
 }
 

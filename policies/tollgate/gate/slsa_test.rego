@@ -133,3 +133,13 @@ test_required_evidence_generic if {
 	r.rule == "gate.required-evidence"
 	contains(r.msg, "test-result")
 }
+
+test_unsigned_kinds_use_their_own_presence_rules if {
+	ledger := {
+		"id": "l1", "kind": "runmanifest", "source": {"path": "runmanifest.json", "digest": {"sha256": sub}, "format": "runmanifest"},
+		"signature": {"status": "unsigned", "signers": []}, "transparency": {"status": "absent"},
+		"integrity": {"status": "verified"}, "checks": [], "facts": {"mode": "compact"},
+	}
+	d := gate.decision with input as inp([prov, ledger]) with data.required_evidence as ["runmanifest"]
+	not "gate.required-evidence" in rules(d.deny)
+}
