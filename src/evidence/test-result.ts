@@ -13,41 +13,11 @@
 import { TollgateError } from "../core/errors.ts";
 import { describeErrors, validator } from "../core/schema.ts";
 import type { InTotoStatement, PredicateHandler } from "./predicate.ts";
+import testResultPredicateSchema from "../../schemas/in-toto-test-result-v0.1.schema.json" with { type: "json" };
 
 export const TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1";
 
-// in-toto v1 ResourceDescriptor: at least one of uri, digest, content. Unknown fields are allowed (the
-// framework's parsing rules say consumers ignore them).
-const resourceDescriptor = {
-  type: "object",
-  properties: {
-    name: { type: "string" },
-    uri: { type: "string" },
-    digest: { type: "object", additionalProperties: { type: "string" } },
-    content: { type: "string" },
-    downloadLocation: { type: "string" },
-    mediaType: { type: "string" },
-    annotations: { type: "object" },
-  },
-  anyOf: [{ required: ["uri"] }, { required: ["digest"] }, { required: ["content"] }],
-} as const;
-
-const testNames = { type: "array", items: { type: "string" } } as const;
-
-export const testResultPredicateSchema = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://tollgate.dev/schemas/in-toto-test-result-v0.1.schema.json",
-  type: "object",
-  required: ["result", "configuration"],
-  properties: {
-    result: { enum: ["PASSED", "WARNED", "FAILED"] },
-    configuration: { type: "array", items: resourceDescriptor },
-    url: { type: "string", minLength: 1 },
-    passedTests: testNames,
-    warnedTests: testNames,
-    failedTests: testNames,
-  },
-} as const;
+// The predicate's schema: schemas/in-toto-test-result-v0.1.schema.json (precompiled with the others).
 
 export type TestResult = "PASSED" | "WARNED" | "FAILED";
 

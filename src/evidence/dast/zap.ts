@@ -5,59 +5,7 @@
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import { normalizeCwe, summarize, type Confidence, type DastSummary, type Finding, type Severity } from "./findings.ts";
-
-const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
-
-export const zapTraditionalJsonSchema = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://tollgate.dev/schemas/zap-traditional-json.schema.json",
-  type: "object",
-  required: ["site"],
-  properties: {
-    "@programName": { type: "string" },
-    "@version": { type: "string" },
-    "@generated": { type: "string" },
-    site: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["@name", "alerts"],
-        properties: {
-          "@name": { type: "string" },
-          "@host": { type: "string" },
-          "@port": { type: "string" },
-          "@ssl": { type: "string" },
-          alerts: {
-            type: "array",
-            items: {
-              type: "object",
-              required: ["pluginid", "riskcode", "confidence"],
-              anyOf: [{ required: ["alert"] }, { required: ["name"] }],
-              properties: {
-                pluginid: decimal,
-                alertRef: { type: "string" },
-                alert: { type: "string" },
-                name: { type: "string" },
-                riskcode: { enum: ["0", "1", "2", "3"] },
-                confidence: { enum: ["0", "1", "2", "3", "4"] },
-                count: decimal,
-                cweid: { type: "string", pattern: "^(-1|[0-9]*)$" },
-                wascid: { type: "string" },
-                instances: {
-                  type: "array",
-                  items: {
-                    type: "object",
-                    properties: { uri: { type: "string" }, method: { type: "string" }, param: { type: "string" } },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-} as const;
+import zapTraditionalJsonSchema from "../../../schemas/zap-traditional-json.schema.json" with { type: "json" };
 
 interface ZapInstance {
   uri?: string;
