@@ -347,9 +347,9 @@ export class JsonTokenizer {
           continue;
         }
         if (c !== 0x22) throw this.#err(`expected a string key but found ${show(c)}`, i);
-        const r = this.#string(buf, i);
+        const r = this.#string(buf, i, true);
         if (r === undefined) break scan; // incomplete
-        sink.key(this.#intern(r.value));
+        sink.key(r.value);
         i = r.next;
         this.#state = St.Colon;
         continue;
@@ -420,7 +420,6 @@ export class JsonTokenizer {
   #keys: string[] = [];
   #intern(k: string): string {
     const ks = this.#keys;
-    for (let i = 0; i < ks.length; i++) if (ks[i] === k) return ks[i]!;
     if (ks.length < 64 && k.length <= 64) {
       // A slice may share the whole input chunk's storage; keep a copy so the chunk is not pinned.
       const own = (JSON.parse(JSON.stringify(k)) as string);
@@ -435,11 +434,23 @@ export class JsonTokenizer {
   }
 
   /** Decode the string starting at the quote at `i`; undefined when it does not end inside `buf`. */
-  #string(buf: string, i: number): { value: string; next: number } | undefined {
+  #string(buf: string, i: number, isKey = false): { value: string; next: number } | undefined {
     SPECIAL_IN_STRING.lastIndex = i + 1;
     let m = SPECIAL_IN_STRING.exec(buf);
     if (m === null) return undefined;
-    if (buf.charCodeAt(m.index) === 0x22) return { value: buf.slice(i + 1, m.index), next: m.index + 1 };
+    if (buf.charCodeAt(m.index) === 0x22) {
+      if (isKey) {
+        // A key seen before is matched in place, without cutting a new string out of the input.
+        const len = m.index - i - 1;
+        const ks = this.#keys;
+        for (let k = 0; k < ks.length; k++) {
+          const key = ks[k]!;
+          if (key.length === len && buf.startsWith(key, i + 1)) return { value: key, next: m.index + 1 };
+        }
+        return { value: this.#intern(buf.slice(i + 1, m.index)), next: m.index + 1 };
+      }
+      return { value: buf.slice(i + 1, m.index), next: m.index + 1 };
+    }
     // Slow path: escapes.
     let out = "";
     let from = i + 1;
