@@ -10,6 +10,7 @@ import {
   type DataContract,
 } from "../src/evidence/contract/index.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { thrown } from "./support/errors.ts";
 
 type Prop = Record<string, unknown>;
 
@@ -42,15 +43,6 @@ const EVENT_PROPS: Prop[] = [
 
 const contract = (text: string, path = "c.yaml"): DataContract => parseContractText(text, path);
 
-function thrown(f: () => unknown): TollgateError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TollgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a TollgateError");
-}
 
 describe("reading contracts", () => {
   test("ODCS: id, name, version, apiVersion and the field model", () => {

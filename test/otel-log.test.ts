@@ -17,6 +17,7 @@ import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision, type Decision } from "../src/policy/gate.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { runOpa } from "./support/opa.ts";
+import { thrown } from "./support/errors.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const SUBJECT = "c".repeat(64);
@@ -42,15 +43,6 @@ function parse(text: string, path = "logs.json"): ParsedOtelLogs {
   return otelLogKind.parse(sourceFromText(path, text));
 }
 
-function thrown(f: () => unknown): TollgateError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TollgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a TollgateError");
-}
 
 const withRecord = (record: string) => otlp([{ attributes: FULL, record }]);
 const firstRecord = (p: ParsedOtelLogs) => p.resources[0]!.records[0]!;

@@ -16,6 +16,7 @@ import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision, type Decision } from "../src/policy/gate.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 import { runOpa } from "./support/opa.ts";
+import { thrown } from "./support/errors.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const SUBJECT = "a".repeat(64);
@@ -82,15 +83,6 @@ function checkOf(rec: { checks: { name: string; ok: boolean; code?: string; reas
   return rec.checks.find((c) => c.name === name)!;
 }
 
-function thrown(f: () => unknown): TollgateError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TollgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a TollgateError");
-}
 
 describe("parsing events", () => {
   test("one JSON object: one event at line 1; detection by content", () => {
