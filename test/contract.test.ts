@@ -3,7 +3,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
-import { TollgateError } from "../src/core/errors.ts";
 import { sourceFromText } from "../src/evidence/source.ts";
 import {
   diffContracts, looksLikeContract, objectJsonSchema, parseContractText, validateAgainstContract, validateContractDocument,

@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TollgateError } from "../src/core/errors.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";

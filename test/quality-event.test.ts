@@ -5,7 +5,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { TollgateError } from "../src/core/errors.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
