@@ -157,21 +157,27 @@ async function main() {
       evidence: { key_files: [ex("keys/release.pub")] },
     }),
   );
-  const tg = Bun.spawn([BUN, CLI, "serve", "--config", join(work, "serve.yaml")], { stdout: "pipe", stderr: "inherit" });
-  children.push(tg);
-  const reader = tg.stdout.getReader();
-  let out = "";
-  const tgUrl = await (async () => {
+  // The same gate with decision logs written as OTLP/JSON to a file, to price the decision signal.
+  const logged = YAML.parse(readFileSync(join(work, "serve.yaml"), "utf8"));
+  logged.decision_logs = { file: join(work, "decisions.otlp.jsonl") };
+  writeFileSync(join(work, "serve-logged.yaml"), YAML.stringify(logged));
+  async function startTollgate(config: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; url: string }> {
+    const proc = Bun.spawn([BUN, CLI, "serve", "--config", config], { stdout: "pipe", stderr: "inherit" });
+    children.push(proc);
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let out = "";
     const end = Date.now() + 30_000;
     while (Date.now() < end) {
       const { value, done } = await reader.read();
       if (done) break;
       out += new TextDecoder().decode(value);
       const m = /ready on (http:\/\/[^\s]+)/.exec(out);
-      if (m) return m[1]!;
+      if (m) return { proc, url: m[1]! };
     }
     throw new Error(`tollgate serve did not start: ${out}`);
-  })();
+  }
+  const { proc: tg, url: tgUrl } = await startTollgate(join(work, "serve.yaml"));
+  const { url: tgLoggedUrl } = await startTollgate(join(work, "serve-logged.yaml"));
   const opaPort = await freePort();
   const opaUrl = `http://127.0.0.1:${opaPort}`;
   const opa = Bun.spawn([OPA, "run", "--server", "--addr", `127.0.0.1:${opaPort}`, "--log-level", "error", "-b", regoBundle], { stdout: "ignore", stderr: "inherit" });
@@ -197,6 +203,8 @@ async function main() {
   results.push(await load("tollgate POST /v1/data (wasm)", N, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)));
   results.push(await load("opa POST /v1/data (rego)", N, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody)));
   results.push(await load("tollgate POST /v1/gate (full pipeline)", Math.ceil(N / 4), C, () => post(`${tgUrl}/v1/gate`, gateBody)));
+  await load("warm-up tollgate+log /v1/data", warm, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody));
+  results.push(await load("tollgate POST /v1/data + decision log file", N, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody)));
 
   // --- memory over 100,000 requests
   const rss: { requests: number; rssMiB: number }[] = [{ requests: 0, rssMiB: rssKiB(tg.pid) / 1024 }];
@@ -212,7 +220,8 @@ async function main() {
   const last = rss.at(-1)!.rssMiB;
   console.log(`RSS growth from 20k to ${rss.at(-1)!.requests / 1000}k requests: ${(last - after20k).toFixed(1)} MiB (${(((last - after20k) / after20k) * 100).toFixed(1)} %)`);
 
-  const [tgData, opaData, tgGate] = results as [PhaseResult, PhaseResult, PhaseResult];
+  const [tgData, opaData, tgGate, tgLogged] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+  console.log(`decision log file cost on /v1/data: ${((1 - tgLogged.perSecond / tgData.perSecond) * 100).toFixed(1)} % throughput`);
   console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `serve-${new Date().toISOString().slice(0, 10)}.json`);

@@ -108,6 +108,7 @@ export class DecisionLogger {
   private queue: LogRecord[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private running = false;
   private readonly stats: DecisionLogStats = { exported: 0, dropped: 0, failedFlushes: 0, queued: 0 };
 
   constructor(private readonly o: DecisionLogOptions) {
@@ -137,12 +138,19 @@ export class DecisionLogger {
     if (this.queue.length >= (this.o.batchSize ?? 256)) void this.flush();
   }
 
-  /** Export what is queued (serialized: one flush at a time, in order). */
+  /**
+   * Export what is queued. One flush at a time; a flush already running drains records queued while it runs,
+   * so callers during it share it instead of chaining another.
+   */
   flush(): Promise<void> {
+    if (this.running) return this.flushing;
+    this.running = true;
     // Never rejects: a broken export must not become an unhandled rejection in the gate process.
-    this.flushing = this.flushing
-      .then(() => this.flushOnce())
-      .catch((e: unknown) => this.o.onError?.(`decision log export failed: ${(e as Error)?.message ?? e}`));
+    this.flushing = this.flushOnce()
+      .catch((e: unknown) => this.o.onError?.(`decision log export failed: ${(e as Error)?.message ?? e}`))
+      .finally(() => {
+        this.running = false;
+      });
     return this.flushing;
   }
 
@@ -185,6 +193,9 @@ export class DecisionLogger {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
+    // A flush that was finishing may have left late records behind: drain until empty (failed batches are
+    // dropped, so this ends).
+    do await this.flush();
+    while (this.queue.length > 0);
   }
 }
