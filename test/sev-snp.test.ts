@@ -12,7 +12,6 @@ import { AMD_OID } from "../src/evidence/tee/sev-snp/verify.ts";
 import {
   flipBit,
   makeAmdChain,
-  type ReportFields,
   reportBody,
   signedReport,
   signReport,
