@@ -235,7 +235,7 @@ describe("Nitro synthetic documents (chains generated at test time)", () => {
     const cases: [Parameters<typeof makeNitroDocument>[1], RegExp][] = [
       [{ digest: "SHA256" }, /digest is "SHA256", not "SHA384"/],
       [{ omit: ["module_id"] }, /module_id is missing/],
-      [{ omit: ["timestamp"] }, /timestamp is missing/],
+      [{ omit: ["timestamp"] }, /timestamp is missing or not a positive integer number of milliseconds/],
       [{ omit: ["cabundle"] }, /cabundle is not a non-empty array/],
       [{ cabundle: [] }, /cabundle is not a non-empty array/],
       [{ pcrs: new Map([[0, new Uint8Array(40)]]) }, /pcrs\[0\] is 40 bytes \(32, 48 or 64 expected\)/],
@@ -316,5 +316,37 @@ describe("Nitro through the collect pipeline", () => {
     const own = await collectEvidence(files, ctx, [makeNitroAttestationKind({ roots: [{ name: "r", der: chain.root.der }] })]);
     expect(own.records[0]!.hardware!.status).toBe("verified");
     expect(own.records[0]!.hardware!["ageSeconds"]).toBe(0);
+  });
+});
+
+describe("Nitro: every single-bit flip is caught or changes nothing verified", () => {
+  test("flip bit 1 of every third byte of a synthetic document", async () => {
+    const chain = await makeNitroChain({ intermediates: 2 });
+    const r = [{ name: "r", der: chain.root.der }];
+    const d = await makeNitroDocument(chain, { timestamp: Date.parse("2026-06-01T12:00:00Z") });
+    const base = parseNitroDocument(d.bytes);
+    const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+    let caught = 0;
+    let benign = 0;
+    for (let i = 0; i < d.bytes.length; i += 3) {
+      const mutated = flipBit(d.bytes, i, 1);
+      const v = verifyNitroDocument(mutated, ctxAt("2026-06-01T12:00:00Z"), { roots: r });
+      if (v.hardware.status === "failed") {
+        caught++;
+        continue;
+      }
+      const m = parseNitroDocument(mutated);
+      expect(same(m.protectedBytes, base.protectedBytes) && same(m.payloadBytes, base.payloadBytes) && same(m.signature, base.signature)).toBe(true);
+      benign++;
+    }
+    expect(caught).toBeGreaterThan(0);
+    expect(benign).toBe(0); // every byte of a COSE_Sign1 is structure, signed, or the signature itself
+  }, 60_000);
+
+  test("an absurd timestamp is a schema error, not a crash", async () => {
+    const chain = await makeNitroChain({ intermediates: 1 });
+    const d = await makeNitroDocument(chain, { timestamp: 9e15 });
+    const v = verifyNitroDocument(d.bytes, ctxAt("2026-06-01T12:00:00Z"), { roots: [{ name: "r", der: chain.root.der }] });
+    expect(v.checks).toEqual([{ name: "hardware.nitro_parse", ok: false, code: "schema_invalid", reason: "Nitro attestation document: timestamp is missing or not a positive integer number of milliseconds" }]);
   });
 });

@@ -8,7 +8,7 @@ import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evide
 import { makeTdxQuoteKind, tdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
 import { parseTdxQuote } from "../src/evidence/tee/tdx/quote.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "../src/evidence/tee/roots/intel.ts";
-import { pemToDer, type PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
+import { pemCertificates, pemToDer, type PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
 import { TollgateError } from "../src/core/errors.ts";
 import type { Check, VerifyContext } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
@@ -399,4 +399,33 @@ describe("TDX synthetic quotes (chains generated at test time)", () => {
     expect(rec!.signature.reason).toMatch(/^hardware\.tdx_quote_signature: TDX quote signature does not verify/);
     expect(rec!.hardware!.status).toBe("failed");
   });
+});
+
+describe("TDX: every single-bit flip is caught or changes nothing verified", () => {
+  test("flip bit 1 of every byte of a synthetic v5 quote", async () => {
+    const chain = await makeTdxChain();
+    const r = [{ name: "r", der: chain.root.der }];
+    const q = (await makeTdxQuote(chain, { version: 5, bodyType: 3 })).bytes;
+    const ctx = ctxAt("2026-06-01T00:00:00Z");
+    const base = parseTdxQuote(q);
+    const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+    const ders = (p: string) => pemCertificates(p).map((d) => Buffer.from(d).toString("hex")).join(",");
+    let caught = 0;
+    let benign = 0;
+    for (let i = 0; i < q.length; i++) {
+      const v = verifyTdxQuote(flipBit(q, i, 1), ctx, { roots: r });
+      if (v.hardware.status === "failed") {
+        caught++;
+        continue;
+      }
+      // Verified despite the flip: it must have changed no byte any check relies on (e.g. PEM line breaks).
+      const m = parseTdxQuote(flipBit(q, i, 1));
+      expect(same(m.signedRegion, base.signedRegion) && same(m.signature, base.signature) && same(m.attestationKey, base.attestationKey)).toBe(true);
+      expect(same(m.qeReportBytes, base.qeReportBytes) && same(m.qeReportSignature, base.qeReportSignature) && same(m.qeAuthData, base.qeAuthData)).toBe(true);
+      expect(ders(m.pckChainPem)).toBe(ders(base.pckChainPem));
+      benign++;
+    }
+    expect(caught + benign).toBe(q.length);
+    expect(caught).toBeGreaterThan(q.length * 0.95);
+  }, 60_000);
 });

@@ -90,7 +90,10 @@ export function parsePayload(bytes: Uint8Array): NitroPayload {
   const digest = m.get("digest");
   if (digest !== "SHA384") fail("schema_invalid", `digest is ${JSON.stringify(digest)}, not "SHA384"`);
   const timestamp = m.get("timestamp");
-  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp <= 0) fail("schema_invalid", "timestamp is missing or not a positive integer (ms)");
+  // 8.64e15 ms is the largest instant a Date holds (year 275760); anything beyond is not a real timestamp.
+  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp <= 0 || timestamp > 8.64e15) {
+    fail("schema_invalid", "timestamp is missing or not a positive integer number of milliseconds");
+  }
   const rawPcrs = m.get("pcrs");
   if (!(rawPcrs instanceof Map) || rawPcrs.size < 1 || rawPcrs.size > 32) fail("schema_invalid", "pcrs is not a map of 1..32 entries");
   const pcrs = new Map<number, Uint8Array>();

@@ -21,7 +21,7 @@ import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, Ve
 import { outcome, teeRecord } from "../common/facts.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_NAME } from "../roots/aws.ts";
 import { decodeBinaryEvidence, type BinaryEncoding } from "../tdx/binary-input.ts";
-import { pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../tdx/x509chain.ts";
+import { ecKeyOf, pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../tdx/x509chain.ts";
 import { COSE_ALG_ES384, looksLikeNitroDocument, parseNitroDocument, sigStructure, type NitroDocument } from "./document.ts";
 
 export { parseNitroDocument, looksLikeNitroDocument, type NitroDocument } from "./document.ts";
@@ -53,6 +53,16 @@ export function verifyNitroDocument(bytes: Uint8Array, ctx: VerifyContext, optio
 
 export function verifyParsedNitroDocument(doc: NitroDocument, ctx: VerifyContext, options: NitroVerifyOptions = {}): NitroVerification {
   const checks: Check[] = [];
+  try {
+    runNitroChecks(doc, ctx, options, checks);
+  } catch (e) {
+    // Fail closed on anything unforeseen: never a thrown verification.
+    checks.push({ name: "hardware.nitro_unexpected", ok: false, code: "hardware_failed", reason: `Nitro verification stopped: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  return { checks, hardware: nitroHardwareFacts(doc, checks, ctx.time), document: doc };
+}
+
+function runNitroChecks(doc: NitroDocument, ctx: VerifyContext, options: NitroVerifyOptions, checks: Check[]): void {
   const p = doc.payload;
 
   const alg = doc.protectedHeader.get(1);
@@ -75,14 +85,14 @@ export function verifyParsedNitroDocument(doc: NitroDocument, ctx: VerifyContext
 
   if (!leaf) {
     checks.push({ name: "hardware.nitro_signature", ok: false, code: "chain_broken", reason: "no parsable enclave certificate to verify the COSE signature with" });
-  } else if (leaf.publicKey.asymmetricKeyType !== "ec" || leaf.publicKey.asymmetricKeyDetails?.namedCurve !== "secp384r1") {
-    checks.push({ name: "hardware.nitro_signature", ok: false, code: "certificate_invalid", reason: "enclave certificate key is not an ECDSA P-384 key" });
+  } else if (!ecKeyOf(leaf, "secp384r1")) {
+    checks.push({ name: "hardware.nitro_signature", ok: false, code: "certificate_invalid", reason: "enclave certificate key is not a decodable ECDSA P-384 key" });
   } else if (doc.signature.length !== 96) {
     checks.push({ name: "hardware.nitro_signature", ok: false, code: "signature_failed", reason: `COSE signature is ${doc.signature.length} bytes; ES384 needs 96 (r‖s)` });
   } else {
     let ok = false;
     try {
-      ok = cryptoVerify("sha384", sigStructure(doc), { key: leaf.publicKey, dsaEncoding: "ieee-p1363" }, doc.signature);
+      ok = cryptoVerify("sha384", sigStructure(doc), { key: ecKeyOf(leaf, "secp384r1")!, dsaEncoding: "ieee-p1363" }, doc.signature);
     } catch {
       ok = false;
     }
@@ -108,7 +118,6 @@ export function verifyParsedNitroDocument(doc: NitroDocument, ctx: VerifyContext
           },
     );
   }
-  return { checks, hardware: nitroHardwareFacts(doc, checks, ctx.time), document: doc };
 }
 
 function pcrHex(doc: NitroDocument): Record<string, string> {

@@ -22,7 +22,7 @@ import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
 import type { TdxQuote } from "./quote.ts";
 import type { PckExtensions } from "./sgx-extensions.ts";
-import { commonName, pemCertificates, verifyChain, type PinnedRoot } from "./x509chain.ts";
+import { commonName, ecKeyOf, pemCertificates, verifyChain, type PinnedRoot } from "./x509chain.ts";
 
 export const TCB_STATUSES = [
   "UpToDate",
@@ -213,7 +213,8 @@ function verifySigned(
   }
   let ok = false;
   try {
-    ok = cryptoVerify("sha256", new TextEncoder().encode(doc.text), { key: signer.publicKey, dsaEncoding: "ieee-p1363" }, sig);
+    const key = ecKeyOf(signer, "prime256v1");
+    ok = key !== undefined && cryptoVerify("sha256", new TextEncoder().encode(doc.text), { key, dsaEncoding: "ieee-p1363" }, sig);
   } catch {
     ok = false;
   }

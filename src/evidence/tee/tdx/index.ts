@@ -35,7 +35,7 @@ import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
 import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
 import { evaluateTdxCollateral, findTdxCollateral, hasCollateral } from "./collateral.ts";
-import { commonName, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
+import { commonName, ecKeyOf, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
 
 export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
 
@@ -97,6 +97,16 @@ export function verifyTdxQuote(bytes: Uint8Array, ctx: VerifyContext, options: T
 
 export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOptions = {}): TdxVerification {
   const checks: Check[] = [];
+  try {
+    runTdxChecks(quote, ctx, options, checks);
+  } catch (e) {
+    // Fail closed on anything unforeseen (a certificate node cannot decode, …): never a thrown verification.
+    checks.push({ name: "hardware.tdx_unexpected", ok: false, code: "hardware_failed", reason: `TDX verification stopped: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  return { checks, hardware: tdxHardwareFacts(quote, checks), quote };
+}
+
+function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOptions, checks: Check[]): void {
 
   // 1. Quote signature with the attestation key carried in the quote (bound to the PCK by the QE report, step 4).
   try {
@@ -155,9 +165,9 @@ export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, option
   // 3. QE report signed by the PCK leaf (only meaningful when the leaf parsed; the chain check says why not).
   if (!leaf) {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "chain_broken", reason: "no parsable PCK leaf certificate to verify the QE report signature with" });
-  } else if (leaf.publicKey.asymmetricKeyType !== "ec" || leaf.publicKey.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
-    checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "certificate_invalid", reason: "PCK leaf key is not an ECDSA P-256 key" });
-  } else if (!ecdsaP256Verify(leaf.publicKey, quote.qeReportBytes, quote.qeReportSignature)) {
+  } else if (!ecKeyOf(leaf, "prime256v1")) {
+    checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "certificate_invalid", reason: "PCK leaf key is not a decodable ECDSA P-256 key" });
+  } else if (!ecdsaP256Verify(ecKeyOf(leaf, "prime256v1")!, quote.qeReportBytes, quote.qeReportSignature)) {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "signature_failed", reason: "QE report signature does not verify with the PCK leaf certificate's key" });
   } else {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: true });
@@ -203,8 +213,6 @@ export function verifyParsedTdxQuote(quote: TdxQuote, ctx: VerifyContext, option
   } else {
     checks.push({ name: "hardware.tdx_tcb_status", ok: true, detail: { status: "unchecked", why: "no TCB info / QE identity collateral supplied; TCB status not evaluated" } });
   }
-
-  return { checks, hardware: tdxHardwareFacts(quote, checks), quote };
 }
 
 /**

@@ -2,7 +2,7 @@
 // A chain is verified leaf → … → root where the root must be byte-identical (DER) to a pinned root: the
 // chain's own root is never trusted for what it says about itself. Validity is checked at the caller's
 // instant (ctx.time), never the wall clock. Failures are returned, not thrown.
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate, createHash, type KeyObject } from "node:crypto";
 import type { ErrorCode } from "../../../core/errors.ts";
 import { bytesEqual } from "../../../core/digest.ts";
 
@@ -112,7 +112,8 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
     }
     let signed = false;
     try {
-      signed = cert.verify(parent.publicKey);
+      const key = publicKeyOf(parent);
+      signed = key !== undefined && cert.verify(key);
     } catch {
       signed = false;
     }
@@ -138,6 +139,21 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
     }
   }
   return { ok: true, certs, root: root.name };
+}
+
+/** The certificate's public key, or undefined when its SubjectPublicKeyInfo does not decode. */
+export function publicKeyOf(cert: X509Certificate): KeyObject | undefined {
+  try {
+    return cert.publicKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An EC public key on the named curve (node's names: prime256v1, secp384r1), or undefined. */
+export function ecKeyOf(cert: X509Certificate, curve: "prime256v1" | "secp384r1"): KeyObject | undefined {
+  const key = publicKeyOf(cert);
+  return key && key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === curve ? key : undefined;
 }
 
 export function subjectLine(cert: X509Certificate): string {
