@@ -5,7 +5,7 @@
 // active and is reported (log line + /ready detail).
 import { sha256Hex } from "../core/digest.ts";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
-import { readBundle, type PolicyBundle } from "../policy/bundle.ts";
+import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { describeRejection, readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
@@ -126,8 +126,9 @@ export class BundleManager {
       if (!sig.ok && !(sig.status === "unsigned" && this.o.allowUnsigned)) {
         throw new TollgateError(sig.status === "unsigned" ? "bundle_unverified" : (sig.code ?? "bundle_unverified"), describeRejection(source, sig).replace(`${source}: `, ""));
       }
-      // Only now is the bundle parsed into a policy and compiled.
-      const bundle = await readBundle(bytes, source);
+      // Only now is the bundle assembled into a policy and compiled — from the very entries that were verified,
+      // so no second archive parser can see different bytes than the signature check did.
+      const bundle = fromFiles(new Map(entries.map((e) => [e.name, e.bytes])), source, sha256);
       const signature: ActiveBundle["signature"] = { status: sig.status };
       if (sig.keyId) signature.keyId = sig.keyId;
       if (sig.algorithm) signature.algorithm = sig.algorithm;
