@@ -156,6 +156,12 @@ describe("OPA canonical hashing of structured files", () => {
     expect(goJsonString("\ud800x")).toBe('"\ufffdx"'); // a lone surrogate is invalid UTF-8 to Go
   });
 
+  test("invalid UTF-8 becomes one U+FFFD per bad byte, as Go's decoder does (not per maximal subpart)", () => {
+    // "a" E2 82 "b" (truncated 3-byte sequence), ED A0 80 (an encoded surrogate), C0 AF (overlong "/")
+    const bytes = new Uint8Array([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0x61, 0xe2, 0x82, 0x62, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0x22, 0x7d]);
+    expect(canonicalText(parseStructured("data.json", bytes))).toBe('{"s":"a\ufffd\ufffdb\ufffd\ufffd\ufffd\ufffd\ufffd"}');
+  });
+
   test("keys sort bytewise in UTF-8 (Go), not by UTF-16 code unit", () => {
     const v = parseStructured("data.json", new TextEncoder().encode('{"\uff61":1,"\ud83d\ude00":2,"a":3}'));
     expect(canonicalText(v)).toBe('{"a":3,"\uff61":1,"\ud83d\ude00":2}');
@@ -279,6 +285,15 @@ describe("structured files written by hand, checked against opa's own hashing", 
     const rawJson = await edit("sub/deep/other.json", () => '{"x": 1}');
     expect(opa("build", "-b", rawJson, "--verification-key", rsa.pub, "-o", "o.tar.gz").code).not.toBe(0);
     expect(tollgate("bundle", "verify", rawJson, "--verification-key", rsa.pub).code).toBe(1);
+  });
+
+  test("invalid UTF-8 inside data.json strings hashes as opa hashes it", async () => {
+    const bytes = new Uint8Array([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0x61, 0xe2, 0x82, 0x62, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xf4, 0x90, 0x80, 0x80, 0x22, 0x7d]);
+    const key = loadSigningKey(readFileSync(rsa.priv), "RS256");
+    const signedBad = (await signBundleArchive(await writeArchive([{ name: "data.json", bytes }]), "u8", { key })).bytes;
+    const r = opa("build", "-b", save("utf8.tar.gz", signedBad), "--verification-key", rsa.pub, "-o", "o.tar.gz");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
   });
 
   test("excluded files (opa --exclude-files-verify) may be unlisted", async () => {

@@ -196,17 +196,67 @@ function fromPlain(v: unknown): GoJson {
   throw new JsonSyntaxError(`unsupported YAML value of type ${typeof v}`);
 }
 
-const utf8Lenient = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * UTF-8 → string the way Go's decoder treats invalid bytes: each byte that does not start a valid sequence
+ * (utf8.DecodeRune's width-1 RuneError) becomes one U+FFFD. WHATWG decoders replace a maximal invalid
+ * subpart with a single U+FFFD instead, which would hash differently.
+ */
+export function decodeUtf8LikeGo(b: Uint8Array): string {
+  try {
+    return utf8Strict.decode(b); // the common case: valid UTF-8
+  } catch {
+    // fall through to the byte-by-byte decoder
+  }
+  let out = "";
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    let need = 0;
+    let min = 0;
+    let cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) [need, min, cp] = [1, 0x80, c & 0x1f];
+    else if (c >= 0xe0 && c <= 0xef) [need, min, cp] = [2, 0x800, c & 0x0f];
+    else if (c >= 0xf0 && c <= 0xf4) [need, min, cp] = [3, 0x10000, c & 0x07];
+    let ok = need > 0 && i + need < b.length;
+    for (let k = 1; ok && k <= need; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (d & 0x3f);
+    }
+    if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
+    if (!ok) {
+      out += "\ufffd";
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return out;
+}
 
 /**
  * Parse a structured bundle file as OPA's util.Unmarshal does: strip a UTF-8 BOM, JSON when valid, else YAML.
+ *
+ * YAML is resolved by the `yaml` package (YAML 1.2 core schema); OPA uses go-yaml v3 (internal/yaml), which
+ * agrees on the usual forms (checked against opa in test/bundle-sign.test.ts) but differs on legacy octals
+ * (`0777` = 511), `1_000`, integers beyond 64 bits, `-0.0` and null keys. A data.yaml using those hashes
+ * differently here, so it is rejected (fail closed), never accepted wrongly. `opa build` never writes a
+ * data.yaml into a bundle (it merges YAML data into /data.json), so only hand-made bundles can meet this.
  * Throws TollgateError("malformed") naming the file.
  */
 export function parseStructured(name: string, bytes: Uint8Array): GoJson {
   let b = bytes;
   if (b.length > 2 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-  // Go replaces invalid UTF-8 with U+FFFD when decoding strings; the lenient decoder does the same.
-  const text = utf8Lenient.decode(b);
+  // Go replaces invalid UTF-8 with U+FFFD (per byte) when decoding strings.
+  const text = decodeUtf8LikeGo(b);
   try {
     return parseGoJson(text);
   } catch (jsonErr) {
