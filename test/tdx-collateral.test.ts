@@ -3,13 +3,14 @@
 // with the precise reason; each status path (UpToDate, OutOfDate via platform, module or QE, Revoked) is
 // computed, not asserted from the input.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
+import { X509Certificate } from "node:crypto";
+import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeTdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
 import { convergeTcbStatus } from "../src/evidence/tee/tdx/collateral.ts";
 import type { PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
 import type { Check, SourceFile } from "../src/evidence/types.ts";
-import { makeTdxChain, makeTdxCollateral, makeTdxQuote, type CollateralOptions, type TdxChain } from "./support/tdx-gen.ts";
+import { makeCrl, makeTdxChain, makeTdxCollateral, makeTdxQuote, type CollateralOptions, type TdxChain } from "./support/tdx-gen.ts";
 
 const T = "2026-06-01T00:00:00Z";
 let chain: TdxChain;
@@ -219,7 +220,8 @@ describe("TDX collateral: every way it can be wrong", () => {
 
 describe("TDX through the collect pipeline", () => {
   test("with the registered kinds, collateral files are materials (no errors, nothing skipped) and no other kind claims them", async () => {
-    const files = [sourceFromText("td/quote.b64", Buffer.from(quote).toString("base64")), ...(await pcsFiles())];
+    const crls = [sourceFromBytes("crl/root.crl", (await makeCrl(chain.root)).der), sourceFromText("crl/pck.pem", (await makeCrl(chain.intermediate)).pem)];
+    const files = [sourceFromText("td/quote.b64", Buffer.from(quote).toString("base64")), ...(await pcsFiles()), ...crls];
     const ctx = makeVerifyContext({ time: new Date(T), files });
     const res = await collectEvidence(files, ctx);
     expect(res.errors).toEqual([]);
@@ -231,5 +233,63 @@ describe("TDX through the collect pipeline", () => {
     const own = await collectEvidence(files, ctx, [makeTdxQuoteKind({ roots })]);
     expect(own.records[0]!.hardware!.status).toBe("verified");
     expect((own.records[0]!.hardware!.tcb as Record<string, unknown>)["status"]).toBe("UpToDate");
+    expect(own.records[0]!.hardware!["revocation"]).toBe("checked");
+  });
+});
+
+describe("TDX PCK chain revocation (Intel CRLs)", () => {
+  const crlFiles = async (o: { rootRevokes?: boolean; pckRevokes?: boolean; pckNextUpdate?: Date; forge?: boolean } = {}) => {
+    const rootCrl = await makeCrl(chain.root, { revoked: o.rootRevokes ? [chain.intermediate] : [] });
+    const pckCrl = await makeCrl(chain.intermediate, {
+      revoked: o.pckRevokes ? [chain.leaf] : [],
+      ...(o.pckNextUpdate ? { nextUpdate: o.pckNextUpdate } : {}),
+      ...(o.forge ? { signingKey: chain.leaf.keys.privateKey } : {}),
+    });
+    return [sourceFromBytes("crl/root.crl", rootCrl.der), sourceFromText("crl/pck.pem", pckCrl.pem)];
+  };
+  const revocation = (v: TdxVerification) => v.checks.find((c) => c.name === "hardware.tdx_revocation");
+
+  test("without CRLs revocation is reported unchecked and no check runs", () => {
+    const v = verifyWith([]);
+    expect(revocation(v)).toBeUndefined();
+    expect(v.hardware["revocation"]).toBe("unchecked");
+  });
+
+  test("current CRLs that list neither certificate: checked (DER and PEM inputs)", async () => {
+    const v = verifyWith(await crlFiles());
+    expect(revocation(v)).toMatchObject({ ok: true, detail: { rootCaCrl: "crl/root.crl", pckCrl: "crl/pck.pem" } });
+    expect(v.hardware.status).toBe("verified");
+    expect(v.hardware["revocation"]).toBe("checked");
+  });
+
+  test("a revoked PCK leaf and a revoked PCK intermediate are caught, naming the serial and the CRL", async () => {
+    const leafSerial = new X509Certificate(chain.leaf.der).serialNumber;
+    const a = verifyWith(await crlFiles({ pckRevokes: true }));
+    expect(revocation(a)).toMatchObject({ ok: false, code: "certificate_invalid", reason: `the PCK leaf certificate (serial ${leafSerial}) is revoked by crl/pck.pem` });
+    expect(a.hardware.status).toBe("failed");
+    expect(a.hardware["revocation"]).toBe("failed");
+    const b = verifyWith(await crlFiles({ rootRevokes: true }));
+    expect(revocation(b)!.reason).toMatch(/^the PCK intermediate CA \(serial [0-9A-F]+\) is revoked by crl\/root\.crl$/);
+  });
+
+  test("a forged, an expired, and a missing CRL are refused", async () => {
+    expect(revocation(verifyWith(await crlFiles({ forge: true })))!.reason).toBe('CRL crl/pck.pem ("Intel SGX PCK Platform CA") is not signed by the PCK intermediate CA key');
+    expect(revocation(verifyWith(await crlFiles({ pckNextUpdate: new Date("2026-05-15T00:00:00Z") })))!.reason).toBe(
+      "CRL crl/pck.pem expired: nextUpdate 2026-05-15T00:00:00.000Z is before the verification time 2026-06-01T00:00:00.000Z",
+    );
+    const [rootOnly] = await crlFiles();
+    expect(revocation(verifyWith([rootOnly!]))!.reason).toBe('no PCK CRL (issuer "Intel SGX PCK Platform CA") among the supplied CRLs');
+  });
+
+  test("CRLs inside dcap-qvl collateral JSON (hex DER) are used, and CRL files are materials", async () => {
+    const c = JSON.parse((await makeTdxCollateral(chain)).dcapQvlJson) as Record<string, unknown>;
+    c["root_ca_crl"] = Buffer.from((await makeCrl(chain.root)).der).toString("hex");
+    c["pck_crl"] = Buffer.from((await makeCrl(chain.intermediate, { revoked: [chain.leaf] })).der).toString("hex");
+    const f = sourceFromText("qc.json", JSON.stringify(c));
+    const v = verifyWith([f]);
+    expect(revocation(v)!.reason).toMatch(/is revoked by qc\.json#pck_crl$/);
+    const files = await crlFiles();
+    const q = sourceFromBytes("q.dat", quote);
+    expect(makeTdxQuoteKind({ roots }).materials!(q, [q, ...files, f])).toEqual(["qc.json", "crl/root.crl", "crl/pck.pem"]);
   });
 });

@@ -434,3 +434,26 @@ export async function makeTdxCollateral(chain: TdxChain, o: CollateralOptions = 
     signer,
   };
 }
+
+// ---- Intel SGX CRLs (Root CA CRL, PCK CRL), ECDSA P-256 / SHA-256 like Intel's ----
+
+export interface CrlOptions {
+  revoked?: TestCert[];
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+  /** Sign with this key instead of the issuer's (a forged CRL). */
+  signingKey?: CryptoKey;
+}
+
+export async function makeCrl(issuer: TestCert, o: CrlOptions = {}): Promise<{ der: Uint8Array; pem: string }> {
+  const { X509Certificate: NodeCert } = await import("node:crypto");
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuer.name,
+    thisUpdate: o.thisUpdate ?? new Date("2026-05-01T00:00:00Z"),
+    nextUpdate: o.nextUpdate ?? new Date("2026-07-01T00:00:00Z"),
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+    signingKey: o.signingKey ?? issuer.keys.privateKey,
+    entries: (o.revoked ?? []).map((c) => ({ serialNumber: new NodeCert(c.der).serialNumber, revocationDate: new Date("2026-04-01T00:00:00Z") })),
+  });
+  return { der: new Uint8Array(crl.rawData), pem: crl.toString("pem") };
+}

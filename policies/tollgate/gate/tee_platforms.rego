@@ -7,6 +7,7 @@
 #   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
 #   tdx_allow_debug           bool (false)        admit TDs whose DEBUG attribute is set (else tee_allow_debug)
 #   tdx_require_tcb_checked   bool (false)        deny while TCB status is "unchecked" (no collateral supplied)
+#   tdx_require_revocation_checked bool (false)   deny while the PCK chain's revocation is unchecked (no CRLs)
 #   tdx_allowed_tcb_statuses  [status]            Intel TCB statuses admitted when collateral was verified
 #                                                 (default ["UpToDate"])
 #   tdx_require_sept_ve_disable bool (false)      deny TDs without SEPT_VE_DISABLE (TDATTRIBUTES bit 28)
@@ -177,6 +178,18 @@ deny contains lib.result_sev(
 	some ev in tp_reports("tdx")
 	tp_tdx_tcb_unchecked(ev)
 	tp_tdx_require_tcb
+}
+
+deny contains lib.result_sev(
+	"tee.tdx.revocation-unchecked",
+	"TDX PCK chain revocation is unchecked: no Intel Root CA CRL and PCK CRL were supplied",
+	ev.source.path, "high",
+	"supply Intel's Root CA CRL and the PCK CRL (DER or PEM) beside the quote",
+) if {
+	data.tdx_require_revocation_checked == true
+	some ev in tp_reports("tdx")
+	ev.hardware.status == "verified"
+	object.get(ev.hardware, "revocation", "unchecked") != "checked"
 }
 
 # Minimum TCB from data: the quote's TEE_TCB_SVN components (TDX module SVNs) and the PCK leaf's PCE SVN.

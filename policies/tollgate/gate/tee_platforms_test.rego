@@ -129,6 +129,12 @@ test_tp_tdx_sept_ve_disable_required_on_request if {
 	not "tee.tdx.sept-ve-disable" in tp_rules(gate.deny) with input as tp_input([tp_tdx({"hardware": {"septVeDisable": true}})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_sept_ve_disable as true
 }
 
+test_tp_tdx_revocation_required_on_request if {
+	not "tee.tdx.revocation-unchecked" in tp_rules(gate.deny) with input as tp_input([tp_tdx({})]) with data.tdx_mrtd as [tp_mrtd]
+	"tee.tdx.revocation-unchecked" in tp_rules(gate.deny) with input as tp_input([tp_tdx({"hardware": {"revocation": "unchecked"}})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_revocation_checked as true
+	not "tee.tdx.revocation-unchecked" in tp_rules(gate.deny) with input as tp_input([tp_tdx({"hardware": {"revocation": "checked"}})]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_revocation_checked as true
+}
+
 test_tp_tdx_minimum_tee_tcb_svn if {
 	inp := tp_input([tp_tdx({})])
 	not "tee.tdx.tcb-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_tee_tcb_svn as [3, 0, 4]

@@ -17,7 +17,7 @@
 //     enclaveIdentity value in its own key order (what Intel's QVL verifies).
 //   - dcap-qvl's QuoteCollateralV3 JSON: tcb_info / qe_identity as the signed strings, *_signature hex,
 //     *_issuer_chain PEM.
-// CRLs (PCK CRL, Root CA CRL) are not evaluated: revocation is reported as unchecked.
+// CRLs (PCK CRL, Root CA CRL) are crl.ts's: revocation of the PCK chain is a separate check.
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
 import type { TdxQuote } from "./quote.ts";
@@ -238,8 +238,6 @@ export interface TcbEvaluation {
   qeStatus: TcbStatus;
   moduleStatus?: TcbStatus;
   advisoryIds: string[];
-  /** PCK / Root CA CRLs are not evaluated. */
-  revocation: "unchecked";
   tcbDate?: string;
   tcbEvaluationDataNumber?: number;
   tcbInfoIssueDate?: string;
@@ -395,7 +393,6 @@ export function evaluateTdxCollateral(
       ...(module.status ? { moduleStatus: module.status } : {}),
       ...(module.identity ? { moduleIdentity: module.identity } : {}),
       advisoryIds,
-      revocation: "unchecked",
       ...(platform.tcbDate ? { tcbDate: platform.tcbDate } : {}),
       ...(typeof tcbInfo["tcbEvaluationDataNumber"] === "number" ? { tcbEvaluationDataNumber: tcbInfo["tcbEvaluationDataNumber"] } : {}),
       tcbInfoIssueDate: String(tcbInfo["issueDate"]),

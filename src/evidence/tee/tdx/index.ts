@@ -11,6 +11,9 @@
 //                                       with the quote's attestation key
 //     hardware.tdx_pck_chain            PCK leaf → Intel SGX PCK Platform/Processor CA → Intel SGX Root CA,
 //                                       the root byte-identical to the pinned root, every cert valid at ctx.time
+//     hardware.tdx_revocation           only when Intel CRLs are supplied (crl.ts): Root CA CRL and PCK CRL
+//                                       signed by their issuers, current at ctx.time, listing neither the PCK
+//                                       intermediate nor the leaf; hardware.revocation says checked/unchecked
 //     hardware.tdx_qe_report_signature  QE report (384 bytes) signed by the PCK leaf (ECDSA P-256/SHA-256)
 //     hardware.tdx_qe_report_data       QE REPORTDATA = sha256(attestation key ‖ QE auth data) ‖ 32 zero bytes
 //     hardware.tdx_pck_extensions       FMSPC / PCE-ID / TCB read from the PCK leaf's SGX extensions
@@ -35,6 +38,7 @@ import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
 import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
 import { evaluateTdxCollateral, findTdxCollateral, hasCollateral } from "./collateral.ts";
+import { checkRevocation, findIntelCrls } from "./crl.ts";
 import { commonName, ecKeyOf, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
 
 export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
@@ -76,7 +80,8 @@ function ecdsaP256Verify(key: KeyObject, data: Uint8Array, rs: Uint8Array): bool
 
 /** Files among ctx.files that are TDX collateral (TCB info, QE identity, their issuer chain). */
 export function tdxCollateralFiles(files: readonly SourceFile[]): string[] {
-  return findTdxCollateral(files).paths;
+  const crlFiles = findIntelCrls(files).map((c) => c.path.replace(/#(?:root_ca_crl|pck_crl)$/, ""));
+  return [...new Set([...findTdxCollateral(files).paths, ...crlFiles])];
 }
 
 function failedHardware(reason: string): HardwareFacts {
@@ -128,6 +133,7 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
 
   // 2. PCK certificate chain to the pinned Intel SGX Root CA.
   const ders = pemCertificates(quote.pckChainPem);
+  let verifiedChain: X509Certificate[] = [];
   let leaf: X509Certificate | undefined;
   let pckCa: "platform" | "processor" | undefined;
   if (ders.length !== 3) {
@@ -159,8 +165,13 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
       checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: "certificate_invalid", reason: `PCK intermediate common name is "${caCn ?? ""}", not "Intel SGX PCK Platform CA" or "Intel SGX PCK Processor CA"` });
     } else {
       checks.push({ name: "hardware.tdx_pck_chain", ok: true, detail: { root: res.root, ca: pckCa, leaf: subjectLine(leaf!), issuer: subjectLine(res.certs![1]!) } });
+      verifiedChain = res.certs!;
     }
   }
+
+  // 2b. Revocation, when Intel CRLs are supplied (else reported as unchecked).
+  const revocation = checkRevocation(findIntelCrls(ctx.files), verifiedChain, ctx.time);
+  if (revocation) checks.push(revocation);
 
   // 3. QE report signed by the PCK leaf (only meaningful when the leaf parsed; the chain check says why not).
   if (!leaf) {
@@ -234,6 +245,7 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
       : tcbCheck.ok
         ? { ...tcbCheck.detail, evaluated: true }
         : { status: "invalid", reason: tcbCheck.reason, evaluated: false };
+  const revocationCheck = checks.find((c) => c.name === "hardware.tdx_revocation");
   const b = quote.body;
   return {
     platform: "tdx",
@@ -254,6 +266,8 @@ export function tdxHardwareFacts(quote: TdxQuote, checks: readonly Check[]): Har
       ...(ext?.cpuSvn !== undefined ? { pckCpuSvn: ext.cpuSvn } : {}),
     },
     ...(chain && verdict.ok ? { root: chain.root } : {}),
+    // PCK chain revocation: "checked" against supplied Intel CRLs, "failed", or "unchecked" (none supplied).
+    revocation: !revocationCheck ? "unchecked" : revocationCheck.ok ? "checked" : "failed",
     quoteVersion: quote.header.version,
     bodyLayout: b.layout,
     mrTd: b.mrTd,
