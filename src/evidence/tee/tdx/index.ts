@@ -4,6 +4,7 @@
 //
 //   verifyTdxQuote(bytes: Uint8Array, ctx: VerifyContext, options?: TdxVerifyOptions): TdxVerification
 //     → { checks: Check[]; hardware: HardwareFacts; quote?: TdxQuote }
+//   verifyParsedTdxQuote(quote: TdxQuote, ctx, options?)   the same for a quote already parsed
 //
 //   Never throws. A quote that does not parse gives one failed check `hardware.tdx_quote_parse` (code
 //   `malformed`) and hardware.status "failed". Otherwise the checks, in order, are:
@@ -23,6 +24,7 @@
 //                                       ctx.time, then the TCB evaluated; fails when the collateral does not
 //                                       verify or match, or the status is Revoked; hardware.tcb.status is
 //                                       then Intel's status (UpToDate, OutOfDate, …) for policy to judge
+//   Anything unforeseen ends in a failed `hardware.tdx_unexpected` check, never an exception.
 //   hardware.reportData is the 64-byte REPORTDATA in hex (a 32-byte binding is its first 64 hex digits);
 //   hardware.measurement is MRTD; hardware.root is "intel-sgx-root" when the chain verified.
 //
