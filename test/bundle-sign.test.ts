@@ -287,6 +287,38 @@ describe("structured files written by hand, checked against opa's own hashing", 
     expect(tollgate("bundle", "verify", rawJson, "--verification-key", rsa.pub).code).toBe(1);
   });
 
+  // go-yaml v3 (what OPA reads YAML with) is not YAML 1.2 core: legacy octals, `_` in numbers, yes/on as
+  // strings, merge keys, 64-bit integer limits, -0.0, timestamps kept as strings. opa is the oracle for each.
+  const YAML_CASES: Record<string, string> = {
+    octal: "a: 0777\nb: 0o17\nc: 09\n",
+    words: "a: [yes, no, y, n, on, off, True, FALSE, ~, null]\n",
+    dates: "a: 2024-01-01\nb: 2001-12-14t21:59:43.10-05:00\n",
+    merge: "base: &b {x: 1, z: 0}\nd:\n  <<: *b\n  y: 2\n  x: 9\n",
+    mergeseq: "a: &a {x: 1}\nb: &b {x: 2, y: 3}\nc:\n  <<: [*a, *b]\n",
+    numbers: "a: 1_000\nb: 1.5e3\nc: 123456789012345678901\nd: 18446744073709551615\ne: -0.0\nf: 1e21\ng: 0.0000001\nh: 1e400\n",
+    radix: "a: 0x1F\nb: -0x10\nc: 0b101\nd: +12\ne: +.5\nf: .5\ng: .\n",
+    keys: "1: a\n0x10: b\ntrue: c\n",
+    strings: "a: !!str 12\nb: 'x'\nc: >\n  x\n  y\nd: hello\n  world\n",
+    docs: "a: &v [1, 2]\nb: *v\nc: 1\nc: 2\n---\nz: 1\n",
+  };
+  for (const [name, text] of Object.entries(YAML_CASES)) {
+    test(`data.yaml (${name}) hashes as opa hashes it`, async () => {
+      const key = loadSigningKey(readFileSync(rsa.priv), "RS256");
+      const signedYaml = (await signBundleArchive(await writeArchive([{ name: "data.yaml", bytes: new TextEncoder().encode(text) }]), "y", { key })).bytes;
+      const r = opa("build", "-b", save(`yaml-${name}.tar.gz`, signedYaml), "--verification-key", rsa.pub, "-o", "o.tar.gz");
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+    });
+  }
+
+  test("YAML that has no JSON form (.inf, a null key) is refused, as opa refuses to load it", async () => {
+    for (const text of ["a: .inf\n", "null: 1\n"]) {
+      expect(() => bundleFileDigest("data.yaml", new TextEncoder().encode(text))).toThrow(/nor YAML: .*(no JSON form)/);
+      const unsignedYaml = save("yaml-bad.tar.gz", await writeArchive([{ name: "data.yaml", bytes: new TextEncoder().encode(text) }]));
+      expect(opa("build", "-b", unsignedYaml, "-o", "o.tar.gz").code).not.toBe(0);
+    }
+  });
+
   test("invalid UTF-8 inside data.json strings hashes as opa hashes it", async () => {
     const bytes = new Uint8Array([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0x61, 0xe2, 0x82, 0x62, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xf4, 0x90, 0x80, 0x80, 0x22, 0x7d]);
     const key = loadSigningKey(readFileSync(rsa.priv), "RS256");

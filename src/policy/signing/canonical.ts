@@ -7,7 +7,7 @@
 // that is why this module parses JSON itself instead of going through JS numbers. Every other file
 // (policy.wasm, *.rego, any other .json) is hashed as its raw bytes.
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import { goYamlToJson } from "./goyaml.ts";
 import { TollgateError } from "../../core/errors.ts";
 
 /** A JSON value with numbers kept as their source text and objects as ordered maps (last duplicate wins, like Go). */
@@ -177,25 +177,6 @@ function parseGoJson(text: string): GoJson {
   return v;
 }
 
-/** JS values (from YAML) → GoJson; numbers format like Go's float64/int64 encoding (shortest round-trip). */
-function fromPlain(v: unknown): GoJson {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "boolean" || typeof v === "string") return v;
-  if (typeof v === "number") {
-    if (!Number.isFinite(v)) throw new JsonSyntaxError("non-finite number in YAML data");
-    return { num: String(v) };
-  }
-  if (typeof v === "bigint") return { num: v.toString() };
-  if (Array.isArray(v)) return v.map(fromPlain);
-  if (v instanceof Date) return v.toISOString().replace(".000Z", "Z");
-  if (typeof v === "object") {
-    const m = new Map<string, GoJson>();
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) m.set(k, fromPlain(x));
-    return m;
-  }
-  throw new JsonSyntaxError(`unsupported YAML value of type ${typeof v}`);
-}
-
 const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -245,11 +226,7 @@ export function decodeUtf8LikeGo(b: Uint8Array): string {
 /**
  * Parse a structured bundle file as OPA's util.Unmarshal does: strip a UTF-8 BOM, JSON when valid, else YAML.
  *
- * YAML is resolved by the `yaml` package (YAML 1.2 core schema); OPA uses go-yaml v3 (internal/yaml), which
- * agrees on the usual forms (checked against opa in test/bundle-sign.test.ts) but differs on legacy octals
- * (`0777` = 511), `1_000`, integers beyond 64 bits, `-0.0` and null keys. A data.yaml using those hashes
- * differently here, so it is rejected (fail closed), never accepted wrongly. `opa build` never writes a
- * data.yaml into a bundle (it merges YAML data into /data.json), so only hand-made bundles can meet this.
+ * YAML is resolved with go-yaml v3's rules (goyaml.ts), as OPA's internal/yaml does before encoding/json.
  * Throws TollgateError("malformed") naming the file.
  */
 export function parseStructured(name: string, bytes: Uint8Array): GoJson {
@@ -261,7 +238,7 @@ export function parseStructured(name: string, bytes: Uint8Array): GoJson {
     return parseGoJson(text);
   } catch (jsonErr) {
     try {
-      return fromPlain(parseYaml(text, { intAsBigInt: true, uniqueKeys: false }));
+      return goYamlToJson(text);
     } catch (yamlErr) {
       const why = (jsonErr as Error).message;
       throw new TollgateError("malformed", `${name} is neither valid JSON (${why}) nor YAML: ${(yamlErr as Error).message}`, name);
