@@ -45,3 +45,19 @@ fixtureDescribe("eval on real keyless SLSA provenance (conformance happy-path-in
     expect(r.stdout).toMatch(/DENY  (I1\.provenance-signature|input\.error)/);
   });
 });
+
+fixtureDescribe("a Nitro document is checked at its own timestamp unless --time is given", () => {
+  const doc = () => fixture("tee/nitro/attestation.bin");
+
+  test("no --time: the certificates are checked when the document was made (2022-07-14)", () => {
+    const r = tollgate(["verify", doc()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("ok    hardware.nitro_chain");
+  });
+
+  test("--time after the enclave certificate expired: certificate_invalid naming its validity", () => {
+    const r = tollgate(["verify", "--time", "2026-11-23T00:00:00Z", doc()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL  hardware\.nitro_chain: .*is not valid at 2026-11-23T00:00:00\.000Z \(valid 2022-07-14T20:46:04\.000Z to 2022-07-14T23:46:07\.000Z\) \[certificate_invalid\]/);
+  });
+});

@@ -51,6 +51,7 @@ export async function evidenceOptions(p: Parsed, data: Record<string, unknown> =
   const subject = await resolveSubject(str(p, "artifact"), str(p, "subject"));
   return {
     time: decisionTime(str(p, "time")),
+    timeExplicit: str(p, "time") !== undefined,
     keyFiles: list(p, "key"),
     identities: identities(p),
     ...(str(p, "trusted-root") ? { trustedRootFile: str(p, "trusted-root")! } : {}),

@@ -51,6 +51,8 @@ export function sourceFromText(path: string, text: string, explicit = true): Sou
 
 export interface VerifyContextOptions {
   time: Date;
+  /** Default true: tests and library callers that pass a time mean it. */
+  timeExplicit?: boolean;
   keys?: readonly TrustedKey[];
   trustedRoot?: () => unknown;
   files?: readonly SourceFile[];
@@ -61,6 +63,7 @@ export function makeVerifyContext(o: VerifyContextOptions): VerifyContext {
   let root: unknown;
   return {
     time: o.time,
+    timeExplicit: o.timeExplicit ?? true,
     keys: o.keys ?? [],
     files: o.files ?? [],
     params: o.params ?? {},

@@ -85,6 +85,11 @@ export interface EvidenceRecord {
 export interface VerifyContext {
   /** The verification instant (`--time`, else the invocation's start, fixed once). */
   readonly time: Date;
+  /**
+   * True when the caller chose the instant (`--time`); false when it is just "now". Evidence that carries its
+   * own signing time (a Nitro document's timestamp) is checked at that time unless the caller chose one.
+   */
+  readonly timeExplicit: boolean;
   /** Public keys given with `--key` (PEM), already parsed. */
   readonly keys: readonly TrustedKey[];
   /** Sigstore trusted root JSON (the embedded public-good root unless `--trusted-root`). */

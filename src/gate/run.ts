@@ -29,6 +29,8 @@ export interface TrustOptions {
 export interface EvidenceOptions extends TrustOptions {
   /** The decision instant. Read once at the boundary (CLI, request), never inside verification. */
   time: Date;
+  /** Whether the user chose `time` (`--time`) rather than taking "now". */
+  timeExplicit?: boolean;
   /** `sha256:<hex>` or hex of the artifact under evaluation. */
   subject?: string;
   subjectName?: string;
@@ -89,6 +91,7 @@ export async function prepareEvidenceFiles(files: SourceFile[], readErrors: Prep
   const explicitRoot = trustedRootFile ? loadTrustedRootFile(trustedRootFile) : undefined;
   const ctx = makeVerifyContext({
     time: o.time,
+    timeExplicit: o.timeExplicit ?? true,
     keys,
     files,
     params: o.data ?? {},

@@ -233,7 +233,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     }
     let report;
     try {
-      const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, ...(parsed.subject ? { subject: parsed.subject } : {}) });
+      const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, timeExplicit: false, ...(parsed.subject ? { subject: parsed.subject } : {}) });
       report = decide(active.engine, prepared, cfg.entrypoint);
     } catch (e) {
       const err = asTollgateError(e);

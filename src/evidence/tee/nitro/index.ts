@@ -12,7 +12,8 @@
 //   hardware.nitro_signature    ES384 (P-384, SHA-384, r‖s) over Sig_structure
 //                               ["Signature1", protected, h'', payload] with the leaf certificate's key
 //   hardware.nitro_timestamp    the signed timestamp lies within the leaf certificate's validity
-// Time: verification uses ctx.time (tests pass the document's own timestamp); the document time is a fact
+// Time: the chain is checked at ctx.time when the caller chose it (--time), else at the document's own
+// timestamp; the document time is a fact
 // (`timestamp`, `time`) so a policy can compare it with input.context.time.
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import { TollgateError } from "../../../core/errors.ts";
@@ -75,7 +76,10 @@ function runNitroChecks(doc: NitroDocument, ctx: VerifyContext, options: NitroVe
   // Leaf first: certificate, then the bundle from its end (the leaf's issuer) back to cabundle[0] (the root).
   const chain: ChainElement[] = [{ role: "enclave", der: p.certificate }];
   for (let i = p.cabundle.length - 1; i >= 0; i--) chain.push({ role: i === 0 ? "cabundle[0] (root)" : `cabundle[${i}]`, der: p.cabundle[i]! });
-  const res = verifyChain(chain, options.roots ?? PINNED_AWS, ctx.time);
+  // Certificates are checked at the document's own timestamp unless the caller chose an instant (--time):
+  // enclave certificates live for hours, so "now" would reject every document older than that.
+  const at = ctx.timeExplicit ? ctx.time : new Date(p.timestamp);
+  const res = verifyChain(chain, options.roots ?? PINNED_AWS, at);
   const leaf: X509Certificate | undefined = res.certs?.[0];
   checks.push(
     res.ok
