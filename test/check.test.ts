@@ -173,6 +173,28 @@ describe("bundles are verified before a byte is evaluated", () => {
     expect(r.stderr).toMatch(/tampered\.tar\.gz: bundle rejected: .*data\.json/);
   });
 
+  test("one --verification-key verifies whatever key id the signer named (as opa build does)", async () => {
+    const kp = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const s = await signBundleArchive(new Uint8Array(readFileSync(bundle)), bundle, { key: kp.privateKey, keyId: "release-2026" });
+    const p = w("k8s-kid.tar.gz", "");
+    writeFileSync(p, s.bytes);
+    const pubFile = w("ec.pub", kp.publicKey.export({ type: "spki", format: "pem" }).toString());
+    expect(tollgate(["test", "-p", p, "--verification-key", pubFile, join(dir, "good.yaml")]).code).toBe(0);
+  });
+
+  test("HS256: a shared secret with --signing-alg HS256; the wrong secret is refused", async () => {
+    const { createSecretKey } = await import("node:crypto");
+    const secret = "correct horse battery staple";
+    const s = await signBundleArchive(new Uint8Array(readFileSync(bundle)), bundle, { key: createSecretKey(Buffer.from(secret)), algorithm: "HS256" });
+    const p = w("k8s-hs.tar.gz", "");
+    writeFileSync(p, s.bytes);
+    expect(tollgate(["test", "-p", p, "--verification-key", w("secret", secret), "--signing-alg", "HS256", join(dir, "good.yaml")]).code).toBe(0);
+    const wrong = tollgate(["test", "-p", p, "--verification-key", w("wrong-secret", "not it"), "--signing-alg", "HS256", join(dir, "good.yaml")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("bundle rejected");
+    expect(tollgate(["test", "-p", p, "--verification-key", w("secret2", secret), "--signing-alg", "HS999", join(dir, "good.yaml")]).stderr).toContain("--signing-alg must be one of");
+  });
+
   test("eval with the embedded bundle needs no verification flags (pinned by digest)", () => {
     const r = tollgate(["eval", "--subject", "sha256:" + "0".repeat(64), join(REPO_ROOT, "examples/evidence")]);
     expect([0, 1]).toContain(r.code);

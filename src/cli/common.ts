@@ -23,6 +23,7 @@ export const subjectFlags: FlagSpecs = {
 export const bundleTrustFlags: FlagSpecs = {
   "verification-key": { type: "string", multiple: true, description: "public key (PEM) that must have signed --policy (OPA .signatures.json)", valueHint: "PEM" },
   "verification-key-id": { type: "string", multiple: true, description: "key id of each --verification-key, in order (default: default)", valueHint: "ID" },
+  "signing-alg": { type: "string", description: "pin the bundle signature algorithm (RS256…ES512; required for HS256 secrets)", valueHint: "ALG" },
   scope: { type: "string", description: "required bundle signature scope", valueHint: "SCOPE" },
   "allow-unsigned": { type: "boolean", description: "evaluate a --policy bundle without verifying its signature" },
 };
@@ -34,6 +35,7 @@ export function bundleTrust(p: Parsed): BundleTrustOptions {
   return {
     verificationKeys: files.map((file, i) => ({ file, keyId: ids[i] ?? (i === 0 ? "default" : `key${i}`) })),
     ...(str(p, "scope") !== undefined ? { scope: str(p, "scope")! } : {}),
+    ...(str(p, "signing-alg") !== undefined ? { algorithm: str(p, "signing-alg")! } : {}),
     allowUnsigned: p.values["allow-unsigned"] === true,
   };
 }

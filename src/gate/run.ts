@@ -131,6 +131,8 @@ export interface PolicyOptions {
 export interface BundleTrustOptions {
   /** PEM public keys (or HMAC secrets) that may sign policy bundles, by key id (rotation: several ids). */
   verificationKeys?: readonly { file: string; keyId: string }[];
+  /** Pin the JWS algorithm (required for HS256/384/512 secrets, which carry no type of their own). */
+  algorithm?: string;
   scope?: string;
   /** Evaluate a bundle that is unsigned, or that no key was given to check. Never the default. */
   allowUnsigned?: boolean;
@@ -151,15 +153,20 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
     } catch (e) {
       throw new TollgateError("unreadable", `cannot read verification key (${(e as NodeJS.ErrnoException).code ?? e})`, k.file);
     }
-    ring[k.keyId] = signing!.loadVerificationKey(bytes, { source: k.file });
+    if (o.algorithm !== undefined && !signing!.isSigningAlgorithm(o.algorithm)) {
+      throw new TollgateError("usage", `--signing-alg must be one of ${signing!.SIGNING_ALGORITHMS.join(", ")} (got ${o.algorithm})`);
+    }
+    ring[k.keyId] = signing!.loadVerificationKey(bytes, { source: k.file, ...(o.algorithm ? { algorithm: o.algorithm as never } : {}) });
   }
+  // One key given: it is the key, whatever kid the token names (as `opa build --verification-key` does).
+  const only = o.verificationKeys?.length === 1 ? o.verificationKeys[0]!.keyId : undefined;
   const keyring: BundleKeyring = ring;
   return async (bundle) => {
     if (Object.keys(keyring).length === 0) {
       if (o.allowUnsigned) return;
       throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", bundle.source);
     }
-    const r = await signing!.verifyBundleSignature(bundle, keyring, o.scope !== undefined ? { scope: o.scope } : {});
+    const r = await signing!.verifyBundleSignature(bundle, keyring, { ...(o.scope !== undefined ? { scope: o.scope } : {}), ...(only ? { keyId: only } : {}) });
     if (r.ok) return;
     if (r.status === "unsigned" && o.allowUnsigned) return;
     throw new TollgateError("bundle_unverified", signing!.describeRejection(bundle.source, r).replace(`${bundle.source}: `, ""), bundle.source);
