@@ -16,7 +16,7 @@ const POLICIES = "policies";
 export const BUNDLES = [
   {
     file: "default.tar.gz",
-    entrypoints: ["tollgate/gate/decision"],
+    entrypoints: ["tollgate/gate/decision", "tollgate/admission/decision"],
   },
 ] as const;
 

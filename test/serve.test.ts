@@ -401,10 +401,17 @@ describe("the embedded default bundle", () => {
       expect(rules).toContain("gate.subject");
       const ready = (await (await fetch(s.url + "/ready")).json()) as any;
       expect(ready.bundle.signature.status).toBe("embedded");
-      // it has no admission entrypoint: the webhook fails closed with a reason
-      const adm = await fetch(s.url + "/v1/admission", { method: "POST", body: JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u-9", object: {} } }) });
-      const a = (await adm.json()) as any;
-      expect(a.response).toMatchObject({ uid: "u-9", allowed: false, status: { code: 500, reason: "InternalError", message: "[admission.entrypoint] policy bundle has no admission entrypoint tollgate/admission/decision" } });
+      // its admission policy: images by tag are refused, and with no data.admitted_digests nothing is admitted
+      const review = (uid: string, image: string) => JSON.stringify({
+        apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+        request: { uid, operation: "CREATE", kind: { group: "apps", version: "v1", kind: "Deployment" }, object: { spec: { template: { spec: { containers: [{ name: "api", image }] } } } } },
+      });
+      const byTag = (await (await fetch(s.url + "/v1/admission", { method: "POST", body: review("u-9", "nginx:latest") })).json()) as any;
+      expect(byTag.response).toMatchObject({ uid: "u-9", allowed: false });
+      expect(byTag.response.status.message).toContain("[I4.image-digest] container api runs image nginx:latest by tag, not by digest");
+      const unlisted = (await (await fetch(s.url + "/v1/admission", { method: "POST", body: review("u-10", "r/api@sha256:" + "a".repeat(64)) })).json()) as any;
+      expect(unlisted.response.allowed).toBe(false);
+      expect(unlisted.response.status.message).toContain("I4.admitted-digests");
     } finally {
       await s.stop();
     }
