@@ -151,6 +151,21 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     expectOnlyFailure(checks, "hardware.report_signature", "signature_failed", /non-zero bytes above the 48-byte P-384 scalar/);
   });
 
+  test("a bit flipped in a reserved field or the unsigned tail after S is a report_format failure", async () => {
+    const good = await signedReport(milan);
+    // 0x330-0x49F is not covered by the signature: only the must-be-zero rule catches it.
+    let r = await run(milan, flipBit(good, 0x400), [vcekFile(milan)]);
+    expect(failed(r.checks).map((c) => c.name)).toEqual(["hardware.report_format"]);
+    expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^reserved bytes 0x330-0x49F are not zero$/);
+    // Signed reserved bytes: the format check names the range, the signature breaks too.
+    r = await run(milan, flipBit(good, 0x4c), [vcekFile(milan)]);
+    expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^reserved bytes 0x4C-0x4F are not zero$/);
+    expect(failed(r.checks).map((c) => c.name)).toEqual(["hardware.report_format", "hardware.report_signature"]);
+    // v2 has no CPUID bytes: 0x188 is reserved there (in v3/v5 it is CPUID_FAM_ID).
+    r = await run(milan, flipBit(await signedReport(milan, { version: 2 }), 0x188), [vcekFile(milan)]);
+    expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^reserved bytes 0x188-0x19F are not zero$/);
+  });
+
   test("a bit flipped in the VCEK's signature breaks the chain", async () => {
     const cert = flipBit(milan.vcekDer, milan.vcekDer.length - 5);
     const { checks } = await run(milan, await signedReport(milan), [{ path: "/build/vcek.der", bytes: cert }]);
@@ -332,6 +347,13 @@ fixtureDescribe("sev-snp: real reports and VCEKs (shared fixtures)", () => {
     const cert = sourceFromBytes(vcek.path, flipBit(vcek.bytes, vcek.bytes.length - 20)); // inside the RSA-PSS signature
     r = await verifyFixture(report, cert);
     expectOnlyFailure(r.checks, "hardware.vcek_chain", "chain_broken", /signature on SEV-VCEK by SEV-Milan does not verify/);
+  });
+
+  test("a bit flipped in the real report's unsigned tail (after S) is caught as a reserved-bytes failure", async () => {
+    const report = load("go-sev-guest", "attestation.bin");
+    const r = await verifyFixture(sourceFromBytes(report.path, flipBit(report.bytes, 0x49f)), load("go-sev-guest", "vcek.testcer"));
+    expect(failed(r.checks).map((c) => c.name)).toEqual(["hardware.report_format"]);
+    expect(failed(r.checks)[0]!.reason).toBe("reserved bytes 0x330-0x49F are not zero");
   });
 
   test("before the VCEK was issued, the chain is not valid", async () => {

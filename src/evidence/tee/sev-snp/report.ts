@@ -157,6 +157,32 @@ function parsePlatformInfo(v: bigint): PlatformInfo {
   };
 }
 
+/**
+ * The must-be-zero byte ranges of a report of this version, [start, end): reserved fields inside the signed
+ * part, and everything after S (0x330–0x49F), which the signature does not cover — a flipped bit there would
+ * otherwise go unnoticed. Same ranges as go-sev-guest's ReportToProto (v5 uses 0x1F8–0x207 for the mitigation
+ * vectors).
+ */
+export function mbzRanges(version: number): [number, number][] {
+  return [
+    [0x4c, 0x50],
+    [version >= 3 ? 0x18b : 0x188, 0x1a0],
+    [0x1eb, 0x1ec],
+    [0x1ef, 0x1f0],
+    [version >= 5 ? 0x208 : 0x1f8, SIGNED_LENGTH],
+    [SIGNED_LENGTH + 2 * 72, REPORT_SIZE],
+  ];
+}
+
+/** The must-be-zero ranges that are not all zero, as "0xSTART-0xEND" (inclusive) labels. */
+export function nonZeroReserved(report: SnpReport): string[] {
+  const bad: string[] = [];
+  for (const [lo, hi] of mbzRanges(report.version)) {
+    if (report.bytes.subarray(lo, hi).some((b) => b !== 0)) bad.push(`0x${lo.toString(16).toUpperCase()}-0x${(hi - 1).toString(16).toUpperCase()}`);
+  }
+  return bad;
+}
+
 /** Parse an ATTESTATION_REPORT. Throws malformed (size) or unsupported (version, signature algorithm). */
 export function parseSnpReport(input: Uint8Array): SnpReport {
   if (input.length !== REPORT_SIZE) {

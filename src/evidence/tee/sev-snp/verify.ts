@@ -14,7 +14,7 @@ import {
   validAt,
   verifyCertificateSignature,
 } from "../common/x509.ts";
-import { decodeTcb, productFromCpuid, SIGNED_LENGTH, type SnpReport, type Tcb, tcbReservedBits } from "./report.ts";
+import { decodeTcb, nonZeroReserved, productFromCpuid, SIGNED_LENGTH, type SnpReport, type Tcb, tcbReservedBits } from "./report.ts";
 
 /** AMD KDS certificate extensions (VCEK/VLEK spec 57230, tables 10 and 11). */
 export const AMD_OID = {
@@ -162,12 +162,15 @@ export async function verifySnp(input: SnpVerifyInput): Promise<SnpVerification>
     return ok;
   };
 
-  // 1. Report fields the ABI fixes: reserved policy bit 17 is one, reserved signer-info bits are zero, a signing key.
+  // 1. Report fields the ABI fixes: reserved policy bit 17 is one, reserved signer-info bits and reserved byte
+  //    ranges (including the unsigned tail after S) are zero, a signing key.
   const kind = signerKind(report);
   const formatProblems: string[] = [];
   if (!report.policy.reservedOne) formatProblems.push("POLICY bit 17 (reserved, must be one) is zero");
   if (BigInt(`0x${report.policy.reservedBits}`) !== 0n) formatProblems.push(`POLICY reserved bits are set (0x${report.policy.reservedBits})`);
   if (report.signerInfoRaw >>> 5 !== 0) formatProblems.push(`signer info reserved bits 31:5 are set (0x${report.signerInfoRaw.toString(16)})`);
+  const reservedBytes = nonZeroReserved(report);
+  if (reservedBytes.length > 0) formatProblems.push(`reserved bytes ${reservedBytes.join(", ")} are not zero`);
   if (kind === "none") formatProblems.push("SIGNING_KEY is 7: the report is unsigned");
   if (kind === "reserved") formatProblems.push(`SIGNING_KEY ${report.signingKey} is reserved`);
   add("hardware.report_format", formatProblems.length === 0, "hardware_failed", formatProblems.join("; "));
