@@ -1,15 +1,23 @@
 // Every JSON Schema in tollgate is compiled by one ajv (Draft 2020-12) instance, once, on first use.
-import Ajv2020, { type ValidateFunction, type ErrorObject } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import type Ajv2020 from "ajv/dist/2020.js";
+import type { ValidateFunction, ErrorObject } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
 import { precompiled } from "./validators.generated.js";
 import { schemaHash } from "./schema-hash.ts";
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<object, ValidateFunction>();
 
+/**
+ * The compiler itself is loaded on first use (synchronously, since validator() is synchronous): shipped schemas
+ * come precompiled, so most runs never need it, and importing it costs more than a whole DSSE evaluation.
+ */
 export function ajv2020(): Ajv2020 {
   if (!ajv) {
-    ajv = new Ajv2020({ allErrors: true, strict: false });
+    const req = createRequire(import.meta.url);
+    const AjvClass = (req("ajv/dist/2020.js") as { default: typeof Ajv2020 }).default;
+    const addFormats = (req("ajv-formats") as { default: (a: Ajv2020) => void }).default;
+    ajv = new AjvClass({ allErrors: true, strict: false });
     addFormats(ajv);
   }
   return ajv;

@@ -1,7 +1,6 @@
 // The gate's one code path, shared by `eval`, `verify`, `inspect` and the gate service:
 // evidence paths → verified input document → policy decision. The CLI only parses flags and prints.
 import { readFile } from "node:fs/promises";
-import YAML from "yaml";
 import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import { buildInputDocument, inputDigest, validateInputDocument, type DecisionContext, type InputDocument } from "../core/input.ts";
@@ -56,12 +55,22 @@ export async function loadDataFile(path: string): Promise<Record<string, unknown
   }
   let doc: unknown;
   try {
-    doc = YAML.parse(text); // YAML 1.2 is a superset of JSON
+    // JSON first (most data files, and no YAML parser to load); YAML 1.2, a superset of JSON, otherwise.
+    doc = parseJsonOrUndefined(text) ?? (await import("yaml")).default.parse(text);
   } catch (e) {
     throw new TollgateError("malformed", `data file is neither JSON nor YAML: ${(e as Error).message.split("\n")[0]}`, path);
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new TollgateError("malformed", "data file must hold an object", path);
   return doc as Record<string, unknown>;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function loadKeys(files: readonly string[] = []): Promise<TrustedKey[]> {
