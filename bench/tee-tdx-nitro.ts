@@ -15,7 +15,7 @@ import type { SourceFile } from "../src/evidence/types.ts";
 import { verifyTdxQuote, parseTdxQuote } from "../src/evidence/tee/tdx/index.ts";
 import { verifyNitroDocument, parseNitroDocument } from "../src/evidence/tee/nitro/index.ts";
 import { sigStructure } from "../src/evidence/tee/nitro/document.ts";
-import { pemCertificates, type PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
+import { pemCertificates, type PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const FIXTURES = resolve(process.env.TOLLGATE_SHARED ?? join(import.meta.dir, "../../shared"), "fixtures/tee");

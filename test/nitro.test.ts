@@ -9,7 +9,7 @@ import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeNitroAttestationKind, nitroAttestationKind, verifyNitroDocument, type NitroVerification } from "../src/evidence/tee/nitro/index.ts";
 import { parseNitroDocument } from "../src/evidence/tee/nitro/document.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "../src/evidence/tee/roots/aws.ts";
-import { pemToDer, type PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
+import { pemToDer, type PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 import { TollgateError } from "../src/core/errors.ts";
 import type { Check } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";

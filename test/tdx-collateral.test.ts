@@ -8,7 +8,7 @@ import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evide
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeTdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
 import { convergeTcbStatus } from "../src/evidence/tee/tdx/collateral.ts";
-import type { PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
+import type { PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 import type { Check, SourceFile } from "../src/evidence/types.ts";
 import { makeCrl, makeTdxChain, makeTdxCollateral, makeTdxQuote, type CollateralOptions, type TdxChain } from "./support/tdx-gen.ts";
 

@@ -8,7 +8,7 @@ import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evide
 import { makeTdxQuoteKind, tdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
 import { parseTdxQuote } from "../src/evidence/tee/tdx/quote.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "../src/evidence/tee/roots/intel.ts";
-import { pemCertificates, pemToDer, type PinnedRoot } from "../src/evidence/tee/tdx/x509chain.ts";
+import { pemCertificates, pemToDer, type PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 import { TollgateError } from "../src/core/errors.ts";
 import type { Check, VerifyContext } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";

@@ -1,8 +1,11 @@
-// Binary TEE evidence arrives raw, as hex text or as base64 text. These helpers decide which, strictly:
-// a file is only read as hex/base64 when the whole of it (bar surrounding whitespace) is that encoding.
+// Binary TEE evidence arrives raw, as hex text or as base64 text (e.g. pasted from a JSON field or an API
+// response). These helpers decide which, strictly: a file is only read as hex/base64 when the whole of it
+// (bar surrounding whitespace) is that encoding. Shared by every TEE platform.
 import { decodeBase64Strict } from "../../../core/digest.ts";
 import { TollgateError } from "../../../core/errors.ts";
+import type { SourceFile } from "../../types.ts";
 
+/** Which encoding the bytes came in, recorded in `source.format`. */
 export type BinaryEncoding = "raw" | "hex" | "base64";
 
 const HEX_TEXT = /^[0-9a-fA-F\s]+$/;
@@ -79,4 +82,35 @@ export function base64Field(value: unknown, what: string): Uint8Array {
 export function hexField(value: unknown, what: string): Uint8Array {
   if (typeof value !== "string") throw new TollgateError("schema_invalid", `${what} must be a hex string`);
   return decodeHexStrict(value, what);
+}
+
+const HEX_PAIRS = /^(?:[0-9a-fA-F]{2})+$/;
+
+/**
+ * The evidence bytes of `file` when they (or their base64/hex text) satisfy `looksLike`; undefined otherwise.
+ * For formats recognized by their leading bytes rather than a fixed size (TDX quotes, Nitro documents).
+ * Never throws: used by detect() as well as parse().
+ */
+export function decodeBinaryEvidence(
+  file: SourceFile,
+  looksLike: (b: Uint8Array) => boolean,
+): { bytes: Uint8Array; encoding: BinaryEncoding } | undefined {
+  if (looksLike(file.bytes)) return { bytes: file.bytes, encoding: "raw" };
+  // Text forms: only when the whole file is one token of the alphabet (cheap to rule out for JSON/YAML).
+  if (file.bytes.length > 16 * 1024 * 1024) return undefined;
+  const text = file.text()?.trim();
+  if (!text) return undefined;
+  if (HEX_PAIRS.test(text)) {
+    const bytes = new Uint8Array(Buffer.from(text, "hex"));
+    if (looksLike(bytes)) return { bytes, encoding: "hex" };
+  }
+  if (B64_TEXT.test(text)) {
+    try {
+      const bytes = decodeBase64Strict(text, file.path);
+      if (looksLike(bytes)) return { bytes, encoding: "base64" };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

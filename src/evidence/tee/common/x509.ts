@@ -59,9 +59,12 @@ export interface Certificate {
   readonly extensions: ReadonlyMap<string, Uint8Array>;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----/g;
 
-/** Every certificate in a PEM text, as DER. */
+/**
+ * Every certificate in a PEM text, as DER, in order. Anything between blocks is ignored; a block with a
+ * character outside the base64 alphabet is not a certificate (skipped, never decoded leniently).
+ */
 export function pemCertificates(text: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const m of text.matchAll(PEM_CERT)) {

@@ -21,8 +21,8 @@ import { toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
 import { outcome, teeRecord } from "../common/facts.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_NAME } from "../roots/aws.ts";
-import { decodeBinaryEvidence, type BinaryEncoding } from "../tdx/binary-input.ts";
-import { ecKeyOf, pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../tdx/x509chain.ts";
+import { decodeBinaryEvidence, type BinaryEncoding } from "../common/encoding.ts";
+import { ecKeyOf, pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../common/x509chain.ts";
 import { COSE_ALG_ES384, looksLikeNitroDocument, parseNitroDocument, sigStructure, type NitroDocument } from "./document.ts";
 
 export { parseNitroDocument, looksLikeNitroDocument, type NitroDocument } from "./document.ts";

@@ -22,7 +22,7 @@ import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
 import type { TdxQuote } from "./quote.ts";
 import type { PckExtensions } from "./sgx-extensions.ts";
-import { commonName, ecKeyOf, pemCertificates, verifyChain, type PinnedRoot } from "./x509chain.ts";
+import { commonName, ecKeyOf, pemCertificates, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
 
 export const TCB_STATUSES = [
   "UpToDate",

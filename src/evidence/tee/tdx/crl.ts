@@ -10,7 +10,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList, type Name } from "@peculiar/asn1-x509";
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
-import { commonName, publicKeyOf } from "./x509chain.ts";
+import { commonName, publicKeyOf } from "../common/x509chain.ts";
 
 const OID_CN = "2.5.4.3";
 const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";

@@ -36,12 +36,12 @@ import { bytesEqual, sha256Bytes, toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
 import { outcome, teeRecord } from "../common/facts.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_NAME } from "../roots/intel.ts";
-import { decodeBinaryEvidence, type BinaryEncoding } from "./binary-input.ts";
+import { decodeBinaryEvidence, type BinaryEncoding } from "../common/encoding.ts";
 import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
 import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
 import { evaluateTdxCollateral, findTdxCollateral, hasCollateral } from "./collateral.ts";
 import { checkRevocation, findIntelCrls } from "./crl.ts";
-import { commonName, ecKeyOf, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "./x509chain.ts";
+import { commonName, ecKeyOf, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
 
 export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
 

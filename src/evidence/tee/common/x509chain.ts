@@ -1,10 +1,12 @@
-// X.509 chain checks shared by the TDX (PCK chain, P-256) and Nitro (cabundle, P-384) verifiers.
+// X.509 chain checks (node:crypto X509Certificate) shared by the TDX (PCK chain, P-256) and Nitro (cabundle,
+// P-384) verifiers. AMD chains use x509.ts instead: their RSA-PSS signatures need WebCrypto under Bun.
 // A chain is verified leaf → … → root where the root must be byte-identical (DER) to a pinned root: the
 // chain's own root is never trusted for what it says about itself. Validity is checked at the caller's
 // instant (ctx.time), never the wall clock. Failures are returned, not thrown.
 import { X509Certificate, createHash, type KeyObject } from "node:crypto";
 import type { ErrorCode } from "../../../core/errors.ts";
 import { bytesEqual } from "../../../core/digest.ts";
+import { pemCertificates } from "./x509.ts";
 
 export interface PinnedRoot {
   /** Name recorded as `hardware.root` (`intel-sgx-root`, `aws-nitro-g1`, or a test root's name). */
@@ -33,13 +35,7 @@ export interface ChainResult {
   root?: string;
 }
 
-/** PEM text → DER blocks of type CERTIFICATE, in order. Anything between blocks is ignored. */
-export function pemCertificates(pem: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const re = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----/g;
-  for (const m of pem.matchAll(re)) out.push(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64")));
-  return out;
-}
+export { pemCertificates };
 
 export function pemToDer(pem: string): Uint8Array {
   const [der] = pemCertificates(pem);
