@@ -17,6 +17,7 @@ import { evaluateDecision, type Decision } from "../src/policy/gate.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { runOpa } from "./support/opa.ts";
 import { thrown } from "./support/errors.ts";
+import { tollgate } from "./support/cli.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const SUBJECT = "c".repeat(64);
@@ -249,6 +250,15 @@ describe("gate I6 (compiled policy)", () => {
     expect(i6(d.deny)).toEqual([["I6.resource-attributes", "l.json: 2 of 6 log records have no Resource attribute service.version"]]);
   }, 30_000);
 
+  test("missing attributes never fail verification: one ok check, the facts name them, the gate denies", async () => {
+    const f = sourceFromText("l.json", otlp([{ attributes: { "service.name": "checkout" }, n: 3 }]));
+    const rec = await normalize(f);
+    expect(rec.checks.map((c) => [c.name, c.ok])).toEqual([["otel.parse", true]]);
+    expect(rec.facts.missing_required).toEqual({ "service.version": 3, "deployment.environment": 3 });
+    const d = await gate([f]);
+    expect(i6(d.deny).map(([rule]) => rule)).toEqual(["I6.resource-attributes", "I6.resource-attributes"]);
+  }, 30_000);
+
   test("image digest other than the subject denies; the subject's admits", async () => {
     const other = await gate([sourceFromText("l.json", otlp([{ attributes: { ...FULL, "oci.manifest.digest": `sha256:${OTHER}` } }]))]);
     expect(i6(other.deny)).toEqual([["I6.image-digest", `l.json resourceLogs[0]: oci.manifest.digest is sha256:${OTHER} but the subject is sha256:${SUBJECT} (1 record)`]]);
@@ -287,6 +297,31 @@ fixtureDescribe("the real OTLP/JSON example (open-telemetry/opentelemetry-proto 
     const p = otelLogKind.parse(file());
     expect(firstRecord(p)).toMatchObject({ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", body: "Example log record" });
     expect(firstRecord(p).attributes["int.attribute"]).toBe("10");
+  }, 30_000);
+
+  test("verify passes it: a missing attribute is a fact for policy, not a failed verification check", async () => {
+    const rec = await normalize(file());
+    expect(rec.checks).toEqual([{ name: "otel.parse", ok: true, detail: { format: "otlp-json", resources: 1, records: 1 } }]);
+    expect([rec.signature.status, rec.integrity.status]).toEqual(["unsigned", "n/a"]);
+    const v = tollgate(["verify", fixture("otel", "opentelemetry-proto-examples-logs.json")]);
+    expect(v.stderr).toBe("");
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain("  ok    otel.parse\n");
+    expect(v.stdout).toContain("VERIFIED: 1 evidence, 1 checks passed, 0 failed, 0 error(s)");
+  }, 30_000);
+
+  test("the shipped gate (embedded bundle, through the CLI) denies it under I6 with exit 1", () => {
+    const r = tollgate(["eval", "--subject", `sha256:${SUBJECT}`, "--output", "json", fixture("otel", "opentelemetry-proto-examples-logs.json")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.stdout) as { allow: boolean; deny: { rule: string; msg: string }[]; warn: { rule: string }[] };
+    expect(d.allow).toBe(false);
+    const i6deny = d.deny.filter((x) => x.rule.startsWith("I6.")).map((x) => x.msg.replace(/^.*?: /, ""));
+    expect(i6deny).toEqual([
+      "1 of 1 log records have no Resource attribute deployment.environment (deployment.environment.name, its newer semantic-conventions name, is accepted too)",
+      "1 of 1 log records have no Resource attribute service.version",
+    ]);
+    expect(d.warn.map((x) => x.rule)).toContain("I6.service-instance-id");
   }, 30_000);
 
   test("the gate denies it under I6: service.version and deployment.environment missing on its 1 record", async () => {

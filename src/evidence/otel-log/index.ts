@@ -2,7 +2,7 @@
 // attributes that tie runtime output to the attested artifact? Logs are unsigned; the facts are per
 // Resource (attributes, how many records it covers, what is missing) and the image digests / source
 // revisions found, which the gate compares with the subject and the provenance.
-import type { Check, EvidenceKind, EvidenceRecord } from "../types.ts";
+import type { EvidenceKind, EvidenceRecord } from "../types.ts";
 import { detectOtelLogs, parseOtelLogs, type OtelResource, type ParsedOtelLogs } from "./parse.ts";
 
 export { parseOtelLogs, detectOtelLogs, parseJsonExact, type ParsedOtelLogs, type OtelResource, type OtelRecord } from "./parse.ts";
@@ -122,20 +122,12 @@ export const otelLogKind: EvidenceKind<ParsedOtelLogs> = {
   detect: detectOtelLogs,
   parse: parseOtelLogs,
   async verify(parsed) {
-    // Nothing cryptographic: logs are unsigned. Parsing already enforced ids and timestamps; record the
-    // attribute contract as checks so `tollgate verify` shows it, and leave the decision to policy.
-    const checks: Check[] = [{ name: "otel.parse", ok: true, detail: { format: parsed.form } }];
-    for (const [i, r] of parsed.resources.entries()) {
-      const f = resourceFacts(r, i);
-      if (f.missing_required.length) {
-        checks.push({
-          name: "otel.resource_attributes", ok: false, code: "schema_invalid",
-          reason: `${r.location}: Resource lacks ${f.missing_required.join(", ")} (${r.records.length} record${r.records.length === 1 ? "" : "s"} affected)`,
-          detail: { resource: i, missing: f.missing_required, records: r.records.length },
-        });
-      } else checks.push({ name: "otel.resource_attributes", ok: true, detail: { resource: i } });
-    }
-    return checks;
+    // Nothing cryptographic: logs are unsigned, and parsing already enforced ids and timestamps. Which
+    // Resource attributes are missing is not a verification failure but a fact (facts.missing_required,
+    // per attribute with the records affected) that the I6 rules judge: `tollgate verify` passes a readable
+    // export, `tollgate eval` denies one that lacks service.version or deployment.environment.
+    const records = parsed.resources.reduce((n, r) => n + r.records.length, 0);
+    return [{ name: "otel.parse", ok: true, detail: { format: parsed.form, resources: parsed.resources.length, records } }];
   },
   normalize(parsed, checks, file): EvidenceRecord[] {
     return [{
