@@ -136,11 +136,19 @@ describe("ZAP traditional JSON: every riskcode and confidence", () => {
   test("numbers where ZAP writes strings are refused, naming the field", () => {
     let e = parseError(zapReport([zapAlert("30", 3 as unknown as string, "2")]));
     expect(e.code).toBe("schema_invalid");
-    expect(e.message).toContain("/site/0/alerts/0/riskcode must be equal to one of the allowed values (0, 1, 2, 3)");
+    expect(e.message).toContain("/site/0/alerts/0/riskcode must be string");
+    e = parseError(zapReport([zapAlert("31", "2", 2 as unknown as string)]));
+    expect(e.message).toContain("/site/0/alerts/0/confidence must be string");
     e = parseError(zapReport([zapAlert("31", "2", "5")]));
-    expect(e.message).toContain("/site/0/alerts/0/confidence");
+    expect(e.message).toContain("/site/0/alerts/0/confidence must be equal to one of the allowed values");
     e = parseError(zapReport([zapAlert("32", "2", "2", { count: 2 })]));
     expect(e.message).toContain("/site/0/alerts/0/count must be string");
+  });
+
+  test("plugin id -1 (ZAP's Alert default: an alert raised by no scan rule, e.g. manually or by a script) is read", () => {
+    const s = parseDastReport(zapReport([zapAlert("-1", "2", "4")]));
+    expect(s.findings.map((f) => [f.ruleId, f.pluginId, f.severity, f.confidence])).toEqual([["-1", "-1", "medium", "confirmed"]]);
+    expect(parseError(zapReport([zapAlert("x1", "2", "2")])).message).toContain("/site/0/alerts/0/pluginid must match pattern");
   });
 
   test("an alert without a plugin id, or a site without alerts, is refused", () => {
