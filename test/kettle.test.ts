@@ -152,6 +152,16 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     expectFailures(bad.checks, [["binding.provenance_sha256", "binding_failed"]]);
   });
 
+  test("the rest of REPORT_DATA must be zero padding (attestation-rs compares the hash zero-padded to 64 bytes)", async () => {
+    const b = await snpBuild();
+    const bound = new Uint8Array(64);
+    bound.set(kettleBinding(b.provenance!));
+    bound[63] = 1;
+    const { checks, record } = await run(await snpBuild({ provenance: b.provenance!, bound }));
+    expectFailures(checks, [["binding.provenance_sha256", "binding_failed"]], /^REPORT_DATA\[32\.\.64\] is not zero padding \(0{62}01\): the field must hold only the provenance sha256$/);
+    expect(record.signature.status).toBe("failed");
+  });
+
   test("an artifact whose bytes changed by one bit no longer matches its subject", async () => {
     const b = await snpBuild();
     const { checks, record } = await run({ ...b, artifacts: { ...b.artifacts, app: flipBit(APP, 3) } });
@@ -215,6 +225,11 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     const p50 = await makeAzSnpEvidence(chain, { extraData: padded });
     const r50 = await run({ ...b, evidence: JSON.stringify({ platform: "az-snp", evidence: p50.evidence }) });
     expect(failed(r50.checks)).toEqual([]);
+    // …and the padding is zeros: anything else after the hash is not the nonce attestation-rs would accept
+    padded[49] = 0x80;
+    const dirty = await makeAzSnpEvidence(chain, { extraData: padded });
+    const rDirty = await run({ ...b, evidence: JSON.stringify({ platform: "az-snp", evidence: dirty.evidence }) });
+    expectFailures(rDirty.checks, [["binding.provenance_sha256", "binding_failed"]], /^the TPM quote's extraData\[32\.\.50\] is not zero padding \(0{34}80\)/);
     // …but a shorter nonce is never zero-extended into a match
     const short = await makeAzSnpEvidence(chain, { extraData: kettleBinding(provenance).slice(0, 31) });
     const r31 = await run({ ...b, evidence: JSON.stringify({ platform: "az-snp", evidence: short.evidence }) });

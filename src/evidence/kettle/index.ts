@@ -2,8 +2,9 @@
 // ({"platform": "snp" | "az-snp" | "tdx", "evidence": {…}}, the lunal-dev/attestation-rs envelope), provenance.json
 // (an in-toto Statement v1 with SLSA provenance v1) and artifacts/. The hardware evidence is verified; its bound value
 // (SNP/TDX REPORT_DATA[0..32], the az-snp quote's extraData) must equal sha256 of the provenance re-serialized
-// compactly in its own key order (JSON.stringify(JSON.parse(text))), all 32 bytes; every artifact's sha256 must equal
-// its subject digest. The provenance then counts as signed by the hardware (signer type "hardware").
+// compactly in its own key order (JSON.stringify(JSON.parse(text))), all 32 bytes, and the rest of the field must be
+// zero (attestation-rs compares the hash zero-padded to the field's length); every artifact's sha256 must equal its
+// subject digest. The provenance then counts as signed by the hardware (signer type "hardware").
 // An envelope with no provenance.json beside it is plain hardware evidence: a `tee-report`.
 import { basename, dirname, relative, sep } from "node:path";
 import { sha256Hex } from "../../core/digest.ts";
@@ -100,7 +101,10 @@ export interface KettleOptions {
 interface HardwareResult {
   checks: Check[];
   hardware: HardwareFacts;
-  /** The 32 bytes the platform binds to the workload, or why there are none. */
+  /**
+   * The whole field the platform binds to the workload (SNP/TDX REPORT_DATA, 64 bytes; the az-snp quote's
+   * extraData), or why there is none. The binding is its first 32 bytes; the rest must be zero padding.
+   */
   bound?: Uint8Array;
   boundProblem?: string;
   snp?: SnpVerification;
@@ -119,7 +123,7 @@ async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyCo
       time: ctx.time,
       ...(o.amdTrust ? { trust: o.amdTrust } : {}),
     });
-    return { checks: snp.checks, hardware: snpHardwareFacts("sev-snp", h.report, snp, snp.checks), bound: h.report.reportData.slice(0, 32), snp };
+    return { checks: snp.checks, hardware: snpHardwareFacts("sev-snp", h.report, snp, snp.checks), bound: h.report.reportData.slice(), snp };
   }
   if (h.platform === "az-snp") {
     const v = await verifyAzSnp(h.az.evidence, h.az.report, ctx.time, o.amdTrust);
@@ -132,13 +136,13 @@ async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyCo
       az: v,
       // attestation-rs zero-pads the nonce to 50 bytes (Azure's TPM2B_DATA limit): the hash is the first 32.
       ...(extra && extra.length >= 32
-        ? { bound: extra.slice(0, 32) }
+        ? { bound: extra.slice() }
         : { boundProblem: extra ? `the quote's extraData is ${extra.length} bytes, shorter than a 32-byte sha256` : "the TPM quote could not be read" }),
     };
   }
   const v = verifyParsedTdxQuote(h.quote, ctx, o.tdx ?? {});
   const rd = typeof v.hardware.reportData === "string" ? Buffer.from(v.hardware.reportData, "hex") : undefined;
-  return { checks: v.checks, hardware: v.hardware, ...(rd && rd.length >= 32 ? { bound: new Uint8Array(rd.subarray(0, 32)) } : { boundProblem: "the TDX quote has no REPORTDATA" }) };
+  return { checks: v.checks, hardware: v.hardware, ...(rd && rd.length >= 32 ? { bound: new Uint8Array(rd) } : { boundProblem: "the TDX quote has no REPORTDATA" }) };
 }
 
 interface ProvenanceRead {
@@ -225,11 +229,16 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
       if (!read.compactSha256) add("binding.provenance_sha256", false, "binding_failed", "the provenance cannot be hashed: it is not JSON");
       else if (!hw.bound) add("binding.provenance_sha256", false, "binding_failed", hw.boundProblem ?? "the hardware evidence carries no bound value");
       else {
+        // As attestation-rs compares it: the expected 32 bytes zero-padded to the field's length, all of it.
         const want = read.compactSha256;
-        const field = parsed.hardware.platform === "az-snp" ? "the TPM quote's extraData[0..32]" : "REPORT_DATA[0..32]";
-        add("binding.provenance_sha256", Buffer.from(hw.bound).equals(Buffer.from(want)), "binding_failed",
-          `${field} ${hex(hw.bound)} is not sha256 of the compactly re-serialized provenance ${hex(want)}`,
-          { bound: hex(hw.bound), provenanceSha256: hex(want), provenanceFileSha256: provenance.sha256 });
+        const head = hw.bound.subarray(0, 32);
+        const tail = hw.bound.subarray(32);
+        const field = parsed.hardware.platform === "az-snp" ? "the TPM quote's extraData" : "REPORT_DATA";
+        const reason = !Buffer.from(head).equals(Buffer.from(want))
+          ? `${field}[0..32] ${hex(head)} is not sha256 of the compactly re-serialized provenance ${hex(want)}`
+          : `${field}[32..${hw.bound.length}] is not zero padding (${hex(tail)}): the field must hold only the provenance sha256`;
+        add("binding.provenance_sha256", Buffer.from(head).equals(Buffer.from(want)) && tail.every((b) => b === 0), "binding_failed", reason,
+          { bound: hex(head), provenanceSha256: hex(want), provenanceFileSha256: provenance.sha256 });
       }
 
       // The SLSA predicate through the registered handler (its schema and build-type rules).
