@@ -4,8 +4,8 @@
 # data.required_evidence: either the DAST predicate (kind "dast", SARIF or ZAP as predicate) or a
 # test-result v0.1 attestation recognized as a DAST run (facts.dast.recognized). Bare reports never do.
 #
-# Messages use only %s (strings, null, booleans) and %d (integers): the WASM runtime formats with
-# sprintf-js, which has no %q and throws on %v of null, so anything else would differ from `opa eval`.
+# Messages are formatted by OPA's sprintf (Go fmt) both under `opa eval` and in tollgate, whose evaluator
+# replaces opa-wasm's sprintf-js (src/policy/builtins.ts); they use %s and %d only.
 package tollgate.gate
 
 import data.tollgate.lib
