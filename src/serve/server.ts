@@ -72,12 +72,43 @@ async function readBody(req: Request, max: number): Promise<Uint8Array> {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Deepest JSON nesting accepted in a request body (Go's encoding/json, which OPA uses, stops at 10000 too). */
+export const MAX_JSON_DEPTH = 10_000;
+
+/** Whether `bytes` (JSON text) nests arrays/objects deeper than `max`; brackets inside strings do not count. */
+export function jsonNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 function parseJsonBody(bytes: Uint8Array, what: string): unknown {
   if (bytes.length === 0) throw new HttpError(400, "invalid_parameter", `${what}: empty request body (want JSON)`);
+  // Refused before parsing: re-serializing or digesting a deeper document would exhaust the stack (a 500).
+  if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) throw new HttpError(400, "invalid_parameter", `${what}: request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch (e) {
     throw new HttpError(400, "invalid_parameter", `${what}: request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A request path's percent-escapes decoded; a malformed escape is the client's error (400), not a 500. */
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, "invalid_parameter", `path ${raw} is not valid percent-encoded UTF-8`);
   }
 }
 
@@ -379,7 +410,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     }
     if (p === "/v1/data" || p.startsWith("/v1/data/")) {
       only(["POST", "GET"]);
-      return data(req, decodeURIComponent(p.slice("/v1/data".length)).replace(/^\/+/, ""));
+      return data(req, decodePath(p.slice("/v1/data".length)).replace(/^\/+/, ""));
     }
     return errorResponse(404, "not_found", `no route ${method} ${p}`);
   }
