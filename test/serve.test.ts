@@ -328,6 +328,12 @@ describe("POST /v1/gate", () => {
     });
     const res = await fetch(srv.url + "/v1/gate", { method: "POST", body: stream, headers: { "Content-Type": "application/json" } });
     expect(res.status).toBe(413);
+    expect(((await res.json()) as { message: string }).message).toBe("request body exceeds max_body_bytes (65536)");
+    // far beyond the limit Bun's own cap answers first (a bare 413), and the service carries on
+    const huge = await fetch(srv.url + "/v1/gate", { method: "POST", body: new Uint8Array(4 * 1024 * 1024), headers: { "Content-Type": "application/json" } });
+    expect(huge.status).toBe(413);
+    await huge.arrayBuffer();
+    expect((await post("/v1/data/demo/allow", JSON.stringify({ input: { user: "alice" } }))).body.result).toBe(true);
   });
 
   test("the service survives a barrage of hostile requests, each answered with the client's error", async () => {

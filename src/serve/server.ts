@@ -419,7 +419,8 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   const server = Bun.serve({
     hostname: cfg.hostname,
     port: cfg.port,
-    // Bun refuses larger bodies itself too; our reader gives the JSON 413 first for declared lengths.
+    // A hard cap in Bun itself: a body beyond max_body_bytes + 64 KiB is refused by Bun with a bare 413 (no JSON
+    // message) before `fetch` runs; up to that, readBody answers the JSON 413 naming the limit.
     maxRequestBodySize: cfg.maxBodyBytes + 64 * 1024,
     async fetch(req) {
       try {
