@@ -318,6 +318,15 @@ describe("gate I5 (compiled policy)", () => {
     expect(i5(d).map((x) => [x.rule, x.msg])).toEqual([["I5.duplicate-event", "event_id e1 appears on lines 1 and 2 of s.ndjson"]]);
   }, 30_000);
 
+  test("the same event_id in two files denies under I5.duplicate-event naming both places", async () => {
+    const a = sourceFromText("a.json", JSON.stringify(event({ duration_seconds: 1 })));
+    const b = sourceFromText("b.json", JSON.stringify(event({ duration_seconds: 1, ordering: { key: "nightly-dq", sequence: 2 } })));
+    const d = await gate([a, b, contract()]);
+    expect(i5(d).map((x) => [x.rule, x.msg])).toEqual([["I5.duplicate-event", "event_id e1 appears in 2 files: a.json:1, b.json:1"]]);
+    const distinct = await gate([a, sourceFromText("b.json", JSON.stringify(event({ event_id: "e2", duration_seconds: 1, ordering: { key: "nightly-dq", sequence: 2 } }))), contract()]);
+    expect(i5(distinct)).toEqual([]);
+  }, 30_000);
+
   test("an event file without its contract fails closed", async () => {
     const d = await gate([sourceFromText("e.json", JSON.stringify(event({ duration_seconds: 1 })))]);
     expect(i5(d).map((x) => x.rule)).toEqual(["I5.contract"]);

@@ -55,7 +55,14 @@ qe_passing(ev) if {
 	ev.facts.contract_valid == true
 	ev.facts.passed == true
 	count(ev.facts.duplicates) == 0
+	not qe_cross_file_duplicate(ev.facts.event_id)
 }
+
+# An event_id carried by events of more than one file (the kind sees one file at a time, so a repeat
+# within a file is in facts.duplicates; a repeat across files is found here).
+qe_files_of(id) := {ev.source.path | some ev in qe_events; ev.facts.event_id == id}
+
+qe_cross_file_duplicate(id) if count(qe_files_of(id)) > 1
 
 # Required: a contract-valid, passing event (for the configured pipeline, when one is configured).
 deny contains lib.result_sev(
@@ -139,6 +146,17 @@ deny contains lib.result_sev(
 ) if {
 	some ev in qe_events
 	some d in ev.facts.duplicates
+}
+
+deny contains lib.result_sev(
+	"I5.duplicate-event",
+	sprintf("event_id %s appears in %d files: %s", [id, count(qe_files_of(id)), concat(", ", sort(qe_places))]),
+	null, "medium",
+	"emit each event once with a unique event_id (retries must reuse the id only for the identical event, and the consumer drops them)",
+) if {
+	some id in {ev.facts.event_id | some ev in qe_events}
+	qe_cross_file_duplicate(id)
+	qe_places := {qe_where(ev) | some ev in qe_events; ev.facts.event_id == id}
 }
 
 deny contains lib.result_sev(

@@ -169,3 +169,21 @@ test_qe_duplicate_three_times_lists_every_line if {
 	d := gate.deny with input as qe_input([qe_ev({"facts": object.union(qe_ev({}).facts, {"duplicates": dup})})])
 	qe_msgs(d, "I5.duplicate-event") == ["event_id e1 appears on lines 1, 3 and 5 of events.ndjson"]
 }
+
+test_qe_duplicate_event_id_across_files_denies if {
+	a := qe_ev({})
+	b := qe_ev({"id": "sha256:r", "source": {"path": "more.json", "digest": {"sha256": "r"}, "format": "quality-event+json"}})
+	d := gate.deny with input as qe_input([a, b])
+	qe_msgs(d, "I5.duplicate-event") == ["event_id e1 appears in 2 files: events.ndjson:1, more.json:1"]
+
+	# a repeated id is not a passing event, even when each file alone is clean
+	r := gate.deny with input as qe_input([a, b]) with data.required_evidence as ["quality-event"]
+	"I5.required" in qe_rules(r)
+}
+
+test_qe_distinct_event_ids_across_files_are_fine if {
+	a := qe_ev({})
+	b := qe_ev({"id": "sha256:r", "source": {"path": "more.json", "digest": {"sha256": "r"}, "format": "quality-event+json"}, "facts": object.union(qe_ev({}).facts, {"event_id": "e2"})})
+	d := gate.deny with input as qe_input([a, b])
+	count(qe_rules(d)) == 0
+}
