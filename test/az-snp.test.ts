@@ -48,6 +48,15 @@ describe("az-snp: synthetic HCL report + vTPM quote (runs on a plain clone)", ()
     expect(record.signature.signers[0]).toMatchObject({ type: "hardware", platform: "az-snp" });
   });
 
+  test("only the PCRs the signed quote selects become facts: unselected values are unattested", async () => {
+    const { evidence } = await makeAzSnpEvidence(chain, { selected: [0, 1, 7] });
+    const { checks, record } = await run(evidence);
+    expect(failed(checks)).toEqual([]);
+    expect(evidence.tpm_quote.pcrs.length).toBe(24);
+    expect(record.hardware!.pcrSelection).toEqual([0, 1, 7]);
+    expect(record.hardware!.pcrs).toEqual({ "0": "00".repeat(32), "1": "01".repeat(32), "7": "07".repeat(32) });
+  });
+
   test("a bit flipped in the quote message breaks the quote signature", async () => {
     const { evidence } = await makeAzSnpEvidence(chain);
     evidence.tpm_quote.message = flipHex(evidence.tpm_quote.message, 50); // inside extraData

@@ -124,8 +124,13 @@ export function azSnpHardwareFacts(ev: AzSnpEvidence, v: AzSnpVerification): Har
   hw.snpReportData = hw.reportData;
   if (v.attest) hw.reportData = hex(v.attest.extraData);
   else delete hw.reportData;
-  hw.pcrs = Object.fromEntries(ev.quote.pcrs.map((p, i) => [String(i), hex(p)]));
-  if (v.attest) hw.pcrSelection = v.attest.selections.flatMap((s) => s.pcrs);
+  // Only the PCRs the quote selects are covered by its signed pcrDigest: the other supplied values are unattested
+  // and never become facts.
+  if (v.attest) {
+    const selected = v.attest.selections.flatMap((s) => s.pcrs);
+    hw.pcrSelection = selected;
+    hw.pcrs = Object.fromEntries(selected.filter((i) => ev.quote.pcrs[i] !== undefined).map((i) => [String(i), hex(ev.quote.pcrs[i]!)]));
+  }
   return hw;
 }
 
