@@ -121,9 +121,11 @@ describe("bundle server protocol", () => {
     await stale.arrayBuffer();
   });
 
-  test("404 unknown resource, 400 path escaping DIR, 405 other methods", async () => {
+  test("404 unknown resource, 400 path escaping DIR or badly escaped, 405 other methods", async () => {
     expect((await fetch(`${server.url}/bundles/none.tar.gz`)).status).toBe(404);
     expect((await fetch(`${server.url}/bundles/..%2f..%2f..%2fetc%2fpasswd`)).status).toBe(400);
+    const badEscape = await fetch(`${server.url}/bundles/%zz`);
+    expect([badEscape.status, await badEscape.text()]).toEqual([400, "bad resource path\n"]);
     expect((await fetch(`${server.url}/bundles/gate.tar.gz`, { method: "POST" })).status).toBe(405);
   });
 

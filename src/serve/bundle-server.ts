@@ -67,7 +67,12 @@ export async function startBundleServer(o: BundleServerOptions): Promise<BundleS
 
   /** The file for a resource: DIR/resource, or DIR/resource.tar.gz; never outside DIR. */
   function fileFor(resource: string): string | undefined {
-    const clean = decodeURIComponent(resource).replace(/^\/+/, "");
+    let clean: string;
+    try {
+      clean = decodeURIComponent(resource).replace(/^\/+/, "");
+    } catch {
+      return undefined; // a malformed percent-escape: a bad path (400), never an exception
+    }
     if (!clean || clean.split("/").some((s) => s === ".." || s === ".")) return undefined;
     const p = resolve(root, clean.endsWith(".tar.gz") ? clean : `${clean}.tar.gz`);
     return p.startsWith(root + sep) ? p : undefined;
@@ -139,6 +144,12 @@ export async function startBundleServer(o: BundleServerOptions): Promise<BundleS
       }
       log(`200 ${url.pathname} ${b.etag.slice(0, 12)} (${b.bytes.length} bytes)`);
       return new Response(req.method === "HEAD" ? null : b.bytes, { status: 200, headers: headersFor(b.etag, longPoll) });
+    },
+    // Anything unforeseen (a file vanishing mid-read, …) is a plain 500 with one log line — never Bun's
+    // development error page, which would hand the client a stack trace and source lines.
+    error(e) {
+      log(`500 ${e.message}`);
+      return new Response("internal error\n", { status: 500 });
     },
   });
   const port = server.port!;
