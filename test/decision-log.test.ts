@@ -54,7 +54,7 @@ function attrs(kvs: { key: string; value: Record<string, unknown> }[]): Record<s
 }
 
 const event: DecisionEvent = {
-  decisionId: decisionId("sha256:" + "1".repeat(64), "rev-a", "f".repeat(64)),
+  decisionId: decisionId({ inputDigest: "sha256:" + "1".repeat(64), entrypoint: "tollgate/gate/decision", bundleRevision: "rev-a", bundleSha256: "f".repeat(64) }),
   time: new Date("2026-03-01T12:34:56.789Z"),
   endpoint: "gate",
   entrypoint: "tollgate/gate/decision",
@@ -110,11 +110,15 @@ describe("LogRecord and OTLP/JSON shape", () => {
     expect(validOtlp(c)).toBe(false);
   });
 
-  test("decision ids are deterministic in (input digest, bundle revision) and differ when either changes", () => {
-    const a = decisionId("sha256:" + "1".repeat(64), "rev-a");
-    expect(decisionId("sha256:" + "1".repeat(64), "rev-a")).toBe(a);
-    expect(decisionId("sha256:" + "2".repeat(64), "rev-a")).not.toBe(a);
-    expect(decisionId("sha256:" + "1".repeat(64), "rev-b")).not.toBe(a);
+  test("decision ids are deterministic in (input digest, entrypoint, bundle revision, bundle sha256) and differ when any changes", () => {
+    const base = { inputDigest: "sha256:" + "1".repeat(64), entrypoint: "demo/allow", bundleRevision: "rev-a", bundleSha256: "f".repeat(64) };
+    const a = decisionId(base);
+    expect(decisionId({ ...base })).toBe(a);
+    expect(a).toBe("e11794b0-5605-8dde-aba8-75fd2d0176a8"); // sha256 of the v2 preimage, laid out as a UUID (checked with Python's hashlib)
+    expect(decisionId({ ...base, inputDigest: "sha256:" + "2".repeat(64) })).not.toBe(a);
+    expect(decisionId({ ...base, entrypoint: "demo/greeting" })).not.toBe(a);
+    expect(decisionId({ ...base, bundleRevision: "rev-b" })).not.toBe(a);
+    expect(decisionId({ ...base, bundleSha256: "e".repeat(64) })).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 

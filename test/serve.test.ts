@@ -231,6 +231,9 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(u1.status).toBe(200);
     expect("result" in u1.body).toBe(false);
     expect(u1.body.decision_id).toBe(u2.body.decision_id);
+    // the same input at another entrypoint is another decision, with its own id
+    const other = await post("/v1/data/demo/allow", JSON.stringify({ input: {} }));
+    expect(other.body.decision_id).not.toBe(u1.body.decision_id);
   });
 
   test("GET evaluates without input, like OPA's GET /v1/data", async () => {
@@ -262,7 +265,7 @@ describe("POST /v1/gate", () => {
     expect(r.body.warn).toEqual([{ rule: "test.revision", msg: "evaluated by rev-serve" }]);
     expect(r.body.subject).toBe(`sha256:${SUBJECT}`);
     expect(r.body.evidence).toEqual([{ path: "request/evidence.json", kind: "in-toto", signature: "unsigned" }]);
-    expect(r.body.decision_id).toBe(decisionId(r.body.input_digest, "rev-serve", r.body.bundle.sha256));
+    expect(r.body.decision_id).toBe(decisionId({ inputDigest: r.body.input_digest, entrypoint: "tollgate/gate/decision", bundleRevision: "rev-serve", bundleSha256: r.body.bundle.sha256 }));
   });
 
   test("wrapper form {evidence: [{path, content}], subject} → deny naming the unbound file", async () => {

@@ -245,7 +245,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   }
 
   function emit(e: Omit<DecisionEvent, "decisionId">): string {
-    const id = decisionId(e.inputDigest, e.bundleRevision, e.bundleSha256);
+    const id = decisionId(e);
     decisionLog.log({ ...e, decisionId: id });
     return id;
   }

@@ -33,11 +33,13 @@ export interface DecisionEvent {
 }
 
 /**
- * Decision ids are derived, never random: the same input (its digest includes the decision time) evaluated by the
- * same bundle revision gets the same id, so a replay can be matched to the original log line.
+ * Decision ids are derived, never random: the same input evaluated at the same entrypoint of the same bundle gets
+ * the same id, so a replay can be matched to the original log line, and two different decisions never share one.
+ * For /v1/gate the input document carries the decision time, so every request has its own id; /v1/data inputs are
+ * the caller's (identical requests are the same decision), and an AdmissionReview's uid makes each review distinct.
  */
-export function decisionId(inputDigest: string, bundleRevision: string, bundleSha256 = ""): string {
-  const h = sha256Hex(`tollgate-decision-v1\n${inputDigest}\n${bundleRevision}\n${bundleSha256}`);
+export function decisionId(d: { inputDigest: string; entrypoint: string; bundleRevision: string; bundleSha256: string }): string {
+  const h = sha256Hex(`tollgate-decision-v2\n${d.inputDigest}\n${d.entrypoint}\n${d.bundleRevision}\n${d.bundleSha256}`);
   // UUID layout (version nibble 8 = custom, RFC 9562) so tools that expect a UUID accept it.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
