@@ -8,7 +8,7 @@ import { parseCertificate, pemCertificates } from "../src/evidence/tee/common/x5
 import { AMD_ROOTS } from "../src/evidence/tee/roots/amd.ts";
 import { makeSevSnpKind, sevSnpKind } from "../src/evidence/tee/sev-snp/index.ts";
 import { parseSnpReport } from "../src/evidence/tee/sev-snp/report.ts";
-import { AMD_OID } from "../src/evidence/tee/sev-snp/verify.ts";
+import { AMD_OID, verifySnp } from "../src/evidence/tee/sev-snp/verify.ts";
 import {
   flipBit,
   makeAmdChain,
@@ -165,6 +165,30 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     r = await run(milan, flipBit(await signedReport(milan, { version: 2 }), 0x188), [vcekFile(milan)]);
     expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^reserved bytes 0x188-0x19F are not zero$/);
   });
+
+  test("every single-bit flip anywhere in a v5 report is a parse error or a failed check", async () => {
+    const good = await signedReport(milan, { version: 5 });
+    const trust = syntheticTrust(milan);
+    const vcek = parseCertificate(milan.vcekDer);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < good.length; i++) {
+      for (const bit of [0, 7]) {
+        let key: string;
+        try {
+          const { checks } = await verifySnp({ report: parseSnpReport(flipBit(good, i, bit)), endorsement: vcek, time: milan.validTime, trust });
+          const bad = failed(checks);
+          key = bad.length > 0 ? bad[0]!.name : `VERIFIED at 0x${i.toString(16)} bit ${bit}`;
+        } catch (e) {
+          if (!(e instanceof TollgateError)) throw e;
+          key = `parse:${e.code}`;
+        }
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
+    }
+    expect([...outcomes.keys()].filter((k) => k.startsWith("VERIFIED"))).toEqual([]);
+    // The unsigned tail is caught only by the must-be-zero rule: 0x330-0x49F is 368 bytes, two bits each.
+    expect(outcomes.get("hardware.report_format")).toBeGreaterThanOrEqual(2 * (0x4a0 - 0x330));
+  }, 60_000);
 
   test("a bit flipped in the VCEK's signature breaks the chain", async () => {
     const cert = flipBit(milan.vcekDer, milan.vcekDer.length - 5);
