@@ -8,12 +8,15 @@ import { TollgateError } from "../src/core/errors.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence, readEvidencePaths } from "../src/evidence/collect.ts";
 import {
+  imageRefBindsDigest,
   orphanEvaluationReportKind,
   parseRuntimeManifest,
   runtimeManifestKind,
   verifyRuntimeManifest,
 } from "../src/evidence/runtime-manifest/index.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
+import { artifactIdentitySha256, pythonEqual, unescapeNonAscii } from "../src/evidence/runtime-manifest/provider.ts";
+import { parseJsonTree } from "../src/core/canonical-json.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe, REPO_ROOT } from "./support/fixtures.ts";
 import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
@@ -288,14 +291,39 @@ describe("generated manifests", () => {
 });
 
 describe("v2 manifests", () => {
-  function v2(dir: string, tweak?: (m: any) => void) {
+  // Sidecars shaped like invarlock's own v2 test inputs (tests/test_runtime_manifest_v2.py): the receipt
+  // carries the artifact identity and the observation's sha256; the observation the artifact identity's
+  // canonical sha256 (json.dumps(sort_keys, compact, ensure_ascii=False), UTF-8).
+  const artifactText = '{"artifact_format":"gguf","artifact_name":"tiny-modèl\\u2028😀\\u007f\\n.gguf","byte_length":123,"format_version":"invarlock/model-artifact-identity-v1","ratio":1.0,"sha256":"' + "1".repeat(64) + '"}\n';
+  // python3: a = json.loads(artifactText)
+  //          hashlib.sha256(json.dumps(a, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+  const ARTIFACT_SHA = "59dbb97f7952ec00ee31de26a3414a217ccc3b3a541c60906142322068cd9f90";
+
+  function sidecarTexts(o: { receipt?: (r: any) => void; observation?: (x: any) => void } = {}) {
+    const observation: any = { format_version: "invarlock/runtime-scoring-observation-v1", provider_name: "llama_cpp", artifact_identity_sha256: ARTIFACT_SHA, records: [] };
+    o.observation?.(observation);
+    const observationText = JSON.stringify(observation);
+    const receipt: any = {
+      format_version: "invarlock/runtime-provider-receipt-v1",
+      plugin: { name: "llama_cpp", provider_abi: "1" },
+      capabilities: { provider_name: "llama_cpp", artifact_formats: ["gguf"] },
+      artifact_identity: JSON.parse(artifactText),
+      outer_image_digest: PINNED,
+      scoring_observation_sha256: sha256(observationText),
+    };
+    o.receipt?.(receipt);
+    return { receipt: JSON.stringify(receipt), scoring_observation: observationText, artifact_identity: artifactText };
+  }
+
+  function v2(dir: string, tweak?: (m: any) => void, texts: Record<string, string> = sidecarTexts()) {
     const side = { receipt: "receipt.json", scoring_observation: "scoring.json", artifact_identity: "identity.json" };
-    const texts: Record<string, string> = { receipt: '{"r":1}\n', scoring_observation: '{"s":2}\n', artifact_identity: '{"a":3}\n' };
+    const cfgText = "model:\n  id: tiny\n";
     const p = generatedPair(dir, {
       manifest: (m) => {
         m.manifest_version = 2;
         m.verifier_contract_version = "runtime-manifest-v2";
         m.report.path = "evaluation.report.json";
+        m.config = { path: "run.yaml", sha256: sha256(cfgText), source: "file" };
         m.outer_container = m.runtime;
         delete m.runtime;
         m.runtime_provider = Object.fromEntries(Object.entries(side).map(([k, f]) => [k, { filename: f, sha256: sha256(texts[k]!) }]));
@@ -303,36 +331,168 @@ describe("v2 manifests", () => {
       },
     });
     const sidecars = Object.entries(side).map(([k, f]) => sourceFromText(`${dir}/${f}`, texts[k]!));
-    return { ...p, sidecars };
+    const config = sourceFromText(`${dir}/run.yaml`, cfgText);
+    return { ...p, sidecars, config, files: [p.manifest, p.report, config, ...sidecars] };
   }
 
-  test("all sidecars bound: verified, sidecar facts", async () => {
+  test("all files bound and cross-bound: verified, sidecar facts", async () => {
     const p = v2("/gen/v2");
-    const { checks, record } = await run(p.manifest, [p.manifest, p.report, ...p.sidecars]);
+    const { checks, record } = await run(p.manifest, p.files);
     expect(checks.map((c) => c.name)).toEqual([
       "schema.runtime_manifest",
       "binding.report_sha256",
       "report.parse",
       "binding.execution_mode",
+      "binding.report_path",
+      "binding.distinct_files",
+      "binding.image_ref",
+      "binding.config_sha256",
       "binding.receipt_sha256",
       "binding.scoring_observation_sha256",
       "binding.artifact_identity_sha256",
+      "binding.runtime_provider",
     ]);
-    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.at(-1)!.detail).toEqual({ provider: "llama_cpp", artifact_identity_sha256: ARTIFACT_SHA });
     expect(record.source.format).toBe("invarlock-runtime-manifest-v2");
     expect((record.facts as any).sidecars.map((s: any) => s.bound)).toEqual([true, true, true]);
-    expect(runtimeManifestKind.materials!(p.manifest, [p.manifest, p.report, ...p.sidecars]).length).toBe(4);
+    expect((record.facts as any).config.binding).toBe("verified");
+    expect((record.facts as any).strict_eligible).toBe(true);
+    expect(runtimeManifestKind.materials!(p.manifest, p.files).length).toBe(5);
   });
 
-  test("a missing sidecar fails closed; a tampered one is a digest mismatch", async () => {
+  test("a missing sidecar fails closed; a tampered one is a digest mismatch; contents are then not cross-checked", async () => {
     const p = v2("/gen/v2b");
-    const [receipt, scoring, identity] = p.sidecars;
+    const [, scoring, identity] = p.sidecars;
     const tampered = sourceFromText(scoring!.path, '{"s":3}\n');
-    const { checks } = await run(p.manifest, [p.manifest, p.report, tampered, identity!]);
-    expect(failedCheck(checks, "binding.receipt_sha256").reason).toContain("runtime_provider.receipt /gen/v2b/receipt.json was not supplied");
+    const { checks } = await run(p.manifest, [p.manifest, p.report, p.config, tampered, identity!]);
+    const missing = failedCheck(checks, "binding.receipt_sha256");
+    expect(missing.code).toBe("binding_failed");
+    expect(missing.reason).toBe("runtime_provider.receipt /gen/v2b/receipt.json was not supplied: the manifest binds it by sha256 (evaluate the directory holding both, or name both files)");
     expect(failedCheck(checks, "binding.scoring_observation_sha256").code).toBe("digest_mismatch");
     expect(checks.find((c) => c.name === "binding.artifact_identity_sha256")?.ok).toBe(true);
-    void receipt;
+    expect(checks.some((c) => c.name === "binding.runtime_provider")).toBe(false);
+  });
+
+  test("the file config is bound like the report: missing fails closed, tampered is a digest mismatch", async () => {
+    const p = v2("/gen/v2cfg");
+    let r = await run(p.manifest, p.files.filter((f) => f !== p.config));
+    let c = failedCheck(r.checks, "binding.config_sha256");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toStartWith("config /gen/v2cfg/run.yaml was not supplied");
+    expect((r.record.facts as any).config.binding).toBe("failed");
+    expect(r.record.integrity.status).toBe("failed");
+    r = await run(p.manifest, p.files.map((f) => (f === p.config ? sourceFromText(f.path, "tampered: true\n") : f)));
+    c = failedCheck(r.checks, "binding.config_sha256");
+    expect(c.code).toBe("digest_mismatch");
+    expect(c.reason).toContain(sha256("tampered: true\n"));
+  });
+
+  test("strict v2 needs a file config: missing or inline is a strict blocker", async () => {
+    for (const config of [{ path: null, sha256: null, source: "missing" }, { path: null, sha256: "9".repeat(64), source: "inline" }]) {
+      const p = v2("/gen/v2inl", (m) => (m.config = config));
+      const { checks, record } = await run(p.manifest, p.files);
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      expect((record.facts as any).strict_eligible).toBe(false);
+      expect((record.facts as any).strict_blockers).toEqual([`config.source is ${config.source}: strict v2 needs a verifiable file config`]);
+    }
+  });
+
+  test("report.path must name the report as report.filename does", async () => {
+    const p = v2("/gen/v2path", (m) => (m.report.path = "renamed.report.json"));
+    const c = failedCheck((await run(p.manifest, p.files)).checks, "binding.report_path");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toBe('report.path "renamed.report.json" does not match report.filename "evaluation.report.json": a v2 manifest names the report beside it by both');
+  });
+
+  test("colliding bound names: provider files not distinct, a provider file named like the report, the config named like a sidecar", async () => {
+    const p = v2("/gen/v2dup", (m) => {
+      m.runtime_provider.receipt = { ...m.runtime_provider.artifact_identity };
+      m.runtime_provider.scoring_observation = { ...m.runtime_provider.scoring_observation, filename: "evaluation.report.json" };
+      m.config.path = "identity.json";
+    });
+    const c = failedCheck((await run(p.manifest, p.files)).checks, "binding.distinct_files");
+    expect(c.code).toBe("binding_failed");
+    expect(c.detail!.problems).toEqual([
+      "runtime provider binding filenames must be distinct",
+      "runtime provider bindings collide with the report or manifest: evaluation.report.json",
+      "file config identity.json collides with a runtime provider binding",
+    ]);
+    const q = v2("/gen/v2dup2", (m) => (m.config.path = "runtime.manifest.json"));
+    expect(failedCheck((await run(q.manifest, q.files)).checks, "binding.distinct_files").reason).toBe("file config runtime.manifest.json collides with the report or manifest");
+  });
+
+  test("image_ref must pin image_digest: the digest itself or name@digest, one @", async () => {
+    expect(imageRefBindsDigest(PINNED, PINNED)).toBe(true);
+    expect(imageRefBindsDigest(`ghcr.io/x/y@${PINNED}`, PINNED)).toBe(true);
+    expect(imageRefBindsDigest(`@${PINNED}`, PINNED)).toBe(false);
+    expect(imageRefBindsDigest(`a@b@${PINNED}`, PINNED)).toBe(false);
+    expect(imageRefBindsDigest("ghcr.io/x/y:latest", PINNED)).toBe(false);
+    expect(imageRefBindsDigest(`ghcr.io/x/y@sha256:${"c".repeat(64)}`, PINNED)).toBe(false);
+    const p = v2("/gen/v2ref", (m) => (m.outer_container.image_ref = "ghcr.io/example/runtime:latest"));
+    const c = failedCheck((await run(p.manifest, p.files)).checks, "binding.image_ref");
+    expect(c.code).toBe("binding_failed");
+    expect(c.reason).toBe(`outer_container.image_ref ghcr.io/example/runtime:latest does not pin image_digest ${PINNED} (expected the digest itself or <name>@${PINNED})`);
+  });
+
+  // Each cross-binding invarlock's v2 verifier enforces, with the sidecars re-bound by sha256 so only the
+  // contents disagree.
+  const crossCases: [string, Parameters<typeof sidecarTexts>[0], string][] = [
+    ["receipt artifact_identity edited", { receipt: (r) => (r.artifact_identity.byte_length = 124) }, "receipt artifact_identity does not match the bound artifact file"],
+    ["observation sha256 in the receipt", { receipt: (r) => (r.scoring_observation_sha256 = "9".repeat(64)) }, `receipt scoring_observation_sha256 "${"9".repeat(64)}" does not match the observation bytes`],
+    ["plugin name", { receipt: (r) => (r.plugin.name = "other_provider") }, 'receipt and observation provider names do not agree (plugin.name "other_provider", capabilities.provider_name "llama_cpp", observation provider_name "llama_cpp")'],
+    ["capabilities provider name missing", { receipt: (r) => delete r.capabilities.provider_name }, 'receipt and observation provider names do not agree (plugin.name "llama_cpp", capabilities.provider_name <missing>'],
+    ["observation artifact sha256", { observation: (x) => (x.artifact_identity_sha256 = "9".repeat(64)) }, `observation artifact_identity_sha256 "${"9".repeat(64)}" does not match the bound artifact (sha256 ${ARTIFACT_SHA})`],
+    ["receipt outer image digest", { receipt: (r) => (r.outer_image_digest = "sha256:" + "c".repeat(64)) }, `receipt outer_image_digest "sha256:${"c".repeat(64)}" does not match outer_container.image_digest ${PINNED}`],
+    ["artifact format not declared", { receipt: (r) => (r.capabilities.artifact_formats = ["hf_snapshot"]) }, 'bound artifact format "gguf" is not declared by provider capabilities (artifact_formats ["hf_snapshot"])'],
+  ];
+  for (const [what, tweak, reason] of crossCases) {
+    test(`cross-binding: ${what}`, async () => {
+      const p = v2("/gen/v2x", undefined, sidecarTexts(tweak));
+      const { checks, record } = await run(p.manifest, p.files);
+      expect(checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["binding.runtime_provider"]);
+      const c = failedCheck(checks, "binding.runtime_provider");
+      expect(c.code).toBe("binding_failed");
+      expect(c.detail!.problems).toHaveLength(1);
+      expect(c.reason).toStartWith(reason);
+      expect(record.integrity.status).toBe("failed");
+    });
+  }
+
+  test("sidecars must be strict JSON objects: duplicate key, NaN, truncated, an array", async () => {
+    const cases: [string, string, string][] = [
+      ["receipt", '{"value":1,"value":2}', "is not strict JSON: duplicate key"],
+      ["scoring_observation", '{"value":NaN}', "is not strict JSON"],
+      ["artifact_identity", "[", "is not strict JSON"],
+      ["receipt", "[]", "is not a JSON object"],
+    ];
+    for (const [role, text, reason] of cases) {
+      const texts = { ...sidecarTexts(), [role]: text };
+      const p = v2("/gen/v2j", undefined, texts);
+      const c = failedCheck((await run(p.manifest, p.files)).checks, "binding.runtime_provider");
+      expect(c.code).toBe("malformed");
+      expect(c.reason).toContain(`runtime_provider.${role} `);
+      expect(c.reason).toContain(reason);
+    }
+  });
+
+  test("the artifact identity hash is Python's ensure_ascii=False form (non-ASCII raw, controls escaped, 1.0 kept)", () => {
+    expect(artifactIdentitySha256(parseJsonTree(artifactText))).toBe(ARTIFACT_SHA);
+    expect(unescapeNonAscii(String.raw`"\\u00e9\u00e9\n\u007f\ud83d\ude00\u0001"`)).toBe(String.raw`"\\u00e9` + "é" + String.raw`\n` + "\u007f😀" + String.raw`\u0001"`);
+    expect(() => unescapeNonAscii(String.raw`"\ud800"`)).toThrow(/lone surrogate/);
+  });
+
+  test("the receipt's artifact identity is compared with Python's == (as invarlock does), not by text", () => {
+    const eq = (a: string, b: string) => pythonEqual(parseJsonTree(a), parseJsonTree(b));
+    // python3: 9007199254740993 == 9007199254740992.0 → False; True == 1.0 → True;
+    //          {"a":[1,{"b":0}]} == {"a":[1.0,{"b":False}]} → True; "1" == 1 → False; None == 0 → False
+    expect(eq("9007199254740993", "9007199254740992.0")).toBe(false);
+    expect(eq("true", "1.0")).toBe(true);
+    expect(eq('{"a":[1,{"b":0}]}', '{"a":[1.0,{"b":false}]}')).toBe(true);
+    expect(eq('"1"', "1")).toBe(false);
+    expect(eq("null", "0")).toBe(false);
+    expect(eq('{"a":1}', '{"a":1,"b":null}')).toBe(false);
+    expect(eq("[1,2]", "[2,1]")).toBe(false);
   });
 
   test("v2 refuses host-bypass and unpinned images at the schema", () => {

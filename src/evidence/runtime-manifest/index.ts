@@ -3,8 +3,10 @@
 // runtime.manifest.json is found by content; the evaluation.report.json it is bound to is a material found
 // beside it (same directory, `report.filename`), never by a path the manifest names elsewhere. verify checks
 // the binding (sha256 of the report's raw bytes), the config file when the manifest says it came from a
-// file and that file was supplied, and (v2) each runtime-provider sidecar. The report's outcome becomes
-// facts only when the binding holds: an unbound report says nothing about this run.
+// file (v1: when that file was supplied; v2: always), and for v2 what invarlock's v2 verifier adds:
+// report.path equal to the report's name, distinct bound file names, image_ref pinned to image_digest, each
+// runtime-provider sidecar bound by sha256 and their contents cross-bound (provider.ts). The report's outcome
+// becomes facts only when the binding holds: an unbound report says nothing about this run.
 //
 // A manifest is unsigned: it proves nothing about who ran the evaluation. What makes it strict evidence
 // is the binding plus an expected image digest the policy gets independently (data), never from the
@@ -16,7 +18,8 @@
 import { basename, dirname, join, normalize, resolve } from "node:path";
 import { TollgateError } from "../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../types.ts";
-import { looksLikeRuntimeManifest, parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
+import { looksLikeRuntimeManifest, parseRuntimeManifest, type RuntimeManifest, type SidecarRole } from "./manifest.ts";
+import { providerCrossBindingCheck } from "./provider.ts";
 import { looksLikeEvaluationReport, reportOutcome, type ReportOutcome } from "./report.ts";
 
 export { parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
@@ -115,22 +118,72 @@ export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, file
     }
   }
 
-  // 2. The config, when it came from a file and that file was supplied (an absent config is recorded in facts).
+  // 2. v2 only (invarlock's v2 verifier): report.path names the report too, every bound file name is its
+  //    own, and the outer container's image_ref is pinned to the image_digest it declares.
+  if (m.version === 2) checks.push(...v2NameChecks(m, file));
+
+  // 3. The config, when it came from a file. v1: checked when that file was supplied (an absent config is
+  //    recorded in facts; invarlock's v1 verifier does not read it). v2: bound like the report, so a missing
+  //    config file fails closed.
   if (m.config.source === "file" && m.config.path) {
     const name = basename(m.config.path);
     const cfg = findSibling(file, files, name);
-    if (cfg) {
+    if (cfg || m.version === 2) {
       checks.push(m.config.sha256
-        ? bindingCheck("binding.config_sha256", "config", m.config.sha256, cfg, cfg.path)
-        : fail("binding.config_sha256", "binding_failed", `config.source is file but config.sha256 is null; ${cfg.path} cannot be bound`, { path: cfg.path }));
+        ? bindingCheck("binding.config_sha256", "config", m.config.sha256, cfg, cfg?.path ?? siblingPath(file.path, name))
+        : fail("binding.config_sha256", "binding_failed", `config.source is file but config.sha256 is null; ${cfg?.path ?? name} cannot be bound`, { path: cfg?.path ?? name }));
     }
   }
 
-  // 3. v2: every runtime-provider sidecar is bound like the report; a missing one fails closed.
+  // 4. v2: every runtime-provider sidecar is bound like the report; a missing one fails closed. When all three
+  //    are bound, their contents must agree with each other and with the manifest (provider.ts).
+  const bound: Partial<Record<SidecarRole, SourceFile>> = {};
   for (const s of m.sidecars) {
-    checks.push(bindingCheck(`binding.${s.role}_sha256`, `runtime_provider.${s.role}`, s.sha256, findSibling(file, files, s.filename), siblingPath(file.path, s.filename)));
+    const sidecar = findSibling(file, files, s.filename);
+    const check = bindingCheck(`binding.${s.role}_sha256`, `runtime_provider.${s.role}`, s.sha256, sidecar, siblingPath(file.path, s.filename));
+    checks.push(check);
+    if (check.ok && sidecar) bound[s.role] = sidecar;
+  }
+  if (m.version === 2 && bound.receipt && bound.scoring_observation && bound.artifact_identity) {
+    checks.push(providerCrossBindingCheck(m, bound as Record<SidecarRole, SourceFile>));
   }
   return out;
+}
+
+/** `image_ref` pins `digest`: the digest itself, or `name@digest` with exactly one `@` (invarlock's v2 rule). */
+export function imageRefBindsDigest(ref: string, digest: string): boolean {
+  if (ref === digest) return true;
+  const at = ref.indexOf("@");
+  return at > 0 && at === ref.lastIndexOf("@") && ref.slice(at + 1) === digest;
+}
+
+/** v2's name checks, in invarlock's order: report.path, distinct bound names, image_ref pinned. */
+function v2NameChecks(m: RuntimeManifest, file: SourceFile): Check[] {
+  const checks: Check[] = [];
+  if (m.report.path !== m.report.filename) {
+    checks.push(fail("binding.report_path", "binding_failed", `report.path ${JSON.stringify(m.report.path)} does not match report.filename ${JSON.stringify(m.report.filename)}: a v2 manifest names the report beside it by both`, { path: m.report.path, filename: m.report.filename }));
+  } else {
+    checks.push({ name: "binding.report_path", ok: true });
+  }
+
+  const provider = m.sidecars.map((s) => s.filename);
+  const reserved = new Set([m.report.path, m.report.filename, basename(file.path)]);
+  const problems: string[] = [];
+  if (new Set(provider).size !== provider.length) problems.push("runtime provider binding filenames must be distinct");
+  const collide = [...new Set(provider.filter((n) => reserved.has(n)))].sort();
+  if (collide.length) problems.push(`runtime provider bindings collide with the report or manifest: ${collide.join(", ")}`);
+  const config = m.config.source === "file" ? m.config.path : null;
+  if (config !== null && reserved.has(config)) problems.push(`file config ${config} collides with the report or manifest`);
+  if (config !== null && provider.includes(config)) problems.push(`file config ${config} collides with a runtime provider binding`);
+  checks.push(problems.length
+    ? fail("binding.distinct_files", "binding_failed", problems.join("; "), { problems })
+    : { name: "binding.distinct_files", ok: true });
+
+  const digest = m.runtime.image_digest ?? "";
+  checks.push(imageRefBindsDigest(m.runtime.image_ref, digest)
+    ? { name: "binding.image_ref", ok: true }
+    : fail("binding.image_ref", "binding_failed", `outer_container.image_ref ${m.runtime.image_ref} does not pin image_digest ${digest} (expected the digest itself or <name>@${digest})`, { image_ref: m.runtime.image_ref, image_digest: digest }));
+  return checks;
 }
 
 // verify() may only return Check[]; normalize() recomputes the rest from the same pure inputs.
@@ -206,6 +259,8 @@ export function manifestFacts(m: RuntimeManifest, checks: Check[], v: ManifestVe
   if (!integrityOk && reportBound) strict_blockers.push("a bound file failed verification");
   if (m.runtime.allow_remote_code) strict_blockers.push("allow_remote_code is true");
   if (m.runtime.allow_third_party_plugins) strict_blockers.push("allow_third_party_plugins is true");
+  // invarlock's v2 strict verification: "strict runtime manifest requires a verifiable file config".
+  if (m.version === 2 && m.config.source !== "file") strict_blockers.push(`config.source is ${m.config.source}: strict v2 needs a verifiable file config`);
 
   const facts: Record<string, unknown> = {
     manifest_version: m.version,

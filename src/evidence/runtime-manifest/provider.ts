@@ -1,0 +1,165 @@
+// runtime-manifest-v2 runtime-provider sidecars: what their contents must agree on, beyond each file's sha256.
+//
+// invarlock's v2 verifier (runtime_verify.py, `_runtime_provider_cross_binding_errors`) reads the three bound
+// sidecars as strict JSON objects and cross-binds them; a pair that only matches by hash is not enough:
+//   - the receipt's `artifact_identity` equals the bound artifact-identity file (Python `==`: 1 equals 1.0);
+//   - the receipt's `scoring_observation_sha256` is the sha256 of the observation file's raw bytes;
+//   - `receipt.plugin.name`, `receipt.capabilities.provider_name` and `observation.provider_name` agree;
+//   - `observation.artifact_identity_sha256` is the sha256 of the artifact identity as
+//     json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False), UTF-8;
+//   - `receipt.outer_image_digest` equals the manifest's `outer_container.image_digest`;
+//   - the artifact's `artifact_format` is one of `receipt.capabilities.artifact_formats`.
+// Strict JSON means what invarlock's parse_json_bytes refuses fails here too: duplicate keys, NaN/Infinity,
+// invalid UTF-8, a byte order mark. Upstream also validates each sidecar against its own JSON Schema
+// (runtime_provider_receipt, runtime_scoring_observation, model_artifact_identity); those schemas are not
+// shipped here, so only the fields above are read, each required with the type it must have.
+import { createHash } from "node:crypto";
+import { canonicalize, JsonNumber, parseJsonTree, toPlain, type JsonObject, type JsonTree } from "../../core/canonical-json.ts";
+import { TollgateError } from "../../core/errors.ts";
+import type { Check, SourceFile } from "../types.ts";
+import type { RuntimeManifest, SidecarRole } from "./manifest.ts";
+
+export const PROVIDER_CHECK = "binding.runtime_provider";
+
+function isObject(v: JsonTree | undefined): v is JsonObject {
+  return v instanceof Map;
+}
+
+/**
+ * Python's ensure_ascii=False form of a canonical (ensure_ascii=True) text: every `\uXXXX` escape of a code
+ * unit >= 0x7f becomes the character itself (surrogate pairs joined); controls, `"` and `\` stay escaped.
+ * A lone surrogate cannot be encoded as UTF-8 (Python raises), so it throws.
+ */
+export function unescapeNonAscii(canonical: string): string {
+  const units: number[] = [];
+  const out = canonical.replace(/\\(?:u([0-9a-f]{4})|[^u])/g, (whole, hex: string | undefined) => {
+    if (hex === undefined) return whole;
+    const c = parseInt(hex, 16);
+    if (c < 0x7f) return whole;
+    units.push(c);
+    return String.fromCharCode(c);
+  });
+  if (units.some((c) => c >= 0xd800 && c <= 0xdfff) && /\p{Cs}/u.test(out)) {
+    throw new TollgateError("unsupported", "a string holds a lone surrogate, which has no UTF-8 form");
+  }
+  return out;
+}
+
+/** sha256 (hex) of a value as invarlock hashes an artifact identity (see the header). */
+export function artifactIdentitySha256(artifact: JsonTree): string {
+  return createHash("sha256").update(new TextEncoder().encode(unescapeNonAscii(canonicalize(artifact)))).digest("hex");
+}
+
+/** A sidecar's bytes as a strict JSON object, or the reason it is not one. */
+function readObject(file: SourceFile): JsonObject | string {
+  const text = file.text();
+  if (text === undefined) return "is not valid UTF-8";
+  let tree: JsonTree;
+  try {
+    tree = parseJsonTree(text);
+  } catch (e) {
+    return e instanceof TollgateError ? `is not strict JSON: ${e.message}` : `is not strict JSON: ${String(e)}`;
+  }
+  return isObject(tree) ? tree : "is not a JSON object";
+}
+
+const INT = /^-?(?:0|[1-9][0-9]*)$/;
+
+/** A JSON scalar as Python compares it: bool is an int (True == 1 == 1.0), ints exact, floats as doubles. */
+function pyNumber(v: JsonTree): { int: bigint } | { float: number } | undefined {
+  if (typeof v === "boolean") return { int: v ? 1n : 0n };
+  if (v instanceof JsonNumber) return INT.test(v.source) ? { int: BigInt(v.source) } : { float: v.value };
+  return undefined;
+}
+
+/** Python's `==` over json.loads values (the comparison invarlock makes): `{"n": 1}` equals `{"n": 1.0}`. */
+export function pythonEqual(a: JsonTree, b: JsonTree): boolean {
+  const na = pyNumber(a);
+  const nb = pyNumber(b);
+  if (na || nb) {
+    if (!na || !nb) return false;
+    if ("int" in na && "int" in nb) return na.int === nb.int;
+    if ("float" in na && "float" in nb) return na.float === nb.float;
+    const [i, f] = "int" in na ? [na.int, (nb as { float: number }).float] : [(nb as { int: bigint }).int, (na as { float: number }).float];
+    return Number.isInteger(f) && BigInt(f) === i; // exact, as CPython compares int with float
+  }
+  if (a === null || b === null || typeof a === "string" || typeof b === "string") return a === b;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => pythonEqual(x, b[i]!));
+  }
+  const oa = a as JsonObject;
+  const ob = b as JsonObject;
+  if (oa.size !== ob.size) return false;
+  for (const [k, v] of oa) {
+    const w = ob.get(k);
+    if (w === undefined || !pythonEqual(v, w)) return false;
+  }
+  return true;
+}
+
+const str = (v: JsonTree | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+const show = (v: JsonTree | undefined): string => (v === undefined ? "<missing>" : JSON.stringify(toPlain(v)));
+
+/**
+ * The cross-binding check over the three bound sidecars. Call only when every sidecar's sha256 binding held
+ * (an unbound sidecar says nothing); `files` maps each role to its bound file.
+ */
+export function providerCrossBindingCheck(m: RuntimeManifest, files: Record<SidecarRole, SourceFile>): Check {
+  const parsed: Partial<Record<SidecarRole, JsonObject>> = {};
+  const unreadable: string[] = [];
+  for (const role of ["receipt", "scoring_observation", "artifact_identity"] as const) {
+    const r = readObject(files[role]);
+    if (typeof r === "string") unreadable.push(`runtime_provider.${role} ${files[role].path} ${r}`);
+    else parsed[role] = r;
+  }
+  if (unreadable.length) {
+    return { name: PROVIDER_CHECK, ok: false, code: "malformed", reason: unreadable.join("; "), detail: { problems: unreadable } };
+  }
+  const receipt = parsed.receipt!;
+  const observation = parsed.scoring_observation!;
+  const artifact = parsed.artifact_identity!;
+  const problems: string[] = [];
+
+  const receiptArtifact = receipt.get("artifact_identity");
+  if (receiptArtifact === undefined || !pythonEqual(receiptArtifact, artifact)) {
+    problems.push("receipt artifact_identity does not match the bound artifact file");
+  }
+  const observationSha = files.scoring_observation.sha256;
+  if (receipt.get("scoring_observation_sha256") !== observationSha) {
+    problems.push(`receipt scoring_observation_sha256 ${show(receipt.get("scoring_observation_sha256"))} does not match the observation bytes (sha256 ${observationSha})`);
+  }
+
+  const plugin = receipt.get("plugin");
+  const capabilities = receipt.get("capabilities");
+  const names = [
+    isObject(plugin) ? str(plugin.get("name")) : undefined,
+    isObject(capabilities) ? str(capabilities.get("provider_name")) : undefined,
+    str(observation.get("provider_name")),
+  ];
+  if (names.some((n) => n === undefined) || new Set(names).size !== 1) {
+    problems.push(`receipt and observation provider names do not agree (plugin.name ${show(isObject(plugin) ? plugin.get("name") : undefined)}, capabilities.provider_name ${show(isObject(capabilities) ? capabilities.get("provider_name") : undefined)}, observation provider_name ${show(observation.get("provider_name"))})`);
+  }
+
+  let artifactSha: string | undefined;
+  try {
+    artifactSha = artifactIdentitySha256(artifact);
+  } catch (e) {
+    problems.push(`artifact identity has no canonical form: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (artifactSha !== undefined && observation.get("artifact_identity_sha256") !== artifactSha) {
+    problems.push(`observation artifact_identity_sha256 ${show(observation.get("artifact_identity_sha256"))} does not match the bound artifact (sha256 ${artifactSha})`);
+  }
+
+  if (receipt.get("outer_image_digest") !== m.runtime.image_digest) {
+    problems.push(`receipt outer_image_digest ${show(receipt.get("outer_image_digest"))} does not match outer_container.image_digest ${m.runtime.image_digest}`);
+  }
+
+  const format = artifact.get("artifact_format");
+  const formats = isObject(capabilities) ? capabilities.get("artifact_formats") : undefined;
+  if (typeof format !== "string" || !Array.isArray(formats) || !formats.includes(format)) {
+    problems.push(`bound artifact format ${show(format)} is not declared by provider capabilities (artifact_formats ${show(formats)})`);
+  }
+
+  if (problems.length) return { name: PROVIDER_CHECK, ok: false, code: "binding_failed", reason: problems.join("; "), detail: { problems } };
+  return { name: PROVIDER_CHECK, ok: true, detail: { provider: names[0], artifact_identity_sha256: artifactSha } };
+}
