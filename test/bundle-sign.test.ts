@@ -499,6 +499,25 @@ describe("bundle verify / inspect CLI", () => {
     expect(tollgate("bundle", "verify", "text.tar.gz", "--verification-key", rsa.pub).err).toContain("no gzip magic bytes");
   });
 
+  test("bad keys, directories and outputs: exit 2 and one line naming the file once", () => {
+    const lines = (r: { err: string }) => r.err.trim().split("\n");
+    const cases: [string[], string][] = [
+      [["bundle", "verify", "unsigned.tar.gz", "--verification-key", "policy/data.json"], "tollgate bundle verify: policy/data.json: unreadable verification key: no PEM PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE block"],
+      [["bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.pub, "-o", "x.tar.gz"], `tollgate bundle sign: ${rsa.pub}: not a PEM private key (want RSA PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY)`],
+      [["bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.priv, "--signing-alg", "ES256", "-o", "x.tar.gz"], `tollgate bundle sign: ${rsa.priv}: a rsa key cannot sign ES256 (it can sign RS256, RS384, RS512, PS256, PS384, PS512)`],
+      [["bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.priv, "-o", "no/such/dir/x.tar.gz"], "tollgate bundle sign: no/such/dir/x.tar.gz: cannot write output: its directory does not exist"],
+      [["bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.priv, "-o", "policy"], "tollgate bundle sign: policy: cannot write output: it is a directory"],
+      [["bundle", "build", "no-such-dir", "-o", "x.tar.gz", "-e", "gate/allow"], "tollgate bundle build: no-such-dir: not a directory"],
+    ];
+    for (const [args, line] of cases) {
+      const r = tollgate(...args);
+      expect([r.code, lines(r)]).toEqual([2, [line]]);
+    }
+    writeFileSync(join(work, "empty.secret"), "");
+    const hs = tollgate("bundle", "sign", "unsigned.tar.gz", "--signing-key", "empty.secret", "--signing-alg", "HS256", "-o", "x.tar.gz");
+    expect([hs.code, lines(hs)]).toEqual([2, ["tollgate bundle sign: empty.secret: the HMAC secret is empty"]]);
+  });
+
   test("inspect lists manifest, entrypoints, files with hashes and an unverified signature summary", async () => {
     save("insp.tar.gz", await signed(rsa, { keyId: "k1", scope: "s1" }));
     const r = tollgate("bundle", "inspect", "insp.tar.gz", "--format", "json");

@@ -126,22 +126,22 @@ export function defaultAlgorithmForKey(key: KeyObject): SigningAlgorithm {
 export function loadSigningKey(data: Uint8Array | string, algorithm: SigningAlgorithm | undefined, source = "signing key"): KeyObject {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   if (algorithm?.startsWith("HS")) {
-    if (bytes.length === 0) throw new TollgateError("usage", `${source}: the HMAC secret is empty`);
+    if (bytes.length === 0) throw new TollgateError("usage", "the HMAC secret is empty", source);
     return createSecretKey(Buffer.from(bytes));
   }
   const text = new TextDecoder().decode(bytes);
   const type = pemType(text);
   if (!type || !/PRIVATE KEY$/.test(type)) {
-    throw new TollgateError("usage", `${source}: not a PEM private key (want RSA PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY)`, source);
+    throw new TollgateError("usage", "not a PEM private key (want RSA PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY)", source);
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(text);
   } catch (e) {
-    throw new TollgateError("usage", `${source}: unreadable private key: ${(e as Error).message}`, source, { cause: e });
+    throw new TollgateError("usage", `unreadable private key: ${(e as Error).message}`, source, { cause: e });
   }
   if (algorithm && !algorithmsForKey(key).includes(algorithm)) {
-    throw new TollgateError("usage", `${source}: a ${describeKey(key)} key cannot sign ${algorithm} (it can sign ${algorithmsForKey(key).join(", ") || "nothing"})`, source);
+    throw new TollgateError("usage", `a ${describeKey(key)} key cannot sign ${algorithm} (it can sign ${algorithmsForKey(key).join(", ") || "nothing"})`, source);
   }
   return key;
 }
@@ -159,7 +159,7 @@ export function loadVerificationKey(
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   let key: KeyObject;
   if (opts.algorithm?.startsWith("HS")) {
-    if (bytes.length === 0) throw new TollgateError("usage", `${source}: the HMAC secret is empty`);
+    if (bytes.length === 0) throw new TollgateError("usage", "the HMAC secret is empty", source);
     key = createSecretKey(Buffer.from(bytes));
   } else {
     const text = new TextDecoder().decode(bytes);
@@ -170,10 +170,10 @@ export function loadVerificationKey(
       else if (type && /PRIVATE KEY$/.test(type)) key = createPublicKey(createPrivateKey(text));
       else throw new Error("no PEM PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE block");
     } catch (e) {
-      throw new TollgateError("usage", `${source}: unreadable verification key: ${(e as Error).message}`, source, { cause: e });
+      throw new TollgateError("usage", `unreadable verification key: ${(e as Error).message}`, source, { cause: e });
     }
     if (opts.algorithm && !algorithmsForKey(key).includes(opts.algorithm)) {
-      throw new TollgateError("usage", `${source}: a ${describeKey(key)} key cannot verify ${opts.algorithm}`, source);
+      throw new TollgateError("usage", `a ${describeKey(key)} key cannot verify ${opts.algorithm}`, source);
     }
   }
   const out: BundleVerificationKey = { key, source };

@@ -1,6 +1,6 @@
 // tollgate bundle build | sign | verify | inspect | serve — OPA bundles, signed in OPA's .signatures.json format.
 import { defineCommand } from "citty";
-import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import YAML from "yaml";
@@ -34,11 +34,18 @@ function readInput(path: string): Uint8Array {
   }
 }
 
-/** Write atomically: nothing half-written on failure. */
+/** Write atomically: nothing half-written on failure; a failure names the output file, not the temporary one. */
 function writeOutput(path: string, bytes: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : `${code ?? (e as Error).message}`;
+    throw new TollgateError("unreadable", `cannot write output: ${why}`, path);
+  }
 }
 
 function algOf(v: unknown): SigningAlgorithm | undefined {
@@ -99,7 +106,11 @@ const build = defineCommand({
   run: ({ rawArgs }) =>
     runCommand("bundle build", async () => {
       const p = parseStrict(rawArgs, buildFlags);
-      const dir = resolve(positional(p, "policy DIR"));
+      const dirArg = positional(p, "policy DIR");
+      const dir = resolve(dirArg);
+      // Checked here: opa runs with DIR as its working directory, and a missing one would surface as
+      // "posix_spawn …/opa: ENOENT", blaming opa.
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new TollgateError("usage", "not a directory", dirArg);
       const eps = list(p, "entrypoint");
       if (eps.length === 0) throw usage("give at least one -e ENTRYPOINT (a WASM bundle needs one)");
       const outArg = str(p, "output");
