@@ -1,6 +1,8 @@
-# Hardware-rooted evidence: AMD SEV-SNP and Azure SEV-SNP (vTPM) reports, and Kettle attestable builds (SLSA
-# provenance whose signer is the hardware, any platform). Intel TDX and AWS Nitro reports have their own
-# rules in tee_platforms.rego; the platform allow-list here applies to every piece of hardware evidence.
+# Hardware-rooted evidence: AMD SEV-SNP and Azure SEV-SNP (vTPM) reports and Kettle builds on them, and the
+# Kettle binding/artifact rules for Kettle attestable builds on any platform (SLSA provenance whose signer is
+# the hardware). Intel TDX and AWS Nitro evidence — tee-reports and Kettle builds on TDX alike — is judged by
+# tee_platforms.rego, so one set of TDX settings (data.tdx_mrtd, …) covers both; the platform allow-list here
+# applies to every piece of hardware evidence.
 # Whether hardware evidence is required at all is decision.rego's generic "gate.required-evidence";
 # a Kettle build is admitted through the SLSA rules (I1.*), which trust a hardware signer only when its
 # hardware verified and its binding held (the signature is "verified" only then).
@@ -16,21 +18,13 @@ package tollgate.gate
 
 import data.tollgate.lib
 
-# Evidence these rules judge: SEV-SNP / az-snp tee-reports, and every other record carrying hardware facts
-# (Kettle builds on any platform). TDX/Nitro tee-reports belong to tee_platforms.rego.
+# Evidence these rules judge: every record carrying SEV-SNP / az-snp hardware facts (tee-reports and Kettle
+# builds). TDX/Nitro hardware belongs to tee_platforms.rego.
 tee_snp_platforms := {"sev-snp", "az-snp"}
 
 tee_judged contains ev if {
 	some ev in input.evidence
-	ev.hardware
-	ev.kind == "tee-report"
 	ev.hardware.platform in tee_snp_platforms
-}
-
-tee_judged contains ev if {
-	some ev in input.evidence
-	ev.hardware
-	ev.kind != "tee-report"
 }
 
 tee_kettle contains ev if {

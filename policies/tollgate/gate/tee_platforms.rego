@@ -1,7 +1,8 @@
-# Intel TDX quotes and AWS Nitro Enclaves attestation documents (tee-report records with hardware.platform
-# "tdx" / "nitro"). Every rule applies to each such report present; whether a tee-report is required at all
-# is decision.rego's generic "gate.required-evidence"; the platform allow-list (tee.platform) and Kettle builds
-# on TDX are tee.rego's. Shared keys with tee.rego: tee_measurements.{tdx,nitro}, tee_allow_debug.
+# Intel TDX quotes and AWS Nitro Enclaves attestation documents: every record whose hardware.platform is
+# "tdx" / "nitro" — the tee-reports, and Kettle builds on TDX (hardware-signed provenance). Every rule applies to
+# each such record present; whether a tee-report is required at all is decision.rego's generic
+# "gate.required-evidence"; the platform allow-list (tee.platform) and the Kettle binding/artifact rules are
+# tee.rego's. Shared keys with tee.rego: tee_measurements.{tdx,nitro}, tee_allow_debug.
 #
 # Configuration (root data, all optional):
 #   tdx_mrtd                  [hex]               allowed MRTDs (also read: tee_measurements.tdx)
@@ -24,7 +25,6 @@ import data.tollgate.lib
 
 tp_reports(platform) := [ev |
 	some ev in input.evidence
-	ev.kind == "tee-report"
 	ev.hardware.platform == platform
 ]
 

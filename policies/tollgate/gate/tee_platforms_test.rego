@@ -201,11 +201,31 @@ test_tp_nitro_stale_document_denies if {
 	not "tee.nitro.stale" in tp_rules(gate.deny) with input as tp_input([tp_nitro({})]) with data.nitro_pcrs as {"0": [tp_pcr0]} with data.nitro_max_age_seconds as 600
 }
 
-test_tp_other_platforms_and_kinds_are_ignored if {
+test_tp_other_platforms_are_ignored if {
 	snp := object.union(tp_tdx({}), {"hardware": {"platform": "sev-snp", "status": "failed", "debug": true}})
-	other := {"id": "x", "kind": "slsa-provenance", "source": {"path": "p.json"}, "hardware": {"platform": "tdx", "status": "failed"}}
-	tp_rules(gate.deny) == set() with input as tp_input([snp, other])
-	tp_rules(gate.warn) == set() with input as tp_input([snp, other])
+	tp_rules(gate.deny) == set() with input as tp_input([snp])
+	tp_rules(gate.warn) == set() with input as tp_input([snp])
+}
+
+# A Kettle build on TDX (hardware-signed provenance, not a tee-report) is judged by the same TDX rules and
+# settings as a bare quote: data.tdx_mrtd pins it, its verification failure and debug TD are denied here.
+tp_kettle_tdx(hw) := {
+	"id": "slsa-provenance:kettle:sha256:k", "kind": "slsa-provenance",
+	"source": {"path": "build/provenance.json", "digest": {"sha256": "k"}, "format": "kettle-evidence-tdx"},
+	"hardware": object.union(tp_tdx({}).hardware, hw),
+	"checks": [],
+	"facts": {"kettle": {"platform": "tdx"}},
+}
+
+test_tp_kettle_build_on_tdx_is_judged_by_the_tdx_rules if {
+	ev := tp_kettle_tdx({})
+	tp_msgs(gate.deny, "tee.tdx.mrtd") == [sprintf("TDX MRTD %s is not one of the 1 pinned measurement(s)", [tp_mrtd])] with input as tp_input([ev]) with data.tdx_mrtd as ["00"]
+	not "tee.tdx.mrtd" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+	not "tee.tdx.mrtd-unpinned" in tp_rules(gate.warn) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+	tp_rules(gate.deny) == {"tee.tdx.verified"} with input as tp_input([tp_kettle_tdx({"status": "failed", "reason": "hardware.tdx_pck_chain: expired"})]) with data.tdx_mrtd as [tp_mrtd]
+	tp_rules(gate.deny) == {"tee.tdx.debug"} with input as tp_input([tp_kettle_tdx({"debug": true})]) with data.tdx_mrtd as [tp_mrtd]
+	# tee.rego's SEV-SNP rules do not judge it a second time
+	tp_all_tee(gate.warn) == {"tee.tdx.tcb-unchecked"} with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 }
 
 test_tp_nitro_document_from_the_future_denies if {
