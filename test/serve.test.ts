@@ -156,6 +156,16 @@ describe("config", () => {
     const r = Bun.spawnSync([BUN, CLI, "serve", "--config", join(work, "bad.yaml")], { stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.toString()).toMatch(/bad\.yaml: invalid serve config: \/addr must match pattern/);
+    // no --config, a misspelt flag, a stray argument: usage errors (exit 2), never a gate started half-configured
+    const cases: [string[], string][] = [
+      [[], "tollgate serve: give --config FILE"],
+      [["--config", join(work, "bad.yaml"), "--adr", "127.0.0.1:0"], "tollgate serve: Unknown option '--adr'"],
+      [["gate.yaml"], "tollgate serve: unexpected argument gate.yaml (the gate is configured by --config FILE)"],
+    ];
+    for (const [args, line] of cases) {
+      const u = Bun.spawnSync([BUN, CLI, "serve", ...args], { stdout: "pipe", stderr: "pipe" });
+      expect([u.exitCode, u.stderr.toString().trim()]).toEqual([2, line]);
+    }
   });
 
   test("a tampered bundle file refuses to start", async () => {
