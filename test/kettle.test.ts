@@ -97,8 +97,12 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
       { name: "app", sha256: new Bun.CryptoHasher("sha256").update(APP).digest("hex"), subject: true },
       { name: "lib/libapp.so", sha256: new Bun.CryptoHasher("sha256").update(LIB).digest("hex"), subject: true },
     ]);
-    // the lead's SLSA handler ran on the predicate
+    // the lead's SLSA handler ran on the predicate: Kettle's build type is known, buildCommand/source are its
+    // defined externalParameters (not custom metadata)
     expect(record.facts.build_type).toBe(KETTLE_CARGO);
+    expect(record.facts.known_build_type).toBe(true);
+    expect(record.facts.builder_id).toBe(KETTLE_BUILDER);
+    expect(record.facts.custom_metadata).toEqual({ vendor_fields: [], violations: [] });
     expect(materials.sort()).toEqual(["/build/artifacts/app", "/build/artifacts/lib/libapp.so", "/build/provenance.json"]);
   });
 
