@@ -122,6 +122,7 @@ fixtureDescribe("invarlock public pair (spectral_guard_failure)", () => {
     expect(f.outcome.validation.invariants_pass).toBe(true);
     expect(f.outcome.guards_blocking).toEqual(["spectral"]);
     expect(f.outcome.guards.map((g: any) => g.name)).toEqual(["invariants", "spectral", "rmt", "variance"]);
+    expect(f.outcome.verdict_ok).toBe(false);
     expect(f.outcome.passed).toBe(false);
   });
 
@@ -651,6 +652,32 @@ describe("runtime.* rules over generated pairs (opa eval and WASM)", () => {
   test("a passing, pinned, bound container run with the expected digest: no runtime denial, requirement met", async () => {
     const p = generatedPair("/gate/ok");
     expect(await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] })).toEqual({});
+  });
+
+  // What `invarlock evaluate` writes for a passing strict container run (its own test asserts these values):
+  // the verdict waits for the runtime-provenance verification this gate performs.
+  const pendingReport = (local: string) => ({
+    assurance: { mode: "strict", verdict: "pending_verifier", report_local_verdict: local, verified_assurance_verdict: "pending", runtime_provenance_verification_status: "pending", blocking_reasons: [] },
+    validation: { invariants_pass: true },
+    guards: [{ name: "invariants" }],
+    invariants: { decision: "allow", passed: true, status: "pass" },
+    meta: { execution_mode: "container" },
+  });
+
+  test("a strict report pending the verifier (local verdict pass): admitted once the gate's own provenance checks pass", async () => {
+    const p = generatedPair("/gate/pending", { report: pendingReport("pass") });
+    const { record } = await run(p.manifest, [p.manifest, p.report]);
+    expect((record.facts as any).outcome).toMatchObject({ verdict: "pending_verifier", report_local_verdict: "pass", verdict_ok: true, passed: true });
+    const data = { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] };
+    expect(await runtimeRules([p.manifest, p.report], data)).toEqual({});
+    // Without the independent digest the pending verdict is not enough: nothing verified the provenance.
+    expect(Object.keys(await runtimeRules([p.manifest, p.report], { required_evidence: ["runtime-manifest"] })).sort()).toEqual(["runtime.expected-digest", "runtime.required"]);
+  });
+
+  test("pending the verifier with a local verdict other than pass: runtime.report-verdict says both", async () => {
+    const p = generatedPair("/gate/pending-fail", { report: pendingReport("fail") });
+    const rules = await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED });
+    expect(rules).toEqual({ "runtime.report-verdict": ["evaluation report verdict is pending_verifier (report_local_verdict fail)"] });
   });
 
   test("host-bypass with remote code and network: each denied under its own rule", async () => {

@@ -32,7 +32,9 @@ rm_strict(ev) if {
 	rm_expected_valid
 	ev.facts.image_digest == rm_expected_digest
 	rm_network_ok(ev)
-	ev.facts.outcome.passed == true
+	rm_verdict_ok(ev.facts.outcome)
+	count(ev.facts.outcome.validation_failed) == 0
+	count(ev.facts.outcome.guards_blocking) == 0
 }
 
 rm_network_ok(ev) if ev.facts.allow_network == false
@@ -146,14 +148,29 @@ deny contains lib.result_sev(
 	not rm_network_ok(ev)
 }
 
+# The report's verdict admits: "pass", or "pending_verifier" with report_local_verdict "pass" — invarlock's
+# strict report that passed every local check and awaits the runtime-provenance verification (binding plus
+# the independently supplied image digest) the rules above perform; `invarlock verify --assurance strict`
+# accepts exactly these two.
+rm_verdict_ok(o) if o.verdict == "pass"
+
+rm_verdict_ok(o) if {
+	o.verdict == "pending_verifier"
+	o.report_local_verdict == "pass"
+}
+
+rm_local(o) := sprintf(" (report_local_verdict %s)", [o.report_local_verdict]) if {
+	o.verdict == "pending_verifier"
+} else := ""
+
 deny contains lib.result_sev(
 	"runtime.report-verdict",
-	sprintf("evaluation report verdict is %s%s", [ev.facts.outcome.verdict, rm_reasons(ev)]),
+	sprintf("evaluation report verdict is %s%s%s", [ev.facts.outcome.verdict, rm_local(ev.facts.outcome), rm_reasons(ev)]),
 	ev.facts.report.path, "critical", "fix the regression the report names and re-run the evaluation",
 ) if {
 	some ev in rm_manifests
 	ev.facts.outcome != null
-	ev.facts.outcome.verdict != "pass"
+	not rm_verdict_ok(ev.facts.outcome)
 }
 
 deny contains lib.result_sev(

@@ -143,6 +143,34 @@ test_rm_failed_report_denies_verdict_validation_and_guard if {
 	rm_msgs(d, "runtime.report-guard") == ["evaluation guard spectral blocked (decision block, status fail)"]
 }
 
+# invarlock's passing strict report before verification: verdict pending_verifier, local verdict pass.
+rm_pending(local) := rm_ev({"facts": object.union(rm_ev({}).facts, {"outcome": {
+	"verdict": "pending_verifier", "report_local_verdict": local, "verified_assurance_verdict": "pending",
+	"blocking_reasons": [], "validation_failed": [], "guards": [], "guards_blocking": [], "passed": local == "pass",
+}})})
+
+test_rm_pending_verifier_with_local_pass_is_strict if {
+	d := gate.deny with input as rm_input([rm_pending("pass")])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_digest
+	count(rm_rules(d)) == 0
+}
+
+test_rm_pending_verifier_still_needs_the_gate_provenance_checks if {
+	d := gate.deny with input as rm_input([rm_pending("pass")])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_other_digest
+	rm_rules(d) == {"runtime.required", "runtime.image-digest"}
+}
+
+test_rm_pending_verifier_with_local_fail_denies if {
+	d := gate.deny with input as rm_input([rm_pending("fail")])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.required", "runtime.report-verdict"}
+	rm_msgs(d, "runtime.report-verdict") == ["evaluation report verdict is pending_verifier (report_local_verdict fail)"]
+}
+
 test_rm_report_without_verdict_fails_closed if {
 	ev := rm_ev({"facts": object.union(rm_ev({}).facts, {"outcome": {"verdict": null, "blocking_reasons": [], "validation_failed": [], "guards": [], "guards_blocking": [], "passed": false}})})
 	d := gate.deny with input as rm_input([ev])

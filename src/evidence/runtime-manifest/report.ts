@@ -40,7 +40,14 @@ export interface ReportOutcome {
   schema_version: string | null;
   /** The execution mode the report itself declares (meta, context.runtime, provenance), or null. */
   execution_mode: string | null;
-  /** verdict is `pass`, no validation flag is false and no guard blocked. */
+  /**
+   * The verdict admits: `pass`, or `pending_verifier` with report_local_verdict `pass` — what invarlock writes
+   * for a strict run that passed every local check and awaits the runtime-provenance verification (manifest
+   * binding plus the independently supplied image digest) that this gate performs; `invarlock verify
+   * --assurance strict` accepts exactly these two.
+   */
+  verdict_ok: boolean;
+  /** verdict_ok, no validation flag is false and no guard blocked. */
   passed: boolean;
 }
 
@@ -73,11 +80,13 @@ export function reportOutcome(report: Record<string, unknown>): ReportOutcome {
   const ctxRuntime = isObject(report.context) && isObject(report.context.runtime) ? report.context.runtime : {};
   const provenance = isObject(report.provenance) ? report.provenance : {};
   const verdict = str(assurance.verdict);
+  const report_local_verdict = str(assurance.report_local_verdict);
+  const verdict_ok = verdict === "pass" || (verdict === "pending_verifier" && report_local_verdict === "pass");
 
   return {
     verdict,
     verified_assurance_verdict: str(assurance.verified_assurance_verdict),
-    report_local_verdict: str(assurance.report_local_verdict),
+    report_local_verdict,
     assurance_mode: str(assurance.mode),
     profile: str(assurance.profile),
     tier: str(assurance.tier),
@@ -90,7 +99,8 @@ export function reportOutcome(report: Record<string, unknown>): ReportOutcome {
     run_id: str(report.run_id),
     schema_version: str(report.schema_version),
     execution_mode: str(meta.execution_mode) ?? str(ctxRuntime.execution_mode) ?? str(provenance.execution_mode),
-    passed: verdict === "pass" && validation_failed.length === 0 && guards_blocking.length === 0,
+    verdict_ok,
+    passed: verdict_ok && validation_failed.length === 0 && guards_blocking.length === 0,
   };
 }
 
