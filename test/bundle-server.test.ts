@@ -174,6 +174,19 @@ describe("bundle server protocol", () => {
       await proc.exited;
     }
   });
+
+  test("the CLI's usage errors: exit 2 and one line naming the directory or flag", () => {
+    const cases: [string[], string][] = [
+      [[join(work, "no-such-dir")], `tollgate bundle serve: ${join(work, "no-such-dir")}: no such bundle directory`],
+      [[join(served, "bundles/gate.tar.gz")], `tollgate bundle serve: ${join(served, "bundles/gate.tar.gz")}: not a directory (want the directory the bundles are served from)`],
+      [[served, "--addr", "127.0.0.1:99999"], 'tollgate bundle serve: addr wants host:port (port ≤ 65535), got "127.0.0.1:99999"'],
+      [[served, "--max-wait", "soon"], "tollgate bundle serve: --max-wait wants a number of seconds"],
+    ];
+    for (const [args, line] of cases) {
+      const r = Bun.spawnSync([BUN, CLI, "bundle", "serve", ...args], { stdout: "pipe", stderr: "pipe", timeout: 15_000 });
+      expect([r.exitCode, r.stderr.toString().trim()]).toEqual([2, line]);
+    }
+  });
 });
 
 describe("a tollgate gate pulling from the bundle server", () => {

@@ -53,11 +53,11 @@ export function parsePreferWait(h: string | null): number | undefined {
 
 export async function startBundleServer(o: BundleServerOptions): Promise<BundleServer> {
   const root = resolve(o.dir);
-  try {
-    if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
-  } catch (e) {
-    throw new TollgateError("usage", `bundle directory is not readable: ${(e as Error).message}`, o.dir);
+  const st = await stat(root).catch((e: NodeJS.ErrnoException) => e);
+  if (st instanceof Error) {
+    throw new TollgateError("usage", st.code === "ENOENT" ? "no such bundle directory" : `bundle directory is not readable (${st.code ?? st.message})`, o.dir);
   }
+  if (!st.isDirectory()) throw new TollgateError("usage", "not a directory (want the directory the bundles are served from)", o.dir);
   const maxWait = Math.max(0, o.maxWaitSeconds ?? 60);
   const interval = o.watchIntervalMs ?? 100;
   const log = o.log ?? (() => {});

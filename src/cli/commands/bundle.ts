@@ -345,13 +345,14 @@ const serve = defineCommand({
   args: helpArgs(serveFlags, { name: "DIR", description: "directory of bundles", required: true }),
   async run({ rawArgs }) {
     const { startBundleServer } = await import("../../serve/bundle-server.ts");
+    const { parseAddr } = await import("../../serve/config.ts"); // one host:port grammar for both servers
     try {
       const p = parseStrict(rawArgs, serveFlags);
       const dir = positional(p, "bundle DIR");
-      const [host, port] = parseAddr(str(p, "addr") ?? "127.0.0.1:8181");
+      const { hostname: host, port } = parseAddr(str(p, "addr") ?? "127.0.0.1:8181");
       const maxWait = Number(str(p, "max-wait") ?? 60);
       if (!Number.isFinite(maxWait) || maxWait < 0) throw usage("--max-wait wants a number of seconds");
-      const srv = await startBundleServer({ dir: resolve(dir), hostname: host, port, maxWaitSeconds: maxWait, log: (l) => console.error(`tollgate bundle serve: ${l}`) });
+      const srv = await startBundleServer({ dir, hostname: host, port, maxWaitSeconds: maxWait, log: (l) => console.error(`tollgate bundle serve: ${l}`) });
       console.log(`tollgate bundle serve: serving ${dir} on ${srv.url}/`);
       const stop = async () => {
         await srv.stop();
@@ -365,14 +366,6 @@ const serve = defineCommand({
     }
   },
 });
-
-export function parseAddr(addr: string): [string, number] {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
-  if (!m) throw usage(`--addr wants host:port, got ${addr}`);
-  const port = Number(m[3]);
-  if (port > 65535) throw usage(`port out of range: ${m[3]}`);
-  return [m[1] ?? (m[2] || "127.0.0.1"), port];
-}
 
 export default defineCommand({
   meta: { name: "bundle", description: "Build, sign, verify, inspect and serve OPA policy bundles" },
