@@ -25,6 +25,9 @@ rm_expected_digest := lower(trim_space(data.expected_runtime_image_digest)) if i
 
 rm_expected_valid if regex.match(rm_digest_pattern, rm_expected_digest)
 
+# The key is given (any value but null): a non-string is then an invalid digest, not a missing one.
+rm_expected_given if data.expected_runtime_image_digest != null
+
 # A manifest the gate can rely on for strict assurance.
 rm_strict(ev) if {
 	ev.integrity.status == "verified"
@@ -97,7 +100,7 @@ deny contains lib.result_sev(
 	"set expected_runtime_image_digest (sha256:<64 hex>) in the gate's data, from the release's own record of the runtime image",
 ) if {
 	some ev in rm_manifests
-	not rm_expected_digest
+	not rm_expected_given
 }
 
 deny contains lib.result_sev(
@@ -106,7 +109,7 @@ deny contains lib.result_sev(
 	ev.source.path, "high", "fix expected_runtime_image_digest in the gate's data",
 ) if {
 	some ev in rm_manifests
-	rm_expected_digest
+	rm_expected_given
 	not rm_expected_valid
 }
 

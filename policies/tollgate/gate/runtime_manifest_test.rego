@@ -60,6 +60,19 @@ test_rm_invalid_expected_digest_denies if {
 	d := gate.deny with input as rm_input([rm_ev({})])
 		with data.expected_runtime_image_digest as "sha256:abc"
 	rm_rules(d) == {"runtime.expected-digest"}
+	rm_msgs(d, "runtime.expected-digest") == [`data.expected_runtime_image_digest "sha256:abc" is not sha256:<64 lower-case hex>`]
+}
+
+# A digest given as a non-string is invalid, not "not set"; false and "" too (only null counts as unset).
+test_rm_non_string_expected_digest_is_invalid_not_missing if {
+	every v in [123, false, "", ["sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]] {
+		d := gate.deny with input as rm_input([rm_ev({})]) with data.expected_runtime_image_digest as v
+		rm_rules(d) == {"runtime.expected-digest"}
+		rm_msgs(d, "runtime.expected-digest") == [sprintf("data.expected_runtime_image_digest %s is not sha256:<64 lower-case hex>", [json.marshal(v)])]
+	}
+	d := gate.deny with input as rm_input([rm_ev({})]) with data.expected_runtime_image_digest as null
+	some m in rm_msgs(d, "runtime.expected-digest")
+	contains(m, "is not set")
 }
 
 test_rm_digest_mismatch_names_both if {
