@@ -470,7 +470,11 @@ describe("runmanifest.* gate rules over real records (opa eval and WASM agree)",
     const key = (rs: PolicyResult[]) => rs.map((x) => JSON.stringify([x.rule, x.msg, x.evidence ?? null])).sort();
     expect(key(w.deny)).toEqual(key(go.deny));
     const out: Record<string, string[]> = {};
-    for (const d of w.deny) if (d.rule.startsWith("runmanifest.")) (out[d.rule] ??= []).push(d.msg);
+    // runmanifest.* rules, and the generic required-evidence rule should it ever claim a ledger (it must
+    // not: an unsigned ledger can never be "signed and bound"; runmanifest.required decides presence).
+    for (const d of w.deny) {
+      if (d.rule.startsWith("runmanifest.") || (d.rule === "gate.required-evidence" && d.msg.includes("runmanifest"))) (out[d.rule] ??= []).push(d.msg);
+    }
     return out;
   }
 
@@ -484,7 +488,7 @@ describe("runmanifest.* gate rules over real records (opa eval and WASM agree)",
     const rules = await ledgerRules({ "run/runmanifest.json": prettyJson(d) }, { required_evidence: ["runmanifest"] });
     expect(Object.keys(rules).sort()).toEqual(["runmanifest.integrity", "runmanifest.required"]);
     expect(rules["runmanifest.integrity"]![0]).toMatch(
-      /^decision ledger failed integrity\.entry_hash at seq 5: seq 5: entry_hash sha256:[0-9a-f]{64} does not match the recomputed hash of the entry's fields \(sha256:[0-9a-f]{64}\)$/,
+      /^decision ledger failed integrity\.entry_hash at seq 5: entry_hash sha256:[0-9a-f]{64} does not match the recomputed hash of the entry's fields \(sha256:[0-9a-f]{64}\)$/,
     );
     expect(rules["runmanifest.required"]).toEqual(["no verified RunManifest decision ledger (1 present, 0 verified)"]);
   }, 60_000);

@@ -20,7 +20,8 @@ default runmanifest_denied_reason_codes := []
 
 runmanifest_denied_reason_codes := data.runmanifest_denied_reason_codes
 
-runmanifest_failure_msg(ev) := sprintf("decision ledger failed %s at seq %d: %s", [ff.check, ff.seq, ff.reason]) if {
+# Entry-level reasons already start "seq N: "; the message names the seq once.
+runmanifest_failure_msg(ev) := sprintf("decision ledger failed %s at seq %d: %s", [ff.check, ff.seq, trim_prefix(ff.reason, sprintf("seq %d: ", [ff.seq]))]) if {
 	ff := ev.facts.first_failure
 	is_number(ff.seq)
 } else := sprintf("decision ledger failed %s: %s", [ff.check, ff.reason]) if {

@@ -62,7 +62,7 @@ test_ledger_failed_integrity_denies_naming_seq_and_check if {
 	d := gate.deny with input as ledger_input([ledger_failed(ff)])
 	ledger_rules(d) == {"runmanifest.integrity"}
 	ledger_msgs(d, "runmanifest.integrity") == [
-		"decision ledger failed integrity.entry_hash at seq 4: seq 4: entry_hash sha256:aa does not match the recomputed hash of the entry's fields (sha256:bb)",
+		"decision ledger failed integrity.entry_hash at seq 4: entry_hash sha256:aa does not match the recomputed hash of the entry's fields (sha256:bb)",
 	]
 	some r in d
 	r.rule == "runmanifest.integrity"
