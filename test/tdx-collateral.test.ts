@@ -103,11 +103,20 @@ describe("TDX collateral: verified and evaluated", () => {
   });
 
   test("a TDX module ISVSVN below the identity's UpToDate level makes the whole TCB OutOfDate", async () => {
+    // TEE_TCB_SVN[1] = 3 (module major version): bytes 0 and 1 are the module's, judged by its identity
+    // TDX_03, not by the platform levels (Intel QVL isTdxTcbHigherOrEqual). So ISVSVN 2 < the first level's
+    // component 0 = 3 does not push the platform down to the OutOfDate level.
     const q = (await makeTdxQuote(chain, { teeTcbSvn: new Uint8Array([2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]) })).bytes;
-    // TEE_TCB_SVN[0] = 2 is below every platform level's tdx component 0 = 3: pin levels that accept it.
-    const levels = [{ sgx: [4, 4, 2, 2, 4, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0], pcesvn: 13, tdx: [0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], status: "UpToDate" }];
-    const v = verifyWith(await pcsFiles({ levels }), q);
+    const v = verifyWith(await pcsFiles(), q);
     expect(tcb(v)).toMatchObject({ status: "OutOfDate", platformStatus: "UpToDate", moduleStatus: "OutOfDate", moduleIdentity: "TDX_03", advisoryIds: ["INTEL-SA-01111"] });
+    // …while with module version 0 all 16 bytes are compared: component 0 = 2 < 3 selects the second level.
+    const base = (await makeTdxQuote(chain, { teeTcbSvn: new Uint8Array([2, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]) })).bytes;
+    expect(tcb(verifyWith(await pcsFiles(), base))).toMatchObject({ status: "OutOfDate", platformStatus: "OutOfDate", advisoryIds: ["INTEL-SA-00837"] });
+  });
+
+  test("a non-zero module version without its TDX_<version> identity in the TCB info fails (QVL: TDX module mismatch)", async () => {
+    const q = (await makeTdxQuote(chain, { teeTcbSvn: new Uint8Array([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]) })).bytes;
+    expectTcbFailure(verifyWith(await pcsFiles({ moduleIdentities: [] }), q), /^TCB info has no TDX module identity TDX_03 \(TEE_TCB_SVN\[1\] = 3\)$/);
   });
 
   test("an OutOfDate QE with a ConfigurationNeeded platform converges to OutOfDateConfigurationNeeded", async () => {

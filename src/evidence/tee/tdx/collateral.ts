@@ -3,8 +3,9 @@
 // Intel SGX Root CA. Evaluation follows Intel's QVL as implemented by Phala-Network/dcap-qvl (verify.rs) and
 // google/go-tdx-guest (verify.go):
 //   platform TCB level = first tcbLevels entry with every sgxtcbcomponents[i].svn ≤ PCK CPUSVN[i],
-//     pcesvn ≤ PCK PCESVN and every tdxtcbcomponents[i].svn ≤ TEE_TCB_SVN[i];
-//   TDX module: TEE_TCB_SVN[1] > 0 selects tdxModuleIdentities "TDX_<hex>", else tdxModule; its mrsigner must
+//     pcesvn ≤ PCK PCESVN and every tdxtcbcomponents[i].svn ≤ TEE_TCB_SVN[i] (i ≥ 2 when TEE_TCB_SVN[1] > 0:
+//     bytes 0–1 are then the module's, as Intel's QVL TcbLevelCheck.cpp skips them);
+//   TDX module: TEE_TCB_SVN[1] > 0 selects tdxModuleIdentities "TDX_<hex>" (absent → failure), else tdxModule; its mrsigner must
 //     equal MRSIGNERSEAM, SEAMATTRIBUTES must match under attributesMask; an identity's tcbLevels give a module
 //     status by ISVSVN = TEE_TCB_SVN[0];
 //   QE: MRSIGNER, ISVPRODID, MISCSELECT and ATTRIBUTES (masked) must match; QE status by ISVSVN;
@@ -282,7 +283,9 @@ function evaluateModule(tcbInfo: Record<string, unknown>, quote: TdxQuote): { st
   let identityLevels: Level[] | undefined;
   let identity: string | undefined;
   const identities = Array.isArray(tcbInfo["tdxModuleIdentities"]) ? (tcbInfo["tdxModuleIdentities"] as unknown[]) : [];
-  if (moduleVersion > 0 && identities.length > 0) {
+  if (moduleVersion > 0) {
+    // QVL TdxModuleCheck.cpp: a non-zero module version must have its TDX_<version> identity (else "TDX module
+    // mismatch"); only version 0 is judged by the base tdxModule alone.
     identity = `TDX_${moduleVersion.toString(16).toUpperCase().padStart(2, "0")}`;
     const found = identities.map(obj).find((m) => typeof m?.["id"] === "string" && (m["id"] as string).toUpperCase() === identity);
     if (!found) throw new CollateralError(`TCB info has no TDX module identity ${identity} (TEE_TCB_SVN[1] = ${moduleVersion})`);
@@ -333,6 +336,9 @@ function evaluateQe(qeIdentity: Record<string, unknown>, quote: TdxQuote): { sta
 function evaluatePlatform(tcbInfo: Record<string, unknown>, quote: TdxQuote, pck: PckExtensions): Level {
   if (!pck.sgxTcbComponents || pck.pceSvn === undefined) throw new CollateralError("PCK leaf lacks the TCB components or PCESVN needed to match a TCB level");
   const tee = [...Buffer.from(quote.body.teeTcbSvn, "hex")];
+  // As Intel's QVL (TcbLevelCheck.cpp isTdxTcbHigherOrEqual): when TEE_TCB_SVN[1] (the TDX module major
+  // version) is not 0, bytes 0 and 1 belong to the module and are judged by its identity, not the TCB levels.
+  const from = tee[1]! > 0 ? 2 : 0;
   for (const [i, l] of levels(tcbInfo["tcbLevels"], "TCB info").entries()) {
     const sgx = svns(l.tcb["sgxtcbcomponents"], `TCB info tcbLevels[${i}].sgxtcbcomponents`);
     const tdx = svns(l.tcb["tdxtcbcomponents"], `TCB info tcbLevels[${i}].tdxtcbcomponents`);
@@ -340,7 +346,7 @@ function evaluatePlatform(tcbInfo: Record<string, unknown>, quote: TdxQuote, pck
     if (typeof pce !== "number") throw new CollateralError(`TCB info tcbLevels[${i}].pcesvn is not a number`);
     if (pck.pceSvn < pce) continue;
     if (sgx.some((s, k) => pck.sgxTcbComponents![k]! < s)) continue;
-    if (tdx.some((s, k) => tee[k]! < s)) continue;
+    if (tdx.some((s, k) => k >= from && tee[k]! < s)) continue;
     return l;
   }
   throw new CollateralError(
