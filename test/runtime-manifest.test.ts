@@ -553,12 +553,17 @@ describe("malformed manifests", () => {
     expect(r.errors[0]?.code).toBe("malformed");
   });
 
-  test("an orphan report found by walking a directory is skipped, not an error", async () => {
+  test("an orphan report found by walking a directory is an input error too, never silently skipped", async () => {
     const p = generatedPair("/m/f");
     const walked = sourceFromText("/m/f/evaluation.report.json", p.reportText, false);
     const r = await collectEvidence([walked], makeVerifyContext({ time: TIME, files: [walked] }), KINDS);
-    expect(r.errors).toEqual([]);
-    expect(r.skipped).toEqual(["/m/f/evaluation.report.json"]);
+    expect(r.skipped).toEqual([]);
+    expect(r.errors).toEqual([{ source: "/m/f/evaluation.report.json", code: "binding_failed", message: expect.stringContaining("invarlock evaluation report without runtime.manifest.json") }]);
+    // Beside its manifest the same walked report is a material, not an error.
+    const walkedManifest = sourceFromText(p.manifest.path, p.manifest.text()!, false);
+    const both = await collectEvidence([walkedManifest, walked], makeVerifyContext({ time: TIME, files: [walkedManifest, walked] }), KINDS);
+    expect(both.errors).toEqual([]);
+    expect(both.materials).toEqual(["/m/f/evaluation.report.json"]);
   });
 
   test("verifyRuntimeManifest is pure: same inputs, same checks", () => {

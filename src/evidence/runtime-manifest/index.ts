@@ -12,9 +12,10 @@
 // is the binding plus an expected image digest the policy gets independently (data), never from the
 // manifest itself; that comparison is made in Rego (policies/tollgate/gate/runtime_manifest.rego).
 //
-// An evaluation.report.json no manifest claims is not evidence: named explicitly, it is an input error
-// ("report without runtime.manifest.json", kind `invarlock-report` below); found by walking a directory, it
-// is skipped like any other unrecognized file.
+// An evaluation.report.json no manifest claims is not evidence, and it is an input error ("report without
+// runtime.manifest.json", kind `invarlock-report` below) whether named or found by walking a directory: the
+// seed requires runtime.manifest.json with every report, and skipping it would silently drop a report that
+// may have failed.
 import { basename, dirname, join, normalize, resolve } from "node:path";
 import { TollgateError } from "../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../types.ts";
@@ -296,13 +297,14 @@ export function manifestFacts(m: RuntimeManifest, checks: Check[], v: ManifestVe
 }
 
 /**
- * An invarlock evaluation report named on the command line with no manifest beside it. A manifest's report
- * is consumed as its material before this kind ever parses, so reaching parse means nothing claimed it.
+ * An invarlock evaluation report with no manifest binding it (named, or found under a directory). A
+ * manifest's report is consumed as its material before this kind ever parses, so reaching parse means
+ * nothing claimed it.
  */
 export const orphanEvaluationReportKind: EvidenceKind<never> = {
   name: "invarlock-report",
   detect(file) {
-    return file.explicit && looksLikeEvaluationReport(file.json());
+    return looksLikeEvaluationReport(file.json());
   },
   parse(file) {
     throw new TollgateError(
