@@ -1,6 +1,7 @@
 // Decision logs: every decision as an OTel LogRecord, exported as OTLP/JSON to a file and over OTLP/HTTP.
-// The output is held to the OTLP/JSON wire shape with ajv, and cross-checked against the shape of the
-// opentelemetry-proto example in the shared fixtures.
+// The output is held to OTLP/JSON with ajv (a schema of the specification's encoding, which also takes the
+// opentelemetry-proto example in the shared fixtures as it is) and decoded by protojson with the
+// opentelemetry-proto Go definitions, built offline from the Go module cache.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -96,18 +97,27 @@ describe("LogRecord and OTLP/JSON shape", () => {
     });
   });
 
-  test("the schema rejects what OTLP/JSON forbids (numeric timeUnixNano, bare attribute values, upper-case trace ids)", () => {
+  test("the schema rejects what OTLP/JSON forbids (unknown fields, bare attribute values, non-integer times, ids of the wrong length)", () => {
     const good = exportRequest(resource, [decisionLogRecord(event)]);
-    const rec = () => structuredClone(good);
-    const a = rec();
-    (a.resourceLogs[0]!.scopeLogs[0]!.logRecords[0] as any).timeUnixNano = 1772368496789000000;
-    expect(validOtlp(a)).toBe(false);
-    const b = rec();
-    (b.resourceLogs[0]!.scopeLogs[0]!.logRecords[0] as any).attributes = [{ key: "x", value: "plain" }];
-    expect(validOtlp(b)).toBe(false);
-    const c = rec();
-    (c.resourceLogs[0]!.scopeLogs[0]!.logRecords[0] as any).traceId = "ABCDEF".padEnd(32, "0");
-    expect(validOtlp(c)).toBe(false);
+    const broken = (f: (rec: any) => void) => {
+      const doc = structuredClone(good);
+      f(doc.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]);
+      return doc;
+    };
+    const cases: [string, (rec: any) => void, string][] = [
+      ["unknown field", (r) => (r.decisionId = "x"), "must NOT have additional properties"],
+      ["bare attribute value", (r) => (r.attributes = [{ key: "x", value: "plain" }]), "must be object"],
+      ["fractional time", (r) => (r.timeUnixNano = 1.5), "must match a schema in anyOf"],
+      ["negative time", (r) => (r.timeUnixNano = "-1"), "must match a schema in anyOf"],
+      ["31-digit trace id", (r) => (r.traceId = "a".repeat(31)), 'must match pattern "^([0-9a-fA-F]{32})?$"'],
+      ["base64 span id", (r) => (r.spanId = "7uGbfsPBsXQ="), 'must match pattern "^([0-9a-fA-F]{16})?$"'],
+    ];
+    for (const [what, f, message] of cases) {
+      expect([what, validOtlp(broken(f))]).toEqual([what, false]);
+      expect((validOtlp.errors ?? []).map((e) => e.message)).toContain(message);
+    }
+    // what the specification allows a producer to write is accepted: numbers for 64-bit fields, upper-case hex ids
+    expect(validOtlp(broken((r) => ((r.timeUnixNano = 1772368496789000000), (r.traceId = "5B8EFFF798038103D269B633813FC60C"))))).toBe(true);
   });
 
   test("decision ids are deterministic in (input digest, entrypoint, bundle revision, bundle sha256) and differ when any changes", () => {
@@ -134,39 +144,85 @@ describe("LogRecord and OTLP/JSON shape", () => {
 });
 
 fixtureDescribe("OTLP/JSON fixture cross-check", () => {
-  // The upstream example writes 64-bit integers as JSON numbers and ids in upper case, which receivers accept but
-  // the proto3 JSON mapping tollgate emits does not: the strict schema names exactly those, and once they are put
-  // in canonical form the example's structure validates.
-  const example = () => JSON.parse(readFileSync(fixture("otel/opentelemetry-proto-examples-logs.json"), "utf8"));
-
-  test("the strict schema flags the example's numeric 64-bit fields", () => {
-    expect(validOtlp(example())).toBe(false);
-    const paths = (validOtlp.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-    expect(paths).toContain("/resourceLogs/0/scopeLogs/0/logRecords/0/timeUnixNano must be string");
-  });
-
-  test("in canonical proto3-JSON form the example validates (the schema is OTLP's, not tollgate-shaped only)", () => {
-    const canon = (v: unknown, key = ""): unknown => {
-      if (Array.isArray(v)) return v.map((x) => canon(x));
-      if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canon(x, k)]));
-      if (typeof v === "number" && /UnixNano$|^intValue$/.test(key)) return String(v);
-      if (typeof v === "string" && (key === "traceId" || key === "spanId")) return v.toLowerCase();
-      return v;
-    };
-    const ok = validOtlp(canon(example()));
-    if (!ok) throw new Error(describeErrors(validOtlp.errors));
-    expect(ok).toBe(true);
+  // The opentelemetry-proto example writes 64-bit integers as JSON numbers and ids in upper-case hex: both are
+  // valid OTLP/JSON (receivers take numbers; ids are case-insensitive hex), so it validates as it is — the schema
+  // is OTLP's, not a tollgate-shaped subset.
+  test("the upstream example validates as it is", () => {
+    const example = JSON.parse(readFileSync(fixture("otel/opentelemetry-proto-examples-logs.json"), "utf8"));
+    assertOtlp(example, "opentelemetry-proto-examples-logs.json");
+    expect(example.resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano).toBeTypeOf("number");
   });
 });
+
+// The reference decoder: protojson with the opentelemetry-proto Go definitions, built offline from the Go module
+// cache the pinned opa's install fills (opa depends on go.opentelemetry.io/proto/otlp). LogsData has the same JSON
+// shape as ExportLogsServiceRequest. Unknown fields, wrong value types and malformed numbers fail the decode.
+const OTLP_CHECK_GO = `package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+func main() {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 64<<20), 64<<20)
+	n, records := 0, 0
+	for sc.Scan() {
+		n++
+		var doc logspb.LogsData
+		if err := protojson.Unmarshal(sc.Bytes(), &doc); err != nil {
+			fmt.Fprintf(os.Stderr, "line %d: %v\\n", n, err)
+			os.Exit(1)
+		}
+		for _, rl := range doc.ResourceLogs {
+			for _, sl := range rl.ScopeLogs {
+				records += len(sl.LogRecords)
+			}
+		}
+	}
+	fmt.Printf("%d lines, %d records\\n", n, records)
+}
+`;
+
+/** Builds the protojson checker; undefined (with the reason) when Go or the cached modules are not there. */
+function buildOtlpChecker(dir: string): { bin?: string; why?: string } {
+  const go = Bun.which("go") ?? (Bun.which("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
+  if (!go) return { why: "go is not installed" };
+  const modcache = Bun.spawnSync([go, "env", "GOMODCACHE"], { stdout: "pipe" }).stdout.toString().trim();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "main.go"), OTLP_CHECK_GO);
+  writeFileSync(join(dir, "go.mod"), "module otlpcheck\n\ngo 1.23\n");
+  // The module cache serves as the only proxy: nothing is fetched from the network.
+  const env = { ...process.env, GOPROXY: `file://${modcache}/cache/download`, GOSUMDB: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
+  const get = Bun.spawnSync([go, "get", "go.opentelemetry.io/proto/otlp", "google.golang.org/protobuf"], { cwd: dir, env, stderr: "pipe" });
+  if (get.exitCode !== 0) return { why: `go.opentelemetry.io/proto/otlp is not in the Go module cache (${get.stderr.toString().trim().split("\n").at(-1)})` };
+  const build = Bun.spawnSync([go, "build", "-o", "otlpcheck", "."], { cwd: dir, env: { ...env, GOPROXY: "off" }, stderr: "pipe" });
+  // Go and the modules are there, so a failed build is a broken test, not a missing prerequisite.
+  if (build.exitCode !== 0) throw new Error(`the protojson checker did not build: ${build.stderr.toString().trim()}`);
+  return { bin: join(dir, "otlpcheck") };
+}
+
+function protojsonCheck(bin: string, ndjson: string): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync([bin], { stdin: new TextEncoder().encode(ndjson), stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString().trim(), err: r.stderr.toString().trim() };
+}
 
 describe("the gate service logs every decision", () => {
   let work: string;
   let bundlePath: string;
   const received: { contentType: string | null; body: any }[] = [];
   let collector: ReturnType<typeof Bun.serve>;
+  let checker: { bin?: string; why?: string } = {};
+  let logged: { file?: string; http: unknown[] } = { http: [] };
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "tollgate-dlog-"));
+    checker = buildOtlpChecker(join(work, "otlpcheck"));
     mkdirSync(join(work, "policy/tollgate/gate"), { recursive: true });
     writeFileSync(join(work, "policy/tollgate/gate/gate.rego"), GATE);
     writeFileSync(join(work, "policy/data.json"), "{}");
@@ -187,7 +243,7 @@ describe("the gate service logs every decision", () => {
         return Response.json({ partialSuccess: {} });
       },
     });
-  }, 30_000);
+  }, 180_000);
 
   afterAll(async () => {
     await collector.stop(true);
@@ -261,5 +317,24 @@ describe("the gate service logs every decision", () => {
     const parsed = parseOtelLogs(sourceFromBytes(logFile, new Uint8Array(readFileSync(logFile))));
     const facts = otelFacts(parsed);
     expect(facts).toMatchObject({ format: "otlp-ndjson", record_count: 3, missing_required: {}, missing_recommended: {} });
+    logged = { file: readFileSync(logFile, "utf8"), http: received.map((x) => x.body) };
   }, 30_000);
+
+  test("the file and the OTLP/HTTP bodies decode with the opentelemetry-proto definitions (Go protojson)", () => {
+    if (!checker.bin) {
+      console.warn(`skipped the protojson cross-check: ${checker.why}`);
+      return;
+    }
+    expect(logged.file).toBeDefined();
+    const file = protojsonCheck(checker.bin, logged.file!);
+    expect([file.code, file.err, file.out]).toEqual([0, "", `${logged.file!.trim().split("\n").length} lines, 3 records`]);
+    const http = protojsonCheck(checker.bin, logged.http.map((b) => JSON.stringify(b)).join("\n") + "\n");
+    expect([http.code, http.err, http.out]).toEqual([0, "", `${logged.http.length} lines, 3 records`]);
+    // the decoder is strict, so its agreement means something: a field OTLP does not have fails it
+    const first = JSON.parse(logged.file!.split("\n")[0]!);
+    first.resourceLogs[0].scopeLogs[0].logRecords[0].decisionId = "x";
+    const bad = protojsonCheck(checker.bin, JSON.stringify(first) + "\n");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^line 1: proto: .*unknown field "decisionId"$/);
+  });
 });

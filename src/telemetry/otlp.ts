@@ -1,7 +1,8 @@
-// OTLP/JSON for logs (opentelemetry-proto ExportLogsServiceRequest, JSON mapping): resourceLogs[].scopeLogs[].
-// logRecords[]. In the JSON mapping 64-bit integers (timeUnixNano) are decimal strings, enums are numbers, bytes
-// (traceId/spanId) are hex, and attribute values are AnyValue objects ({stringValue}, {boolValue}, {intValue: "…"},
-// {arrayValue: {values: [...]}}, {kvlistValue: {values: [...]}}).
+// OTLP/JSON for logs (opentelemetry-proto ExportLogsServiceRequest, JSON Protobuf Encoding): resourceLogs[].
+// scopeLogs[].logRecords[]. It is the proto3 JSON mapping with one deviation: traceId/spanId are case-insensitive
+// hex, not base64. 64-bit integers (timeUnixNano, intValue) are written as decimal strings — what tollgate emits,
+// since the values exceed 2^53 — and receivers also accept JSON numbers; enums are numbers; attribute values are
+// AnyValue objects ({stringValue}, {boolValue}, {intValue: "…"}, {arrayValue: {values: [...]}}, {kvlistValue: …}).
 
 export type AnyValue =
   | { stringValue: string }
@@ -56,8 +57,10 @@ export function unixNanoString(date: Date): string {
 }
 
 /**
- * JSON Schema (Draft 2020-12) of the OTLP/JSON logs shape tollgate emits and accepts: used by tests to hold the
- * output to the wire format, and usable by consumers of the decision-log file.
+ * JSON Schema (Draft 2020-12) of OTLP/JSON logs as the specification defines them (what a Collector's OTLP/HTTP
+ * receiver or otlpjsonfile receiver takes): unknown fields refused, 64-bit integers as decimal strings or numbers,
+ * ids as case-insensitive hex. Tests hold the decision log to it (and, where Go is present, to protojson decoding
+ * with the opentelemetry-proto definitions); consumers of the decision-log file may use it too.
  */
 export const otlpLogsSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -66,7 +69,8 @@ export const otlpLogsSchema = {
   required: ["resourceLogs"],
   additionalProperties: false,
   $defs: {
-    uint64: { type: "string", pattern: "^(0|[1-9][0-9]{0,19})$" },
+    uint64: { anyOf: [{ type: "string", pattern: "^(0|[1-9][0-9]{0,19})$" }, { type: "integer", minimum: 0 }] },
+    int64: { anyOf: [{ type: "string", pattern: "^-?(0|[1-9][0-9]{0,18})$" }, { type: "integer" }] },
     anyValue: {
       type: "object",
       minProperties: 1,
@@ -74,7 +78,7 @@ export const otlpLogsSchema = {
       properties: {
         stringValue: { type: "string" },
         boolValue: { type: "boolean" },
-        intValue: { type: "string", pattern: "^-?(0|[1-9][0-9]{0,18})$" },
+        intValue: { $ref: "#/$defs/int64" },
         doubleValue: { type: "number" },
         bytesValue: { type: "string", contentEncoding: "base64" },
         arrayValue: { type: "object", additionalProperties: false, properties: { values: { type: "array", items: { $ref: "#/$defs/anyValue" } } } },
@@ -103,8 +107,8 @@ export const otlpLogsSchema = {
         attributes: { $ref: "#/$defs/attributes" },
         droppedAttributesCount: { type: "integer", minimum: 0 },
         flags: { type: "integer", minimum: 0 },
-        traceId: { type: "string", pattern: "^([0-9a-f]{32})?$" },
-        spanId: { type: "string", pattern: "^([0-9a-f]{16})?$" },
+        traceId: { type: "string", pattern: "^([0-9a-fA-F]{32})?$" },
+        spanId: { type: "string", pattern: "^([0-9a-fA-F]{16})?$" },
       },
     },
   },
@@ -125,7 +129,11 @@ export const otlpLogsSchema = {
               additionalProperties: false,
               required: ["logRecords"],
               properties: {
-                scope: { type: "object", properties: { name: { type: "string" }, version: { type: "string" }, attributes: { $ref: "#/$defs/attributes" } } },
+                scope: {
+                  type: "object",
+                  additionalProperties: false,
+                  properties: { name: { type: "string" }, version: { type: "string" }, attributes: { $ref: "#/$defs/attributes" }, droppedAttributesCount: { type: "integer", minimum: 0 } },
+                },
                 schemaUrl: { type: "string" },
                 logRecords: { type: "array", items: { $ref: "#/$defs/logRecord" } },
               },
