@@ -6,37 +6,20 @@ import { readFileSync } from "node:fs";
 import { decode, encode } from "cbor2";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
-import { makeNitroAttestationKind, nitroAttestationKind, verifyNitroDocument, type NitroVerification } from "../src/evidence/tee/nitro/index.ts";
+import { makeNitroAttestationKind, nitroAttestationKind, verifyNitroDocument } from "../src/evidence/tee/nitro/index.ts";
 import { parseNitroDocument } from "../src/evidence/tee/nitro/document.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from "../src/evidence/tee/roots/aws.ts";
 import { pemToDer, type PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 import { TollgateError } from "../src/core/errors.ts";
-import type { Check } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { check, expectAllOk, expectFailed } from "./support/tee-expect.ts";
 import { flipBit, flipCertSignature, flipCertSubject, indexOfBytes } from "./support/tdx-gen.ts";
 import { makeNitroChain, makeNitroDocument, type NitroChain } from "./support/nitro-gen.ts";
 
 const ctxAt = (t: string | number) => makeVerifyContext({ time: new Date(t) });
 
-function check(v: NitroVerification, name: string): Check {
-  const c = v.checks.find((x) => x.name === name);
-  if (!c) throw new Error(`no check ${name} in ${v.checks.map((x) => x.name).join(", ")}`);
-  return c;
-}
 
-function expectFailed(v: NitroVerification, name: string, code: string, reason: RegExp): void {
-  const c = check(v, name);
-  expect(c.ok).toBe(false);
-  expect(c.code).toBe(code as Check["code"]);
-  expect(c.reason).toMatch(reason);
-  expect(v.hardware.status).toBe("failed");
-  expect(v.hardware.root).toBeUndefined();
-}
 
-function expectAllOk(v: NitroVerification): void {
-  expect(v.checks.filter((c) => !c.ok)).toEqual([]);
-  expect(v.hardware.status).toBe("verified");
-}
 
 /** Replace the bytes of one certificate (found by content) inside a document by a same-length tampered copy. */
 function tamperCertIn(doc: Uint8Array, der: Uint8Array, tamper: (d: Uint8Array) => Uint8Array): Uint8Array {

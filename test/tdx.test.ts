@@ -5,13 +5,14 @@ import { describe, expect, test, beforeAll } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
-import { makeTdxQuoteKind, tdxQuoteKind, verifyTdxQuote, type TdxVerification } from "../src/evidence/tee/tdx/index.ts";
+import { makeTdxQuoteKind, tdxQuoteKind, verifyTdxQuote } from "../src/evidence/tee/tdx/index.ts";
 import { parseTdxQuote } from "../src/evidence/tee/tdx/quote.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "../src/evidence/tee/roots/intel.ts";
 import { pemCertificates, pemToDer, type PinnedRoot } from "../src/evidence/tee/common/x509chain.ts";
 import { TollgateError } from "../src/core/errors.ts";
-import type { Check, VerifyContext } from "../src/evidence/types.ts";
+import type { VerifyContext } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { check, expectAllOk, expectFailed } from "./support/tee-expect.ts";
 import {
   flipBit,
   flipCertSignature,
@@ -26,26 +27,8 @@ import {
 const ctxAt = (iso: string, files: Parameters<typeof makeVerifyContext>[0]["files"] = []): VerifyContext =>
   makeVerifyContext({ time: new Date(iso), files });
 
-function check(v: TdxVerification, name: string): Check {
-  const c = v.checks.find((x) => x.name === name);
-  if (!c) throw new Error(`no check ${name} in ${v.checks.map((x) => x.name).join(", ")}`);
-  return c;
-}
 
-function expectFailed(v: TdxVerification, name: string, code: string, reason: RegExp): void {
-  const c = check(v, name);
-  expect(c.ok).toBe(false);
-  expect(c.code).toBe(code as Check["code"]);
-  expect(c.reason).toMatch(reason);
-  expect(v.hardware.status).toBe("failed");
-  expect(v.hardware.root).toBeUndefined();
-}
 
-function expectAllOk(v: TdxVerification): void {
-  const bad = v.checks.filter((c) => !c.ok);
-  expect(bad).toEqual([]);
-  expect(v.hardware.status).toBe("verified");
-}
 
 /** Offsets of a real quote's parts, computed from its own length fields (independently of the parser). */
 function layoutOf(b: Uint8Array): { body: number; bodyLen: number; sig: number; ak: number; qeReport: number; qeSig: number; auth: number; pem: number } {
