@@ -52,13 +52,26 @@ export type Canonicalizable =
 export const MAX_DEPTH = 256;
 const PY_INT_MAX_DIGITS = 4300;
 
-const INT_RE = /^-?(?:0|[1-9][0-9]*)$/;
 const NUMBER_RE = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+/** JSON integer syntax (`-?(0|[1-9][0-9]*)`), checked without a regex: most numbers in a ledger are ints. */
+function isJsonInt(s: string): boolean {
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  if (s.charCodeAt(i) === 48) return i + 1 === n;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /** Python's json.dumps(json.loads(source)) for one JSON number token. */
 export function canonicalNumber(source: string): string {
-  if (!NUMBER_RE.test(source)) throw new TollgateError("malformed", `not a JSON number: ${clip(source)}`);
-  if (INT_RE.test(source)) {
+  const isInt = isJsonInt(source);
+  if (!isInt && !NUMBER_RE.test(source)) throw new TollgateError("malformed", `not a JSON number: ${clip(source)}`);
+  if (isInt) {
     const digits = source.charCodeAt(0) === 45 ? source.length - 1 : source.length;
     if (digits > PY_INT_MAX_DIGITS) {
       throw new TollgateError(
@@ -269,7 +282,7 @@ export class JsonTokenizer {
     try {
       text = this.#decoder.decode(chunk, { stream: true });
     } catch {
-      throw new TollgateError("malformed", `invalid UTF-8 near byte offset ${this.#consumed + this.#buf.length}`);
+      throw new TollgateError("malformed", `invalid UTF-8 after character ${this.#consumed + this.#buf.length}`);
     }
     this.feed(text);
   }
