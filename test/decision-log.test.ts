@@ -310,7 +310,8 @@ describe("the gate service logs every decision", () => {
     });
     expect(g2!["tollgate.decision.deny_rule_ids"]).toEqual(["test.subject", "test.unsigned"]);
     expect(g2!["tollgate.subject.digest"]).toBeUndefined();
-    expect(d1).toMatchObject({ "tollgate.decision.id": responses[2].decision_id, "tollgate.decision.endpoint": "data", "tollgate.decision.allow": true });
+    // a /v1/data input that is an input document names its subject too
+    expect(d1).toMatchObject({ "tollgate.decision.id": responses[2].decision_id, "tollgate.decision.endpoint": "data", "tollgate.decision.allow": true, "tollgate.subject.digest": `sha256:${SUBJECT}` });
     // the record's time is the request's decision instant, in nanoseconds
     expect(fromFile[0]!.record.timeUnixNano).toMatch(/^\d{19}$/);
     // tollgate's own OTel-log evidence kind reads the file as an I6 log stream with nothing required missing

@@ -184,6 +184,12 @@ function ruleIds(results: readonly { rule: string }[]): string[] {
   return [...new Set(results.map((r) => r.rule))].sort();
 }
 
+/** The subject of a /v1/data input that is a tollgate input document (`context.subject.digest.sha256`), for the log. */
+function subjectOf(input: unknown): string | undefined {
+  const sha = (input as { context?: { subject?: { digest?: { sha256?: unknown } } } } | null)?.context?.subject?.digest?.sha256;
+  return typeof sha === "string" && /^[0-9a-f]{64}$/.test(sha) ? `sha256:${sha}` : undefined;
+}
+
 /** Best effort: a /v1/data result that looks like a decision gives allow + rule ids for the log. */
 function summarize(result: unknown): { allow: boolean; deny: string[]; warn: string[] } {
   if (result === true) return { allow: true, deny: [], warn: [] };
@@ -319,6 +325,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       throw new HttpError(500, "internal_error", asTollgateError(e).message);
     }
     const s = summarize(result);
+    const subjectDigest = subjectOf(input);
     const id = emit({
       time,
       endpoint: "data",
@@ -329,6 +336,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       bundleRevision: active.revision,
       bundleSha256: active.sha256,
       inputDigest: "sha256:" + sha256Hex(stableStringify(input ?? null)),
+      ...(subjectDigest ? { subjectDigest } : {}),
     });
     return json(result === undefined ? { decision_id: id } : { result, decision_id: id });
   }
