@@ -566,6 +566,16 @@ describe("malformed manifests", () => {
     expect(both.materials).toEqual(["/m/f/evaluation.report.json"]);
   });
 
+  test("a schema-invalid manifest still claims the report it names: one error, the manifest's", async () => {
+    const p = generatedPair("/m/h", { manifest: (m) => (m.generated_at_utc = "2026-05-30T12:00:00.123456") });
+    const walkedManifest = sourceFromText(p.manifest.path, p.manifest.text()!, false);
+    const walked = sourceFromText(p.report.path, p.reportText, false);
+    const r = await collectEvidence([walkedManifest, walked], makeVerifyContext({ time: TIME, files: [walkedManifest, walked] }), KINDS);
+    expect(r.records).toEqual([]);
+    expect(r.errors).toEqual([{ source: "/m/h/runtime.manifest.json", code: "schema_invalid", message: 'runtime manifest does not match runtime-manifest-v1: /generated_at_utc must match format "date-time"' }]);
+    expect(r.materials).toEqual(["/m/h/evaluation.report.json"]);
+  });
+
   test("verifyRuntimeManifest is pure: same inputs, same checks", () => {
     const p = generatedPair("/m/g");
     const m = parseRuntimeManifest(p.manifest);

@@ -222,13 +222,16 @@ export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
   },
 
   materials(file, all) {
-    let m: RuntimeManifest;
+    let names: string[];
     try {
-      m = parseRuntimeManifest(file);
+      names = boundNames(parseRuntimeManifest(file));
     } catch {
-      return []; // parse reports the problem; a broken manifest claims nothing
+      // parse reports the problem (and fails closed). The report it names is still its report: left
+      // unclaimed, it would add a second, wrong error ("report without runtime.manifest.json").
+      const report = (file.json() as { report?: { filename?: unknown } } | undefined)?.report;
+      names = typeof report?.filename === "string" ? [report.filename] : [];
     }
-    return boundNames(m)
+    return names
       .map((n) => findSibling(file, all, n))
       .filter((f): f is SourceFile => f !== undefined)
       .map((f) => f.path);
