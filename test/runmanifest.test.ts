@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonNumber, parseJsonTree, type JsonObject } from "../src/core/canonical-json.ts";
+import { JsonNumber, parseJsonTree, type JsonObject, type JsonTree } from "../src/core/canonical-json.ts";
 import { TollgateError } from "../src/core/errors.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { runManifestKind } from "../src/evidence/runmanifest/index.ts";
@@ -312,6 +312,31 @@ describe("tampering: each names the first bad seq and the check", () => {
     expect(s2.firstFailure).toMatchObject({ check: "integrity.schema", seq: 3 });
     expect(s2.failures["integrity.schema"]!.reason).toBe("seq 3: /decision_ledger/entries/2 must have required property 'subject_ref'");
     expect(s2.failures["integrity.entry_hash"]!.seq).toBe(3);
+  });
+
+  test("an entry that is not an object", () => {
+    const d = doc(baseText);
+    (entriesOf(d) as unknown as JsonTree[])[1] = new JsonNumber("42");
+    const s = scan(prettyJson(d));
+    expect(s.firstFailure).toMatchObject({ check: "integrity.schema", seq: 2 });
+    expect(s.failures["integrity.schema"]!.reason).toBe("seq 2: /decision_ledger/entries/1 must be object");
+    expect(s.failures["integrity.seq"]!.reason).toBe("entry at position 2 is not an object, so it has no seq (expected 2)");
+  });
+
+  test("`why` is hashed as written: without its optional keys the producer's verifier agrees", () => {
+    const d = doc(baseText);
+    const es = entriesOf(d);
+    const why = es[2]!.get("why") as JsonObject;
+    why.delete("confidence");
+    why.delete("weight_context");
+    // Re-chain from the edited entry on, and re-seal: a ledger a producer could have written.
+    for (let i = 2; i < es.length; i++) {
+      if (i > 2) es[i]!.set("prev_hash", es[i - 1]!.get("entry_hash")!);
+      es[i]!.set("entry_hash", entryHash(es[i]!));
+    }
+    ledgerOf(d).set("chain_root", es[es.length - 1]!.get("entry_hash")!);
+    resealManifest(d);
+    expectVerified(prettyJson(d));
   });
 
   test("schema: a digest that is not sha256:<64 hex>", () => {

@@ -10,6 +10,14 @@
 //   null and deleting generated_at_utc, every pass_summaries[].started_at_utc/ended_at_utc and every entry ts.
 // Canonical = Python json.dumps(sort_keys=True, separators=(",",":"), ensure_ascii=True): see core/canonical-json.ts.
 //
+// Checks, each reporting its first failure with the entry position (the seq it should have):
+// integrity.seq (contiguous from 1), integrity.prev_hash (the sentinel, then the previous entry's stored
+// entry_hash: an edit is reported once, at its own seq, as an entry_hash failure; a re-hashed edit shows as
+// the next entry's broken link), integrity.entry_hash (recomputed), integrity.chain_root (the last stored
+// entry_hash), integrity.entry_count (the producer's verifier does not check it; the manifest digest covers it
+// only until someone re-seals), integrity.manifest_digest, integrity.schema. The verdict equals the
+// producer's: its chain check fails exactly when one of seq / prev_hash / entry_hash / chain_root fails here.
+//
 // Streaming the digest: in canonical (sorted) order the manifest is
 //   {<top keys < "decision_ledger">,"decision_ledger":{<ledger keys < "entries">,"entries":[E1,E2,…]<rest of ledger>}<rest of top>}
 // When the entries array opens, the members already seen give the prefix, and each entry's canonical form
@@ -94,7 +102,7 @@ export interface LedgerScan {
   failures: Partial<Record<LedgerCheckName, LedgerFailure>>;
   /** The first failure overall (document schema, then by entry position, then chain_root, entry_count, manifest_digest). */
   firstFailure: LedgerFailure | null;
-  /** Bytes fed per pass and how many passes the digest needed (1 unless keys were out of the usual order). */
+  /** Passes over the bytes the digest needed (1 unless a member sorting before the entries came after them). */
   passes: number;
 }
 
