@@ -56,7 +56,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"runtime.integrity",
-	sprintf("runtime manifest does not verify: %s", [ev.integrity.reason]),
+	sprintf("runtime manifest does not verify: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
 	ev.source.path, "critical",
 	"supply the evaluation.report.json (and files) the manifest was written for, unmodified, beside it",
 ) if {

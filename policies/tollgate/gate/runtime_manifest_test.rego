@@ -138,6 +138,12 @@ test_rm_failed_binding_denies_with_reason if {
 	contains(m, "hashes to sha256 11")
 }
 
+test_rm_failed_without_reason_still_denies if {
+	d := gate.deny with input as rm_input([rm_ev({"integrity": {"status": "failed"}})])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_msgs(d, "runtime.integrity") == ["runtime manifest does not verify: no reason recorded"]
+}
+
 test_rm_failed_report_denies_verdict_validation_and_guard if {
 	outcome := {
 		"verdict": "fail", "blocking_reasons": ["spectral did not pass."], "validation_failed": ["spectral_stable"],

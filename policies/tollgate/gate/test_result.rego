@@ -72,7 +72,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"I1.test-result-schema",
-	sprintf("test-result attestation does not verify: %s", [ev.integrity.reason]),
+	sprintf("test-result attestation does not verify: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
 	ev.source.path, "high", "emit a predicate of https://in-toto.io/attestation/test-result/v0.1's shape",
 ) if {
 	some ev in tr_results
@@ -81,7 +81,7 @@ deny contains lib.result_sev(
 
 deny contains lib.result_sev(
 	"I1.test-result-signature",
-	sprintf("test-result signature did not verify: %s", [ev.signature.reason]),
+	sprintf("test-result signature did not verify: %s", [object.get(ev.signature, "reason", "no reason recorded")]),
 	ev.source.path, "high", "re-sign the attestation, or supply the key that signed it",
 ) if {
 	some ev in tr_results

@@ -111,3 +111,11 @@ test_tr_required_and_absent_denies_naming_kind if {
 	r.rule == "gate.required-evidence"
 	contains(r.msg, "test-result")
 }
+
+# A failed record without a reason (the input schema does not require one for integrity) still denies.
+test_tr_failed_without_reason_still_denies if {
+	ev := object.union(tr_ev({}), {"facts": {}, "integrity": {"status": "failed"}, "signature": {"status": "failed", "signers": []}})
+	d := gate.deny with input as tr_input([ev])
+	tr_msgs(d, "I1.test-result-schema") == ["test-result attestation does not verify: no reason recorded"]
+	tr_msgs(d, "I1.test-result-signature") == ["test-result signature did not verify: no reason recorded"]
+}
