@@ -351,6 +351,36 @@ describe("a tollgate gate long-polling", () => {
   }, 20_000);
 });
 
+describe("a tollgate gate long-polling a server that does not hold requests", () => {
+  test("falls back to its polling delay instead of asking again at once", async () => {
+    // --max-wait 0: every long poll is answered 304 at once, still with the long-polling content type
+    const lines: string[] = [];
+    const eager = await startBundleServer({ dir: served, port: 0, maxWaitSeconds: 0, log: (l) => lines.push(l) });
+    publish("bundles/eager.tar.gz", await makeBundle("eager-a", "alice", { wasm: true }));
+    const cfg = resolveServeConfig(
+      {
+        addr: "127.0.0.1:0",
+        bundle: { service: eager.url, resource: "bundles/eager.tar.gz", polling: { min_delay_seconds: 0.5, max_delay_seconds: 0.5, long_polling_timeout_seconds: 10 } },
+        keys: { "release-key": { key_file: "pub.pem", algorithm: "ES256" } },
+      },
+      work,
+      "0.0.0-test",
+    );
+    const gate = await startGateServer(cfg, { log: () => {} });
+    try {
+      await Bun.sleep(1_600);
+      // first 200, then one 304 per 0.5 s polling delay (the spinning loop sent tens of thousands)
+      const asked = lines.filter((l) => /^(200|304) \/bundles\/eager\.tar\.gz /.test(l)).length;
+      expect(asked).toBeGreaterThanOrEqual(3);
+      expect(asked).toBeLessThanOrEqual(6);
+      expect(((await (await fetch(`${gate.url}/ready`)).json()) as any).bundle.revision).toBe("eager-a");
+    } finally {
+      await gate.stop();
+      await eager.stop();
+    }
+  }, 20_000);
+});
+
 describe("a real `opa run --server` pulling from tollgate's bundle server", () => {
   let opa: ReturnType<typeof Bun.spawn> | undefined;
   let opaUrl: string;

@@ -52,6 +52,8 @@ export class BundleManager {
   private lastCheckAt: string | undefined;
   private etag: string | undefined;
   private longPoll = false;
+  /** The last long poll came back 304 well before its wait: the server does not hold requests (see pollLoop). */
+  private heldTooBriefly = false;
   private stopped = false;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -171,6 +173,8 @@ export class BundleManager {
     const wait = this.longPoll && s.longPollSeconds ? s.longPollSeconds : undefined;
     headers.Prefer = wait ? `modes=snapshot;wait=${wait}` : "modes=snapshot";
     this.lastCheckAt = this.now().toISOString();
+    this.heldTooBriefly = false;
+    const started = performance.now();
     let res: Response;
     try {
       res = await fetch(s.url, { headers, signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(((wait ?? 0) + 30) * 1000)]) });
@@ -183,6 +187,9 @@ export class BundleManager {
     this.longPoll = !!s.longPollSeconds && res.headers.get("content-type") === BUNDLE_MEDIA_TYPE;
     if (res.status === 304) {
       await res.arrayBuffer().catch(() => {});
+      // A long poll answered "no change" in less than half its wait was not held (a server capping or ignoring
+      // `wait`): the loop then waits its polling delay instead of asking again at once, which would spin.
+      this.heldTooBriefly = !!wait && performance.now() - started < (wait * 1000) / 2;
       return true;
     }
     if (res.status !== 200) {
@@ -220,7 +227,7 @@ export class BundleManager {
     const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
     let retry = 0;
     while (!this.stopped) {
-      const ok = this.longPoll ? true : await this.sleep(retry ? Math.min(s.maxDelayMs, Math.max(s.minDelayMs, 500) * 2 ** Math.min(retry, 10)) : this.pollDelayMs());
+      const ok = this.longPoll && !this.heldTooBriefly ? true : await this.sleep(retry ? Math.min(s.maxDelayMs, Math.max(s.minDelayMs, 500) * 2 ** Math.min(retry, 10)) : this.pollDelayMs());
       if (!ok || this.stopped) return;
       let answered = false;
       try {
