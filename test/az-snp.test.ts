@@ -57,6 +57,52 @@ describe("az-snp: synthetic HCL report + vTPM quote (runs on a plain clone)", ()
     expect(record.hardware!.pcrs).toEqual({ "0": "00".repeat(32), "1": "01".repeat(32), "7": "07".repeat(32) });
   });
 
+  test("an HCL report whose data hash type is not SHA-256 fails the HCL binding, naming the type", async () => {
+    const { evidence, hcl } = await makeAzSnpEvidence(chain);
+    const tampered = new Uint8Array(hcl);
+    new DataView(tampered.buffer).setUint32(0x4cc, 2, true); // IGVM_REQUEST_DATA hash type (unsigned header)
+    const { checks } = await run({ ...evidence, hcl_report: Buffer.from(tampered).toString("base64url") });
+    expect(failed(checks).map((c) => c.name)).toEqual(["hardware.hcl_binding"]);
+    expectFirstFailure(checks, "hardware.hcl_binding", "binding_failed", /^HCL report data hash type 2 is not SHA-256 \(1\)$/);
+  });
+
+  test("runtime data without an HCLAkPub RSA key fails hardware.ak_key with what is missing", async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ "vm-configuration": {} }, /^HCL runtime data has no `keys` array$/],
+      [{ keys: [{ kid: "other", kty: "RSA", n: "AQAB", e: "AQAB" }] }, /^HCL runtime data has no key with kid "HCLAkPub"$/],
+      [{ keys: [{ kid: "HCLAkPub", kty: "EC", crv: "P-256" }] }, /^HCLAkPub is not an RSA JWK with n and e$/],
+    ];
+    for (const [json, reason] of cases) {
+      const { evidence } = await makeAzSnpEvidence(chain, { runtimeData: new TextEncoder().encode(JSON.stringify(json)) });
+      const { checks } = await run(evidence);
+      expect(failed(checks).map((c) => c.name)).toEqual(["hardware.ak_key"]);
+      expectFirstFailure(checks, "hardware.ak_key", "hardware_failed", reason);
+    }
+  });
+
+  test("a signed TPMS_ATTEST that is not a quote, or digests a non-SHA-256 bank, is caught after the signature", async () => {
+    const az = await makeAzSnpEvidence(chain);
+    const resign = async (msg: Uint8Array) => ({
+      ...az.evidence,
+      tpm_quote: {
+        ...az.evidence.tpm_quote,
+        message: Buffer.from(msg).toString("hex"),
+        signature: Buffer.from(new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", az.akKey.privateKey, new Uint8Array(msg)))).toString("hex"),
+      },
+    });
+    const certify = new Uint8Array(az.message);
+    certify[5] = 0x17; // TPM_ST_ATTEST_CERTIFY instead of 0x8018
+    let r = await run(await resign(certify));
+    expectFirstFailure(r.checks, "hardware.quote_format", "malformed", /^TPMS_ATTEST magic 0xff544347 \/ type 0x8017 is not a TPM-generated quote \(0xff544347 \/ 0x8018\)$/);
+    const sha1Bank = new Uint8Array(az.message);
+    const bankAt = sha1Bank.length - 2 - 32 - 4 - 2; // …hashAlg(2) sizeofSelect(1) bitmap(3) pcrDigest size(2) + 32
+    expect(sha1Bank[bankAt]).toBe(0x00);
+    expect(sha1Bank[bankAt + 1]).toBe(0x0b);
+    sha1Bank[bankAt + 1] = 0x04; // TPM_ALG_SHA1
+    r = await run(await resign(sha1Bank));
+    expectFirstFailure(r.checks, "hardware.pcr_digest", "digest_mismatch", /^PCR bank 0x4 is not SHA-256$/);
+  });
+
   test("a bit flipped in the quote message breaks the quote signature", async () => {
     const { evidence } = await makeAzSnpEvidence(chain);
     evidence.tpm_quote.message = flipHex(evidence.tpm_quote.message, 50); // inside extraData

@@ -204,6 +204,23 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     expect(record.hardware!.status).toBe("failed");
   });
 
+  test("an inline VCEK that is not a certificate is named as the reason there is no endorsement", async () => {
+    const b = await snpBuild();
+    const env = JSON.parse(b.evidence) as { evidence: { cert_chain: { vcek: string } } };
+    env.evidence.cert_chain.vcek = Buffer.from("not a certificate").toString("base64");
+    const { checks } = await run({ ...b, evidence: JSON.stringify(env) });
+    expectFailures(checks, [["hardware.endorsement_key", "not_found"]], /^evidence\.cert_chain\.vcek is not a certificate: /);
+  });
+
+  test("a provenance.json that is not JSON fails statement.schema and cannot be bound", async () => {
+    const b = await snpBuild();
+    const { checks, record } = await run({ ...b, provenance: `${b.provenance!}}` }); // a stray closing brace
+    expectFailures(checks, [["statement.schema", "malformed"], ["binding.provenance_sha256", "binding_failed"]], /^\/build\/provenance\.json is not JSON: /);
+    expect(failed(checks)[1]!.reason).toBe("the provenance cannot be hashed: it is not JSON");
+    expect(record.signature.status).toBe("failed");
+    expect(record.integrity).toEqual({ status: "failed", reason: "artifacts not checked: the provenance is not an in-toto v1 SLSA v1 statement" });
+  });
+
   test("the VCEK may come from the build directory instead of evidence.cert_chain", async () => {
     const b = await snpBuild({ inlineVcek: false });
     const vcek = sourceFromBytes("/build/vcek.der", chain.vcekDer, false);
@@ -272,11 +289,16 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
   });
 
   test("parse errors are typed and name the field", () => {
+    const v2 = Buffer.alloc(1184);
+    v2[0] = 2; // VERSION
+    v2[0x34] = 1; // SIGNATURE_ALGO
+    const minimalReport = v2.toString("base64");
     const cases: [unknown, string, RegExp][] = [
       [{ platform: "sgx", evidence: {} }, "unsupported", /platform "sgx" is not supported \(snp, az-snp, tdx\)/],
       [{ platform: "snp", evidence: { attestation_report: "AAAA" } }, "malformed", /SEV-SNP report is 3 bytes/],
       [{ platform: "snp", evidence: {} }, "schema_invalid", /evidence\.attestation_report must be a non-empty base64 string/],
       [{ platform: "tdx", evidence: { quote: Buffer.from("nope").toString("base64") } }, "malformed", /evidence\.quote is not a TDX quote/],
+      [{ platform: "snp", evidence: { attestation_report: minimalReport, cert_chain: "vcek" } }, "schema_invalid", /^evidence\.cert_chain must be an object \{vcek, ask\?, ark\?\}$/],
     ];
     for (const [value, code, reason] of cases) {
       const f = sourceFromText("/b/evidence.json", JSON.stringify(value));

@@ -270,6 +270,32 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     expectOnlyFailure(checks, "hardware.product", "hardware_failed", /CPUID says turin but SEV-VCEK is a milan certificate/);
   });
 
+  test("reserved POLICY bits 63:26 and reserved SIGNER_INFO bits 31:5 are report_format failures naming the value", async () => {
+    let r = await run(milan, await signedReport(milan, { policy: 0x30000n | (1n << 40n) }), [vcekFile(milan)]);
+    expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^POLICY reserved bits are set \(0x0000010000000000\)$/);
+    const body = reportBody(milan);
+    body[0x48]! |= 0x20;
+    r = await run(milan, await signReport(body, milan.vcekKey.privateKey), [vcekFile(milan)]);
+    expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /^signer info reserved bits 31:5 are set \(0x20\)$/);
+  });
+
+  test("a CPUID that is no SEV-SNP product fails hardware.product", async () => {
+    const { checks } = await run(milan, await signedReport(milan, { cpuid: { family: 0x17, model: 0x31, stepping: 0 } }), [vcekFile(milan)]);
+    expectOnlyFailure(checks, "hardware.product", "hardware_failed", /^report CPUID family 0x17 model 0x31 is not a known SEV-SNP product$/);
+  });
+
+  test("REPORTED_TCB with a reserved byte set fails hardware.tcb even when every component matches", async () => {
+    const reportedTcb = tcbRaw("milan", milan.tcb) | (0x5an << 24n); // byte 3: reserved on Milan/Genoa
+    const { checks } = await run(milan, await signedReport(milan, { reportedTcb }), [vcekFile(milan)]);
+    expectOnlyFailure(checks, "hardware.tcb", "hardware_failed", /^REPORTED_TCB has reserved bytes set \(0x[0-9a-f]{8}5a[0-9a-f]{6}\)$/);
+  });
+
+  test("a VCEK without the hwID extension cannot be tied to the report's chip", async () => {
+    const noHwid = await makeAmdChain({ vcekExtensions: { [AMD_OID.hwid]: null } });
+    const { checks } = await run(noHwid, await signedReport(noHwid), [vcekFile(noHwid)]);
+    expectOnlyFailure(checks, "hardware.chip_id", "hardware_failed", /^SEV-VCEK has no hwID extension \(1\.3\.6\.1\.4\.1\.3704\.1\.4\)$/);
+  }, 30_000);
+
   test("reserved policy bit 17 clear, an unsigned report, and a host VMPL are each caught", async () => {
     let r = await run(milan, await signedReport(milan, { policy: 0x10000n }), [vcekFile(milan)]);
     expectOnlyFailure(r.checks, "hardware.report_format", "hardware_failed", /POLICY bit 17 \(reserved, must be one\) is zero/);
