@@ -106,6 +106,24 @@ describe("test-result predicate handler", () => {
 
     expect(schemaError("PASSED").message).toContain("must be object");
   });
+
+  test("configuration digests are in-toto DigestSets: known fixed-size algorithms are hex of their length", () => {
+    const withDigest = (digest: Record<string, string>) => ({ result: "PASSED", configuration: [{ name: "ci.yml", digest }] });
+    // Accepted: exact-length hex (either case, as in-toto's Go validator decodes it), SHA-1 or SHA-256 git ids,
+    // and any algorithm the spec does not fix.
+    for (const d of [{ sha256: "ab".repeat(32) }, { sha256: "AB".repeat(32) }, { sha1: "0".repeat(40) }, { gitCommit: "d20ace7968ba43c0219f62d71334c1095bab1602" }, { gitTree: "1".repeat(64) }, { sha512: "f".repeat(128) }, { somecoolhash: "not hex at all" }]) {
+      expect((testResultFacts(withDigest(d)) as any).result).toBe("PASSED");
+    }
+    let e = schemaError(withDigest({ sha256: "00" }));
+    expect(e.code).toBe("schema_invalid");
+    expect(e.message).toContain("/configuration/0/digest/sha256 must match pattern");
+    e = schemaError(withDigest({ gitBlob: "ebe4add40f63c3c98bc9b32ff1e736f04120b02" })); // 39 characters
+    expect(e.message).toContain("/configuration/0/digest/gitBlob must match pattern");
+    e = schemaError(withDigest({ md5: "z".repeat(32) }));
+    expect(e.message).toContain("/configuration/0/digest/md5 must match pattern");
+    e = schemaError({ result: "PASSED", configuration: [{ name: "ci.yml", digest: { sha256: 7 } }] });
+    expect(e.message).toContain("/configuration/0/digest/sha256 must be string");
+  });
 });
 
 describe("DAST recognition in a test-result", () => {
