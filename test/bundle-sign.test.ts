@@ -531,5 +531,13 @@ describe("bundle verify / inspect CLI", () => {
     const text = tollgate("bundle", "inspect", "insp.tar.gz");
     expect(text.out).toContain("gate/allow");
     expect(text.out).toContain("unverified");
+    // unverified content is read defensively: a manifest that is not an object is named, a null wasm entry shown empty
+    const enc = (t: string) => new TextEncoder().encode(t);
+    save("m-null.tar.gz", await writeArchive([{ name: ".manifest", bytes: enc("null") }]));
+    const m = tollgate("bundle", "inspect", "m-null.tar.gz");
+    expect([m.code, m.err.trim()]).toEqual([2, "tollgate bundle inspect: m-null.tar.gz: .manifest is not a JSON object"]);
+    save("m-wasm.tar.gz", await writeArchive([{ name: ".manifest", bytes: enc('{"wasm":[null]}') }]));
+    const w = tollgate("bundle", "inspect", "m-wasm.tar.gz", "--format", "json");
+    expect([w.code, w.err, JSON.parse(w.out).entrypoints]).toEqual([0, "", [{ entrypoint: "", module: "" }]]);
   });
 });

@@ -257,11 +257,14 @@ export async function inspectBundle(bytes: Uint8Array, src: string): Promise<Ins
   const manifestEntry = entries.find((e) => e.name === ".manifest");
   let manifest: Record<string, unknown> | null = null;
   if (manifestEntry) {
+    let m: unknown;
     try {
-      manifest = JSON.parse(new TextDecoder().decode(manifestEntry.bytes)) as Record<string, unknown>;
+      m = JSON.parse(new TextDecoder().decode(manifestEntry.bytes));
     } catch (e) {
       throw new TollgateError("malformed", `.manifest is not JSON: ${(e as Error).message}`, src);
     }
+    if (!m || typeof m !== "object" || Array.isArray(m)) throw new TollgateError("malformed", ".manifest is not a JSON object", src);
+    manifest = m as Record<string, unknown>;
   }
   let signature: InspectReport["signature"] = null;
   const listedByName = new Map<string, { hash: string; algorithm: string }>();
@@ -302,13 +305,14 @@ export async function inspectBundle(bytes: Uint8Array, src: string): Promise<Ins
     }
     return f;
   });
-  const wasm = Array.isArray(manifest?.wasm) ? (manifest!.wasm as { entrypoint: string; module: string }[]) : [];
+  // Unverified content: read defensively (a null or non-object entry is shown empty, never a crash).
+  const wasm = (Array.isArray(manifest?.wasm) ? (manifest!.wasm as unknown[]) : []).map((w) => (w && typeof w === "object" ? (w as Record<string, unknown>) : {}));
   return {
     source: src,
     sha256: sha256Hex(bytes),
     manifest,
     revision: typeof manifest?.revision === "string" ? manifest.revision : "",
-    entrypoints: wasm.map((w) => ({ entrypoint: String(w.entrypoint), module: String(w.module) })),
+    entrypoints: wasm.map((w) => ({ entrypoint: String(w.entrypoint ?? ""), module: String(w.module ?? "") })),
     files,
     signature,
   };
