@@ -210,12 +210,13 @@ describe("SARIF 2.1.0 → findings", () => {
   test("pass and notApplicable results are not findings; accepted suppressions are kept but not counted", () => {
     const s = parseDastReport(sarif([
       result("P", { kind: "pass", level: "none" }), result("NA", { kind: "notApplicable", level: "none" }),
-      result("S1", { level: "error", suppressions: [{ kind: "external", state: "accepted", justification: "waived" }] }),
-      result("S2", { level: "error", suppressions: [{ kind: "inSource", state: "underReview" }] }),
+      result("S1", { level: "error", suppressions: [{ kind: "external", status: "accepted", justification: "waived" }] }),
+      result("S2", { level: "error", suppressions: [{ kind: "inSource", status: "underReview" }] }),
       result("S3", { level: "error", suppressions: [{ kind: "external" }] }),
+      result("S4", { level: "error", suppressions: [{ kind: "external", status: "accepted" }, { kind: "inSource", status: "rejected" }] }),
     ]));
-    expect(s.findings.map((f) => [f.ruleId, f.suppressed])).toEqual([["S1", true], ["S2", false], ["S3", true]]);
-    expect(s.counts.high).toBe(1);
+    expect(s.findings.map((f) => [f.ruleId, f.suppressed])).toEqual([["S1", true], ["S2", false], ["S3", true], ["S4", false]]);
+    expect(s.counts.high).toBe(2);
     expect(s.suppressedCount).toBe(2);
   });
 
@@ -292,6 +293,31 @@ describe("SARIF 2.1.0: the official schema refuses malformed logs", () => {
   test("a run without a tool, an unknown top-level property", () => {
     expect(parseError({ version: "2.1.0", runs: [{ results: [] }] }).message).toContain("/runs/0 must have required property 'tool'");
     expect(parseError({ ...sarif([]), extra: 1 }).message).toContain("must NOT have additional properties (extra)");
+  });
+
+  test("suppression review status is `status` (the standard); the 2019 draft's `state` is refused", () => {
+    const e = parseError(sarif([result("X", { suppressions: [{ kind: "external", state: "accepted" }] })]));
+    expect(e.code).toBe("schema_invalid");
+    expect(e.message).toContain("/runs/0/results/0/suppressions/0 must NOT have additional properties (state)");
+    expect(parseError(sarif([result("X", { suppressions: [{ kind: "external", status: "waived" }] })])).message)
+      .toContain("/runs/0/results/0/suppressions/0/status must be equal to one of the allowed values (accepted, underReview, rejected)");
+  });
+
+  test("errata 01 constraints: a region needs startLine, charOffset or byteOffset", () => {
+    const loc = (region: Record<string, unknown>) => ({ locations: [{ physicalLocation: { artifactLocation: { uri: "https://app.example/x" }, region } }] });
+    expect(parseDastReport(sarif([result("X", loc({ startLine: 1 }))])).total).toBe(1);
+    expect(parseError(sarif([result("X", loc({ startColumn: 4 }))])).message).toContain("/runs/0/results/0/locations/0/physicalLocation/region must have required property 'startLine'");
+  });
+
+  test("the schema is the OASIS 2.1.0 errata 01 file, byte for byte", () => {
+    const bytes = readFileSync(join(REPO_ROOT, "schemas/sarif-2.1.0-errata01.schema.json"));
+    expect(bytes.length).toBe(112768);
+    expect(sha256(bytes)).toBe("ddddcccbf95c7c50c037b5b07eff4140556278ca574ff374db46786b5fce7949");
+    const schema = JSON.parse(bytes.toString("utf8"));
+    expect([schema.$schema, schema.id]).toEqual([
+      "http://json-schema.org/draft-04/schema#",
+      "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+    ]);
   });
 
   test("another SARIF version is unsupported; something neither SARIF nor ZAP is schema_invalid", () => {

@@ -1,5 +1,10 @@
-// SARIF 2.1.0 → DAST findings. The log is validated against the official OASIS SARIF 2.1.0 JSON Schema
-// (schemas/sarif-2.1.0.schema.json, draft-07, kept verbatim as data) before anything is read from it.
+// SARIF 2.1.0 → DAST findings. The log is validated against the official OASIS SARIF 2.1.0 JSON Schema as
+// published with the OASIS Standard and its Errata 01 (schemas/sarif-2.1.0-errata01.schema.json, kept
+// verbatim as data: docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json, the
+// file oasis-tcs/sarif-spec serves as Schemata/sarif-schema-2.1.0.json) before anything is read from it.
+// The 2019 committee-specification schema still in schemas/sarif-2.1.0.schema.json misspells the suppression
+// review property `state` (the standard, §3.35.3, and every current producer write `status`), so a log with
+// a reviewed suppression fails it; it must not judge evidence.
 //
 // Severity: `properties["security-severity"]` (result, else its rule) when it is a number 0–10, banded
 // like GitHub code scanning; otherwise the result's level (result.level, else the rule's
@@ -8,7 +13,7 @@
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import type { ValidateFunction } from "ajv";
-import sarifSchema from "../../../schemas/sarif-2.1.0.schema.json" with { type: "json" };
+import sarifSchema from "../../../schemas/sarif-2.1.0-errata01.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors } from "../../core/schema.ts";
 import {
@@ -25,10 +30,16 @@ import {
 
 let validate: ValidateFunction | undefined;
 
-/** The official schema is draft-07: it gets its own ajv (the project's shared instance is 2020-12). */
-function sarifValidator(): ValidateFunction {
+/**
+ * The errata schema is draft-04 (root `id`, draft-04 `$schema`); its keywords mean the same under ajv's
+ * draft-07 core. ajv 8 refuses the draft-04 `id` keyword and has no draft-04 meta-schema, so `id` is
+ * dropped as a keyword and the schema (trusted data) is not meta-validated. Its own ajv: the project's
+ * shared instance is 2020-12.
+ */
+export function sarifValidator(): ValidateFunction {
   if (!validate) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
+    ajv.removeKeyword("id");
     addFormats(ajv);
     validate = ajv.compile(sarifSchema);
   }
@@ -51,7 +62,7 @@ export function parseSarif(json: unknown): DastSummary {
   if (!isObj(json)) throw new TollgateError("malformed", "SARIF log is not a JSON object");
   if (json.version !== "2.1.0") throw new TollgateError("unsupported", `SARIF version ${JSON.stringify(json.version)} is not supported (2.1.0 only)`);
   const v = sarifValidator();
-  if (!v(json)) throw new TollgateError("schema_invalid", `not a valid SARIF 2.1.0 log (OASIS schema): ${describeErrors(v.errors)}`);
+  if (!v(json)) throw new TollgateError("schema_invalid", `not a valid SARIF 2.1.0 log (OASIS schema, errata 01): ${describeErrors(v.errors)}`);
 
   const findings: Finding[] = [];
   const targets: string[] = [];
@@ -181,8 +192,9 @@ function locationsOf(result: Obj, run: Obj): FindingLocation[] {
 
 function isSuppressed(result: Obj): boolean {
   const s = arr(result.suppressions).filter(isObj);
-  // SARIF §3.27.23: suppressed unless a suppression is still under review or was rejected.
-  return s.length > 0 && s.every((x) => x.state === undefined || x.state === "accepted");
+  // SARIF §3.27.23 / §3.35.3: suppressed unless a suppression is still under review or was rejected
+  // (a suppression without a status is accepted).
+  return s.length > 0 && s.every((x) => x.status === undefined || x.status === "accepted");
 }
 
 function sarifFinding(result: Obj, run: Obj, driver: Obj, tool: string): Finding | undefined {
