@@ -2,7 +2,8 @@
 # Strict means: the manifest is bound to the report (sha256 of its raw bytes), the evaluation ran in a
 # container (host-bypass is never strict), from a digest-pinned image equal to an expected digest the
 # release supplies independently (data.expected_runtime_image_digest, never read from the manifest),
-# remote code and third-party plugins off, network as the release policy allows, and the report passed.
+# remote code and third-party plugins off, network as the release policy allows, (v2) the config a file
+# bound by sha256, and the report passed (or, strict and locally passed, awaits exactly this verification).
 # Every rule applies to each runtime manifest present; "runtime.required" covers the absent case.
 #
 # Messages use only %s (strings, null, booleans) and %d (integers): the WASM runtime formats with
@@ -140,6 +141,16 @@ deny contains lib.result_sev(
 ) if {
 	some ev in rm_manifests
 	ev.facts.allow_third_party_plugins == true
+}
+
+deny contains lib.result_sev(
+	"runtime.config-source",
+	sprintf("runtime-manifest-v2 records config.source %s: strict verification needs the run's config as a file bound by sha256", [ev.facts.config.source]),
+	ev.source.path, "high", "run the evaluation from a config file (invarlock evaluate --config FILE) and keep it beside the manifest",
+) if {
+	some ev in rm_manifests
+	ev.facts.manifest_version == 2
+	ev.facts.config.source != "file"
 }
 
 deny contains lib.result_sev(

@@ -144,6 +144,23 @@ test_rm_failed_without_reason_still_denies if {
 	rm_msgs(d, "runtime.integrity") == ["runtime manifest does not verify: no reason recorded"]
 }
 
+# invarlock's strict v2 verification: "strict runtime manifest requires a verifiable file config".
+test_rm_v2_without_a_file_config_denies if {
+	facts := object.union(rm_ev({}).facts, {"manifest_version": 2, "strict_eligible": false, "config": {"source": "inline", "path": null, "sha256": "99", "binding": "n/a"}})
+	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.required_evidence as ["runtime-manifest"]
+	rm_rules(d) == {"runtime.config-source", "runtime.required"}
+	rm_msgs(d, "runtime.config-source") == ["runtime-manifest-v2 records config.source inline: strict verification needs the run's config as a file bound by sha256"]
+}
+
+test_rm_v1_without_a_file_config_is_fine if {
+	facts := object.union(rm_ev({}).facts, {"manifest_version": 1, "config": {"source": "missing", "path": null, "sha256": null, "binding": "n/a"}})
+	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+	count(rm_rules(d)) == 0
+}
+
 test_rm_failed_report_denies_verdict_validation_and_guard if {
 	outcome := {
 		"verdict": "fail", "blocking_reasons": ["spectral did not pass."], "validation_failed": ["spectral_stable"],
