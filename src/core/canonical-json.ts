@@ -127,6 +127,19 @@ export function canonicalString(s: string): string {
   return out + '"';
 }
 
+// Object keys repeat; their canonical text is remembered (bounded).
+const keyTextCache = new Map<string, string>();
+
+/** canonicalString for an object key, memoized. */
+export function canonicalKey(k: string): string {
+  let t = keyTextCache.get(k);
+  if (t === undefined) {
+    t = canonicalString(k);
+    if (keyTextCache.size < 4096 && k.length <= 128) keyTextCache.set(k, t);
+  }
+  return t;
+}
+
 /** Python str ordering (by code point); JS's default `<` compares UTF-16 code units, which differs for astral characters. */
 export function comparePythonStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -194,7 +207,7 @@ export function canonicalize(v: Canonicalizable): string {
     const m = v as JsonObject;
     const keys = sortPythonKeys(m.keys());
     let out = "{";
-    for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + canonicalString(keys[i]!) + ":" + canonicalize(m.get(keys[i]!)!);
+    for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + canonicalKey(keys[i]!) + ":" + canonicalize(m.get(keys[i]!)!);
     return out + "}";
   }
   const rec = v as Record<string, Canonicalizable | undefined>;
@@ -208,7 +221,7 @@ export function canonicalize(v: Canonicalizable): string {
 export function canonicalMembers(obj: JsonObject, skip?: ReadonlySet<string>): string[] {
   const keys = sortPythonKeys(obj.keys());
   const out: string[] = [];
-  for (const k of keys) if (!skip?.has(k)) out.push(canonicalString(k) + ":" + canonicalize(obj.get(k)!));
+  for (const k of keys) if (!skip?.has(k)) out.push(canonicalKey(k) + ":" + canonicalize(obj.get(k)!));
   return out;
 }
 
@@ -448,22 +461,31 @@ export class JsonTokenizer {
 
   /** Decode the string starting at the quote at `i`; undefined when it does not end inside `buf`. */
   #string(buf: string, i: number, isKey = false): { value: string; next: number } | undefined {
-    SPECIAL_IN_STRING.lastIndex = i + 1;
-    let m = SPECIAL_IN_STRING.exec(buf);
-    if (m === null) return undefined;
-    if (buf.charCodeAt(m.index) === 0x22) {
+    // Fast path: scan to the closing quote; most strings have no escapes.
+    const n = buf.length;
+    let end = i + 1;
+    while (end < n) {
+      const c = buf.charCodeAt(end);
+      if (c === 0x22 || c === 0x5c || c < 0x20) break;
+      end++;
+    }
+    if (end >= n) return undefined;
+    if (buf.charCodeAt(end) === 0x22) {
       if (isKey) {
         // A key seen before is matched in place, without cutting a new string out of the input.
-        const len = m.index - i - 1;
+        const len = end - i - 1;
+        const first = buf.charCodeAt(i + 1);
         const ks = this.#keys;
         for (let k = 0; k < ks.length; k++) {
           const key = ks[k]!;
-          if (key.length === len && buf.startsWith(key, i + 1)) return { value: key, next: m.index + 1 };
+          if (key.length === len && key.charCodeAt(0) === first && buf.startsWith(key, i + 1)) return { value: key, next: end + 1 };
         }
-        return { value: this.#intern(buf.slice(i + 1, m.index)), next: m.index + 1 };
+        return { value: this.#intern(buf.slice(i + 1, end)), next: end + 1 };
       }
-      return { value: buf.slice(i + 1, m.index), next: m.index + 1 };
+      return { value: buf.slice(i + 1, end), next: end + 1 };
     }
+    SPECIAL_IN_STRING.lastIndex = end;
+    let m = SPECIAL_IN_STRING.exec(buf);
     // Slow path: escapes.
     let out = "";
     let from = i + 1;
@@ -561,8 +583,9 @@ export class TreeBuilder implements JsonSink {
       this.#done = true;
     } else if (top.obj) {
       const k = top.key!;
-      if (top.obj.has(k)) throw new TollgateError("malformed", `duplicate key ${canonicalString(k)} in an object (ambiguous: parsers disagree on which value counts)`);
-      top.obj.set(k, v);
+      const size = top.obj.size;
+      top.obj.set(k, v); // one map operation: a key already there leaves the size unchanged
+      if (top.obj.size === size) throw new TollgateError("malformed", `duplicate key ${canonicalString(k)} in an object (ambiguous: parsers disagree on which value counts)`);
       top.key = undefined;
     } else if (top.streamed) {
       this.#opts.onItem?.(v, top.count++);

@@ -32,6 +32,7 @@ import {
   JsonNumber,
   JsonTokenizer,
   TreeBuilder,
+  canonicalKey,
   canonicalMembers,
   canonicalString,
   canonicalize,
@@ -233,12 +234,12 @@ export function manifestSplit(root: JsonObject, ledger: JsonObject): { prefix: s
 }
 
 /** An entry as it appears in the manifest digest (ts removed), from its members' canonical texts. */
-function entryManifestForm(canon: Map<string, string>): string {
+function entryManifestForm(canon: Map<string, string>, sortedKeys: readonly string[]): string {
   let out = "{";
   let first = true;
-  for (const k of sortPythonKeys(canon.keys())) {
+  for (const k of sortedKeys) {
     if (k === "ts") continue;
-    out += (first ? "" : ",") + canonicalString(k) + ":" + canon.get(k)!;
+    out += (first ? "" : ",") + canonicalKey(k) + ":" + canon.get(k)!;
     first = false;
   }
   return out + "}";
@@ -337,8 +338,9 @@ export class LedgerScanner {
       const problem = entrySchemaError(toPlain(item), index);
       if (problem) this.#entrySchemaFailure = { check: "integrity.schema", seq, code: "schema_invalid", reason: `seq ${seq}: ${problem}` };
     }
+    const sortedKeys = sortPythonKeys(item.keys());
     const canon = new Map<string, string>();
-    for (const [k, v] of item) canon.set(k, canonicalize(v));
+    for (const k of sortedKeys) canon.set(k, canonicalize(item.get(k)!));
 
     const s = item.get("seq");
     if (!(s instanceof JsonNumber) || s.value !== seq) {
@@ -373,7 +375,7 @@ export class LedgerScanner {
     this.#expectedPrev = storedHash;
     this.#lastEntryHash = storedHash;
 
-    this.#digest?.update((index ? "," : "") + entryManifestForm(canon));
+    this.#digest?.update((index ? "," : "") + entryManifestForm(canon, sortedKeys));
 
     const why = item.get("why");
     const code = why instanceof Map ? why.get("reason_code") : undefined;
