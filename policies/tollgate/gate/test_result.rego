@@ -30,7 +30,11 @@ tr_warned(ev) if {
 	ev.facts.warnedCount > 0
 }
 
-tr_warned_msg(ev) := sprintf("test run%s %s with %d warned test(s): %s", [tr_run(ev), ev.facts.result, ev.facts.warnedCount, tr_names(ev.facts.warnedTests)])
+tr_warned_msg(ev) := sprintf("test run%s %s with %d warned test(s)%s", [tr_run(ev), ev.facts.result, ev.facts.warnedCount, tr_warned_list(ev)])
+
+tr_warned_list(ev) := sprintf(": %s", [tr_names(ev.facts.warnedTests)]) if ev.facts.warnedCount > 0
+
+else := ""
 
 deny contains lib.result_sev(
 	"I1.test-result-failed",

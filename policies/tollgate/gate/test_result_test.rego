@@ -67,6 +67,11 @@ test_tr_warned_warns_by_default if {
 	tr_msgs(w, "I1.test-result-warned") == ["test run (https://ci.example/run/7) WARNED with 1 warned test(s): slow"]
 }
 
+test_tr_warned_with_no_names_has_no_dangling_list if {
+	w := gate.warn with input as tr_input([tr_ev({"result": "WARNED", "url": null})])
+	tr_msgs(w, "I1.test-result-warned") == ["test run WARNED with 0 warned test(s)"]
+}
+
 test_tr_warned_denies_when_configured if {
 	ev := tr_ev({"result": "WARNED", "warnedTests": ["slow"], "warnedCount": 1})
 	d := gate.deny with input as tr_input([ev]) with data.test_result_warned_denies as true
