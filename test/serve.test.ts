@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSigningKey, signBundleArchive } from "../src/policy/signing.ts";
 import { resolveServeConfig, type ServeConfig } from "../src/serve/config.ts";
-import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import { startGateServer, type GateServer, type TollgateError } from "../src/serve/server.ts";
 import { decisionId } from "../src/telemetry/decision-log.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 
@@ -169,6 +169,20 @@ describe("config", () => {
       const u = Bun.spawnSync([BUN, CLI, "serve", ...args], { stdout: "pipe", stderr: "pipe" });
       expect([u.exitCode, u.stderr.toString().trim()]).toEqual([2, line]);
     }
+  });
+
+  test("unreadable evidence trust material refuses to start (it failed every /v1/gate with 500 instead)", async () => {
+    const refusal = async (evidence: Record<string, unknown>) => {
+      try {
+        await startGateServer(cfg({ evidence }), { log: () => {} });
+      } catch (e) {
+        return (e as TollgateError).oneLine();
+      }
+      throw new Error("started");
+    };
+    expect(await refusal({ key_files: ["no-such.pub"] })).toBe(`${join(work, "no-such.pub")}: cannot read public key: no such file`);
+    writeFileSync(join(work, "not-a-root.json"), "{");
+    expect(await refusal({ trusted_root_file: "not-a-root.json" })).toStartWith(`${join(work, "not-a-root.json")}: trusted root is not JSON`);
   });
 
   test("a tampered bundle file refuses to start", async () => {
