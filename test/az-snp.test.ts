@@ -57,6 +57,14 @@ describe("az-snp: synthetic HCL report + vTPM quote (runs on a plain clone)", ()
     expect(record.hardware!.pcrs).toEqual({ "0": "00".repeat(32), "1": "01".repeat(32), "7": "07".repeat(32) });
   });
 
+  test("an SNP report requested below VMPL 0 cannot vouch for the vTPM key (the guest OS could have bound its own)", async () => {
+    const { evidence } = await makeAzSnpEvidence(chain, { report: { vmpl: 2 } });
+    const { checks, record } = await run(evidence);
+    expect(failed(checks).map((c) => c.name)).toEqual(["hardware.hcl_vmpl"]);
+    expectFirstFailure(checks, "hardware.hcl_vmpl", "hardware_failed", /^the HCL report's SNP report was requested at VMPL 2; only a VMPL 0 report \(the paravisor's\) vouches for the vTPM attestation key$/);
+    expect(record.hardware!.status).toBe("failed");
+  });
+
   test("an HCL report whose data hash type is not SHA-256 fails the HCL binding, naming the type", async () => {
     const { evidence, hcl } = await makeAzSnpEvidence(chain);
     const tampered = new Uint8Array(hcl);

@@ -1,5 +1,5 @@
-// Azure SEV-SNP verification: the SNP report inside the HCL report verified as any SEV-SNP report; REPORT_DATA[0..32]
-// binds the HCL runtime data; the runtime data's vTPM attestation key (HCLAkPub) signs the TPM2 quote
+// Azure SEV-SNP verification: the SNP report inside the HCL report verified as any SEV-SNP report and requested at
+// VMPL 0 (by the paravisor); REPORT_DATA[0..32] binds the HCL runtime data; the runtime data's vTPM attestation key (HCLAkPub) signs the TPM2 quote
 // (RSASSA-PKCS1-v1_5, SHA-256); the quote's PCR digest equals the hash of the supplied PCR values. The value bound to
 // the workload is the quote's extraData. Never throws for bad evidence.
 import { sha256Bytes } from "../../../core/digest.ts";
@@ -54,6 +54,11 @@ export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Da
     return ok;
   };
   const out: AzSnpVerification = { checks, snp, report, ...(endorsement ? { endorsement } : {}) };
+
+  // Only the paravisor (HCL) at VMPL 0 vouches for the vTPM key; the guest OS runs at a lower privilege and
+  // could request a report binding runtime data (and an AK) of its own. attestation-rs requires VMPL 0 too.
+  add("hardware.hcl_vmpl", report.vmpl === 0, "hardware_failed",
+    `the HCL report's SNP report was requested at VMPL ${report.vmpl}; only a VMPL 0 report (the paravisor's) vouches for the vTPM attestation key`);
 
   // REPORT_DATA[0..32] = SHA-256(runtime data): the hardware vouches for the AK that signs the quote.
   const runtimeHash = sha256Bytes(ev.hcl.runtimeData);
