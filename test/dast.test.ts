@@ -271,6 +271,12 @@ describe("SARIF 2.1.0 → findings", () => {
     expect(parseDastReport({ version: "2.1.0", runs: [] }).incomplete).toEqual(["the log has no runs"]);
   });
 
+  test("runs null (the tool failed before any run started) is a SARIF log, detected, and not a complete scan", () => {
+    const f = sourceFromText("/scan/failed.sarif", '{"version":"2.1.0","runs":null}');
+    expect(dastKind.detect(f)).toBe(true);
+    expect(parseDastReport({ version: "2.1.0", runs: null }).incomplete).toEqual(["runs is null: the tool failed before any run started"]);
+  });
+
   test("a rule found through result.rule.index in a tool extension", () => {
     const log = sarif([{ rule: { index: 0, toolComponent: { index: 0 } }, message: { text: "m" } }]);
     (log.runs as any)[0].tool.extensions = [{ name: "ext", rules: [{ id: "EXT-1", name: "extension rule", properties: { "security-severity": "7.5" } }] }];

@@ -51,9 +51,12 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
-/** Content sniffing: a SARIF log has `version` and `runs`; anything claiming SARIF by $schema counts too. */
+/**
+ * Content sniffing: a SARIF log has `version` and `runs` (an array, or null when the tool failed before
+ * any run started, §3.13.4); anything claiming SARIF by $schema counts too.
+ */
 export function looksLikeSarif(json: unknown): json is Obj {
-  if (!isObj(json) || !Array.isArray(json.runs) || typeof json.version !== "string") return false;
+  if (!isObj(json) || !(Array.isArray(json.runs) || json.runs === null) || typeof json.version !== "string") return false;
   return json.version === "2.1.0" || (typeof json.$schema === "string" && /sarif/i.test(json.$schema));
 }
 
@@ -72,7 +75,8 @@ export function parseSarif(json: unknown): DastSummary {
   let toolName = "";
   let toolVersion: string | null = null;
   const runs = arr(json.runs).filter(isObj);
-  if (!runs.length) incomplete.push("the log has no runs");
+  if (json.runs === null) incomplete.push("runs is null: the tool failed before any run started");
+  else if (!runs.length) incomplete.push("the log has no runs");
   for (const [i, run] of runs.entries()) {
     const tool = isObj(run.tool) ? run.tool : {};
     const driver = isObj(tool.driver) ? tool.driver : {};
