@@ -418,6 +418,11 @@ describe("POST /v1/admission (AdmissionReview v1)", () => {
     expect(r.body.response.allowed).toBe(false);
     expect(r.body.response.status).toEqual({ code: 403, reason: "Forbidden", message: "[k8s.digest-pinned] container c0 image nginx:latest is not pinned by digest" });
     expect(r.body.response.warnings).toEqual(["[k8s.latest] container c0 uses :latest"]);
+    // the audit annotation key is a bare qualified name: the API server prefixes "<webhook name>/" and refuses a
+    // key that then holds two "/"
+    expect(Object.keys(r.body.response.auditAnnotations)).toEqual(["tollgate-decision-id"]);
+    expect(r.body.response.auditAnnotations["tollgate-decision-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(`tollgate.example.com/${Object.keys(r.body.response.auditAnnotations)[0]}`).toMatch(/^[a-z0-9.-]+\/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/);
   });
 
   test("allowed: digest-pinned images", async () => {

@@ -383,7 +383,9 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       inputDigest: "sha256:" + sha256Hex(stableStringify(review)),
       admissionUid: uid,
     });
-    const response: Record<string, unknown> = { uid, allowed: decision.allow, auditAnnotations: { "tollgate.dev/decision-id": id } };
+    // The API server files audit annotations as "<webhook name>/<key>" and drops any key that then is not a
+    // qualified name with exactly one "/": the key must be a bare name.
+    const response: Record<string, unknown> = { uid, allowed: decision.allow, auditAnnotations: { "tollgate-decision-id": id } };
     if (!decision.allow) {
       response.status = {
         code: failure ? 500 : 403,
