@@ -111,7 +111,7 @@ describe("test-result predicate handler", () => {
     const withDigest = (digest: Record<string, string>) => ({ result: "PASSED", configuration: [{ name: "ci.yml", digest }] });
     // Accepted: exact-length hex (either case, as in-toto's Go validator decodes it), SHA-1 or SHA-256 git ids,
     // and any algorithm the spec does not fix.
-    for (const d of [{ sha256: "ab".repeat(32) }, { sha256: "AB".repeat(32) }, { sha1: "0".repeat(40) }, { gitCommit: "d20ace7968ba43c0219f62d71334c1095bab1602" }, { gitTree: "1".repeat(64) }, { sha512: "f".repeat(128) }, { somecoolhash: "not hex at all" }]) {
+    for (const d of <Record<string, string>[]>[{ sha256: "ab".repeat(32) }, { sha256: "AB".repeat(32) }, { sha1: "0".repeat(40) }, { gitCommit: "d20ace7968ba43c0219f62d71334c1095bab1602" }, { gitTree: "1".repeat(64) }, { sha512: "f".repeat(128) }, { somecoolhash: "not hex at all" }]) {
       expect((testResultFacts(withDigest(d)) as any).result).toBe("PASSED");
     }
     let e = schemaError(withDigest({ sha256: "00" }));
