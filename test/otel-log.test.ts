@@ -183,6 +183,14 @@ describe("forms", () => {
     expect(e.message).toStartWith("not JSON (");
   });
 
+  test("attributes nested deeper than the exact-integer reader can follow: malformed with that reason, no crash", () => {
+    const n = 5000;
+    const deep = `${'{"arrayValue":{"values":['.repeat(n)}{"stringValue":"x"}${"]}}".repeat(n)}`;
+    const text = `{"resourceLogs":[{"resource":{"attributes":[{"key":"deep","value":${deep}}]},"scopeLogs":[]}]}`;
+    const e = thrown(() => parse(text, "deep.json"));
+    expect([e.code, e.message, e.path]).toEqual(["malformed", "JSON nested too deeply to read", "deep.json"]);
+  });
+
   test("not logs: not detected", () => {
     expect(otelLogKind.detect(sourceFromText("x.json", JSON.stringify({ resourceSpans: [] })))).toBe(false);
     expect(otelLogKind.detect(sourceFromText("x.json", JSON.stringify({ timeUnixNano: "1" })))).toBe(false);

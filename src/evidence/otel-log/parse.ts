@@ -57,6 +57,8 @@ export function parseJsonExact(text: string, where = ""): unknown {
     });
   } catch (e) {
     if (e instanceof TollgateError) throw e;
+    // The reviver recurses per nesting level: valid JSON nested deeper than the stack allows ends here.
+    if (e instanceof RangeError) throw new TollgateError("malformed", `${where}JSON nested too deeply to read`);
     throw new TollgateError("malformed", `${where}not JSON (${(e as Error).message})`);
   }
 }
