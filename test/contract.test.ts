@@ -1,7 +1,8 @@
 // Data contracts: reading ODCS v3 and the Data Contract Specification, validating the document against the
 // official schema shipped in schemas/odcs/, deriving the event JSON Schema, and the breaking-change diff.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { sourceFromText } from "../src/evidence/source.ts";
 import {
@@ -85,6 +86,16 @@ describe("reading contracts", () => {
 });
 
 describe("contract document against the official schema", () => {
+  test("every shipped schema has the sha256 schemas/odcs/README.md records for its official release", () => {
+    const readme = readFileSync(`${REPO_ROOT}/schemas/odcs/README.md`, "utf8");
+    const rows = [...readme.matchAll(/^\| `([^`]+\.json)` \|.*\| `([0-9a-f]{64})` \|$/gm)].map((m) => [m[1], m[2]]);
+    const files = readdirSync(`${REPO_ROOT}/schemas/odcs`).filter((f) => f.endsWith(".json")).sort();
+    expect(rows.map(([f]) => f).sort()).toEqual(files);
+    for (const [file, sha] of rows) {
+      expect([file, createHash("sha256").update(readFileSync(`${REPO_ROOT}/schemas/odcs/${file}`)).digest("hex")]).toEqual([file, sha]);
+    }
+  });
+
   test("a valid ODCS v3.1.0 and a valid DCS 1.2.0 contract", () => {
     expect(validateContractDocument(contract(odcs(EVENT_PROPS)))).toEqual({ ok: true, schema: "odcs-json-schema-v3.1.0.json", errors: [] });
     const d = contract(dcs({ pipeline: { type: "string", required: true } }));
