@@ -198,8 +198,14 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
 
   test("a VCEK from another hierarchy does not chain to the pinned ASK", async () => {
     const report = await signedReport(other);
-    const { checks } = await run(milan, report, [vcekFile(other)]);
+    const { checks, record } = await run(milan, report, [vcekFile(other)]);
     expectOnlyFailure(checks, "hardware.vcek_chain", "chain_broken", /does not verify.*must chain to the pinned SEV-Milan/);
+    // the forensic view still runs the report checks against that VCEK: the report is its, the chain is not
+    expect(checks.map((c) => [c.name, c.ok])).toContainEqual(["hardware.report_signature", true]);
+    expect(checks.at(-1)!.name).toBe("hardware.vmpl");
+    expect(record.hardware!.status).toBe("failed");
+    expect(record.hardware!.root).toBeUndefined();
+    expect(record.signature.signers).toEqual([]);
   });
 
   test("a report signed by a different key than the supplied VCEK fails", async () => {

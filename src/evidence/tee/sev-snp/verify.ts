@@ -212,10 +212,11 @@ export async function verifySnp(input: SnpVerifyInput): Promise<SnpVerification>
   const mid = await cachedSignature(intermediate, trust.ark);
   if (!add("hardware.ask_chain", mid.ok, "chain_broken", mid.reason, { intermediate: intermediate.subjectCN, sha256: intermediate.sha256 })) return out;
   const leaf = await verifyCertificateSignature(endorsement, intermediate);
-  if (!add("hardware.vcek_chain", leaf.ok, "chain_broken", leaf.reason
+  // A VCEK that does not chain fails verification, but the remaining checks still run against it, so the
+  // forensic view also says whether the report was signed by that key and matches its TCB and chip.
+  if (add("hardware.vcek_chain", leaf.ok, "chain_broken", leaf.reason
     ? `${leaf.reason} (the ${certKind.toUpperCase()} must chain to the pinned ${intermediate.subjectCN})`
-    : undefined, { certificate: endorsement.subjectCN, issuer: intermediate.subjectCN, product })) return out;
-  out.root = `amd-${product}`;
+    : undefined, { certificate: endorsement.subjectCN, issuer: intermediate.subjectCN, product })) out.root = `amd-${product}`;
 
   // 5. Validity of every certificate at the verification time.
   const invalid = [trust.ark, intermediate, endorsement].map((c) => validAt(c, time)).filter((v) => !v.ok);
