@@ -145,9 +145,13 @@ describe("tollgate contract diff", () => {
     expect(j.changes).toEqual([{ path: "events.pipeline", change: "enum_narrowed", breaking: true, message: 'events.pipeline is now restricted to "nightly"', new: ["nightly"] }]);
   }, SLOW);
 
-  test("unreadable input exits 2", () => {
-    expect(run("contract", "diff", v1, join(dir, "missing.yaml")).code).toBe(2);
-    expect(run("contract", "diff", v1, write("broken.yaml", "apiVersion: v3.1.0\nkind: DataContract\n  - x: [\n")).code).toBe(2);
+  test("unreadable input exits 2 with one line on stderr naming the file", () => {
+    const missing = run("contract", "diff", v1, join(dir, "missing.yaml"));
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, "", `tollgate contract diff: ${join(dir, "missing.yaml")}: no such file\n`]);
+    const broken = run("contract", "diff", v1, write("broken.yaml", "apiVersion: v3.1.0\nkind: DataContract\n  - x: [\n"));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(broken.stderr).toStartWith(`tollgate contract diff: ${join(dir, "broken.yaml")}: not valid YAML/JSON`);
     expect(run("contract", "diff", "--output", "xml", v1, v1).code).toBe(2);
   }, SLOW);
 });
@@ -158,5 +162,38 @@ fixtureDescribe("contract diff on the real ODCS examples", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("BREAKING    field_removed        tbl.rcvr_id");
     expect(r.stdout).toContain("BREAKING    object_removed       receivers");
+  }, SLOW);
+
+  test("table-column → full-example only adds optional fields and an object: exit 0, each listed", () => {
+    const r = run("contract", "diff", fixture("odcs", "examples", "table-column.odcs.yaml"), fixture("odcs", "examples", "full-example.odcs.yaml"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("compatible  field_added          tbl.transaction_reference_date: optional field tbl.transaction_reference_date was added");
+    expect(r.stdout).toContain("compatible  field_added          tbl.rcvr_id: optional field tbl.rcvr_id was added");
+    expect(r.stdout).toContain("compatible  object_added         receivers: schema object receivers was added");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("COMPATIBLE: 3 compatible changes");
+  }, SLOW);
+});
+
+fixtureDescribe("contract check against the real Kafka ODCS example", () => {
+  const kafka = () => fixture("odcs", "examples", "kafka-schema.odcs.yaml");
+  const order = (over: Record<string, unknown> = {}) => JSON.stringify({
+    event_id: "o1", correlation_id: "run-9", ordering: { key: "orders", sequence: 1 },
+    pipeline: "orders-dq", passed: true, pass_rate: 1, duration_seconds: 2, cust_id: "c1", prod_id: "p1", qty: 2, ...over,
+  });
+
+  test("an event with the topic's required fields: exit 0", () => {
+    const r = run("contract", "check", write("order-ok.json", order()), kafka());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("orders version 0.0.1 (ODCS v3.0.2)");
+    expect(r.stdout).toContain("ok    contract.schema (odcs-json-schema-v3.0.2.json)");
+  }, SLOW);
+
+  test("qty as a string, or missing: exit 1 naming the field", () => {
+    const str = run("contract", "check", write("order-str.json", order({ qty: "2" })), kafka());
+    expect(str.code).toBe(1);
+    expect(str.stdout).toContain("(schema Orders): /qty must be integer [schema_invalid]");
+    const missing = run("contract", "check", write("order-noqty.json", order({ qty: undefined })), kafka());
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain("(schema Orders): / must have required property 'qty' [schema_invalid]");
   }, SLOW);
 });
