@@ -1,5 +1,5 @@
 // AWS Nitro Enclaves attestation documents as evidence kind "nitro-attestation" (record kind "tee-report",
-// hardware.platform "nitro"). Input: the raw COSE_Sign1 bytes or their base64 text.
+// hardware.platform "nitro"). Input: the raw COSE_Sign1 bytes or their base64 or hex text.
 //
 //   verifyNitroDocument(bytes: Uint8Array, ctx: VerifyContext, options?: NitroVerifyOptions): NitroVerification
 //     → { checks: Check[]; hardware: HardwareFacts; document?: NitroDocument }
