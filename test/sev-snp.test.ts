@@ -57,7 +57,7 @@ function expectOnlyFailure(checks: Check[], name: string, code: string, reason: 
 const vcekFile = (c: SyntheticAmd) => ({ path: "/build/vcek.der", bytes: c.vcekDer });
 
 describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
-  for (const version of [2, 3, 5] as const) {
+  for (const version of [2, 3, 4, 5] as const) {
     test(`report v${version} signed by a VCEK verifies through ASK to the ARK`, async () => {
       const report = await signedReport(milan, { version, reportData: new Uint8Array(64).fill(0xab) });
       const { checks, record } = await run(milan, report, [vcekFile(milan)]);
@@ -77,6 +77,7 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
       expect(record.source.materials).toEqual([{ path: "/build/vcek.der", digest: { sha256: expect.any(String) } }]);
       if (version >= 3) expect(record.hardware!.cpuid).toEqual({ family: 0x19, model: 1, stepping: 1 });
       if (version >= 5) expect(record.hardware!.launchMitVector).toBe("0000000000000003");
+      else expect(record.hardware!.launchMitVector).toBeUndefined(); // v4 keeps the v3 layout: 0x1F8 reserved
     });
   }
 
@@ -327,11 +328,11 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
       expect((e as TollgateError).code).toBe("malformed");
       expect((e as TollgateError).message).toMatch(/1000 bytes; an ATTESTATION_REPORT is exactly 1184/);
     }
-    const v4 = new Uint8Array(good);
-    v4[0] = 4;
-    expect(() => parseSnpReport(v4)).toThrow(/version 4 is not supported/);
+    const v6 = new Uint8Array(good);
+    v6[0] = 6;
+    expect(() => parseSnpReport(v6)).toThrow(/^SEV-SNP report version 6 is not supported \(supported: 2, 3, 4, 5\)$/);
     try {
-      parseSnpReport(v4);
+      parseSnpReport(v6);
     } catch (e) {
       expect((e as TollgateError).code).toBe("unsupported");
     }

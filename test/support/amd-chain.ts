@@ -189,7 +189,7 @@ export function syntheticTrust(chain: SyntheticAmd) {
 }
 
 export interface ReportFields {
-  version?: 2 | 3 | 5;
+  version?: 2 | 3 | 4 | 5;
   policy?: bigint;
   vmpl?: number;
   signingKey?: 0 | 1 | 7;

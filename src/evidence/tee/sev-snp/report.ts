@@ -1,13 +1,13 @@
 // AMD SEV-SNP ATTESTATION_REPORT (SEV-SNP ABI spec 56860, Table "ATTESTATION_REPORT Structure"): 1184 bytes,
-// little-endian. Versions 2, 3 (adds CPUID family/model/stepping at 0x188) and 5 (adds LAUNCH_MIT_VECTOR and
-// CURRENT_MIT_VECTOR at 0x1F8/0x200). The signature (ECDSA P-384/SHA-384) covers bytes 0x000–0x29F; R and S are
+// little-endian. Versions 2, 3 (adds CPUID family/model/stepping at 0x188), 4 (the v3 layout) and 5 (adds
+// LAUNCH_MIT_VECTOR and CURRENT_MIT_VECTOR at 0x1F8/0x200) — the 2..5 range go-sev-guest accepts. The signature (ECDSA P-384/SHA-384) covers bytes 0x000–0x29F; R and S are
 // 72-byte little-endian fields at 0x2A0 and 0x2E8.
 import { TollgateError } from "../../../core/errors.ts";
 import type { AmdProduct } from "../common/roots.ts";
 
 export const REPORT_SIZE = 0x4a0;
 export const SIGNED_LENGTH = 0x2a0;
-export const SUPPORTED_VERSIONS = [2, 3, 5] as const;
+export const SUPPORTED_VERSIONS = [2, 3, 4, 5] as const;
 /** SIGNATURE_ALGO value for ECDSA P-384 with SHA-384. */
 export const SIG_ALGO_ECDSA_P384_SHA384 = 1;
 
