@@ -220,6 +220,9 @@ async function main() {
   const last = rss.at(-1)!.rssMiB;
   console.log(`RSS growth from 20k to ${rss.at(-1)!.requests / 1000}k requests: ${(last - after20k).toFixed(1)} MiB (${(((last - after20k) / after20k) * 100).toFixed(1)} %)`);
 
+  // A ratio over failed requests would measure error paths: any failure voids the run.
+  const failed = [...results, mem].filter((r) => r.errors > 0);
+  if (failed.length) throw new Error(`requests failed, no ratios recorded: ${failed.map((r) => `${r.name}: ${r.errors}`).join("; ")}`);
   const [tgData, opaData, tgGate, tgLogged] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
   console.log(`decision log file cost on /v1/data: ${((1 - tgLogged.perSecond / tgData.perSecond) * 100).toFixed(1)} % throughput`);
   console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
