@@ -14,7 +14,7 @@ import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts"
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { evaluateDecision } from "../policy/gate.ts";
 import type { GateReport } from "../report/types.ts";
-import { loadTrustedRootFile, publicGoodTrustedRoot } from "../sigstore/trusted-root.ts";
+import { loadTrustedRootFile, publicGoodTrustedRoot, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -23,6 +23,22 @@ export interface TrustOptions {
   identities?: readonly { issuer: string; identity: string }[];
   /** A Sigstore trusted root JSON file; the embedded public-good root otherwise. */
   trustedRootFile?: string;
+  /** The same material already loaded (loadTrust), for a long-running gate that serves many requests. */
+  loaded?: LoadedTrust;
+}
+
+export interface LoadedTrust {
+  keys: TrustedKey[];
+  trustedRoot?: LoadedTrustedRoot;
+}
+
+/**
+ * Read `--key` files and an explicit `--trusted-root` once. A bad trusted root is a usage-level error here,
+ * not a failure repeated on every piece of evidence.
+ */
+export async function loadTrust(o: TrustOptions): Promise<LoadedTrust> {
+  const keys = await loadKeys(o.keyFiles);
+  return o.trustedRootFile ? { keys, trustedRoot: loadTrustedRootFile(o.trustedRootFile) } : { keys };
 }
 
 export interface EvidenceOptions extends TrustOptions {
@@ -94,10 +110,7 @@ export async function resolveSubject(artifact?: string, subject?: string): Promi
 
 /** Read, verify and normalize evidence files into a validated input document. */
 export async function prepareEvidenceFiles(files: SourceFile[], readErrors: PreparedEvidence["collected"]["errors"], o: EvidenceOptions): Promise<PreparedEvidence> {
-  const keys = await loadKeys(o.keyFiles);
-  const trustedRootFile = o.trustedRootFile;
-  // Load an explicit trusted root up front so a bad --trusted-root is a usage-level error, not per-evidence.
-  const explicitRoot = trustedRootFile ? loadTrustedRootFile(trustedRootFile) : undefined;
+  const { keys, trustedRoot: explicitRoot } = o.loaded ?? (await loadTrust(o));
   const ctx = makeVerifyContext({
     time: o.time,
     timeExplicit: o.timeExplicit ?? true,
