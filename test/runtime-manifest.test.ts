@@ -44,17 +44,26 @@ function failedCheck(checks: Check[], name: string): Check {
   return c!;
 }
 
-/** A passing invarlock-style report and a v1 manifest bound to it, under DIR. */
-function generatedPair(dir: string, o: { report?: object; manifest?: (m: any, reportSha: string) => void } = {}) {
-  const report = o.report ?? {
-    assurance: { verdict: "pass", blocking_reasons: [], mode: "strict" },
+/** A passing strict invarlock-style report (the fields invarlock's strict report policy reads), with
+ *  `assurance` and `meta` overrides. */
+function strictReport(assurance: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) {
+  const ok = { decision: "allow", passed: true, status: "pass" };
+  return {
+    assurance: {
+      verdict: "pass", report_local_verdict: "pass", blocking_reasons: [], mode: "strict", profile: "release", tier: "balanced",
+      canonical_guard_chain_enforced: true, fallback_fields_used: false, ...assurance,
+    },
     validation: { invariants_pass: true, spectral_stable: true },
-    guards: [{ name: "invariants" }, { name: "spectral" }],
-    invariants: { decision: "allow", passed: true, status: "pass" },
-    spectral: { decision: "allow", passed: true, status: "pass" },
-    meta: { execution_mode: "container" },
+    guards: ["invariants", "spectral", "rmt", "variance", "invariants"].map((name) => ({ name })),
+    invariants: ok, spectral: ok, rmt: ok, variance: ok,
+    meta: { execution_mode: "container", ...meta },
     schema_version: "v1",
   };
+}
+
+/** A passing invarlock-style report and a v1 manifest bound to it, under DIR. */
+function generatedPair(dir: string, o: { report?: object; manifest?: (m: any, reportSha: string) => void } = {}) {
+  const report = o.report ?? strictReport();
   const reportText = JSON.stringify(report, null, 2) + "\n";
   const m: any = {
     manifest_version: 1,
@@ -123,6 +132,9 @@ fixtureDescribe("invarlock public pair (spectral_guard_failure)", () => {
     expect(f.outcome.guards_blocking).toEqual(["spectral"]);
     expect(f.outcome.guards.map((g: any) => g.name)).toEqual(["invariants", "spectral", "rmt", "variance"]);
     expect(f.outcome.verdict_ok).toBe(false);
+    // ... but it is strict assurance evidence: only its failure denies (see the gate tests below).
+    expect([f.outcome.assurance_mode, f.outcome.profile, f.outcome.tier]).toEqual(["strict", "release", "balanced"]);
+    expect([f.outcome.canonical_guard_chain_enforced, f.outcome.fallback_fields_used, f.outcome.guards_missing]).toEqual([true, false, []]);
     expect(f.outcome.passed).toBe(false);
   });
 
@@ -671,13 +683,8 @@ describe("runtime.* rules over generated pairs (opa eval and WASM)", () => {
 
   // What `invarlock evaluate` writes for a passing strict container run (its own test asserts these values):
   // the verdict waits for the runtime-provenance verification this gate performs.
-  const pendingReport = (local: string) => ({
-    assurance: { mode: "strict", verdict: "pending_verifier", report_local_verdict: local, verified_assurance_verdict: "pending", runtime_provenance_verification_status: "pending", blocking_reasons: [] },
-    validation: { invariants_pass: true },
-    guards: [{ name: "invariants" }],
-    invariants: { decision: "allow", passed: true, status: "pass" },
-    meta: { execution_mode: "container" },
-  });
+  const pendingReport = (local: string) =>
+    strictReport({ verdict: "pending_verifier", report_local_verdict: local, verified_assurance_verdict: "pending", runtime_provenance_verification_status: "pending" });
 
   test("a strict report pending the verifier (local verdict pass): admitted once the gate's own provenance checks pass", async () => {
     const p = generatedPair("/gate/pending", { report: pendingReport("pass") });
@@ -695,9 +702,23 @@ describe("runtime.* rules over generated pairs (opa eval and WASM)", () => {
     expect(rules).toEqual({ "runtime.report-verdict": ["evaluation report verdict is pending_verifier (report_local_verdict fail)"] });
   });
 
+  test("a passing report that is not strict assurance evidence: runtime.report-assurance names each problem", async () => {
+    const p = generatedPair("/gate/lax", { report: { ...strictReport({ mode: "off", profile: "dev", fallback_fields_used: true }), rmt: {} } });
+    const { record } = await run(p.manifest, [p.manifest, p.report]);
+    expect((record.facts as any).outcome).toMatchObject({ assurance_mode: "off", profile: "dev", tier: "balanced", fallback_fields_used: true, canonical_guard_chain_enforced: true, guards_missing: ["rmt"], passed: true });
+    const rules = await runtimeRules([p.manifest, p.report], { expected_runtime_image_digest: PINNED, required_evidence: ["runtime-manifest"] });
+    expect(Object.keys(rules).sort()).toEqual(["runtime.report-assurance", "runtime.required"]);
+    expect(rules["runtime.report-assurance"]!.sort()).toEqual([
+      "evaluation report is not strict assurance evidence: assurance mode is off, not strict",
+      "evaluation report is not strict assurance evidence: profile is dev, not ci or release",
+      "evaluation report is not strict assurance evidence: rmt guard evidence is missing",
+      "evaluation report is not strict assurance evidence: the report used synthesized or repaired fields (fallback_fields_used)",
+    ]);
+  });
+
   test("host-bypass with remote code and network: each denied under its own rule", async () => {
     const p = generatedPair("/gate/host", {
-      report: { assurance: { verdict: "pass" }, validation: {}, guards: [], meta: { execution_mode: "host-bypass" } },
+      report: strictReport({}, { execution_mode: "host-bypass" }),
       manifest: (m) => {
         m.execution_mode = "host-bypass";
         m.runtime.container_execution = false;

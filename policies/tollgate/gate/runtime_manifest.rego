@@ -3,7 +3,8 @@
 # container (host-bypass is never strict), from a digest-pinned image equal to an expected digest the
 # release supplies independently (data.expected_runtime_image_digest, never read from the manifest),
 # remote code and third-party plugins off, network as the release policy allows, (v2) the config a file
-# bound by sha256, and the report passed (or, strict and locally passed, awaits exactly this verification).
+# bound by sha256, the report a strict one (mode, profile, tier, guard chain, no synthesized fields, evidence
+# from every guard) and passed (or, locally passed, awaiting exactly this verification).
 # Every rule applies to each runtime manifest present; "runtime.required" covers the absent case.
 #
 # Messages use only %s (strings, null, booleans) and %d (integers): the WASM runtime formats with
@@ -37,9 +38,36 @@ rm_strict(ev) if {
 	ev.facts.image_digest == rm_expected_digest
 	rm_network_ok(ev)
 	rm_verdict_ok(ev.facts.outcome)
+	count(rm_report_problems(ev.facts.outcome)) == 0
 	count(ev.facts.outcome.validation_failed) == 0
 	count(ev.facts.outcome.guards_blocking) == 0
 }
+
+# What invarlock's strict verification requires of the report itself (assurance.strict_report_policy_errors),
+# beyond its verdict, validation flags and guard decisions: one message per problem. Absent fields count as
+# wrong (object.get), so an older or hand-made report fails closed.
+rm_strict_profiles := {"ci", "release"}
+
+rm_strict_tiers := {"balanced", "conservative"}
+
+rm_report_problems(o) := {p | some p in rm_report_problem_list(o)}
+
+rm_report_problem_list(o) := array.concat(
+	array.concat(
+		[sprintf("assurance mode is %s, not strict", [object.get(o, "assurance_mode", null)]) | object.get(o, "assurance_mode", null) != "strict"],
+		[sprintf("profile is %s, not ci or release", [object.get(o, "profile", null)]) | not object.get(o, "profile", null) in rm_strict_profiles],
+	),
+	array.concat(
+		array.concat(
+			[sprintf("tier is %s, not balanced or conservative", [object.get(o, "tier", null)]) | not object.get(o, "tier", null) in rm_strict_tiers],
+			["canonical_guard_chain_enforced is not true" | object.get(o, "canonical_guard_chain_enforced", null) != true],
+		),
+		array.concat(
+			["the report used synthesized or repaired fields (fallback_fields_used)" | object.get(o, "fallback_fields_used", null) == true],
+			[sprintf("%s guard evidence is missing", [g]) | some g in object.get(o, "guards_missing", [])],
+		),
+	),
+)
 
 rm_network_ok(ev) if ev.facts.allow_network == false
 
@@ -185,6 +213,16 @@ deny contains lib.result_sev(
 	some ev in rm_manifests
 	ev.facts.outcome != null
 	not rm_verdict_ok(ev.facts.outcome)
+}
+
+deny contains lib.result_sev(
+	"runtime.report-assurance",
+	sprintf("evaluation report is not strict assurance evidence: %s", [problem]),
+	ev.facts.report.path, "high", "run the evaluation with strict assurance (profile ci or release, tier balanced or conservative, the canonical guard chain)",
+) if {
+	some ev in rm_manifests
+	ev.facts.outcome != null
+	some problem in rm_report_problems(ev.facts.outcome)
 }
 
 deny contains lib.result_sev(

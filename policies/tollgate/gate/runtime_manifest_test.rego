@@ -23,6 +23,8 @@ rm_ev(over) := object.union(
 			"report": {"path": "run/evaluation.report.json", "bound": true},
 			"outcome": {
 				"verdict": "pass", "blocking_reasons": [], "validation_failed": [],
+				"assurance_mode": "strict", "profile": "release", "tier": "balanced",
+				"canonical_guard_chain_enforced": true, "fallback_fields_used": false, "guards_missing": [],
 				"guards": [{"name": "spectral", "decision": "allow", "status": "pass", "passed": true}],
 				"guards_blocking": [], "passed": true,
 			},
@@ -177,6 +179,47 @@ test_rm_failed_report_denies_verdict_validation_and_guard if {
 	rm_msgs(d, "runtime.report-verdict") == ["evaluation report verdict is fail: spectral did not pass."]
 	rm_msgs(d, "runtime.report-validation") == ["evaluation report validation spectral_stable is false"]
 	rm_msgs(d, "runtime.report-guard") == ["evaluation guard spectral blocked (decision block, status fail)"]
+}
+
+# invarlock's strict report policy: mode, profile, tier, canonical guard chain, no synthesized fields,
+# evidence from every guard. One message per problem; strict assurance then fails too.
+test_rm_non_strict_report_denies_each_problem if {
+	facts := object.union(rm_ev({}).facts, {"outcome": {
+		"assurance_mode": "off", "profile": "dev", "tier": "aggressive",
+		"canonical_guard_chain_enforced": false, "fallback_fields_used": true, "guards_missing": ["rmt", "variance"],
+	}})
+	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.required_evidence as ["runtime-manifest"]
+	rm_rules(d) == {"runtime.report-assurance", "runtime.required"}
+	{m | some m in rm_msgs(d, "runtime.report-assurance")} == {
+		"evaluation report is not strict assurance evidence: assurance mode is off, not strict",
+		"evaluation report is not strict assurance evidence: profile is dev, not ci or release",
+		"evaluation report is not strict assurance evidence: tier is aggressive, not balanced or conservative",
+		"evaluation report is not strict assurance evidence: canonical_guard_chain_enforced is not true",
+		"evaluation report is not strict assurance evidence: the report used synthesized or repaired fields (fallback_fields_used)",
+		"evaluation report is not strict assurance evidence: rmt guard evidence is missing",
+		"evaluation report is not strict assurance evidence: variance guard evidence is missing",
+	}
+}
+
+# An outcome without the assurance fields (older facts, a hand-made record) fails closed.
+test_rm_outcome_without_assurance_fields_fails_closed if {
+	ev := rm_ev({})
+	outcome := object.remove(ev.facts.outcome, ["assurance_mode", "profile", "tier", "canonical_guard_chain_enforced", "fallback_fields_used", "guards_missing"])
+	facts := object.union(object.remove(ev.facts, ["outcome"]), {"outcome": outcome})
+	d := gate.deny with input as rm_input([object.union(object.remove(ev, ["facts"]), {"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_rules(d) == {"runtime.report-assurance"}
+	count(rm_msgs(d, "runtime.report-assurance")) == 4
+}
+
+test_rm_conservative_ci_report_is_strict if {
+	facts := object.union(rm_ev({}).facts, {"outcome": {"profile": "ci", "tier": "conservative"}})
+	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.required_evidence as ["runtime-manifest"]
+	count(rm_rules(d)) == 0
 }
 
 # invarlock's passing strict report before verification: verdict pending_verifier, local verdict pass.

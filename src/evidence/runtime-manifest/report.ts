@@ -38,6 +38,13 @@ export interface ReportOutcome {
   guards_blocking: string[];
   run_id: string | null;
   schema_version: string | null;
+  /** `assurance.canonical_guard_chain_enforced` as written (strict needs true), or null. */
+  canonical_guard_chain_enforced: boolean | null;
+  /** `assurance.fallback_fields_used` as written (strict forbids true), or null. */
+  fallback_fields_used: boolean | null;
+  /** Of the guards strict assurance needs evidence from (spectral, rmt, variance, invariants), those whose
+   *  section is absent or empty, in that order. */
+  guards_missing: string[];
   /** The execution mode the report itself declares (meta, context.runtime, provenance), or null. */
   execution_mode: string | null;
   /**
@@ -50,6 +57,9 @@ export interface ReportOutcome {
   /** verdict_ok, no validation flag is false and no guard blocked. */
   passed: boolean;
 }
+
+/** The guards invarlock's strict assurance needs evidence from (assurance.strict_report_policy_errors). */
+export const STRICT_GUARDS = ["spectral", "rmt", "variance", "invariants"] as const;
 
 /** Content sniffing for an invarlock evaluation report: an assurance block, validation flags, a guard chain. */
 export function looksLikeEvaluationReport(json: unknown): boolean {
@@ -76,6 +86,8 @@ export function reportOutcome(report: Record<string, unknown>): ReportOutcome {
   });
   const guards_blocking = guards.filter((g) => g.decision === "block" || g.passed === false || g.status === "fail").map((g) => g.name);
 
+  const guards_missing = STRICT_GUARDS.filter((g) => !isObject(report[g]) || Object.keys(report[g] as object).length === 0);
+
   const meta = isObject(report.meta) ? report.meta : {};
   const ctxRuntime = isObject(report.context) && isObject(report.context.runtime) ? report.context.runtime : {};
   const provenance = isObject(report.provenance) ? report.provenance : {};
@@ -88,14 +100,17 @@ export function reportOutcome(report: Record<string, unknown>): ReportOutcome {
     verified_assurance_verdict: str(assurance.verified_assurance_verdict),
     report_local_verdict,
     assurance_mode: str(assurance.mode),
-    profile: str(assurance.profile),
-    tier: str(assurance.tier),
+    profile: str(assurance.profile) ?? str(meta.profile) ?? (isObject(report.context) ? str(report.context.profile) : null),
+    tier: str(assurance.tier) ?? (isObject(report.auto) ? str(report.auto.tier) : null),
     blocking_reasons: Array.isArray(assurance.blocking_reasons) ? assurance.blocking_reasons.filter((r): r is string => typeof r === "string") : [],
     runtime_provenance_declared: str(assurance.runtime_provenance_declared),
     validation,
     validation_failed,
     guards,
     guards_blocking,
+    canonical_guard_chain_enforced: typeof assurance.canonical_guard_chain_enforced === "boolean" ? assurance.canonical_guard_chain_enforced : null,
+    fallback_fields_used: typeof assurance.fallback_fields_used === "boolean" ? assurance.fallback_fields_used : null,
+    guards_missing,
     run_id: str(report.run_id),
     schema_version: str(report.schema_version),
     execution_mode: str(meta.execution_mode) ?? str(ctxRuntime.execution_mode) ?? str(provenance.execution_mode),
