@@ -64,7 +64,11 @@ rm_report_problem_list(o) := array.concat(
 		),
 		array.concat(
 			["the report used synthesized or repaired fields (fallback_fields_used)" | object.get(o, "fallback_fields_used", null) == true],
-			[sprintf("%s guard evidence is missing", [g]) | some g in object.get(o, "guards_missing", [])],
+			array.concat(
+				[sprintf("%s guard evidence is missing", [g]) | some g in object.get(o, "guards_missing", [])],
+				# a failing verdict already lists its blocking reasons; an admitting one must have none
+				[sprintf("verdict %s but blocking reason %s", [o.verdict, r]) | rm_verdict_ok(o); some r in object.get(o, "blocking_reasons", [])],
+			),
 		),
 	),
 )

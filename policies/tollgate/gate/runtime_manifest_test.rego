@@ -214,6 +214,13 @@ test_rm_outcome_without_assurance_fields_fails_closed if {
 	count(rm_msgs(d, "runtime.report-assurance")) == 4
 }
 
+test_rm_admitting_verdict_with_blocking_reasons_denies if {
+	facts := object.union(rm_ev({}).facts, {"outcome": {"blocking_reasons": ["rmt did not pass."]}})
+	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
+		with data.expected_runtime_image_digest as rm_digest
+	rm_msgs(d, "runtime.report-assurance") == ["evaluation report is not strict assurance evidence: verdict pass but blocking reason rmt did not pass."]
+}
+
 test_rm_conservative_ci_report_is_strict if {
 	facts := object.union(rm_ev({}).facts, {"outcome": {"profile": "ci", "tier": "conservative"}})
 	d := gate.deny with input as rm_input([rm_ev({"facts": facts})])
