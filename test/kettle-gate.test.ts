@@ -90,7 +90,9 @@ describe("Kettle builds through the gate (real opa over policies/)", () => {
   test("a tampered artifact is denied under tee.kettle.artifacts (and is not the subject)", async () => {
     const g = await gate(await build({ artifact: flipBit(APP, 0) }));
     expect(g.allow).toBe(false);
-    expect(g.denyRules).toContain("tee.kettle.artifacts");
+    // only the artifact rule: the provenance itself is still hardware-signed and names the expected subject
+    expect(g.denyRules).toEqual(["tee.kettle.artifacts"]);
+    expect((g.records[0]!.facts.kettle as { artifacts: { subject: boolean }[] }).artifacts).toEqual([expect.objectContaining({ name: "app", subject: false })]);
     expect(g.deny.find((d) => d.rule === "tee.kettle.artifacts")!.msg).toMatch(/^Kettle build artifacts do not match the provenance subjects: artifacts\/app sha256 [0-9a-f]{64} is not its subject digest/);
   });
 
