@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../src/core/digest.ts";
 import { loadSigningKey, readArchive, signBundleArchive, writeArchive } from "../src/policy/signing.ts";
 import { startBundleServer, type BundleServer } from "../src/serve/bundle-server.ts";
+import { BundleManager } from "../src/serve/bundles.ts";
 import { resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
 import { findOpa } from "../src/policy/signing/opa.ts";
@@ -349,6 +350,50 @@ describe("a tollgate gate long-polling", () => {
       await gate.stop();
     }
   }, 20_000);
+});
+
+describe("a tollgate gate offered an oversized bundle", () => {
+  test("refuses it while downloading (declared or streamed), records why, and does not fetch that ETag again", async () => {
+    const seen: (string | null)[] = [];
+    const stub = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        seen.push(req.headers.get("if-none-match"));
+        if (req.headers.get("if-none-match") === '"big"') return new Response(null, { status: 304 });
+        const chunked = new URL(req.url).pathname.includes("chunked");
+        const body = chunked
+          ? new ReadableStream({ start(c) { for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(500)); c.close(); } })
+          : new Uint8Array(5000);
+        return new Response(body, { headers: { ETag: '"big"' } });
+      },
+    });
+    try {
+      for (const resource of ["big.tar.gz", "chunked.tar.gz"]) {
+        const lines: string[] = [];
+        const m = new BundleManager({
+          source: { kind: "service", url: `http://127.0.0.1:${stub.port}/${resource}`, minDelayMs: 60_000, maxDelayMs: 60_000, headers: {} },
+          keys: {},
+          verification: {},
+          allowUnsigned: true,
+          requiredEntrypoints: [],
+          overlays: [],
+          instanceId: "t",
+          log: (l) => lines.push(l),
+          maxBundleBytes: 1000,
+        });
+        expect(await m.pollOnce()).toBe(true);
+        expect(m.active).toBeUndefined();
+        expect(m.failure!.message).toBe(resource === "big.tar.gz" ? "bundle download refused: 5000 bytes exceed the 1000-byte bundle limit" : "bundle download refused: more than 1000 bytes (the bundle limit)");
+        expect(lines).toHaveLength(1);
+        await m.pollOnce();
+        expect(seen.at(-1)).toBe('"big"'); // asked with the refused ETag: 304, nothing downloaded again
+        await m.stop();
+      }
+    } finally {
+      await stub.stop(true);
+    }
+  });
 });
 
 describe("a tollgate gate long-polling a server that does not hold requests", () => {

@@ -9,6 +9,7 @@ import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { describeRejection, readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
+import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
 import type { BundleSourceConfig } from "./config.ts";
 
@@ -42,8 +43,33 @@ export interface BundleManagerOptions {
   /** Stable per instance: spreads replicas' polling without randomness. */
   instanceId: string;
   log: (line: string) => void;
+  /** Largest bundle download accepted (compressed); default MAX_BUNDLE_UNPACKED_BYTES. */
+  maxBundleBytes?: number;
   /** Injected for tests (the real clock is only used for status timestamps and poll scheduling). */
   now?: () => Date;
+}
+
+/** A response body of at most `max` bytes, or why it is refused (declared or counted beyond `max`). */
+async function readCapped(res: Response, max: number): Promise<Uint8Array | string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    return `${declared} bytes exceed the ${max}-byte bundle limit`;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body ?? []) {
+    total += chunk.byteLength;
+    if (total > max) return `more than ${max} bytes (the bundle limit)`; // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }
 
 export class BundleManager {
@@ -197,15 +223,20 @@ export class BundleManager {
       this.recordFetchFailure(`bundle download failed: HTTP ${res.status}`);
       return false;
     }
-    let bytes: Uint8Array;
+    const etag = res.headers.get("etag") ?? undefined;
+    let bytes: Uint8Array | string;
     try {
-      bytes = new Uint8Array(await res.arrayBuffer());
+      bytes = await readCapped(res, this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES);
     } catch (e) {
       this.recordFetchFailure(`bundle download failed while reading the body: ${(e as Error).message}`);
       return false;
     }
-    const etag = res.headers.get("etag") ?? undefined;
     if (etag) this.etag = etag;
+    if (typeof bytes === "string") {
+      // Refused like a bad bundle (the same ETag is not fetched again), before it can exhaust memory.
+      this.recordFetchFailure(`bundle download refused: ${bytes}`);
+      return true;
+    }
     await this.offer(bytes, s.url, etag);
     return true;
   }
