@@ -49,11 +49,16 @@ deny contains lib.result_sev(
 deny contains lib.result_sev(
 	"I1.provenance-signature",
 	sprintf("provenance signature did not verify: %s", [ev.signature.reason]),
-	ev.source.path, "critical", "re-sign the attestation, or supply the key/trusted root that signed it",
+	ev.source.path, "critical", signature_remediation(ev),
 ) if {
 	some ev in provenance_v1
 	ev.signature.status == "failed"
 }
+
+# A Kettle build's provenance is "signed" by the hardware that bound it: there is no key to re-sign with.
+signature_remediation(ev) := "ship the provenance the TEE bound, with the hardware evidence and artifacts of the same build" if ev.facts.kettle
+
+else := "re-sign the attestation, or supply the key/trusted root that signed it"
 
 deny contains lib.result_sev(
 	"I1.provenance-signature",
