@@ -81,7 +81,19 @@ describe("reading contracts", () => {
     expect(looksLikeContract(sourceFromText("x.txt", odcs(EVENT_PROPS)))).toBe(true);
     expect(looksLikeContract(sourceFromText("x.odcs.yaml", "kind: DataContract\n"))).toBe(false); // no apiVersion
     expect(looksLikeContract(sourceFromText("x.json", JSON.stringify({ dataContractSpecification: "1.2.0", id: "x" })))).toBe(true);
-    expect(looksLikeContract(sourceFromText("x.json", "{\"kind\":\"DataContract\"")).valueOf()).toBe(false);
+    // Unreadable but naming itself a contract: claimed, so whoever relies on it is told why it is unusable.
+    expect(looksLikeContract(sourceFromText("x.json", "{\"kind\":\"DataContract\""))).toBe(true);
+    expect(looksLikeContract(sourceFromText("c.yaml", "apiVersion: v3.1.0\nkind: DataContract\nschema: [\n"))).toBe(true);
+    expect(looksLikeContract(sourceFromText("k8s.yaml", "kind: Deployment\nmetadata: {name: DataContract-svc}\nspec: [\n"))).toBe(false);
+  });
+
+  test("an alias bomb is refused as malformed, naming the file", () => {
+    const lines = ["apiVersion: v3.1.0", "kind: DataContract", "id: x", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+    const e = thrown(() => parseContractText(lines.join("\n") + "\n", "bomb.yaml"));
+    expect([e.code, e.path]).toEqual(["malformed", "bomb.yaml"]);
+    expect(e.message).toStartWith("not usable YAML: Excessive alias count");
+    expect(looksLikeContract(sourceFromText("bomb.yaml", lines.join("\n")))).toBe(true);
   });
 });
 

@@ -215,6 +215,16 @@ describe("contract resolution and validation (collect → records)", () => {
     expect(two.reason).toBe("2 data contracts given and the event names none (set contract: <id> in the event)");
   });
 
+  test("an unreadable contract beside the event is named with its error, not skipped as an unknown file", async () => {
+    const broken = sourceFromText("c.yaml", "apiVersion: v3.1.0\nkind: DataContract\nid: pipeline-completion\nschema: [\n");
+    const r = await records([sourceFromText("e.json", JSON.stringify(event({ duration_seconds: 1 }))), broken]);
+    expect(r.errors).toEqual([]);
+    expect(r.records.map((x) => x.source.path)).toEqual(["e.json"]);
+    const c = checkOf(r.records[0]!, "contract.resolve");
+    expect(c).toMatchObject({ ok: false, code: "binding_failed" });
+    expect(c.reason).toStartWith('event names contract "pipeline-completion", which no contract given has; unreadable contracts: c.yaml: not valid YAML/JSON');
+  });
+
   test("without a reference, the only contract given is used", async () => {
     const r = await records([sourceFromText("e.json", JSON.stringify(event({ contract: undefined, duration_seconds: 3 }))), sourceFromText("c.yaml", odcsContract())]);
     expect(r.records[0]!.facts).toMatchObject({ contract_valid: true, contract_reference: null });

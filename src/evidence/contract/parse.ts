@@ -14,7 +14,15 @@ const str = (v: unknown): string | null => (typeof v === "string" ? v : typeof v
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 const int = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
 
-/** Cheap sniff on raw text: does this look like a data contract of either standard? Never throws. */
+/** A top-level `kind: DataContract` or `dataContractSpecification:` line (YAML), or the same keys in JSON. */
+const NAMES_ITSELF_A_CONTRACT =
+  /^(?:kind:[ \t]*(["']?)DataContract\1[ \t]*(?:#.*)?|dataContractSpecification[ \t]*:.*)$|"kind"\s*:\s*"DataContract"|"dataContractSpecification"\s*:/m;
+
+/**
+ * Cheap sniff on raw text: does this look like a data contract of either standard? Never throws. A file
+ * that names itself a contract but cannot be read (a YAML error, an alias bomb) is still claimed, so the
+ * events beside it report why it is unusable instead of it being skipped as an unknown file.
+ */
 export function looksLikeContract(file: SourceFile): boolean {
   const text = file.text();
   if (text === undefined) return false;
@@ -23,7 +31,7 @@ export function looksLikeContract(file: SourceFile): boolean {
     const doc = readDocument(text, file.path);
     return standardOf(doc) !== undefined;
   } catch {
-    return false;
+    return NAMES_ITSELF_A_CONTRACT.test(text);
   }
 }
 
@@ -35,7 +43,13 @@ export function readDocument(text: string, path: string): Obj {
     const line = e.linePos?.[0]?.line;
     throw new TollgateError("malformed", `not valid YAML/JSON${line ? ` at line ${line}` : ""}: ${e.message.split("\n")[0]}`, path);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses alias expansion beyond maxAliasCount ("Excessive alias count …"): name the file.
+    throw new TollgateError("malformed", `not usable YAML: ${(e as Error).message}`, path);
+  }
   if (!isObj(value)) throw new TollgateError("malformed", "a data contract must be a mapping at the top level", path);
   return value;
 }
