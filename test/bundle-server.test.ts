@@ -182,6 +182,7 @@ describe("bundle server protocol", () => {
       [[join(served, "bundles/gate.tar.gz")], `tollgate bundle serve: ${join(served, "bundles/gate.tar.gz")}: not a directory (want the directory the bundles are served from)`],
       [[served, "--addr", "127.0.0.1:99999"], 'tollgate bundle serve: addr wants host:port (port ≤ 65535), got "127.0.0.1:99999"'],
       [[served, "--max-wait", "soon"], "tollgate bundle serve: --max-wait wants a number of seconds"],
+      [[served, "--max-wait", "300"], "tollgate bundle serve: --max-wait is at most 245 seconds (Bun closes a connection idle for 255 s, and a held long poll is idle)"],
     ];
     for (const [args, line] of cases) {
       const r = Bun.spawnSync([BUN, CLI, "bundle", "serve", ...args], { stdout: "pipe", stderr: "pipe", timeout: 15_000 });

@@ -9,6 +9,8 @@ import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 
 export const BUNDLE_MEDIA_TYPE = "application/vnd.openpolicyagent.bundles";
+/** Longest long-poll wait the server can honour (Bun's idleTimeout ceiling of 255 s, less a margin). */
+export const MAX_LONG_POLL_SECONDS = 245;
 
 export interface BundleServerOptions {
   dir: string;
@@ -58,7 +60,9 @@ export async function startBundleServer(o: BundleServerOptions): Promise<BundleS
     throw new TollgateError("usage", st.code === "ENOENT" ? "no such bundle directory" : `bundle directory is not readable (${st.code ?? st.message})`, o.dir);
   }
   if (!st.isDirectory()) throw new TollgateError("usage", "not a directory (want the directory the bundles are served from)", o.dir);
-  const maxWait = Math.max(0, o.maxWaitSeconds ?? 60);
+  // Bun closes a connection idle for its idleTimeout, at most 255 s; a held long poll is idle, so the wait
+  // honoured stays 10 s under that ceiling.
+  const maxWait = Math.min(MAX_LONG_POLL_SECONDS, Math.max(0, o.maxWaitSeconds ?? 60));
   const interval = o.watchIntervalMs ?? 100;
   const log = o.log ?? (() => {});
   const cache = new Map<string, Cached>();

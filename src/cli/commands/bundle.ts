@@ -341,14 +341,14 @@ function formatInspect(r: InspectReport): string {
 
 const serveFlags: FlagSpecs = {
   addr: { type: "string", description: "listen address host:port (default 127.0.0.1:8181; port 0 = ephemeral)" },
-  "max-wait": { type: "string", description: "longest long-poll wait honoured, seconds (default 60)" },
+  "max-wait": { type: "string", description: "longest long-poll wait honoured, seconds (default 60, at most 245)" },
 };
 
 const serve = defineCommand({
   meta: { name: "serve", description: "Serve the *.tar.gz bundles of a directory over OPA's bundle service protocol" },
   args: helpArgs(serveFlags, { name: "DIR", description: "directory of bundles", required: true }),
   async run({ rawArgs }) {
-    const { startBundleServer } = await import("../../serve/bundle-server.ts");
+    const { startBundleServer, MAX_LONG_POLL_SECONDS } = await import("../../serve/bundle-server.ts");
     const { parseAddr } = await import("../../serve/config.ts"); // one host:port grammar for both servers
     try {
       const p = parseStrict(rawArgs, serveFlags);
@@ -356,6 +356,7 @@ const serve = defineCommand({
       const { hostname: host, port } = parseAddr(str(p, "addr") ?? "127.0.0.1:8181");
       const maxWait = Number(str(p, "max-wait") ?? 60);
       if (!Number.isFinite(maxWait) || maxWait < 0) throw usage("--max-wait wants a number of seconds");
+      if (maxWait > MAX_LONG_POLL_SECONDS) throw usage(`--max-wait is at most ${MAX_LONG_POLL_SECONDS} seconds (Bun closes a connection idle for 255 s, and a held long poll is idle)`);
       const srv = await startBundleServer({ dir, hostname: host, port, maxWaitSeconds: maxWait, log: (l) => console.error(`tollgate bundle serve: ${l}`) });
       console.log(`tollgate bundle serve: serving ${dir} on ${srv.url}/`);
       const stop = async () => {
