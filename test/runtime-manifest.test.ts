@@ -1,8 +1,7 @@
 // invarlock runtime manifests: the real public pair, plus generated manifests for every binding failure.
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TollgateError } from "../src/core/errors.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
@@ -18,11 +17,8 @@ import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evide
 import { artifactIdentitySha256, pythonEqual, unescapeNonAscii } from "../src/evidence/runtime-manifest/provider.ts";
 import { parseJsonTree } from "../src/core/canonical-json.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
-import { fixture, fixtureDescribe, REPO_ROOT } from "./support/fixtures.ts";
-import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
-import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { evaluateDecision, toDecision, type Decision, type PolicyResult } from "../src/policy/gate.ts";
-import { runOpa } from "./support/opa.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { decideBothEngines } from "./support/gate-parity.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const KINDS = [runtimeManifestKind, orphanEvaluationReportKind];
@@ -597,41 +593,8 @@ describe("malformed manifests", () => {
 
 // ---- the gate over real records: collect → input document → the real opa over policies/ ----------------
 
-const tmp = mkdtempSync(join(tmpdir(), "tollgate-runtime-"));
-let evalCount = 0;
 
-// Both evaluators: `opa eval` over policies/ (Go) and the WASM bundle `opa build` makes from the same
-// policies, run by the engine tollgate ships. They must agree on every result.
-let wasmBundle: PolicyBundle | undefined;
-const engines = new Map<string, PolicyEngine>();
-
-async function wasmEngine(data: Record<string, unknown>): Promise<PolicyEngine> {
-  if (!wasmBundle) {
-    const out = join(tmp, "gate.tar.gz");
-    const b = runOpa(["build", "-t", "wasm", "-e", "tollgate/gate/decision", "--ignore", "*_test.rego", "-o", out, "policies"], REPO_ROOT);
-    if (b.code !== 0) throw new Error(b.stderr);
-    wasmBundle = await loadBundleFile(out);
-  }
-  const k = JSON.stringify(data);
-  let e = engines.get(k);
-  if (!e) engines.set(k, (e = await PolicyEngine.create(wasmBundle, [{ source: "test data", data }])));
-  return e;
-}
-
-const canonical = (rs: PolicyResult[]) => rs.map((r) => JSON.stringify([r.rule, r.msg, r.evidence ?? null, r.severity ?? null])).sort();
-
-async function decide(input: unknown, data: Record<string, unknown>): Promise<Decision> {
-  const i = ++evalCount;
-  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
-  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
-  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.decision"]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  const go = toDecision(JSON.parse(r.stdout).result[0].expressions[0].value, "opa eval");
-  const wasm = evaluateDecision(await wasmEngine(data), "tollgate/gate/decision", input);
-  expect(canonical(wasm.deny)).toEqual(canonical(go.deny));
-  expect(canonical(wasm.warn)).toEqual(canonical(go.warn));
-  return wasm;
-}
+const decide = decideBothEngines;
 
 /** runtime.* rule → messages, from the decision over the records of FILES. */
 async function runtimeRules(files: SourceFile[], data: Record<string, unknown>): Promise<Record<string, string[]>> {

@@ -1,7 +1,7 @@
 // in-toto test-result v0.1: the predicate handler on its own, then end to end — DSSE envelopes signed by
 // keys made here, through the attestation layer and the registry, into the real opa evaluating policies/.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TollgateError } from "../src/core/errors.ts";
@@ -13,13 +13,9 @@ import { predicateHandlerFor } from "../src/evidence/registry.ts";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { recognizeDast, TEST_RESULT_V01, testResultFacts, testResultPredicate } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
-import { REPO_ROOT } from "./support/fixtures.ts";
-import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
-import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { evaluateDecision, toDecision, type Decision, type PolicyResult } from "../src/policy/gate.ts";
-import { runOpa } from "./support/opa.ts";
 import { BUNDLE_V03, IN_TOTO_JSON, TEST_IDENTITY, TEST_ISSUER, makeTestSigstore } from "./support/keys.ts";
 import { dsse, newKey, sha256, type TestKey } from "./support/sign.ts";
+import { decideBothEngines } from "./support/gate-parity.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
 const SUBJECT = sha256("app-1.2.3.tar.gz contents");
@@ -155,40 +151,8 @@ interface GateOutcome {
 
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-test-result-"));
 let n = 0;
-let evalCount = 0;
 
-// Both evaluators: `opa eval` over policies/ (Go) and the WASM bundle `opa build` makes from the same
-// policies, run by the engine tollgate ships. They must agree on every result.
-let wasmBundle: PolicyBundle | undefined;
-const engines = new Map<string, PolicyEngine>();
-
-async function wasmEngine(data: Record<string, unknown>): Promise<PolicyEngine> {
-  if (!wasmBundle) {
-    const out = join(tmp, "gate.tar.gz");
-    const b = runOpa(["build", "-t", "wasm", "-e", "tollgate/gate/decision", "--ignore", "*_test.rego", "-o", out, "policies"], REPO_ROOT);
-    if (b.code !== 0) throw new Error(b.stderr);
-    wasmBundle = await loadBundleFile(out);
-  }
-  const k = JSON.stringify(data);
-  let e = engines.get(k);
-  if (!e) engines.set(k, (e = await PolicyEngine.create(wasmBundle, [{ source: "test data", data }])));
-  return e;
-}
-
-const canonical = (rs: PolicyResult[]) => rs.map((r) => JSON.stringify([r.rule, r.msg, r.evidence ?? null, r.severity ?? null])).sort();
-
-async function decide(input: unknown, data: Record<string, unknown>): Promise<Decision> {
-  const i = ++evalCount;
-  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
-  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
-  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.decision"]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  const go = toDecision(JSON.parse(r.stdout).result[0].expressions[0].value, "opa eval");
-  const wasm = evaluateDecision(await wasmEngine(data), "tollgate/gate/decision", input);
-  expect(canonical(wasm.deny)).toEqual(canonical(go.deny));
-  expect(canonical(wasm.warn)).toEqual(canonical(go.warn));
-  return wasm;
-}
+const decide = decideBothEngines;
 
 interface KeylessTrust {
   identities: { issuer: string; identity: string }[];
