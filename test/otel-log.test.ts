@@ -103,12 +103,12 @@ describe("trace and span ids", () => {
     expect(b64.message).toBe('resourceLogs[0].scopeLogs[0].logRecords[0].traceId: "W47/95gDgQPSabYzgT/GDA==" is not 32 hex characters (OTLP/JSON encodes traceId as hex, not base64)');
     const short = thrown(() => parse(withRecord(`{"timeUnixNano":"1","spanId":"eee19b7ec3c1b1"}`)));
     expect(short.message).toContain("spanId: \"eee19b7ec3c1b1\" is not 16 hex characters");
-    const zero = thrown(() => parse(withRecord(`{"timeUnixNano":"1","traceId":"00000000000000000000000000000000"}`)));
-    expect(zero.message).toContain("all-zero traceId is invalid");
   });
 
-  test("an empty id means not set", () => {
+  test("an empty or all-zero id means not set (logs.proto: not associated with a trace), never a malformed export", () => {
     expect(firstRecord(parse(withRecord(`{"timeUnixNano":"1","traceId":"","spanId":""}`))).traceId).toBeNull();
+    const zero = firstRecord(parse(withRecord(`{"timeUnixNano":"1","traceId":"00000000000000000000000000000000","spanId":"0000000000000000"}`)));
+    expect([zero.traceId, zero.spanId]).toEqual([null, null]);
   });
 });
 

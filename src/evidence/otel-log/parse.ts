@@ -18,9 +18,9 @@ export interface OtelRecord {
   observedTimeUnixNano: string | null;
   severityNumber: number | null;
   severityText: string | null;
-  /** Lower-case hex, 32 chars; null when absent. */
+  /** Lower-case hex, 32 chars; null when absent, empty or all-zero (not associated with a trace). */
   traceId: string | null;
-  /** Lower-case hex, 16 chars; null when absent. */
+  /** Lower-case hex, 16 chars; null when absent, empty or all-zero. */
   spanId: string | null;
   body: unknown;
   attributes: Record<string, unknown>;
@@ -97,8 +97,9 @@ function hexId(v: unknown, bytes: number, name: string, where: string): string |
     throw new TollgateError("malformed", `${where}.${name}: ${JSON.stringify(v)} is not ${bytes * 2} hex characters (OTLP/JSON encodes ${name} as hex, not base64)`);
   }
   const hex = v.toLowerCase();
-  if (/^0+$/.test(hex)) throw new TollgateError("malformed", `${where}.${name}: all-zero ${name} is invalid`);
-  return hex;
+  // opentelemetry-proto logs.proto: an all-zero id is invalid and receivers SHOULD treat the record as not
+  // associated with a trace/span (the Collector decodes it as the empty id) — not as an unreadable export.
+  return /^0+$/.test(hex) ? null : hex;
 }
 
 /** OTLP AnyValue → plain JSON: int64 as exact decimal string, bytes as their base64 text, empty as null. */
