@@ -274,6 +274,9 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(nf.status).toBe(404);
     expect(nf.body.code).toBe("undefined_document");
     expect(nf.body.message).toContain("data.demo.nope is not an entrypoint of the active bundle");
+    const root = await post("/v1/data", JSON.stringify({ input: {} }));
+    expect([root.status, root.body.code]).toEqual([404, "undefined_document"]);
+    expect(root.body.message).toStartWith("document missing: the whole data document is not served; ask /v1/data/{entrypoint} (entrypoints: ");
     const bad = await post("/v1/data/demo/allow", "{nope");
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/request body is not valid JSON/);

@@ -321,7 +321,10 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     }
     const ep = normalizeEntrypoint(path);
     if (!ep || !active.engine.hasEntrypoint(ep)) {
-      return errorResponse(404, "undefined_document", `document missing: data.${ep.replace(/\//g, ".")} is not an entrypoint of the active bundle (entrypoints: ${active.engine.entrypoints.join(", ") || "none"})`);
+      const entrypoints = `entrypoints: ${active.engine.entrypoints.join(", ") || "none"}`;
+      // A WASM bundle answers its entrypoints only: the whole `data` document is not served.
+      if (!ep) return errorResponse(404, "undefined_document", `document missing: the whole data document is not served; ask /v1/data/{entrypoint} (${entrypoints})`);
+      return errorResponse(404, "undefined_document", `document missing: data.${ep.replace(/\//g, ".")} is not an entrypoint of the active bundle (${entrypoints})`);
     }
     let result: unknown;
     try {
