@@ -5,6 +5,7 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CompactSign } from "jose";
 import {
   bundleFileDigest,
   loadSigningKey,
@@ -452,6 +453,75 @@ describe("rejections (tollgate, and opa where opa checks)", () => {
     const r = await verifyBundleSignature(await readArchive(bytes, "x"), { default: loadVerificationKey(readFileSync(rsa.pub), { algorithm: "PS256" }) });
     expect(r.reason).toMatch(/JWT alg "RS256" is not allowed for key "default" \(rsa; allowed: PS256\)/);
     expect(() => loadVerificationKey(readFileSync(es.pub), { algorithm: "ES384" })).toThrow(/cannot verify ES384/);
+  });
+});
+
+describe("every malformed signature is rejected with its own code and reason", () => {
+  const enc = (t: string) => new TextEncoder().encode(t);
+  /** A JWS over arbitrary payload bytes, signed with the trusted RSA key (so only the content is wrong). */
+  async function token(payload: Uint8Array | object, header: Record<string, unknown> = { alg: "RS256", kid: "default" }): Promise<string> {
+    const bytes = payload instanceof Uint8Array ? payload : enc(JSON.stringify(payload));
+    return new CompactSign(bytes).setProtectedHeader(header as { alg: string }).sign(loadSigningKey(readFileSync(rsa.priv), "RS256"));
+  }
+  async function files(): Promise<ArchiveEntry[]> {
+    return readArchive(unsigned, "x");
+  }
+  async function listed(): Promise<{ name: string; hash: string; algorithm: string }[]> {
+    return (await files()).map((e) => ({ name: e.name, hash: bundleFileDigest(e.name, e.bytes), algorithm: "SHA-256" }));
+  }
+  async function withSignatures(sigFile: string, extra: ArchiveEntry[] = []): Promise<ArchiveEntry[]> {
+    return [...(await files()), { name: ".signatures.json", bytes: enc(sigFile) }, ...extra];
+  }
+  async function expectFailure(bundle: ArchiveEntry[], code: string, reason: string, name: string) {
+    const r = await verifyBundleSignature(bundle, keyring(rsa));
+    expect([r.ok, r.status, r.code, r.reason, r.checks.find((c) => !c.ok)?.name]).toEqual([false, "failed", code, reason, name]);
+  }
+
+  test(".signatures.json: several, another plugin, not strings, no JWT", async () => {
+    const good = JSON.stringify({ signatures: [await token({ files: await listed() })] });
+    await expectFailure(await withSignatures(good, [{ name: "sub/.signatures.json", bytes: enc(good) }]), "malformed", "bundle holds several signatures files: .signatures.json, sub/.signatures.json", "bundle.signatures_file");
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [], plugin: "custom" })), "malformed", '.signatures.json names signing plugin "custom"; only OPA\'s default JWT signer is supported', "bundle.signatures_file");
+    await expectFailure(await withSignatures('{"signatures":[1]}'), "malformed", '.signatures.json: "signatures" is not an array of strings', "bundle.signatures_file");
+    await expectFailure(await withSignatures('{"signatures":[]}'), "malformed", ".signatures.json: missing JWT (expected exactly one)", "bundle.signatures_file");
+  });
+
+  test("the JWT: no key id anywhere, a payload that is not an object, a signed payload that is not UTF-8", async () => {
+    const noKid = await token({ files: await listed() }, { alg: "RS256" });
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [noKid] })), "no_trusted_key", "the bundle signature names no key id (no kid header, no keyid claim) and none was configured", "bundle.key");
+    // the deprecated keyid claim still names the key when the header has none (as in OPA)
+    const claimKid = await token({ files: await listed(), keyid: "default" }, { alg: "RS256" });
+    expect((await verifyBundleSignature(await withSignatures(JSON.stringify({ signatures: [claimKid] })), keyring(rsa))).ok).toBe(true);
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [await token([1])] })), "malformed", "the JWT in .signatures.json is unreadable: payload is not a JSON object", "bundle.jwt");
+    const notUtf8 = await token(new Uint8Array([...enc('{"files":[],"x":"'), 0xff, ...enc('"}')]));
+    const r = await verifyBundleSignature(await withSignatures(JSON.stringify({ signatures: [notUtf8] })), keyring(rsa));
+    expect([r.code, r.checks.at(-1)!.name]).toEqual(["malformed", "bundle.payload"]);
+    expect(r.reason).toStartWith("the signed JWT payload is unreadable: ");
+  });
+
+  test("the files claim: each malformed entry named", async () => {
+    const cases: [unknown, string][] = [
+      [{ x: 1 }, 'JWT payload has no "files" array'],
+      [{ files: [1] }, "JWT payload files[0] is not an object"],
+      [{ files: [{ name: "", hash: "00", algorithm: "SHA-256" }] }, "JWT payload files[0].name is not a non-empty string"],
+      [{ files: [{ name: "data.json", hash: "xyz", algorithm: "SHA-256" }] }, "JWT payload files[0] (data.json): hash is not hex"],
+      [{ files: [{ name: "data.json", hash: "00" }] }, "JWT payload files[0] (data.json): no hashing algorithm"],
+    ];
+    for (const [payload, reason] of cases) {
+      await expectFailure(await withSignatures(JSON.stringify({ signatures: [await token(payload as object)] })), "malformed", reason, "bundle.payload");
+    }
+    const all = await listed();
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [await token({ files: [...all, all[0]] })] })), "malformed", `the signature lists ${all[0]!.name} twice`, "bundle.payload");
+  });
+
+  test("per file: an unknown or weak hash algorithm, a structured file that cannot be parsed", async () => {
+    const all = await listed();
+    const as = (alg: string) => all.map((f) => (f.name === "gate.rego" ? { ...f, algorithm: alg } : f));
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [await token({ files: as("SHA3-256") })] })), "unsupported", 'file gate.rego is signed with unknown hash algorithm "SHA3-256"', "bundle.file_hash");
+    await expectFailure(await withSignatures(JSON.stringify({ signatures: [await token({ files: as("MD5") })] })), "unsupported", 'file gate.rego is signed with too weak hash algorithm "MD5"', "bundle.file_hash");
+    const broken = (await files()).map((e) => (e.name === "data.json" ? { name: e.name, bytes: enc("{not json") } : e));
+    const r = await verifyBundleSignature([...broken, { name: ".signatures.json", bytes: enc(JSON.stringify({ signatures: [await token({ files: all })] })) }], keyring(rsa));
+    expect([r.code, r.checks.find((c) => !c.ok)!.name]).toEqual(["malformed", "bundle.file_hash"]);
+    expect(r.reason).toStartWith("file data.json cannot be hashed: ");
   });
 });
 
