@@ -434,6 +434,18 @@ describe("POST /v1/admission (AdmissionReview v1)", () => {
     expect(r.body.response.status).toBeUndefined();
   });
 
+  test("a bundle without the admission entrypoint refuses every review, saying why (fail closed)", async () => {
+    const other = await startGateServer(cfg({ admission: { entrypoint: "nope/decision" } }), { log: () => {} });
+    try {
+      const r = await fetch(`${other.url}/v1/admission`, { method: "POST", body: JSON.stringify(review(["redis@sha256:" + "c".repeat(64)], "u-3")) });
+      const j = (await r.json()) as any;
+      expect(r.status).toBe(200);
+      expect(j.response).toMatchObject({ uid: "u-3", allowed: false, status: { code: 500, reason: "InternalError", message: "[admission.entrypoint] policy bundle has no admission entrypoint nope/decision" } });
+    } finally {
+      await other.stop();
+    }
+  });
+
   test("not an AdmissionReview / no uid → 400", async () => {
     const a = await post("/v1/admission", JSON.stringify({ kind: "Pod" }));
     expect(a.status).toBe(400);
