@@ -1,7 +1,7 @@
 // DAST (I8): the real ZAP report, generated SARIF logs for every severity path, the official SARIF schema
 // refusing malformed logs, and DAST attestations signed by keys made here, evaluated by the real opa.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TollgateError } from "../src/core/errors.ts";
@@ -21,10 +21,7 @@ import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { TEST_RESULT_V01 } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe, haveFixtures, REPO_ROOT } from "./support/fixtures.ts";
-import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
-import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { evaluateDecision, toDecision, type Decision, type PolicyResult } from "../src/policy/gate.ts";
-import { runOpa } from "./support/opa.ts";
+import { decideBothEngines } from "./support/gate-parity.ts";
 import { dsse, newKey, sha256, type TestKey } from "./support/sign.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
@@ -362,40 +359,8 @@ describe("helpers", () => {
 
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-dast-"));
 let n = 0;
-let evalCount = 0;
 
-// Both evaluators: `opa eval` over policies/ (Go) and the WASM bundle `opa build` makes from the same
-// policies, run by the engine tollgate ships. They must agree on every result.
-let wasmBundle: PolicyBundle | undefined;
-const engines = new Map<string, PolicyEngine>();
-
-async function wasmEngine(data: Record<string, unknown>): Promise<PolicyEngine> {
-  if (!wasmBundle) {
-    const out = join(tmp, "gate.tar.gz");
-    const b = runOpa(["build", "-t", "wasm", "-e", "tollgate/gate/decision", "--ignore", "*_test.rego", "-o", out, "policies"], REPO_ROOT);
-    if (b.code !== 0) throw new Error(b.stderr);
-    wasmBundle = await loadBundleFile(out);
-  }
-  const k = JSON.stringify(data);
-  let e = engines.get(k);
-  if (!e) engines.set(k, (e = await PolicyEngine.create(wasmBundle, [{ source: "test data", data }])));
-  return e;
-}
-
-const canonical = (rs: PolicyResult[]) => rs.map((r) => JSON.stringify([r.rule, r.msg, r.evidence ?? null, r.severity ?? null])).sort();
-
-async function decide(input: unknown, data: Record<string, unknown>): Promise<Decision> {
-  const i = ++evalCount;
-  writeFileSync(join(tmp, `input-${i}.json`), JSON.stringify(input));
-  writeFileSync(join(tmp, `data-${i}.json`), JSON.stringify(data));
-  const r = runOpa(["eval", "--format", "json", "-d", join(REPO_ROOT, "policies"), "-d", join(tmp, `data-${i}.json`), "-i", join(tmp, `input-${i}.json`), "data.tollgate.gate.decision"]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  const go = toDecision(JSON.parse(r.stdout).result[0].expressions[0].value, "opa eval");
-  const wasm = evaluateDecision(await wasmEngine(data), "tollgate/gate/decision", input);
-  expect(canonical(wasm.deny)).toEqual(canonical(go.deny));
-  expect(canonical(wasm.warn)).toEqual(canonical(go.warn));
-  return wasm;
-}
+const decide = decideBothEngines;
 
 interface GateOutcome {
   records: EvidenceRecord[];
