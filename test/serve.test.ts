@@ -263,10 +263,16 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(other.body.decision_id).not.toBe(u1.body.decision_id);
   });
 
-  test("GET evaluates without input, like OPA's GET /v1/data", async () => {
+  test("GET evaluates without input, or with ?input=<JSON>, like OPA's GET /v1/data", async () => {
     const r = await fetch(srv.url + "/v1/data/demo/allow");
     expect(r.status).toBe(200);
     expect(((await r.json()) as any).result).toBe(false);
+    const q = await fetch(srv.url + "/v1/data/demo/allow?input=" + encodeURIComponent(JSON.stringify({ user: "alice" })));
+    expect(((await q.json()) as any).result).toBe(true);
+    const bad = await fetch(srv.url + "/v1/data/demo/allow?input=%7Bnope");
+    const j = (await bad.json()) as any;
+    expect([bad.status, j.code]).toEqual([400, "invalid_parameter"]);
+    expect(j.message).toStartWith("/v1/data/demo/allow: the input query parameter is not valid JSON");
   });
 
   test("an unknown path is 404; bad bodies are 400 with a reason", async () => {

@@ -93,14 +93,14 @@ export function jsonNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
   return false;
 }
 
-function parseJsonBody(bytes: Uint8Array, what: string): unknown {
-  if (bytes.length === 0) throw new HttpError(400, "invalid_parameter", `${what}: empty request body (want JSON)`);
+function parseJsonBody(bytes: Uint8Array, what: string, noun = "request body"): unknown {
+  if (bytes.length === 0) throw new HttpError(400, "invalid_parameter", `${what}: empty ${noun} (want JSON)`);
   // Refused before parsing: re-serializing or digesting a deeper document would exhaust the stack (a 500).
-  if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) throw new HttpError(400, "invalid_parameter", `${what}: request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) throw new HttpError(400, "invalid_parameter", `${what}: ${noun} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch (e) {
-    throw new HttpError(400, "invalid_parameter", `${what}: request body is not valid JSON: ${(e as Error).message}`);
+    throw new HttpError(400, "invalid_parameter", `${what}: ${noun} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
@@ -318,6 +318,10 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       const doc = parseJsonBody(body, `/v1/data/${path}`);
       if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new HttpError(400, "invalid_parameter", `/v1/data/${path}: body must be a JSON object {"input": …}`);
       input = (doc as { input?: unknown }).input;
+    } else if (req.method === "GET") {
+      // OPA's GET /v1/data/{path}?input=<JSON value>
+      const q = new URL(req.url).searchParams.get("input");
+      if (q !== null) input = parseJsonBody(new TextEncoder().encode(q), `/v1/data/${path}`, "the input query parameter");
     }
     const ep = normalizeEntrypoint(path);
     if (!ep || !active.engine.hasEntrypoint(ep)) {
