@@ -144,6 +144,7 @@ describe("config", () => {
     expect(() => resolveServeConfig({ max_body_bytes: 10 }, work, "v")).toThrow(/\/max_body_bytes must be >= 1024/);
     expect(() => resolveServeConfig({ bundle: { file: "x", service: "http://h" } }, work, "v")).toThrow(/invalid serve config/);
     expect(() => resolveServeConfig({ keys: { k: { key_file: "pub.pem", algorithm: "XX1" } } }, work, "v")).toThrow(/\/keys\/k\/algorithm must be equal to one of the allowed values/);
+    expect(() => resolveServeConfig({ decision_logs: { file: "d.jsonl" } }, work, "v")).toThrow("decision_logs need service.environment (the deployment.environment Resource attribute of every record)");
     const polling = (p: Record<string, number>) => () => resolveServeConfig({ bundle: { service: "http://127.0.0.1:1", allow_unsigned: true, polling: p } }, work, "v");
     expect(polling({ min_delay_seconds: 0, max_delay_seconds: 0 })).toThrow("bundle.polling: min_delay_seconds must be more than 0 (0 would poll without pause)");
     expect(polling({ min_delay_seconds: 5, max_delay_seconds: 1 })).toThrow("bundle.polling: max_delay_seconds (1) < min_delay_seconds (5)");

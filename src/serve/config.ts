@@ -123,6 +123,11 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   };
   if (dl.file) decisionLogs.file = at(dl.file);
   if (dl.endpoint) decisionLogs.endpoint = dl.endpoint;
+  // deployment.environment is one of the Resource attributes every decision record must carry (tollgate's own
+  // otel-log evidence kind requires it of a log stream), so a gate that logs decisions must name its environment.
+  if ((dl.file || dl.endpoint) && !c.service?.environment) {
+    throw new TollgateError("usage", "decision_logs need service.environment (the deployment.environment Resource attribute of every record)", source);
+  }
 
   const evidence: ServeConfig["evidence"] = {
     keyFiles: (c.evidence?.key_files ?? []).map(at),
