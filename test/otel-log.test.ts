@@ -1,21 +1,17 @@
 // OpenTelemetry logs (I6): OTLP/JSON exports, single LogRecords and Logs Data Model records; exact
 // nanosecond timestamps beyond 2^53, hex ids, AnyValue attributes; and the gate's I6 rules evaluated by
-// the real compiled policy (opa build → WASM → the project's evaluator), including the real export from
+// both opa eval and the compiled WASM policy (which must agree), including the real export from
 // open-telemetry/opentelemetry-proto, which lacks service.version and deployment.environment.
-import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { otelLogKind, sha256FromImageRef, type ParsedOtelLogs } from "../src/evidence/otel-log/index.ts";
-import { loadBundleFile } from "../src/policy/bundle.ts";
-import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { evaluateDecision, type Decision } from "../src/policy/gate.ts";
-import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
-import { runOpa } from "./support/opa.ts";
+import type { Decision } from "../src/policy/gate.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { decideBothEngines } from "./support/gate-parity.ts";
 import { thrown } from "./support/errors.ts";
 import { tollgate } from "./support/cli.ts";
 
@@ -219,23 +215,16 @@ describe("image digests and revisions", () => {
 });
 
 // ------------------------------------------------------------------------------ the gate, compiled
-let bundlePath = "";
-beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), "tollgate-otel-"));
-  bundlePath = join(dir, "gate.tar.gz");
-  const r = runOpa(["build", "-t", "wasm", "--ignore", "*_test.rego", "--ignore", "*_test.json", "-e", "tollgate/gate/decision", "-o", bundlePath, "policies"], REPO_ROOT);
-  if (r.code !== 0) throw new Error(`opa build: ${r.stderr}`);
-}, 120_000);
-
+// Every decision is made by both `opa eval` over policies/ and the WASM bundle tollgate's engine runs; they
+// must agree (the I6 messages use %q and %v, which tollgate formats like OPA's Go sprintf).
 async function gate(files: SourceFile[]): Promise<Decision> {
-  const engine = await PolicyEngine.create(await loadBundleFile(bundlePath));
   const r = await collectEvidence(files, makeVerifyContext({ time: TIME, files }));
   const doc = buildInputDocument(
     { time: TIME.toISOString(), subject: { digest: { sha256: SUBJECT } }, trust: { keys: [], identities: [] } },
     r.records, r.errors,
   );
   validateInputDocument(doc);
-  return evaluateDecision(engine, "tollgate/gate/decision", doc);
+  return decideBothEngines(doc, {});
 }
 const i6 = (results: Decision["deny"]) => results.filter((x) => x.rule.startsWith("I6.")).map((x) => [x.rule, x.msg]);
 

@@ -1,20 +1,14 @@
 // Quality events (I5): parsing JSON/NDJSON, the envelope schema, contract resolution and validation,
-// duplicates and ordering, and the gate's I5 rules evaluated by the real compiled policy (opa build → WASM).
-import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// duplicates and ordering, and the gate's I5 rules evaluated by both opa eval and the compiled WASM policy.
+import { describe, expect, test } from "bun:test";
 import { stringify } from "yaml";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import type { SourceFile } from "../src/evidence/types.ts";
 import { qualityEventKind } from "../src/evidence/quality-event/index.ts";
-import { loadBundleFile } from "../src/policy/bundle.ts";
-import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { evaluateDecision, type Decision } from "../src/policy/gate.ts";
-import { REPO_ROOT } from "./support/fixtures.ts";
-import { runOpa } from "./support/opa.ts";
+import type { Decision } from "../src/policy/gate.ts";
+import { decideBothEngines } from "./support/gate-parity.ts";
 import { thrown } from "./support/errors.ts";
 
 const TIME = new Date("2026-06-01T00:00:00Z");
@@ -268,24 +262,16 @@ describe("contract resolution and validation (collect → records)", () => {
   });
 });
 
-// The real gate: policies/ compiled by opa into WASM, evaluated by the project's evaluator.
-let bundlePath = "";
-beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), "tollgate-quality-"));
-  bundlePath = join(dir, "gate.tar.gz");
-  const r = runOpa(["build", "-t", "wasm", "--ignore", "*_test.rego", "--ignore", "*_test.json", "-e", "tollgate/gate/decision", "-o", bundlePath, "policies"], REPO_ROOT);
-  if (r.code !== 0) throw new Error(`opa build: ${r.stderr}`);
-}, 120_000);
-
+// The real gate: every decision made by both `opa eval` over policies/ and the WASM bundle tollgate's engine
+// runs, which must agree (the I5 messages use %q and %v, formatted by tollgate like OPA's Go sprintf).
 async function gate(files: SourceFile[], data: Record<string, unknown> = {}): Promise<Decision> {
-  const engine = await PolicyEngine.create(await loadBundleFile(bundlePath), [{ source: "test", data }]);
   const r = await records(files);
   const doc = buildInputDocument(
     { time: TIME.toISOString(), subject: { digest: { sha256: SUBJECT } }, trust: { keys: [], identities: [] } },
     r.records, r.errors,
   );
   validateInputDocument(doc);
-  return evaluateDecision(engine, "tollgate/gate/decision", doc);
+  return decideBothEngines(doc, data);
 }
 const i5 = (d: Decision) => d.deny.filter((x) => x.rule.startsWith("I5."));
 
