@@ -122,6 +122,12 @@ describe("ZAP traditional JSON: every riskcode and confidence", () => {
     expect(parseDastReport(zapReport([])).complete).toBe(true); // a site scanned with no alerts is a clean scan
   });
 
+  test("empty instance fields (ZAP writes \"\" for a header alert's param) are no value, so messages name none", () => {
+    const a = zapAlert("10038", "2", "3", { instances: [{ uri: "https://app.example/", method: "GET", param: "", attack: "", evidence: "", otherinfo: "" }] });
+    const s = parseDastReport(zapReport([a]));
+    expect(s.findings[0]!.locations).toEqual([{ uri: "https://app.example/", method: "GET", param: null }]);
+  });
+
   test("cweid -1 or empty is no CWE; a missing count falls back to the instances", () => {
     const a = zapAlert("20", "2", "2", { cweid: "-1" });
     delete a.count;

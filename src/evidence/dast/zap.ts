@@ -58,7 +58,8 @@ export function parseZap(json: unknown): DastSummary {
         severity: RISK[a.riskcode],
         severitySource: "riskcode",
         confidence,
-        locations: instances.map((i) => ({ uri: i.uri ?? null, method: i.method ?? null, param: i.param ?? null })),
+        // ZAP writes "" for what an instance does not have (a header alert has no param): that is no value.
+        locations: instances.map((i) => ({ uri: i.uri || null, method: i.method || null, param: i.param || null })),
         cwe: a.cweid ? normalizeCwe(a.cweid) : null,
         count: a.count !== undefined ? Number(a.count) : Math.max(instances.length, 1),
         // A reviewer marking an alert False Positive in ZAP is ZAP's suppression.
