@@ -569,7 +569,7 @@ describe("bundle verify / inspect CLI", () => {
     expect(tollgate("bundle", "verify", "text.tar.gz", "--verification-key", rsa.pub).err).toContain("no gzip magic bytes");
   });
 
-  test("bad keys, directories and outputs: exit 2 and one line naming the file once", () => {
+  test("bad keys, directories and outputs: exit 2 and one line naming the file once", async () => {
     const lines = (r: { err: string }) => r.err.trim().split("\n");
     const cases: [string[], string][] = [
       [["bundle", "verify", "unsigned.tar.gz", "--verification-key", "policy/data.json"], "tollgate bundle verify: policy/data.json: unreadable verification key: no PEM PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE block"],
@@ -583,6 +583,11 @@ describe("bundle verify / inspect CLI", () => {
       const r = tollgate(...args);
       expect([r.code, lines(r)]).toEqual([2, [line]]);
     }
+    // a member that cannot be hashed: the bundle named once, the member in the message
+    save("bad-member.tar.gz", await writeArchive([{ name: ".manifest", bytes: new TextEncoder().encode("{}") }, { name: "data.json", bytes: new TextEncoder().encode("{nope") }]));
+    const bm = tollgate("bundle", "sign", "bad-member.tar.gz", "--signing-key", rsa.priv, "-o", "x.tar.gz");
+    expect([bm.code, lines(bm).length]).toEqual([2, 1]);
+    expect(lines(bm)[0]).toStartWith("tollgate bundle sign: bad-member.tar.gz: data.json is neither valid JSON (");
     writeFileSync(join(work, "empty.secret"), "");
     const hs = tollgate("bundle", "sign", "unsigned.tar.gz", "--signing-key", "empty.secret", "--signing-alg", "HS256", "-o", "x.tar.gz");
     expect([hs.code, lines(hs)]).toEqual([2, ["tollgate bundle sign: empty.secret: the HMAC secret is empty"]]);

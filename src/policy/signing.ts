@@ -252,7 +252,14 @@ export function signaturesFileBytes(token: string): Uint8Array {
 export async function signBundleArchive(bundleBytes: Uint8Array, source: string, opts: SignBundleOptions): Promise<{ bytes: Uint8Array; token: string }> {
   const entries = await readArchive(bundleBytes, source);
   const kept = entries.filter((e) => !isSignaturesFile(e.name));
-  const token = await signBundleFiles(kept, opts);
+  let token: string;
+  try {
+    token = await signBundleFiles(kept, opts);
+  } catch (e) {
+    // A member that cannot be hashed (a data.json that is not JSON/YAML): name the bundle too.
+    if (e instanceof TollgateError && !e.path) throw new TollgateError(e.code, e.message, source, { cause: e });
+    throw e;
+  }
   // OPA writes .signatures.json before .manifest; readers do not care about order, but keep OPA's layout.
   const out: ArchiveEntry[] = [];
   const sig: ArchiveEntry = { name: SIGNATURES_FILE, bytes: signaturesFileBytes(token) };

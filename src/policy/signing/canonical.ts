@@ -227,7 +227,7 @@ export function decodeUtf8LikeGo(b: Uint8Array): string {
  * Parse a structured bundle file as OPA's util.Unmarshal does: strip a UTF-8 BOM, JSON when valid, else YAML.
  *
  * YAML is resolved with go-yaml v3's rules (goyaml.ts), as OPA's internal/yaml does before encoding/json.
- * Throws TollgateError("malformed") naming the file.
+ * Throws TollgateError("malformed") whose message names the file.
  */
 export function parseStructured(name: string, bytes: Uint8Array): GoJson {
   let b = bytes;
@@ -241,7 +241,8 @@ export function parseStructured(name: string, bytes: Uint8Array): GoJson {
       return goYamlToJson(text);
     } catch (yamlErr) {
       const why = (jsonErr as Error).message;
-      throw new TollgateError("malformed", `${name} is neither valid JSON (${why}) nor YAML: ${(yamlErr as Error).message}`, name);
+      // The message names the bundle member; the caller names the bundle (the error's path).
+      throw new TollgateError("malformed", `${name} is neither valid JSON (${why}) nor YAML: ${(yamlErr as Error).message}`);
     }
   }
 }
@@ -313,7 +314,7 @@ export function bundleFileDigest(name: string, bytes: Uint8Array, algorithm = "S
   const nodeAlg = HASH_ALGORITHMS[algorithm];
   if (!nodeAlg) {
     const why = WEAK_HASH_ALGORITHMS.has(algorithm) ? "is too weak; tollgate refuses it" : "is not a hashing algorithm OPA defines";
-    throw new TollgateError("unsupported", `${name}: hash algorithm ${JSON.stringify(algorithm)} ${why}`, name);
+    throw new TollgateError("unsupported", `${name}: hash algorithm ${JSON.stringify(algorithm)} ${why}`);
   }
   const h = createHash(nodeAlg);
   h.update(isStructuredBundleFile(name) ? canonicalText(parseStructured(name, bytes)) : bytes);
