@@ -1,8 +1,8 @@
 // Every gate decision as an OpenTelemetry LogRecord (event `tollgate.decision`), exported as OTLP/JSON to a file
 // (one ExportLogsServiceRequest per line — the layout the Collector's otlpjsonfile receiver reads) and/or
 // OTLP/HTTP (POST application/json to a logs endpoint, e.g. http://collector:4318/v1/logs).
-// Export never blocks or fails a decision: records are queued, batched and flushed in the background; a full
-// queue drops the oldest records and counts them.
+// Export never blocks or fails a decision: records are queued, batched and flushed in the background; OTLP/HTTP
+// retries the responses OTLP calls retryable (bounded); a full queue drops the oldest records and counts them.
 import { appendFile } from "node:fs/promises";
 import { sha256Hex } from "../core/digest.ts";
 import { bool, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
@@ -95,9 +95,15 @@ export interface DecisionLogOptions {
   batchSize?: number;
   flushIntervalMs?: number;
   maxQueue?: number;
+  /** First retry delay of an OTLP/HTTP export, doubled per attempt (default 250 ms). */
+  retryBaseMs?: number;
   /** Problems exporting (never thrown into a request). */
   onError?: (message: string) => void;
 }
+
+/** OTLP/HTTP responses the specification calls retryable. */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const EXPORT_ATTEMPTS = 3;
 
 export interface DecisionLogStats {
   exported: number;
@@ -170,18 +176,10 @@ export class DecisionLogger {
         }
       }
       if (this.o.endpoint) {
-        try {
-          const res = await fetch(this.o.endpoint, {
-            method: "POST",
-            headers: { "Content-Type": "application/json", ...this.o.headers },
-            body,
-            signal: AbortSignal.timeout(10_000),
-          });
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          await res.arrayBuffer();
-        } catch (e) {
+        const failure = await this.post(this.o.endpoint, body);
+        if (failure) {
           ok = false;
-          this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${(e as Error).message} (${batch.length} records dropped)`);
+          this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${failure} (${batch.length} records dropped)`);
         }
       }
       if (ok) this.stats.exported += batch.length;
@@ -189,6 +187,36 @@ export class DecisionLogger {
         this.stats.failedFlushes++;
         this.stats.dropped += batch.length;
       }
+    }
+  }
+
+  /**
+   * One OTLP/HTTP export with the retries the OTLP specification asks of a client: on 429, 502, 503, 504 or a
+   * network error, up to EXPORT_ATTEMPTS attempts, waiting Retry-After (seconds) when given, else an exponential
+   * backoff, never more than 5 s. Other statuses are final. Returns why it failed, or undefined.
+   */
+  private async post(endpoint: string, body: string): Promise<string | undefined> {
+    let why = "";
+    for (let attempt = 1; ; attempt++) {
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await fetch(endpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", ...this.o.headers },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer().catch(() => {});
+        if (res.ok) return undefined;
+        why = `HTTP ${res.status}`;
+        if (!RETRYABLE_STATUS.has(res.status)) return why;
+        const ra = Number(res.headers.get("retry-after"));
+        if (Number.isFinite(ra) && ra >= 0) retryAfterMs = ra * 1000;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (attempt >= EXPORT_ATTEMPTS) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
+      await Bun.sleep(Math.min(5_000, retryAfterMs ?? (this.o.retryBaseMs ?? 250) * 2 ** (attempt - 1)));
     }
   }
 
