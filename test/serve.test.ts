@@ -193,7 +193,21 @@ describe("config", () => {
     const bad = join(work, "bad.tar.gz");
     writeFileSync(bad, await writeArchive(entries));
     const c = cfg({ bundle: { file: bad } });
-    await expect(startGateServer(c, { log: () => {} })).rejects.toThrow(/file data\.json: SHA-256 digest mismatch/);
+    const lines: string[] = [];
+    const refusal = async (config: ServeConfig) => {
+      try {
+        await startGateServer(config, { log: (l) => lines.push(l) });
+      } catch (e) {
+        return [(e as TollgateError).code, (e as TollgateError).oneLine()];
+      }
+      throw new Error("started");
+    };
+    // the failure's own code, one "bundle rejected", the reason once
+    const [code, line] = await refusal(c);
+    expect(code).toBe("digest_mismatch");
+    expect(line).toMatch(new RegExp(`^${bad.replace(/[.\/]/g, "\\$&")}: bundle rejected: file data\\.json: SHA-256 digest mismatch \\(signed [0-9a-f]{64}, actual [0-9a-f]{64}\\)$`));
+    expect(lines.at(-1)).toMatch(/^bundle rejected: .*bad\.tar\.gz \(sha256:[0-9a-f]{12}\): file data\.json: SHA-256 digest mismatch \(signed [0-9a-f]{64}, actual [0-9a-f]{64}\) \[digest_mismatch\]; no bundle active$/);
+    expect(await refusal(cfg({ bundle: { file: "no-such.tar.gz" } }))).toEqual(["policy_unreadable", `${join(work, "no-such.tar.gz")}: cannot read bundle: no such file`]);
   });
 });
 

@@ -4,11 +4,11 @@
 // reference swap; a bundle that fails (download, signature, load, missing entrypoint) leaves the last good one
 // active and is reported (log line + /ready detail).
 import { sha256Hex } from "../core/digest.ts";
-import { asTollgateError, TollgateError } from "../core/errors.ts";
+import { asTollgateError, TollgateError, type ErrorCode } from "../core/errors.ts";
 import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
-import { describeRejection, readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
+import { readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
 import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
 import type { BundleSourceConfig } from "./config.ts";
@@ -125,11 +125,13 @@ export class BundleManager {
       return;
     }
     if (s.kind === "file") {
-      const bytes = new Uint8Array(await Bun.file(s.path).arrayBuffer().catch((e: Error) => {
-        throw new TollgateError("policy_unreadable", `cannot read bundle: ${e.message}`, s.path);
+      const bytes = new Uint8Array(await Bun.file(s.path).arrayBuffer().catch((e: NodeJS.ErrnoException) => {
+        const why = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" || /directories/i.test(e.message) ? "it is a directory" : e.message;
+        throw new TollgateError("policy_unreadable", `cannot read bundle: ${why}`, s.path);
       }));
       const ok = await this.offer(bytes, s.path, undefined);
-      if (!ok) throw new TollgateError("bundle_unverified", this.lastFailure!.message, s.path);
+      // The failure's own code (digest_mismatch, signature_failed, policy_invalid, …), not a blanket one.
+      if (!ok) throw new TollgateError(this.lastFailure!.code as ErrorCode, `bundle rejected: ${this.lastFailure!.message}`, s.path);
       return;
     }
     await this.pollOnce();
@@ -152,7 +154,10 @@ export class BundleManager {
       const entries = await readArchive(bytes, source);
       const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
       if (!sig.ok && !(sig.status === "unsigned" && this.o.allowUnsigned)) {
-        throw new TollgateError(sig.status === "unsigned" ? "bundle_unverified" : (sig.code ?? "bundle_unverified"), describeRejection(source, sig).replace(`${source}: `, ""));
+        // The reason alone: the log line and /ready add the source, the code and "rejected" themselves.
+        const bad = sig.checks.filter((c) => !c.ok);
+        const more = bad.length > 1 ? ` (and ${bad.length - 1} more problem${bad.length > 2 ? "s" : ""})` : "";
+        throw new TollgateError(sig.status === "unsigned" ? "bundle_unverified" : (sig.code ?? "bundle_unverified"), `${bad[0]?.reason ?? "bundle signature not verified"}${more}`);
       }
       // Only now is the bundle assembled into a policy and compiled — from the very entries that were verified,
       // so no second archive parser can see different bytes than the signature check did.
