@@ -2,9 +2,8 @@
 // published with the OASIS Standard and its Errata 01 (schemas/sarif-2.1.0-errata01.schema.json, kept
 // verbatim as data: docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json, the
 // file oasis-tcs/sarif-spec serves as Schemata/sarif-schema-2.1.0.json) before anything is read from it.
-// The 2019 committee-specification schema still in schemas/sarif-2.1.0.schema.json misspells the suppression
-// review property `state` (the standard, §3.35.3, and every current producer write `status`), so a log with
-// a reviewed suppression fails it; it must not judge evidence.
+// (The 2019 committee-specification schema misspells the suppression review property `state`; the standard,
+// §3.35.3, and every current producer write `status`, so that draft must not judge evidence.)
 //
 // Severity: `properties["security-severity"]` (result, else its rule) when it is a number 0–10, banded
 // like GitHub code scanning; otherwise the result's level (result.level, else the rule's
