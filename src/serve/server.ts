@@ -10,8 +10,7 @@ import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
 import { stableStringify } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
-import { decide, loadDataFile, loadKeys, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
-import { loadTrustedRootFile } from "../sigstore/trusted-root.ts";
+import { decide, loadDataFile, loadTrust, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
@@ -205,10 +204,10 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
 
 export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
   const log = opts.log ?? ((l: string) => console.error(`tollgate serve: ${l}`));
-  // Trust material for /v1/gate is read here once so that an unreadable key or trusted root stops the start
-  // (a gate reporting ready and then failing every request with 500 is worse than one that does not start).
-  await loadKeys(cfg.evidence.keyFiles);
-  if (cfg.evidence.trustedRootFile) loadTrustedRootFile(cfg.evidence.trustedRootFile);
+  // Trust material for /v1/gate is read once, here: an unreadable key or trusted root stops the start (a gate
+  // reporting ready and then failing every request with 500 is worse than one that does not start), and no
+  // request re-reads key files or re-parses the trusted root.
+  const trust = await loadTrust({ keyFiles: cfg.evidence.keyFiles, ...(cfg.evidence.trustedRootFile ? { trustedRootFile: cfg.evidence.trustedRootFile } : {}) });
   const overlays: { source: string; data: Record<string, unknown> }[] = [];
   const overlayData: Record<string, unknown> = {};
   for (const f of cfg.dataFiles) {
@@ -239,6 +238,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   });
 
   const evidenceBase: Omit<EvidenceOptions, "time"> = {
+    loaded: trust,
     keyFiles: cfg.evidence.keyFiles,
     identities: cfg.evidence.identities,
     data: overlayData,
