@@ -352,6 +352,24 @@ describe("POST /v1/gate", () => {
     expect(j.evidence[0].path).toBe("upload/provenance.json");
   });
 
+  test("signed evidence is verified with the configured evidence keys (loaded once at start)", async () => {
+    const ex = (p: string) => join(REPO_ROOT, "examples", p);
+    const body = JSON.stringify({
+      evidence: ["provenance.intoto.json", "test-result.intoto.json"].map((f) => ({ path: `evidence/${f}`, content: readFileSync(ex(`evidence/${f}`), "utf8") })),
+    });
+    const statuses = async (extra: Record<string, unknown>) => {
+      const g = await startGateServer(cfg(extra), { log: () => {} });
+      try {
+        const r = await fetch(`${g.url}/v1/gate`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+        return ((await r.json()) as any).evidence.map((e: { signature: string }) => e.signature);
+      } finally {
+        await g.stop();
+      }
+    };
+    expect(await statuses({ evidence: { key_files: [ex("keys/release.pub")] } })).toEqual(["verified", "verified"]);
+    expect(await statuses({})).not.toContain("verified"); // no key configured: nothing to verify them with
+  });
+
   test("bad requests: 400 bad JSON / bad subject / empty, 415 content type, 405 method, 404 route", async () => {
     const a = await post("/v1/gate", "not json");
     expect([a.status, a.body.code]).toEqual([400, "invalid_parameter"]);
