@@ -212,3 +212,24 @@ describe("tollgate verify and inspect", () => {
     expect(doc.evidence[0].source.digest.sha256).toBe(sha256(readFileSync(good)));
   });
 });
+
+describe("command routing", () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^tollgate: No command specified\. \(see tollgate --help\)$/],
+    [["bogus"], /^tollgate: Unknown command bogus \(see tollgate --help\)$/],
+    [["ledger"], /^tollgate: No command specified\. \(see tollgate ledger --help\)$/],
+    [["bundle", "nope"], /^tollgate: Unknown command nope \(see tollgate bundle --help\)$/],
+  ];
+  for (const [args, msg] of cases) {
+    test(`a missing or unknown command is a usage error (exit 2): tollgate ${args.join(" ")}`, () => {
+      const r = tollgate(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(msg);
+    });
+  }
+
+  test("--help and --version exit 0", () => {
+    expect(tollgate(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(tollgate(["eval", "--help"]).code).toBe(0);
+  });
+});

@@ -48,7 +48,7 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, max = 3
   const parts = errors.slice(0, max).map((e) => {
     const where = e.instancePath || "/";
     const extra = e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
-      : e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})` : "";
+      : e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")})` : "";
     return `${where} ${e.message ?? e.keyword}${extra}`;
   });
   return parts.join("; ") + (errors.length > max ? `; and ${errors.length - max} more` : "");
