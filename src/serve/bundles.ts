@@ -10,6 +10,7 @@ import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
 import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
+import { readLimited } from "./body.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
 import type { BundleSourceConfig } from "./config.ts";
 
@@ -56,20 +57,7 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array | stri
     await res.body?.cancel().catch(() => {});
     return `${declared} bytes exceed the ${max}-byte bundle limit`;
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body ?? []) {
-    total += chunk.byteLength;
-    if (total > max) return `more than ${max} bytes (the bundle limit)`; // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return (await readLimited(res.body, max)) ?? `more than ${max} bytes (the bundle limit)`;
 }
 
 export class BundleManager {

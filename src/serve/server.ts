@@ -14,6 +14,7 @@ import { decide, loadDataFile, loadTrust, prepareEvidenceFiles, type EvidenceOpt
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
+import { readLimited } from "./body.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -53,21 +54,9 @@ function errorResponse(status: number, code: string, message: string): Response 
 async function readBody(req: Request, max: number): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > max) throw new HttpError(413, "request_too_large", `request body of ${declared} bytes exceeds max_body_bytes (${max})`);
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of req.body) {
-    total += chunk.byteLength;
-    if (total > max) throw new HttpError(413, "request_too_large", `request body exceeds max_body_bytes (${max})`);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  const bytes = await readLimited(req.body, max);
+  if (!bytes) throw new HttpError(413, "request_too_large", `request body exceeds max_body_bytes (${max})`);
+  return bytes;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
