@@ -296,7 +296,7 @@ describe("SARIF 2.1.0: the official schema refuses malformed logs", () => {
   });
 
   test("a level outside the enum", () => {
-    expect(parseError(sarif([result("X", { level: "critical" })])).message).toContain("/runs/0/results/0/level must be equal to one of the allowed values (none, note, warning, error)");
+    expect(parseError(sarif([result("X", { level: "critical" })])).message).toContain('/runs/0/results/0/level must be equal to one of the allowed values ("none", "note", "warning", "error")');
   });
 
   test("a run without a tool, an unknown top-level property", () => {
@@ -309,7 +309,7 @@ describe("SARIF 2.1.0: the official schema refuses malformed logs", () => {
     expect(e.code).toBe("schema_invalid");
     expect(e.message).toContain("/runs/0/results/0/suppressions/0 must NOT have additional properties (state)");
     expect(parseError(sarif([result("X", { suppressions: [{ kind: "external", status: "waived" }] })])).message)
-      .toContain("/runs/0/results/0/suppressions/0/status must be equal to one of the allowed values (accepted, underReview, rejected)");
+      .toContain('/runs/0/results/0/suppressions/0/status must be equal to one of the allowed values ("accepted", "underReview", "rejected")');
   });
 
   test("errata 01 constraints: a region needs startLine, charOffset or byteOffset", () => {

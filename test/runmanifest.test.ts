@@ -303,7 +303,7 @@ describe("tampering: each names the first bad seq and the check", () => {
   test("schema: unknown mode, and an entry missing a required field", () => {
     const s1 = scan(baseText.replace('"runmanifest_mode": "compact"', '"runmanifest_mode": "verbose"'));
     expect(s1.firstFailure).toMatchObject({ check: "integrity.schema", seq: null });
-    expect(s1.failures["integrity.schema"]!.reason).toBe("/runmanifest_mode must be equal to one of the allowed values (compact, expanded)");
+    expect(s1.failures["integrity.schema"]!.reason).toBe('/runmanifest_mode must be equal to one of the allowed values ("compact", "expanded")');
     expect(s1.failures["integrity.schema"]!.code).toBe("schema_invalid");
 
     const d = doc(baseText);

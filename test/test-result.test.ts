@@ -89,7 +89,7 @@ describe("test-result predicate handler", () => {
   test("schema: an unknown result, a missing configuration, a descriptor with nothing to resolve, a non-string name", () => {
     let e = schemaError({ ...SPEC_EXAMPLE, result: "SUCCESS" });
     expect(e.code).toBe("schema_invalid");
-    expect(e.message).toContain("/result must be equal to one of the allowed values (PASSED, WARNED, FAILED)");
+    expect(e.message).toContain('/result must be equal to one of the allowed values ("PASSED", "WARNED", "FAILED")');
 
     e = schemaError({ result: "PASSED" });
     expect(e.message).toContain("must have required property 'configuration'");

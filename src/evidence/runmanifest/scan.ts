@@ -43,7 +43,7 @@ import {
   type JsonTree,
 } from "../../core/canonical-json.ts";
 import { sha256Hex } from "../../core/digest.ts";
-import { validator } from "../../core/schema.ts";
+import { describeErrors, validator } from "../../core/schema.ts";
 import type { ErrorCode } from "../../core/errors.ts";
 
 export const EMPTY_LEDGER_ROOT = "sha256:" + sha256Hex("vpp-ledger-empty-root-v1");
@@ -150,9 +150,7 @@ function entrySchemaError(entry: unknown, index: number): string | null {
 function ajvReason(errors: ErrorObject[] | null | undefined, base: string): string {
   const e = errors?.[0];
   if (!e) return `${base || "/"} is invalid`;
-  const where = base + e.instancePath || "/";
-  const extra = e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})` : "";
-  return `${where} ${e.message ?? "is invalid"}${extra}`;
+  return describeErrors([{ ...e, instancePath: base + e.instancePath }]); // the first error only, named once
 }
 
 // ---------------------------------------------------------------------------------------------------------
