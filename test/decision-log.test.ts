@@ -237,9 +237,14 @@ function buildOtlpChecker(dir: string): { bin?: string; why?: string } {
   writeFileSync(join(dir, "go.mod"), "module otlpcheck\n\ngo 1.23\n");
   // The module cache serves as the only proxy: nothing is fetched from the network.
   const env = { ...process.env, GOPROXY: `file://${modcache}/cache/download`, GOSUMDB: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
-  const get = Bun.spawnSync([go, "get", "go.opentelemetry.io/proto/otlp", "google.golang.org/protobuf"], { cwd: dir, env, stderr: "pipe" });
-  if (get.exitCode !== 0) return { why: `go.opentelemetry.io/proto/otlp is not in the Go module cache (${get.stderr.toString().trim().split("\n").at(-1)})` };
-  const build = Bun.spawnSync([go, "build", "-o", "otlpcheck", "."], { cwd: dir, env: { ...env, GOPROXY: "off" }, stderr: "pipe" });
+  let get = Bun.spawnSync([go, "get", "go.opentelemetry.io/proto/otlp", "google.golang.org/protobuf"], { cwd: dir, env, stderr: "pipe" });
+  if (get.exitCode !== 0) {
+    // Not cached (opa was installed some other way): fetch the two modules from the Go module proxy.
+    const online = { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
+    get = Bun.spawnSync([go, "get", "go.opentelemetry.io/proto/otlp", "google.golang.org/protobuf"], { cwd: dir, env: online, stderr: "pipe" });
+    if (get.exitCode !== 0) return { why: `go.opentelemetry.io/proto/otlp could not be had (${get.stderr.toString().trim().split("\n").at(-1)})` };
+  }
+  const build = Bun.spawnSync([go, "build", "-o", "otlpcheck", "."], { cwd: dir, env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off", GOTOOLCHAIN: "local" }, stderr: "pipe" });
   // Go and the modules are there, so a failed build is a broken test, not a missing prerequisite.
   if (build.exitCode !== 0) throw new Error(`the protojson checker did not build: ${build.stderr.toString().trim()}`);
   return { bin: join(dir, "otlpcheck") };
@@ -361,6 +366,8 @@ describe("the gate service logs every decision", () => {
 
   test("the file and the OTLP/HTTP bodies decode with the opentelemetry-proto definitions (Go protojson)", () => {
     if (!checker.bin) {
+      // CI has Go and the module proxy: there the cross-check must run, never pass by skipping.
+      if (process.env.CI === "true") throw new Error(`the protojson cross-check cannot run in CI: ${checker.why}`);
       console.warn(`skipped the protojson cross-check: ${checker.why}`);
       return;
     }
@@ -374,6 +381,6 @@ describe("the gate service logs every decision", () => {
     first.resourceLogs[0].scopeLogs[0].logRecords[0].decisionId = "x";
     const bad = protojsonCheck(checker.bin, JSON.stringify(first) + "\n");
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/^line 1: proto: .*unknown field "decisionId"$/);
+    expect(bad.err).toMatch(/^line 1:\sproto:\s.*unknown\sfield\s"decisionId"$/);
   });
 });
