@@ -1,7 +1,7 @@
 // DSSE (Dead Simple Signing Envelope) v1: the PAE, envelope parsing and signature verification.
 // Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { p256, p384 } from "@noble/curves/nist.js";
+import { lazyRequire } from "../core/lazy.ts";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { TrustedKey } from "../evidence/types.ts";
@@ -19,6 +19,9 @@ export interface DsseEnvelope {
   payload: Uint8Array;
   signatures: DsseSignature[];
 }
+
+// Only digest-only ECDSA checks (the conformance CLI's sha256:… argument) need @noble/curves.
+const nist = lazyRequire<typeof import("@noble/curves/nist.js")>("@noble/curves/nist.js");
 
 const enc = new TextEncoder();
 
@@ -152,7 +155,7 @@ export function verifyEcdsaPrehashed(digest: Uint8Array, sig: Uint8Array, key: K
     const alg = keyAlgorithm(key);
     if (alg !== "ecdsa-p256" && alg !== "ecdsa-p384") return false;
     if (digest.length !== (alg === "ecdsa-p256" ? 32 : 48)) return false;
-    const curve = alg === "ecdsa-p256" ? p256 : p384;
+    const curve = alg === "ecdsa-p256" ? nist().p256 : nist().p384;
     const jwk = key.export({ format: "jwk" });
     const point = new Uint8Array([0x04, ...Buffer.from(jwk.x!, "base64url"), ...Buffer.from(jwk.y!, "base64url")]);
     const coord = alg === "ecdsa-p256" ? 32 : 48;

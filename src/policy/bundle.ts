@@ -5,7 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { readFile } from "node:fs/promises";
 import tar from "tar-stream";
 import { Readable } from "node:stream";
-import YAML from "yaml";
+import { lazyRequire } from "../core/lazy.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 
@@ -32,6 +32,8 @@ export interface PolicyBundle {
   data: Record<string, unknown>;
   revision: string;
 }
+
+const yaml = lazyRequire<typeof import("yaml")>("yaml");
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -114,7 +116,7 @@ function bundleData(files: Map<string, Uint8Array>, source: string): Record<stri
     let doc: unknown;
     const text = new TextDecoder().decode(bytes);
     try {
-      doc = base === "data.json" ? JSON.parse(text) : YAML.parse(text);
+      doc = base === "data.json" ? JSON.parse(text) : yaml().parse(text);
     } catch (e) {
       throw new TollgateError("policy_invalid", `${path} in the bundle is not valid (${(e as Error).message})`, source);
     }

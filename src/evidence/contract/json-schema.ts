@@ -1,8 +1,12 @@
 // A contract's schema object as a JSON Schema (Draft 2020-12), and validation of one event against it.
 // Both standards mean "present and not null" by `required`; a field that is not required may be absent
 // or null. Undeclared fields are allowed unless the contract closes the object (DCS additionalFields: false).
-import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import type Ajv2020 from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import { lazyRequire } from "../../core/lazy.ts";
+
+const ajv2020 = lazyRequire<{ default: typeof Ajv2020 }>("ajv/dist/2020.js");
+const ajvFormats = lazyRequire<{ default: (a: Ajv2020) => void }>("ajv-formats");
 import type { ErrorCode } from "../../core/errors.ts";
 import type { ContractObject, DataContract, FieldSpec } from "./model.ts";
 import { ajvErrors } from "./validate.ts";
@@ -65,8 +69,8 @@ function compile(o: ContractObject): ValidateFunction | string {
   let v = compiled.get(o);
   if (v === undefined) {
     if (!ajv) {
-      ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-      addFormats(ajv);
+      ajv = new (ajv2020().default)({ allErrors: true, strict: true, allowUnionTypes: true });
+      ajvFormats().default(ajv);
     }
     try {
       v = ajv.compile(objectJsonSchema(o));

@@ -1,7 +1,9 @@
 // Data contracts: ODCS v3 (`apiVersion: v3.x`, `kind: DataContract`, `schema[].properties[]`) and the Data
 // Contract Specification (`dataContractSpecification`, `models.<name>.fields.<field>`), read from YAML or
 // JSON into the one field model of model.ts. Pure; throws TollgateError for what is not a readable contract.
-import { parseDocument } from "yaml";
+import { lazyRequire } from "../../core/lazy.ts";
+
+const yaml = lazyRequire<typeof import("yaml")>("yaml");
 import { TollgateError } from "../../core/errors.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import type { SourceFile } from "../types.ts";
@@ -37,7 +39,7 @@ export function looksLikeContract(file: SourceFile): boolean {
 
 /** YAML 1.2 (JSON is YAML): one document, unique keys, no alias bombs. */
 export function readDocument(text: string, path: string): Obj {
-  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;

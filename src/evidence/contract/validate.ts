@@ -2,9 +2,15 @@
 // in schemas/odcs/): ODCS by `apiVersion` (v3.0.x → the v3.0.2 schema, v3.1.0 → v3.1.0), the Data Contract
 // Specification by `dataContractSpecification`. A contract of a version tollgate has no schema for is
 // reported as unsupported, never silently accepted.
-import Ajv2019 from "ajv/dist/2019.js";
-import AjvDraft7, { type ErrorObject, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import type Ajv2019 from "ajv/dist/2019.js";
+import type AjvDraft7 from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { lazyRequire } from "../../core/lazy.ts";
+
+// The contract standards' own schemas are draft-07 / 2019-09; their compilers load when a contract is read.
+const ajv2019 = lazyRequire<{ default: typeof Ajv2019 }>("ajv/dist/2019.js");
+const ajvDraft7 = lazyRequire<{ default: typeof AjvDraft7 }>("ajv");
+const ajvFormats = lazyRequire<{ default: (a: Ajv2019 | AjvDraft7) => void }>("ajv-formats");
 import odcs302 from "../../../schemas/odcs/odcs-json-schema-v3.0.2.json" with { type: "json" };
 import odcs310 from "../../../schemas/odcs/odcs-json-schema-v3.1.0.json" with { type: "json" };
 import dcs120 from "../../../schemas/odcs/datacontract-specification-1.2.0.schema.json" with { type: "json" };
@@ -47,8 +53,8 @@ function validatorFor(name: SchemaName): ValidateFunction {
   if (!v) {
     const { draft, schema } = SCHEMAS[name];
     // strict: false — the official schemas carry annotation keywords ajv does not know (deprecationMessage, example).
-    const ajv = draft === "2019-09" ? new Ajv2019({ allErrors: true, strict: false }) : new AjvDraft7({ allErrors: true, strict: false });
-    addFormats(ajv);
+    const ajv = draft === "2019-09" ? new (ajv2019().default)({ allErrors: true, strict: false }) : new (ajvDraft7().default)({ allErrors: true, strict: false });
+    ajvFormats().default(ajv);
     v = ajv.compile(schema as object);
     compiled.set(name, v);
   }

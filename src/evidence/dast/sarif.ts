@@ -9,9 +9,9 @@
 // like GitHub code scanning; otherwise the result's level (result.level, else the rule's
 // defaultConfiguration.level for kind fail, else SARIF's default: "warning" for fail, "none" otherwise).
 // Results of kind "pass" or "notApplicable" are not findings.
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
+import type Ajv from "ajv";
 import type { ValidateFunction } from "ajv";
+import { lazyRequire } from "../../core/lazy.ts";
 import sarifSchema from "../../../schemas/sarif-2.1.0-errata01.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors } from "../../core/schema.ts";
@@ -35,11 +35,14 @@ let validate: ValidateFunction | undefined;
  * dropped as a keyword and the schema (trusted data) is not meta-validated. Its own ajv: the project's
  * shared instance is 2020-12.
  */
+const ajvDraft7 = lazyRequire<{ default: typeof Ajv }>("ajv");
+const ajvFormats = lazyRequire<{ default: (a: Ajv) => void }>("ajv-formats");
+
 export function sarifValidator(): ValidateFunction {
   if (!validate) {
-    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
+    const ajv = new (ajvDraft7().default)({ allErrors: true, strict: false, validateSchema: false });
     ajv.removeKeyword("id");
-    addFormats(ajv);
+    ajvFormats().default(ajv);
     validate = ajv.compile(sarifSchema);
   }
   return validate;

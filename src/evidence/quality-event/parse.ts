@@ -1,7 +1,10 @@
 // Pipeline-completion quality events (I5): one JSON object, or an NDJSON stream of them. Pure; every line
 // is checked against schemas/quality-event.schema.json and a bad line fails the whole file, naming the line.
-import Ajv2020 from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import type Ajv2020 from "ajv/dist/2020.js";
+import { lazyRequire } from "../../core/lazy.ts";
+
+const ajv2020 = lazyRequire<{ default: typeof Ajv2020 }>("ajv/dist/2020.js");
+const ajvFormats = lazyRequire<{ default: (a: Ajv2020) => void }>("ajv-formats");
 import eventSchema from "../../../schemas/quality-event.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
 import type { SourceFile } from "../types.ts";
@@ -64,8 +67,8 @@ export function detectQualityEvents(file: SourceFile): boolean {
 let validate: ReturnType<Ajv2020["compile"]> | undefined;
 function eventValidator() {
   if (!validate) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    addFormats(ajv);
+    const ajv = new (ajv2020().default)({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajvFormats().default(ajv);
     validate = ajv.compile(eventSchema);
   }
   return validate;

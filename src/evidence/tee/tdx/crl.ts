@@ -6,11 +6,15 @@
 // Inputs: DER or PEM ("X509 CRL" or "CRL") files among ctx.files, or the hex/PEM `root_ca_crl` / `pck_crl` fields of a
 // dcap-qvl QuoteCollateralV3 JSON. CRLs are parsed with @peculiar/asn1-x509; the signed bytes are the
 // original tbsCertList encoding (kept raw by the parser), never a re-encoding.
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { CertificateList, type Name } from "@peculiar/asn1-x509";
+import type { Name } from "@peculiar/asn1-x509";
+import { lazyRequire } from "../../../core/lazy.ts";
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
 import { commonName, publicKeyOf } from "../common/x509chain.ts";
+
+// Loaded when CRLs are supplied (most quotes are verified without them).
+const asn1Schema = lazyRequire<typeof import("@peculiar/asn1-schema")>("@peculiar/asn1-schema");
+const asn1X509 = lazyRequire<typeof import("@peculiar/asn1-x509")>("@peculiar/asn1-x509");
 
 const OID_CN = "2.5.4.3";
 const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";
@@ -38,7 +42,7 @@ export function normalizeSerial(hex: string): string {
 }
 
 export function parseCrl(der: Uint8Array, path: string): ParsedCrl {
-  const crl = AsnConvert.parse(der, CertificateList);
+  const crl = asn1Schema().AsnConvert.parse(der, asn1X509().CertificateList);
   const tbs = crl.tbsCertList;
   const revoked = new Set<string>();
   for (const r of tbs.revokedCertificates ?? []) revoked.add(normalizeSerial(Buffer.from(r.userCertificate).toString("hex")));

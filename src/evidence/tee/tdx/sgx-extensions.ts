@@ -2,10 +2,14 @@
 // Certificate Revocation List Profile": a SEQUENCE of { OID, value } pairs carrying the platform's FMSPC, PCE-ID
 // and the TCB (16 SGX component SVNs, PCESVN, CPUSVN) the PCK was issued for. Read with the standard ASN.1
 // parsers (@peculiar/asn1-x509 for the certificate, asn1js for the extension value).
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate } from "@peculiar/asn1-x509";
-import * as asn1js from "asn1js";
+import type * as Asn1js from "asn1js";
+import { lazyRequire } from "../../../core/lazy.ts";
 import { createHash } from "node:crypto";
+
+// Loaded on the first PCK certificate (the ASN.1 libraries cost more to import than a quote takes to verify).
+const asn1Schema = lazyRequire<typeof import("@peculiar/asn1-schema")>("@peculiar/asn1-schema");
+const asn1X509 = lazyRequire<typeof import("@peculiar/asn1-x509")>("@peculiar/asn1-x509");
+const asn1jsLib = lazyRequire<typeof Asn1js>("asn1js");
 
 export const SGX_EXTENSIONS_OID = "1.2.840.113741.1.13.1";
 const OID_TCB = `${SGX_EXTENSIONS_OID}.2`;
@@ -27,8 +31,9 @@ function hexOf(buf: ArrayBuffer): string {
   return Buffer.from(buf).toString("hex");
 }
 
-function pairs(seq: asn1js.AsnType): Map<string, asn1js.AsnType> {
-  const out = new Map<string, asn1js.AsnType>();
+function pairs(seq: Asn1js.AsnType): Map<string, Asn1js.AsnType> {
+  const asn1js = asn1jsLib();
+  const out = new Map<string, Asn1js.AsnType>();
   if (!(seq instanceof asn1js.Sequence)) return out;
   for (const item of seq.valueBlock.value) {
     if (!(item instanceof asn1js.Sequence)) continue;
@@ -64,7 +69,8 @@ function copy(e: PckExtensions | undefined): PckExtensions | undefined {
 }
 
 function decodePckExtensions(der: Uint8Array): PckExtensions | undefined {
-  const cert = AsnConvert.parse(der, Certificate);
+  const asn1js = asn1jsLib();
+  const cert = asn1Schema().AsnConvert.parse(der, asn1X509().Certificate);
   const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === SGX_EXTENSIONS_OID);
   if (!ext) return undefined;
   const parsed = asn1js.fromBER(ext.extnValue.buffer);
