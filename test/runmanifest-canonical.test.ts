@@ -14,6 +14,8 @@ import {
   MAX_DEPTH,
 } from "../src/core/canonical-json.ts";
 import { TollgateError } from "../src/core/errors.ts";
+import { thrown } from "./support/errors.ts";
+import { prng } from "./support/ledger-gen.ts";
 
 const havePython = spawnSync("python3", ["-c", "print(1)"]).status === 0;
 if (!havePython) console.log("notice: python3 is absent; the canonical-JSON cross-checks against Python are skipped (CI has it)");
@@ -29,26 +31,6 @@ function pythonCanonical(text: string): string {
   return r.stdout;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function errorOf(f: () => unknown): TollgateError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TollgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a TollgateError");
-}
 
 describe("numbers keep Python's int/float distinction", () => {
   const cases: [string, string][] = [
@@ -62,19 +44,19 @@ describe("numbers keep Python's int/float distinction", () => {
   for (const [src, want] of cases) test(`${src} → ${want}`, () => expect(canonicalNumber(src)).toBe(want));
 
   test("a float that overflows a double fails closed (Python would print Infinity)", () => {
-    const e = errorOf(() => canonicalNumber("1e400"));
+    const e = thrown(() => canonicalNumber("1e400"));
     expect(e.code).toBe("unsupported");
     expect(e.message).toContain("overflows a double");
   });
   test("an integer past CPython's 4300-digit limit fails closed", () => {
-    const e = errorOf(() => canonicalNumber("9".repeat(4301)));
+    const e = thrown(() => canonicalNumber("9".repeat(4301)));
     expect(e.code).toBe("unsupported");
     expect(e.message).toContain("4301 digits");
     expect(canonicalNumber("9".repeat(4300))).toBe("9".repeat(4300));
   });
   test("NaN and Infinity literals are refused with a reason", () => {
     for (const lit of ["NaN", "Infinity", "-Infinity"]) {
-      const e = errorOf(() => parseJsonTree(`[${lit}]`));
+      const e = thrown(() => parseJsonTree(`[${lit}]`));
       expect(e.code).toBe("unsupported");
       expect(e.message).toContain("is not JSON");
     }
@@ -135,22 +117,22 @@ describe("tokenizer failure modes (fail closed with a reason)", () => {
   ];
   for (const [text, code, msg] of bad) {
     test(JSON.stringify(text), () => {
-      const e = errorOf(() => parseJsonTree(text));
+      const e = thrown(() => parseJsonTree(text));
       expect(e.code).toBe(code as TollgateError["code"]);
       expect(e.message).toContain(msg);
     });
   }
   test("nesting deeper than MAX_DEPTH", () => {
-    const e = errorOf(() => parseJsonTree("[".repeat(MAX_DEPTH + 1) + "]".repeat(MAX_DEPTH + 1)));
+    const e = thrown(() => parseJsonTree("[".repeat(MAX_DEPTH + 1) + "]".repeat(MAX_DEPTH + 1)));
     expect(e.message).toContain(`nesting deeper than ${MAX_DEPTH}`);
   });
   test("invalid UTF-8 bytes and a UTF-8 BOM in byte input", () => {
     const tok = () => new JsonTokenizer(new TreeBuilder());
-    expect(errorOf(() => tok().feedBytes(new Uint8Array([0x22, 0xff, 0x22]))).message).toContain("invalid UTF-8");
-    expect(errorOf(() => tok().feedBytes(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]))).message).toContain("byte order mark");
+    expect(thrown(() => tok().feedBytes(new Uint8Array([0x22, 0xff, 0x22]))).message).toContain("invalid UTF-8");
+    expect(thrown(() => tok().feedBytes(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]))).message).toContain("byte order mark");
     const t = tok();
     t.feedBytes(new Uint8Array([0x22, 0xc3])); // first byte of é, then the input ends
-    expect(errorOf(() => t.end()).message).toContain("truncated multi-byte");
+    expect(thrown(() => t.end()).message).toContain("truncated multi-byte");
   });
 });
 

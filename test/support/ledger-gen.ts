@@ -26,8 +26,8 @@ export interface LedgerOptions {
   extra?: [string, JsonTree][];
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
+/** Deterministic PRNG (mulberry32): generated test data is the same on every run. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
