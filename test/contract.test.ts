@@ -60,7 +60,8 @@ describe("reading contracts", () => {
     expect(c.objects[0]).toMatchObject({ name: "events", closed: true });
     expect(c.objects[0]!.fields).toEqual([
       { name: "pipeline", location: "models.events.fields.pipeline", required: true, type: "string", declaredType: "string", enum: ["a", "b"] },
-      { name: "n", location: "models.events.fields.n", required: false, type: "integer", declaredType: "long" },
+      { name: "n", location: "models.events.fields.n", required: false, type: "integer", declaredType: "long",
+        width: { detail: { kind: "int", signed: true, bits: 64 }, label: "long" } },
     ]);
   });
 
@@ -354,6 +355,155 @@ describe("breaking-change diff", () => {
     const open = contract(dcs({ a: { type: "string" } }, { additionalFields: true }), "v1.yaml");
     const closed = contract(dcs({ a: { type: "string" }, b: { type: "int" } }), "v2.yaml");
     expect(summary(diffContracts(open, closed))).toEqual(["B closed events", "c field_added events.b"]);
+  });
+});
+
+describe("breaking-change diff within one JSON type (declared widths)", () => {
+  /** Every change as `B|c kind path: message`, so each case asserts the code and the exact reason. */
+  const lines = (d: ReturnType<typeof diffContracts>) => d.changes.map((c) => `${c.breaking ? "B" : "c"} ${c.change} ${c.path}: ${c.message}`);
+  const dcsPair = (o: Prop, n: Prop) => diffContracts(contract(dcs({ n: o }), "v1.yaml"), contract(dcs({ n: n }), "v2.yaml"));
+  const odcsPair = (o: Prop, n: Prop) => diffContracts(contract(odcs([{ name: "n", ...o }]), "v1.yaml"), contract(odcs([{ name: "n", ...n }]), "v2.yaml"));
+
+  test("DCS integer, float and decimal types: narrowing breaks, widening does not, synonyms are no change", () => {
+    const cases: [Prop, Prop, string[]][] = [
+      [{ type: "long" }, { type: "int" }, ["B type_narrowed events.n: events.n type narrowed from long to int"]],
+      [{ type: "int" }, { type: "long" }, ["c type_widened events.n: events.n type widened from int to long"]],
+      [{ type: "bigint" }, { type: "integer" }, ["B type_narrowed events.n: events.n type narrowed from bigint to integer"]],
+      [{ type: "int" }, { type: "integer" }, []],
+      [{ type: "long" }, { type: "bigint" }, []],
+      [{ type: "double" }, { type: "float" }, ["B type_narrowed events.n: events.n type narrowed from double to float"]],
+      [{ type: "float" }, { type: "double" }, ["c type_widened events.n: events.n type widened from float to double"]],
+      [{ type: "decimal", precision: 10, scale: 2 }, { type: "decimal", precision: 8, scale: 2 }, ["B type_narrowed events.n: events.n type narrowed from decimal(10,2) to decimal(8,2)"]],
+      [{ type: "decimal", precision: 8, scale: 2 }, { type: "decimal", precision: 10, scale: 2 }, ["c type_widened events.n: events.n type widened from decimal(8,2) to decimal(10,2)"]],
+      [{ type: "decimal", precision: 10, scale: 2 }, { type: "decimal", precision: 10, scale: 1 }, ["B type_narrowed events.n: events.n type narrowed from decimal(10,2) to decimal(10,1)"]],
+      // 8 integer digits → 7: more fraction digits do not make up for it.
+      [{ type: "decimal", precision: 10, scale: 2 }, { type: "decimal", precision: 10, scale: 3 }, ["B type_narrowed events.n: events.n type narrowed from decimal(10,2) to decimal(10,3)"]],
+      // DCS defaults: precision 38, scale 0.
+      [{ type: "decimal", scale: 2 }, { type: "numeric", precision: 38, scale: 2 }, []],
+      [{ type: "number" }, { type: "decimal", precision: 10, scale: 2 }, ["B type_narrowed events.n: events.n type narrowed from number to decimal(10,2)"]],
+      [{ type: "numeric", precision: 10, scale: 2 }, { type: "number" }, ["c type_widened events.n: events.n type widened from numeric(10,2) to number"]],
+      [{ type: "double" }, { type: "decimal", precision: 38, scale: 10 }, ["B type_narrowed events.n: events.n type narrowed from double to decimal(38,10)"]],
+      [{ type: "float" }, { type: "number" }, ["c type_widened events.n: events.n type widened from float to number"]],
+    ];
+    for (const [o, n, want] of cases) {
+      const d = dcsPair(o, n);
+      expect([JSON.stringify(o), JSON.stringify(n), lines(d)]).toEqual([JSON.stringify(o), JSON.stringify(n), want]);
+      expect(d.breaking).toBe(want.some((l) => l.startsWith("B ")));
+    }
+  });
+
+  test("DCS temporal and text types: timestamp_tz → date narrows; timestamp and timestamp_tz are one type", () => {
+    const cases: [Prop, Prop, string[]][] = [
+      [{ type: "timestamp_tz" }, { type: "date" }, [
+        "B type_narrowed events.n: events.n type narrowed from timestamp_tz to date",
+        'B constraint_narrowed events.n: events.n format changed from "date-time" to "date"',
+      ]],
+      [{ type: "date" }, { type: "timestamp_tz" }, [
+        "B type_narrowed events.n: events.n type narrowed from date to timestamp_tz",
+        'B constraint_narrowed events.n: events.n format changed from "date" to "date-time"',
+      ]],
+      [{ type: "timestamp" }, { type: "timestamp_tz" }, []],
+      [{ type: "timestamp_ntz" }, { type: "timestamp" }, [
+        "B type_narrowed events.n: events.n type narrowed from timestamp_ntz to timestamp",
+        'B constraint_narrowed events.n: events.n format "date-time" was added',
+      ]],
+      [{ type: "string" }, { type: "date" }, [
+        "B type_narrowed events.n: events.n type narrowed from string to date",
+        'B constraint_narrowed events.n: events.n format "date" was added',
+      ]],
+      [{ type: "date" }, { type: "text" }, [
+        "c type_widened events.n: events.n type widened from date to text",
+        'c constraint_relaxed events.n: events.n format "date" was removed',
+      ]],
+      [{ type: "string" }, { type: "bytes" }, ["B type_narrowed events.n: events.n type narrowed from string to bytes"]],
+      [{ type: "bytes" }, { type: "varchar" }, ["c type_widened events.n: events.n type widened from bytes to varchar"]],
+      [{ type: "string" }, { type: "varchar" }, []],
+    ];
+    for (const [o, n, want] of cases) expect([JSON.stringify(o), JSON.stringify(n), lines(dcsPair(o, n))]).toEqual([JSON.stringify(o), JSON.stringify(n), want]);
+  });
+
+  test("DCS: a type tollgate does not know that changes is reported and breaks (fail closed)", () => {
+    const d = dcsPair({ type: "geography" }, { type: "geometry" });
+    expect(lines(d)).toEqual(["B type_changed events.n: events.n type changed from geography to geometry (unknown compatibility: treated as breaking)"]);
+    expect(d.breaking).toBe(true);
+    expect(d.changes[0]).toMatchObject({ old: "geography", new: "geometry" });
+    expect(lines(dcsPair({ type: "geography" }, { type: "geography" }))).toEqual([]);
+  });
+
+  test("ODCS physicalType: bigint → int and varchar(255) → varchar(50) narrow; the reverse widens", () => {
+    const cases: [Prop, Prop, string[]][] = [
+      [{ logicalType: "integer", physicalType: "bigint" }, { logicalType: "integer", physicalType: "int" }, ["B type_narrowed events.n: events.n physicalType narrowed from bigint to int"]],
+      [{ logicalType: "integer", physicalType: "INT" }, { logicalType: "integer", physicalType: "BIGINT" }, ["c type_widened events.n: events.n physicalType widened from INT to BIGINT"]],
+      [{ logicalType: "integer", physicalType: "smallint" }, { logicalType: "integer", physicalType: "tinyint" }, ["B type_narrowed events.n: events.n physicalType narrowed from smallint to tinyint"]],
+      [{ logicalType: "integer", physicalType: "uint32" }, { logicalType: "integer", physicalType: "int32" }, ["B type_narrowed events.n: events.n physicalType narrowed from uint32 to int32"]],
+      [{ logicalType: "integer", physicalType: "uint32" }, { logicalType: "integer", physicalType: "bigint" }, ["c type_widened events.n: events.n physicalType widened from uint32 to bigint"]],
+      [{ logicalType: "string", physicalType: "varchar(255)" }, { logicalType: "string", physicalType: "varchar(50)" }, ["B type_narrowed events.n: events.n physicalType narrowed from varchar(255) to varchar(50)"]],
+      [{ logicalType: "string", physicalType: "VARCHAR(50)" }, { logicalType: "string", physicalType: "VARCHAR(255)" }, ["c type_widened events.n: events.n physicalType widened from VARCHAR(50) to VARCHAR(255)"]],
+      [{ logicalType: "string", physicalType: "VARCHAR(18)" }, { logicalType: "string", physicalType: "varchar( 18 )" }, []],
+      [{ logicalType: "string", physicalType: "text" }, { logicalType: "string", physicalType: "char(2)" }, ["B type_narrowed events.n: events.n physicalType narrowed from text to char(2)"]],
+      [{ logicalType: "number", physicalType: "DECIMAL(10,2)" }, { logicalType: "number", physicalType: "DECIMAL(12,2)" }, ["c type_widened events.n: events.n physicalType widened from DECIMAL(10,2) to DECIMAL(12,2)"]],
+      [{ logicalType: "number", physicalType: "numeric(10,2)" }, { logicalType: "number", physicalType: "numeric(10)" }, ["B type_narrowed events.n: events.n physicalType narrowed from numeric(10,2) to numeric(10)"]],
+      [{ logicalType: "number", physicalType: "double" }, { logicalType: "number", physicalType: "real" }, ["B type_narrowed events.n: events.n physicalType narrowed from double to real"]],
+      // No physicalType on one side: that side is its logical type only.
+      [{ logicalType: "integer" }, { logicalType: "integer", physicalType: "int" }, ["B type_narrowed events.n: events.n physicalType narrowed from none (integer) to int"]],
+      [{ logicalType: "string", physicalType: "varchar(18)" }, { logicalType: "string" }, ["c type_widened events.n: events.n physicalType widened from varchar(18) to none (string)"]],
+    ];
+    for (const [o, n, want] of cases) {
+      const d = odcsPair(o, n);
+      expect([JSON.stringify(o), JSON.stringify(n), lines(d)]).toEqual([JSON.stringify(o), JSON.stringify(n), want]);
+      expect(d.breaking).toBe(want.some((l) => l.startsWith("B ")));
+    }
+    expect(odcsPair({ logicalType: "string", physicalType: "varchar(255)" }, { logicalType: "string", physicalType: "varchar(50)" }).changes[0])
+      .toMatchObject({ old: "varchar(255)", new: "varchar(50)" });
+  });
+
+  test("ODCS logicalTypeOptions tightened: integer/number format, precision, maxLength", () => {
+    const cases: [Prop, Prop, string[]][] = [
+      [{ logicalType: "integer", logicalTypeOptions: { format: "i64" } }, { logicalType: "integer", logicalTypeOptions: { format: "i32" } }, [
+        "B type_narrowed events.n: events.n type narrowed from integer (format i64) to integer (format i32)",
+        "B constraint_narrowed events.n: events.n maximum 2147483647 was added",
+        "B constraint_narrowed events.n: events.n minimum -2147483648 was added",
+      ]],
+      [{ logicalType: "integer", logicalTypeOptions: { format: "u8" } }, { logicalType: "integer", logicalTypeOptions: { format: "i16" } }, [
+        "c type_widened events.n: events.n type widened from integer (format u8) to integer (format i16)",
+        "c constraint_relaxed events.n: events.n maximum raised from 255 to 32767",
+        "c constraint_relaxed events.n: events.n minimum reduced from 0 to -32768",
+      ]],
+      [{ logicalType: "integer", logicalTypeOptions: { format: "i32" } }, { logicalType: "integer" }, [
+        "c type_widened events.n: events.n type widened from integer (format i32) to integer",
+        "c constraint_relaxed events.n: events.n maximum 2147483647 was removed",
+        "c constraint_relaxed events.n: events.n minimum -2147483648 was removed",
+      ]],
+      [{ logicalType: "number", logicalTypeOptions: { format: "f64" } }, { logicalType: "number", logicalTypeOptions: { format: "f32" } }, ["B type_narrowed events.n: events.n type narrowed from number (format f64) to number (format f32)"]],
+      [{ logicalType: "number", logicalTypeOptions: { format: "f32" } }, { logicalType: "number" }, ["c type_widened events.n: events.n type widened from number (format f32) to number"]],
+      [{ logicalType: "number", logicalTypeOptions: { precision: 10, scale: 2 } }, { logicalType: "number", logicalTypeOptions: { precision: 8, scale: 2 } }, ["B type_narrowed events.n: events.n type narrowed from number (precision 10, scale 2) to number (precision 8, scale 2)"]],
+      [{ logicalType: "string", logicalTypeOptions: { maxLength: 255 } }, { logicalType: "string", logicalTypeOptions: { maxLength: 50 } }, ["B constraint_narrowed events.n: events.n maxLength reduced from 255 to 50"]],
+      [{ logicalType: "timestamp" }, { logicalType: "date" }, ["B type_narrowed events.n: events.n type narrowed from timestamp to date"]],
+      [{ logicalType: "date", logicalTypeOptions: { format: "yyyy-MM-dd" } }, { logicalType: "date", logicalTypeOptions: { format: "dd.MM.yyyy" } }, ["B type_narrowed events.n: events.n type narrowed from date (format yyyy-MM-dd) to date (format dd.MM.yyyy)"]],
+    ];
+    for (const [o, n, want] of cases) {
+      const d = odcsPair(o, n);
+      expect([JSON.stringify(o), JSON.stringify(n), lines(d)]).toEqual([JSON.stringify(o), JSON.stringify(n), want]);
+      expect(d.breaking).toBe(want.some((l) => l.startsWith("B ")));
+    }
+  });
+
+  test("ODCS physical types tollgate cannot place: a change is reported as unknown compatibility and breaks", () => {
+    const cases: [Prop, Prop, string[]][] = [
+      [{ logicalType: "string", physicalType: "GEOGRAPHY" }, { logicalType: "string", physicalType: "GEOMETRY" }, ["B type_changed events.n: events.n physicalType changed from GEOGRAPHY to GEOMETRY (unknown compatibility: treated as breaking)"]],
+      // Without a logicalType the physical type is all there is.
+      [{ physicalType: "geography" }, { physicalType: "geometry" }, ["B type_changed events.n: events.n physicalType changed from geography to geometry (unknown compatibility: treated as breaking)"]],
+      // `float` is 32 bits in some systems and 64 in others; `int8` is 8 bits or 8 bytes.
+      [{ logicalType: "number", physicalType: "float" }, { logicalType: "number", physicalType: "double" }, ["B type_changed events.n: events.n physicalType changed from float to double (unknown compatibility: treated as breaking)"]],
+      [{ logicalType: "integer", physicalType: "int8" }, { logicalType: "integer", physicalType: "bigint" }, ["B type_changed events.n: events.n physicalType changed from int8 to bigint (unknown compatibility: treated as breaking)"]],
+      [{ logicalType: "string", physicalType: "GEOGRAPHY" }, { logicalType: "string" }, ["B type_changed events.n: events.n physicalType changed from GEOGRAPHY to none (string) (unknown compatibility: treated as breaking)"]],
+      [{ logicalType: "string", physicalType: "GEOGRAPHY" }, { logicalType: "string", physicalType: "geography" }, []],
+    ];
+    for (const [o, n, want] of cases) {
+      const d = odcsPair(o, n);
+      expect([JSON.stringify(o), JSON.stringify(n), lines(d)]).toEqual([JSON.stringify(o), JSON.stringify(n), want]);
+      expect(d.breaking).toBe(want.length > 0);
+    }
   });
 });
 

@@ -3,7 +3,10 @@
 // disappear. Breaking: a removed field or schema object, a field newly required, a type narrowed (number →
 // integer, a free value → an enum, a bound tightened, a pattern added), an enum narrowed. Compatible:
 // an added optional field or object, a field no longer required, a type or enum widened, a bound relaxed.
+// Within one JSON type the declared widths are compared too (DCS `long` → `int`, ODCS `VARCHAR(255)` →
+// `VARCHAR(50)`); a physical type tollgate cannot place that changes is breaking (fail closed).
 import type { ContractObject, DataContract, EnumValue, FieldSpec } from "./model.ts";
+import { relate, widest, type TypeWidth } from "./width.ts";
 
 export type ChangeKind =
   | "object_removed" | "object_added"
@@ -96,6 +99,8 @@ function diffField(path: string, o: FieldSpec, n: FieldSpec, out: ContractChange
     else out.push(change(path, "type_changed", true, `${path} type changed from ${typeLabel(o)} to ${typeLabel(n)}`, typeLabel(o), typeLabel(n)));
   }
 
+  if (o.type === n.type) diffWidths(path, o, n, out);
+
   diffEnum(path, o.enum, n.enum, out);
 
   // Upper bounds tightened / lower bounds raised narrow the type.
@@ -148,4 +153,39 @@ function bound(path: string, key: string, o: number | undefined, n: number | und
     out.push(change(path, "constraint_relaxed", false,
       n === undefined ? `${path} ${key} ${o} was removed` : `${path} ${key} ${side === "upper" ? "raised" : "reduced"} from ${o} to ${n}`, o, n));
   }
+}
+
+/** The declared width, or the whole JSON type when the contract declares nothing narrower. */
+function logicalWidth(f: FieldSpec): TypeWidth | undefined {
+  if (f.width) return f.width;
+  const d = widest(f.type);
+  return d ? { detail: d, label: typeLabel(f) } : undefined;
+}
+
+function diffWidths(path: string, o: FieldSpec, n: FieldSpec, out: ContractChange[]): void {
+  if (o.width || n.width) width(path, "type", logicalWidth(o), logicalWidth(n), out);
+  if (o.physicalWidth || n.physicalWidth) {
+    // No physicalType on one side: that side is held to its logical type only.
+    const side = (f: FieldSpec): TypeWidth | undefined => {
+      if (f.physicalWidth) return f.physicalWidth;
+      const l = logicalWidth(f);
+      return l ? { detail: l.detail, label: `none (${l.label})` } : undefined;
+    };
+    width(path, "physicalType", side(o), side(n), out);
+  } else if (o.type === undefined && typeLabel(o) !== typeLabel(n)) {
+    // Neither a JSON type nor a physical type tollgate can place (a DCS or ODCS type it does not know).
+    out.push(change(path, "type_changed", true,
+      `${path} type changed from ${typeLabel(o)} to ${typeLabel(n)} (unknown compatibility: treated as breaking)`, typeLabel(o), typeLabel(n)));
+  }
+}
+
+function width(path: string, what: "type" | "physicalType", o: TypeWidth | undefined, n: TypeWidth | undefined, out: ContractChange[]): void {
+  const oldLabel = o?.label ?? "none";
+  const newLabel = n?.label ?? "none";
+  const rel = o && n ? relate(o.detail, n.detail) : "unknown";
+  if (rel === "same") return;
+  if (rel === "narrower") out.push(change(path, "type_narrowed", true, `${path} ${what} narrowed from ${oldLabel} to ${newLabel}`, oldLabel, newLabel));
+  else if (rel === "wider") out.push(change(path, "type_widened", false, `${path} ${what} widened from ${oldLabel} to ${newLabel}`, oldLabel, newLabel));
+  else out.push(change(path, "type_changed", true,
+    `${path} ${what} changed from ${oldLabel} to ${newLabel} (unknown compatibility: treated as breaking)`, oldLabel, newLabel));
 }

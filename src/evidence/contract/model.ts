@@ -1,6 +1,8 @@
 // One field model for both data-contract standards (ODCS v3 and the Data Contract Specification), so the
 // JSON Schema derivation and the breaking-change diff are written once and treat both the same way.
 
+import type { TypeWidth } from "./width.ts";
+
 export type ContractStandard = "odcs" | "dcs";
 
 /** The JSON type a field's values take (after mapping the standard's logical/physical type). */
@@ -16,6 +18,10 @@ export interface FieldSpec {
   type?: JsonType;
   /** The type exactly as the contract writes it (`logicalType`/`physicalType` or DCS `type`), for messages. */
   declaredType?: string;
+  /** How wide the declared type is within its JSON type (DCS `long` vs `int`, ODCS `format: i32`), for the diff. */
+  width?: TypeWidth;
+  /** ODCS `physicalType` read as a width (`VARCHAR(50)`), or `unknown` when tollgate cannot place it. */
+  physicalWidth?: TypeWidth;
   /** ODCS and DCS both mean "present and not null". */
   required: boolean;
   enum?: EnumValue[];

@@ -8,6 +8,7 @@ import { TollgateError } from "../../core/errors.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import type { SourceFile } from "../types.ts";
 import type { ContractObject, DataContract, EnumValue, FieldSpec, JsonType } from "./model.ts";
+import { dcsWidth, odcsLogicalWidth, odcsPhysicalWidth } from "./width.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -155,6 +156,9 @@ function odcsField(p: Obj, location: string, fallbackName = ""): FieldSpec {
     ...(logical || physical ? { declaredType: logical ?? physical! } : {}),
   };
   const opts = isObj(p.logicalTypeOptions) ? p.logicalTypeOptions : {};
+  const width = logical ? odcsLogicalWidth(logical, opts) : undefined;
+  if (width) f.width = width;
+  if (physical) f.physicalWidth = odcsPhysicalWidth(physical);
   if (type === "string" && logical !== "date" && logical !== "timestamp" && logical !== "time") {
     setIf(f, "minLength", int(opts.minLength));
     setIf(f, "maxLength", int(opts.maxLength));
@@ -287,6 +291,8 @@ function dcsField(name: string, raw: Obj, location: string, defs: Obj, path: str
     ...(type ? { type } : {}),
     ...(declared ? { declaredType: declared } : {}),
   };
+  const width = declared ? dcsWidth(declared, d.precision, d.scale) : undefined;
+  if (width) f.width = width;
   if (Array.isArray(d.enum)) f.enum = d.enum.filter((v): v is EnumValue => v === null || ["string", "number", "boolean"].includes(typeof v));
   setIf(f, "minimum", num(d.minimum));
   setIf(f, "maximum", num(d.maximum));
