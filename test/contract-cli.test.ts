@@ -156,6 +156,108 @@ describe("tollgate contract diff", () => {
   }, SLOW);
 });
 
+describe("tollgate contract diff within one JSON type", () => {
+  const dcs = (fields: Record<string, Prop>, version: string) => stringify({
+    dataContractSpecification: "1.2.0", id: "pipeline-completion", info: { title: "Pipeline completion", version },
+    models: { events: { type: "object", fields } },
+  });
+  const NARROW: Record<string, Prop> = {
+    count: { type: "int" }, ratio: { type: "float" }, amount: { type: "decimal", precision: 8, scale: 2 }, day: { type: "date" },
+  };
+  const WIDE: Record<string, Prop> = {
+    count: { type: "long" }, ratio: { type: "double" }, amount: { type: "decimal", precision: 10, scale: 2 }, day: { type: "timestamp_tz" },
+  };
+  const wide = write("dcs-wide.yaml", dcs(WIDE, "1.0.0"));
+
+  test("DCS long → int, double → float, decimal(10,2) → decimal(8,2), timestamp_tz → date: exit 1, each listed with old and new", () => {
+    const r = run("contract", "diff", wide, write("dcs-narrow.yaml", dcs(NARROW, "2.0.0")));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n").slice(1);
+    expect(lines).toEqual([
+      "  BREAKING    type_narrowed        events.count: events.count type narrowed from long to int",
+      "  BREAKING    type_narrowed        events.ratio: events.ratio type narrowed from double to float",
+      "  BREAKING    type_narrowed        events.amount: events.amount type narrowed from decimal(10,2) to decimal(8,2)",
+      "  BREAKING    type_narrowed        events.day: events.day type narrowed from timestamp_tz to date",
+      '  BREAKING    constraint_narrowed  events.day: events.day format changed from "date-time" to "date"',
+      "BREAKING: 5 breaking changes of 5",
+    ]);
+  }, SLOW);
+
+  test("DCS int → long, float → double, decimal(8,2) → decimal(10,2): exit 0, each listed as widened", () => {
+    const v1 = write("dcs-narrow-nodate.yaml", dcs({ ...NARROW, day: WIDE.day! }, "1.0.0"));
+    const r = run("contract", "diff", v1, wide);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  compatible  type_widened         events.count: events.count type widened from int to long",
+      "  compatible  type_widened         events.ratio: events.ratio type widened from float to double",
+      "  compatible  type_widened         events.amount: events.amount type widened from decimal(8,2) to decimal(10,2)",
+      "COMPATIBLE: 3 compatible changes",
+    ]);
+  }, SLOW);
+
+  const typed = (over: Record<string, Prop>) => PROPS.map((p) => (over[p.name as string] ? { ...p, ...over[p.name as string] } : p));
+
+  test("ODCS physicalType bigint → int and varchar(255) → varchar(50): exit 1; the reverse exits 0", () => {
+    const props = (seq: string, pipe: string) => PROPS.map((p) => {
+      if (p.name === "pipeline") return { ...p, physicalType: pipe };
+      if (p.name === "ordering") return { ...p, properties: [{ name: "key", logicalType: "string", required: true }, { name: "sequence", logicalType: "integer", physicalType: seq, required: true }] };
+      return p;
+    });
+    const v1 = write("odcs-bigint.yaml", odcs(props("bigint", "varchar(255)"), "1.0.0"));
+    const v2 = write("odcs-int.yaml", odcs(props("int", "varchar(50)"), "2.0.0"));
+    const down = run("contract", "diff", v1, v2);
+    expect(down.code).toBe(1);
+    expect(down.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  BREAKING    type_narrowed        events.ordering.sequence: events.ordering.sequence physicalType narrowed from bigint to int",
+      "  BREAKING    type_narrowed        events.pipeline: events.pipeline physicalType narrowed from varchar(255) to varchar(50)",
+      "BREAKING: 2 breaking changes of 2",
+    ]);
+    const up = run("contract", "diff", v2, v1);
+    expect(up.code).toBe(0);
+    expect(up.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  compatible  type_widened         events.ordering.sequence: events.ordering.sequence physicalType widened from int to bigint",
+      "  compatible  type_widened         events.pipeline: events.pipeline physicalType widened from varchar(50) to varchar(255)",
+      "COMPATIBLE: 2 compatible changes",
+    ]);
+  }, SLOW);
+
+  test("ODCS logicalTypeOptions format i64 → i32 and maxLength 255 → 50: exit 1", () => {
+    const v1 = write("odcs-opts-wide.yaml", odcs(typed({ pipeline: { logicalTypeOptions: { maxLength: 255 } } }).concat([
+      { name: "count", logicalType: "integer", logicalTypeOptions: { format: "i64" } }]), "1.0.0"));
+    const v2 = write("odcs-opts-narrow.yaml", odcs(typed({ pipeline: { logicalTypeOptions: { maxLength: 50 } } }).concat([
+      { name: "count", logicalType: "integer", logicalTypeOptions: { format: "i32" } }]), "2.0.0"));
+    const r = run("contract", "diff", v1, v2);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  BREAKING    constraint_narrowed  events.pipeline: events.pipeline maxLength reduced from 255 to 50",
+      "  BREAKING    type_narrowed        events.count: events.count type narrowed from integer (format i64) to integer (format i32)",
+      "  BREAKING    constraint_narrowed  events.count: events.count maximum 2147483647 was added",
+      "  BREAKING    constraint_narrowed  events.count: events.count minimum -2147483648 was added",
+      "BREAKING: 4 breaking changes of 4",
+    ]);
+  }, SLOW);
+
+  test("an unknown physical type that changes: exit 1, reported as unknown compatibility (text and JSON)", () => {
+    const geo = (t: string, v: string) => odcs([...PROPS, { name: "area", logicalType: "string", physicalType: t }], v);
+    const v1 = write("odcs-geography.yaml", geo("GEOGRAPHY", "1.0.0"));
+    const v2 = write("odcs-geometry.yaml", geo("GEOMETRY", "2.0.0"));
+    const r = run("contract", "diff", v1, v2);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+      "  BREAKING    type_changed         events.area: events.area physicalType changed from GEOGRAPHY to GEOMETRY (unknown compatibility: treated as breaking)",
+      "BREAKING: 1 breaking change of 1",
+    ]);
+    const j = JSON.parse(run("contract", "diff", "-o", "json", v1, v2).stdout);
+    expect(j.breaking).toBe(true);
+    expect(j.changes).toEqual([{
+      path: "events.area", change: "type_changed", breaking: true, old: "GEOGRAPHY", new: "GEOMETRY",
+      message: "events.area physicalType changed from GEOGRAPHY to GEOMETRY (unknown compatibility: treated as breaking)",
+    }]);
+    expect(run("contract", "diff", v1, write("odcs-geography-2.yaml", geo("geography", "1.0.1"))).code).toBe(0);
+  }, SLOW);
+});
+
 fixtureDescribe("contract diff on the real ODCS examples", () => {
   test("full-example → table-column removes fields and an object: exit 1", () => {
     const r = run("contract", "diff", fixture("odcs", "examples", "full-example.odcs.yaml"), fixture("odcs", "examples", "table-column.odcs.yaml"));
