@@ -1,6 +1,6 @@
 // How wide a declared type is within its JSON type, so the diff can report a change that stays inside one
 // JSON type (DCS `long` → `int`, ODCS `varchar(255)` → `varchar(50)`). Type lists are the standards' own:
-// DCS field types (int/integer 32-bit, long/bigint 64-bit, float 32-bit, double 64-bit, number/decimal/
+// DCS field types ($defs/FieldType: int/integer 32-bit, long/bigint 64-bit, float 32-bit, double 64-bit, number/decimal/
 // numeric with precision/scale, timestamp = timestamp_tz, timestamp_ntz, date, time, bytes) and ODCS
 // logicalType with logicalTypeOptions.format (integer: Rust integer types i8…u128; number: f32/f64).
 // ODCS physicalType is free text: only unambiguous SQL names are read, the rest is "unknown".
@@ -59,7 +59,10 @@ export function dcsWidth(declared: string, precision: unknown, scale: unknown): 
 
 const RUST_INT = /^([iu])(8|16|32|64|128)$/;
 
-/** ODCS logicalType with logicalTypeOptions (format, precision/scale). */
+/**
+ * ODCS logicalType with logicalTypeOptions.format. `precision`/`scale` are not keys of the v3.0/v3.1
+ * schemas (their place is physicalType `DECIMAL(p,s)`) but are read when a contract writes them anyway.
+ */
 export function odcsLogicalWidth(logical: string, opts: Record<string, unknown>): TypeWidth | undefined {
   const format = typeof opts.format === "string" ? opts.format : undefined;
   if (logical === "integer") {
