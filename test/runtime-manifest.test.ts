@@ -300,28 +300,57 @@ describe("generated manifests", () => {
 });
 
 describe("v2 manifests", () => {
-  // Sidecars shaped like invarlock's own v2 test inputs (tests/test_runtime_manifest_v2.py): the receipt
-  // carries the artifact identity and the observation's sha256; the observation the artifact identity's
-  // canonical sha256 (json.dumps(sort_keys, compact, ensure_ascii=False), UTF-8).
+  // The artifact identity hash is invarlock's canonical form of the parsed value: json.dumps(sort_keys, compact,
+  // ensure_ascii=False), UTF-8. This text exercises non-ASCII, escaped controls and a float kept as 1.0.
   const artifactText = '{"artifact_format":"gguf","artifact_name":"tiny-modèl\\u2028😀\\u007f\\n.gguf","byte_length":123,"format_version":"invarlock/model-artifact-identity-v1","ratio":1.0,"sha256":"' + "1".repeat(64) + '"}\n';
   // python3: a = json.loads(artifactText)
   //          hashlib.sha256(json.dumps(a, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
   const ARTIFACT_SHA = "59dbb97f7952ec00ee31de26a3414a217ccc3b3a541c60906142322068cd9f90";
 
-  function sidecarTexts(o: { receipt?: (r: any) => void; observation?: (x: any) => void } = {}) {
-    const observation: any = { format_version: "invarlock/runtime-scoring-observation-v1", provider_name: "llama_cpp", artifact_identity_sha256: ARTIFACT_SHA, records: [] };
+  // The bound artifact identity: valid against invarlock's model_artifact_identity schema (gguf), still with
+  // non-ASCII and `123.0` (an integer to JSON Schema, and Python's == equals the receipt's 123).
+  const identityText = '{"artifact_format":"gguf","artifact_name":"tiny-modèl\\u2028😀\\u007f.gguf","byte_length":123.0,"format_version":"invarlock/model-artifact-identity-v1","gguf_metadata_sha256":"' + "2".repeat(64) + '","sha256":"' + "1".repeat(64) + '","tensor_inventory_sha256":"' + "3".repeat(64) + '","tokenizer_metadata_sha256":"' + "4".repeat(64) + '"}\n';
+  // python3: the same hash over json.loads(identityText); jsonschema.Draft202012Validator(schema).validate(...) passes
+  const IDENTITY_SHA = "60800052db4af358bb857864ef1440d8243066914964331ebe6f4a40aa750efe";
+
+  // Sidecars shaped like invarlock's own v2 test inputs (tests/test_runtime_manifest_v2.py) and valid against its
+  // schemas: the receipt carries the artifact identity and the observation's sha256, the observation the
+  // artifact identity's canonical sha256.
+  function sidecarTexts(o: { receipt?: (r: any) => void; observation?: (x: any) => void; artifact?: (a: any) => string } = {}) {
+    const observation: any = {
+      format_version: "invarlock/runtime-scoring-observation-v1",
+      provider_name: "llama_cpp",
+      artifact_identity_sha256: IDENTITY_SHA,
+      schedule_sha256: "6".repeat(64),
+      records: [{ record_id: "r1", input_sha256: "7".repeat(64), status: "ok", output_text: "Paris", output_sha256: sha256("Paris"), logprob_sum: null, token_count: null, utf8_byte_count: null, error_code: null }],
+      aggregate_source_sha256: "8".repeat(64),
+    };
     o.observation?.(observation);
     const observationText = JSON.stringify(observation);
     const receipt: any = {
       format_version: "invarlock/runtime-provider-receipt-v1",
-      plugin: { name: "llama_cpp", provider_abi: "1" },
-      capabilities: { provider_name: "llama_cpp", artifact_formats: ["gguf"] },
-      artifact_identity: JSON.parse(artifactText),
+      plugin: { name: "llama_cpp", provider_abi: "1", distribution: "invarlock-llama-cpp", distribution_version: "1.0.0" },
+      backend: { name: "llama.cpp", version: "b4500", source_sha256: "5".repeat(64), binary_sha256: null, build_sha256: null },
+      capabilities: {
+        format_version: "runtime-provider-capabilities-v1",
+        provider_name: "llama_cpp",
+        provider_abi: "1",
+        artifact_formats: ["gguf"],
+        tasks: ["text_causal"],
+        metrics: ["exact_match"],
+        execution_modes: ["container"],
+        required_extra: null,
+        required_image: null,
+      },
+      artifact_identity: JSON.parse(identityText),
+      execution_settings: { seed: 0, context_length: 2048, batch_size: 1, max_output_tokens: 64, timeout_seconds: 600, allow_network: false },
+      device: { device_kind: "cpu", device_name: "x86_64", compute_capability: null, driver_version: null, cuda_runtime_version: null },
       outer_image_digest: PINNED,
       scoring_observation_sha256: sha256(observationText),
     };
     o.receipt?.(receipt);
-    return { receipt: JSON.stringify(receipt), scoring_observation: observationText, artifact_identity: artifactText };
+    const artifact = o.artifact ? o.artifact(JSON.parse(identityText)) : identityText;
+    return { receipt: JSON.stringify(receipt), scoring_observation: observationText, artifact_identity: artifact };
   }
 
   function v2(dir: string, tweak?: (m: any) => void, texts: Record<string, string> = sidecarTexts()) {
@@ -357,12 +386,16 @@ describe("v2 manifests", () => {
       "binding.image_ref",
       "binding.config_sha256",
       "binding.receipt_sha256",
+      "schema.runtime_provider.receipt",
       "binding.scoring_observation_sha256",
+      "schema.runtime_provider.scoring_observation",
       "binding.artifact_identity_sha256",
+      "schema.runtime_provider.artifact_identity",
       "binding.runtime_provider",
     ]);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
-    expect(checks.at(-1)!.detail).toEqual({ provider: "llama_cpp", artifact_identity_sha256: ARTIFACT_SHA });
+    expect(checks.find((c) => c.name === "schema.runtime_provider.receipt")!.detail).toEqual({ path: "/gen/v2/receipt.json", schema: "runtime_provider_receipt.schema.json" });
+    expect(checks.at(-1)!.detail).toEqual({ provider: "llama_cpp", artifact_identity_sha256: IDENTITY_SHA });
     expect(record.source.format).toBe("invarlock-runtime-manifest-v2");
     expect((record.facts as any).sidecars.map((s: any) => s.bound)).toEqual([true, true, true]);
     expect((record.facts as any).config.binding).toBe("verified");
@@ -450,8 +483,7 @@ describe("v2 manifests", () => {
     ["receipt artifact_identity edited", { receipt: (r) => (r.artifact_identity.byte_length = 124) }, "receipt artifact_identity does not match the bound artifact file"],
     ["observation sha256 in the receipt", { receipt: (r) => (r.scoring_observation_sha256 = "9".repeat(64)) }, `receipt scoring_observation_sha256 "${"9".repeat(64)}" does not match the observation bytes`],
     ["plugin name", { receipt: (r) => (r.plugin.name = "other_provider") }, 'receipt and observation provider names do not agree (plugin.name "other_provider", capabilities.provider_name "llama_cpp", observation provider_name "llama_cpp")'],
-    ["capabilities provider name missing", { receipt: (r) => delete r.capabilities.provider_name }, 'receipt and observation provider names do not agree (plugin.name "llama_cpp", capabilities.provider_name <missing>'],
-    ["observation artifact sha256", { observation: (x) => (x.artifact_identity_sha256 = "9".repeat(64)) }, `observation artifact_identity_sha256 "${"9".repeat(64)}" does not match the bound artifact (sha256 ${ARTIFACT_SHA})`],
+    ["observation artifact sha256", { observation: (x) => (x.artifact_identity_sha256 = "9".repeat(64)) }, `observation artifact_identity_sha256 "${"9".repeat(64)}" does not match the bound artifact (sha256 ${IDENTITY_SHA})`],
     ["receipt outer image digest", { receipt: (r) => (r.outer_image_digest = "sha256:" + "c".repeat(64)) }, `receipt outer_image_digest "sha256:${"c".repeat(64)}" does not match outer_container.image_digest ${PINNED}`],
     ["artifact format not declared", { receipt: (r) => (r.capabilities.artifact_formats = ["hf_snapshot"]) }, 'bound artifact format "gguf" is not declared by provider capabilities (artifact_formats ["hf_snapshot"])'],
   ];
@@ -478,12 +510,39 @@ describe("v2 manifests", () => {
     for (const [role, text, reason] of cases) {
       const texts = { ...sidecarTexts(), [role]: text };
       const p = v2("/gen/v2j", undefined, texts);
-      const c = failedCheck((await run(p.manifest, p.files)).checks, "binding.runtime_provider");
+      const { checks } = await run(p.manifest, p.files);
+      const c = failedCheck(checks, `schema.runtime_provider.${role}`);
       expect(c.code).toBe("malformed");
-      expect(c.reason).toContain(`runtime_provider.${role} `);
-      expect(c.reason).toContain(reason);
+      expect(c.reason).toStartWith(`runtime_provider.${role} /gen/v2j/${p.sidecars.find((f) => f.text() === text)!.path.split("/").pop()} ${reason}`);
+      expect(checks.filter((x) => !x.ok).map((x) => x.name)).toEqual([`schema.runtime_provider.${role}`]);
     }
   });
+
+  // Each sidecar against invarlock's own schema for it: the failed check names the file and the first error
+  // (as invarlock picks it: first by instance path, a failed oneOf/anyOf standing for its branches; python3 with
+  // jsonschema reports the same location for each case), and nothing is cross-checked.
+  const schemaCases: [string, Parameters<typeof sidecarTexts>[0], string, string][] = [
+    ["receipt", { receipt: (r) => delete r.capabilities.provider_name }, "receipt.json", "runtime_provider_receipt.schema.json: /capabilities must have required property 'provider_name'"],
+    ["receipt", { receipt: (r) => (r.outer_image_digest = "sha256:" + "B".repeat(64)) }, "receipt.json", "runtime_provider_receipt.schema.json: /outer_image_digest must match a schema in anyOf"],
+    ["receipt", { receipt: (r) => (r.plugin.vendor = "x") }, "receipt.json", "runtime_provider_receipt.schema.json: /plugin must NOT have additional properties (vendor)"],
+    ["scoring_observation", { observation: (x) => (x.records = []) }, "scoring.json", "runtime_scoring_observation.schema.json: /records must NOT have fewer than 1 items"],
+    ["scoring_observation", { observation: (x) => delete x.schedule_sha256 }, "scoring.json", "runtime_scoring_observation.schema.json: / must have required property 'schedule_sha256'"],
+    ["scoring_observation", { observation: (x) => (x.records[0].status = "error") }, "scoring.json", "runtime_scoring_observation.schema.json: /records/0/error_code must be string"],
+    ["artifact_identity", { artifact: (a) => JSON.stringify({ ...a, ratio: 1 }) }, "identity.json", "model_artifact_identity.schema.json: / must match exactly one schema in oneOf"],
+    ["artifact_identity", { artifact: (a) => JSON.stringify({ ...a, artifact_name: "../x.gguf" }).replace('"../x.gguf"', '"dir/x.gguf"') }, "identity.json", "model_artifact_identity.schema.json: / must match exactly one schema in oneOf"],
+  ];
+  for (const [role, tweak, fileName, reason] of schemaCases) {
+    test(`schema: ${role} ${reason.split(": ").slice(1).join(": ")}`, async () => {
+      const p = v2("/gen/v2s", undefined, sidecarTexts(tweak));
+      const { checks, record } = await run(p.manifest, p.files);
+      expect(checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([`schema.runtime_provider.${role}`]);
+      const c = failedCheck(checks, `schema.runtime_provider.${role}`);
+      expect(c.code).toBe("schema_invalid");
+      expect(c.reason).toBe(`runtime_provider.${role} /gen/v2s/${fileName} does not match invarlock's ${reason}`);
+      expect(checks.some((x) => x.name === "binding.runtime_provider")).toBe(false);
+      expect(record.integrity).toEqual({ status: "failed", reason: c.reason! });
+    });
+  }
 
   test("the artifact identity hash is Python's ensure_ascii=False form (non-ASCII raw, controls escaped, 1.0 kept)", () => {
     expect(artifactIdentitySha256(parseJsonTree(artifactText))).toBe(ARTIFACT_SHA);

@@ -5,8 +5,9 @@
 // the binding (sha256 of the report's raw bytes), the config file when the manifest says it came from a
 // file (v1: when that file was supplied; v2: always), and for v2 what invarlock's v2 verifier adds:
 // report.path equal to the report's name, distinct bound file names, image_ref pinned to image_digest, each
-// runtime-provider sidecar bound by sha256 and their contents cross-bound (provider.ts). The report's outcome
-// becomes facts only when the binding holds: an unbound report says nothing about this run.
+// runtime-provider sidecar bound by sha256 and valid against invarlock's schema for it, and their contents
+// cross-bound (provider.ts). The report's outcome becomes facts only when the binding holds: an unbound report
+// says nothing about this run.
 //
 // A manifest is unsigned: it proves nothing about who ran the evaluation. What makes it strict evidence
 // is the binding plus an expected image digest the policy gets independently (data), never from the
@@ -17,10 +18,11 @@
 // seed requires runtime.manifest.json with every report, and skipping it would silently drop a report that
 // may have failed.
 import { basename, dirname, join, normalize, resolve } from "node:path";
+import type { JsonObject } from "../../core/canonical-json.ts";
 import { TollgateError } from "../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../types.ts";
 import { looksLikeRuntimeManifest, parseRuntimeManifest, type RuntimeManifest, type SidecarRole } from "./manifest.ts";
-import { providerCrossBindingCheck } from "./provider.ts";
+import { providerCrossBindingCheck, sidecarSchemaCheck } from "./provider.ts";
 import { looksLikeEvaluationReport, reportOutcome, type ReportOutcome } from "./report.ts";
 
 export { parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
@@ -136,17 +138,26 @@ export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, file
     }
   }
 
-  // 4. v2: every runtime-provider sidecar is bound like the report; a missing one fails closed. When all three
-  //    are bound, their contents must agree with each other and with the manifest (provider.ts).
+  // 4. v2: every runtime-provider sidecar is bound like the report; a missing one fails closed. A bound one must
+  //    be a strict JSON object valid against invarlock's schema for its role. When all three are, their
+  //    contents must agree with each other and with the manifest (provider.ts).
   const bound: Partial<Record<SidecarRole, SourceFile>> = {};
+  const parsed: Partial<Record<SidecarRole, JsonObject>> = {};
   for (const s of m.sidecars) {
     const sidecar = findSibling(file, files, s.filename);
     const check = bindingCheck(`binding.${s.role}_sha256`, `runtime_provider.${s.role}`, s.sha256, sidecar, siblingPath(file.path, s.filename));
     checks.push(check);
-    if (check.ok && sidecar) bound[s.role] = sidecar;
+    if (check.ok && sidecar) {
+      const schema = sidecarSchemaCheck(s.role, sidecar);
+      checks.push(schema.check);
+      if (schema.value) {
+        bound[s.role] = sidecar;
+        parsed[s.role] = schema.value;
+      }
+    }
   }
-  if (m.version === 2 && bound.receipt && bound.scoring_observation && bound.artifact_identity) {
-    checks.push(providerCrossBindingCheck(m, bound as Record<SidecarRole, SourceFile>));
+  if (m.version === 2 && parsed.receipt && parsed.scoring_observation && parsed.artifact_identity) {
+    checks.push(providerCrossBindingCheck(m, bound as Record<SidecarRole, SourceFile>, parsed as Record<SidecarRole, JsonObject>));
   }
   return out;
 }

@@ -10,12 +10,27 @@
 //   - `receipt.outer_image_digest` equals the manifest's `outer_container.image_digest`;
 //   - the artifact's `artifact_format` is one of `receipt.capabilities.artifact_formats`.
 // Strict JSON means what invarlock's parse_json_bytes refuses fails here too: duplicate keys, NaN/Infinity,
-// invalid UTF-8, a byte order mark. Upstream also validates each sidecar against its own JSON Schema
-// (runtime_provider_receipt, runtime_scoring_observation, model_artifact_identity); those schemas are not
-// shipped here, so only the fields above are read, each required with the type it must have.
+// invalid UTF-8, a byte order mark.
+//
+// Before any cross-binding, each sidecar is validated (Draft 2020-12) against invarlock's own schema, as its
+// _read_bound_json_object does; a sidecar that fails is not cross-checked. The schemas are shipped verbatim
+// (Draft 2020-12, precompiled) from github.com/invarlock/invarlock; _data/ is the package data its
+// public_contracts.py loads, contracts/ the repository's copy:
+//   schemas/runtime-provider-receipt.schema.json                 src/invarlock/_data/contracts/runtime_provider_receipt.schema.json @ 4bdc98399d4ecc1303958193f730bf13ffca9b18
+//   schemas/runtime-provider-scoring-observation.schema.json     src/invarlock/_data/contracts/runtime_scoring_observation.schema.json @ 2c0db64de83f945bf8906ae7ab67ee4696f43218
+//   schemas/runtime-provider-model-artifact-identity.schema.json contracts/model_artifact_identity.schema.json @ 37d0914670c1cf3adbac7d6b8beb465c130dc472
+// ajv compiles `pattern` as a JavaScript regex: where a schema anchors with `$` (the observation's), Python's
+// re also accepts one trailing newline and ajv does not, so that edge is stricter here than upstream.
+// Upstream also validates receipt.capabilities against runtime_provider_capabilities.json; the receipt schema
+// already fixes the capabilities' shape, and that file is not shipped here.
 import { createHash } from "node:crypto";
+import type { ErrorObject } from "ajv/dist/2020.js";
+import artifactIdentitySchema from "../../../schemas/runtime-provider-model-artifact-identity.schema.json" with { type: "json" };
+import receiptSchema from "../../../schemas/runtime-provider-receipt.schema.json" with { type: "json" };
+import observationSchema from "../../../schemas/runtime-provider-scoring-observation.schema.json" with { type: "json" };
 import { canonicalize, JsonNumber, parseJsonTree, toPlain, type JsonObject, type JsonTree } from "../../core/canonical-json.ts";
 import { TollgateError } from "../../core/errors.ts";
+import { describeErrors, validator } from "../../core/schema.ts";
 import type { Check, SourceFile } from "../types.ts";
 import type { RuntimeManifest, SidecarRole } from "./manifest.ts";
 
@@ -100,24 +115,67 @@ export function pythonEqual(a: JsonTree, b: JsonTree): boolean {
 const str = (v: JsonTree | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 const show = (v: JsonTree | undefined): string => (v === undefined ? "<missing>" : JSON.stringify(toPlain(v)));
 
+/** Each role's schema and the upstream file name a failure names. */
+const SIDECAR_SCHEMAS: Record<SidecarRole, { schema: object; upstream: string }> = {
+  receipt: { schema: receiptSchema, upstream: "runtime_provider_receipt.schema.json" },
+  scoring_observation: { schema: observationSchema, upstream: "runtime_scoring_observation.schema.json" },
+  artifact_identity: { schema: artifactIdentitySchema, upstream: "model_artifact_identity.schema.json" },
+};
+
+const COMBINATORS = new Set(["oneOf", "anyOf"]);
+
+function pathBefore(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return a.length - b.length;
+}
+
 /**
- * The cross-binding check over the three bound sidecars. Call only when every sidecar's sha256 binding held
- * (an unbound sidecar says nothing); `files` maps each role to its bound file.
+ * The one error a failure reports, chosen as invarlock (jsonschema) chooses it: the first sorted by instance
+ * path, a prefix first. jsonschema reports a failed oneOf/anyOf as one error with its branches as context and a
+ * failed if/then only by the then-errors; ajv lists the branches beside the combinator and adds an `if` error,
+ * so at a combinator's path its own error stands for its branches, and `if` errors are dropped.
  */
-export function providerCrossBindingCheck(m: RuntimeManifest, files: Record<SidecarRole, SourceFile>): Check {
-  const parsed: Partial<Record<SidecarRole, JsonObject>> = {};
-  const unreadable: string[] = [];
-  for (const role of ["receipt", "scoring_observation", "artifact_identity"] as const) {
-    const r = readObject(files[role]);
-    if (typeof r === "string") unreadable.push(`runtime_provider.${role} ${files[role].path} ${r}`);
-    else parsed[role] = r;
+export function firstSchemaError(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  const split = (e: ErrorObject) => (e.instancePath === "" ? [] : e.instancePath.slice(1).split("/"));
+  const real = errors.filter((e) => e.keyword !== "if");
+  const sorted = (real.length ? real : [...errors]).sort((a, b) => pathBefore(split(a), split(b)));
+  const first = sorted[0];
+  if (!first) return undefined;
+  return sorted.find((e) => e.instancePath === first.instancePath && COMBINATORS.has(e.keyword)) ?? first;
+}
+
+export const sidecarSchemaCheckName = (role: SidecarRole): string => `schema.runtime_provider.${role}`;
+
+/**
+ * One bound sidecar read as a strict JSON object and validated against invarlock's schema for its role. The
+ * check names the file and the first schema error; `value` is set only when both hold.
+ */
+export function sidecarSchemaCheck(role: SidecarRole, file: SourceFile): { check: Check; value?: JsonObject } {
+  const name = sidecarSchemaCheckName(role);
+  const r = readObject(file);
+  if (typeof r === "string") {
+    return { check: { name, ok: false, code: "malformed", reason: `runtime_provider.${role} ${file.path} ${r}`, detail: { path: file.path } } };
   }
-  if (unreadable.length) {
-    return { name: PROVIDER_CHECK, ok: false, code: "malformed", reason: unreadable.join("; "), detail: { problems: unreadable } };
+  const { schema, upstream } = SIDECAR_SCHEMAS[role];
+  const valid = validator(schema);
+  if (!valid(toPlain(r))) {
+    const first = firstSchemaError(valid.errors ?? []);
+    const where = first ? describeErrors([first], 1) : "invalid";
+    return {
+      check: { name, ok: false, code: "schema_invalid", reason: `runtime_provider.${role} ${file.path} does not match invarlock's ${upstream}: ${where}`, detail: { path: file.path, schema: upstream, error: where } },
+    };
   }
-  const receipt = parsed.receipt!;
-  const observation = parsed.scoring_observation!;
-  const artifact = parsed.artifact_identity!;
+  return { check: { name, ok: true, detail: { path: file.path, schema: upstream } }, value: r };
+}
+
+/**
+ * The cross-binding check over the three bound, schema-valid sidecars (an unbound or invalid sidecar says
+ * nothing); `files` maps each role to its bound file, `parsed` to its content (sidecarSchemaCheck's value).
+ */
+export function providerCrossBindingCheck(m: RuntimeManifest, files: Record<SidecarRole, SourceFile>, parsed: Record<SidecarRole, JsonObject>): Check {
+  const receipt = parsed.receipt;
+  const observation = parsed.scoring_observation;
+  const artifact = parsed.artifact_identity;
   const problems: string[] = [];
 
   const receiptArtifact = receipt.get("artifact_identity");
