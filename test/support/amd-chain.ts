@@ -37,6 +37,8 @@ export interface SyntheticAmd {
   vlekDer: Uint8Array;
   vcekKey: CryptoKeyPair;
   vlekKey: CryptoKeyPair;
+  /** The ARK's keys: it signs the product's CRL. */
+  arkKey: CryptoKeyPair;
   chipId: Uint8Array;
   tcb: TcbParts;
   notBefore: Date;
@@ -172,6 +174,7 @@ export async function makeAmdChain(o: SyntheticOptions = {}): Promise<SyntheticA
     vlekDer: der(vlek),
     vcekKey,
     vlekKey,
+    arkKey: arkKeys,
     chipId,
     tcb,
     notBefore: nb,
@@ -412,4 +415,31 @@ export function kettleSnpEvidence(report: Uint8Array, vcekDer?: Uint8Array): str
     platform: "snp",
     evidence: { attestation_report: Buffer.from(report).toString("base64"), ...(vcekDer ? { cert_chain: { vcek: Buffer.from(vcekDer).toString("base64") } } : {}) },
   });
+}
+
+export interface AmdCrlOptions {
+  /** Hex serials to list (e.g. the ASK's "010001"). */
+  revoked?: string[];
+  thisUpdate?: Date;
+  /** null: a CRL without nextUpdate. */
+  nextUpdate?: Date | null;
+  /** Sign with this key instead of the ARK's (a forged CRL under the ARK's name). */
+  signingKey?: CryptoKey;
+  /** Issuer Name DER to copy byte for byte (e.g. the real pinned ARK's subject). */
+  issuerDer?: Uint8Array;
+}
+
+/** The product CRL as AMD's KDS serves it: issuer ARK-<Product>, RSASSA-PSS SHA-384 salt 48 by the ARK. */
+export async function makeAmdCrl(chain: SyntheticAmd, o: AmdCrlOptions = {}): Promise<{ der: Uint8Array; pem: string }> {
+  const thisUpdate = o.thisUpdate ?? new Date(chain.validTime.getTime() - 86_400_000);
+  const nextUpdate = o.nextUpdate === undefined ? new Date(chain.validTime.getTime() + 86_400_000) : o.nextUpdate;
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: o.issuerDer ? new x509.Name(Uint8Array.from(o.issuerDer)) : AMD_NAME(`ARK-${PRODUCT_TITLE[chain.product]}`),
+    thisUpdate,
+    ...(nextUpdate ? { nextUpdate } : {}),
+    signingAlgorithm: PSS,
+    signingKey: o.signingKey ?? chain.arkKey.privateKey,
+    entries: (o.revoked ?? []).map((serialNumber) => ({ serialNumber, revocationDate: new Date(thisUpdate.getTime() - 3_600_000) })),
+  });
+  return { der: new Uint8Array(crl.rawData), pem: crl.toString("pem") };
 }

@@ -278,6 +278,11 @@ export async function verifyCertificateSignature(child: Certificate, issuer: Cer
   if (!Buffer.from(child.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
     return { ok: false, reason: `${child.subjectCN}'s issuer name (${child.issuerCN}) is not ${issuer.subjectCN}'s subject name` };
   }
+  return verifySignedBytes(alg, child.tbs, child.signature, issuer, who);
+}
+
+/** Does `issuer`'s key make `signature` over `tbs` with `alg`? Shared by certificates and CRLs; `who` names it in reasons. */
+export async function verifySignedBytes(alg: SignatureAlgorithm, tbs: Uint8Array, signature: Uint8Array, issuer: Certificate, who: string): Promise<SigResult> {
   try {
     if (alg.kind === "rsa-pss") {
       if (alg.mgfHash !== alg.hash || alg.trailer !== 1) {
@@ -287,16 +292,16 @@ export async function verifyCertificateSignature(child: Certificate, issuer: Cer
         return { ok: false, reason: `${who}: issuer key is not RSA` };
       }
       const key = await subtle.importKey("spki", ab(issuer.spki), { name: "RSA-PSS", hash: alg.hash }, false, ["verify"]);
-      const ok = await subtle.verify({ name: "RSA-PSS", saltLength: alg.saltLength }, key, ab(child.signature), ab(child.tbs));
+      const ok = await subtle.verify({ name: "RSA-PSS", saltLength: alg.saltLength }, key, ab(signature), ab(tbs));
       return ok ? { ok } : { ok, reason: `RSA-PSS ${alg.hash} signature on ${who} does not verify` };
     }
     if (alg.kind === "ecdsa") {
       const namedCurve = issuer.publicKeyCurve === OID.secp384r1 ? "P-384" : issuer.publicKeyCurve === OID.secp256r1 ? "P-256" : undefined;
       if (!namedCurve) return { ok: false, reason: `${who}: issuer key is not P-256/P-384 ECDSA` };
       const key = await subtle.importKey("spki", ab(issuer.spki), { name: "ECDSA", namedCurve }, false, ["verify"]);
-      const raw = derEcdsaToRaw(child.signature, namedCurve === "P-384" ? 48 : 32);
+      const raw = derEcdsaToRaw(signature, namedCurve === "P-384" ? 48 : 32);
       if (!raw) return { ok: false, reason: `ECDSA signature on ${who} is not a DER SEQUENCE of two INTEGERs` };
-      const ok = await subtle.verify({ name: "ECDSA", hash: alg.hash }, key, ab(raw), ab(child.tbs));
+      const ok = await subtle.verify({ name: "ECDSA", hash: alg.hash }, key, ab(raw), ab(tbs));
       return ok ? { ok } : { ok, reason: `ECDSA ${alg.hash} signature on ${who} does not verify` };
     }
     return { ok: false, reason: `${who}: unsupported signature algorithm ${alg.oid}` };
@@ -358,4 +363,94 @@ export function extIA5String(value: Uint8Array | undefined): string | undefined 
   } catch {
     return undefined;
   }
+}
+
+/** A parsed X.509 CRL (RFC 5280 5.1): what revocation checks need, with the exact signed bytes. */
+export interface CertificateList {
+  readonly der: Uint8Array;
+  readonly sha256: string;
+  /** TBSCertList bytes as signed. */
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signature: Uint8Array;
+  readonly issuerCN: string | undefined;
+  /** Raw DER of the issuer Name, for exact matching against the issuing certificate's subject. */
+  readonly issuerDer: Uint8Array;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  /** Revoked serial (serialKey form) → revocation date. */
+  readonly revoked: ReadonlyMap<string, Date>;
+}
+
+/** Serial hex compared as an unsigned integer: lower-case, no leading zero bytes. */
+export function serialKey(hex: string): string {
+  return hex.toLowerCase().replace(/^(?:00)+(?=..)/, "");
+}
+
+/** Parse one DER CRL. Throws TollgateError("malformed") on anything that is not a DER CertificateList. */
+export function parseCertificateList(der: Uint8Array, what = "CRL"): CertificateList {
+  const bytes = new Uint8Array(der);
+  let root: ASN1Obj;
+  try {
+    root = ASN1Obj.parseBuffer(Buffer.from(bytes));
+  } catch (e) {
+    throw new TollgateError("malformed", `${what} is not DER: ${(e as Error).message}`);
+  }
+  try {
+    const top = tlvAt(bytes, 0, bytes.length);
+    if (top.end !== bytes.length) throw new Error("trailing bytes after the CRL");
+    const frame = tlvChildren(bytes, top);
+    const [tbsObj, sigAlgObj, sigObj] = root.subs;
+    if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3 || frame.length !== 3) throw new Error("not a CertificateList SEQUENCE");
+    const tbsFrame = tlvChildren(bytes, frame[0]!);
+    if (tbsFrame.length !== tbsObj.subs.length) throw new Error("TBSCertList framing differs");
+    const t = tbsObj.subs;
+    let i = t[0]?.tag.isInteger() ? 1 : 0; // optional version (v2)
+    const innerAlg = tbsFrame[i];
+    const issuer = t[i + 1];
+    const issuerFrame = tbsFrame[i + 1];
+    const thisUpdate = t[i + 2];
+    const isTime = (o: ASN1Obj | undefined) => o !== undefined && (o.tag.isUTCTime() || o.tag.isGeneralizedTime());
+    if (!innerAlg || !issuer || !issuerFrame || !isTime(thisUpdate)) throw new Error("TBSCertList lacks its signature algorithm, issuer or thisUpdate");
+    i += 3;
+    let nextUpdate: Date | undefined;
+    if (isTime(t[i])) nextUpdate = t[i++]!.toDate();
+    const revoked = new Map<string, Date>();
+    const list = t[i];
+    if (list && !list.tag.isContextSpecific()) {
+      for (const entry of list.subs) {
+        const serial = entry.subs[0];
+        const date = entry.subs[1];
+        if (!serial?.tag.isInteger() || !isTime(date)) throw new Error("revoked entry without a serial number and revocation date");
+        revoked.set(serialKey(toHex(new Uint8Array(serial.value))), date!.toDate());
+      }
+    }
+    // The TBS signature algorithm must equal the outer one (RFC 5280 5.1.1.2).
+    if (!Buffer.from(slice(bytes, innerAlg)).equals(Buffer.from(slice(bytes, frame[1]!)))) throw new Error("inner and outer signature algorithms differ");
+    const sigBits = sigObj.value;
+    if (sigBits[0] !== 0) throw new Error("signature BIT STRING has unused bits");
+    return {
+      der: bytes,
+      sha256: sha256Hex(bytes),
+      tbs: slice(bytes, frame[0]!),
+      signatureAlgorithm: parseSigAlg(sigAlgObj),
+      signature: new Uint8Array(sigBits.subarray(1)),
+      issuerCN: nameCN(issuer),
+      issuerDer: slice(bytes, issuerFrame),
+      thisUpdate: thisUpdate!.toDate(),
+      ...(nextUpdate ? { nextUpdate } : {}),
+      revoked,
+    };
+  } catch (e) {
+    if (e instanceof TollgateError) throw e;
+    throw new TollgateError("malformed", `${what} is not a valid X.509 CRL: ${(e as Error).message}`);
+  }
+}
+
+/** Is `crl` issued (name and signature) by `issuer`? */
+export function verifyCrlSignature(crl: CertificateList, issuer: Certificate, what = "CRL"): Promise<SigResult> {
+  if (!Buffer.from(crl.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
+    return Promise.resolve({ ok: false, reason: `${what} issuer name (${crl.issuerCN}) is not byte-identical to ${issuer.subjectCN}'s subject name` });
+  }
+  return verifySignedBytes(crl.signatureAlgorithm, crl.tbs, crl.signature, issuer, `${what} by ${issuer.subjectCN ?? "issuer"}`);
 }

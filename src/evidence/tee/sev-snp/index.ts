@@ -6,6 +6,7 @@ import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } f
 import { type BinaryEncoding, sniffBinary, sniffBinaryAnyLength } from "../common/encoding.ts";
 import { hex, teeRecord } from "../common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate, tryParseCertificate } from "../common/x509.ts";
+import { amdCrlFiles } from "./crl.ts";
 import { parseSnpReport, REPORT_SIZE, SIG_ALGO_ECDSA_P384_SHA384, type SnpReport } from "./report.ts";
 import {
   AMD_OID,
@@ -126,12 +127,14 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       const candidates = endorsementFiles(file, ctx.files);
       const chosen = pickEndorsement(parsed.report, candidates);
       const broken = chosen ? [] : brokenCertificateFiles(file, ctx.files);
+      const crls = amdCrlFiles(file, ctx.files);
       const verification = await verifySnp({
         report: parsed.report,
         ...(chosen ? { endorsement: chosen.cert } : {}),
         ...(broken.length > 0 ? { endorsementProblem: `no usable VCEK/VLEK: ${broken.join("; ")}` } : {}),
         time: ctx.time,
         ...(options.trust ? { trust: options.trust } : {}),
+        ...(crls.length > 0 ? { crls } : {}),
       });
       verified.set(parsed, { verification, ...(chosen ? { endorsementPath: chosen } : {}) });
       return verification.checks;
@@ -140,6 +143,8 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       const v = verified.get(parsed) ?? { verification: { checks } };
       const hardware = snpHardwareFacts("sev-snp", parsed.report, v.verification, checks);
       const materials = v.endorsementPath ? [{ path: v.endorsementPath.file.path, digest: { sha256: v.endorsementPath.file.sha256 } }] : [];
+      const crl = v.verification.crl;
+      if (crl) materials.push({ path: crl.path, digest: { sha256: crl.sha256 } });
       return [
         teeRecord({
           file,
@@ -161,7 +166,7 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       ];
     },
     materials(file: SourceFile, all: readonly SourceFile[]): string[] {
-      return [...new Set(endorsementFiles(file, all).map((e) => e.file.path))];
+      return [...new Set([...endorsementFiles(file, all).map((e) => e.file.path), ...amdCrlFiles(file, all).map((c) => c.path)])];
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   validAt,
   verifyCertificateSignature,
 } from "../common/x509.ts";
+import { type AmdCrl, checkSnpRevocation } from "./crl.ts";
 import { decodeTcb, nonZeroReserved, productFromCpuid, SIGNED_LENGTH, type SnpReport, type Tcb, tcbReservedBits } from "./report.ts";
 
 /** AMD KDS certificate extensions (VCEK/VLEK spec 57230, tables 10 and 11). */
@@ -40,6 +41,8 @@ export interface SnpVerifyInput {
   endorsementProblem?: string;
   time: Date;
   trust?: AmdTrustSource;
+  /** AMD CRLs supplied with the report; none (or absent) leaves revocation unchecked. */
+  crls?: readonly AmdCrl[];
 }
 
 export interface SnpVerification {
@@ -48,6 +51,8 @@ export interface SnpVerification {
   signer?: "vcek" | "vlek";
   /** `amd-<product>` once the chain reached a pinned ARK. */
   root?: string;
+  /** The CRL the revocation check used. */
+  crl?: AmdCrl;
 }
 
 /** Which endorsement key the report says signed it. */
@@ -222,6 +227,13 @@ export async function verifySnp(input: SnpVerifyInput): Promise<SnpVerification>
   const invalid = [trust.ark, intermediate, endorsement].map((c) => validAt(c, time)).filter((v) => !v.ok);
   add("hardware.cert_validity", invalid.length === 0, "certificate_invalid", invalid.map((v) => v.reason).join("; "), { time: time.toISOString() });
 
+  // 5b. Revocation, when AMD CRLs are supplied (else no check, and hardware.revocation says "unchecked").
+  const revocation = await checkSnpRevocation({ crls: input.crls ?? [], ark: trust.ark, intermediate, endorsement, time });
+  if (revocation) {
+    checks.push(revocation.check);
+    if (revocation.crl) out.crl = revocation.crl;
+  }
+
   // 6. The report signature.
   const sig = await verifyReportSignature(report, endorsement);
   add("hardware.report_signature", sig.ok, "signature_failed", sig.reason);
@@ -299,5 +311,8 @@ export function snpHardwareFacts(platform: TeePlatform, report: SnpReport, v: Sn
   if (report.launchMitVector !== undefined) fields.launchMitVector = report.launchMitVector.toString(16).padStart(16, "0");
   if (report.currentMitVector !== undefined) fields.currentMitVector = report.currentMitVector.toString(16).padStart(16, "0");
   if (v.root) fields.root = v.root;
+  // Chain revocation, as TDX: "checked" against a supplied ARK CRL, "failed", or "unchecked" (none supplied).
+  const revocation = checks.find((c) => c.name === "hardware.revocation");
+  fields.revocation = !revocation ? "unchecked" : revocation.ok ? "checked" : "failed";
   return buildHardwareFacts(platform, checks, fields);
 }
