@@ -14,6 +14,8 @@
 #                           microcode, fmc}
 #   tee_allow_debug        bool (false)               admit debuggable guests (test environments)
 #   tee_max_vmpl           number                     highest VMPL a SEV-SNP report may be requested at
+#   tee_require_revocation_checked bool (false)       deny SEV-SNP/az-snp evidence whose ASK/ASVK revocation is
+#                                                     unchecked (no ARK-signed AMD CRL was supplied beside it)
 package tollgate.gate
 
 import data.tollgate.lib
@@ -92,6 +94,20 @@ warn contains lib.result_sev(
 	some ev in tee_judged
 	ev.hardware.status == "verified"
 	count(tee_pins(ev.hardware.platform)) == 0
+}
+
+# Opt-in, as TDX's tee.tdx.revocation-unchecked: a verified report whose chain was not checked against AMD's
+# CRL (hardware.revocation "unchecked"; a revoked chain already fails verification).
+deny contains lib.result_sev(
+	"tee.revocation-unchecked",
+	sprintf("%s chain revocation is unchecked: no AMD CRL signed by the ARK was supplied", [ev.hardware.platform]),
+	ev.source.path, "high",
+	"supply the product's CRL from AMD KDS (https://kdsintf.amd.com/vcek/v1/<product>/crl, DER or PEM) beside the report",
+) if {
+	data.tee_require_revocation_checked == true
+	some ev in tee_judged
+	ev.hardware.status == "verified"
+	object.get(ev.hardware, "revocation", "unchecked") != "checked"
 }
 
 deny contains lib.result_sev(

@@ -175,3 +175,12 @@ test_tee_kettle_on_tdx_debug_denied if {
 	not "tee.debug" in tee_t_rules(gate.deny) with input as inp
 	not "tee.min-tcb" in tee_t_rules(gate.deny) with input as inp with data.tee_min_tcb as {"snp": 99}
 }
+
+test_tee_revocation_required_on_request if {
+	pinned := {"sev-snp": [tee_t_meas]}
+	not "tee.revocation-unchecked" in tee_t_rules(gate.deny) with input as tee_t_input([tee_t_snp({})]) with data.tee_measurements as pinned
+	tee_t_msgs(gate.deny, "tee.revocation-unchecked") == {"sev-snp chain revocation is unchecked: no AMD CRL signed by the ARK was supplied"} with input as tee_t_input([tee_t_snp({"hardware": {"revocation": "unchecked"}})]) with data.tee_measurements as pinned with data.tee_require_revocation_checked as true
+	"tee.revocation-unchecked" in tee_t_rules(gate.deny) with input as tee_t_input([tee_t_snp({})]) with data.tee_measurements as pinned with data.tee_require_revocation_checked as true
+	not "tee.revocation-unchecked" in tee_t_rules(gate.deny) with input as tee_t_input([tee_t_snp({"hardware": {"revocation": "checked"}})]) with data.tee_measurements as pinned with data.tee_require_revocation_checked as true
+	not "tee.revocation-unchecked" in tee_t_rules(gate.deny) with input as tee_t_input([tee_t_snp({"hardware": {"revocation": "unchecked"}})]) with data.tee_measurements as pinned with data.tee_require_revocation_checked as "yes"
+}
