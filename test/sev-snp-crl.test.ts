@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { TollgateError } from "../src/core/errors.ts";
+import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { Check, SourceFile } from "../src/evidence/types.ts";
 import { amdTrust } from "../src/evidence/tee/common/roots.ts";
@@ -185,6 +186,32 @@ describe("sev-snp revocation: supplied AMD CRL", () => {
     expect(asCert).toBeInstanceOf(TollgateError);
     expect((asCert as TollgateError).code).toBe("malformed");
     expect((asCert as TollgateError).message).toMatch(/^vcek\.der is not a valid X\.509 CRL: TBSCertList lacks its signature algorithm, issuer or thisUpdate$/);
+  });
+});
+
+describe("sev-snp revocation through the collect pipeline", () => {
+  test("with the registered kinds, the CRL files (DER and PEM) are materials: no errors, nothing skipped, no other kind claims them", async () => {
+    const crl = await makeAmdCrl(milan);
+    const files = [
+      sourceFromBytes("vm/report.bin", await signedReport(milan)),
+      sourceFromBytes("vm/vcek.der", milan.vcekDer),
+      sourceFromBytes("vm/milan.crl", crl.der),
+      sourceFromText("vm/milan-crl.pem", crl.pem),
+    ];
+    const ctx = makeVerifyContext({ time: milan.validTime, files });
+    const res = await collectEvidence(files, ctx);
+    expect(res.errors).toEqual([]);
+    expect(res.skipped).toEqual([]);
+    expect(res.materials).toEqual(["vm/milan-crl.pem", "vm/milan.crl", "vm/vcek.der"]);
+    expect(res.records.map((r) => [r.kind, r.hardware?.platform])).toEqual([["tee-report", "sev-snp"]]);
+    // The registered kind pins AMD's real ARK: neither the synthetic VCEK nor the synthetic CRL verifies through it.
+    expect(res.records[0]!.hardware!.status).toBe("failed");
+    const bad = failed(res.records[0]!.checks!).map((c) => c.name);
+    expect(bad).toContain("hardware.vcek_chain");
+    expect(bad).toContain("hardware.revocation");
+    const own = await collectEvidence(files, ctx, [makeSevSnpKind({ trust: syntheticTrust(milan) })]);
+    expect(own.errors).toEqual([]);
+    expect(own.records[0]!.hardware).toMatchObject({ status: "verified", revocation: "checked" });
   });
 });
 

@@ -1,5 +1,6 @@
 // Evidence kind "sev-snp": a bare AMD SEV-SNP ATTESTATION_REPORT (raw 1184 bytes, hex text or base64 text) whose
-// VCEK/VLEK is another file of the same invocation or directory (DER or PEM). Normalizes to a `tee-report`.
+// VCEK/VLEK is another file of the same invocation or directory (DER or PEM), as is AMD's ARK-signed CRL when
+// supplied (crl.ts). Normalizes to a `tee-report`.
 import { dirname } from "node:path";
 import { TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";

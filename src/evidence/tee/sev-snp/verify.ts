@@ -1,5 +1,6 @@
 // SEV-SNP verification: report signature by the VCEK/VLEK, the endorsement chain to the pinned AMD roots, the
-// endorsement's TCB and hwID extensions against the report, certificate validity at ctx.time. Every outcome is a
+// endorsement's TCB and hwID extensions against the report, certificate validity at ctx.time, revocation when an
+// AMD CRL is supplied (crl.ts; else hardware.revocation is "unchecked"). Every outcome is a
 // `hardware.*` Check; nothing here throws for a bad report. Used by the sev-snp kind, az-snp and Kettle.
 import type { ErrorCode } from "../../../core/errors.ts";
 import type { Check, HardwareFacts } from "../../types.ts";
