@@ -8,7 +8,7 @@ import { loadPublicKeyPem } from "../crypto/keys.ts";
 import { collectEvidence, readEvidencePaths, type CollectResult } from "../evidence/collect.ts";
 import { makeVerifyContext } from "../evidence/source.ts";
 import type { SourceFile, TrustedKey } from "../evidence/types.ts";
-import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
+import { loadBundleFile, mergeData, type PolicyBundle } from "../policy/bundle.ts";
 import type { BundleKeyring, BundleVerificationKey } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
@@ -37,7 +37,7 @@ export interface LoadedTrust {
  * not a failure repeated on every piece of evidence.
  */
 export async function loadTrust(o: TrustOptions): Promise<LoadedTrust> {
-  const keys = await loadKeys(o.keyFiles);
+  const keys = (o.keyFiles ?? []).map((f) => loadPublicKeyPem(f));
   return o.trustedRootFile ? { keys, trustedRoot: loadTrustedRootFile(o.trustedRootFile) } : { keys };
 }
 
@@ -80,6 +80,25 @@ export async function loadDataFile(path: string): Promise<Record<string, unknown
   return doc as Record<string, unknown>;
 }
 
+export interface DataOverlays {
+  /** Each file's document, in order (the engine merges them over the bundle's data). */
+  overlays: { source: string; data: Record<string, unknown> }[];
+  /** All of them deep-merged, later files winning: the parameters verification sees without a bundle. */
+  merged: Record<string, unknown>;
+}
+
+/** Every `--data` file, read once, merged the way the engine merges them. */
+export async function loadDataOverlays(files: readonly string[] = []): Promise<DataOverlays> {
+  const overlays: DataOverlays["overlays"] = [];
+  const merged: Record<string, unknown> = {};
+  for (const f of files) {
+    const data = await loadDataFile(f);
+    overlays.push({ source: f, data });
+    mergeData(merged, data, f, "data", true);
+  }
+  return { overlays, merged };
+}
+
 function parseJsonOrUndefined(text: string): unknown {
   if (!text.trimStart().startsWith("{")) return undefined;
   try {
@@ -87,10 +106,6 @@ function parseJsonOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-export async function loadKeys(files: readonly string[] = []): Promise<TrustedKey[]> {
-  return files.map((f) => loadPublicKeyPem(f));
 }
 
 /** `--artifact FILE` → sha256 hex of its bytes; `--subject sha256:HEX` → HEX. */
@@ -167,16 +182,16 @@ export interface BundleTrustOptions {
 export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle: PolicyBundle) => Promise<void>> {
   const ring: Record<string, BundleVerificationKey> = {};
   // JWS support (jose) is loaded only when there is a signature to check.
-  const signing = o.verificationKeys?.length ? await import("../policy/signing.ts") : undefined;
+  const signing = o.verificationKeys?.length || o.algorithm !== undefined ? await import("../policy/signing.ts") : undefined;
+  if (o.algorithm !== undefined && !signing!.isSigningAlgorithm(o.algorithm)) {
+    throw new TollgateError("usage", `--signing-alg must be one of ${signing!.SIGNING_ALGORITHMS.join(", ")} (got ${o.algorithm})`);
+  }
   for (const k of o.verificationKeys ?? []) {
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(k.file));
     } catch (e) {
       throw new TollgateError("unreadable", `cannot read verification key (${(e as NodeJS.ErrnoException).code ?? e})`, k.file);
-    }
-    if (o.algorithm !== undefined && !signing!.isSigningAlgorithm(o.algorithm)) {
-      throw new TollgateError("usage", `--signing-alg must be one of ${signing!.SIGNING_ALGORITHMS.join(", ")} (got ${o.algorithm})`);
     }
     ring[k.keyId] = signing!.loadVerificationKey(bytes, { source: k.file, ...(o.algorithm ? { algorithm: o.algorithm as never } : {}) });
   }
@@ -204,13 +219,7 @@ export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
   // The embedded default is pinned by digest (checked in loadDefaultBundle); a user's bundle is verified.
   const bundle = o.policy ? await loadBundleFile(o.policy) : await loadDefaultBundle();
   if (o.policy && o.verifyBundle) await o.verifyBundle(bundle);
-  const overlays = [];
-  const data: Record<string, unknown> = {};
-  for (const f of o.dataFiles ?? []) {
-    const d = await loadDataFile(f);
-    overlays.push({ source: f, data: d });
-    Object.assign(data, d);
-  }
+  const { overlays } = await loadDataOverlays(o.dataFiles);
   const engine = await PolicyEngine.create(bundle, overlays);
   return { engine, data: engine.data };
 }

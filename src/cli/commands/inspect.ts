@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { EXIT_ADMIT } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
-import { loadDataFile, prepareEvidence } from "../../gate/run.ts";
+import { loadDataOverlays, prepareEvidence } from "../../gate/run.ts";
 import { helpArgs, list, parseStrict, runCommand, type FlagSpecs } from "../args.ts";
 import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
 
@@ -19,9 +19,8 @@ export default defineCommand({
     runCommand("inspect", async () => {
       const p = parseStrict(rawArgs, flags);
       const paths = requirePaths(p);
-      const data: Record<string, unknown> = {};
-      for (const f of list(p, "data")) Object.assign(data, await loadDataFile(f));
-      const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
+      const { merged } = await loadDataOverlays(list(p, "data"));
+      const prepared = await prepareEvidence(paths, await evidenceOptions(p, merged));
       process.stdout.write(stableStringify(prepared.input, 2) + "\n");
       return EXIT_ADMIT;
     }),

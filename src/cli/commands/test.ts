@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { EXIT_ADMIT, EXIT_DENY, usage } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
-import { loadDataFile, makeBundleVerifier } from "../../gate/run.ts";
+import { loadDataOverlays, makeBundleVerifier } from "../../gate/run.ts";
 import { PolicyEngine } from "../../policy/evaluator.ts";
 import { loadCheckPolicy } from "../../check/policy.ts";
 import { readCheckInput, renderCheckText, runChecks, selectRules } from "../../check/run.ts";
@@ -31,8 +31,7 @@ export default defineCommand({
       if (p.positionals.length === 0) throw usage("give at least one FILE to test");
       // A Rego directory is the user's own source, compiled here; a built bundle must verify like any bundle.
       const bundle = await loadCheckPolicy(str(p, "policy")!, await makeBundleVerifier(bundleTrust(p)));
-      const overlays = [];
-      for (const f of list(p, "data")) overlays.push({ source: f, data: await loadDataFile(f) });
+      const { overlays } = await loadDataOverlays(list(p, "data"));
       const engine = await PolicyEngine.create(bundle, overlays);
       const namespaces = list(p, "namespace");
       const rules = selectRules(engine, namespaces.length ? namespaces : ["main"], bool(p, "all-namespaces"));

@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
-import { loadDataFile, prepareEvidence, type PreparedEvidence } from "../../gate/run.ts";
+import { loadDataOverlays, prepareEvidence, type PreparedEvidence } from "../../gate/run.ts";
 import type { EvidenceRecord } from "../../evidence/types.ts";
 import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
 import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
@@ -55,9 +55,8 @@ export default defineCommand({
       const p = parseStrict(rawArgs, flags);
       const format = oneOf(str(p, "output"), ["text", "json"] as const, "output");
       const paths = requirePaths(p);
-      const data: Record<string, unknown> = {};
-      for (const f of list(p, "data")) Object.assign(data, await loadDataFile(f));
-      const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
+      const { merged } = await loadDataOverlays(list(p, "data"));
+      const prepared = await prepareEvidence(paths, await evidenceOptions(p, merged));
       const out = format === "json"
         ? stableStringify({
             verified: !verificationFailed(prepared),
