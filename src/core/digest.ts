@@ -20,10 +20,6 @@ export function parseSha256Digest(value: string): string {
   return hex;
 }
 
-export function isSha256Hex(value: unknown): value is string {
-  return typeof value === "string" && HEX64.test(value);
-}
-
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 

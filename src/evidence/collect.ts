@@ -1,7 +1,7 @@
 // The pipeline driver: paths → files → (detect, parse, verify, normalize) → records + errors.
 // One direction only. A file that cannot become evidence becomes an InputError; nothing is dropped silently.
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { evidenceKinds } from "./registry.ts";
 import { sourceFromBytes } from "./source.ts";
@@ -131,7 +131,7 @@ function safeDetect(kind: EvidenceKind<any>, file: SourceFile): boolean {
  * file that claims to be JSON but does not parse is an error too; anything else there is skipped.
  */
 function unrecognizedProblem(file: SourceFile): Omit<InputError, "source"> | undefined {
-  const looksJson = /\.(json|jsonl|intoto\.jsonl)$/i.test(file.path);
+  const looksJson = /\.jsonl?$/i.test(file.path);
   if (looksJson && file.json() === undefined && !isJsonLines(file)) {
     return { code: "malformed", message: file.text() === undefined ? "not UTF-8 text" : "not valid JSON" };
   }
@@ -162,10 +162,4 @@ function uniqueIds(records: EvidenceRecord[]): EvidenceRecord[] {
     if (n > 0) r.id = `${r.id}#${n}`;
   }
   return records;
-}
-
-/** Paths relative to the working directory read better in reports. */
-export function displayPath(p: string, cwd = process.cwd()): string {
-  const r = relative(cwd, p);
-  return r && !r.startsWith("..") ? r : p;
 }
