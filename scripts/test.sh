@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test: type-check, the Rego unit tests (opa test), bundle reproducibility, the bun test suite.
-# Ends with one line "N passed, N failed" (each bun test and each opa test counts; tsc and the bundle check
-# count one each). Exit 0 only when nothing failed.
+# Every test: type-check, the Rego unit tests (opa test), bundle and precompiled-validator reproducibility, the
+# bun test suite. Ends with one line "N passed, N failed" (each bun test and each opa test counts; tsc and the two
+# reproducibility checks count one each). Exit 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -33,10 +33,13 @@ if $BUN scripts/build-validators.ts --check; then passed=$((passed+1)); else fai
 
 echo "== bun test"
 $BUN test --timeout 60000 "$@" 2>&1 | tee "$log"
+bun_rc=${PIPESTATUS[0]}
 p=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 f=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 e=$(grep -Eo '^ *[0-9]+ error' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 [ "$p" = 0 ] && [ "$f" = 0 ] && f=1 && echo "FAILED: bun test ran no test"
+# bun exiting non-zero with nothing counted as failed (a crash, an error outside any test) is a failure too.
+[ "$bun_rc" != 0 ] && [ "$((f + e))" = 0 ] && e=1 && echo "FAILED: bun test exited $bun_rc"
 passed=$((passed+p)); failed=$((failed+f+e))
 
 echo "$passed passed, $failed failed"

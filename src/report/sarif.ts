@@ -21,7 +21,6 @@ export const sarifReporter: Reporter = {
             driver: {
               name: "tollgate",
               version: pkg.version,
-              informationUri: "https://github.com/tollgate-dev/tollgate",
               rules: ruleIds.map((id) => {
                 const first = all.find(([r]) => r.rule === id)![0];
                 return { id, shortDescription: { text: id }, ...(first.remediation ? { help: { text: first.remediation } } : {}) };
