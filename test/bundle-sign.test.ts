@@ -579,6 +579,13 @@ describe("bundle verify / inspect CLI", () => {
       [["bundle", "sign", "unsigned.tar.gz", "--signing-key", rsa.priv, "-o", "policy"], "tollgate bundle sign: policy: cannot write output: it is a directory"],
       [["bundle", "build", "no-such-dir", "-o", "x.tar.gz", "-e", "gate/allow"], "tollgate bundle build: no-such-dir: not a directory"],
     ];
+    // a --keys file is not schema-checked: a malformed entry is named with the file, never a TypeError
+    writeFileSync(join(work, "k-null.yaml"), "a: null\n");
+    writeFileSync(join(work, "k-num.yaml"), "a: {key_file: 5}\n");
+    cases.push(
+      [["bundle", "verify", "unsigned.tar.gz", "--keys", "k-null.yaml"], "tollgate bundle verify: k-null.yaml: keys.a: want an object {key | key_file, algorithm?, scope?}"],
+      [["bundle", "verify", "unsigned.tar.gz", "--keys", "k-num.yaml"], "tollgate bundle verify: k-num.yaml: keys.a: key_file must be a string"],
+    );
     for (const [args, line] of cases) {
       const r = tollgate(...args);
       expect([r.code, lines(r)]).toEqual([2, [line]]);

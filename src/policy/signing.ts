@@ -537,18 +537,25 @@ export interface KeyConfigEntry {
 
 /**
  * `{ keyid: {key | key_file, algorithm?, scope?} }` → BundleKeyring. `readFile` is injected so this stays pure;
- * throws TollgateError("usage") naming the key id on a bad entry.
+ * throws TollgateError("usage") naming the key id (and `source`, the file the entries came from) on a bad entry.
+ * The entries may be unvalidated (a `--keys` file): each one's shape is checked here.
  */
 export function keyringFromConfig(
   entries: Readonly<Record<string, KeyConfigEntry>>,
   readFile: (path: string) => Uint8Array,
+  source?: string,
 ): Record<string, BundleVerificationKey> {
   const ring: Record<string, BundleVerificationKey> = {};
   for (const [id, e] of Object.entries(entries)) {
-    if (e.algorithm !== undefined && !isSigningAlgorithm(e.algorithm)) {
-      throw new TollgateError("usage", `keys.${id}: unknown algorithm ${JSON.stringify(e.algorithm)} (want one of ${SIGNING_ALGORITHMS.join(", ")})`);
+    const bad = (why: string) => new TollgateError("usage", `keys.${id}: ${why}`, source);
+    if (!e || typeof e !== "object" || Array.isArray(e)) throw bad("want an object {key | key_file, algorithm?, scope?}");
+    for (const f of ["key", "key_file", "algorithm", "scope"] as const) {
+      if (e[f] !== undefined && typeof e[f] !== "string") throw bad(`${f} must be a string`);
     }
-    if ((e.key === undefined) === (e.key_file === undefined)) throw new TollgateError("usage", `keys.${id}: give exactly one of key (PEM text) or key_file`);
+    if (e.algorithm !== undefined && !isSigningAlgorithm(e.algorithm)) {
+      throw bad(`unknown algorithm ${JSON.stringify(e.algorithm)} (want one of ${SIGNING_ALGORITHMS.join(", ")})`);
+    }
+    if ((e.key === undefined) === (e.key_file === undefined)) throw bad("give exactly one of key (PEM text) or key_file");
     const data = e.key !== undefined ? new TextEncoder().encode(e.key) : readFile(e.key_file!);
     const opts: { algorithm?: SigningAlgorithm; scope?: string; source: string } = { source: e.key_file ?? `keys.${id}` };
     if (e.algorithm) opts.algorithm = e.algorithm as SigningAlgorithm;

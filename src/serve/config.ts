@@ -102,7 +102,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
       throw new TollgateError("usage", `cannot read key file: ${(e as Error).message}`, at(p));
     }
   };
-  const keys = keyringFromConfig(c.keys ?? {}, readKey);
+  const keys = keyringFromConfig(c.keys ?? {}, readKey, source);
   const allowUnsigned = c.bundle?.allow_unsigned === true;
   if (bundle.kind !== "default" && Object.keys(keys).length === 0 && !allowUnsigned) {
     throw new TollgateError("usage", "no bundle verification keys configured (keys:) and bundle.allow_unsigned is not true: the gate would refuse every bundle", source);

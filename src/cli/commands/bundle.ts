@@ -72,7 +72,7 @@ export function keyringFromArgs(p: Parsed): { keys: BundleKeyring; forcedKeyId?:
       throw new TollgateError("usage", `not YAML/JSON: ${(e as Error).message}`, file);
     }
     if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new TollgateError("usage", "want an object {keyid: {key|key_file, algorithm?, scope?}}", file);
-    Object.assign(keys, keyringFromConfig(doc as Record<string, KeyConfigEntry>, (p) => readInput(resolve(dirname(file), p))));
+    Object.assign(keys, keyringFromConfig(doc as Record<string, KeyConfigEntry>, (p) => readInput(resolve(dirname(file), p)), file));
   }
   if (ids.length > pems.length) throw usage("--key-id given more times than --verification-key");
   pems.forEach((p, i) => {
