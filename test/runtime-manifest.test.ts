@@ -500,12 +500,15 @@ describe("v2 manifests", () => {
     });
   }
 
-  test("sidecars must be strict JSON objects: duplicate key, NaN, truncated, an array", async () => {
+  test("sidecars must be strict JSON objects: duplicate key, NaN, truncated, an array, a byte order mark", async () => {
+    const fileName: Record<string, string> = { receipt: "receipt.json", scoring_observation: "scoring.json", artifact_identity: "identity.json" };
     const cases: [string, string, string][] = [
       ["receipt", '{"value":1,"value":2}', "is not strict JSON: duplicate key"],
-      ["scoring_observation", '{"value":NaN}', "is not strict JSON"],
-      ["artifact_identity", "[", "is not strict JSON"],
+      ["scoring_observation", '{"value":NaN}', "is not strict JSON: NaN is not JSON"],
+      ["artifact_identity", "[", "is not strict JSON: unexpected end of input"],
       ["receipt", "[]", "is not a JSON object"],
+      // invarlock's parse_json_bytes refuses a BOM; SourceFile.text() would silently drop it.
+      ["receipt", "\ufeff" + sidecarTexts().receipt, "is not strict JSON: starts with a UTF-8 byte order mark"],
     ];
     for (const [role, text, reason] of cases) {
       const texts = { ...sidecarTexts(), [role]: text };
@@ -513,7 +516,7 @@ describe("v2 manifests", () => {
       const { checks } = await run(p.manifest, p.files);
       const c = failedCheck(checks, `schema.runtime_provider.${role}`);
       expect(c.code).toBe("malformed");
-      expect(c.reason).toStartWith(`runtime_provider.${role} /gen/v2j/${p.sidecars.find((f) => f.text() === text)!.path.split("/").pop()} ${reason}`);
+      expect(c.reason).toStartWith(`runtime_provider.${role} /gen/v2j/${fileName[role]} ${reason}`);
       expect(checks.filter((x) => !x.ok).map((x) => x.name)).toEqual([`schema.runtime_provider.${role}`]);
     }
   });

@@ -626,6 +626,18 @@ export class TreeBuilder implements JsonSink {
   }
 }
 
+/**
+ * Parse a whole JSON document given as UTF-8 bytes: as parseJsonTree, and a byte order mark or invalid UTF-8
+ * is `malformed` too (a SourceFile's text() tolerates a BOM, so strict readers parse the bytes).
+ */
+export function parseJsonTreeBytes(bytes: Uint8Array): JsonTree {
+  const b = new TreeBuilder();
+  const t = new JsonTokenizer(b);
+  t.feedBytes(bytes);
+  t.end();
+  return b.root;
+}
+
 /** Parse a whole JSON text into a tree (numbers keep their source). Throws `malformed`/`unsupported`. */
 export function parseJsonTree(text: string): JsonTree {
   const b = new TreeBuilder();

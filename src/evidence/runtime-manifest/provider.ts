@@ -28,7 +28,7 @@ import type { ErrorObject } from "ajv/dist/2020.js";
 import artifactIdentitySchema from "../../../schemas/runtime-provider-model-artifact-identity.schema.json" with { type: "json" };
 import receiptSchema from "../../../schemas/runtime-provider-receipt.schema.json" with { type: "json" };
 import observationSchema from "../../../schemas/runtime-provider-scoring-observation.schema.json" with { type: "json" };
-import { canonicalize, JsonNumber, parseJsonTree, toPlain, type JsonObject, type JsonTree } from "../../core/canonical-json.ts";
+import { canonicalize, JsonNumber, parseJsonTreeBytes, toPlain, type JsonObject, type JsonTree } from "../../core/canonical-json.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { Check, SourceFile } from "../types.ts";
@@ -67,11 +67,9 @@ export function artifactIdentitySha256(artifact: JsonTree): string {
 
 /** A sidecar's bytes as a strict JSON object, or the reason it is not one. */
 function readObject(file: SourceFile): JsonObject | string {
-  const text = file.text();
-  if (text === undefined) return "is not valid UTF-8";
   let tree: JsonTree;
   try {
-    tree = parseJsonTree(text);
+    tree = parseJsonTreeBytes(file.bytes); // not file.text(): that drops a BOM, which invarlock refuses
   } catch (e) {
     return e instanceof TollgateError ? `is not strict JSON: ${e.message}` : `is not strict JSON: ${String(e)}`;
   }
