@@ -1,12 +1,8 @@
 // Pipeline-completion quality events (I5): one JSON object, or an NDJSON stream of them. Pure; every line
 // is checked against schemas/quality-event.schema.json and a bad line fails the whole file, naming the line.
-import type Ajv2020 from "ajv/dist/2020.js";
-import { lazyRequire } from "../../core/lazy.ts";
-
-const ajv2020 = lazyRequire<{ default: typeof Ajv2020 }>("ajv/dist/2020.js");
-const ajvFormats = lazyRequire<{ default: (a: Ajv2020) => void }>("ajv-formats");
 import eventSchema from "../../../schemas/quality-event.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
+import { validator } from "../../core/schema.ts";
 import type { SourceFile } from "../types.ts";
 import { ajvErrors } from "../contract/validate.ts";
 
@@ -64,16 +60,6 @@ export function detectQualityEvents(file: SourceFile): boolean {
   }
 }
 
-let validate: ReturnType<Ajv2020["compile"]> | undefined;
-function eventValidator() {
-  if (!validate) {
-    const ajv = new (ajv2020().default)({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    ajvFormats().default(ajv);
-    validate = ajv.compile(eventSchema);
-  }
-  return validate;
-}
-
 export function parseQualityEvents(file: SourceFile): ParsedEvents {
   const text = file.text();
   if (text === undefined) throw new TollgateError("malformed", "not UTF-8 text", file.path);
@@ -119,7 +105,8 @@ function parses(line: string): boolean {
 }
 
 function toEvent(value: Record<string, unknown>, line: number, path: string, stream: boolean): QualityEvent {
-  const valid = eventValidator();
+  // The shared validator: schemas/quality-event.schema.json ships precompiled (src/core/validators.generated.js).
+  const valid = validator(eventSchema);
   if (!valid(value)) {
     const where = stream ? `line ${line}: ` : "";
     throw new TollgateError("schema_invalid", `${where}not a quality event: ${ajvErrors(valid.errors, 5).join("; ")}`, path);
