@@ -85,6 +85,16 @@ describe("tollgate eval", () => {
     expect(r.stdout).toContain(`DENY  input.error: ${bad}: not valid JSON (malformed)`);
   });
 
+  test("an empty or non-UTF-8 .json file is named as such", () => {
+    const empty = write("bad2/empty.json", "");
+    const binary = join(dir, "bad2/bin.json");
+    writeFileSync(binary, new Uint8Array([0xff, 0xfe, 0x00, 0x41]));
+    const r = tollgate(["eval", ...T, "--key", keyFile, "--artifact", artifact, good, empty, binary]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`DENY  input.error: ${empty}: empty file (malformed)`);
+    expect(r.stdout).toContain(`DENY  input.error: ${binary}: not UTF-8 text (malformed)`);
+  });
+
   test("a named file that is no evidence kind: deny with unknown_kind", () => {
     const odd = write("odd/notes.json", { hello: "world" });
     const r = tollgate(["eval", ...T, "--key", keyFile, "--artifact", artifact, good, odd]);

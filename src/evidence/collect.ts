@@ -133,7 +133,8 @@ function safeDetect(kind: EvidenceKind<any>, file: SourceFile): boolean {
 function unrecognizedProblem(file: SourceFile): Omit<InputError, "source"> | undefined {
   const looksJson = /\.jsonl?$/i.test(file.path);
   if (looksJson && file.json() === undefined && !isJsonLines(file)) {
-    return { code: "malformed", message: file.text() === undefined ? "not UTF-8 text" : "not valid JSON" };
+    const message = file.bytes.length === 0 ? "empty file" : file.text() === undefined ? "not UTF-8 text" : "not valid JSON";
+    return { code: "malformed", message };
   }
   if (file.explicit) {
     return { code: "unknown_kind", message: "not a kind of evidence tollgate recognizes" };
