@@ -23,12 +23,12 @@
 // re also accepts one trailing newline and ajv does not, so that edge is stricter here than upstream.
 // Upstream also validates receipt.capabilities against runtime_provider_capabilities.json; the receipt schema
 // already fixes the capabilities' shape, and that file is not shipped here.
-import { createHash } from "node:crypto";
 import type { ErrorObject } from "ajv/dist/2020.js";
 import artifactIdentitySchema from "../../../schemas/runtime-provider-model-artifact-identity.schema.json" with { type: "json" };
 import receiptSchema from "../../../schemas/runtime-provider-receipt.schema.json" with { type: "json" };
 import observationSchema from "../../../schemas/runtime-provider-scoring-observation.schema.json" with { type: "json" };
 import { canonicalize, JsonNumber, parseJsonTreeBytes, toPlain, type JsonObject, type JsonTree } from "../../core/canonical-json.ts";
+import { sha256Hex } from "../../core/digest.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { Check, SourceFile } from "../types.ts";
@@ -62,7 +62,7 @@ export function unescapeNonAscii(canonical: string): string {
 
 /** sha256 (hex) of a value as invarlock hashes an artifact identity (see the header). */
 export function artifactIdentitySha256(artifact: JsonTree): string {
-  return createHash("sha256").update(new TextEncoder().encode(unescapeNonAscii(canonicalize(artifact)))).digest("hex");
+  return sha256Hex(unescapeNonAscii(canonicalize(artifact))); // a string hashes as its UTF-8
 }
 
 /** A sidecar's bytes as a strict JSON object, or the reason it is not one. */
