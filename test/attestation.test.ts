@@ -2,12 +2,13 @@
 // (also .intoto.jsonl) and Sigstore bundles, with keys and a Sigstore instance made at test time.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { attestationKind } from "../src/evidence/attestation/index.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { EvidenceRecord, TrustedKey } from "../src/evidence/types.ts";
 import { publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
-import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 import {
   BUNDLE_V02, IN_TOTO_JSON, SLSA_V1, TEST_IDENTITY, TEST_ISSUER, generateTestKey, makeStatement, makeTestSigstore,
   sha256hex, signDsse, type TestKey, type TestSigstore,
@@ -204,6 +205,16 @@ describe("Sigstore bundles", () => {
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ source: "m.sigstore.json", code: "unsupported" });
     expect(r.errors[0]!.message).toContain("message signature");
+  });
+});
+
+describe("loading", () => {
+  test("the evidence registry does not load the Sigstore verifier until a bundle is verified", () => {
+    const probe = `await import(${JSON.stringify(join(REPO_ROOT, "src/evidence/registry.ts"))});
+      console.log(Object.keys(require.cache).filter((k) => /@sigstore[\\/](verify|bundle)[\\/]/.test(k)).length)`;
+    const r = Bun.spawnSync([process.execPath, "-e", probe], { stdout: "pipe", stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString().trim()).toBe("0");
   });
 });
 

@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { TollgateError } from "../src/core/errors.ts";
 import { loadPublicKeyPem } from "../src/crypto/keys.ts";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
+import * as sigstoreBundle from "@sigstore/bundle";
+import * as mediaTypes from "../src/sigstore/media-types.ts";
 import { verifySigstoreBundle, type SigstoreVerifyOptions } from "../src/sigstore/verify.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import {
@@ -333,6 +335,14 @@ describe("managed-key bundles", () => {
     raw[raw.length - 1] = raw[raw.length - 1]! ^ 1;
     tampered.messageSignature.signature = raw.toString("base64");
     expect((await verifySigstoreBundle(tampered, opts({ artifact: { sha256: ARTIFACT_SHA } }))).ok).toBe(false);
+  });
+});
+
+describe("media types", () => {
+  test("tollgate's copies of the bundle media types are @sigstore/bundle's", () => {
+    for (const name of ["BUNDLE_V01_MEDIA_TYPE", "BUNDLE_V02_MEDIA_TYPE", "BUNDLE_V03_LEGACY_MEDIA_TYPE", "BUNDLE_V03_MEDIA_TYPE"] as const) {
+      expect(mediaTypes[name]).toBe(sigstoreBundle[name]);
+    }
   });
 });
 

@@ -3,17 +3,7 @@
 // time sanity, checkpoint consistency, a code-signing leaf, exact identity, artifact binding, curve-correct
 // hashes (the library checks every EC signature with SHA-256), and "any exception is a failure".
 import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from "node:crypto";
-import {
-  assertBundleLatest,
-  assertBundleV01,
-  assertBundleV02,
-  bundleFromJSON,
-  BUNDLE_V01_MEDIA_TYPE,
-  BUNDLE_V02_MEDIA_TYPE,
-  BUNDLE_V03_LEGACY_MEDIA_TYPE,
-  BUNDLE_V03_MEDIA_TYPE,
-  type Bundle,
-} from "@sigstore/bundle";
+import { assertBundleLatest, assertBundleV01, assertBundleV02, bundleFromJSON, type Bundle } from "@sigstore/bundle";
 import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
 import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
@@ -22,15 +12,8 @@ import { parseDsseEnvelope, preAuthEncoding, verifyEcdsaPrehashed, verifySignatu
 import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
 import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
+import { BUNDLE_FORMATS, BUNDLE_V01_MEDIA_TYPE, BUNDLE_V02_MEDIA_TYPE } from "./media-types.ts";
 import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
-
-/** The bundle media types tollgate accepts, and the `source.format` each one is recorded as. */
-export const BUNDLE_FORMATS: Readonly<Record<string, string>> = {
-  [BUNDLE_V01_MEDIA_TYPE]: "sigstore-bundle-v0.1",
-  [BUNDLE_V02_MEDIA_TYPE]: "sigstore-bundle-v0.2",
-  [BUNDLE_V03_LEGACY_MEDIA_TYPE]: "sigstore-bundle-v0.3",
-  [BUNDLE_V03_MEDIA_TYPE]: "sigstore-bundle-v0.3",
-};
 
 export interface IdentityPolicy {
   /** Expected certificate SAN (URI or email). Exact match unless `identityRegexp`. */

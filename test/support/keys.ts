@@ -8,6 +8,12 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { json as sigstoreJson } from "@sigstore/core";
 import { preAuthEncoding } from "../../src/crypto/dsse.ts";
 import { publicKeyFromPem } from "../../src/crypto/keys.ts";
+import {
+  BUNDLE_V01_MEDIA_TYPE as BUNDLE_V01,
+  BUNDLE_V02_MEDIA_TYPE as BUNDLE_V02,
+  BUNDLE_V03_LEGACY_MEDIA_TYPE as BUNDLE_V03_LEGACY,
+  BUNDLE_V03_MEDIA_TYPE as BUNDLE_V03,
+} from "../../src/sigstore/media-types.ts";
 import type { TrustedKey } from "../../src/evidence/types.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
@@ -130,10 +136,7 @@ export const TEST_IDENTITY = "https://github.com/acme/app/.github/workflows/rele
 const EC_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 const SIGN_ALG = { name: "ECDSA", hash: "SHA-256" } as const;
 
-export const BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1";
-export const BUNDLE_V02 = "application/vnd.dev.sigstore.bundle+json;version=0.2";
-export const BUNDLE_V03_LEGACY = "application/vnd.dev.sigstore.bundle+json;version=0.3";
-export const BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json";
+export { BUNDLE_V01, BUNDLE_V02, BUNDLE_V03, BUNDLE_V03_LEGACY };
 
 export interface TestSigstore {
   /** Trusted root JSON naming this instance's CA, CT log and transparency log. */

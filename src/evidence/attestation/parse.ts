@@ -2,7 +2,7 @@
 // .intoto.jsonl) and a Sigstore bundle carrying a DSSE envelope.
 import { TollgateError } from "../../core/errors.ts";
 import { parseDsseEnvelope, type DsseEnvelope } from "../../crypto/dsse.ts";
-import { BUNDLE_FORMATS } from "../../sigstore/verify.ts";
+import { BUNDLE_FORMATS } from "../../sigstore/media-types.ts";
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_LEGACY, IN_TOTO_STATEMENT_V1, type InTotoStatement } from "../predicate.ts";
 import type { SourceFile } from "../types.ts";
 
