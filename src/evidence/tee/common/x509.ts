@@ -74,6 +74,14 @@ export function pemCertificates(text: string): Uint8Array[] {
   return out;
 }
 
+// RFC 7468's label is "X509 CRL"; openssl and others also write "CRL".
+const PEM_CRL = /-----BEGIN (X509 )?CRL-----([A-Za-z0-9+/=\s]*?)-----END \1CRL-----/g;
+
+/** Every CRL in a PEM text, as DER, in order (the TDX and SEV-SNP revocation inputs). */
+export function pemCrls(text: string): Uint8Array[] {
+  return [...text.matchAll(PEM_CRL)].map((m) => new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ""), "base64")));
+}
+
 /** DER bytes, or the certificates of a PEM file; [] when the bytes are neither. */
 export function certificateDers(bytes: Uint8Array): Uint8Array[] {
   if (bytes[0] === 0x30) return [bytes];

@@ -6,7 +6,7 @@
 // revoke VCEKs, but a listing is taken at its word). Nothing is fetched: the CRL is a file among the evidence paths.
 import { dirname } from "node:path";
 import type { Check, SourceFile } from "../../types.ts";
-import { type Certificate, type CertificateList, parseCertificateList, serialKey, verifyCrlSignature } from "../common/x509.ts";
+import { type Certificate, type CertificateList, parseCertificateList, pemCrls, serialKey, verifyCrlSignature } from "../common/x509.ts";
 
 export interface AmdCrl {
   path: string;
@@ -14,15 +14,11 @@ export interface AmdCrl {
   crl: CertificateList;
 }
 
-// RFC 7468's label is "X509 CRL"; openssl and others also write "CRL".
-const PEM_CRL = /-----BEGIN (X509 )?CRL-----([A-Za-z0-9+/=\s]*?)-----END \1CRL-----/g;
-
 /** DER blocks that may be CRLs: PEM CRL blocks, else the whole file when it is a DER SEQUENCE. */
 function crlCandidates(bytes: Uint8Array): Uint8Array[] {
   const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1");
   if (head.includes("-----BEGIN")) {
-    const text = Buffer.from(bytes).toString("latin1");
-    return [...text.matchAll(PEM_CRL)].map((m) => new Uint8Array(Buffer.from(m[2]!.replace(/\s+/g, ""), "base64")));
+    return pemCrls(Buffer.from(bytes).toString("latin1"));
   }
   // A KDS CRL is a few kB; anything far larger beside a report is not one.
   return bytes[0] === 0x30 && bytes.length < 4 * 1024 * 1024 ? [bytes] : [];

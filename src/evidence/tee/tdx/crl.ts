@@ -4,68 +4,29 @@
 // validateCRL + the revocation loops) and dcap-qvl (webpki CRL checks): each CRL must be signed by its issuer's
 // key, be current at ctx.time (thisUpdate ≤ t ≤ nextUpdate), and must not list a certificate of the chain.
 // Inputs: DER or PEM ("X509 CRL" or "CRL") files among ctx.files, or the hex/PEM `root_ca_crl` / `pck_crl` fields of a
-// dcap-qvl QuoteCollateralV3 JSON. CRLs are parsed with @peculiar/asn1-x509; the signed bytes are the
-// original tbsCertList encoding (kept raw by the parser), never a re-encoding.
-import type { Name } from "@peculiar/asn1-x509";
-import { lazyRequire } from "../../../core/lazy.ts";
+// dcap-qvl QuoteCollateralV3 JSON. CRLs are parsed with the shared DER reader (common/x509.ts, as the SEV-SNP
+// CRLs); the signed bytes are the original tbsCertList encoding, never a re-encoding.
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
+import { type CertificateList, parseCertificateList, pemCrls, serialKey } from "../common/x509.ts";
 import { commonName, publicKeyOf } from "../common/x509chain.ts";
 
-// Loaded when CRLs are supplied (most quotes are verified without them).
-const asn1Schema = lazyRequire<typeof import("@peculiar/asn1-schema")>("@peculiar/asn1-schema");
-const asn1X509 = lazyRequire<typeof import("@peculiar/asn1-x509")>("@peculiar/asn1-x509");
+/** A CRL and where it came from (a file, or `file#root_ca_crl` / `file#pck_crl` inside collateral JSON). */
+export type ParsedCrl = CertificateList & { readonly path: string };
 
-const OID_CN = "2.5.4.3";
-const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";
-
-export interface ParsedCrl {
-  path: string;
-  issuerCn: string;
-  thisUpdate: Date;
-  nextUpdate?: Date;
-  /** Revoked serial numbers, upper-case hex without leading zeros. */
-  revoked: Set<string>;
-  tbs: Uint8Array;
-  signature: Uint8Array;
-  signatureAlgorithm: string;
+/** node prints serials as upper-case hex; serialKey compares them as unsigned integers with the CRL's. */
+function serialOf(cert: X509Certificate): string {
+  return serialKey(cert.serialNumber.length % 2 === 0 ? cert.serialNumber : `0${cert.serialNumber}`);
 }
 
-function cnOf(name: Name): string {
-  for (const rdn of name) for (const atv of rdn) if (atv.type === OID_CN) return atv.value.toString();
-  return "";
+function parseCrl(der: Uint8Array, path: string): ParsedCrl {
+  return { ...parseCertificateList(der, path), path };
 }
-
-/** Certificate serial numbers compare as unsigned integers: upper-case hex, no leading zeros. */
-export function normalizeSerial(hex: string): string {
-  return hex.toUpperCase().replace(/^0+(?=.)/, "");
-}
-
-export function parseCrl(der: Uint8Array, path: string): ParsedCrl {
-  const crl = asn1Schema().AsnConvert.parse(der, asn1X509().CertificateList);
-  const tbs = crl.tbsCertList;
-  const revoked = new Set<string>();
-  for (const r of tbs.revokedCertificates ?? []) revoked.add(normalizeSerial(Buffer.from(r.userCertificate).toString("hex")));
-  if (!crl.tbsCertListRaw) throw new Error("CRL without its tbsCertList encoding");
-  return {
-    path,
-    issuerCn: cnOf(tbs.issuer),
-    thisUpdate: tbs.thisUpdate.getTime(),
-    ...(tbs.nextUpdate ? { nextUpdate: tbs.nextUpdate.getTime() } : {}),
-    revoked,
-    tbs: new Uint8Array(crl.tbsCertListRaw),
-    signature: new Uint8Array(crl.signature),
-    signatureAlgorithm: crl.signatureAlgorithm.algorithm,
-  };
-}
-
-// RFC 7468's label is "X509 CRL"; some tools write the legacy "CRL".
-const PEM_CRL = /-----BEGIN (?:X509 )?CRL-----([A-Za-z0-9+/=\s]*?)-----END (?:X509 )?CRL-----/g;
 
 /** DER blocks of CRLs in raw bytes, PEM text or hex text; [] when the bytes are none of these. */
 export function crlDers(bytes: Uint8Array, text: string | undefined): Uint8Array[] {
   if (text && /-----BEGIN (?:X509 )?CRL-----/.test(text)) {
-    return [...text.matchAll(PEM_CRL)].map((m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64")));
+    return pemCrls(text);
   }
   const t = text?.trim();
   if (t && /^(?:[0-9a-fA-F]{2})+$/.test(t) && t.startsWith("30")) return [new Uint8Array(Buffer.from(t, "hex"))];
@@ -81,7 +42,7 @@ export function findIntelCrls(files: readonly SourceFile[]): ParsedCrl[] {
   const consider = (der: Uint8Array, path: string) => {
     try {
       const crl = parseCrl(der, path);
-      if (CRL_ISSUERS.has(crl.issuerCn)) out.push(crl);
+      if (CRL_ISSUERS.has(crl.issuerCN ?? "")) out.push(crl);
     } catch {
       // not a CRL
     }
@@ -102,7 +63,8 @@ export function findIntelCrls(files: readonly SourceFile[]): ParsedCrl[] {
 }
 
 function checkOne(crl: ParsedCrl, issuer: X509Certificate, issuerRole: string, time: Date): string | undefined {
-  if (crl.signatureAlgorithm !== OID_ECDSA_SHA256) return `CRL ${crl.path} is signed with ${crl.signatureAlgorithm}, not ECDSA with SHA-256`;
+  const alg = crl.signatureAlgorithm;
+  if (alg.kind !== "ecdsa" || alg.hash !== "SHA-256") return `CRL ${crl.path} is signed with ${alg.kind === "unsupported" ? alg.oid : `${alg.kind} ${alg.hash}`}, not ECDSA with SHA-256`;
   const key = publicKeyOf(issuer);
   let ok = false;
   try {
@@ -110,7 +72,7 @@ function checkOne(crl: ParsedCrl, issuer: X509Certificate, issuerRole: string, t
   } catch {
     ok = false;
   }
-  if (!ok) return `CRL ${crl.path} ("${crl.issuerCn}") is not signed by the ${issuerRole} key`;
+  if (!ok) return `CRL ${crl.path} ("${crl.issuerCN}") is not signed by the ${issuerRole} key`;
   if (time < crl.thisUpdate) return `CRL ${crl.path} thisUpdate ${crl.thisUpdate.toISOString()} is after the verification time ${time.toISOString()}`;
   if (crl.nextUpdate && time > crl.nextUpdate) return `CRL ${crl.path} expired: nextUpdate ${crl.nextUpdate.toISOString()} is before the verification time ${time.toISOString()}`;
   return undefined;
@@ -125,14 +87,14 @@ export function checkRevocation(crls: readonly ParsedCrl[], chain: readonly X509
   const [leaf, intermediate, root] = chain;
   const fail = (reason: string): Check => ({ name: "hardware.tdx_revocation", ok: false, code: "certificate_invalid", reason, detail: { crls: crls.map((c) => c.path) } });
   if (!leaf || !intermediate || !root) return fail("the PCK chain did not verify, so revocation cannot be checked");
-  const rootCrl = crls.find((c) => c.issuerCn === commonName(root.subject));
-  const pckCrl = crls.find((c) => c.issuerCn === commonName(intermediate.subject));
+  const rootCrl = crls.find((c) => c.issuerCN === commonName(root.subject));
+  const pckCrl = crls.find((c) => c.issuerCN === commonName(intermediate.subject));
   if (!rootCrl) return fail(`no Root CA CRL (issuer "${commonName(root.subject) ?? ""}") among the supplied CRLs`);
   if (!pckCrl) return fail(`no PCK CRL (issuer "${commonName(intermediate.subject) ?? ""}") among the supplied CRLs`);
   const bad = checkOne(rootCrl, root, "Intel SGX Root CA", time) ?? checkOne(pckCrl, intermediate, "PCK intermediate CA", time);
   if (bad) return fail(bad);
-  if (rootCrl.revoked.has(normalizeSerial(intermediate.serialNumber))) return fail(`the PCK intermediate CA (serial ${intermediate.serialNumber}) is revoked by ${rootCrl.path}`);
-  if (pckCrl.revoked.has(normalizeSerial(leaf.serialNumber))) return fail(`the PCK leaf certificate (serial ${leaf.serialNumber}) is revoked by ${pckCrl.path}`);
+  if (rootCrl.revoked.has(serialOf(intermediate))) return fail(`the PCK intermediate CA (serial ${intermediate.serialNumber}) is revoked by ${rootCrl.path}`);
+  if (pckCrl.revoked.has(serialOf(leaf))) return fail(`the PCK leaf certificate (serial ${leaf.serialNumber}) is revoked by ${pckCrl.path}`);
   return {
     name: "hardware.tdx_revocation",
     ok: true,
