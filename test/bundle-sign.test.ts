@@ -580,6 +580,7 @@ describe("bundle verify / inspect CLI", () => {
       [["bundle", "build", "no-such-dir", "-o", "x.tar.gz", "-e", "gate/allow"], "tollgate bundle build: no-such-dir: not a directory"],
     ];
     // a --keys file is not schema-checked: a malformed entry is named with the file, never a TypeError
+    cases.push([["bundle", "inspect", "unsigned.tar.gz", "--format", "yaml"], "tollgate bundle inspect: --format must be one of text, json (got yaml)"]);
     writeFileSync(join(work, "k-null.yaml"), "a: null\n");
     writeFileSync(join(work, "k-num.yaml"), "a: {key_file: 5}\n");
     cases.push(

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import YAML from "yaml";
 import { EXIT_ERROR, TollgateError, asTollgateError, usage } from "../../core/errors.ts";
-import { helpArgs, list, parseStrict, runCommand, str, type FlagSpecs, type Parsed } from "../args.ts";
+import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs, type Parsed } from "../args.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import {
   DEFAULT_KEY_ID,
@@ -93,6 +93,32 @@ function positional(p: Parsed, what: string): string {
   return p.positionals[0]!;
 }
 
+const BUNDLE_ARG = { name: "BUNDLE", description: "bundle .tar.gz", what: "BUNDLE" };
+
+/**
+ * A `bundle <name>` command over exactly one positional: strict flags, then `body(parsed, positional)`; any error
+ * is one line naming the file and exit 2 (runCommand).
+ */
+function oneArgCommand(
+  name: string,
+  description: string,
+  flags: FlagSpecs,
+  arg: { name: string; description: string; what: string },
+  body: (p: Parsed, arg: string) => Promise<number>,
+) {
+  return defineCommand({
+    meta: { name, description },
+    args: helpArgs(flags, { name: arg.name, description: arg.description, required: true }),
+    run: ({ rawArgs }) =>
+      runCommand(`bundle ${name}`, async () => {
+        const p = parseStrict(rawArgs, flags);
+        return body(p, positional(p, arg.what));
+      }),
+  });
+}
+
+const format = (p: Parsed) => oneOf(str(p, "format"), ["text", "json"] as const, "format");
+
 const buildFlags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output .tar.gz", valueHint: "OUT" },
   entrypoint: { type: "string", short: "e", multiple: true, description: "entrypoint, e.g. tollgate/gate/decision" },
@@ -100,45 +126,44 @@ const buildFlags: FlagSpecs = {
   ignore: { type: "string", multiple: true, description: "file name pattern to leave out, passed to opa --ignore" },
 };
 
-const build = defineCommand({
-  meta: { name: "build", description: "Compile a policy directory to a WASM bundle with opa (reproducible)" },
-  args: helpArgs(buildFlags, { name: "DIR", description: "policy directory (bundle root)", required: true }),
-  run: ({ rawArgs }) =>
-    runCommand("bundle build", async () => {
-      const p = parseStrict(rawArgs, buildFlags);
-      const dirArg = positional(p, "policy DIR");
-      const dir = resolve(dirArg);
-      // Checked here: opa runs with DIR as its working directory, and a missing one would surface as
-      // "posix_spawn …/opa: ENOENT", blaming opa.
-      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new TollgateError("usage", "not a directory", dirArg);
-      const eps = list(p, "entrypoint");
-      if (eps.length === 0) throw usage("give at least one -e ENTRYPOINT (a WASM bundle needs one)");
-      const outArg = str(p, "output");
-      if (!outArg) throw usage("give -o OUT.tar.gz");
-      const out = resolve(outArg);
-      const work = mkdtempSync(join(tmpdir(), "tollgate-build-"));
-      try {
-        const tmpOut = join(work, "bundle.tar.gz");
-        // Run inside DIR with "." so file paths in the bundle are relative to it (an absolute DIR would be
-        // recorded verbatim, making the bundle depend on where it was built).
-        const a = ["build", "-t", "wasm", "-b", ".", "-o", tmpOut];
-        for (const e of eps) a.push("-e", e);
-        const revision = str(p, "revision");
-        if (revision !== undefined) a.push("--revision", revision);
-        for (const i of list(p, "ignore")) a.push("--ignore", i);
-        const r = await runOpa(a, { cwd: dir });
-        if (r.code !== 0) throw new TollgateError("policy_invalid", `opa build failed:\n${(r.stderr || r.stdout).trim()}`, dir);
-        // opa writes zero mtimes/owners in a fixed order, so its output is already byte-reproducible
-        // (test/bundle-sign.test.ts holds it to that); the bytes are kept exactly as opa wrote them.
-        const bytes = new Uint8Array(readFileSync(tmpOut));
-        writeOutput(out, bytes);
-        console.log(`${outArg}: sha256:${sha256Hex(bytes)}`);
-        return 0;
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
-    }),
-});
+const build = oneArgCommand(
+  "build",
+  "Compile a policy directory to a WASM bundle with opa (reproducible)",
+  buildFlags,
+  { name: "DIR", description: "policy directory (bundle root)", what: "policy DIR" },
+  async (p, dirArg) => {
+    const dir = resolve(dirArg);
+    // Checked here: opa runs with DIR as its working directory, and a missing one would surface as
+    // "posix_spawn …/opa: ENOENT", blaming opa.
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new TollgateError("usage", "not a directory", dirArg);
+    const eps = list(p, "entrypoint");
+    if (eps.length === 0) throw usage("give at least one -e ENTRYPOINT (a WASM bundle needs one)");
+    const outArg = str(p, "output");
+    if (!outArg) throw usage("give -o OUT.tar.gz");
+    const out = resolve(outArg);
+    const work = mkdtempSync(join(tmpdir(), "tollgate-build-"));
+    try {
+      const tmpOut = join(work, "bundle.tar.gz");
+      // Run inside DIR with "." so file paths in the bundle are relative to it (an absolute DIR would be
+      // recorded verbatim, making the bundle depend on where it was built).
+      const a = ["build", "-t", "wasm", "-b", ".", "-o", tmpOut];
+      for (const e of eps) a.push("-e", e);
+      const revision = str(p, "revision");
+      if (revision !== undefined) a.push("--revision", revision);
+      for (const i of list(p, "ignore")) a.push("--ignore", i);
+      const r = await runOpa(a, { cwd: dir });
+      if (r.code !== 0) throw new TollgateError("policy_invalid", `opa build failed:\n${(r.stderr || r.stdout).trim()}`, dir);
+      // opa writes zero mtimes/owners in a fixed order, so its output is already byte-reproducible
+      // (test/bundle-sign.test.ts holds it to that); the bytes are kept exactly as opa wrote them.
+      const bytes = new Uint8Array(readFileSync(tmpOut));
+      writeOutput(out, bytes);
+      console.log(`${outArg}: sha256:${sha256Hex(bytes)}`);
+      return 0;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
 
 const signFlags: FlagSpecs = {
   "signing-key": { type: "string", description: "PEM private key (RS/PS/ES) or file holding the HMAC secret (HS)", valueHint: "PEM" },
@@ -149,42 +174,35 @@ const signFlags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output .tar.gz (default: replace BUNDLE)" },
 };
 
-const sign = defineCommand({
-  meta: { name: "sign", description: "Sign a bundle: write .signatures.json (OPA's format) into it" },
-  args: helpArgs(signFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
-  run: ({ rawArgs }) =>
-    runCommand("bundle sign", async () => {
-      const p = parseStrict(rawArgs, signFlags);
-      const src = positional(p, "BUNDLE");
-      const alg = algOf(str(p, "signing-alg"));
-      const keyPath = str(p, "signing-key");
-      if (!keyPath) throw usage("give --signing-key PEM");
-      const key = loadSigningKey(readInput(keyPath), alg, keyPath);
-      let claims: Record<string, unknown> | undefined;
-      const claimsFile = str(p, "claims-file");
-      if (claimsFile) {
-        try {
-          const c: unknown = JSON.parse(new TextDecoder().decode(readInput(claimsFile)));
-          if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not a JSON object");
-          claims = c as Record<string, unknown>;
-        } catch (e) {
-          if (e instanceof TollgateError) throw e;
-          throw new TollgateError("usage", `claims file is not a JSON object: ${(e as Error).message}`, claimsFile);
-        }
-      }
-      const opts: Parameters<typeof signBundleArchive>[2] = { key };
-      if (alg) opts.algorithm = alg;
-      const keyId = str(p, "key-id");
-      if (keyId) opts.keyId = keyId;
-      const scope = str(p, "scope");
-      if (scope !== undefined) opts.scope = scope;
-      if (claims) opts.claims = claims;
-      const { bytes } = await signBundleArchive(readInput(src), src, opts);
-      const out = str(p, "output") ?? src;
-      writeOutput(out, bytes);
-      console.log(`${out}: signed (sha256:${sha256Hex(bytes)})`);
-      return 0;
-    }),
+const sign = oneArgCommand("sign", "Sign a bundle: write .signatures.json (OPA's format) into it", signFlags, BUNDLE_ARG, async (p, src) => {
+  const alg = algOf(str(p, "signing-alg"));
+  const keyPath = str(p, "signing-key");
+  if (!keyPath) throw usage("give --signing-key PEM");
+  const key = loadSigningKey(readInput(keyPath), alg, keyPath);
+  let claims: Record<string, unknown> | undefined;
+  const claimsFile = str(p, "claims-file");
+  if (claimsFile) {
+    try {
+      const c: unknown = JSON.parse(new TextDecoder().decode(readInput(claimsFile)));
+      if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not a JSON object");
+      claims = c as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof TollgateError) throw e;
+      throw new TollgateError("usage", `claims file is not a JSON object: ${(e as Error).message}`, claimsFile);
+    }
+  }
+  const opts: Parameters<typeof signBundleArchive>[2] = { key };
+  if (alg) opts.algorithm = alg;
+  const keyId = str(p, "key-id");
+  if (keyId) opts.keyId = keyId;
+  const scope = str(p, "scope");
+  if (scope !== undefined) opts.scope = scope;
+  if (claims) opts.claims = claims;
+  const { bytes } = await signBundleArchive(readInput(src), src, opts);
+  const out = str(p, "output") ?? src;
+  writeOutput(out, bytes);
+  console.log(`${out}: signed (sha256:${sha256Hex(bytes)})`);
+  return 0;
 });
 
 const verifyFlags: FlagSpecs = {
@@ -197,48 +215,35 @@ const verifyFlags: FlagSpecs = {
   format: { type: "string", description: "text (default) or json" },
 };
 
-const verify = defineCommand({
-  meta: { name: "verify", description: "Verify a bundle's .signatures.json: exit 0 verified, 1 rejected, 2 unreadable" },
-  args: helpArgs(verifyFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
-  run: ({ rawArgs }) =>
-    runCommand("bundle verify", async () => {
-      const p = parseStrict(rawArgs, verifyFlags);
-      const src = positional(p, "BUNDLE");
-      const { keys, forcedKeyId } = keyringFromArgs(p);
-      const entries = await readArchive(readInput(src), src);
-      const opts: Parameters<typeof verifyBundleSignature>[2] = {};
-      const scope = str(p, "scope");
-      if (scope !== undefined) opts.scope = scope;
-      if (forcedKeyId) opts.keyId = forcedKeyId;
-      const ex = list(p, "exclude");
-      if (ex.length) opts.exclude = ex;
-      const r = await verifyBundleSignature(entries, keys, opts);
-      if (str(p, "format") === "json") console.log(JSON.stringify({ source: src, ...r }, null, 2));
-      else if (r.ok) console.log(`${src}: bundle signature verified (key ${r.keyId}, ${r.algorithm}, ${r.files.length} files${r.scope ? `, scope ${r.scope}` : ""})`);
-      else {
-        console.error(describeRejection(src, r));
-        for (const c of r.checks.filter((c) => !c.ok).slice(1)) console.error(`  ${c.name}: ${c.reason} [${c.code}]`);
-      }
-      return r.ok ? 0 : 1;
-    }),
+const verify = oneArgCommand("verify", "Verify a bundle's .signatures.json: exit 0 verified, 1 rejected, 2 unreadable", verifyFlags, BUNDLE_ARG, async (p, src) => {
+  const fmt = format(p);
+  const { keys, forcedKeyId } = keyringFromArgs(p);
+  const entries = await readArchive(readInput(src), src);
+  const opts: Parameters<typeof verifyBundleSignature>[2] = {};
+  const scope = str(p, "scope");
+  if (scope !== undefined) opts.scope = scope;
+  if (forcedKeyId) opts.keyId = forcedKeyId;
+  const ex = list(p, "exclude");
+  if (ex.length) opts.exclude = ex;
+  const r = await verifyBundleSignature(entries, keys, opts);
+  if (fmt === "json") console.log(JSON.stringify({ source: src, ...r }, null, 2));
+  else if (r.ok) console.log(`${src}: bundle signature verified (key ${r.keyId}, ${r.algorithm}, ${r.files.length} files${r.scope ? `, scope ${r.scope}` : ""})`);
+  else {
+    console.error(describeRejection(src, r));
+    for (const c of r.checks.filter((c) => !c.ok).slice(1)) console.error(`  ${c.name}: ${c.reason} [${c.code}]`);
+  }
+  return r.ok ? 0 : 1;
 });
 
 const inspectFlags: FlagSpecs = {
   format: { type: "string", description: "text (default) or json" },
 };
 
-const inspect = defineCommand({
-  meta: { name: "inspect", description: "Show a bundle's manifest, files with hashes, entrypoints and signature summary (unverified)" },
-  args: helpArgs(inspectFlags, { name: "BUNDLE", description: "bundle .tar.gz", required: true }),
-  run: ({ rawArgs }) =>
-    runCommand("bundle inspect", async () => {
-      const p = parseStrict(rawArgs, inspectFlags);
-      const src = positional(p, "BUNDLE");
-      const report = await inspectBundle(readInput(src), src);
-      if (str(p, "format") === "json") console.log(JSON.stringify(report, null, 2));
-      else console.log(formatInspect(report));
-      return 0;
-    }),
+const inspect = oneArgCommand("inspect", "Show a bundle's manifest, files with hashes, entrypoints and signature summary (unverified)", inspectFlags, BUNDLE_ARG, async (p, src) => {
+  const fmt = format(p);
+  const report = await inspectBundle(readInput(src), src);
+  console.log(fmt === "json" ? JSON.stringify(report, null, 2) : formatInspect(report));
+  return 0;
 });
 
 export interface InspectReport {
