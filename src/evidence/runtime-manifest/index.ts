@@ -90,12 +90,14 @@ export interface ManifestVerification {
   outcome?: ReportOutcome;
 }
 
-/** The checks, in order, plus the bound report and its outcome (when bound). Pure over its inputs. */
-export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, files: readonly SourceFile[]): ManifestVerification {
+/**
+ * Step 1 alone: the schema check, the report's binding (a plain file name beside the manifest whose raw bytes
+ * hash to report.sha256), its parse and declared execution mode; the bound report and its outcome. normalize()
+ * needs only this, so it does not re-run the sidecar parsing, schemas and cross-binding verify() did.
+ */
+function bindReport(m: RuntimeManifest, file: SourceFile, files: readonly SourceFile[]): ManifestVerification {
   const checks: Check[] = [{ name: "schema.runtime_manifest", ok: true, detail: { contract: m.contractVersion } }];
   const out: ManifestVerification = { checks };
-
-  // 1. The report: a plain file name beside the manifest, whose raw bytes hash to report.sha256.
   if (!isPlainFileName(m.report.filename)) {
     checks.push(fail("binding.report_sha256", "binding_failed", `report.filename ${JSON.stringify(m.report.filename)} is not a plain file name; the report must sit beside runtime.manifest.json`));
   } else {
@@ -120,6 +122,13 @@ export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, file
       }
     }
   }
+  return out;
+}
+
+/** The checks, in order, plus the bound report and its outcome (when bound). Pure over its inputs. */
+export function verifyRuntimeManifest(m: RuntimeManifest, file: SourceFile, files: readonly SourceFile[]): ManifestVerification {
+  const out = bindReport(m, file, files);
+  const checks = out.checks;
 
   // 2. v2 only (invarlock's v2 verifier): report.path names the report too, every bound file name is its
   //    own, and the outer container's image_ref is pinned to the image_digest it declares.
@@ -198,7 +207,8 @@ function v2NameChecks(m: RuntimeManifest, file: SourceFile): Check[] {
   return checks;
 }
 
-// verify() may only return Check[]; normalize() recomputes the rest from the same pure inputs.
+// verify() may only return Check[]; normalize() recomputes the bound report and its outcome (bindReport) from
+// the same pure inputs.
 export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
   name: "runtime-manifest",
 
@@ -213,7 +223,7 @@ export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
   },
 
   normalize(parsed, checks, file, ctx: VerifyContext): EvidenceRecord[] {
-    const v = verifyRuntimeManifest(parsed, file, ctx.files);
+    const v = bindReport(parsed, file, ctx.files);
     const bad = checks.find((c) => !c.ok);
     const materials = boundNames(parsed)
       .map((n) => findSibling(file, ctx.files, n))
