@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { attestationKind } from "../src/evidence/attestation/index.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
+import { slsaProvenance } from "../src/evidence/slsa-provenance.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { EvidenceRecord, TrustedKey } from "../src/evidence/types.ts";
 import { publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
@@ -52,7 +53,23 @@ describe("bare in-toto statements", () => {
     expect(r.statement).toEqual({ _type: "https://in-toto.io/Statement/v1", predicateType: SLSA_V1, subject: [{ name: "app", digest: { sha256: SUBJECT } }] });
     expect(r.predicate).toEqual(JSON.parse(text).predicate);
     expect(r.checks.map((c) => [c.name, c.ok])).toEqual([["statement.schema", true], ["predicate.schema", true]]);
-    expect(Object.keys(r.facts).length).toBeGreaterThan(0);
+    expect(r.facts).toMatchObject({ predicate_version: "v1", build_type: "https://actions.github.io/buildtypes/workflow/v1", known_build_type: true, source: null });
+  });
+
+  test("the predicate handler runs once per statement (verify's facts are the record's)", async () => {
+    const original = slsaProvenance.facts;
+    let calls = 0;
+    slsaProvenance.facts = (p, st) => {
+      calls++;
+      return original(p, st);
+    };
+    try {
+      const r = await one("prov.json", stmt());
+      expect(calls).toBe(1);
+      expect(r.facts).toMatchObject({ predicate_version: "v1", builder_id: "https://github.com/actions/runner/github-hosted" });
+    } finally {
+      slsaProvenance.facts = original;
+    }
   });
 
   test("a v0.1 statement of an unknown predicate type is recorded as in-toto", async () => {

@@ -19,6 +19,8 @@ interface ItemOutcome {
   transparency: TransparencyFacts;
   /** The predicate handler for the statement's predicateType, when one is registered. */
   handler?: PredicateHandler;
+  /** The handler's facts, when the predicate passed it (computed once, in verify). */
+  facts?: Record<string, unknown>;
 }
 
 // registry.ts imports this module; importing it back statically would make module order matter.
@@ -64,6 +66,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
   let signers: Signer[] = [];
   let transparency: TransparencyFacts = { status: "absent" };
   let handlerOut: PredicateHandler | undefined;
+  let facts: Record<string, unknown> | undefined;
 
   if (item.form === "dsse") {
     if (!ctx.keys.length) {
@@ -114,7 +117,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
     if (handler) {
       handlerOut = handler;
       try {
-        handler.facts(st.statement.predicate, st.statement);
+        facts = handler.facts(st.statement.predicate, st.statement);
         checks.push({ name: "predicate.schema", ok: true });
       } catch (e) {
         const err = asTollgateError(e, undefined, "schema_invalid");
@@ -126,14 +129,16 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
   }
   const out: ItemOutcome = { checks, signers, transparency };
   if (handlerOut) out.handler = handlerOut;
+  if (facts) out.facts = facts;
   return out;
 }
 
 function toRecord(item: AttestationItem, o: ItemOutcome, file: SourceFile, suffix: string): EvidenceRecord {
   const statement: InTotoStatement | undefined = item.form === "statement" ? item.statement : item.statement.ok ? item.statement.statement : undefined;
   const handler = o.handler ?? (statement ? lookup?.(statement.predicateType) : undefined);
-  let facts: Record<string, unknown> = {};
-  if (statement && handler && o.checks.some((c) => c.name === "predicate.schema" && c.ok)) {
+  let facts = o.facts ?? {};
+  if (!o.facts && statement && handler && o.checks.some((c) => c.name === "predicate.schema" && c.ok)) {
+    // Only without the side table (checks built elsewhere): verify already computed them otherwise.
     try {
       facts = handler.facts(statement.predicate, statement);
     } catch {
