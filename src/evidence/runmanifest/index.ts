@@ -7,8 +7,6 @@ import { JsonTokenizer, type JsonSink } from "../../core/canonical-json.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
 import { LEDGER_CHECKS, scanLedgerBytes, type LedgerScan } from "./scan.ts";
 
-export { EMPTY_LEDGER_ROOT, LEDGER_CHECKS, scanLedgerBytes, scanLedgerStream, type LedgerScan } from "./scan.ts";
-
 const SNIFF_MODE = Buffer.from('"runmanifest_mode"');
 const SNIFF_LEDGER = Buffer.from('"decision_ledger"');
 
