@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { sourceFromText } from "../src/evidence/source.ts";
 import {
-  diffContracts, looksLikeContract, objectJsonSchema, parseContractText, validateAgainstContract, validateContractDocument,
+  diffContracts, looksLikeContract, objectJsonSchema, parseContractFile, parseContractText, validateAgainstContract, validateContractDocument,
   type DataContract,
 } from "../src/evidence/contract/index.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
@@ -86,6 +86,19 @@ describe("reading contracts", () => {
     expect(looksLikeContract(sourceFromText("x.json", "{\"kind\":\"DataContract\""))).toBe(true);
     expect(looksLikeContract(sourceFromText("c.yaml", "apiVersion: v3.1.0\nkind: DataContract\nschema: [\n"))).toBe(true);
     expect(looksLikeContract(sourceFromText("k8s.yaml", "kind: Deployment\nmetadata: {name: DataContract-svc}\nspec: [\n"))).toBe(false);
+  });
+
+  test("a file is read once: the sniff and every reader share one DataContract", () => {
+    const f = sourceFromText("c.yaml", odcs(EVENT_PROPS));
+    expect(looksLikeContract(f)).toBe(true);
+    const c = parseContractFile(f);
+    expect(c.id).toBe("pipeline-completion");
+    expect(parseContractFile(f)).toBe(c);
+    // An unreadable file throws the same error each time, naming the file.
+    const bad = sourceFromText("bad.yaml", "apiVersion: v3.1.0\nkind: DataContract\nschema: [\n");
+    const e = thrown(() => parseContractFile(bad));
+    expect([e.code, e.path]).toEqual(["malformed", "bad.yaml"]);
+    expect(thrown(() => parseContractFile(bad))).toBe(e);
   });
 
   test("an alias bomb is refused as malformed, naming the file", () => {

@@ -4,7 +4,7 @@
 import { lazyRequire } from "../../core/lazy.ts";
 
 const yaml = lazyRequire<typeof import("yaml")>("yaml");
-import { TollgateError } from "../../core/errors.ts";
+import { TollgateError, asTollgateError } from "../../core/errors.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import type { SourceFile } from "../types.ts";
 import type { ContractObject, DataContract, EnumValue, FieldSpec, JsonType } from "./model.ts";
@@ -30,12 +30,44 @@ export function looksLikeContract(file: SourceFile): boolean {
   const text = file.text();
   if (text === undefined) return false;
   if (!/\bdataContractSpecification\b|\bDataContract\b/.test(text)) return false;
-  try {
-    const doc = readDocument(text, file.path);
-    return standardOf(doc) !== undefined;
-  } catch {
-    return NAMES_ITSELF_A_CONTRACT.test(text);
+  const read = readContractFile(file);
+  return "error" in read ? NAMES_ITSELF_A_CONTRACT.test(text) : standardOf(read.doc) !== undefined;
+}
+
+/**
+ * A file's contract, read once: the sniff, the materials listing and every event file that resolves
+ * against it share one YAML parse and one DataContract (so its derived event schema compiles once too).
+ */
+type FileRead = { error: TollgateError } | { doc: Obj; contract: DataContract | TollgateError };
+const byFile = new WeakMap<SourceFile, FileRead>();
+
+function readContractFile(file: SourceFile): FileRead {
+  let read = byFile.get(file);
+  if (read === undefined) {
+    const doc = attempt(() => readDocument(file.text() ?? notText(file.path), file.path), file.path);
+    read = doc instanceof TollgateError ? { error: doc } : { doc, contract: attempt(() => parseContract(doc, file.path, file.sha256), file.path) };
+    byFile.set(file, read);
   }
+  return read;
+}
+
+function notText(path: string): never {
+  throw new TollgateError("malformed", "not UTF-8 text", path);
+}
+
+function attempt<T>(f: () => T, path: string): T | TollgateError {
+  try {
+    return f();
+  } catch (e) {
+    return asTollgateError(e, path, "malformed");
+  }
+}
+
+export function parseContractFile(file: SourceFile): DataContract {
+  const read = readContractFile(file);
+  if ("error" in read) throw read.error;
+  if (read.contract instanceof TollgateError) throw read.contract;
+  return read.contract;
 }
 
 /** YAML 1.2 (JSON is YAML): one document, unique keys, no alias bombs. */
@@ -61,12 +93,6 @@ function standardOf(doc: Obj): "odcs" | "dcs" | undefined {
   if ("dataContractSpecification" in doc) return "dcs";
   if (doc.kind === "DataContract" && "apiVersion" in doc) return "odcs";
   return undefined;
-}
-
-export function parseContractFile(file: SourceFile): DataContract {
-  const text = file.text();
-  if (text === undefined) throw new TollgateError("malformed", "not UTF-8 text", file.path);
-  return parseContract(readDocument(text, file.path), file.path, file.sha256);
 }
 
 export function parseContractText(text: string, path: string): DataContract {

@@ -6,7 +6,7 @@
 // name), optionally its version and schema object; without a reference, the only contract given is used.
 // Contracts come from the same invocation (ODCS/DCS YAML or JSON files beside the events: they are this
 // kind's materials) or are handed in directly (`tollgate contract check EVENT CONTRACT`).
-import { TollgateError } from "../../core/errors.ts";
+import { TollgateError, asTollgateError } from "../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
 import { looksLikeContract, parseContractFile } from "../contract/parse.ts";
 import { validateContractDocument } from "../contract/validate.ts";
@@ -31,7 +31,7 @@ export function contractCandidates(files: readonly SourceFile[]): ContractCandid
     try {
       out.push({ contract: parseContractFile(f), path: f.path });
     } catch (e) {
-      out.push({ error: e instanceof TollgateError ? e : new TollgateError("malformed", String(e), f.path), path: f.path });
+      out.push({ error: asTollgateError(e, f.path, "malformed"), path: f.path });
     }
   }
   return out;
