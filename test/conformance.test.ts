@@ -259,6 +259,8 @@ describe("tollgate sigstore verify-bundle: protocol", () => {
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), join(dir, "nope")], "nope: cannot read artifact: no such file");
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub")], "give exactly one FILE_OR_DIGEST");
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), "--bogus", join(dir, "artifact")], "bogus");
+    two(["--bundle", join(dir, "keyless.json"), "--certificate-identity-regexp", "(", "--certificate-oidc-issuer", TEST_ISSUER, "--trusted-root", join(dir, "root.json"), join(dir, "artifact")],
+      "--certificate-identity-regexp: Invalid regular expression");
   });
 
   test("a bundle that is not JSON is rejected (exit 1)", () => {

@@ -48,6 +48,13 @@ const verifyBundle = defineCommand({
       if (wantsIdentity) {
         if (issuer === undefined) throw usage("--certificate-oidc-issuer URL is required with --certificate-identity");
         if (identity === undefined && identityRegexp === undefined) throw usage("--certificate-identity IDENTITY is required with --certificate-oidc-issuer");
+        if (identityRegexp !== undefined) {
+          try {
+            new RegExp(identityRegexp);
+          } catch (e) {
+            throw usage(`--certificate-identity-regexp: ${(e as Error).message}`);
+          }
+        }
         policy = identityRegexp !== undefined ? { identity: identityRegexp, issuer, identityRegexp: true } : { identity: identity!, issuer };
       }
 
