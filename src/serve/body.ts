@@ -5,7 +5,7 @@
  * The bytes of `body`, or undefined as soon as they exceed `max` (leaving the loop cancels the stream).
  * A null body is empty.
  */
-export async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
+async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -21,4 +21,17 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, max: 
     off += c.byteLength;
   }
   return out;
+}
+
+/**
+ * The body of a request or response of at most `max` bytes; when it is larger, why: `declared` is the
+ * Content-Length that exceeded `max` (the body is then not read), absent when the bytes were counted past it.
+ */
+export async function readCapped(msg: { headers: Headers; body: ReadableStream<Uint8Array> | null }, max: number): Promise<Uint8Array | { declared?: number }> {
+  const declared = Number(msg.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await msg.body?.cancel().catch(() => {});
+    return { declared };
+  }
+  return (await readLimited(msg.body, max)) ?? {};
 }

@@ -10,7 +10,7 @@ import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
 import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
-import { readLimited } from "./body.ts";
+import { readCapped } from "./body.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
 import type { BundleSourceConfig } from "./config.ts";
 
@@ -48,16 +48,6 @@ export interface BundleManagerOptions {
   maxBundleBytes?: number;
   /** Injected for tests (the real clock is only used for status timestamps and poll scheduling). */
   now?: () => Date;
-}
-
-/** A response body of at most `max` bytes, or why it is refused (declared or counted beyond `max`). */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | string> {
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > max) {
-    await res.body?.cancel().catch(() => {});
-    return `${declared} bytes exceed the ${max}-byte bundle limit`;
-  }
-  return (await readLimited(res.body, max)) ?? `more than ${max} bytes (the bundle limit)`;
 }
 
 export class BundleManager {
@@ -217,17 +207,19 @@ export class BundleManager {
       return false;
     }
     const etag = res.headers.get("etag") ?? undefined;
-    let bytes: Uint8Array | string;
+    const max = this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES;
+    let bytes: Awaited<ReturnType<typeof readCapped>>;
     try {
-      bytes = await readCapped(res, this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES);
+      bytes = await readCapped(res, max);
     } catch (e) {
       this.recordFetchFailure(`bundle download failed while reading the body: ${(e as Error).message}`);
       return false;
     }
     if (etag) this.etag = etag;
-    if (typeof bytes === "string") {
+    if (!(bytes instanceof Uint8Array)) {
       // Refused like a bad bundle (the same ETag is not fetched again), before it can exhaust memory.
-      this.recordFetchFailure(`bundle download refused: ${bytes}`);
+      const size = bytes.declared !== undefined ? `${bytes.declared} bytes exceed the ${max}-byte bundle limit` : `more than ${max} bytes (the bundle limit)`;
+      this.recordFetchFailure(`bundle download refused: ${size}`);
       return true;
     }
     await this.offer(bytes, s.url, etag);

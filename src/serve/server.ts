@@ -14,7 +14,7 @@ import { decide, loadDataFile, loadTrust, prepareEvidenceFiles, type EvidenceOpt
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
-import { readLimited } from "./body.ts";
+import { readCapped } from "./body.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -52,11 +52,9 @@ function errorResponse(status: number, code: string, message: string): Response 
 
 /** Read the body, refusing more than `max` bytes (Content-Length checked first, then counted while streaming). */
 async function readBody(req: Request, max: number): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) throw new HttpError(413, "request_too_large", `request body of ${declared} bytes exceeds max_body_bytes (${max})`);
-  const bytes = await readLimited(req.body, max);
-  if (!bytes) throw new HttpError(413, "request_too_large", `request body exceeds max_body_bytes (${max})`);
-  return bytes;
+  const r = await readCapped(req, max);
+  if (r instanceof Uint8Array) return r;
+  throw new HttpError(413, "request_too_large", `request body${r.declared !== undefined ? ` of ${r.declared} bytes` : ""} exceeds max_body_bytes (${max})`);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
