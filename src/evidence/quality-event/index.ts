@@ -170,6 +170,13 @@ function listLines(lines: readonly number[]): string {
 
 interface Parsed {
   events: ParsedEvents;
+  /** What verify() found, for normalize() to reuse when it is handed the same files. */
+  outcomes?: { files: readonly SourceFile[]; outcomes: EventOutcome[] };
+}
+
+function outcomesFor(parsed: Parsed, files: readonly SourceFile[]): EventOutcome[] {
+  if (parsed.outcomes?.files !== files) parsed.outcomes = { files, outcomes: checkEvents(parsed.events, contractCandidates(files)) };
+  return parsed.outcomes.outcomes;
 }
 
 export const qualityEventKind: EvidenceKind<Parsed> = {
@@ -179,13 +186,11 @@ export const qualityEventKind: EvidenceKind<Parsed> = {
     return { events: parseQualityEvents(file) };
   },
   async verify(parsed, _file, ctx) {
-    const outcomes = checkEvents(parsed.events, contractCandidates(ctx.files));
     // Flatten per event; normalize splits them back by line.
-    return outcomes.flatMap((o) => o.checks.map((c) => ({ ...c, detail: { ...c.detail, line: o.event.line } })));
+    return outcomesFor(parsed, ctx.files).flatMap((o) => o.checks.map((c) => ({ ...c, detail: { ...c.detail, line: o.event.line } })));
   },
   normalize(parsed, checks, file, ctx) {
-    const outcomes = checkEvents(parsed.events, contractCandidates(ctx.files));
-    return outcomes.map((o) => toRecord(o, checks.filter((c) => c.detail?.line === o.event.line), file, parsed.events.form));
+    return outcomesFor(parsed, ctx.files).map((o) => toRecord(o, checks.filter((c) => c.detail?.line === o.event.line), file, parsed.events.form));
   },
   materials(file, all) {
     // Every data contract of the invocation is a candidate this kind resolves against: consumed, not evidence.
