@@ -6,20 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256Hex } from "../src/core/digest.ts";
-import { TollgateError } from "../src/core/errors.ts";
 import { parseDsseEnvelope, preAuthEncoding, verifyDsseEnvelope } from "../src/crypto/dsse.ts";
 import { loadPublicKeyPem } from "../src/crypto/keys.ts";
+import { thrown } from "./support/errors.ts";
 import { IN_TOTO_JSON, generateTestKey, signDsse, type KeyKind } from "./support/keys.ts";
-
-function thrown(f: () => unknown): TollgateError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TollgateError);
-    return e as TollgateError;
-  }
-  throw new Error("expected a TollgateError");
-}
 
 describe("PAE", () => {
   test("matches the DSSE spec's worked example byte for byte", () => {

@@ -2,12 +2,12 @@
 // test time): every extra check tollgate adds on top of @sigstore/verify has a failing case here.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { TollgateError } from "../src/core/errors.ts";
 import { loadPublicKeyPem } from "../src/crypto/keys.ts";
 import { parseTrustedRoot, publicGoodTrustedRoot } from "../src/sigstore/trusted-root.ts";
 import * as sigstoreBundle from "@sigstore/bundle";
 import * as mediaTypes from "../src/sigstore/media-types.ts";
 import { verifySigstoreBundle, type SigstoreVerifyOptions } from "../src/sigstore/verify.ts";
+import { thrown } from "./support/errors.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import {
   BUNDLE_V01, BUNDLE_V02, BUNDLE_V03, BUNDLE_V03_LEGACY, IN_TOTO_JSON, TEST_IDENTITY, TEST_ISSUER,
@@ -356,13 +356,8 @@ describe("trusted roots", () => {
   test("a validity window without a start is refused", () => {
     const root = clone(sig.trustedRoot) as { tlogs: { publicKey: { validFor: Record<string, string> } }[] };
     delete root.tlogs[0]!.publicKey.validFor.start;
-    expect(() => parseTrustedRoot(root, "root.json")).toThrow("tlogs[0].publicKey.validFor.start is missing");
-    try {
-      parseTrustedRoot(root, "root.json");
-    } catch (e) {
-      expect((e as TollgateError).code).toBe("malformed");
-      expect((e as TollgateError).path).toBe("root.json");
-    }
+    const e = thrown(() => parseTrustedRoot(root, "root.json"));
+    expect([e.code, e.path, e.message]).toEqual(["malformed", "root.json", "trusted root: tlogs[0].publicKey.validFor.start is missing"]);
   });
 
   test("a window whose start is after its end is refused", () => {
