@@ -14,6 +14,7 @@ import type { VerifyContext } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { check, expectAllOk, expectFailed } from "./support/tee-expect.ts";
 import {
+  DEFAULT_SGX,
   flipBit,
   flipCertSignature,
   flipCertSubject,
@@ -330,6 +331,17 @@ describe("TDX synthetic quotes (chains generated at test time)", () => {
     const c2 = await makeTdxChain({ sgx: null });
     const q = await makeTdxQuote(c2);
     expectFailed(verifyTdxQuote(q.bytes, ctxAt(T), { roots: [{ name: "r", der: c2.root.der }] }), "hardware.tdx_pck_extensions", "certificate_invalid", /no SGX extensions/);
+  });
+
+  test("a PCK leaf whose SGX extension lacks the FMSPC fails the extensions check, naming it", async () => {
+    const c2 = await makeTdxChain({ sgx: { ...DEFAULT_SGX, omitFmspc: true } });
+    const q = await makeTdxQuote(c2);
+    expectFailed(
+      verifyTdxQuote(q.bytes, ctxAt(T), { roots: [{ name: "r", der: c2.root.der }] }),
+      "hardware.tdx_pck_extensions",
+      "certificate_invalid",
+      /^PCK leaf SGX extensions are malformed: SGX extension lacks the FMSPC or PCE-ID octet string$/,
+    );
   });
 
   test("malformed quotes: wrong version, TEE type, body type, certification data type, truncation", () => {

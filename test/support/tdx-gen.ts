@@ -114,6 +114,8 @@ export interface SgxExtensionSpec {
   pceId: string;
   pceSvn: number;
   cpuSvn: Uint8Array;
+  /** Leave the FMSPC pair out (a malformed extension). */
+  omitFmspc?: boolean;
 }
 
 /** The SGX extension value as Intel's PCK profile lays it out (PPID, TCB, PCE-ID, FMSPC, SGX type). */
@@ -128,7 +130,7 @@ export function sgxExtension(spec: SgxExtensionSpec): x509.Extension {
       pair(`${SGX_OID}.1`, new asn1js.OctetString({ valueHex: new Uint8Array(16).fill(0xab) })),
       pair(`${SGX_OID}.2`, new asn1js.Sequence({ value: tcb })),
       pair(`${SGX_OID}.3`, new asn1js.OctetString({ valueHex: Buffer.from(spec.pceId, "hex") })),
-      pair(`${SGX_OID}.4`, new asn1js.OctetString({ valueHex: Buffer.from(spec.fmspc, "hex") })),
+      ...(spec.omitFmspc ? [] : [pair(`${SGX_OID}.4`, new asn1js.OctetString({ valueHex: Buffer.from(spec.fmspc, "hex") }))]),
       pair(`${SGX_OID}.5`, new asn1js.Enumerated({ value: 0 })),
     ],
   });
