@@ -15,10 +15,9 @@ import {
 } from "../src/core/canonical-json.ts";
 import { TollgateError } from "../src/core/errors.ts";
 import { thrown } from "./support/errors.ts";
-import { prng } from "./support/ledger-gen.ts";
+import { prng, requirePython } from "./support/ledger-gen.ts";
 
-const havePython = spawnSync("python3", ["-c", "print(1)"]).status === 0;
-if (!havePython) console.log("notice: python3 is absent; the canonical-JSON cross-checks against Python are skipped (CI has it)");
+const havePython = requirePython("the canonical-JSON cross-checks against Python");
 
 /** Python's canonical form of a JSON text (stdin), as tollgate must reproduce it. */
 function pythonCanonical(text: string): string {

@@ -19,15 +19,14 @@ import { buildInputDocument, validateInputDocument } from "../src/core/input.ts"
 import { loadBundleFile, type PolicyBundle } from "../src/policy/bundle.ts";
 import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision, toDecision, type PolicyResult } from "../src/policy/gate.ts";
-import { entryHash, generateLedger, prettyJson, resealManifest, type LedgerOptions } from "./support/ledger-gen.ts";
+import { entryHash, generateLedger, prettyJson, requirePython, resealManifest, type LedgerOptions } from "./support/ledger-gen.ts";
 
 const enc = new TextEncoder();
 const scan = (text: string): LedgerScan => scanLedgerBytes(enc.encode(text));
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-ledger-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const havePython = spawnSync("python3", ["-c", "print(1)"]).status === 0;
-if (!havePython) console.log("notice: python3 is absent; the independent Python ledger verifier is skipped (CI has it)");
+const havePython = requirePython("the independent Python ledger verifier");
 
 // The producer's verification algorithm, run by python3 on the same bytes: the first failure it raises
 // (its order: seq, prev_hash against the recomputed chain, entry_hash per entry; then chain_root, then

@@ -5,6 +5,7 @@
 //
 // It computes hashes with tollgate's own canonicalizer; tests cross-check its output with an independent
 // Python verifier (python3's json module) so the two cannot agree on a shared mistake unnoticed.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { JsonNumber, canonicalString, canonicalize, type JsonObject, type JsonTree } from "../../src/core/canonical-json.ts";
 import { EMPTY_LEDGER_ROOT, entryHashFromCanon, manifestSplit } from "../../src/evidence/runmanifest/scan.ts";
@@ -24,6 +25,18 @@ export interface LedgerOptions {
   lastEntryHashEndsWith?: string;
   /** Extra top-level members (e.g. floats written 1.0), appended after verification. */
   extra?: [string, JsonTree][];
+}
+
+/**
+ * Whether python3 is installed for the independent cross-checks (its json module is the reference the
+ * canonical form and the ledger verifier are checked against). Off CI they skip with one notice; under
+ * CI=true a missing python3 is a failure, never a silent skip.
+ */
+export function requirePython(what: string): boolean {
+  if (spawnSync("python3", ["-c", "print(1)"]).status === 0) return true;
+  if (process.env.CI === "true") throw new Error(`python3 is required in CI: ${what} cannot be skipped there`);
+  console.log(`notice: python3 is absent; ${what} skipped (CI has it)`);
+  return false;
 }
 
 /** Deterministic PRNG (mulberry32): generated test data is the same on every run. */
