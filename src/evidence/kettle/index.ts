@@ -7,7 +7,7 @@
 // subject digest. The provenance then counts as signed by the hardware (signer type "hardware").
 // An envelope with no provenance.json beside it is plain hardware evidence: a `tee-report`.
 import { basename, dirname, relative, sep } from "node:path";
-import { sha256Hex } from "../../core/digest.ts";
+import { sha256Bytes, toHex } from "../../core/digest.ts";
 import { type ErrorCode, TollgateError } from "../../core/errors.ts";
 import { IN_TOTO_STATEMENT_V1, type InTotoStatement } from "../predicate.ts";
 // The SLSA handler directly, not through registry.ts (which imports this module).
@@ -16,7 +16,7 @@ import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, Ve
 import { azSnpRecord, type ParsedAzSnp, parseAzSnp } from "../tee/az-snp/index.ts";
 import { azSnpHardwareFacts, type AzSnpVerification, verifyAzSnp } from "../tee/az-snp/verify.ts";
 import { base64Field } from "../tee/common/encoding.ts";
-import { check, hardwareSigner, hex, outcome, teeRecord } from "../tee/common/facts.ts";
+import { check, hardwareSigner, outcome, teeRecord } from "../tee/common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate } from "../tee/common/x509.ts";
 import { endorsementFiles, pickEndorsement } from "../tee/sev-snp/index.ts";
 import { parseSnpReport, type SnpReport } from "../tee/sev-snp/report.ts";
@@ -161,7 +161,7 @@ function readProvenance(f: SourceFile): ProvenanceRead {
   } catch (e) {
     return { problem: { code: "malformed", reason: `${f.path} is not JSON: ${(e as Error).message}` } };
   }
-  const compactSha256 = new Uint8Array(Buffer.from(sha256Hex(JSON.stringify(doc)), "hex"));
+  const compactSha256 = sha256Bytes(JSON.stringify(doc));
   if (!isObject(doc) || doc._type !== IN_TOTO_STATEMENT_V1) {
     return { compactSha256, problem: { code: "schema_invalid", reason: `provenance _type is ${JSON.stringify(isObject(doc) ? doc._type : doc)}, not ${IN_TOTO_STATEMENT_V1}` } };
   }
@@ -235,10 +235,10 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         const tail = hw.bound.subarray(32);
         const field = parsed.hardware.platform === "az-snp" ? "the TPM quote's extraData" : "REPORT_DATA";
         const reason = !Buffer.from(head).equals(Buffer.from(want))
-          ? `${field}[0..32] ${hex(head)} is not sha256 of the compactly re-serialized provenance ${hex(want)}`
-          : `${field}[32..${hw.bound.length}] is not zero padding (${hex(tail)}): the field must hold only the provenance sha256`;
+          ? `${field}[0..32] ${toHex(head)} is not sha256 of the compactly re-serialized provenance ${toHex(want)}`
+          : `${field}[32..${hw.bound.length}] is not zero padding (${toHex(tail)}): the field must hold only the provenance sha256`;
         add("binding.provenance_sha256", Buffer.from(head).equals(Buffer.from(want)) && tail.every((b) => b === 0), "binding_failed", reason,
-          { bound: hex(head), provenanceSha256: hex(want), provenanceFileSha256: provenance.sha256 });
+          { bound: toHex(head), provenanceSha256: toHex(want), provenanceFileSha256: provenance.sha256 });
       }
 
       // The SLSA predicate through the registered handler (its schema and build-type rules).

@@ -3,7 +3,8 @@
 // delegates here. Normalizes to a `tee-report` with platform az-snp.
 import { TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
-import { hex, teeRecord } from "../common/facts.ts";
+import { toHex } from "../../../core/digest.ts";
+import { teeRecord } from "../common/facts.ts";
 import type { SnpReport } from "../sev-snp/report.ts";
 import type { AmdTrustSource } from "../sev-snp/verify.ts";
 import { type AzSnpEvidence, looksLikeAzSnp, parseAzSnpEvidence } from "./hcl.ts";
@@ -36,7 +37,7 @@ export function azSnpRecord(parsed: ParsedAzSnp, v: AzSnpVerification | undefine
     hardware,
     facts: {
       platform: "az-snp",
-      measurement: hex(parsed.report.measurement),
+      measurement: toHex(parsed.report.measurement),
       ...(hardware.reportData ? { reportData: hardware.reportData } : {}),
       snpVersion: parsed.report.version,
       ...(verification.snp.product ? { product: verification.snp.product } : {}),

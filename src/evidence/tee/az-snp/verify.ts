@@ -2,10 +2,10 @@
 // VMPL 0 (by the paravisor); REPORT_DATA[0..32] binds the HCL runtime data; the runtime data's vTPM attestation key (HCLAkPub) signs the TPM2 quote
 // (RSASSA-PKCS1-v1_5, SHA-256); the quote's PCR digest equals the hash of the supplied PCR values. The value bound to
 // the workload is the quote's extraData. Never throws for bad evidence.
-import { sha256Bytes } from "../../../core/digest.ts";
+import { sha256Bytes, toHex } from "../../../core/digest.ts";
 import type { ErrorCode } from "../../../core/errors.ts";
 import type { Check, HardwareFacts } from "../../types.ts";
-import { check, hex } from "../common/facts.ts";
+import { check } from "../common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate } from "../common/x509.ts";
 import { parseSnpReport, type SnpReport } from "../sev-snp/report.ts";
 import { type AmdTrustSource, snpHardwareFacts, type SnpVerification, verifySnp } from "../sev-snp/verify.ts";
@@ -68,7 +68,7 @@ export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Da
     "binding_failed",
     ev.hcl.hashType !== HCL_HASH_SHA256
       ? `HCL report data hash type ${ev.hcl.hashType} is not SHA-256 (1)`
-      : `REPORT_DATA[0..32] ${hex(bound)} is not sha256 of the HCL runtime data ${hex(runtimeHash)}`);
+      : `REPORT_DATA[0..32] ${toHex(bound)} is not sha256 of the HCL runtime data ${toHex(runtimeHash)}`);
 
   // The AK and the quote signature.
   const ak = akJwkFromRuntimeData(ev.hcl.runtimeData);
@@ -116,7 +116,7 @@ export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Da
   if (!pcrReason) {
     const digest = sha256Bytes(Buffer.concat(concat));
     if (!Buffer.from(digest).equals(Buffer.from(attest.pcrDigest))) {
-      pcrReason = `quote pcrDigest ${hex(attest.pcrDigest)} is not sha256 of the supplied PCR values ${hex(digest)}`;
+      pcrReason = `quote pcrDigest ${toHex(attest.pcrDigest)} is not sha256 of the supplied PCR values ${toHex(digest)}`;
     }
   }
   add("hardware.pcr_digest", pcrReason === "", "digest_mismatch", pcrReason, { pcrs: attest.selections.flatMap((s) => s.pcrs) });
@@ -127,14 +127,14 @@ export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Da
 export function azSnpHardwareFacts(ev: AzSnpEvidence, v: AzSnpVerification): HardwareFacts {
   const hw = snpHardwareFacts("az-snp", v.report, v.snp, v.checks);
   hw.snpReportData = hw.reportData;
-  if (v.attest) hw.reportData = hex(v.attest.extraData);
+  if (v.attest) hw.reportData = toHex(v.attest.extraData);
   else delete hw.reportData;
   // Only the PCRs the quote selects are covered by its signed pcrDigest: the other supplied values are unattested
   // and never become facts.
   if (v.attest) {
     const selected = v.attest.selections.flatMap((s) => s.pcrs);
     hw.pcrSelection = selected;
-    hw.pcrs = Object.fromEntries(selected.filter((i) => ev.quote.pcrs[i] !== undefined).map((i) => [String(i), hex(ev.quote.pcrs[i]!)]));
+    hw.pcrs = Object.fromEntries(selected.filter((i) => ev.quote.pcrs[i] !== undefined).map((i) => [String(i), toHex(ev.quote.pcrs[i]!)]));
   }
   return hw;
 }

@@ -81,8 +81,3 @@ export function teeRecord(r: TeeRecordInput): EvidenceRecord {
     facts: r.facts,
   };
 }
-
-/** Lower-case hex of a byte range. */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
-}

@@ -5,7 +5,6 @@ import { AMD_ROOTS, type AmdProduct, type PinnedCert } from "../roots/amd.ts";
 import { type Certificate, parseCertificate, pemCertificates } from "./x509.ts";
 
 export type { AmdProduct } from "../roots/amd.ts";
-export const AMD_PRODUCTS: readonly AmdProduct[] = ["milan", "genoa", "turin"];
 
 export interface AmdTrust {
   ark: Certificate;

@@ -3,9 +3,9 @@
 // A chain is verified leaf → … → root where the root must be byte-identical (DER) to a pinned root: the
 // chain's own root is never trusted for what it says about itself. Validity is checked at the caller's
 // instant (ctx.time), never the wall clock. Failures are returned, not thrown.
-import { X509Certificate, createHash, type KeyObject } from "node:crypto";
+import { X509Certificate, type KeyObject } from "node:crypto";
 import type { ErrorCode } from "../../../core/errors.ts";
-import { bytesEqual } from "../../../core/digest.ts";
+import { bytesEqual, sha256Hex } from "../../../core/digest.ts";
 import { pemCertificates } from "./x509.ts";
 
 export interface PinnedRoot {
@@ -41,10 +41,6 @@ export function pemToDer(pem: string): Uint8Array {
   const [der] = pemCertificates(pem);
   if (!der) throw new Error("no PEM CERTIFICATE block");
   return der;
-}
-
-export function sha256HexOf(der: Uint8Array): string {
-  return createHash("sha256").update(der).digest("hex");
 }
 
 /** Bun and Node both expose validFrom/validTo as strings; validFromDate only in newer runtimes. */
@@ -86,8 +82,8 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
       certs,
       failure: {
         code: "chain_broken",
-        reason: `chain root "${firstLine(rootCert.subject)}" (sha256 ${sha256HexOf(rootEl.der)}) is not the pinned root ${pinned.map((p) => `${p.name} (sha256 ${sha256HexOf(p.der)})`).join(" or ")}`,
-        detail: { rootSha256: sha256HexOf(rootEl.der), pinned: pinned.map((p) => ({ name: p.name, sha256: sha256HexOf(p.der) })) },
+        reason: `chain root "${firstLine(rootCert.subject)}" (sha256 ${sha256Hex(rootEl.der)}) is not the pinned root ${pinned.map((p) => `${p.name} (sha256 ${sha256Hex(p.der)})`).join(" or ")}`,
+        detail: { rootSha256: sha256Hex(rootEl.der), pinned: pinned.map((p) => ({ name: p.name, sha256: sha256Hex(p.der) })) },
       },
     };
   }

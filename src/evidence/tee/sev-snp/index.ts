@@ -5,7 +5,8 @@ import { dirname } from "node:path";
 import { TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
 import { type BinaryEncoding, sniffBinary, sniffBinaryAnyLength } from "../common/encoding.ts";
-import { hex, teeRecord } from "../common/facts.ts";
+import { toHex } from "../../../core/digest.ts";
+import { teeRecord } from "../common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate, tryParseCertificate } from "../common/x509.ts";
 import { amdCrlFiles } from "./crl.ts";
 import { parseSnpReport, REPORT_SIZE, SIG_ALGO_ECDSA_P384_SHA384, type SnpReport } from "./report.ts";
@@ -156,8 +157,8 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
             platform: "sev-snp",
             encoding: parsed.encoding,
             version: parsed.report.version,
-            measurement: hex(parsed.report.measurement),
-            reportData: hex(parsed.report.reportData),
+            measurement: toHex(parsed.report.measurement),
+            reportData: toHex(parsed.report.reportData),
             ...(v.verification.product ? { product: v.verification.product } : {}),
             signer: hardware.signer,
             ...(v.endorsementPath ? { endorsement: { subject: v.endorsementPath.cert.subjectCN, sha256: v.endorsementPath.cert.sha256 } } : {}),

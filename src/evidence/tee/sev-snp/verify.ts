@@ -4,7 +4,8 @@
 // `hardware.*` Check; nothing here throws for a bad report. Used by the sev-snp kind, az-snp and Kettle.
 import type { ErrorCode } from "../../../core/errors.ts";
 import type { Check, HardwareFacts } from "../../types.ts";
-import { buildHardwareFacts, check, hex, type TeePlatform } from "../common/facts.ts";
+import { toHex } from "../../../core/digest.ts";
+import { buildHardwareFacts, check, type TeePlatform } from "../common/facts.ts";
 import { type AmdProduct, type AmdTrust, amdTrust } from "../common/roots.ts";
 import {
   type Certificate,
@@ -259,7 +260,7 @@ export async function verifySnp(input: SnpVerifyInput): Promise<SnpVerification>
     let reason = "";
     if (!hwid) reason = `${endorsement.subjectCN} has no hwID extension (${AMD_OID.hwid})`;
     else if (report.maskChipKey) reason = "report has MASK_CHIP_KEY set (CHIP_ID zeroed), so it cannot be tied to this VCEK";
-    else if (!Buffer.from(hwid).equals(Buffer.from(want))) reason = `CHIP_ID ${hex(want)} is not the VCEK hwID ${hex(hwid)}`;
+    else if (!Buffer.from(hwid).equals(Buffer.from(want))) reason = `CHIP_ID ${toHex(want)} is not the VCEK hwID ${toHex(hwid)}`;
     add("hardware.chip_id", reason === "", "hardware_failed", reason);
   } else {
     const csp = extIA5String(endorsement.extensions.get(AMD_OID.cspId));
@@ -283,24 +284,24 @@ export function snpHardwareFacts(platform: TeePlatform, report: SnpReport, v: Sn
     launch: decodeTcb(report.launchTcbRaw, layout),
   };
   const fields: Record<string, unknown> = {
-    measurement: hex(report.measurement),
-    reportData: hex(report.reportData),
+    measurement: toHex(report.measurement),
+    reportData: toHex(report.reportData),
     tcb,
     version: report.version,
-    hostData: hex(report.hostData),
+    hostData: toHex(report.hostData),
     policy: report.policy,
     debug: report.policy.debug,
     vmpl: report.vmpl,
     guestSvn: report.guestSvn,
-    familyId: hex(report.familyId),
-    imageId: hex(report.imageId),
-    idKeyDigest: hex(report.idKeyDigest),
-    authorKeyDigest: hex(report.authorKeyDigest),
+    familyId: toHex(report.familyId),
+    imageId: toHex(report.imageId),
+    idKeyDigest: toHex(report.idKeyDigest),
+    authorKeyDigest: toHex(report.authorKeyDigest),
     authorKeyEn: report.authorKeyEn,
-    reportId: hex(report.reportId),
-    reportIdMa: hex(report.reportIdMa),
+    reportId: toHex(report.reportId),
+    reportIdMa: toHex(report.reportIdMa),
     platformInfo: report.platformInfo,
-    chipId: hex(report.chipId),
+    chipId: toHex(report.chipId),
     maskChipKey: report.maskChipKey,
     currentVersion: report.currentVersion,
     committedVersion: report.committedVersion,
