@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { CompactSign } from "jose";
 import {
   bundleFileDigest,
+  describeRejection,
   loadSigningKey,
   loadVerificationKey,
   readArchive,
+  rejectionReason,
   signBundleArchive,
   signBundleFiles,
   signaturesFileBytes,
@@ -392,6 +394,15 @@ describe("rejections (tollgate, and opa where opa checks)", () => {
       await expectRejected(bad, `bad-${file}.tar.gz`, "digest_mismatch", new RegExp(`file ${file.replace(".", "\\.")}: SHA-256 digest mismatch \\(signed [0-9a-f]{64}, actual [0-9a-f]{64}\\)`));
     });
   }
+
+  test("several failures: the first is the message, the rest are counted (CLI line and the gate's reason)", async () => {
+    const good = await signed(rsa);
+    const bad = await mutate(good, (es) => [...es.map((e) => (e.name === "gate.rego" ? { name: e.name, bytes: new TextEncoder().encode("package other\n") } : e)), { name: "extra.rego", bytes: new TextEncoder().encode("package x\n") }, { name: "more.rego", bytes: new TextEncoder().encode("package y\n") }]);
+    const r = await verifyBundleSignature(await readArchive(bad, "x"), keyring(rsa));
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(["digest_mismatch", "bundle_unverified", "bundle_unverified"]);
+    expect(rejectionReason(r)).toMatch(/^file gate\.rego: SHA-256 digest mismatch \(signed [0-9a-f]{64}, actual [0-9a-f]{64}\) \(and 2 more problems\)$/);
+    expect(describeRejection("b.tar.gz", r)).toMatch(/^b\.tar\.gz: bundle rejected: file gate\.rego: SHA-256 digest mismatch \(signed [0-9a-f]{64}, actual [0-9a-f]{64}\) \[digest_mismatch\] \(and 2 more problems\)$/);
+  });
 
   test("whitespace-only change in data.json still verifies (canonical form, as OPA)", async () => {
     const good = await signed(rsa);

@@ -5,8 +5,9 @@
 //
 // Verification never throws for a bad bundle: it returns failed Checks with a stable code and a reason that
 // names the file, key or claim that differed. It runs before a single byte of the bundle is evaluated.
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from "node:crypto";
 import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from "jose";
+import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { Check } from "../evidence/types.ts";
 import { bundleFileDigest, isSignaturesFile, HASH_ALGORITHMS, WEAK_HASH_ALGORITHMS } from "./signing/canonical.ts";
@@ -192,7 +193,7 @@ function describeKey(key: KeyObject): string {
 export function keyFingerprint(key: KeyObject): string | undefined {
   if (key.type === "secret") return undefined;
   const pub = key.type === "private" ? createPublicKey(key) : key;
-  return "sha256:" + createHash("sha256").update(pub.export({ type: "spki", format: "der" })).digest("hex");
+  return "sha256:" + sha256Hex(pub.export({ type: "spki", format: "der" }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -424,7 +425,8 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
     fail(checks, "bundle.key", "signature_failed", `JWT alg ${JSON.stringify(alg)} is not allowed for key ${JSON.stringify(keyId)} (${describeKey(trusted.key)}; allowed: ${allowed.join(", ")})`);
     return result(checks, [], { keyId, algorithm: alg });
   }
-  pass(checks, "bundle.key", { keyId, algorithm: alg, ...(keyFingerprint(trusted.key) ? { fingerprint: keyFingerprint(trusted.key) } : {}) });
+  const fingerprint = keyFingerprint(trusted.key);
+  pass(checks, "bundle.key", { keyId, algorithm: alg, ...(fingerprint ? { fingerprint } : {}) });
 
   let payloadBytes: Uint8Array;
   try {
@@ -509,18 +511,22 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
   return result(checks, listed, extra);
 }
 
-/** Reads a .tar.gz and verifies it; an unreadable archive throws TollgateError("malformed"). */
-export async function verifyBundleArchive(bytes: Uint8Array, source: string, keys: BundleKeyring, opts: VerifyBundleOptions = {}): Promise<BundleSignatureResult> {
-  return verifyBundleSignature(await readArchive(bytes, source), keys, opts);
+/** The first failed check, and " (and N more problems)" when others failed too. */
+function firstFailure(r: BundleSignatureResult): { first: Check | undefined; more: string } {
+  const bad = r.checks.filter((c) => !c.ok);
+  return { first: bad[0], more: bad.length > 1 ? ` (and ${bad.length - 1} more problem${bad.length > 2 ? "s" : ""})` : "" };
+}
+
+/** Why a bundle was refused, for messages that name the source and the code themselves. */
+export function rejectionReason(r: BundleSignatureResult): string {
+  const { first, more } = firstFailure(r);
+  return first ? `${first.reason}${more}` : "bundle signature verified";
 }
 
 /** One line for a human: why a bundle was refused. */
 export function describeRejection(source: string, r: BundleSignatureResult): string {
-  const bad = r.checks.filter((c) => !c.ok);
-  if (bad.length === 0) return `${source}: bundle signature verified`;
-  const first = bad[0]!;
-  const more = bad.length > 1 ? ` (and ${bad.length - 1} more problem${bad.length > 2 ? "s" : ""})` : "";
-  return `${source}: bundle rejected: ${first.reason} [${first.code}]${more}`;
+  const { first, more } = firstFailure(r);
+  return first ? `${source}: bundle rejected: ${first.reason} [${first.code}]${more}` : `${source}: bundle signature verified`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

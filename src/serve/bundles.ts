@@ -8,7 +8,7 @@ import { asTollgateError, TollgateError, type ErrorCode } from "../core/errors.t
 import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
-import { readArchive, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
+import { readArchive, rejectionReason, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
 import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
 import { readCapped } from "./body.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
@@ -133,9 +133,7 @@ export class BundleManager {
       const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
       if (!sig.ok && !(sig.status === "unsigned" && this.o.allowUnsigned)) {
         // The reason alone: the log line and /ready add the source, the code and "rejected" themselves.
-        const bad = sig.checks.filter((c) => !c.ok);
-        const more = bad.length > 1 ? ` (and ${bad.length - 1} more problem${bad.length > 2 ? "s" : ""})` : "";
-        throw new TollgateError(sig.status === "unsigned" ? "bundle_unverified" : (sig.code ?? "bundle_unverified"), `${bad[0]?.reason ?? "bundle signature not verified"}${more}`);
+        throw new TollgateError(sig.code ?? "bundle_unverified", rejectionReason(sig));
       }
       // Only now is the bundle assembled into a policy and compiled — from the very entries that were verified,
       // so no second archive parser can see different bytes than the signature check did.
