@@ -1,30 +1,21 @@
-// Test-time signing: fresh keys, DSSE envelopes over in-toto statements, PEM files on disk.
-import { generateKeyPairSync, sign, createHash, type KeyObject } from "node:crypto";
+// Synchronous DSSE signing for tests that build evidence inline, on top of the key material in ./keys.ts
+// (one key generator for every test: this file only adds a flat fingerprint, a PEM writer and a sync signer).
+import { sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { preAuthEncoding } from "../../src/crypto/dsse.ts";
+import { hashForKey, keyAlgorithm } from "../../src/crypto/keys.ts";
+import { IN_TOTO_JSON, generateTestKey, sha256hex, type TestKey as BaseTestKey } from "./keys.ts";
 
-export const IN_TOTO = "application/vnd.in-toto+json";
+export { sha256hex as sha256 };
 
-export interface TestKey {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  pem: string;
+export interface TestKey extends BaseTestKey {
+  /** `sha256:<hex>` of the SPKI DER, as tollgate reports a `--key` signer. */
   fingerprint: string;
-  hash: "sha256" | "sha384" | null;
 }
 
 export function newKey(kind: "p256" | "p384" | "ed25519" | "rsa" = "p256"): TestKey {
-  const kp = kind === "p256" ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-    : kind === "p384" ? generateKeyPairSync("ec", { namedCurve: "P-384" })
-    : kind === "ed25519" ? generateKeyPairSync("ed25519")
-    : generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const der = kp.publicKey.export({ type: "spki", format: "der" });
-  return {
-    ...kp,
-    pem: kp.publicKey.export({ type: "spki", format: "pem" }).toString(),
-    fingerprint: "sha256:" + createHash("sha256").update(der).digest("hex"),
-    hash: kind === "p384" ? "sha384" : kind === "ed25519" ? null : "sha256",
-  };
+  const key = generateTestKey(kind);
+  return { ...key, fingerprint: key.trusted.fingerprint };
 }
 
 export function writeKey(path: string, key: TestKey): string {
@@ -32,14 +23,11 @@ export function writeKey(path: string, key: TestKey): string {
   return path;
 }
 
-export function dsse(statement: unknown, key: TestKey, payloadType = IN_TOTO): { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] } {
+/** A DSSE envelope as JSON over the statement, signed synchronously (ECDSA DER, curve-implied hash). */
+export function dsse(statement: unknown, key: TestKey, payloadType = IN_TOTO_JSON): { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] } {
   const payload = new TextEncoder().encode(JSON.stringify(statement));
-  const sig = sign(key.hash, preAuthEncoding(payloadType, payload), key.privateKey);
+  const sig = sign(hashForKey(keyAlgorithm(key.publicKey)), preAuthEncoding(payloadType, payload), key.privateKey);
   return { payloadType, payload: Buffer.from(payload).toString("base64"), signatures: [{ keyid: key.fingerprint, sig: sig.toString("base64") }] };
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 export function provenanceStatement(subjectSha256: string, over: { predicateType?: string; predicate?: unknown } = {}) {
