@@ -37,6 +37,21 @@ async function readContract(path: string): Promise<DataContract> {
   return parseContractFile(await readSource(path));
 }
 
+/** Both subcommands: two file operands, a report as text or JSON, exit 0 when `ok`, 1 otherwise. */
+function runTwoFiles<R>(
+  rawArgs: string[], name: "check" | "diff", operands: string,
+  compute: (a: string, b: string) => Promise<R>, text: (r: R) => string, ok: (r: R) => boolean,
+) {
+  return runCommand(`contract ${name}`, async () => {
+    const p = parseStrict(rawArgs, flags);
+    const format = oneOf(str(p, "output"), ["text", "json"] as const, "output");
+    if (p.positionals.length !== 2) throw usage(`contract ${name} takes ${operands}`);
+    const r = await compute(p.positionals[0]!, p.positionals[1]!);
+    process.stdout.write(format === "json" ? stableStringify(r, 2) + "\n" : text(r));
+    return ok(r) ? EXIT_ADMIT : EXIT_DENY;
+  });
+}
+
 // ------------------------------------------------------------------------------------------------ check
 
 export interface ContractCheckReport {
@@ -134,15 +149,7 @@ const check = defineCommand({
     ...helpArgs(flags, { name: "EVENT", description: "event file (JSON object or NDJSON stream)", required: true }),
     CONTRACT: { type: "positional", description: "data contract (ODCS v3 or DCS, YAML or JSON) (required)", required: false },
   },
-  run: ({ rawArgs }) =>
-    runCommand("contract check", async () => {
-      const p = parseStrict(rawArgs, flags);
-      const format = oneOf(str(p, "output"), ["text", "json"] as const, "output");
-      if (p.positionals.length !== 2) throw usage("contract check takes EVENT CONTRACT");
-      const r = await checkEventFile(p.positionals[0]!, p.positionals[1]!);
-      process.stdout.write(format === "json" ? stableStringify(r, 2) + "\n" : renderCheckText(r));
-      return r.valid ? EXIT_ADMIT : EXIT_DENY;
-    }),
+  run: ({ rawArgs }) => runTwoFiles(rawArgs, "check", "EVENT CONTRACT", checkEventFile, renderCheckText, (r) => r.valid),
 });
 
 // ------------------------------------------------------------------------------------------------- diff
@@ -178,15 +185,7 @@ const diff = defineCommand({
     ...helpArgs(flags, { name: "OLD", description: "the published contract", required: true }),
     NEW: { type: "positional", description: "the proposed contract (required)", required: false },
   },
-  run: ({ rawArgs }) =>
-    runCommand("contract diff", async () => {
-      const p = parseStrict(rawArgs, flags);
-      const format = oneOf(str(p, "output"), ["text", "json"] as const, "output");
-      if (p.positionals.length !== 2) throw usage("contract diff takes OLD NEW");
-      const r = await diffContractFiles(p.positionals[0]!, p.positionals[1]!);
-      process.stdout.write(format === "json" ? stableStringify(r, 2) + "\n" : renderDiffText(r));
-      return r.breaking ? EXIT_DENY : EXIT_ADMIT;
-    }),
+  run: ({ rawArgs }) => runTwoFiles(rawArgs, "diff", "OLD NEW", diffContractFiles, renderDiffText, (r) => !r.breaking),
 });
 
 export default defineCommand({
