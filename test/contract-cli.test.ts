@@ -5,18 +5,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { tollgate, type CliResult } from "./support/cli.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tollgate-contract-cli-"));
-const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
-const MAIN = join(REPO_ROOT, "src/cli/main.ts");
 /** Each test spawns the CLI (a process start each): generous under a loaded CI machine. */
 const SLOW = 60_000;
 
-function run(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const p = Bun.spawnSync([BUN, MAIN, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-}
+const run = (...args: string[]): CliResult => tollgate(args, { cwd: dir, env: { NO_COLOR: "1" } });
+
+/** The diff's change lines and verdict: stdout after its `OLD → NEW` header line. */
+const changeLines = (r: CliResult): string[] => r.stdout.trimEnd().split("\n").slice(1);
 
 function write(name: string, text: string): string {
   const p = join(dir, name);
@@ -108,7 +107,8 @@ describe("tollgate contract check", () => {
     const notContract = run("contract", "check", ok, write("k8s.yaml", "apiVersion: apps/v1\nkind: Deployment\n"));
     expect(notContract.code).toBe(2);
     expect(notContract.stderr).toContain("not a data contract");
-    expect(run("contract", "check", ok).code).toBe(2); // usage
+    const usage = run("contract", "check", ok);
+    expect([usage.code, usage.stdout, usage.stderr]).toEqual([2, "", "tollgate contract check: contract check takes EVENT CONTRACT\n"]);
   }, SLOW);
 });
 
@@ -152,7 +152,8 @@ describe("tollgate contract diff", () => {
     expect(broken.code).toBe(2);
     expect(broken.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(broken.stderr).toStartWith(`tollgate contract diff: ${join(dir, "broken.yaml")}: not valid YAML/JSON`);
-    expect(run("contract", "diff", "--output", "xml", v1, v1).code).toBe(2);
+    const xml = run("contract", "diff", "--output", "xml", v1, v1);
+    expect([xml.code, xml.stdout, xml.stderr]).toEqual([2, "", "tollgate contract diff: --output must be one of text, json (got xml)\n"]);
   }, SLOW);
 });
 
@@ -173,8 +174,7 @@ describe("tollgate contract diff within one JSON type", () => {
     const r = run("contract", "diff", wide, write("dcs-narrow.yaml", dcs(NARROW, "2.0.0")));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
-    const lines = r.stdout.trimEnd().split("\n").slice(1);
-    expect(lines).toEqual([
+    expect(changeLines(r)).toEqual([
       "  BREAKING    type_narrowed        events.count: events.count type narrowed from long to int",
       "  BREAKING    type_narrowed        events.ratio: events.ratio type narrowed from double to float",
       "  BREAKING    type_narrowed        events.amount: events.amount type narrowed from decimal(10,2) to decimal(8,2)",
@@ -188,7 +188,7 @@ describe("tollgate contract diff within one JSON type", () => {
     const v1 = write("dcs-narrow-nodate.yaml", dcs({ ...NARROW, day: WIDE.day! }, "1.0.0"));
     const r = run("contract", "diff", v1, wide);
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+    expect(changeLines(r)).toEqual([
       "  compatible  type_widened         events.count: events.count type widened from int to long",
       "  compatible  type_widened         events.ratio: events.ratio type widened from float to double",
       "  compatible  type_widened         events.amount: events.amount type widened from decimal(8,2) to decimal(10,2)",
@@ -208,14 +208,14 @@ describe("tollgate contract diff within one JSON type", () => {
     const v2 = write("odcs-int.yaml", odcs(props("int", "varchar(50)"), "2.0.0"));
     const down = run("contract", "diff", v1, v2);
     expect(down.code).toBe(1);
-    expect(down.stdout.trimEnd().split("\n").slice(1)).toEqual([
+    expect(changeLines(down)).toEqual([
       "  BREAKING    type_narrowed        events.ordering.sequence: events.ordering.sequence physicalType narrowed from bigint to int",
       "  BREAKING    type_narrowed        events.pipeline: events.pipeline physicalType narrowed from varchar(255) to varchar(50)",
       "BREAKING: 2 breaking changes of 2",
     ]);
     const up = run("contract", "diff", v2, v1);
     expect(up.code).toBe(0);
-    expect(up.stdout.trimEnd().split("\n").slice(1)).toEqual([
+    expect(changeLines(up)).toEqual([
       "  compatible  type_widened         events.ordering.sequence: events.ordering.sequence physicalType widened from int to bigint",
       "  compatible  type_widened         events.pipeline: events.pipeline physicalType widened from varchar(50) to varchar(255)",
       "COMPATIBLE: 2 compatible changes",
@@ -229,7 +229,7 @@ describe("tollgate contract diff within one JSON type", () => {
       { name: "count", logicalType: "integer", logicalTypeOptions: { format: "i32" } }]), "2.0.0"));
     const r = run("contract", "diff", v1, v2);
     expect(r.code).toBe(1);
-    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+    expect(changeLines(r)).toEqual([
       "  BREAKING    constraint_narrowed  events.pipeline: events.pipeline maxLength reduced from 255 to 50",
       "  BREAKING    type_narrowed        events.count: events.count type narrowed from integer (format i64) to integer (format i32)",
       "  BREAKING    constraint_narrowed  events.count: events.count maximum 2147483647 was added",
@@ -244,7 +244,7 @@ describe("tollgate contract diff within one JSON type", () => {
     const v2 = write("odcs-geometry.yaml", geo("GEOMETRY", "2.0.0"));
     const r = run("contract", "diff", v1, v2);
     expect(r.code).toBe(1);
-    expect(r.stdout.trimEnd().split("\n").slice(1)).toEqual([
+    expect(changeLines(r)).toEqual([
       "  BREAKING    type_changed         events.area: events.area physicalType changed from GEOGRAPHY to GEOMETRY (unknown compatibility: treated as breaking)",
       "BREAKING: 1 breaking change of 1",
     ]);
