@@ -21,6 +21,7 @@ import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { TEST_RESULT_V01 } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { fixture, fixtureDescribe, haveFixtures, REPO_ROOT } from "./support/fixtures.ts";
+import { thrown } from "./support/errors.ts";
 import { decideBothEngines } from "./support/gate-parity.ts";
 import { dsse, newKey, sha256, type TestKey } from "./support/sign.ts";
 
@@ -28,14 +29,8 @@ const TIME = new Date("2026-06-01T00:00:00Z");
 const SUBJECT = sha256("registry.example/app@deployed");
 const ZAP_FIXTURE = fixture("dast", "zap-basic-traditional.json");
 
-function parseError(json: unknown): TollgateError {
-  try {
-    parseDastReport(json);
-  } catch (e) {
-    return e as TollgateError;
-  }
-  throw new Error("expected a parse error");
-}
+/** The TollgateError parsing throws (anything else thrown fails the test). */
+const parseError = (json: unknown): TollgateError => thrown(() => parseDastReport(json));
 
 // ---- ZAP traditional JSON --------------------------------------------------------------------------------
 
