@@ -13,6 +13,7 @@ import { collectEvidence } from "../src/evidence/collect.ts";
 import { runManifestKind } from "../src/evidence/runmanifest/index.ts";
 import { EMPTY_LEDGER_ROOT, LedgerScanner, scanLedgerBytes, type LedgerScan } from "../src/evidence/runmanifest/scan.ts";
 import { makeVerifyContext, sourceFromBytes } from "../src/evidence/source.ts";
+import { thrown } from "./support/errors.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 import { runOpa } from "./support/opa.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
@@ -345,15 +346,7 @@ describe("tampering: each names the first bad seq and the check", () => {
 });
 
 describe("unreadable ledgers fail closed with a parse error (never a verdict)", () => {
-  const err = (text: string): TollgateError => {
-    try {
-      scan(text);
-    } catch (e) {
-      if (e instanceof TollgateError) return e;
-      throw e;
-    }
-    throw new Error("expected a TollgateError");
-  };
+  const err = (text: string): TollgateError => thrown(() => scan(text));
   test("truncated file", () => {
     const e = err(baseText.slice(0, Math.floor(baseText.length * 0.7)));
     expect(e.code).toBe("malformed");

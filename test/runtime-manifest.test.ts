@@ -3,7 +3,6 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { TollgateError } from "../src/core/errors.ts";
 import { buildInputDocument, validateInputDocument } from "../src/core/input.ts";
 import { collectEvidence, readEvidencePaths } from "../src/evidence/collect.ts";
 import {
@@ -17,6 +16,7 @@ import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evide
 import { artifactIdentitySha256, pythonEqual, unescapeNonAscii } from "../src/evidence/runtime-manifest/provider.ts";
 import { parseJsonTree } from "../src/core/canonical-json.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
+import { thrown } from "./support/errors.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { decideBothEngines } from "./support/gate-parity.ts";
 
@@ -568,8 +568,7 @@ describe("v2 manifests", () => {
 
   test("v2 refuses host-bypass and unpinned images at the schema", () => {
     const p = v2("/gen/v2c", (m) => (m.execution_mode = "host-bypass"));
-    const e = (() => { try { parseRuntimeManifest(p.manifest); } catch (x) { return x; } })() as TollgateError;
-    expect(e).toBeInstanceOf(TollgateError);
+    const e = thrown(() => parseRuntimeManifest(p.manifest));
     expect(e.code).toBe("schema_invalid");
     expect(e.message).toContain("/execution_mode");
     const q = v2("/gen/v2d", (m) => (m.outer_container.image_digest = null));
@@ -578,31 +577,24 @@ describe("v2 manifests", () => {
 });
 
 describe("malformed manifests", () => {
-  const codeOf = (f: SourceFile) => {
-    try {
-      parseRuntimeManifest(f);
-    } catch (e) {
-      return { code: (e as TollgateError).code, message: (e as TollgateError).message };
-    }
-    return undefined;
-  };
+  const codeOf = (f: SourceFile) => thrown(() => parseRuntimeManifest(f));
 
   test("missing runtime field: schema_invalid naming it", () => {
     const p = generatedPair("/m/a", { manifest: (m) => delete m.runtime.allow_network });
-    const r = codeOf(p.manifest)!;
+    const r = codeOf(p.manifest);
     expect(r.code).toBe("schema_invalid");
     expect(r.message).toContain("/runtime must have required property 'allow_network'");
   });
 
   test("uppercase report sha256 is not the contract's hex: schema_invalid", () => {
     const p = generatedPair("/m/b", { manifest: (m, s) => (m.report.sha256 = s.toUpperCase()) });
-    expect(codeOf(p.manifest)!.message).toContain("/report/sha256");
+    expect(codeOf(p.manifest).message).toContain("/report/sha256");
   });
 
   test("an unknown manifest_version is unsupported, naming the known ones", () => {
     const p = generatedPair("/m/c", { manifest: (m) => { m.manifest_version = 3; m.verifier_contract_version = "runtime-manifest-v3"; } });
     expect(runtimeManifestKind.detect(p.manifest)).toBe(true);
-    const r = codeOf(p.manifest)!;
+    const r = codeOf(p.manifest);
     expect(r.code).toBe("unsupported");
     expect(r.message).toContain("manifest_version 3");
     expect(r.message).toContain("runtime-manifest-v1");
@@ -610,7 +602,7 @@ describe("malformed manifests", () => {
 
   test("version and contract disagree: schema_invalid", () => {
     const p = generatedPair("/m/d", { manifest: (m) => (m.verifier_contract_version = "runtime-manifest-v2") });
-    expect(codeOf(p.manifest)!.code).toBe("schema_invalid");
+    expect(codeOf(p.manifest).code).toBe("schema_invalid");
   });
 
   test("truncated manifest: not detected, and parse says malformed", async () => {
@@ -618,7 +610,7 @@ describe("malformed manifests", () => {
     const text = JSON.stringify(p.json).slice(0, 80);
     const f = sourceFromText("/m/e/runtime.manifest.json", text);
     expect(runtimeManifestKind.detect(f)).toBe(false);
-    expect(codeOf(f)!.code).toBe("malformed");
+    expect(codeOf(f).code).toBe("malformed");
     const r = await collectEvidence([f], makeVerifyContext({ time: TIME, files: [f] }), KINDS);
     expect(r.errors[0]?.code).toBe("malformed");
   });

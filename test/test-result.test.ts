@@ -14,6 +14,7 @@ import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { recognizeDast, TEST_RESULT_V01, testResultFacts, testResultPredicate } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { BUNDLE_V03, IN_TOTO_JSON, TEST_IDENTITY, TEST_ISSUER, makeTestSigstore } from "./support/keys.ts";
+import { thrown } from "./support/errors.ts";
 import { dsse, newKey, sha256, type TestKey } from "./support/sign.ts";
 import { decideBothEngines } from "./support/gate-parity.ts";
 
@@ -46,14 +47,7 @@ function statement(predicate: unknown, subject = SUBJECT): InTotoStatement {
   return { _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app-1.2.3.tar.gz", digest: { sha256: subject } }], predicateType: TEST_RESULT_V01, predicate };
 }
 
-function schemaError(predicate: unknown): TollgateError {
-  try {
-    testResultFacts(predicate);
-  } catch (e) {
-    return e as TollgateError;
-  }
-  throw new Error("expected a schema error");
-}
+const schemaError = (predicate: unknown): TollgateError => thrown(() => testResultFacts(predicate));
 
 describe("test-result predicate handler", () => {
   test("registered for the literal predicate type, kind test-result", () => {
