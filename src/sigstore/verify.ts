@@ -453,14 +453,14 @@ interface GeneralName {
   subs: GeneralName[];
 }
 
-export interface CertificateFacts {
+interface CertificateFacts {
   identity: string;
   issuer: string;
   certificate: Record<string, unknown>;
 }
 
 /** Identity, issuer and the certificate fields policies read (SANs, issuer CN, validity, serial, Fulcio extensions). */
-export function certificateFacts(leaf: X509Certificate): CertificateFacts {
+function certificateFacts(leaf: X509Certificate): CertificateFacts {
   const sans: string[] = [];
   // generalNames is private in the typings but the only way to list every SAN, not just the first URI/email.
   const san = leaf.extSubjectAltName as unknown as { generalNames?: GeneralName[] } | undefined;

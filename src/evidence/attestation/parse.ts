@@ -6,7 +6,7 @@ import { BUNDLE_FORMATS } from "../../sigstore/media-types.ts";
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_LEGACY, IN_TOTO_STATEMENT_V1, type InTotoStatement } from "../predicate.ts";
 import type { SourceFile } from "../types.ts";
 
-export const STATEMENT_TYPES: readonly string[] = [IN_TOTO_STATEMENT_V1, ...IN_TOTO_STATEMENT_LEGACY];
+const STATEMENT_TYPES: readonly string[] = [IN_TOTO_STATEMENT_V1, ...IN_TOTO_STATEMENT_LEGACY];
 const SIGSTORE_BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle";
 
 /** The statement of an envelope, or why there is none (wrong payloadType, not JSON, not a statement). */
@@ -37,7 +37,7 @@ export function formOf(v: unknown): Form | undefined {
 }
 
 /** The JSON documents of a file: the whole file, or (JSON Lines) each non-empty line. */
-export function documentsOf(file: SourceFile): unknown[] | undefined {
+function documentsOf(file: SourceFile): unknown[] | undefined {
   const whole = file.json();
   if (whole !== undefined) return [whole];
   const text = file.text();
