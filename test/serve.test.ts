@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSigningKey, signBundleArchive } from "../src/policy/signing.ts";
 import { resolveServeConfig, type ServeConfig } from "../src/serve/config.ts";
-import { startGateServer, type GateServer, type TollgateError } from "../src/serve/server.ts";
+import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import type { TollgateError } from "../src/core/errors.ts";
 import { decisionId } from "../src/telemetry/decision-log.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 
@@ -319,18 +320,23 @@ describe("POST /v1/gate", () => {
     expect(r.body.decision_id).toBe(decisionId({ inputDigest: r.body.input_digest, entrypoint: "tollgate/gate/decision", bundleRevision: "rev-serve", bundleSha256: r.body.bundle.sha256 }));
   });
 
-  test("wrapper form {evidence: [{path, content}], subject} → deny naming the unbound file", async () => {
+  test("wrapper form {evidence: [{path, content | content_base64}], subject} → deny naming the unbound file", async () => {
     const body = {
       subject: `sha256:${SUBJECT}`,
       evidence: [
         { path: "att/good.json", content: JSON.stringify(statement()) },
         { path: "att/other.json", content: statement("b".repeat(64)) },
+        { path: "att/b64.json", content_base64: Buffer.from(JSON.stringify(statement("c".repeat(64)))).toString("base64") },
       ],
     };
     const r = await post("/v1/gate", JSON.stringify(body));
     expect(r.status).toBe(200);
     expect(r.body.allow).toBe(false);
-    expect(r.body.deny).toEqual([{ rule: "test.unbound", msg: "att/other.json is not bound to the subject" }]);
+    expect(r.body.evidence.map((e: { path: string; kind: string }) => [e.path, e.kind])).toEqual([["att/good.json", "in-toto"], ["att/other.json", "in-toto"], ["att/b64.json", "in-toto"]]);
+    expect(r.body.deny).toEqual([
+      { rule: "test.unbound", msg: "att/b64.json is not bound to the subject" },
+      { rule: "test.unbound", msg: "att/other.json is not bound to the subject" },
+    ]);
   });
 
   test("an array of documents; unreadable evidence becomes input.errors and denies", async () => {
@@ -413,7 +419,9 @@ describe("POST /v1/gate", () => {
     const junk: [string, RequestInit, number, string | RegExp][] = [
       ["/v1/gate", { method: "POST", body: new Uint8Array([0xff, 0xfe, 0x00, 0x01]), headers: { "Content-Type": "application/json" } }, 400, /request body is not valid JSON/],
       ["/v1/gate", { method: "POST", body: "--x\r\nbroken", headers: { "Content-Type": "multipart/form-data; boundary=x" } }, 400, /multipart body is malformed/],
-      ["/v1/gate", { method: "POST", body: JSON.stringify({ evidence: [{ path: "p", content_base64: "%%%" }] }), headers: { "Content-Type": "application/json" } }, 400, "/v1/gate: evidence[0] (p): content_base64 is not base64"],
+      ["/v1/gate", { method: "POST", body: JSON.stringify({ evidence: [{ path: "p", content_base64: "%%%" }] }), headers: { "Content-Type": "application/json" } }, 400, "/v1/gate: evidence[0] (p): content_base64 is not valid base64"],
+      ["/v1/gate", { method: "POST", body: JSON.stringify({ evidence: [{ path: "p", content_base64: "YWJjZA=" }] }), headers: { "Content-Type": "application/json" } }, 400, "/v1/gate: evidence[0] (p): content_base64 has a truncated or mis-padded base64 length"],
+      ["/v1/gate", { method: "POST", body: JSON.stringify({ evidence: [{ path: "p", content_base64: 5 }] }), headers: { "Content-Type": "application/json" } }, 400, "/v1/gate: evidence[0] (p): content_base64 is not a string"],
       ["/v1/data/%E0%A4%A", { method: "POST", body: "{}" }, 400, "path /%E0%A4%A is not valid percent-encoded UTF-8"],
       ["/v1/admission", { method: "POST", body: "[]" }, 400, '/v1/admission: want an AdmissionReview with apiVersion "admission.k8s.io/v1"'],
       // Nesting beyond Go's (and so OPA's) 10000 levels is refused before it can exhaust the stack.

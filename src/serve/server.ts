@@ -5,8 +5,8 @@
 //   GET  /health         liveness;  GET /ready  readiness with the active bundle and the last failure
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
-import { TollgateError, asTollgateError } from "../core/errors.ts";
-import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
+import { asTollgateError } from "../core/errors.ts";
+import { decodeBase64Strict, parseSha256Digest, sha256Hex } from "../core/digest.ts";
 import { stableStringify } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
@@ -152,10 +152,12 @@ export async function parseGateRequest(req: Request, body: Uint8Array): Promise<
     const files = w.evidence.map((e, i) => {
       let bytes: Uint8Array;
       if (e.content_base64 !== undefined) {
-        if (typeof e.content_base64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(e.content_base64)) {
-          throw new HttpError(400, "invalid_parameter", `/v1/gate: evidence[${i}] (${e.path}): content_base64 is not base64`);
+        try {
+          if (typeof e.content_base64 !== "string") throw new Error("content_base64 is not a string");
+          bytes = decodeBase64Strict(e.content_base64, "content_base64");
+        } catch (err) {
+          throw new HttpError(400, "invalid_parameter", `/v1/gate: evidence[${i}] (${e.path}): ${(err as Error).message}`);
         }
-        bytes = new Uint8Array(Buffer.from(e.content_base64, "base64"));
       } else if (typeof e.content === "string") bytes = new TextEncoder().encode(e.content); // exact text
       else bytes = new TextEncoder().encode(JSON.stringify(e.content)); // an inline JSON document
       return sourceFromBytes(e.path, bytes, true);
@@ -463,4 +465,3 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   };
 }
 
-export { TollgateError };
