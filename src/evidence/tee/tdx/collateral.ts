@@ -92,46 +92,37 @@ function decodeMaybeUrlEncoded(text: string): string {
   }
 }
 
+/** A PCS response body ({"tcbInfo"|"enclaveIdentity": {…}, "signature": hex}) whose document has this id. */
+function pcsDocument(j: Record<string, unknown>, key: "tcbInfo" | "enclaveIdentity", id: string, path: string): SignedJson | undefined {
+  const value = obj(j[key]);
+  const signature = j["signature"];
+  return value?.["id"] === id && typeof signature === "string" ? { text: JSON.stringify(value), value, signature, path } : undefined;
+}
+
+/** One signed document of a dcap-qvl QuoteCollateralV3 ("<key>" JSON text, "<key>_signature", "<key>_issuer_chain"). */
+function dcapDocument(j: Record<string, unknown>, key: "tcb_info" | "qe_identity", id: string, path: string): SignedJson | undefined {
+  const text = String(j[key]);
+  const value = parseJsonText(text);
+  if (value?.["id"] !== id) return undefined;
+  return { text, value, signature: String(j[`${key}_signature`] ?? ""), chainPem: String(j[`${key}_issuer_chain`] ?? ""), path };
+}
+
 /** Pick the collateral pieces out of the invocation's files (pure; nothing is trusted here). */
 export function findTdxCollateral(files: readonly SourceFile[]): TdxCollateral {
   const out: TdxCollateral = { tcbInfos: [], chainPems: [], paths: [] };
   for (const f of files) {
     const j = obj(f.json());
     if (j) {
-      const tcb = obj(j["tcbInfo"]);
-      const qe = obj(j["enclaveIdentity"]);
-      if (tcb && tcb["id"] === "TDX" && typeof j["signature"] === "string") {
-        out.tcbInfos.push({ text: JSON.stringify(tcb), value: tcb, signature: j["signature"], path: f.path });
-        out.paths.push(f.path);
-      } else if (qe && qe["id"] === "TD_QE" && typeof j["signature"] === "string") {
-        out.qeIdentity ??= { text: JSON.stringify(qe), value: qe, signature: j["signature"], path: f.path };
-        out.paths.push(f.path);
-      } else if (typeof j["tcb_info"] === "string" && typeof j["qe_identity"] === "string") {
-        const tcbValue = parseJsonText(j["tcb_info"]);
-        const qeValue = parseJsonText(j["qe_identity"]);
-        let used = false;
-        if (tcbValue?.["id"] === "TDX") {
-          out.tcbInfos.push({
-            text: j["tcb_info"],
-            value: tcbValue,
-            signature: String(j["tcb_info_signature"] ?? ""),
-            chainPem: String(j["tcb_info_issuer_chain"] ?? ""),
-            path: f.path,
-          });
-          used = true;
-        }
-        if (qeValue?.["id"] === "TD_QE") {
-          out.qeIdentity ??= {
-            text: j["qe_identity"],
-            value: qeValue,
-            signature: String(j["qe_identity_signature"] ?? ""),
-            chainPem: String(j["qe_identity_issuer_chain"] ?? ""),
-            path: f.path,
-          };
-          used = true;
-        }
-        if (used) out.paths.push(f.path);
+      // A PCS body holds one document; a dcap-qvl collateral both.
+      let tcb = pcsDocument(j, "tcbInfo", "TDX", f.path);
+      let qe = tcb ? undefined : pcsDocument(j, "enclaveIdentity", "TD_QE", f.path);
+      if (!tcb && !qe && typeof j["tcb_info"] === "string" && typeof j["qe_identity"] === "string") {
+        tcb = dcapDocument(j, "tcb_info", "TDX", f.path);
+        qe = dcapDocument(j, "qe_identity", "TD_QE", f.path);
       }
+      if (tcb) out.tcbInfos.push(tcb);
+      if (qe) out.qeIdentity ??= qe;
+      if (tcb || qe) out.paths.push(f.path);
       continue;
     }
     const text = f.text();
