@@ -279,6 +279,18 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(other.body.decision_id).not.toBe(u1.body.decision_id);
   });
 
+  test("data_files overlay the bundle's data, later files winning (as eval --data)", async () => {
+    writeFileSync(join(work, "d1.yaml"), "allowed_user: bob\nextra: {a: 1}\n");
+    writeFileSync(join(work, "d2.json"), JSON.stringify({ allowed_user: "carol", extra: { b: 2 } }));
+    const s = await startGateServer(cfg({ data_files: ["d1.yaml", "d2.json"] }), { log: () => {} });
+    try {
+      const ask = async (user: string) => (await (await fetch(s.url + "/v1/data/demo/allow", { method: "POST", body: JSON.stringify({ input: { user } }) })).json()) as { result: boolean };
+      expect([(await ask("alice")).result, (await ask("bob")).result, (await ask("carol")).result]).toEqual([false, false, true]);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("GET evaluates without input, or with ?input=<JSON>, like OPA's GET /v1/data", async () => {
     const r = await fetch(srv.url + "/v1/data/demo/allow");
     expect(r.status).toBe(200);

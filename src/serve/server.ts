@@ -10,7 +10,7 @@ import { decodeBase64Strict, parseSha256Digest, sha256Hex } from "../core/digest
 import { stableStringify } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
-import { decide, loadDataFile, loadTrust, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
+import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
@@ -197,13 +197,8 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   // reporting ready and then failing every request with 500 is worse than one that does not start), and no
   // request re-reads key files or re-parses the trusted root.
   const trust = await loadTrust({ keyFiles: cfg.evidence.keyFiles, ...(cfg.evidence.trustedRootFile ? { trustedRootFile: cfg.evidence.trustedRootFile } : {}) });
-  const overlays: { source: string; data: Record<string, unknown> }[] = [];
-  const overlayData: Record<string, unknown> = {};
-  for (const f of cfg.dataFiles) {
-    const d = await loadDataFile(f);
-    overlays.push({ source: f, data: d });
-    Object.assign(overlayData, d);
-  }
+  // As the CLI's --data: the engine layers each file over the bundle's data; verification sees them deep-merged.
+  const { overlays, merged: overlayData } = await loadDataOverlays(cfg.dataFiles);
   const bundles = new BundleManager({
     source: cfg.bundle,
     keys: cfg.keys,
