@@ -397,6 +397,16 @@ describe("a tollgate gate offered an oversized bundle", () => {
   });
 });
 
+test("listening on an IPv6 address, the printed URL brackets it (and works)", async () => {
+  const v6 = await startBundleServer({ dir: served, hostname: "::1", port: 0 });
+  try {
+    expect(v6.url).toBe(`http://[::1]:${v6.port}`);
+    expect(await (await fetch(`${v6.url}/health`)).text()).toBe("ok\n");
+  } finally {
+    await v6.stop();
+  }
+});
+
 describe("a tollgate gate long-polling a server that does not hold requests", () => {
   test("falls back to its polling delay instead of asking again at once", async () => {
     // --max-wait 0: every long poll is answered 304 at once, still with the long-polling content type

@@ -37,6 +37,11 @@ interface Cached {
   bytes: Uint8Array;
 }
 
+/** The base URL of a server listening on `hostname:port` (an IPv6 address in brackets). */
+export function serverUrl(hostname: string, port: number): string {
+  return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
 /** `If-None-Match: "a", W/"b", c` → bare tags (OPA sends its ETag as it received it, and superseded ones). */
 export function parseIfNoneMatch(h: string | null): string[] {
   if (!h) return [];
@@ -159,7 +164,7 @@ export async function startBundleServer(o: BundleServerOptions): Promise<BundleS
   const port = server.port!;
   return {
     port,
-    url: `http://${o.hostname ?? "127.0.0.1"}:${port}`,
+    url: serverUrl(o.hostname ?? "127.0.0.1", port),
     async stop() {
       stopping = true;
       for (const w of waiting) w();

@@ -15,6 +15,7 @@ import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
 import { readCapped } from "./body.ts";
+import { serverUrl } from "./bundle-server.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -446,7 +447,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   log(`listening on http://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint})`);
   return {
     port,
-    url: `http://${cfg.hostname.includes(":") ? `[${cfg.hostname}]` : cfg.hostname}:${port}`,
+    url: serverUrl(cfg.hostname, port),
     bundles,
     decisionLog,
     async stop() {
