@@ -60,6 +60,18 @@ signature_remediation(ev) := "ship the provenance the TEE bound, with the hardwa
 
 else := "re-sign the attestation, or supply the key/trusted root that signed it"
 
+# A v1 statement whose predicate failed its schema has no facts, so it is not admissible: say why, not only
+# "no provenance". A Kettle build's failed integrity (artifacts vs subjects) is tee.kettle.artifacts's.
+deny contains lib.result_sev(
+	"I1.provenance-integrity",
+	sprintf("provenance does not verify: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
+	ev.source.path, "critical", "emit a statement whose predicate validates as SLSA provenance v1",
+) if {
+	some ev in provenance_v1
+	ev.integrity.status == "failed"
+	not ev.facts.kettle
+}
+
 deny contains lib.result_sev(
 	"I1.provenance-signature",
 	"provenance is unsigned",

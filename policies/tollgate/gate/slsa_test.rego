@@ -143,3 +143,25 @@ test_unsigned_kinds_use_their_own_presence_rules if {
 	d := gate.decision with input as inp([prov, ledger]) with data.required_evidence as ["runmanifest"]
 	not "gate.required-evidence" in rules(d.deny)
 }
+
+# As the attestation layer records it: integrity failed with the predicate.schema reason, facts empty.
+test_denies_invalid_predicate_naming_it if {
+	bad := json.patch(prov, [
+		{"op": "replace", "path": "/integrity", "value": {"status": "failed", "reason": "https://slsa.dev/provenance/v1: SLSA provenance v1 predicate: /: must have required property 'buildDefinition'"}},
+		{"op": "replace", "path": "/facts", "value": {}},
+	])
+	d := gate.decision with input as inp([bad])
+	not d.allow
+	rules(d.deny) == {"I1.provenance-required", "I1.provenance-integrity"}
+	some r in d.deny
+	r.rule == "I1.provenance-integrity"
+	contains(r.msg, "must have required property 'buildDefinition'")
+}
+
+# A Kettle build's artifact mismatch is tee.kettle.artifacts's (tee_test.rego); its provenance stays admissible.
+test_kettle_integrity_is_left_to_the_tee_rules if {
+	k := object.union(prov, {"integrity": {"status": "failed", "reason": "artifacts/app: sha256 differs"}, "facts": {"kettle": {"platform": "sev-snp"}}})
+	d := gate.decision with input as inp([k])
+	not "I1.provenance-integrity" in rules(d.deny)
+	not "I1.provenance-required" in rules(d.deny)
+}
