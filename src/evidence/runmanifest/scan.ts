@@ -283,7 +283,7 @@ export class LedgerScanner {
   #builder: TreeBuilder;
   #tok: JsonTokenizer;
   #count = 0;
-  #expectedPrev: string | null = EMPTY_LEDGER_ROOT;
+  /** The last entry's stored entry_hash (the sentinel before any entry): what the next prev_hash and, at the end, chain_root must equal. */
   #lastEntryHash: string | null = EMPTY_LEDGER_ROOT;
   #failures: Partial<Record<LedgerCheckName, LedgerFailure>> = {};
   #entrySchemaFailure: LedgerFailure | undefined;
@@ -328,7 +328,6 @@ export class LedgerScanner {
       };
       this.#fail({ check: "integrity.seq", seq, reason: `entry at position ${seq} is not an object, so it has no seq (expected ${seq})` });
       this.#digest?.update((index ? "," : "") + canonicalize(item));
-      this.#expectedPrev = null;
       this.#lastEntryHash = null;
       return;
     }
@@ -351,12 +350,12 @@ export class LedgerScanner {
     }
 
     const prev = item.get("prev_hash");
-    if (prev !== this.#expectedPrev) {
+    if (prev !== this.#lastEntryHash) {
       const target = seq === 1 ? "the empty-ledger sentinel" : `the entry_hash of seq ${seq - 1}`;
       this.#fail({
         check: "integrity.prev_hash", seq,
-        reason: `seq ${seq}: prev_hash ${show(prev)} does not link to ${target} (${this.#expectedPrev ?? "missing"})`,
-        detail: { expected: this.#expectedPrev, found: toPlain(prev ?? null) },
+        reason: `seq ${seq}: prev_hash ${show(prev)} does not link to ${target} (${this.#lastEntryHash ?? "missing"})`,
+        detail: { expected: this.#lastEntryHash, found: toPlain(prev ?? null) },
       });
     }
 
@@ -369,9 +368,7 @@ export class LedgerScanner {
         detail: { expected: hash, found: toPlain(stored ?? null) },
       });
     }
-    const storedHash = typeof stored === "string" ? stored : null;
-    this.#expectedPrev = storedHash;
-    this.#lastEntryHash = storedHash;
+    this.#lastEntryHash = typeof stored === "string" ? stored : null;
 
     this.#digest?.update((index ? "," : "") + entryManifestForm(canon, sortedKeys));
 
