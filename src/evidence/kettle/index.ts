@@ -141,8 +141,8 @@ async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyCo
     };
   }
   const v = verifyParsedTdxQuote(h.quote, ctx, o.tdx ?? {});
-  const rd = typeof v.hardware.reportData === "string" ? Buffer.from(v.hardware.reportData, "hex") : undefined;
-  return { checks: v.checks, hardware: v.hardware, ...(rd && rd.length >= 32 ? { bound: new Uint8Array(rd) } : { boundProblem: "the TDX quote has no REPORTDATA" }) };
+  // A parsed quote always has its 64-byte REPORTDATA.
+  return { checks: v.checks, hardware: v.hardware, bound: new Uint8Array(Buffer.from(h.quote.body.reportData, "hex")) };
 }
 
 interface ProvenanceRead {
