@@ -107,7 +107,8 @@ export class BundleManager {
         const why = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" || /directories/i.test(e.message) ? "it is a directory" : e.message;
         throw new TollgateError("policy_unreadable", `cannot read bundle: ${why}`, s.path);
       }));
-      const ok = await this.offer(bytes, s.path, undefined);
+      // Not logged: the error thrown here is the one line the operator sees.
+      const ok = await this.offer(bytes, s.path, undefined, false);
       // The failure's own code (digest_mismatch, signature_failed, policy_invalid, …), not a blanket one.
       if (!ok) throw new TollgateError(this.lastFailure!.code as ErrorCode, `bundle rejected: ${this.lastFailure!.message}`, s.path);
       return;
@@ -123,10 +124,10 @@ export class BundleManager {
   }
 
   /**
-   * Verify, load and activate bundle bytes. Returns false (and records the failure) when anything is wrong;
-   * the previously active bundle stays active.
+   * Verify, load and activate bundle bytes. Returns false (and records the failure, logging it when `logFailure`)
+   * when anything is wrong; the previously active bundle stays active.
    */
-  async offer(bytes: Uint8Array, source: string, etag: string | undefined): Promise<boolean> {
+  async offer(bytes: Uint8Array, source: string, etag: string | undefined, logFailure = true): Promise<boolean> {
     const sha256 = sha256Hex(bytes);
     try {
       const entries = await readArchive(bytes, source);
@@ -149,6 +150,7 @@ export class BundleManager {
       const f: BundleFailure = { at: this.now().toISOString(), source, code: err.code, message: err.message, sha256 };
       if (etag) f.etag = etag;
       this.lastFailure = f;
+      if (!logFailure) return false;
       const keeping = this.current ? `keeping revision ${JSON.stringify(this.current.revision)} (sha256:${this.current.sha256.slice(0, 12)}) active` : "no bundle active";
       this.o.log(`bundle rejected: ${source} (sha256:${sha256.slice(0, 12)}): ${err.message} [${err.code}]; ${keeping}`);
       return false;
