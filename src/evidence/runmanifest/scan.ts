@@ -289,9 +289,8 @@ export class LedgerScanner {
   #entrySchemaFailure: LedgerFailure | undefined;
   #reasonCodes = new Set<string>();
   #reasonCodesTruncated = false;
-  #digest: BufferedHash | undefined;
-  #speculativePrefix: string | undefined;
-  #streamed = false;
+  /** Set when the entries array opens: the speculative digest prefix and the hash the entries stream into. */
+  #stream: { prefix: string; digest: BufferedHash } | undefined;
 
   constructor() {
     this.#builder = new TreeBuilder({
@@ -311,11 +310,11 @@ export class LedgerScanner {
   }
 
   #onStreamOpen(ancestors: readonly JsonObject[]): void {
-    this.#streamed = true;
     const [root, ledger] = ancestors as [JsonObject, JsonObject];
-    this.#speculativePrefix = manifestSplit(root, ledger).prefix;
-    this.#digest = new BufferedHash();
-    this.#digest.update(this.#speculativePrefix);
+    const prefix = manifestSplit(root, ledger).prefix;
+    const digest = new BufferedHash();
+    digest.update(prefix);
+    this.#stream = { prefix, digest };
   }
 
   #onEntry(item: JsonTree, index: number): void {
@@ -327,7 +326,7 @@ export class LedgerScanner {
         reason: `seq ${seq}: /decision_ledger/entries/${index} must be object`,
       };
       this.#fail({ check: "integrity.seq", seq, reason: `entry at position ${seq} is not an object, so it has no seq (expected ${seq})` });
-      this.#digest?.update((index ? "," : "") + canonicalize(item));
+      this.#stream?.digest.update((index ? "," : "") + canonicalize(item));
       this.#lastEntryHash = null;
       return;
     }
@@ -370,7 +369,7 @@ export class LedgerScanner {
     }
     this.#lastEntryHash = typeof stored === "string" ? stored : null;
 
-    this.#digest?.update((index ? "," : "") + entryManifestForm(canon, sortedKeys));
+    this.#stream?.digest.update((index ? "," : "") + entryManifestForm(canon, sortedKeys));
 
     const why = item.get("why");
     const code = why instanceof Map ? why.get("reason_code") : undefined;
@@ -389,13 +388,14 @@ export class LedgerScanner {
       return { scan: this.#complete(root, sha256Hex(canonicalize(root))) };
     }
     const ledger = root.get("decision_ledger");
-    if (!this.#streamed || !(ledger instanceof Map)) {
+    const stream = this.#stream;
+    if (!stream || !(ledger instanceof Map)) {
       return { scan: this.#complete(root, sha256Hex(canonicalize(stripVolatile(root)))) };
     }
     const { prefix, suffix } = manifestSplit(root, ledger);
-    if (prefix === this.#speculativePrefix) {
-      this.#digest!.update(suffix);
-      return { scan: this.#complete(root, this.#digest!.hex()) };
+    if (prefix === stream.prefix) {
+      stream.digest.update(suffix);
+      return { scan: this.#complete(root, stream.digest.hex()) };
     }
     // A member sorting before the entries came after them: hash the entries again with the right prefix.
     const second = new DigestPass(prefix, suffix);
