@@ -633,5 +633,14 @@ describe("bundle verify / inspect CLI", () => {
     save("m-wasm.tar.gz", await writeArchive([{ name: ".manifest", bytes: enc('{"wasm":[null]}') }]));
     const w = tollgate("bundle", "inspect", "m-wasm.tar.gz", "--format", "json");
     expect([w.code, w.err, JSON.parse(w.out).entrypoints]).toEqual([0, "", [{ entrypoint: "", module: "" }]]);
+    // an unreadable signature is shown as such (the reasons verify gives), never a crash
+    const note = async (sig: string) => {
+      save("s-bad.tar.gz", await writeArchive([{ name: ".manifest", bytes: enc("{}") }, { name: ".signatures.json", bytes: enc(sig) }]));
+      const r = tollgate("bundle", "inspect", "s-bad.tar.gz", "--format", "json");
+      expect([r.code, r.err]).toEqual([0, ""]);
+      return JSON.parse(r.out).signature;
+    };
+    expect(await note("nope")).toEqual({ claims: {}, listed: 0, note: expect.stringMatching(/^\.signatures\.json is not JSON: /) });
+    expect(await note('{"signatures":["abc.def"]}')).toEqual({ claims: {}, listed: 0, note: "unreadable JWT in .signatures.json: a compact JWS has 3 dot-separated parts, this one has 2" });
   });
 });

@@ -6,7 +6,7 @@
 // Verification never throws for a bad bundle: it returns failed Checks with a stable code and a reason that
 // names the file, key or claim that differed. It runs before a single byte of the bundle is evaluated.
 import { createPrivateKey, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from "node:crypto";
-import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from "jose";
+import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors, type JWSHeaderParameters } from "jose";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { Check } from "../evidence/types.ts";
@@ -326,7 +326,8 @@ function result(checks: Check[], files: SignedFile[], extra: Partial<BundleSigna
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function parseSignaturesFile(bytes: Uint8Array): string[] | string {
+/** `.signatures.json` → its JWTs, or why it is unreadable (a sentence naming the file). */
+export function parseSignaturesFile(bytes: Uint8Array): string[] | string {
   let doc: unknown;
   try {
     doc = JSON.parse(utf8.decode(bytes));
@@ -355,6 +356,17 @@ function parseFilesClaim(v: unknown): SignedFile[] | string {
     out.push({ name, hash: hash.toLowerCase(), algorithm });
   }
   return out;
+}
+
+/** A compact JWS's header and JSON-object payload, read WITHOUT checking the signature; throws Error on a bad token. */
+export function decodeJwtUnverified(token: string): { header: JWSHeaderParameters; payload: Record<string, unknown> } {
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new Error(`a compact JWS has 3 dot-separated parts, this one has ${parts.length}`);
+  const header = decodeProtectedHeader(token);
+  // Lenient UTF-8 here: a signed payload that is not UTF-8 is refused after the signature check (bundle.payload).
+  const p: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+  if (typeof p !== "object" || p === null || Array.isArray(p)) throw new Error("payload is not a JSON object");
+  return { header, payload: p as Record<string, unknown> };
 }
 
 /**
@@ -392,15 +404,10 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
   const token = parsed[0]!;
 
   // Header and payload are read before the signature check only to choose the key; nothing is trusted yet.
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  let header: JWSHeaderParameters;
   let unverifiedPayload: Record<string, unknown>;
   try {
-    const parts = token.split(".");
-    if (parts.length !== 3) throw new Error(`a compact JWS has 3 dot-separated parts, this one has ${parts.length}`);
-    header = decodeProtectedHeader(token);
-    const p: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    if (typeof p !== "object" || p === null || Array.isArray(p)) throw new Error("payload is not a JSON object");
-    unverifiedPayload = p as Record<string, unknown>;
+    ({ header, payload: unverifiedPayload } = decodeJwtUnverified(token));
   } catch (e) {
     fail(checks, "bundle.jwt", "malformed", `the JWT in .signatures.json is unreadable: ${(e as Error).message}`);
     return result(checks, []);

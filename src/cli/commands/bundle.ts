@@ -10,12 +10,14 @@ import { sha256Hex } from "../../core/digest.ts";
 import {
   DEFAULT_KEY_ID,
   bundleFileDigest,
+  decodeJwtUnverified,
   describeRejection,
   isSignaturesFile,
   isSigningAlgorithm,
   keyringFromConfig,
   loadSigningKey,
   loadVerificationKey,
+  parseSignaturesFile,
   readArchive,
   signBundleArchive,
   verifyBundleSignature,
@@ -275,12 +277,10 @@ export async function inspectBundle(bytes: Uint8Array, src: string): Promise<Ins
   const listedByName = new Map<string, { hash: string; algorithm: string }>();
   const sigEntry = entries.find((e) => isSignaturesFile(e.name));
   if (sigEntry) {
+    const tokens = parseSignaturesFile(sigEntry.bytes);
     try {
-      const doc = JSON.parse(new TextDecoder().decode(sigEntry.bytes)) as { signatures?: string[] };
-      const token = doc.signatures?.[0] ?? "";
-      const [h, p] = token.split(".");
-      const header = JSON.parse(Buffer.from(h ?? "", "base64url").toString()) as Record<string, unknown>;
-      const payload = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+      if (typeof tokens === "string") throw new Error(tokens);
+      const { header, payload } = decodeJwtUnverified(tokens[0] ?? "");
       const files = Array.isArray(payload.files) ? (payload.files as { name: string; hash: string; algorithm: string }[]) : [];
       for (const f of files) listedByName.set(String(f.name).replace(/^\//, ""), { hash: String(f.hash), algorithm: String(f.algorithm) });
       const claims: Record<string, unknown> = {};
@@ -291,7 +291,7 @@ export async function inspectBundle(bytes: Uint8Array, src: string): Promise<Ins
       if (typeof header.alg === "string") signature.algorithm = header.alg;
       if (typeof payload.scope === "string") signature.scope = payload.scope;
     } catch (e) {
-      signature = { claims: {}, listed: 0, note: `unreadable .signatures.json: ${(e as Error).message}` };
+      signature = { claims: {}, listed: 0, note: typeof tokens === "string" ? tokens : `unreadable JWT in .signatures.json: ${(e as Error).message}` };
     }
   }
   const files = entries.map((e) => {
