@@ -4,7 +4,7 @@
 // hashes (the library checks every EC signature with SHA-256), and "any exception is a failure".
 import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from "node:crypto";
 import { assertBundleLatest, assertBundleV01, assertBundleV02, bundleFromJSON, type Bundle } from "@sigstore/bundle";
-import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
+import { ASN1Obj, RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
 import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
 import type { ErrorCode } from "../core/errors.ts";
@@ -485,7 +485,7 @@ function certificateFacts(leaf: X509Certificate): CertificateFacts {
     else if (FULCIO_V2[arc]) {
       // v2 extensions are DER UTF8String inside the OCTET STRING.
       try {
-        extensions[FULCIO_V2[arc]!] = derUtf8(value);
+        extensions[FULCIO_V2[arc]!] = ASN1Obj.parseBuffer(Buffer.from(value)).value.toString("utf8");
       } catch {
         /* skip an undecodable extension */
       }
@@ -504,20 +504,6 @@ function certificateFacts(leaf: X509Certificate): CertificateFacts {
   const { issuer: _i, issuerV1: _v1, ...rest } = extensions;
   if (Object.keys(rest).length) certificate.extensions = rest;
   return { identity: leaf.subjectAltName ?? sans[0] ?? "", issuer, certificate };
-}
-
-/** Decode a DER UTF8String/IA5String/PrintableString value (tag, short or long length, bytes). */
-function derUtf8(b: Buffer): string {
-  if (b.length < 2) throw new Error("short DER");
-  let len = b[1]!;
-  let off = 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | b[2 + i]!;
-    off = 2 + n;
-  }
-  return b.subarray(off, off + len).toString("utf8");
 }
 
 function checkIdentity(facts: CertificateFacts, policy: IdentityPolicy): void {
