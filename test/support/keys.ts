@@ -14,6 +14,7 @@ import {
   BUNDLE_V03_LEGACY_MEDIA_TYPE as BUNDLE_V03_LEGACY,
   BUNDLE_V03_MEDIA_TYPE as BUNDLE_V03,
 } from "../../src/sigstore/media-types.ts";
+import { parseCertificate } from "../../src/evidence/tee/common/x509.ts";
 import type { TrustedKey } from "../../src/evidence/types.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
@@ -240,7 +241,7 @@ export async function makeTestSigstore(start = new Date("2020-01-01T00:00:00Z"))
       return { der: new Uint8Array(self.rawData), key };
     }
     const pre = await make(exts);
-    const tbs = tbsOf(new Uint8Array(pre.rawData));
+    const tbs = parseCertificate(new Uint8Array(pre.rawData)).tbs;
     const issuerKeyHash = createHash("sha256").update(Buffer.from(caCert.publicKey.rawData)).digest();
     const ts = Buffer.alloc(8);
     ts.writeBigUInt64BE(BigInt(at.getTime()));
@@ -355,17 +356,3 @@ function derLength(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-/** The DER of a certificate's tbsCertificate (the first element of the outer SEQUENCE). */
-function tbsOf(cert: Uint8Array): Buffer {
-  const buf = Buffer.from(cert);
-  const headerLen = (off: number) => (buf[off + 1]! & 0x80 ? 2 + (buf[off + 1]! & 0x7f) : 2);
-  const lenAt = (off: number) => {
-    const first = buf[off + 1]!;
-    if (!(first & 0x80)) return first;
-    let n = 0;
-    for (let i = 0; i < (first & 0x7f); i++) n = n * 256 + buf[off + 2 + i]!;
-    return n;
-  };
-  const inner = headerLen(0);
-  return buf.subarray(inner, inner + headerLen(inner) + lenAt(inner));
-}

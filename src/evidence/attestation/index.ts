@@ -9,7 +9,6 @@ import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
 import type { Check, EvidenceKind, EvidenceRecord, IntegrityFacts, SignatureFacts, Signer, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
 import { detectAttestation, parseAttestation, type AttestationItem, type ParsedAttestation } from "./parse.ts";
 
-
 /** Checks of one item, plus what normalize needs from the Sigstore verification (its signer and log facts). */
 interface ItemOutcome {
   checks: Check[];
