@@ -26,7 +26,6 @@ import { providerCrossBindingCheck, sidecarSchemaCheck } from "./provider.ts";
 import { looksLikeEvaluationReport, reportOutcome, type ReportOutcome } from "./report.ts";
 
 export { parseRuntimeManifest, type RuntimeManifest } from "./manifest.ts";
-export { reportOutcome, type ReportOutcome } from "./report.ts";
 
 export const RUNTIME_MANIFEST_KIND = "runtime-manifest";
 
