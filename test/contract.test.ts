@@ -68,10 +68,10 @@ describe("reading contracts", () => {
   test("YAML errors, duplicate keys and non-contracts are refused with a code and a reason", () => {
     const bad = thrown(() => parseContractText("apiVersion: v3.1.0\nkind: DataContract\n  id: [unclosed\n", "bad.yaml"));
     expect(bad.code).toBe("malformed");
-    expect(bad.message).toContain("not valid YAML/JSON");
+    expect(bad.message).toBe("not valid YAML/JSON at line 2: Nested mappings are not allowed in compact mappings");
     const dup = thrown(() => parseContractText("apiVersion: v3.1.0\nkind: DataContract\nid: a\nid: b\n", "dup.yaml"));
     expect(dup.code).toBe("malformed");
-    expect(dup.message).toMatch(/unique|duplicate/i);
+    expect(dup.message).toBe("not valid YAML/JSON at line 4: Map keys must be unique");
     const other = thrown(() => parseContractText("kind: Deployment\napiVersion: apps/v1\n", "k8s.yaml"));
     expect(other.code).toBe("unknown_kind");
     expect(other.message).toContain("not a data contract");

@@ -75,8 +75,9 @@ export function readDocument(text: string, path: string): Obj {
   const doc = yaml().parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new TollgateError("malformed", `not valid YAML/JSON${line ? ` at line ${line}` : ""}: ${e.message.split("\n")[0]}`, path);
+    // linePos is only filled in with prettyErrors (which also appends a source excerpt): count from pos.
+    const line = text.slice(0, e.pos[0]).split("\n").length;
+    throw new TollgateError("malformed", `not valid YAML/JSON at line ${line}: ${e.message.split("\n")[0]}`, path);
   }
   let value: unknown;
   try {
