@@ -112,7 +112,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   if (signing.keyid) verification.keyId = signing.keyid;
   if (signing.scope !== undefined) verification.scope = signing.scope;
   if (signing.exclude_files?.length) verification.exclude = signing.exclude_files;
-  if (verification.keyId && !keys[verification.keyId]) throw new TollgateError("usage", `bundle.signing.keyid ${JSON.stringify(verification.keyId)} is not in keys`, source);
+  if (verification.keyId && !Object.hasOwn(keys, verification.keyId)) throw new TollgateError("usage", `bundle.signing.keyid ${JSON.stringify(verification.keyId)} is not in keys`, source);
 
   const dl = c.decision_logs ?? {};
   const decisionLogs: ServeConfig["decisionLogs"] = {
