@@ -11,6 +11,7 @@ import {
   canonicalize,
   comparePythonStrings,
   parseJsonTree,
+  parseJsonTreeBytes,
   MAX_DEPTH,
 } from "../src/core/canonical-json.ts";
 import { TollgateError } from "../src/core/errors.ts";
@@ -132,6 +133,10 @@ describe("tokenizer failure modes (fail closed with a reason)", () => {
     const t = tok();
     t.feedBytes(new Uint8Array([0x22, 0xc3])); // first byte of é, then the input ends
     expect(thrown(() => t.end()).message).toContain("truncated multi-byte");
+    // parseJsonTreeBytes: the whole-document form strict readers use.
+    expect(canonicalize(parseJsonTreeBytes(new TextEncoder().encode('{"b":1.0,"a":"\u00e9"}')))).toBe('{"a":"\\u00e9","b":1.0}');
+    expect(thrown(() => parseJsonTreeBytes(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]))).message).toContain("byte order mark");
+    expect(thrown(() => parseJsonTreeBytes(new Uint8Array([0x22, 0xff, 0x22]))).message).toContain("invalid UTF-8");
   });
 });
 
