@@ -2,8 +2,8 @@
 // official schema shipped in schemas/odcs/, deriving the event JSON Schema, and the breaking-change diff.
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import { sha256Hex } from "../src/core/digest.ts";
 import { sourceFromText } from "../src/evidence/source.ts";
 import {
   diffContracts, looksLikeContract, objectJsonSchema, parseContractFile, parseContractText, validateAgainstContract, validateContractDocument,
@@ -118,7 +118,7 @@ describe("contract document against the official schema", () => {
     const files = readdirSync(`${REPO_ROOT}/schemas/odcs`).filter((f) => f.endsWith(".json")).sort();
     expect(rows.map(([f]) => f).sort()).toEqual(files);
     for (const [file, sha] of rows) {
-      expect([file, createHash("sha256").update(readFileSync(`${REPO_ROOT}/schemas/odcs/${file}`)).digest("hex")]).toEqual([file, sha]);
+      expect([file, sha256Hex(readFileSync(`${REPO_ROOT}/schemas/odcs/${file}`))]).toEqual([file, sha]);
     }
   });
 
