@@ -197,6 +197,8 @@ describe("Sigstore bundles", () => {
     const r = await one("att.sigstore.json", JSON.stringify(b), { time: new Date("2023-01-01T00:00:00Z") });
     expect(r.signature).toMatchObject({ status: "failed", code: "transparency_failed", signers: [] });
     expect(r.signature.reason).toContain("is after the verification time 2023-01-01T00:00:00.000Z");
+    // One failure, reported once (not echoed as a second signature.sigstore check).
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["transparency.entries"]);
     expect(r.transparency.status).toBe("failed");
     expect(r.transparency.reason).toContain("is after the verification time");
   });

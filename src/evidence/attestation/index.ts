@@ -100,10 +100,6 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
     checks.push(...r.checks);
     if (r.ok && r.signer) signers = [r.signer];
     transparency = r.transparency;
-    if (!r.ok && !checks.some((c) => c.name === "signature.sigstore" && !c.ok)) {
-      const why = r.checks.find((c) => !c.ok);
-      checks.push(failed("signature.sigstore", why?.code ?? "signature_failed", `Sigstore bundle did not verify: ${why?.reason ?? "unknown reason"}`));
-    }
   }
 
   // The statement and its predicate (for a bare statement, parse already validated it).
