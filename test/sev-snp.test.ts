@@ -197,6 +197,21 @@ describe("sev-snp: synthetic AMD chain (runs on a plain clone)", () => {
     expectOnlyFailure(checks, "hardware.vcek_chain", "chain_broken", /RSA-PSS SHA-384 signature on SEV-VCEK by SEV-Milan does not verify/);
   });
 
+  test("a VCEK whose outer or inner SEQUENCE tag is changed (unsigned framing bytes) is not a certificate", () => {
+    for (const [at, tag] of [[0, 0x31], [4, 0x31]] as const) {
+      const der = milan.vcekDer.slice();
+      der[at] = tag;
+      let err: unknown;
+      try {
+        parseCertificate(der, "vcek.der");
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TollgateError);
+      expect((err as TollgateError).message).toBe("vcek.der is not a valid X.509 certificate: not a Certificate SEQUENCE");
+    }
+  });
+
   test("a VCEK from another hierarchy does not chain to the pinned ASK", async () => {
     const report = await signedReport(other);
     const { checks, record } = await run(milan, report, [vcekFile(other)]);

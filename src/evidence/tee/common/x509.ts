@@ -132,6 +132,19 @@ function tlvChildren(b: Uint8Array, parent: Tlv): Tlv[] {
 
 const slice = (b: Uint8Array, t: Tlv) => b.slice(t.start, t.end);
 
+const SEQUENCE = 0x30;
+const BIT_STRING = 0x03;
+
+/** The outer SEQUENCE { tbs SEQUENCE, algorithm SEQUENCE, signature BIT STRING } of a certificate or CRL. */
+function signedFrame(b: Uint8Array, top: Tlv, what: string): Tlv[] {
+  const frame = tlvChildren(b, top);
+  const tags = [b[top.start], ...frame.map((t) => b[t.start])];
+  if (tags.length !== 4 || tags[0] !== SEQUENCE || tags[1] !== SEQUENCE || tags[2] !== SEQUENCE || tags[3] !== BIT_STRING) {
+    throw new Error(`not a ${what} SEQUENCE`);
+  }
+  return frame;
+}
+
 function nameCN(name: ASN1Obj): string | undefined {
   for (const rdn of name.subs) {
     for (const atv of rdn.subs) {
@@ -194,7 +207,7 @@ function parseUncached(der: Uint8Array, digest: string, what: string): Certifica
   try {
     const top = tlvAt(der, 0, der.length);
     if (top.end !== der.length) throw new Error("trailing bytes after the certificate");
-    const frame = tlvChildren(der, top);
+    const frame = signedFrame(der, top, "Certificate");
     const tbsFrame = tlvChildren(der, frame[0]!);
     const [tbsObj, sigAlgObj, sigObj] = root.subs;
     if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3 || frame.length !== 3) throw new Error("not a Certificate SEQUENCE");
@@ -407,7 +420,7 @@ export function parseCertificateList(der: Uint8Array, what = "CRL"): Certificate
   try {
     const top = tlvAt(bytes, 0, bytes.length);
     if (top.end !== bytes.length) throw new Error("trailing bytes after the CRL");
-    const frame = tlvChildren(bytes, top);
+    const frame = signedFrame(bytes, top, "CertificateList");
     const [tbsObj, sigAlgObj, sigObj] = root.subs;
     if (!tbsObj || !sigAlgObj || !sigObj || root.subs.length !== 3 || frame.length !== 3) throw new Error("not a CertificateList SEQUENCE");
     const tbsFrame = tlvChildren(bytes, frame[0]!);
