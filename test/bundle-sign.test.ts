@@ -341,6 +341,8 @@ describe("structured files written by hand, checked against opa's own hashing", 
     // a listed file that is excluded is not checked (even if changed) …
     const changedExcluded = save("hand-excl.tar.gz", await mutate(signedHand.bytes, (es) => es.map((e) => (e.name === "p.rego" ? { name: e.name, bytes: new TextEncoder().encode("package evil\n") } : e))));
     expect(tollgate("bundle", "verify", changedExcluded, "--verification-key", rsa.pub, "--exclude", "*.rego").code).toBe(0);
+    const badPattern = tollgate("bundle", "verify", changedExcluded, "--verification-key", rsa.pub, "--exclude", "[z-a]");
+    expect([badPattern.code, badPattern.err.trim()]).toEqual([2, 'tollgate bundle verify: exclude pattern "[z-a]" is not a valid file pattern']);
     expect(opa("build", "-b", changedExcluded, "--verification-key", rsa.pub, "--exclude-files-verify", "*.rego", "-o", "o.tar.gz").code).toBe(0);
     // … but a listed file that is missing is still an error, excluded or not (as in opa)
     const missingExcluded = save("hand-excl-missing.tar.gz", await mutate(signedHand.bytes, (es) => es.filter((e) => e.name !== "p.rego")));

@@ -216,8 +216,9 @@ export interface SignBundleOptions {
 /** The JWT payload OPA writes: files in bundle order, then keyid or the claims. */
 export function signaturePayload(files: BundleFiles, opts: Omit<SignBundleOptions, "key" | "algorithm">): Record<string, unknown> {
   const listed: SignedFile[] = [];
+  const isExcluded = excluder(opts.exclude);
   for (const [name, bytes] of filesOf(files)) {
-    if (isSignaturesFile(name) || isExcluded(name, opts.exclude)) continue;
+    if (isSignaturesFile(name) || isExcluded(name)) continue;
     listed.push({ name, hash: bundleFileDigest(name, bytes, "SHA-256"), algorithm: "SHA-256" });
   }
   const payload: Record<string, unknown> = { files: listed };
@@ -290,16 +291,22 @@ function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf("]", i + 1);
       if (end < 0) re += "\\[";
       else {
-        re += "[" + glob.slice(i + 1, end).replace(/^\^/, "^").replace(/\\/g, "\\\\") + "]";
+        re += "[" + glob.slice(i + 1, end).replace(/\\/g, "\\\\") + "]";
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
   }
-  return new RegExp("^" + re + "$");
+  try {
+    return new RegExp("^" + re + "$");
+  } catch {
+    throw new TollgateError("usage", `exclude pattern ${JSON.stringify(glob)} is not a valid file pattern`);
+  }
 }
 
-function isExcluded(name: string, exclude: readonly string[] | undefined): boolean {
-  return !!exclude?.some((g) => globToRegExp(g).test(name));
+/** A predicate for "matches one of the exclude globs", the globs compiled once (not once per file). */
+function excluder(exclude: readonly string[] | undefined): (name: string) => boolean {
+  const res = (exclude ?? []).map(globToRegExp);
+  return (name) => res.some((re) => re.test(name));
 }
 
 function fail(checks: Check[], name: string, code: NonNullable<Check["code"]>, reason: string, detail?: Record<string, unknown>): void {
@@ -481,9 +488,10 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
     byName.set(name, f);
   }
   // Every bundle file must be listed and match (in bundle order)…
+  const isExcluded = excluder(opts.exclude);
   for (const [name, bytes] of files) {
     if (isSignaturesFile(name)) continue;
-    if (isExcluded(name, opts.exclude)) {
+    if (isExcluded(name)) {
       byName.delete(name); // OPA: an excluded file is neither checked nor required to be listed
       continue;
     }
