@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256Hex } from "../src/core/digest.ts";
 import { parseDsseEnvelope, preAuthEncoding, verifyDsseEnvelope } from "../src/crypto/dsse.ts";
-import { loadPublicKeyPem } from "../src/crypto/keys.ts";
+import { loadPublicKeyPem, publicKeyFromPem } from "../src/crypto/keys.ts";
 import { thrown } from "./support/errors.ts";
 import { IN_TOTO_JSON, generateTestKey, signDsse, type KeyKind } from "./support/keys.ts";
 
@@ -39,7 +39,7 @@ describe("loadPublicKeyPem", () => {
       const der = new Uint8Array(k.publicKey.export({ format: "der", type: "spki" }));
       expect(t.fingerprint).toBe(`sha256:${sha256Hex(der)}`);
       expect(t.source).toBe(path);
-      expect(loadPublicKeyPem(k.pem).fingerprint).toBe(t.fingerprint); // PEM text works too
+      expect(publicKeyFromPem(k.pem, "inline").fingerprint).toBe(t.fingerprint); // PEM text in memory too
     });
   }
 

@@ -11,25 +11,18 @@ export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
 
 /**
- * Load one public key. `pathOrText` is PEM text when it contains a PEM header, else a path.
- * Throws TollgateError("unreadable") when the file cannot be read, ("malformed") when it is not a
- * supported SPKI public key; both name the source.
+ * Load one public key file (PEM text already in memory: publicKeyFromPem). Throws TollgateError("unreadable")
+ * when the file cannot be read, ("malformed") when it is not a supported SPKI public key; both name the path.
  */
-export function loadPublicKeyPem(pathOrText: string, keyid?: string): TrustedKey {
-  const isText = pathOrText.includes("-----BEGIN");
-  const source = isText ? "<inline PEM>" : pathOrText;
+export function loadPublicKeyPem(path: string, keyid?: string): TrustedKey {
   let text: string;
-  if (isText) {
-    text = pathOrText;
-  } else {
-    try {
-      text = readFileSync(pathOrText, "utf8");
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-      throw new TollgateError("unreadable", `cannot read public key: ${why}`, source, { cause: e });
-    }
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+    throw new TollgateError("unreadable", `cannot read public key: ${why}`, path, { cause: e });
   }
-  return publicKeyFromPem(text, source, keyid);
+  return publicKeyFromPem(text, path, keyid);
 }
 
 /** Parse PEM text already in memory; `source` names it in errors. */
