@@ -98,6 +98,9 @@ describe("tollgate contract check", () => {
     const missing = run("contract", "check", join(dir, "nope.json"), contract);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe(`tollgate contract check: ${join(dir, "nope.json")}: no such file`);
+    // Both operands unusable: the first is named.
+    const both = run("contract", "check", join(dir, "nope.json"), join(dir, "nope.yaml"));
+    expect([both.code, both.stderr]).toEqual([2, `tollgate contract check: ${join(dir, "nope.json")}: no such file\n`]);
     const notEvent = run("contract", "check", write("x.json", '{"hello": 1}'), contract);
     expect(notEvent.code).toBe(2);
     expect(notEvent.stderr).toContain("not a quality event");

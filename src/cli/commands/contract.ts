@@ -74,11 +74,12 @@ export interface ContractCheckReport {
 
 /** Check every event of EVENT against CONTRACT. Throws TollgateError (exit 2) for what cannot be read. */
 export async function checkEventFile(eventPath: string, contractPath: string): Promise<ContractCheckReport> {
-  const contract = await readContract(contractPath);
+  // Operands are judged in the order given: an unusable EVENT is reported before the CONTRACT is read.
   const file = await readSource(eventPath);
   if (!detectQualityEvents(file)) {
     throw new TollgateError("unknown_kind", "not a quality event (expected pipeline, passed, pass_rate, duration_seconds, event_id, correlation_id, ordering)", eventPath);
   }
+  const contract = await readContract(contractPath);
   const schema = validateContractDocument(contract);
   const contractInfo = {
     path: contract.path, sha256: contract.sha256, standard: contract.standard,
