@@ -154,6 +154,7 @@ describe("config", () => {
   test("a bundle source with no keys and no allow_unsigned is refused at start", () => {
     expect(() => resolveServeConfig({ bundle: { file: "gate.tar.gz" } }, work, "v")).toThrow(/no bundle verification keys configured/);
     expect(resolveServeConfig({ bundle: { file: "gate.tar.gz", allow_unsigned: true } }, work, "v").allowUnsigned).toBe(true);
+    expect(() => resolveServeConfig({ bundle: { file: "gate.tar.gz", signing: { exclude_files: ["[z-a]"] } }, keys: { k: { key_file: "pub.pem" } } }, work, "v")).toThrow('bundle.signing.exclude_files: exclude pattern "[z-a]" is not a valid file pattern');
     // a forced key id must be one of keys: — an inherited Object property name is not
     for (const keyid of ["nope", "constructor"]) {
       expect(() => resolveServeConfig({ bundle: { file: "gate.tar.gz", signing: { keyid } }, keys: { k: { key_file: "pub.pem" } } }, work, "v")).toThrow(`bundle.signing.keyid "${keyid}" is not in keys`);

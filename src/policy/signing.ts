@@ -303,8 +303,11 @@ function globToRegExp(glob: string): RegExp {
   }
 }
 
-/** A predicate for "matches one of the exclude globs", the globs compiled once (not once per file). */
-function excluder(exclude: readonly string[] | undefined): (name: string) => boolean {
+/**
+ * A predicate for "matches one of the exclude globs", the globs compiled once (not once per file); throws
+ * TollgateError("usage") for a pattern that is not one.
+ */
+export function excluder(exclude: readonly string[] | undefined): (name: string) => boolean {
   const res = (exclude ?? []).map(globToRegExp);
   return (name) => res.some((re) => re.test(name));
 }

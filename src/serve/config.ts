@@ -8,7 +8,7 @@ import YAML from "yaml";
 import schema from "../../schemas/serve-config.schema.json" with { type: "json" };
 import { TollgateError } from "../core/errors.ts";
 import { describeErrors, validator } from "../core/schema.ts";
-import { keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
+import { excluder, keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
 
 export interface ServeConfigFile {
@@ -111,7 +111,15 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   const verification: ServeConfig["verification"] = {};
   if (signing.keyid) verification.keyId = signing.keyid;
   if (signing.scope !== undefined) verification.scope = signing.scope;
-  if (signing.exclude_files?.length) verification.exclude = signing.exclude_files;
+  if (signing.exclude_files?.length) {
+    // A bad pattern refuses the start, not every bundle later.
+    try {
+      excluder(signing.exclude_files);
+    } catch (e) {
+      throw new TollgateError("usage", `bundle.signing.exclude_files: ${(e as Error).message}`, source);
+    }
+    verification.exclude = signing.exclude_files;
+  }
   if (verification.keyId && !Object.hasOwn(keys, verification.keyId)) throw new TollgateError("usage", `bundle.signing.keyid ${JSON.stringify(verification.keyId)} is not in keys`, source);
 
   const dl = c.decision_logs ?? {};
