@@ -1,6 +1,7 @@
-// X.509 reading and signature checks shared by the TEE verifiers (AMD VCEK/VLEK chains; usable for others).
-// Parsing uses @sigstore/core's DER reader; signatures use WebCrypto, because under Bun node:crypto lacks the
-// rsa-pss key type that AMD's ARK/ASK/ASVK certificates sign with.
+// X.509 reading shared by every TEE verifier (AMD VCEK/VLEK chains here; Intel PCK and AWS Nitro chains through
+// x509chain.ts; PCK SGX extensions; Intel and AMD CRLs). Parsing uses @sigstore/core's DER reader; the async
+// signature checks here use WebCrypto, because under Bun node:crypto lacks the rsa-pss key type that AMD's
+// ARK/ASK/ASVK certificates sign with.
 import { ASN1Obj } from "@sigstore/core";
 import { sha256Hex, toHex } from "../../../core/digest.ts";
 import { TollgateError } from "../../../core/errors.ts";
@@ -48,6 +49,9 @@ export interface Certificate {
   readonly publicKeyCurve?: string;
   readonly subjectCN: string | undefined;
   readonly issuerCN: string | undefined;
+  /** The subject / issuer Name on one line, in encoded order (`C=US, O=Amazon, CN=…`), for reasons and facts. */
+  readonly subject: string;
+  readonly issuer: string;
   /** Raw DER of the subject / issuer Name, for exact issuer matching. */
   readonly subjectDer: Uint8Array;
   readonly issuerDer: Uint8Array;
@@ -156,6 +160,27 @@ function nameCN(name: ASN1Obj): string | undefined {
   return undefined;
 }
 
+const SHORT_NAMES: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.5": "serialNumber",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.9": "street",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "2.5.4.17": "postalCode",
+  "1.2.840.113549.1.9.1": "emailAddress",
+  "0.9.2342.19200300.100.1.25": "DC",
+};
+
+/** A Name on one line as node prints it, RDNs in encoded order joined by ", " (multi-valued RDNs by "+"). */
+function nameLine(name: ASN1Obj): string {
+  return name.subs
+    .map((rdn) => rdn.subs.map((atv) => `${SHORT_NAMES[atv.subs[0]!.toOID()] ?? atv.subs[0]!.toOID()}=${Buffer.from(atv.subs[1]!.value).toString("utf8")}`).join("+"))
+    .join(", ");
+}
+
 function parseSigAlg(alg: ASN1Obj): SignatureAlgorithm {
   const oid = alg.subs[0]!.toOID();
   if (oid === OID.ecdsaWithSha256) return { kind: "ecdsa", hash: "SHA-256" };
@@ -253,6 +278,8 @@ function parseUncached(der: Uint8Array, digest: string, what: string): Certifica
       ...(curve ? { publicKeyCurve: curve } : {}),
       subjectCN: nameCN(subject),
       issuerCN: nameCN(issuer),
+      subject: nameLine(subject),
+      issuer: nameLine(issuer),
       subjectDer: slice(der, tbsFrame[i + 4]!),
       issuerDer: slice(der, tbsFrame[i + 2]!),
       serialHex: toHex(new Uint8Array(serial.value)),

@@ -1,12 +1,13 @@
-// X.509 chain checks (node:crypto X509Certificate) shared by the TDX (PCK chain, P-256) and Nitro (cabundle,
-// P-384) verifiers. AMD chains use x509.ts instead: their RSA-PSS signatures need WebCrypto under Bun.
+// X.509 chain checks shared by the TDX (PCK chain, P-256) and Nitro (cabundle, P-384) verifiers, synchronous:
+// certificates are read with x509.ts (the same DER reader as the AMD chains, whose RSA-PSS signatures need
+// WebCrypto), ECDSA signatures checked with node:crypto.
 // A chain is verified leaf → … → root where the root must be byte-identical (DER) to a pinned root: the
-// chain's own root is never trusted for what it says about itself. Validity is checked at the caller's
-// instant (ctx.time), never the wall clock. Failures are returned, not thrown.
-import { X509Certificate, type KeyObject } from "node:crypto";
+// chain's own root is never trusted for what it says about itself. Issuer names match byte for byte. Validity is
+// checked at the caller's instant (ctx.time), never the wall clock. Failures are returned, not thrown.
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import type { ErrorCode } from "../../../core/errors.ts";
 import { bytesEqual, sha256Hex } from "../../../core/digest.ts";
-import { pemCertificates } from "./x509.ts";
+import { type Certificate, OID, parseCertificate, pemCertificates } from "./x509.ts";
 
 export interface PinnedRoot {
   /** Name recorded as `hardware.root` (`intel-sgx-root`, `aws-nitro-g1`, or a test root's name). */
@@ -30,7 +31,7 @@ export interface ChainResult {
   ok: boolean;
   failure?: ChainFailure;
   /** Parsed certificates, leaf first (present when every element parsed). */
-  certs?: X509Certificate[];
+  certs?: Certificate[];
   /** Name of the pinned root the chain ended in (when ok). */
   root?: string;
 }
@@ -43,14 +44,16 @@ export function pemToDer(pem: string): Uint8Array {
   return der;
 }
 
-/** Bun and Node both expose validFrom/validTo as strings; validFromDate only in newer runtimes. */
-function validity(cert: X509Certificate): { from: Date; to: Date } {
-  return { from: new Date(cert.validFrom), to: new Date(cert.validTo) };
-}
-
-function firstLine(dn: string): string {
-  // node prints a DN one RDN per line; a one-line form reads better in a reason.
-  return dn.split("\n").filter(Boolean).join(", ");
+/** Is `cert` signed by `parent`'s key (ECDSA with SHA-256/384, the algorithms Intel and AWS chains use)? */
+function signedBy(cert: Certificate, parent: Certificate): boolean {
+  const alg = cert.signatureAlgorithm;
+  if (alg.kind !== "ecdsa") return false;
+  const key = publicKeyOf(parent);
+  try {
+    return key !== undefined && cryptoVerify(alg.hash === "SHA-256" ? "sha256" : "sha384", cert.tbs, key, cert.signature);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -62,15 +65,12 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
   if (chain.length < 2) {
     return { ok: false, failure: { code: "chain_broken", reason: `certificate chain has ${chain.length} certificate(s); a leaf and the pinned root at least are required` } };
   }
-  const certs: X509Certificate[] = [];
+  const certs: Certificate[] = [];
   for (const el of chain) {
     try {
-      certs.push(new X509Certificate(el.der));
+      certs.push(parseCertificate(el.der, `${el.role} certificate`));
     } catch (e) {
-      return {
-        ok: false,
-        failure: { code: "certificate_invalid", reason: `${el.role} certificate is not a valid DER X.509 certificate (${e instanceof Error ? e.message : String(e)})` },
-      };
+      return { ok: false, failure: { code: "certificate_invalid", reason: (e as Error).message } };
     }
   }
   const rootEl = chain[chain.length - 1]!;
@@ -82,8 +82,8 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
       certs,
       failure: {
         code: "chain_broken",
-        reason: `chain root "${firstLine(rootCert.subject)}" (sha256 ${sha256Hex(rootEl.der)}) is not the pinned root ${pinned.map((p) => `${p.name} (sha256 ${sha256Hex(p.der)})`).join(" or ")}`,
-        detail: { rootSha256: sha256Hex(rootEl.der), pinned: pinned.map((p) => ({ name: p.name, sha256: sha256Hex(p.der) })) },
+        reason: `chain root "${rootCert.subject}" (sha256 ${rootCert.sha256}) is not the pinned root ${pinned.map((p) => `${p.name} (sha256 ${sha256Hex(p.der)})`).join(" or ")}`,
+        detail: { rootSha256: rootCert.sha256, pinned: pinned.map((p) => ({ name: p.name, sha256: sha256Hex(p.der) })) },
       },
     };
   }
@@ -92,39 +92,28 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
     const parent = certs[i + 1]!;
     const role = chain[i]!.role;
     const parentRole = chain[i + 1]!.role;
-    if (cert.issuer !== parent.subject) {
-      return {
-        ok: false,
-        certs,
-        failure: { code: "chain_broken", reason: `${role} issuer "${firstLine(cert.issuer)}" is not the ${parentRole} subject "${firstLine(parent.subject)}"` },
-      };
+    if (!bytesEqual(cert.issuerDer, parent.subjectDer)) {
+      return { ok: false, certs, failure: { code: "chain_broken", reason: `${role} issuer "${cert.issuer}" is not the ${parentRole} subject "${parent.subject}"` } };
     }
-    if (!parent.ca) {
-      return { ok: false, certs, failure: { code: "chain_broken", reason: `${parentRole} certificate "${firstLine(parent.subject)}" is not a CA (basicConstraints cA is not set)` } };
+    if (!parent.isCA) {
+      return { ok: false, certs, failure: { code: "chain_broken", reason: `${parentRole} certificate "${parent.subject}" is not a CA (basicConstraints cA is not set)` } };
     }
-    let signed = false;
-    try {
-      const key = publicKeyOf(parent);
-      signed = key !== undefined && cert.verify(key);
-    } catch {
-      signed = false;
-    }
-    if (!signed) {
-      return { ok: false, certs, failure: { code: "chain_broken", reason: `${role} certificate signature does not verify with the ${parentRole} key ("${firstLine(parent.subject)}")` } };
+    if (!signedBy(cert, parent)) {
+      return { ok: false, certs, failure: { code: "chain_broken", reason: `${role} certificate signature does not verify with the ${parentRole} key ("${parent.subject}")` } };
     }
   }
-  if (certs[0]!.ca) {
-    return { ok: false, certs, failure: { code: "certificate_invalid", reason: `${chain[0]!.role} certificate "${firstLine(certs[0]!.subject)}" is a CA certificate; a signing leaf is required` } };
+  if (certs[0]!.isCA) {
+    return { ok: false, certs, failure: { code: "certificate_invalid", reason: `${chain[0]!.role} certificate "${certs[0]!.subject}" is a CA certificate; a signing leaf is required` } };
   }
   for (let i = 0; i < certs.length; i++) {
-    const { from, to } = validity(certs[i]!);
+    const { notBefore: from, notAfter: to, subject } = certs[i]!;
     if (!(time >= from && time <= to)) {
       return {
         ok: false,
         certs,
         failure: {
           code: "certificate_invalid",
-          reason: `${chain[i]!.role} certificate "${firstLine(certs[i]!.subject)}" is not valid at ${time.toISOString()} (valid ${from.toISOString()} to ${to.toISOString()})`,
+          reason: `${chain[i]!.role} certificate "${subject}" is not valid at ${time.toISOString()} (valid ${from.toISOString()} to ${to.toISOString()})`,
           detail: { notBefore: from.toISOString(), notAfter: to.toISOString(), time: time.toISOString() },
         },
       };
@@ -134,26 +123,16 @@ export function verifyChain(chain: readonly ChainElement[], pinned: readonly Pin
 }
 
 /** The certificate's public key, or undefined when its SubjectPublicKeyInfo does not decode. */
-export function publicKeyOf(cert: X509Certificate): KeyObject | undefined {
+export function publicKeyOf(cert: Certificate): KeyObject | undefined {
   try {
-    return cert.publicKey;
+    return createPublicKey({ key: Buffer.from(cert.spki), format: "der", type: "spki" });
   } catch {
     return undefined;
   }
 }
 
 /** An EC public key on the named curve (node's names: prime256v1, secp384r1), or undefined. */
-export function ecKeyOf(cert: X509Certificate, curve: "prime256v1" | "secp384r1"): KeyObject | undefined {
-  const key = publicKeyOf(cert);
-  return key && key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === curve ? key : undefined;
-}
-
-export function subjectLine(cert: X509Certificate): string {
-  return firstLine(cert.subject);
-}
-
-/** The CN of a distinguished name as node prints it (`CN=…` on its own line). */
-export function commonName(dn: string): string | undefined {
-  for (const line of dn.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
-  return undefined;
+export function ecKeyOf(cert: Certificate, curve: "prime256v1" | "secp384r1"): KeyObject | undefined {
+  const want = curve === "prime256v1" ? OID.secp256r1 : OID.secp384r1;
+  return cert.publicKeyAlgorithm === OID.ecPublicKey && cert.publicKeyCurve === want ? publicKeyOf(cert) : undefined;
 }

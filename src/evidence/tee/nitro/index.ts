@@ -15,14 +15,15 @@
 // Time: the chain is checked at ctx.time when the caller chose it (--time), else at the document's own
 // timestamp; the document time is a fact
 // (`timestamp`, `time`) so a policy can compare it with input.context.time.
-import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import { verify as cryptoVerify } from "node:crypto";
 import { TollgateError } from "../../../core/errors.ts";
 import { toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
 import { outcome, teeRecord } from "../common/facts.ts";
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_NAME } from "../roots/aws.ts";
 import { decodeBinaryEvidence, type BinaryEncoding } from "../common/encoding.ts";
-import { ecKeyOf, pemToDer, subjectLine, verifyChain, type ChainElement, type PinnedRoot } from "../common/x509chain.ts";
+import type { Certificate } from "../common/x509.ts";
+import { ecKeyOf, pemToDer, verifyChain, type ChainElement, type PinnedRoot } from "../common/x509chain.ts";
 import { COSE_ALG_ES384, looksLikeNitroDocument, parseNitroDocument, sigStructure, type NitroDocument } from "./document.ts";
 
 export { parseNitroDocument, looksLikeNitroDocument, type NitroDocument } from "./document.ts";
@@ -80,10 +81,10 @@ function runNitroChecks(doc: NitroDocument, ctx: VerifyContext, options: NitroVe
   // enclave certificates live for hours, so "now" would reject every document older than that.
   const at = ctx.timeExplicit ? ctx.time : new Date(p.timestamp);
   const res = verifyChain(chain, options.roots ?? PINNED_AWS, at);
-  const leaf: X509Certificate | undefined = res.certs?.[0];
+  const leaf: Certificate | undefined = res.certs?.[0];
   checks.push(
     res.ok
-      ? { name: "hardware.nitro_chain", ok: true, detail: { root: res.root, leaf: subjectLine(leaf!), length: chain.length } }
+      ? { name: "hardware.nitro_chain", ok: true, detail: { root: res.root, leaf: leaf!.subject, length: chain.length } }
       : { name: "hardware.nitro_chain", ok: false, code: res.failure!.code, reason: `Nitro chain: ${res.failure!.reason}`, ...(res.failure!.detail ? { detail: res.failure!.detail } : {}) },
   );
 
@@ -109,8 +110,7 @@ function runNitroChecks(doc: NitroDocument, ctx: VerifyContext, options: NitroVe
 
   const docTime = new Date(p.timestamp);
   if (leaf) {
-    const from = new Date(leaf.validFrom);
-    const to = new Date(leaf.validTo);
+    const { notBefore: from, notAfter: to } = leaf;
     checks.push(
       docTime >= from && docTime <= to
         ? { name: "hardware.nitro_timestamp", ok: true, detail: { time: docTime.toISOString() } }

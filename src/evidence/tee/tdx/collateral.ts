@@ -19,11 +19,12 @@
 //   - dcap-qvl's QuoteCollateralV3 JSON: tcb_info / qe_identity as the signed strings, *_signature hex,
 //     *_issuer_chain PEM.
 // CRLs (PCK CRL, Root CA CRL) are crl.ts's: revocation of the PCK chain is a separate check.
-import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import { verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
 import type { TdxQuote } from "./quote.ts";
 import type { PckExtensions } from "./sgx-extensions.ts";
-import { commonName, ecKeyOf, pemCertificates, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
+import { tryParseCertificate } from "../common/x509.ts";
+import { ecKeyOf, pemCertificates, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
 
 export const TCB_STATUSES = [
   "UpToDate",
@@ -70,14 +71,7 @@ function parseJsonText(text: string): Record<string, unknown> | undefined {
 const TCB_SIGNING_CN = "Intel SGX TCB Signing";
 
 function isTcbSigningChain(text: string): boolean {
-  for (const der of pemCertificates(text)) {
-    try {
-      if (commonName(new X509Certificate(der).subject) === TCB_SIGNING_CN) return true;
-    } catch {
-      // not a certificate: ignore
-    }
-  }
-  return false;
+  return pemCertificates(text).some((der) => tryParseCertificate(der)?.subjectCN === TCB_SIGNING_CN);
 }
 
 // Intel serves the issuer chain in an HTTP header, URL-encoded ("-----BEGIN%20CERTIFICATE-----%0A…").
@@ -196,7 +190,7 @@ function verifySigned(
   );
   if (!chain.ok) return `${what} issuer chain: ${chain.failure!.reason}`;
   const signer = chain.certs![0]!;
-  if (commonName(signer.subject) !== TCB_SIGNING_CN) return `${what} signing certificate is "${commonName(signer.subject) ?? ""}", not "${TCB_SIGNING_CN}"`;
+  if (signer.subjectCN !== TCB_SIGNING_CN) return `${what} signing certificate is "${signer.subjectCN ?? ""}", not "${TCB_SIGNING_CN}"`;
   let sig: Uint8Array;
   try {
     sig = hexBytes(doc.signature, `${what} signature`, 64);

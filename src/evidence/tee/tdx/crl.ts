@@ -6,18 +6,16 @@
 // Inputs: DER or PEM ("X509 CRL" or "CRL") files among ctx.files, or the hex/PEM `root_ca_crl` / `pck_crl` fields of a
 // dcap-qvl QuoteCollateralV3 JSON. CRLs are parsed with the shared DER reader (common/x509.ts, as the SEV-SNP
 // CRLs); the signed bytes are the original tbsCertList encoding, never a re-encoding.
-import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import { verify as cryptoVerify } from "node:crypto";
 import type { Check, SourceFile } from "../../types.ts";
-import { type CertificateList, parseCertificateList, pemCrls, serialKey } from "../common/x509.ts";
-import { commonName, publicKeyOf } from "../common/x509chain.ts";
+import { type Certificate, type CertificateList, parseCertificateList, pemCrls, serialKey } from "../common/x509.ts";
+import { publicKeyOf } from "../common/x509chain.ts";
 
 /** A CRL and where it came from (a file, or `file#root_ca_crl` / `file#pck_crl` inside collateral JSON). */
 export type ParsedCrl = CertificateList & { readonly path: string };
 
-/** node prints serials as upper-case hex; serialKey compares them as unsigned integers with the CRL's. */
-function serialOf(cert: X509Certificate): string {
-  return serialKey(cert.serialNumber.length % 2 === 0 ? cert.serialNumber : `0${cert.serialNumber}`);
-}
+/** A certificate's serial as the CRL lists it (serialKey: compared as an unsigned integer). */
+const serialOf = (cert: Certificate): string => serialKey(cert.serialHex);
 
 function parseCrl(der: Uint8Array, path: string): ParsedCrl {
   return { ...parseCertificateList(der, path), path };
@@ -62,7 +60,7 @@ export function findIntelCrls(files: readonly SourceFile[]): ParsedCrl[] {
   return out;
 }
 
-function checkOne(crl: ParsedCrl, issuer: X509Certificate, issuerRole: string, time: Date): string | undefined {
+function checkOne(crl: ParsedCrl, issuer: Certificate, issuerRole: string, time: Date): string | undefined {
   const alg = crl.signatureAlgorithm;
   if (alg.kind !== "ecdsa" || alg.hash !== "SHA-256") return `CRL ${crl.path} is signed with ${alg.kind === "unsupported" ? alg.oid : `${alg.kind} ${alg.hash}`}, not ECDSA with SHA-256`;
   const key = publicKeyOf(issuer);
@@ -82,19 +80,19 @@ function checkOne(crl: ParsedCrl, issuer: X509Certificate, issuerRole: string, t
  * The `hardware.tdx_revocation` check for a verified PCK chain [leaf, intermediate, root], or undefined when
  * no Intel CRL was supplied (revocation then stays "unchecked"). Both CRLs are required once any is given.
  */
-export function checkRevocation(crls: readonly ParsedCrl[], chain: readonly X509Certificate[], time: Date): Check | undefined {
+export function checkRevocation(crls: readonly ParsedCrl[], chain: readonly Certificate[], time: Date): Check | undefined {
   if (crls.length === 0) return undefined;
   const [leaf, intermediate, root] = chain;
   const fail = (reason: string): Check => ({ name: "hardware.tdx_revocation", ok: false, code: "certificate_invalid", reason, detail: { crls: crls.map((c) => c.path) } });
   if (!leaf || !intermediate || !root) return fail("the PCK chain did not verify, so revocation cannot be checked");
-  const rootCrl = crls.find((c) => c.issuerCN === commonName(root.subject));
-  const pckCrl = crls.find((c) => c.issuerCN === commonName(intermediate.subject));
-  if (!rootCrl) return fail(`no Root CA CRL (issuer "${commonName(root.subject) ?? ""}") among the supplied CRLs`);
-  if (!pckCrl) return fail(`no PCK CRL (issuer "${commonName(intermediate.subject) ?? ""}") among the supplied CRLs`);
+  const rootCrl = crls.find((c) => c.issuerCN === root.subjectCN);
+  const pckCrl = crls.find((c) => c.issuerCN === intermediate.subjectCN);
+  if (!rootCrl) return fail(`no Root CA CRL (issuer "${root.subjectCN ?? ""}") among the supplied CRLs`);
+  if (!pckCrl) return fail(`no PCK CRL (issuer "${intermediate.subjectCN ?? ""}") among the supplied CRLs`);
   const bad = checkOne(rootCrl, root, "Intel SGX Root CA", time) ?? checkOne(pckCrl, intermediate, "PCK intermediate CA", time);
   if (bad) return fail(bad);
-  if (rootCrl.revoked.has(serialOf(intermediate))) return fail(`the PCK intermediate CA (serial ${intermediate.serialNumber}) is revoked by ${rootCrl.path}`);
-  if (pckCrl.revoked.has(serialOf(leaf))) return fail(`the PCK leaf certificate (serial ${leaf.serialNumber}) is revoked by ${pckCrl.path}`);
+  if (rootCrl.revoked.has(serialOf(intermediate))) return fail(`the PCK intermediate CA (serial ${serialOf(intermediate).toUpperCase()}) is revoked by ${rootCrl.path}`);
+  if (pckCrl.revoked.has(serialOf(leaf))) return fail(`the PCK leaf certificate (serial ${serialOf(leaf).toUpperCase()}) is revoked by ${pckCrl.path}`);
   return {
     name: "hardware.tdx_revocation",
     ok: true,

@@ -30,7 +30,7 @@
 //
 // The pinned root is src/evidence/tee/roots/intel.ts. `options.roots` replaces it for tests with synthetic
 // chains only; it is not reachable from user configuration.
-import { createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObject } from "node:crypto";
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { TollgateError } from "../../../core/errors.ts";
 import { bytesEqual, sha256Bytes, toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
@@ -41,7 +41,8 @@ import { looksLikeTdxQuote, parseTdxQuote, type TdxQuote } from "./quote.ts";
 import { pckExtensions, type PckExtensions } from "./sgx-extensions.ts";
 import { evaluateTdxCollateral, findTdxCollateral, hasCollateral } from "./collateral.ts";
 import { checkRevocation, findIntelCrls } from "./crl.ts";
-import { commonName, ecKeyOf, pemCertificates, pemToDer, subjectLine, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
+import type { Certificate } from "../common/x509.ts";
+import { ecKeyOf, pemCertificates, pemToDer, verifyChain, type PinnedRoot } from "../common/x509chain.ts";
 
 export { parseTdxQuote, looksLikeTdxQuote, type TdxQuote } from "./quote.ts";
 
@@ -135,8 +136,8 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
 
   // 2. PCK certificate chain to the pinned Intel SGX Root CA.
   const ders = pemCertificates(quote.pckChainPem);
-  let verifiedChain: X509Certificate[] = [];
-  let leaf: X509Certificate | undefined;
+  let verifiedChain: Certificate[] = [];
+  let leaf: Certificate | undefined;
   let pckCa: "platform" | "processor" | undefined;
   if (ders.length !== 3) {
     checks.push({
@@ -156,8 +157,8 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
       ctx.time,
     );
     leaf = res.certs?.[0];
-    const leafCn = leaf ? commonName(leaf.subject) : undefined;
-    const caCn = res.certs?.[1] ? commonName(res.certs[1].subject) : undefined;
+    const leafCn = leaf?.subjectCN;
+    const caCn = res.certs?.[1]?.subjectCN;
     pckCa = caCn ? PCK_CA_CNS[caCn] : undefined;
     if (!res.ok) {
       checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: res.failure!.code, reason: `PCK chain: ${res.failure!.reason}`, ...(res.failure!.detail ? { detail: res.failure!.detail } : {}) });
@@ -166,7 +167,7 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
     } else if (!pckCa) {
       checks.push({ name: "hardware.tdx_pck_chain", ok: false, code: "certificate_invalid", reason: `PCK intermediate common name is "${caCn ?? ""}", not "Intel SGX PCK Platform CA" or "Intel SGX PCK Processor CA"` });
     } else {
-      checks.push({ name: "hardware.tdx_pck_chain", ok: true, detail: { root: res.root, ca: pckCa, leaf: subjectLine(leaf!), issuer: subjectLine(res.certs![1]!) } });
+      checks.push({ name: "hardware.tdx_pck_chain", ok: true, detail: { root: res.root, ca: pckCa, leaf: leaf!.subject, issuer: res.certs![1]!.subject } });
       verifiedChain = res.certs!;
     }
   }
@@ -206,7 +207,7 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
   let ext: PckExtensions | undefined;
   if (leaf) {
     try {
-      ext = pckExtensions(new Uint8Array(leaf.raw));
+      ext = pckExtensions(leaf.der);
       checks.push(
         ext
           ? { name: "hardware.tdx_pck_extensions", ok: true, detail: { ...ext } }
