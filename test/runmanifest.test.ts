@@ -442,6 +442,13 @@ describe("tollgate ledger verify FILE", () => {
     expect(out.sha256).toBe(createHash("sha256").update(prettyJson(d)).digest("hex"));
   });
 
+  test("exit 1 and INVALID, not TAMPERED, for JSON that is not a RunManifest", () => {
+    const t = cli(write("not-a-ledger.json", "{}"));
+    expect(t.status).toBe(1);
+    expect(t.stdout).toContain("  FAIL  integrity.schema: / must have required property 'manifest_version' [schema_invalid]");
+    expect(t.stdout).toEndWith("INVALID: not a RunManifest as its schema defines one (/ must have required property 'manifest_version')\n");
+  });
+
   test("exit 2 for unreadable input, a missing file, and bad usage", () => {
     const t = cli(write("trunc.json", baseText.slice(0, 200)));
     expect(t.status).toBe(2);

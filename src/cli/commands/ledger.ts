@@ -66,11 +66,13 @@ export function renderLedgerText(r: LedgerReport): string {
   for (const c of r.checks) out.push(c.ok ? `  ok    ${c.name}` : `  FAIL  ${c.name}: ${c.reason} [${c.code}]`);
   const codes = f.reason_codes as string[];
   if (codes.length) out.push(`  reason codes: ${codes.join(", ")}${f.reason_codes_truncated ? ", …" : ""}`);
-  const ff = f.first_failure as { seq: number | null; check: string } | null;
+  const ff = f.first_failure as { seq: number | null; check: string; reason: string } | null;
   out.push(
     r.verified
       ? `VERIFIED: ${f.entry_count} entries, chain_root ${f.head}, manifest_digest ${f.manifest_digest}`
-      : `TAMPERED: first failure ${ff?.seq != null ? `at seq ${ff.seq} ` : ""}(${ff?.check})`,
+      : ff?.check === "integrity.schema" && ff.seq === null
+        ? `INVALID: not a RunManifest as its schema defines one (${ff.reason})` // e.g. the wrong file: not "tampered"
+        : `TAMPERED: first failure ${ff?.seq != null ? `at seq ${ff.seq} ` : ""}(${ff?.check})`,
   );
   return out.join("\n") + "\n";
 }
