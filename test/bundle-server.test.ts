@@ -48,14 +48,14 @@ function sh(cmd: string[], cwd?: string) {
 }
 
 /** A bundle built by opa (wasm for tollgate gates, plain rego for opa run), signed by tollgate. */
-async function makeBundle(rev: string, user: string, o: { wasm: boolean; key?: string; signed?: boolean }): Promise<Uint8Array> {
+async function makeBundle(rev: string, user: string, o: { wasm: boolean; key?: string; signed?: boolean; entrypoints?: string[] }): Promise<Uint8Array> {
   const dir = mkdtempSync(join(work, "src-"));
   mkdirSync(join(dir, "tollgate/gate"), { recursive: true });
   writeFileSync(join(dir, "demo.rego"), DEMO);
   if (o.wasm) writeFileSync(join(dir, "tollgate/gate/gate.rego"), GATE);
   writeFileSync(join(dir, "data.json"), JSON.stringify({ allowed_user: user, rev }));
   const out = join(dir, "out.tar.gz");
-  if (o.wasm) sh([BUN, CLI, "bundle", "build", dir, "-o", out, "-e", "tollgate/gate/decision", "-e", "demo/allow", "--revision", rev]);
+  if (o.wasm) sh([BUN, CLI, "bundle", "build", dir, "-o", out, ...(o.entrypoints ?? ["tollgate/gate/decision", "demo/allow"]).flatMap((e) => ["-e", e]), "--revision", rev]);
   else sh([OPA, "build", "-b", ".", "-o", out, "--revision", rev], dir);
   const bytes = new Uint8Array(readFileSync(out));
   if (o.signed === false) return bytes;
@@ -280,8 +280,12 @@ describe("a tollgate gate pulling from the bundle server", () => {
     await expectRolledBack(await makeBundle("rev-5", "mallory", { wasm: true, signed: false }), "bundle_unverified", /bundle is unsigned/);
   });
 
-  test("a signed bundle without the gate entrypoint is rejected", async () => {
-    await expectRolledBack(await makeBundle("rev-6", "mallory", { wasm: false }), "policy_invalid", /bundle has no policy\.wasm|no entrypoint/);
+  test("a signed rego bundle (no policy.wasm) is rejected", async () => {
+    await expectRolledBack(await makeBundle("rev-6", "mallory", { wasm: false }), "policy_invalid", /^bundle has no policy\.wasm \(build it with `opa build -t wasm`\)$/);
+  });
+
+  test("a signed WASM bundle without the gate entrypoint is rejected", async () => {
+    await expectRolledBack(await makeBundle("rev-6b", "mallory", { wasm: true, entrypoints: ["demo/allow"] }), "policy_invalid", /^bundle has no entrypoint tollgate\/gate\/decision \(it has: demo\/allow\)$/);
   });
 
   test("a later good bundle activates again", async () => {
