@@ -8,7 +8,7 @@
 // An envelope with no provenance.json beside it is plain hardware evidence: a `tee-report`.
 import { basename, dirname, relative, sep } from "node:path";
 import { sha256Bytes, toHex } from "../../core/digest.ts";
-import { type ErrorCode, TollgateError } from "../../core/errors.ts";
+import { asTollgateError, type ErrorCode, TollgateError } from "../../core/errors.ts";
 import { IN_TOTO_STATEMENT_V1, type InTotoStatement } from "../predicate.ts";
 // The SLSA handler directly, not through registry.ts (which imports this module).
 import { slsaProvenance } from "../slsa-provenance.ts";
@@ -77,8 +77,7 @@ export function parseKettleEvidence(value: unknown, path?: string): ParsedKettle
         throw new TollgateError("unsupported", `evidence.json platform ${JSON.stringify(platform)} is not supported (${KETTLE_PLATFORMS.join(", ")})`);
     }
   } catch (e) {
-    if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, path, { cause: e });
-    throw new TollgateError("malformed", (e as Error).message, path, { cause: e });
+    throw asTollgateError(e, path, "malformed");
   }
 }
 

@@ -1,7 +1,7 @@
 // Evidence kind "az-snp": Azure confidential VM evidence (HCL report + TPM2 quote + VCEK) as a JSON object.
 // The Kettle/attestation-rs envelope {"platform": "az-snp", "evidence": {…}} is read by the kettle kind, which
 // delegates here. Normalizes to a `tee-report` with platform az-snp.
-import { TollgateError } from "../../../core/errors.ts";
+import { asTollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
 import { toHex } from "../../../core/digest.ts";
 import { teeRecord } from "../common/facts.ts";
@@ -21,8 +21,7 @@ export function parseAzSnp(value: unknown, path?: string): ParsedAzSnp {
     const evidence = parseAzSnpEvidence(value);
     return { evidence, report: hclSnpReport(evidence) };
   } catch (e) {
-    if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, path, { cause: e });
-    throw e;
+    throw asTollgateError(e, path, "malformed");
   }
 }
 

@@ -16,7 +16,7 @@
 // timestamp; the document time is a fact
 // (`timestamp`, `time`) so a policy can compare it with input.context.time.
 import { verify as cryptoVerify } from "node:crypto";
-import { TollgateError } from "../../../core/errors.ts";
+import { asTollgateError, TollgateError } from "../../../core/errors.ts";
 import { toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
 import { outcome, teeRecord } from "../common/facts.ts";
@@ -180,8 +180,7 @@ export function makeNitroAttestationKind(options: NitroVerifyOptions = {}): Evid
       try {
         return { document: parseNitroDocument(decoded.bytes), encoding: decoded.encoding };
       } catch (e) {
-        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
-        throw e;
+        throw asTollgateError(e, file.path, "malformed");
       }
     },
     async verify(parsed, _file, ctx) {

@@ -2,7 +2,7 @@
 // VCEK/VLEK is another file of the same invocation or directory (DER or PEM), as is AMD's ARK-signed CRL when
 // supplied (crl.ts). Normalizes to a `tee-report`.
 import { dirname } from "node:path";
-import { TollgateError } from "../../../core/errors.ts";
+import { asTollgateError, TollgateError } from "../../../core/errors.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } from "../../types.ts";
 import { type BinaryEncoding, sniffBinary, sniffBinaryAnyLength } from "../common/encoding.ts";
 import { toHex } from "../../../core/digest.ts";
@@ -121,8 +121,7 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       try {
         return { report: parseSnpReport(sniffed.data), encoding: sniffed.encoding };
       } catch (e) {
-        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
-        throw e;
+        throw asTollgateError(e, file.path, "malformed");
       }
     },
     async verify(parsed: ParsedSnp, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {

@@ -31,7 +31,7 @@
 // The pinned root is src/evidence/tee/roots/intel.ts. `options.roots` replaces it for tests with synthetic
 // chains only; it is not reachable from user configuration.
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
-import { TollgateError } from "../../../core/errors.ts";
+import { asTollgateError, TollgateError } from "../../../core/errors.ts";
 import { bytesEqual, sha256Bytes, toHex } from "../../../core/digest.ts";
 import type { Check, EvidenceKind, EvidenceRecord, HardwareFacts, SourceFile, VerifyContext } from "../../types.ts";
 import { outcome, teeRecord } from "../common/facts.ts";
@@ -318,8 +318,7 @@ export function makeTdxQuoteKind(options: TdxVerifyOptions = {}): EvidenceKind<P
       try {
         return { quote: parseTdxQuote(decoded.bytes), encoding: decoded.encoding };
       } catch (e) {
-        if (e instanceof TollgateError) throw new TollgateError(e.code, e.message, file.path, { cause: e });
-        throw e;
+        throw asTollgateError(e, file.path, "malformed");
       }
     },
     async verify(parsed, _file, ctx) {
