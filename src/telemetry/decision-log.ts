@@ -50,7 +50,7 @@ export function resourceAttributes(r: ResourceInfo): KeyValue[] {
   return attrs;
 }
 
-export function decisionLogRecord(e: DecisionEvent, observed: Date = e.time): LogRecord {
+export function decisionLogRecord(e: DecisionEvent): LogRecord {
   const attributes: KeyValue[] = [
     str("tollgate.decision.id", e.decisionId),
     bool("tollgate.decision.allow", e.allow),
@@ -66,8 +66,9 @@ export function decisionLogRecord(e: DecisionEvent, observed: Date = e.time): Lo
   if (e.admissionUid) attributes.push(str("k8s.admission.uid", e.admissionUid));
   const rules = e.denyRules.length ? `: ${e.denyRules.join(", ")}` : "";
   return {
+    // Observed when decided: the record is made at the decision, not read later from elsewhere.
     timeUnixNano: unixNanoString(e.time),
-    observedTimeUnixNano: unixNanoString(observed),
+    observedTimeUnixNano: unixNanoString(e.time),
     severityNumber: e.allow ? SEVERITY.INFO : SEVERITY.WARN,
     severityText: e.allow ? "INFO" : "WARN",
     eventName: "tollgate.decision",
@@ -117,7 +118,8 @@ export class DecisionLogger {
   private timer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private running = false;
-  private readonly stats: DecisionLogStats = { exported: 0, dropped: 0, failedFlushes: 0, queued: 0 };
+  /** Counters; `queued` is derived from the queue in snapshot(). */
+  private readonly stats: Omit<DecisionLogStats, "queued"> = { exported: 0, dropped: 0, failedFlushes: 0 };
 
   constructor(private readonly o: DecisionLogOptions) {
     if (this.enabled) {
