@@ -88,16 +88,17 @@ function runNitroChecks(doc: NitroDocument, ctx: VerifyContext, options: NitroVe
       : { name: "hardware.nitro_chain", ok: false, code: res.failure!.code, reason: `Nitro chain: ${res.failure!.reason}`, ...(res.failure!.detail ? { detail: res.failure!.detail } : {}) },
   );
 
+  const leafKey = leaf && ecKeyOf(leaf, "secp384r1");
   if (!leaf) {
     checks.push({ name: "hardware.nitro_signature", ok: false, code: "chain_broken", reason: "no parsable enclave certificate to verify the COSE signature with" });
-  } else if (!ecKeyOf(leaf, "secp384r1")) {
+  } else if (!leafKey) {
     checks.push({ name: "hardware.nitro_signature", ok: false, code: "certificate_invalid", reason: "enclave certificate key is not a decodable ECDSA P-384 key" });
   } else if (doc.signature.length !== 96) {
     checks.push({ name: "hardware.nitro_signature", ok: false, code: "signature_failed", reason: `COSE signature is ${doc.signature.length} bytes; ES384 needs 96 (r‖s)` });
   } else {
     let ok = false;
     try {
-      ok = cryptoVerify("sha384", sigStructure(doc), { key: ecKeyOf(leaf, "secp384r1")!, dsaEncoding: "ieee-p1363" }, doc.signature);
+      ok = cryptoVerify("sha384", sigStructure(doc), { key: leafKey, dsaEncoding: "ieee-p1363" }, doc.signature);
     } catch {
       ok = false;
     }

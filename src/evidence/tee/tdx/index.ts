@@ -177,11 +177,12 @@ function runTdxChecks(quote: TdxQuote, ctx: VerifyContext, options: TdxVerifyOpt
   if (revocation) checks.push(revocation);
 
   // 3. QE report signed by the PCK leaf (only meaningful when the leaf parsed; the chain check says why not).
+  const leafKey = leaf && ecKeyOf(leaf, "prime256v1");
   if (!leaf) {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "chain_broken", reason: "no parsable PCK leaf certificate to verify the QE report signature with" });
-  } else if (!ecKeyOf(leaf, "prime256v1")) {
+  } else if (!leafKey) {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "certificate_invalid", reason: "PCK leaf key is not a decodable ECDSA P-256 key" });
-  } else if (!ecdsaP256Verify(ecKeyOf(leaf, "prime256v1")!, quote.qeReportBytes, quote.qeReportSignature)) {
+  } else if (!ecdsaP256Verify(leafKey, quote.qeReportBytes, quote.qeReportSignature)) {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: false, code: "signature_failed", reason: "QE report signature does not verify with the PCK leaf certificate's key" });
   } else {
     checks.push({ name: "hardware.tdx_qe_report_signature", ok: true });
