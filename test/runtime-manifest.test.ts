@@ -615,6 +615,18 @@ describe("malformed manifests", () => {
     expect(r.errors[0]?.code).toBe("malformed");
   });
 
+  test("the manifest is read as strict JSON, as invarlock reads it: a duplicate key or a BOM is malformed", () => {
+    const p = generatedPair("/m/s");
+    const text = p.manifest.text()!;
+    const dup = sourceFromText(p.manifest.path, text.replace('"execution_mode": "container"', '"execution_mode": "host-bypass", "execution_mode": "container"'));
+    let e = codeOf(dup);
+    expect(e.code).toBe("malformed");
+    expect(e.message).toBe('runtime manifest is not strict JSON: duplicate key "execution_mode" in an object (ambiguous: parsers disagree on which value counts)');
+    e = codeOf(sourceFromText(p.manifest.path, "\ufeff" + text));
+    expect(e.code).toBe("malformed");
+    expect(e.message).toBe("runtime manifest is not strict JSON: starts with a UTF-8 byte order mark (Python's json.loads rejects it)");
+  });
+
   test("an orphan report found by walking a directory is an input error too, never silently skipped", async () => {
     const p = generatedPair("/m/f");
     const walked = sourceFromText("/m/f/evaluation.report.json", p.reportText, false);

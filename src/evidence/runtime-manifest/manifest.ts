@@ -3,6 +3,7 @@
 // sidecars (receipt, scoring observation, artifact identity), each bound by sha256 like the report.
 import schemaV1 from "../../../schemas/runtime-manifest-v1.schema.json" with { type: "json" };
 import schemaV2 from "../../../schemas/runtime-manifest-v2.schema.json" with { type: "json" };
+import { parseJsonTreeBytes, toPlain } from "../../core/canonical-json.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { SourceFile } from "../types.ts";
@@ -53,9 +54,22 @@ export function looksLikeRuntimeManifest(json: unknown): json is Record<string, 
   );
 }
 
+/**
+ * The manifest's bytes as strict JSON, as invarlock's parse_json_bytes reads it: a duplicate key, a byte order
+ * mark, invalid UTF-8 or NaN/Infinity is refused (file.json() would keep the last duplicate and drop a BOM).
+ */
+function strictJson(file: SourceFile): unknown {
+  try {
+    return toPlain(parseJsonTreeBytes(file.bytes));
+  } catch (e) {
+    if (!(e instanceof TollgateError)) throw e;
+    throw new TollgateError(e.code, `runtime manifest is not strict JSON: ${e.message}`, file.path, { cause: e });
+  }
+}
+
 /** Pure: bytes → RuntimeManifest. Throws `malformed`, `unsupported` or `schema_invalid`. */
 export function parseRuntimeManifest(file: SourceFile): RuntimeManifest {
-  const json = file.json();
+  const json = strictJson(file);
   if (!isObject(json)) throw new TollgateError("malformed", "runtime manifest is not a JSON object", file.path);
   const version = json.manifest_version;
   const schema = version === 1 ? schemaV1 : version === 2 ? schemaV2 : undefined;
