@@ -62,3 +62,19 @@ fixtureDescribe("a Nitro document is checked at its own timestamp unless --time 
     expect(r.stdout).toMatch(/FAIL  hardware\.nitro_chain: .*is not valid at 2026-11-23T00:00:00\.000Z \(valid 2022-07-14T20:46:04\.000Z to 2022-07-14T23:46:07\.000Z\) \[certificate_invalid\]/);
   });
 });
+
+fixtureDescribe("a trusted root that cannot be loaded fails verification (no fallback to the public-good root)", () => {
+  test("the happy-path bundle is not verified when the configured root loader throws", async () => {
+    const { collectEvidence } = await import("../src/evidence/collect.ts");
+    const { makeVerifyContext, sourceFromBytes } = await import("../src/evidence/source.ts");
+    const path = fixture("sigstore/conformance/happy-path-intoto-in-dsse-v3/bundle.sigstore.json");
+    const file = sourceFromBytes(path, new Uint8Array(await Bun.file(path).arrayBuffer()));
+    const broken = makeVerifyContext({ time: new Date("2026-11-23T00:00:00Z"), files: [file], trustedRoot: () => { throw new Error("private root is unreadable"); } });
+    const { records } = await collectEvidence([file], broken);
+    expect(records[0]!.signature.status).toBe("failed");
+    expect(records[0]!.checks.find((c) => !c.ok)?.reason).toContain("private root is unreadable");
+    // and with no root named, the embedded public-good root is the default
+    const dflt = makeVerifyContext({ time: new Date("2026-11-23T00:00:00Z"), files: [file] });
+    expect((await collectEvidence([file], dflt)).records[0]!.signature.status).toBe("verified");
+  });
+});

@@ -1,6 +1,7 @@
 // SourceFile construction: every file is read once, hashed once, decoded at most once.
 import { sha256Hex } from "../core/digest.ts";
 import type { SourceFile, TrustedKey, VerifyContext } from "./types.ts";
+import { publicGoodTrustedRoot } from "../sigstore/trusted-root.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -68,11 +69,8 @@ export function makeVerifyContext(o: VerifyContextOptions): VerifyContext {
     files: o.files ?? [],
     params: o.params ?? {},
     trustedRoot() {
-      if (root === undefined) {
-        if (!o.trustedRoot) throw new Error("no Sigstore trusted root configured");
-        root = o.trustedRoot();
-      }
-      return root;
+      // The contract: the embedded public-good root unless the caller names another.
+      return (root ??= (o.trustedRoot ?? publicGoodTrustedRoot)());
     },
   };
 }

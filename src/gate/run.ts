@@ -14,7 +14,7 @@ import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts"
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { evaluateDecision } from "../policy/gate.ts";
 import type { GateReport } from "../report/types.ts";
-import { loadTrustedRootFile, publicGoodTrustedRoot, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
+import { loadTrustedRootFile, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -132,7 +132,7 @@ export async function prepareEvidenceFiles(files: SourceFile[], readErrors: Prep
     keys,
     files,
     params: o.data ?? {},
-    trustedRoot: () => explicitRoot ?? publicGoodTrustedRoot(),
+    ...(explicitRoot ? { trustedRoot: () => explicitRoot } : {}),
   });
   const collected = await collectEvidence(files, ctx);
   collected.errors.unshift(...readErrors);

@@ -3,7 +3,6 @@
 // goes to the handler registered for its predicateType; the record's kind is that handler's kind.
 import { verifyDsseEnvelope } from "../../crypto/dsse.ts";
 import { asTollgateError } from "../../core/errors.ts";
-import { publicGoodTrustedRoot } from "../../sigstore/trusted-root.ts";
 import type { SigstoreVerification } from "../../sigstore/verify.ts";
 import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
 import type { Check, EvidenceKind, EvidenceRecord, IntegrityFacts, SignatureFacts, Signer, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
@@ -82,14 +81,10 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
       }
     }
   } else if (item.form === "sigstore") {
-    let root: unknown;
-    try {
-      root = ctx.trustedRoot();
-    } catch {
-      root = publicGoodTrustedRoot(); // the contract: the embedded public-good root unless --trusted-root
-    }
     let r: SigstoreVerification;
     try {
+      // A trusted root that cannot be loaded is a failed verification, never a fallback to another root.
+      const root = ctx.trustedRoot();
       // Loaded on first use: @sigstore/verify costs more to import than a DSSE-only evaluation takes in all.
       const { verifySigstoreBundle } = await import("../../sigstore/verify.ts");
       r = await verifySigstoreBundle(item.bundle, { trustedRoot: root, keys: ctx.keys, now: ctx.time });
