@@ -147,7 +147,7 @@ describe("config", () => {
     expect(() => resolveServeConfig({ keys: { k: { key_file: "pub.pem", algorithm: "XX1" } } }, work, "v")).toThrow(/\/keys\/k\/algorithm must be equal to one of the allowed values/);
     expect(() => resolveServeConfig({ decision_logs: { file: "d.jsonl" } }, work, "v")).toThrow("decision_logs need service.environment (the deployment.environment Resource attribute of every record)");
     const polling = (p: Record<string, number>) => () => resolveServeConfig({ bundle: { service: "http://127.0.0.1:1", allow_unsigned: true, polling: p } }, work, "v");
-    expect(polling({ min_delay_seconds: 0, max_delay_seconds: 0 })).toThrow("bundle.polling: min_delay_seconds must be more than 0 (0 would poll without pause)");
+    expect(polling({ min_delay_seconds: 0, max_delay_seconds: 0 })).toThrow("invalid serve config: /bundle/polling/min_delay_seconds must be > 0");
     expect(polling({ min_delay_seconds: 5, max_delay_seconds: 1 })).toThrow("bundle.polling: max_delay_seconds (1) < min_delay_seconds (5)");
   });
 

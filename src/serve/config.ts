@@ -85,9 +85,8 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     const p = c.bundle.polling ?? {};
     const min = p.min_delay_seconds ?? 60;
     const max = p.max_delay_seconds ?? Math.max(120, min);
+    // (min_delay_seconds > 0 is the schema's: zero would poll the bundle server without pause.)
     if (max < min) throw new TollgateError("usage", `bundle.polling: max_delay_seconds (${max}) < min_delay_seconds (${min})`, source);
-    // Zero would poll the bundle server without pause, as fast as it answers.
-    if (min <= 0) throw new TollgateError("usage", "bundle.polling: min_delay_seconds must be more than 0 (0 would poll without pause)", source);
     const url = c.bundle.service.replace(/\/+$/, "") + "/" + (c.bundle.resource ?? "bundles/bundle.tar.gz").replace(/^\/+/, "");
     bundle = { kind: "service", url, minDelayMs: min * 1000, maxDelayMs: max * 1000, headers: c.bundle.headers ?? {} };
     if (p.long_polling_timeout_seconds) bundle.longPollSeconds = p.long_polling_timeout_seconds;
