@@ -19,12 +19,12 @@ import { join } from "node:path";
 import YAML from "yaml";
 import { prepareEvidence, loadDataFile } from "../src/gate/run.ts";
 import { loadSigningKey, signBundleArchive } from "../src/policy/signing.ts";
-import { findOpa } from "../src/policy/signing/opa.ts";
+import { requireOpa } from "../src/policy/opa-tool.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
 const CLI = join(ROOT, "src/cli/main.ts");
-const OPA = findOpa();
+const OPA = requireOpa();
 const N = Number(process.argv[2] ?? 20_000);
 const C = Number(process.argv[3] ?? 16);
 const PHASE_SECONDS = 120;

@@ -12,12 +12,12 @@ import { startBundleServer, type BundleServer } from "../src/serve/bundle-server
 import { BundleManager } from "../src/serve/bundles.ts";
 import { resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
-import { findOpa } from "../src/policy/signing/opa.ts";
+import { opaPath } from "./support/opa.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 
 const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
 const CLI = join(REPO_ROOT, "src/cli/main.ts");
-const OPA = findOpa();
+const OPA = opaPath();
 
 const GATE = `package tollgate.gate
 

@@ -1,5 +1,5 @@
 // Signed OPA bundles, interoperable with the real `opa` both ways. Keys are generated at test time; opa is the
-// pinned binary (~/go/bin/opa or $TOLLGATE_OPA).
+// pinned binary (test/support/opa.ts: $OPA, PATH or ~/go/bin).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -23,13 +23,13 @@ import {
   type SigningAlgorithm,
 } from "../src/policy/signing.ts";
 import { canonicalText, goJsonString, parseStructured } from "../src/policy/signing/canonical.ts";
-import { findOpa } from "../src/policy/signing/opa.ts";
+import { opaPath } from "./support/opa.ts";
 import { readBundle } from "../src/policy/bundle.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 
 const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
 const CLI = join(REPO_ROOT, "src/cli/main.ts");
-const OPA = findOpa();
+const OPA = opaPath();
 let work: string;
 let unsigned: Uint8Array; // built by `tollgate bundle build`
 let unsignedPath: string;
