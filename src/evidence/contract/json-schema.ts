@@ -62,15 +62,22 @@ export function selectObject(c: DataContract, wanted?: string | null): ContractO
   return `contract ${c.path} has ${c.objects.length} schema objects (${c.objects.map((x) => x.name).join(", ")}); name one in the event's contract.schema`;
 }
 
-let ajv: Ajv2020 | undefined;
+/**
+ * One ajv per contract: an ajv instance keeps every schema and validator it compiles for as long as it
+ * lives (removeSchema does not release them), so one shared instance would hold every contract a
+ * long-running `tollgate serve` was ever sent. Per contract, they are collected with it.
+ */
+const ajvOf = new WeakMap<DataContract, Ajv2020>();
 const compiled = new WeakMap<ContractObject, ValidateFunction | string>();
 
-function compile(o: ContractObject): ValidateFunction | string {
+function compile(o: ContractObject, c: DataContract): ValidateFunction | string {
   let v = compiled.get(o);
   if (v === undefined) {
+    let ajv = ajvOf.get(c);
     if (!ajv) {
       ajv = new (ajv2020().default)({ allErrors: true, strict: true, allowUnionTypes: true });
       ajvFormats().default(ajv);
+      ajvOf.set(c, ajv);
     }
     try {
       v = ajv.compile(objectJsonSchema(o));
@@ -87,7 +94,7 @@ function compile(o: ContractObject): ValidateFunction | string {
 export function validateAgainstContract(value: unknown, c: DataContract, objectName?: string | null): ContractValidation {
   const o = selectObject(c, objectName);
   if (typeof o === "string") return { ok: false, object: null, code: "schema_invalid", errors: [o] };
-  const v = compile(o);
+  const v = compile(o, c);
   if (typeof v === "string") return { ok: false, object: o.name, code: "schema_invalid", errors: [v] };
   if (v(value)) return { ok: true, object: o.name, errors: [] };
   return { ok: false, object: o.name, code: "schema_invalid", errors: ajvErrors(v.errors) };
