@@ -47,7 +47,7 @@ describe("loadPublicKeyPem", () => {
     const e = thrown(() => loadPublicKeyPem(join(dir, "nope.pub")));
     expect(e.code).toBe("unreadable");
     expect(e.path).toBe(join(dir, "nope.pub"));
-    expect(e.message).toContain("no such file");
+    expect(e.message).toBe("public key not found");
   });
 
   test("not PEM, a private key, a bad key, an unsupported curve: malformed", () => {

@@ -264,9 +264,9 @@ describe("tollgate sigstore verify-bundle: protocol", () => {
     two(["--bundle", join(dir, "keyless.json"), "--certificate-identity", TEST_IDENTITY, join(dir, "artifact")], "--certificate-oidc-issuer URL is required");
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), "--certificate-identity", "x", "--certificate-oidc-issuer", "y", join(dir, "artifact")], "not both");
     two(["--certificate-identity", TEST_IDENTITY, "--certificate-oidc-issuer", TEST_ISSUER, join(dir, "artifact")], "--bundle FILE is required");
-    two(["--bundle", join(dir, "missing.json"), "--key", join(dir, "key.pub"), join(dir, "artifact")], "missing.json: cannot read bundle: no such file");
-    two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "missing.pub"), join(dir, "artifact")], "missing.pub: cannot read public key: no such file");
-    two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), join(dir, "nope")], "nope: cannot read artifact: no such file");
+    two(["--bundle", join(dir, "missing.json"), "--key", join(dir, "key.pub"), join(dir, "artifact")], "missing.json: bundle not found");
+    two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "missing.pub"), join(dir, "artifact")], "missing.pub: public key not found");
+    two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), join(dir, "nope")], "nope: artifact not found");
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub")], "give exactly one FILE_OR_DIGEST");
     two(["--bundle", join(dir, "managed.json"), "--key", join(dir, "key.pub"), "--bogus", join(dir, "artifact")], "bogus");
     two(["--bundle", join(dir, "keyless.json"), "--certificate-identity-regexp", "(", "--certificate-oidc-issuer", TEST_ISSUER, "--trusted-root", join(dir, "root.json"), join(dir, "artifact")],

@@ -187,7 +187,7 @@ describe("config", () => {
       }
       throw new Error("started");
     };
-    expect(await refusal({ key_files: ["no-such.pub"] })).toBe(`${join(work, "no-such.pub")}: cannot read public key: no such file`);
+    expect(await refusal({ key_files: ["no-such.pub"] })).toBe(`${join(work, "no-such.pub")}: public key not found`);
     writeFileSync(join(work, "not-a-root.json"), "{");
     expect(await refusal({ trusted_root_file: "not-a-root.json" })).toStartWith(`${join(work, "not-a-root.json")}: trusted root is not JSON`);
   });

@@ -1,11 +1,11 @@
 // `tollgate test`: conftest semantics over any JSON/YAML configuration. Each document of each file is
 // evaluated against every deny/violation/warn rule of the chosen namespaces; a rule with results fails (or
 // warns), a rule without passes.
-import { readFile } from "node:fs/promises";
 import YAML from "yaml";
 import { TollgateError } from "../core/errors.ts";
 import type { PolicyEngine } from "../policy/evaluator.ts";
 import { rulesOf, type CheckRule } from "./policy.ts";
+import { readUserFile } from "../core/read.ts";
 
 export interface CheckInput {
   path: string;
@@ -32,13 +32,7 @@ export interface CheckSummary {
 
 /** JSON, or YAML (multi-document). A file that is neither is a TollgateError naming it. */
 export async function readCheckInput(path: string, stdin?: () => Promise<string>): Promise<CheckInput> {
-  let text: string;
-  try {
-    text = path === "-" && stdin ? await stdin() : await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "no such file" : `cannot read (${code})`, path);
-  }
+  const text = path === "-" && stdin ? await stdin() : new TextDecoder().decode(await readUserFile(path, "file"));
   const t = text.trimStart();
   if (t.startsWith("{") || t.startsWith("[")) {
     try {

@@ -1,9 +1,9 @@
 // Public keys users trust (`--key`): SPKI PEM → KeyObject + the fingerprint policies pin.
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { TrustedKey } from "../evidence/types.ts";
+import { readUserFileSync } from "../core/read.ts";
 
 /** The key families tollgate verifies with; anything else is refused at load time. */
 export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
@@ -15,13 +15,7 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
  * when the file cannot be read, ("malformed") when it is not a supported SPKI public key; both name the path.
  */
 export function loadPublicKeyPem(path: string, keyid?: string): TrustedKey {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-    throw new TollgateError("unreadable", `cannot read public key: ${why}`, path, { cause: e });
-  }
+  const text = new TextDecoder().decode(readUserFileSync(path, "public key", "unreadable"));
   return publicKeyFromPem(text, path, keyid);
 }
 

@@ -1,6 +1,5 @@
 // The gate's one code path, shared by `eval`, `verify`, `inspect` and the gate service:
 // evidence paths → verified input document → policy decision. The CLI only parses flags and prints.
-import { readFile } from "node:fs/promises";
 import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import { buildInputDocument, inputDigest, validateInputDocument, type DecisionContext, type InputDocument } from "../core/input.ts";
@@ -15,6 +14,7 @@ import { PolicyEngine } from "../policy/evaluator.ts";
 import { evaluateDecision } from "../policy/gate.ts";
 import type { GateReport } from "../report/types.ts";
 import { loadTrustedRootFile, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
+import { readUserFile } from "../core/read.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -62,13 +62,7 @@ export interface PreparedEvidence {
 
 /** `--data FILE`: JSON or YAML, must be an object; merged at the root of `data` like OPA's `--data`. */
 export async function loadDataFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "data file not found" : `cannot read data file (${code})`, path);
-  }
+  const text = new TextDecoder().decode(await readUserFile(path, "data file"));
   let doc: unknown;
   try {
     // JSON first (most data files, and no YAML parser to load); YAML 1.2, a superset of JSON, otherwise.
@@ -112,14 +106,7 @@ function parseJsonOrUndefined(text: string): unknown {
 export async function resolveSubject(artifact?: string, subject?: string): Promise<{ sha256: string; name?: string } | undefined> {
   if (artifact && subject) throw new TollgateError("usage", "give --artifact or --subject, not both");
   if (subject) return { sha256: parseSha256Digest(subject) };
-  if (artifact) {
-    try {
-      return { sha256: sha256Hex(new Uint8Array(await readFile(artifact))), name: artifact.split("/").pop()! };
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "artifact not found" : `cannot read artifact (${code})`, artifact);
-    }
-  }
+  if (artifact) return { sha256: sha256Hex(await readUserFile(artifact, "artifact")), name: artifact.split("/").pop()! };
   return undefined;
 }
 
@@ -187,12 +174,7 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
     throw new TollgateError("usage", `--signing-alg must be one of ${signing!.SIGNING_ALGORITHMS.join(", ")} (got ${o.algorithm})`);
   }
   for (const k of o.verificationKeys ?? []) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(k.file));
-    } catch (e) {
-      throw new TollgateError("unreadable", `cannot read verification key (${(e as NodeJS.ErrnoException).code ?? e})`, k.file);
-    }
+    const bytes = await readUserFile(k.file, "verification key");
     ring[k.keyId] = signing!.loadVerificationKey(bytes, { source: k.file, ...(o.algorithm ? { algorithm: o.algorithm as never } : {}) });
   }
   // One key given: it is the key, whatever kid the token names (as `opa build --verification-key` does).

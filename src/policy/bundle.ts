@@ -2,12 +2,12 @@
 // there), or a bare policy.wasm. Reading never evaluates anything; signature checks happen on `files`
 // before an engine is created from the bundle.
 import { gunzipSync } from "node:zlib";
-import { readFile } from "node:fs/promises";
 import tar from "tar-stream";
 import { Readable } from "node:stream";
 import { lazyRequire } from "../core/lazy.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
+import { readUserFile } from "../core/read.ts";
 
 export interface BundleManifest {
   revision?: string;
@@ -38,14 +38,7 @@ const yaml = lazyRequire<typeof import("yaml")>("yaml");
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 export async function loadBundleFile(path: string): Promise<PolicyBundle> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError("policy_unreadable", code === "ENOENT" ? "policy bundle not found" : `cannot read policy bundle (${code ?? e})`, path);
-  }
-  return readBundle(bytes, path);
+  return readBundle(await readUserFile(path, "policy bundle", "policy_unreadable"), path);
 }
 
 export async function readBundle(bytes: Uint8Array, source: string): Promise<PolicyBundle> {

@@ -1,10 +1,10 @@
 // Sigstore trusted roots: the public-good root embedded from the installed @sigstore/tuf package (its
 // seeds.json carries the TUF target `trusted_root.json`, base64), or a file the user names.
-import { readFileSync } from "node:fs";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import seeds from "@sigstore/tuf/seeds.json" with { type: "json" };
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
+import { readUserFileSync } from "../core/read.ts";
 
 export const PUBLIC_GOOD_TUF_MIRROR = "https://tuf-repo-cdn.sigstore.dev";
 export const TRUSTED_ROOT_MEDIA_TYPES = [
@@ -36,13 +36,7 @@ export function publicGoodTrustedRoot(): LoadedTrustedRoot {
 
 /** Read and validate a trusted root file. Throws TollgateError("unreadable" | "malformed"). */
 export function loadTrustedRootFile(path: string): LoadedTrustedRoot {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-    throw new TollgateError("unreadable", `cannot read trusted root: ${why}`, path, { cause: e });
-  }
+  const text = new TextDecoder().decode(readUserFileSync(path, "trusted root", "unreadable"));
   let json: unknown;
   try {
     json = JSON.parse(text);

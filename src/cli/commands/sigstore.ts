@@ -2,7 +2,6 @@
 //   verify-bundle [--staging] --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root FILE] FILE_OR_DIGEST
 //   verify-bundle [--staging] --bundle FILE --key PATH_TO_KEY [--trusted-root FILE] FILE_OR_DIGEST
 // Exit 0 only when verified, 1 when rejected, 2 on usage errors and unreadable inputs.
-import { readFile } from "node:fs/promises";
 import { defineCommand } from "citty";
 import { EXIT_ADMIT, EXIT_DENY, TollgateError, usage } from "../../core/errors.ts";
 import { loadPublicKeyPem } from "../../crypto/keys.ts";
@@ -10,6 +9,7 @@ import { loadTrustedRootFile, publicGoodTrustedRoot } from "../../sigstore/trust
 import { verifySigstoreBundle, type ArtifactRef, type IdentityPolicy } from "../../sigstore/verify.ts";
 import type { TrustedKey } from "../../evidence/types.ts";
 import { bool, helpArgs, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
+import { readUserFile } from "../../core/read.ts";
 
 const flags: FlagSpecs = {
   bundle: { type: "string", description: "the Sigstore bundle to verify", valueHint: "FILE" },
@@ -104,13 +104,8 @@ const verifyBundle = defineCommand({
     }),
 });
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-    throw new TollgateError("unreadable", `cannot read ${what}: ${why}`, path, { cause: e });
-  }
+function readBytes(path: string, what: string): Promise<Uint8Array> {
+  return readUserFile(path, what, "unreadable");
 }
 
 async function readText(path: string, what: string): Promise<string> {
