@@ -23,13 +23,10 @@ import {
   type SigningAlgorithm,
 } from "../src/policy/signing.ts";
 import { canonicalText, goJsonString, parseStructured } from "../src/policy/signing/canonical.ts";
-import { opaPath } from "./support/opa.ts";
+import { tollgate as runTollgate } from "./support/cli.ts";
+import { runOpa } from "./support/opa.ts";
 import { readBundle } from "../src/policy/bundle.ts";
-import { REPO_ROOT } from "./support/fixtures.ts";
 
-const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
-const CLI = join(REPO_ROOT, "src/cli/main.ts");
-const OPA = opaPath();
 let work: string;
 let unsigned: Uint8Array; // built by `tollgate bundle build`
 let unsignedPath: string;
@@ -49,17 +46,15 @@ const DATA = `{
   "z": [true, false, null]
 }`;
 
-function run(cmd: string[], cwd?: string): { code: number; out: string; err: string } {
-  const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
-  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+// The shared runners (test/support), in the work directory, with this file's short field names.
+const short = (r: { code: number; stdout: string; stderr: string }) => ({ code: r.code, out: r.stdout, err: r.stderr });
 
 function tollgate(...args: string[]) {
-  return run([BUN, CLI, ...args], work);
+  return short(runTollgate(args, { cwd: work }));
 }
 
 function opa(...args: string[]) {
-  return run([OPA, ...args], work);
+  return short(runOpa(args, work));
 }
 
 function pem(k: KeyObject): string {
