@@ -13,10 +13,8 @@ import { BundleManager } from "../src/serve/bundles.ts";
 import { resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
 import { opaPath } from "./support/opa.ts";
-import { REPO_ROOT } from "./support/fixtures.ts";
+import { BUN, CLI } from "./support/cli.ts";
 
-const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
-const CLI = join(REPO_ROOT, "src/cli/main.ts");
 const OPA = opaPath();
 
 const GATE = `package tollgate.gate

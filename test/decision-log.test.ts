@@ -15,10 +15,9 @@ import { decisionId, decisionLogRecord, DecisionLogger, exportRequest, type Deci
 import { otlpLogsSchema } from "../src/telemetry/otlp.ts";
 import { otelFacts, parseOtelLogs } from "../src/evidence/otel-log/index.ts";
 import { sourceFromBytes } from "../src/evidence/source.ts";
-import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { BUN, CLI } from "./support/cli.ts";
 
-const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
-const CLI = join(REPO_ROOT, "src/cli/main.ts");
 const SUBJECT = "d".repeat(64);
 const validOtlp = validator(otlpLogsSchema);
 

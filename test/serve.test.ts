@@ -11,9 +11,8 @@ import { startGateServer, type GateServer } from "../src/serve/server.ts";
 import type { TollgateError } from "../src/core/errors.ts";
 import { decisionId } from "../src/telemetry/decision-log.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
+import { BUN, CLI } from "./support/cli.ts";
 
-const BUN = join(REPO_ROOT, "node_modules/.bin/bun");
-const CLI = join(REPO_ROOT, "src/cli/main.ts");
 const SUBJECT = "a".repeat(64);
 
 const GATE = `package tollgate.gate
