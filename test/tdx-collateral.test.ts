@@ -290,6 +290,22 @@ describe("TDX PCK chain revocation (Intel CRLs)", () => {
     expect(revocation(verifyWith([rootOnly!]))!.reason).toBe('no PCK CRL (issuer "Intel SGX PCK Platform CA") among the supplied CRLs');
   });
 
+  test("a supplied CRL that cannot be read fails the revocation check naming the file (never ignored), and is a material", async () => {
+    const garbled = sourceFromText("crl/pck.pem", "-----BEGIN X509 CRL-----\nMIIBAAAA\n-----END X509 CRL-----\n");
+    const [rootCrl] = await crlFiles();
+    const v = verifyWith([rootCrl!, garbled]);
+    expect(revocation(v)).toMatchObject({ ok: false, code: "certificate_invalid", detail: { crls: ["crl/root.crl", "crl/pck.pem"] } });
+    expect(revocation(v)!.reason).toMatch(/^CRL crl\/pck\.pem is not (DER|a valid X\.509 CRL): /);
+    expect(v.hardware["revocation"]).toBe("failed");
+    const c = JSON.parse((await makeTdxCollateral(chain)).dcapQvlJson) as Record<string, unknown>;
+    c["pck_crl"] = "not a crl";
+    expect(revocation(verifyWith([rootCrl!, sourceFromText("qc.json", JSON.stringify(c))]))!.reason).toBe("CRL qc.json#pck_crl is neither PEM nor hex DER");
+    // A DER file that is not a CRL (a certificate, anything else) is not taken for one.
+    expect(revocation(verifyWith([sourceFromBytes("leaf.der", chain.leaf.der)]))).toBeUndefined();
+    const q = sourceFromBytes("q.dat", quote);
+    expect(makeTdxQuoteKind({ roots }).materials!(q, [q, garbled])).toEqual(["crl/pck.pem"]);
+  });
+
   test("CRLs inside dcap-qvl collateral JSON (hex DER) are used, and CRL files are materials", async () => {
     const c = JSON.parse((await makeTdxCollateral(chain)).dcapQvlJson) as Record<string, unknown>;
     c["root_ca_crl"] = Buffer.from((await makeCrl(chain.root)).der).toString("hex");

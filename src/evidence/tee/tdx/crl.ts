@@ -2,7 +2,8 @@
 // intermediates such as the PCK Platform/Processor CA and the TCB signing certificate) and the PCK CRL
 // (issued by the PCK Platform or Processor CA; revokes PCK leaves). As in go-tdx-guest (verify.go,
 // validateCRL + the revocation loops) and dcap-qvl (webpki CRL checks): each CRL must be signed by its issuer's
-// key, be current at ctx.time (thisUpdate ≤ t ≤ nextUpdate), and must not list a certificate of the chain.
+// key, be current at ctx.time (thisUpdate ≤ t ≤ nextUpdate), and must not list a certificate of the chain. A
+// supplied CRL that does not parse (a PEM CRL block, a collateral crl field) fails the check as a forged one does.
 // Inputs: DER or PEM ("X509 CRL" or "CRL") files among ctx.files, or the hex/PEM `root_ca_crl` / `pck_crl` fields of a
 // dcap-qvl QuoteCollateralV3 JSON. CRLs are parsed with the shared DER reader (common/x509.ts, as the SEV-SNP
 // CRLs); the signed bytes are the original tbsCertList encoding, never a re-encoding.
@@ -34,15 +35,22 @@ export function crlDers(bytes: Uint8Array, text: string | undefined): Uint8Array
 
 const CRL_ISSUERS = new Set(["Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Processor CA"]);
 
+export interface IntelCrls {
+  crls: ParsedCrl[];
+  /** Input that says it is a CRL (a PEM "X509 CRL" block, a collateral crl field) but does not parse as one. */
+  unreadable: { path: string; reason: string }[];
+}
+
 /** Intel SGX CRLs among the files (and inside dcap-qvl collateral JSON). Nothing is trusted here. */
-export function findIntelCrls(files: readonly SourceFile[]): ParsedCrl[] {
-  const out: ParsedCrl[] = [];
-  const consider = (der: Uint8Array, path: string) => {
+export function findIntelCrls(files: readonly SourceFile[]): IntelCrls {
+  const out: IntelCrls = { crls: [], unreadable: [] };
+  // A DER file is only a candidate (certificates are DER SEQUENCEs too); labelled input must be a CRL.
+  const consider = (der: Uint8Array, path: string, labelled: boolean) => {
     try {
       const crl = parseCrl(der, path);
-      if (CRL_ISSUERS.has(crl.issuerCN ?? "")) out.push(crl);
-    } catch {
-      // not a CRL
+      if (CRL_ISSUERS.has(crl.issuerCN ?? "")) out.crls.push(crl);
+    } catch (e) {
+      if (labelled) out.unreadable.push({ path, reason: (e as Error).message });
     }
   };
   for (const f of files) {
@@ -51,11 +59,16 @@ export function findIntelCrls(files: readonly SourceFile[]): ParsedCrl[] {
       const o = j as Record<string, unknown>;
       for (const key of ["root_ca_crl", "pck_crl"]) {
         const v = o[key];
-        if (typeof v === "string" && v.length > 0) for (const der of crlDers(new Uint8Array(0), v)) consider(der, `${f.path}#${key}`);
+        if (typeof v !== "string" || v.length === 0) continue;
+        const ders = crlDers(new Uint8Array(0), v);
+        if (ders.length === 0) out.unreadable.push({ path: `${f.path}#${key}`, reason: `${f.path}#${key} is neither PEM nor hex DER` });
+        for (const der of ders) consider(der, `${f.path}#${key}`, true);
       }
       continue;
     }
-    for (const der of crlDers(f.bytes, f.text())) consider(der, f.path);
+    const text = f.text();
+    const pem = text !== undefined && /-----BEGIN (?:X509 )?CRL-----/.test(text);
+    for (const der of crlDers(f.bytes, text)) consider(der, f.path, pem);
   }
   return out;
 }
@@ -80,10 +93,18 @@ function checkOne(crl: ParsedCrl, issuer: Certificate, issuerRole: string, time:
  * The `hardware.tdx_revocation` check for a verified PCK chain [leaf, intermediate, root], or undefined when
  * no Intel CRL was supplied (revocation then stays "unchecked"). Both CRLs are required once any is given.
  */
-export function checkRevocation(crls: readonly ParsedCrl[], chain: readonly Certificate[], time: Date): Check | undefined {
-  if (crls.length === 0) return undefined;
+export function checkRevocation({ crls, unreadable }: IntelCrls, chain: readonly Certificate[], time: Date): Check | undefined {
+  if (crls.length === 0 && unreadable.length === 0) return undefined;
   const [leaf, intermediate, root] = chain;
-  const fail = (reason: string): Check => ({ name: "hardware.tdx_revocation", ok: false, code: "certificate_invalid", reason, detail: { crls: crls.map((c) => c.path) } });
+  const fail = (reason: string): Check => ({
+    name: "hardware.tdx_revocation",
+    ok: false,
+    code: "certificate_invalid",
+    reason,
+    detail: { crls: [...crls, ...unreadable].map((c) => c.path) },
+  });
+  // A CRL that was supplied but cannot be read is refused like a forged one, never ignored.
+  if (unreadable.length > 0) return fail(`CRL ${unreadable.map((u) => u.reason).join("; ")}`);
   if (!leaf || !intermediate || !root) return fail("the PCK chain did not verify, so revocation cannot be checked");
   const rootCrl = crls.find((c) => c.issuerCN === root.subjectCN);
   const pckCrl = crls.find((c) => c.issuerCN === intermediate.subjectCN);

@@ -83,7 +83,8 @@ function ecdsaP256Verify(key: KeyObject, data: Uint8Array, rs: Uint8Array): bool
 
 /** Files among ctx.files that are TDX collateral (TCB info, QE identity, their issuer chain). */
 export function tdxCollateralFiles(files: readonly SourceFile[]): string[] {
-  const crlFiles = findIntelCrls(files).map((c) => c.path.replace(/#(?:root_ca_crl|pck_crl)$/, ""));
+  const { crls, unreadable } = findIntelCrls(files);
+  const crlFiles = [...crls, ...unreadable].map((c) => c.path.replace(/#(?:root_ca_crl|pck_crl)$/, ""));
   return [...new Set([...findTdxCollateral(files).paths, ...crlFiles])];
 }
 
