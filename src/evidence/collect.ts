@@ -90,16 +90,35 @@ export async function collectEvidence(
     else unrecognized.push(file);
   }
 
+  // Each detected file is parsed at most once: materials() and the evidence steps share the result.
+  const parses = new Map<SourceFile, { ok: true; value: unknown } | { ok: false; error: unknown }>();
+  const parseOnce = (file: SourceFile, kind: EvidenceKind<any>) => {
+    let r = parses.get(file);
+    if (!r) {
+      try {
+        r = { ok: true, value: kind.parse(file) };
+      } catch (error) {
+        r = { ok: false, error };
+      }
+      parses.set(file, r);
+    }
+    return r;
+  };
+
   const consumed = new Set<string>();
   for (const { file, kind } of detected) {
-    for (const m of kind.materials?.(file, files) ?? []) if (m !== file.path) consumed.add(m);
+    if (!kind.materials) continue;
+    const p = parseOnce(file, kind);
+    for (const m of kind.materials(file, files, p.ok ? p.value : undefined)) if (m !== file.path) consumed.add(m);
   }
 
   const records: EvidenceRecord[] = [];
   for (const { file, kind } of detected) {
     if (consumed.has(file.path)) continue;
     try {
-      const parsed = kind.parse(file);
+      const p = parseOnce(file, kind);
+      if (!p.ok) throw p.error;
+      const parsed = p.value;
       const checks = await kind.verify(parsed, file, ctx);
       records.push(...kind.normalize(parsed, checks, file, ctx));
     } catch (e) {

@@ -125,8 +125,10 @@ export interface EvidenceKind<Parsed = unknown> {
   /**
    * Paths of other files in this invocation that this evidence consumes (a report beside a manifest,
    * a VCEK beside a SEV-SNP report, a Kettle build's artifacts). They are materials, not evidence.
+   * The pipeline passes this file's parse() result (computed once), or undefined when parse failed (that
+   * failure is reported on its own); a direct caller may leave it out.
    */
-  materials?(file: SourceFile, all: readonly SourceFile[]): string[];
+  materials?(file: SourceFile, all: readonly SourceFile[], parsed?: Parsed): string[];
 }
 
 /** A problem that stops one file from becoming evidence; it lands in `input.errors`. */

@@ -208,6 +208,14 @@ function v2NameChecks(m: RuntimeManifest, file: SourceFile): Check[] {
 
 // verify() may only return Check[]; normalize() recomputes the bound report and its outcome (bindReport) from
 // the same pure inputs.
+function tryParse(file: SourceFile): RuntimeManifest | undefined {
+  try {
+    return parseRuntimeManifest(file);
+  } catch {
+    return undefined;
+  }
+}
+
 export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
   name: "runtime-manifest",
 
@@ -241,12 +249,11 @@ export const runtimeManifestKind: EvidenceKind<RuntimeManifest> = {
     return [record];
   },
 
-  materials(file, all) {
+  materials(file, all, parsed = tryParse(file)) {
     let names: string[];
-    try {
-      names = boundNames(parseRuntimeManifest(file));
-    } catch {
-      // parse reports the problem (and fails closed). The report it names is still its report: left
+    if (parsed) names = boundNames(parsed);
+    else {
+      // parse reported the problem (and fails closed). The report it names is still its report: left
       // unclaimed, it would add a second, wrong error ("report without runtime.manifest.json").
       const report = (file.json() as { report?: { filename?: unknown } } | undefined)?.report;
       names = typeof report?.filename === "string" ? [report.filename] : [];
@@ -332,7 +339,7 @@ export const orphanEvaluationReportKind: EvidenceKind<never> = {
   parse(file) {
     throw new TollgateError(
       "binding_failed",
-      "invarlock evaluation report without runtime.manifest.json: a report proves nothing about its runtime unless a manifest beside it binds its sha256 (pass the directory holding both files)",
+      "invarlock evaluation report without runtime.manifest.json: a report proves nothing about its runtime unless a readable manifest beside it binds its sha256 (pass the directory holding both files; if a manifest is there, see its own error)",
       file.path,
     );
   },
