@@ -572,7 +572,7 @@ describe("bundle verify / inspect CLI", () => {
     expect(t.err).toMatch(/trunc\.tar\.gz: gzip stream is corrupt or truncated/);
     const m = tollgate("bundle", "verify", "nope.tar.gz", "--verification-key", rsa.pub);
     expect(m.code).toBe(2);
-    expect(m.err).toContain("nope.tar.gz: file not found");
+    expect(m.err).toContain("nope.tar.gz: bundle not found");
     save("text.tar.gz", new TextEncoder().encode("hello"));
     expect(tollgate("bundle", "verify", "text.tar.gz", "--verification-key", rsa.pub).err).toContain("no gzip magic bytes");
   });

@@ -216,7 +216,8 @@ describe("config", () => {
     const cli = Bun.spawnSync([BUN, CLI, "serve", "--config", join(work, "bad-bundle.yaml")], { stdout: "pipe", stderr: "pipe" });
     expect([cli.exitCode, cli.stderr.toString().trim().split("\n").length]).toEqual([2, 1]);
     expect(cli.stderr.toString()).toStartWith(`tollgate serve: ${bad}: bundle rejected: file data.json: SHA-256 digest mismatch`);
-    expect(await refusal(cfg({ bundle: { file: "no-such.tar.gz" } }))).toEqual(["policy_unreadable", `${join(work, "no-such.tar.gz")}: cannot read bundle: no such file`]);
+    expect(await refusal(cfg({ bundle: { file: "no-such.tar.gz" } }))).toEqual(["policy_unreadable", `${join(work, "no-such.tar.gz")}: bundle not found`]);
+    expect(await refusal(cfg({ bundle: { file: "." } }))).toEqual(["policy_unreadable", `${work}: bundle is a directory, not a file`]);
   });
 });
 

@@ -5,6 +5,7 @@
 // active and is reported (log line + /ready detail).
 import { sha256Hex } from "../core/digest.ts";
 import { asTollgateError, TollgateError, type ErrorCode } from "../core/errors.ts";
+import { readUserFile } from "../core/read.ts";
 import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
@@ -103,10 +104,7 @@ export class BundleManager {
       return;
     }
     if (s.kind === "file") {
-      const bytes = new Uint8Array(await Bun.file(s.path).arrayBuffer().catch((e: NodeJS.ErrnoException) => {
-        const why = e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" || /directories/i.test(e.message) ? "it is a directory" : e.message;
-        throw new TollgateError("policy_unreadable", `cannot read bundle: ${why}`, s.path);
-      }));
+      const bytes = await readUserFile(s.path, "bundle", "policy_unreadable");
       // Not logged: the error thrown here is the one line the operator sees.
       const ok = await this.offer(bytes, s.path, undefined, false);
       // The failure's own code (digest_mismatch, signature_failed, policy_invalid, …), not a blanket one.

@@ -1,12 +1,12 @@
 // `tollgate serve --config FILE`: YAML or JSON, validated with ajv against schemas/serve-config.schema.json,
 // paths resolved against the file's directory. Everything is checked at start: a gate that cannot verify
 // bundles refuses to start rather than serve unverified policy.
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import YAML from "yaml";
 import schema from "../../schemas/serve-config.schema.json" with { type: "json" };
 import { TollgateError } from "../core/errors.ts";
+import { readUserFileSync } from "../core/read.ts";
 import { describeErrors, validator } from "../core/schema.ts";
 import { excluder, keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
@@ -94,14 +94,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     throw new TollgateError("usage", "bundle: give file or service (or omit bundle for the embedded default)", source);
   }
 
-  const readKey = (p: string) => {
-    try {
-      return new Uint8Array(readFileSync(at(p)));
-    } catch (e) {
-      throw new TollgateError("usage", `cannot read key file: ${(e as Error).message}`, at(p));
-    }
-  };
-  const keys = keyringFromConfig(c.keys ?? {}, readKey, source);
+  const keys = keyringFromConfig(c.keys ?? {}, (p) => readUserFileSync(at(p), "key file"), source);
   const allowUnsigned = c.bundle?.allow_unsigned === true;
   if (bundle.kind !== "default" && Object.keys(keys).length === 0 && !allowUnsigned) {
     throw new TollgateError("usage", "no bundle verification keys configured (keys:) and bundle.allow_unsigned is not true: the gate would refuse every bundle", source);
@@ -167,13 +160,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
 }
 
 export function loadServeConfig(path: string, version: string): ServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "config file not found" : `cannot read config (${code})`, path);
-  }
+  const text = new TextDecoder().decode(readUserFileSync(path, "config file"));
   let doc: unknown;
   try {
     doc = YAML.parse(text);

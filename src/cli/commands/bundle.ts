@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { EXIT_ERROR, TollgateError, asTollgateError, usage } from "../../core/errors.ts";
 import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs, type Parsed } from "../args.ts";
 import { sha256Hex } from "../../core/digest.ts";
+import { readUserFileSync } from "../../core/read.ts";
 import {
   DEFAULT_KEY_ID,
   bundleFileDigest,
@@ -26,15 +27,6 @@ import {
   type SigningAlgorithm,
 } from "../../policy/signing.ts";
 import { runOpa } from "../../policy/signing/opa.ts";
-
-function readInput(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError("unreadable", code === "ENOENT" ? "file not found" : `cannot read (${code ?? e})`, path);
-  }
-}
 
 /** Write atomically: nothing half-written on failure; a failure names the output file, not the temporary one. */
 function writeOutput(path: string, bytes: Uint8Array | string): void {
@@ -66,7 +58,7 @@ export function keyringFromArgs(p: Parsed): { keys: BundleKeyring; forcedKeyId?:
   const keys: Record<string, ReturnType<typeof loadVerificationKey>> = {};
   if (keysFile) {
     const file = keysFile;
-    const text = new TextDecoder().decode(readInput(file));
+    const text = new TextDecoder().decode(readUserFileSync(file, "keyring file"));
     let doc: unknown;
     try {
       doc = YAML.parse(text);
@@ -74,7 +66,7 @@ export function keyringFromArgs(p: Parsed): { keys: BundleKeyring; forcedKeyId?:
       throw new TollgateError("usage", `not YAML/JSON: ${(e as Error).message}`, file);
     }
     if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new TollgateError("usage", "want an object {keyid: {key|key_file, algorithm?, scope?}}", file);
-    Object.assign(keys, keyringFromConfig(doc as Record<string, KeyConfigEntry>, (p) => readInput(resolve(dirname(file), p)), file));
+    Object.assign(keys, keyringFromConfig(doc as Record<string, KeyConfigEntry>, (p) => readUserFileSync(resolve(dirname(file), p), "key file"), file));
   }
   if (ids.length > pems.length) throw usage("--key-id given more times than --verification-key");
   pems.forEach((p, i) => {
@@ -82,7 +74,7 @@ export function keyringFromArgs(p: Parsed): { keys: BundleKeyring; forcedKeyId?:
     if (!id) throw usage("with several --verification-key, give a --key-id for each (in the same order)");
     const o: { algorithm?: SigningAlgorithm; source: string } = { source: p };
     if (alg) o.algorithm = alg;
-    keys[id] = loadVerificationKey(readInput(p), o);
+    keys[id] = loadVerificationKey(readUserFileSync(p, "verification key"), o);
   });
   if (Object.keys(keys).length === 0) throw usage("no verification key: give --verification-key PEM or --keys FILE");
   // One key given on the command line without --keys: it is *the* key, whatever kid the token names (opa build's behaviour).
@@ -180,12 +172,12 @@ const sign = oneArgCommand("sign", "Sign a bundle: write .signatures.json (OPA's
   const alg = algOf(str(p, "signing-alg"));
   const keyPath = str(p, "signing-key");
   if (!keyPath) throw usage("give --signing-key PEM");
-  const key = loadSigningKey(readInput(keyPath), alg, keyPath);
+  const key = loadSigningKey(readUserFileSync(keyPath, "signing key"), alg, keyPath);
   let claims: Record<string, unknown> | undefined;
   const claimsFile = str(p, "claims-file");
   if (claimsFile) {
     try {
-      const c: unknown = JSON.parse(new TextDecoder().decode(readInput(claimsFile)));
+      const c: unknown = JSON.parse(new TextDecoder().decode(readUserFileSync(claimsFile, "claims file")));
       if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("not a JSON object");
       claims = c as Record<string, unknown>;
     } catch (e) {
@@ -200,7 +192,7 @@ const sign = oneArgCommand("sign", "Sign a bundle: write .signatures.json (OPA's
   const scope = str(p, "scope");
   if (scope !== undefined) opts.scope = scope;
   if (claims) opts.claims = claims;
-  const { bytes } = await signBundleArchive(readInput(src), src, opts);
+  const { bytes } = await signBundleArchive(readUserFileSync(src, "bundle"), src, opts);
   const out = str(p, "output") ?? src;
   writeOutput(out, bytes);
   console.log(`${out}: signed (sha256:${sha256Hex(bytes)})`);
@@ -220,7 +212,7 @@ const verifyFlags: FlagSpecs = {
 const verify = oneArgCommand("verify", "Verify a bundle's .signatures.json: exit 0 verified, 1 rejected, 2 unreadable", verifyFlags, BUNDLE_ARG, async (p, src) => {
   const fmt = format(p);
   const { keys, forcedKeyId } = keyringFromArgs(p);
-  const entries = await readArchive(readInput(src), src);
+  const entries = await readArchive(readUserFileSync(src, "bundle"), src);
   const opts: Parameters<typeof verifyBundleSignature>[2] = {};
   const scope = str(p, "scope");
   if (scope !== undefined) opts.scope = scope;
@@ -243,7 +235,7 @@ const inspectFlags: FlagSpecs = {
 
 const inspect = oneArgCommand("inspect", "Show a bundle's manifest, files with hashes, entrypoints and signature summary (unverified)", inspectFlags, BUNDLE_ARG, async (p, src) => {
   const fmt = format(p);
-  const report = await inspectBundle(readInput(src), src);
+  const report = await inspectBundle(readUserFileSync(src, "bundle"), src);
   console.log(fmt === "json" ? JSON.stringify(report, null, 2) : formatInspect(report));
   return 0;
 });
