@@ -97,10 +97,12 @@ describe("tollgate contract check", () => {
     const ok = write("ok3.json", JSON.stringify(event()));
     const missing = run("contract", "check", join(dir, "nope.json"), contract);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toBe(`tollgate contract check: ${join(dir, "nope.json")}: no such file`);
+    expect(missing.stderr.trim()).toBe(`tollgate contract check: ${join(dir, "nope.json")}: event file not found`);
+    const isDir = run("contract", "check", dir, contract);
+    expect([isDir.code, isDir.stderr]).toEqual([2, `tollgate contract check: ${dir}: event file is a directory, not a file\n`]);
     // Both operands unusable: the first is named.
     const both = run("contract", "check", join(dir, "nope.json"), join(dir, "nope.yaml"));
-    expect([both.code, both.stderr]).toEqual([2, `tollgate contract check: ${join(dir, "nope.json")}: no such file\n`]);
+    expect([both.code, both.stderr]).toEqual([2, `tollgate contract check: ${join(dir, "nope.json")}: event file not found\n`]);
     const notEvent = run("contract", "check", write("x.json", '{"hello": 1}'), contract);
     expect(notEvent.code).toBe(2);
     expect(notEvent.stderr).toContain("not a quality event");
@@ -150,7 +152,7 @@ describe("tollgate contract diff", () => {
 
   test("unreadable input exits 2 with one line on stderr naming the file", () => {
     const missing = run("contract", "diff", v1, join(dir, "missing.yaml"));
-    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, "", `tollgate contract diff: ${join(dir, "missing.yaml")}: no such file\n`]);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, "", `tollgate contract diff: ${join(dir, "missing.yaml")}: data contract not found\n`]);
     const broken = run("contract", "diff", v1, write("broken.yaml", "apiVersion: v3.1.0\nkind: DataContract\n  - x: [\n"));
     expect(broken.code).toBe(2);
     expect(broken.stderr.trimEnd().split("\n")).toHaveLength(1);

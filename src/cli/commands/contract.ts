@@ -4,10 +4,10 @@
 // tollgate contract diff OLD NEW — backward compatibility between two versions of a contract. Exit 1 when a
 //   change is breaking (removed field, newly required field, narrowed type or enum), 0 otherwise; every
 //   change is listed with its path either way.
-import { readFile } from "node:fs/promises";
 import { defineCommand } from "citty";
 import { EXIT_ADMIT, EXIT_DENY, TollgateError, usage } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
+import { readUserFile } from "../../core/read.ts";
 import { sourceFromBytes } from "../../evidence/source.ts";
 import type { SourceFile } from "../../evidence/types.ts";
 import { parseContractFile } from "../../evidence/contract/parse.ts";
@@ -22,19 +22,12 @@ const flags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output format: text|json", default: "text" },
 };
 
-async function readSource(path: string): Promise<SourceFile> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TollgateError(code === "ENOENT" ? "not_found" : "unreadable", code === "ENOENT" ? "no such file" : `cannot read file (${code ?? e})`, path);
-  }
-  return sourceFromBytes(path, bytes, true);
+async function readSource(path: string, what: string): Promise<SourceFile> {
+  return sourceFromBytes(path, await readUserFile(path, what));
 }
 
 async function readContract(path: string): Promise<DataContract> {
-  return parseContractFile(await readSource(path));
+  return parseContractFile(await readSource(path, "data contract"));
 }
 
 /** Both subcommands: two file operands, a report as text or JSON, exit 0 when `ok`, 1 otherwise. */
@@ -75,7 +68,7 @@ export interface ContractCheckReport {
 /** Check every event of EVENT against CONTRACT. Throws TollgateError (exit 2) for what cannot be read. */
 export async function checkEventFile(eventPath: string, contractPath: string): Promise<ContractCheckReport> {
   // Operands are judged in the order given: an unusable EVENT is reported before the CONTRACT is read.
-  const file = await readSource(eventPath);
+  const file = await readSource(eventPath, "event file");
   if (!detectQualityEvents(file)) {
     throw new TollgateError("unknown_kind", "not a quality event (expected pipeline, passed, pass_rate, duration_seconds, event_id, correlation_id, ordering)", eventPath);
   }
