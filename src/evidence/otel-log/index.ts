@@ -45,11 +45,9 @@ export function sha256FromImageRef(value: string): string | null {
 
 export function resourceFacts(r: OtelResource, index: number) {
   const a = r.attributes;
-  const missingRequired: string[] = [];
-  if (!present(a["service.name"]) || isDefaultServiceName(a["service.name"])) missingRequired.push("service.name");
-  if (!present(a["service.version"])) missingRequired.push("service.version");
   const envAttr = ENVIRONMENT_ATTRIBUTES.find((k) => present(a[k])) ?? null;
-  if (!envAttr) missingRequired.push("deployment.environment");
+  const missingRequired: string[] = REQUIRED_RESOURCE_ATTRIBUTES.filter((k) =>
+    k === "deployment.environment" ? !envAttr : !present(a[k]) || (k === "service.name" && isDefaultServiceName(a[k])));
   const missingRecommended = RECOMMENDED_RESOURCE_ATTRIBUTES.filter((k) => !present(a[k]));
 
   const images: ImageDigestFact[] = [];
