@@ -189,6 +189,21 @@ describe("sev-snp revocation: supplied AMD CRL", () => {
   });
 });
 
+describe("sev-snp revocation: a supplied CRL that cannot be read", () => {
+  test("a garbled or truncated PEM CRL fails hardware.revocation naming the file (never ignored) and is a material", async () => {
+    const pem = (await makeAmdCrl(milan)).pem;
+    const garbled = await run(milan, [{ path: "/build/milan.crl", bytes: "-----BEGIN X509 CRL-----\nMIIBAAAA\n-----END X509 CRL-----\n" }]);
+    expectRevocationFailure(garbled.checks, "malformed", /^CRL \/build\/milan\.crl is not (DER|a valid X\.509 CRL): /);
+    expect(garbled.record.hardware!.revocation).toBe("failed");
+    expect(garbled.materials).toEqual(["/build/vcek.der", "/build/milan.crl"]);
+    const truncated = await run(milan, [{ path: "/build/milan.crl", bytes: pem.slice(0, pem.length / 2) }]);
+    expectRevocationFailure(truncated.checks, "malformed", /^CRL \/build\/milan\.crl has no complete PEM CRL block$/);
+    // A PEM certificate or any other DER beside the report is not taken for a CRL.
+    const unrelated = await run(milan, [{ path: "/build/other.der", bytes: turin.vcekDer }]);
+    expect(failed(unrelated.checks)).toEqual([]);
+  });
+});
+
 describe("sev-snp revocation through the collect pipeline", () => {
   test("with the registered kinds, the CRL files (DER and PEM) are materials: no errors, nothing skipped, no other kind claims them", async () => {
     const crl = await makeAmdCrl(milan);

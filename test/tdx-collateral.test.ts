@@ -297,6 +297,9 @@ describe("TDX PCK chain revocation (Intel CRLs)", () => {
     expect(revocation(v)).toMatchObject({ ok: false, code: "certificate_invalid", detail: { crls: ["crl/root.crl", "crl/pck.pem"] } });
     expect(revocation(v)!.reason).toMatch(/^CRL crl\/pck\.pem is not (DER|a valid X\.509 CRL): /);
     expect(v.hardware["revocation"]).toBe("failed");
+    const pem = (await makeCrl(chain.intermediate)).pem;
+    const truncated = sourceFromText("crl/pck.pem", pem.slice(0, pem.length / 2));
+    expect(revocation(verifyWith([rootCrl!, truncated]))!.reason).toBe("CRL crl/pck.pem has no complete PEM CRL block");
     const c = JSON.parse((await makeTdxCollateral(chain)).dcapQvlJson) as Record<string, unknown>;
     c["pck_crl"] = "not a crl";
     expect(revocation(verifyWith([rootCrl!, sourceFromText("qc.json", JSON.stringify(c))]))!.reason).toBe("CRL qc.json#pck_crl is neither PEM nor hex DER");

@@ -14,37 +14,58 @@ export interface AmdCrl {
   crl: CertificateList;
 }
 
-/** DER blocks that may be CRLs: PEM CRL blocks, else the whole file when it is a DER SEQUENCE. */
-function crlCandidates(bytes: Uint8Array): Uint8Array[] {
-  const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1");
-  if (head.includes("-----BEGIN")) {
-    return pemCrls(Buffer.from(bytes).toString("latin1"));
-  }
-  // A KDS CRL is a few kB; anything far larger beside a report is not one.
-  return bytes[0] === 0x30 && bytes.length < 4 * 1024 * 1024 ? [bytes] : [];
+/** A file that says it holds a CRL (a PEM "X509 CRL" block) but does not parse as one. */
+export interface UnreadableCrl {
+  path: string;
+  reason: string;
 }
 
-/** AMD CRLs (issuer CN "ARK-<product>") among `all` that belong with `file`: named by the user, or in its directory. */
-export function amdCrlFiles(file: SourceFile, all: readonly SourceFile[]): AmdCrl[] {
+const PEM_CRL_LABEL = /-----BEGIN (?:X509 )?CRL-----/;
+
+/**
+ * DER blocks that may be CRLs: PEM CRL blocks (labelled: they must be CRLs), else the whole file when it is a
+ * DER SEQUENCE (a mere candidate: certificates are DER SEQUENCEs too).
+ */
+function crlCandidates(bytes: Uint8Array): { ders: Uint8Array[]; labelled: boolean } {
+  const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1");
+  if (head.includes("-----BEGIN")) {
+    const text = Buffer.from(bytes).toString("latin1");
+    return { ders: pemCrls(text), labelled: PEM_CRL_LABEL.test(text) };
+  }
+  // A KDS CRL is a few kB; anything far larger beside a report is not one.
+  return { ders: bytes[0] === 0x30 && bytes.length < 4 * 1024 * 1024 ? [bytes] : [], labelled: false };
+}
+
+/**
+ * AMD CRLs (issuer CN "ARK-<product>") among `all` that belong with `file` (named by the user, or in its
+ * directory), and the labelled CRL files there that cannot be read.
+ */
+export function amdCrlFiles(file: SourceFile, all: readonly SourceFile[]): { crls: AmdCrl[]; unreadable: UnreadableCrl[] } {
   const dir = dirname(file.path);
-  const out: AmdCrl[] = [];
+  const crls: AmdCrl[] = [];
+  const unreadable: UnreadableCrl[] = [];
   for (const f of all) {
     if (f === file || f.path === file.path) continue;
     if (!f.explicit && dirname(f.path) !== dir) continue;
-    for (const der of crlCandidates(f.bytes)) {
+    const { ders, labelled } = crlCandidates(f.bytes);
+    if (labelled && ders.length === 0) unreadable.push({ path: f.path, reason: `${f.path} has no complete PEM CRL block` });
+    for (const der of ders) {
       try {
         const crl = parseCertificateList(der, f.path);
-        if (/^ARK-/.test(crl.issuerCN ?? "")) out.push({ path: f.path, sha256: f.sha256, crl });
-      } catch {
-        // not a CRL (a certificate, a report, anything else)
+        if (/^ARK-/.test(crl.issuerCN ?? "")) crls.push({ path: f.path, sha256: f.sha256, crl });
+      } catch (e) {
+        // unlabelled: not a CRL (a certificate, a report, anything else)
+        if (labelled) unreadable.push({ path: f.path, reason: (e as Error).message });
       }
     }
   }
-  return out;
+  return { crls, unreadable };
 }
 
 export interface SnpRevocationInput {
   crls: readonly AmdCrl[];
+  /** Supplied CRL files that cannot be read: refused, never ignored. */
+  unreadable?: readonly UnreadableCrl[];
   ark: Certificate;
   /** The ASK (VCEK chain) or ASVK (VLEK chain). */
   intermediate: Certificate;
@@ -57,12 +78,13 @@ export interface SnpRevocationInput {
  * "unchecked"). When CRLs are supplied, one issued by this chain's ARK is required.
  */
 export async function checkSnpRevocation(input: SnpRevocationInput): Promise<{ check: Check; crl?: AmdCrl } | undefined> {
-  const { crls, ark, intermediate, endorsement, time } = input;
-  if (crls.length === 0) return undefined;
+  const { crls, unreadable = [], ark, intermediate, endorsement, time } = input;
+  if (crls.length === 0 && unreadable.length === 0) return undefined;
   const fail = (code: Check["code"], reason: string, crl?: AmdCrl) => ({
-    check: { name: "hardware.revocation", ok: false, code, reason, detail: { crls: crls.map((c) => c.path) } } satisfies Check,
+    check: { name: "hardware.revocation", ok: false, code, reason, detail: { crls: [...crls, ...unreadable].map((c) => c.path) } } satisfies Check,
     ...(crl ? { crl } : {}),
   });
+  if (unreadable.length > 0) return fail("malformed", `CRL ${unreadable.map((u) => u.reason).join("; ")}`);
   // Selected by name (exact DER, or the same CN so a differently encoded name is refused with its reason below).
   const mine = crls.filter((c) => Buffer.from(c.crl.issuerDer).equals(Buffer.from(ark.subjectDer)) || c.crl.issuerCN === ark.subjectCN);
   if (mine.length === 0) {

@@ -128,7 +128,7 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       const candidates = endorsementFiles(file, ctx.files);
       const chosen = pickEndorsement(parsed.report, candidates);
       const broken = chosen ? [] : brokenCertificateFiles(file, ctx.files);
-      const crls = amdCrlFiles(file, ctx.files);
+      const { crls, unreadable } = amdCrlFiles(file, ctx.files);
       const verification = await verifySnp({
         report: parsed.report,
         ...(chosen ? { endorsement: chosen.cert } : {}),
@@ -136,6 +136,7 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
         time: ctx.time,
         ...(options.trust ? { trust: options.trust } : {}),
         ...(crls.length > 0 ? { crls } : {}),
+        ...(unreadable.length > 0 ? { unreadableCrls: unreadable } : {}),
       });
       verified.set(parsed, { verification, ...(chosen ? { endorsementPath: chosen } : {}) });
       return verification.checks;
@@ -167,7 +168,8 @@ export function makeSevSnpKind(options: SevSnpKindOptions = {}): EvidenceKind<Pa
       ];
     },
     materials(file: SourceFile, all: readonly SourceFile[]): string[] {
-      return [...new Set([...endorsementFiles(file, all).map((e) => e.file.path), ...amdCrlFiles(file, all).map((c) => c.path)])];
+      const { crls, unreadable } = amdCrlFiles(file, all);
+      return [...new Set([...endorsementFiles(file, all).map((e) => e.file.path), ...crls.map((c) => c.path), ...unreadable.map((u) => u.path)])];
     },
   };
 }

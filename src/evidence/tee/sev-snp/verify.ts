@@ -16,7 +16,7 @@ import {
   validAt,
   verifyCertificateSignature,
 } from "../common/x509.ts";
-import { type AmdCrl, checkSnpRevocation } from "./crl.ts";
+import { type AmdCrl, checkSnpRevocation, type UnreadableCrl } from "./crl.ts";
 import { decodeTcb, nonZeroReserved, productFromCpuid, SIGNED_LENGTH, type SnpReport, type Tcb, tcbReservedBits } from "./report.ts";
 
 /** AMD KDS certificate extensions (VCEK/VLEK spec 57230, tables 10 and 11). */
@@ -45,6 +45,8 @@ export interface SnpVerifyInput {
   trust?: AmdTrustSource;
   /** AMD CRLs supplied with the report; none (or absent) leaves revocation unchecked. */
   crls?: readonly AmdCrl[];
+  /** Supplied CRL files that cannot be read (the revocation check then fails). */
+  unreadableCrls?: readonly UnreadableCrl[];
 }
 
 export interface SnpVerification {
@@ -230,7 +232,7 @@ export async function verifySnp(input: SnpVerifyInput): Promise<SnpVerification>
   add("hardware.cert_validity", invalid.length === 0, "certificate_invalid", invalid.map((v) => v.reason).join("; "), { time: time.toISOString() });
 
   // 5b. Revocation, when AMD CRLs are supplied (else no check, and hardware.revocation says "unchecked").
-  const revocation = await checkSnpRevocation({ crls: input.crls ?? [], ark: trust.ark, intermediate, endorsement, time });
+  const revocation = await checkSnpRevocation({ crls: input.crls ?? [], unreadable: input.unreadableCrls ?? [], ark: trust.ark, intermediate, endorsement, time });
   if (revocation) {
     checks.push(revocation.check);
     if (revocation.crl) out.crl = revocation.crl;

@@ -68,7 +68,9 @@ export function findIntelCrls(files: readonly SourceFile[]): IntelCrls {
     }
     const text = f.text();
     const pem = text !== undefined && /-----BEGIN (?:X509 )?CRL-----/.test(text);
-    for (const der of crlDers(f.bytes, text)) consider(der, f.path, pem);
+    const ders = crlDers(f.bytes, text);
+    if (pem && ders.length === 0) out.unreadable.push({ path: f.path, reason: `${f.path} has no complete PEM CRL block` });
+    for (const der of ders) consider(der, f.path, pem);
   }
   return out;
 }
