@@ -61,7 +61,16 @@ function validatorFor(name: SchemaName): ValidateFunction {
   return v;
 }
 
+/** A contract is read once per file (parse.ts); so is its document validated, whoever asks. */
+const results = new WeakMap<object, ContractSchemaResult>();
+
 export function validateContractDocument(c: Pick<DataContract, "standard" | "apiVersion" | "document">): ContractSchemaResult {
+  let r = results.get(c);
+  if (!r) results.set(c, (r = validateDocument(c)));
+  return r;
+}
+
+function validateDocument(c: Pick<DataContract, "standard" | "apiVersion" | "document">): ContractSchemaResult {
   const name = schemaFor(c);
   if (!name) {
     const field = c.standard === "odcs" ? "apiVersion" : "dataContractSpecification";

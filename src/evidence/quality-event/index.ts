@@ -93,7 +93,6 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
   const linesById = new Map<string, number[]>();
   for (const e of parsed.events) linesById.set(e.event_id, [...(linesById.get(e.event_id) ?? []), e.line]);
   const lastByKey = new Map<string, QualityEvent>();
-  const docResults = new Map<DataContract, ReturnType<typeof validateContractDocument>>();
 
   return parsed.events.map((ev) => {
     const checks: Check[] = [];
@@ -106,8 +105,7 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
     if ("contract" in r) {
       contract = r.contract;
       checks.push({ name: "contract.resolve", ok: true, detail: { path: contract.path, id: contract.id, version: contract.version } });
-      let doc = docResults.get(contract);
-      if (!doc) docResults.set(contract, (doc = validateContractDocument(contract)));
+      const doc = validateContractDocument(contract);
       if (doc.ok) checks.push({ name: "contract.schema", ok: true, detail: { schema: doc.schema } });
       else {
         contractErrors.push(...doc.errors.map((e) => `${contract!.path}: ${e}`));
