@@ -13,7 +13,7 @@ import type { Check } from "../evidence/types.ts";
 import { bundleFileDigest, isSignaturesFile, HASH_ALGORITHMS, WEAK_HASH_ALGORITHMS } from "./signing/canonical.ts";
 import { readArchive, writeArchive, type ArchiveEntry } from "./signing/archive.ts";
 
-export { bundleFileDigest, isStructuredBundleFile, isSignaturesFile } from "./signing/canonical.ts";
+export { bundleFileDigest, isSignaturesFile } from "./signing/canonical.ts";
 export { readArchive, writeArchive, type ArchiveEntry } from "./signing/archive.ts";
 
 export const SIGNING_ALGORITHMS = [
