@@ -64,6 +64,20 @@ describe("bundle reader", () => {
     expect(err.message).toMatch(/gzip|tar/);
   });
 
+  test("a tar entry that is not a regular file is refused, not dropped", async () => {
+    const { pack } = await import("tar-stream");
+    const { gzipSync } = await import("node:zlib");
+    const p = pack();
+    p.entry({ name: "/policy.wasm" }, Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    p.entry({ name: "/data.json", type: "symlink", linkname: "/etc/passwd" });
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(c as Buffer);
+    const err = await readBundle(new Uint8Array(gzipSync(Buffer.concat(chunks))), "link.tar.gz").catch((e) => e);
+    expect(err.code).toBe("policy_invalid");
+    expect(err.message).toBe("tar entry data.json is a symlink; bundles hold regular files only");
+  });
+
   test("missing bundle file: policy_unreadable", async () => {
     const err = await loadBundleFile(join(tmp, "nope.tar.gz")).catch((e) => e);
     expect(err.code).toBe("policy_unreadable");

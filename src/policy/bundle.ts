@@ -1,12 +1,10 @@
 // OPA bundles: a gzip'd tar with /.manifest, /policy.wasm, /data.json (and whatever else `opa build` put
 // there), or a bare policy.wasm. Reading never evaluates anything; signature checks happen on `files`
 // before an engine is created from the bundle.
-import { gunzipSync } from "node:zlib";
-import tar from "tar-stream";
-import { Readable } from "node:stream";
+import { readArchive } from "./archive.ts";
 import { lazyRequire } from "../core/lazy.ts";
 import { sha256Hex } from "../core/digest.ts";
-import { TollgateError } from "../core/errors.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { readUserFile } from "../core/read.ts";
 
 export interface BundleManifest {
@@ -54,16 +52,16 @@ export async function readBundle(bytes: Uint8Array, source: string): Promise<Pol
       revision: "",
     };
   }
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-    throw new TollgateError("policy_invalid", "not an OPA bundle (.tar.gz) or a WASM module", source);
-  }
-  let tarBytes: Buffer;
+  // One archive reader for evaluation and signing: capped unpacked size (gzip bombs), regular files only,
+  // names normalized as OPA does.
+  let entries;
   try {
-    tarBytes = gunzipSync(bytes);
+    entries = await readArchive(bytes, source);
   } catch (e) {
-    throw new TollgateError("policy_invalid", `bundle is not valid gzip (${(e as Error).message})`, source);
+    const err = asTollgateError(e, source);
+    throw new TollgateError("policy_invalid", err.message.replace("not a gzip'd tar bundle", "not an OPA bundle (.tar.gz) or a WASM module"), source, { cause: e });
   }
-  const files = await untar(tarBytes, source);
+  const files = new Map(entries.map((e) => [e.name, e.bytes] as [string, Uint8Array]));
   return fromFiles(files, source, sha256);
 }
 
@@ -133,31 +131,4 @@ export function mergeData(base: Record<string, unknown>, overlay: Record<string,
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-async function untar(tarBytes: Buffer, source: string): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on("entry", (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
-      stream.on("end", () => {
-        if (header.type === "file") {
-          const name = stripSlash(header.name);
-          if (name.split("/").includes("..")) return reject(new TollgateError("policy_invalid", `bundle entry escapes the bundle: ${header.name}`, source));
-          if (files.has(name)) return reject(new TollgateError("policy_invalid", `bundle has ${name} twice`, source));
-          files.set(name, new Uint8Array(Buffer.concat(chunks)));
-        }
-        next();
-      });
-      stream.on("error", reject);
-      stream.resume();
-    });
-    extract.on("finish", resolve);
-    extract.on("error", (e: Error) => reject(new TollgateError("policy_invalid", `bundle is not a valid tar archive (${e.message})`, source)));
-  });
-  Readable.from([tarBytes]).pipe(extract);
-  await done;
-  return files;
 }

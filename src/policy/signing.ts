@@ -11,10 +11,10 @@ import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { Check } from "../evidence/types.ts";
 import { bundleFileDigest, isSignaturesFile, HASH_ALGORITHMS, WEAK_HASH_ALGORITHMS } from "./signing/canonical.ts";
-import { readArchive, writeArchive, type ArchiveEntry } from "./signing/archive.ts";
+import { readArchive, writeArchive, type ArchiveEntry } from "./archive.ts";
 
 export { bundleFileDigest, isSignaturesFile } from "./signing/canonical.ts";
-export { readArchive, writeArchive, type ArchiveEntry } from "./signing/archive.ts";
+export { readArchive, writeArchive, type ArchiveEntry } from "./archive.ts";
 
 export const SIGNING_ALGORITHMS = [
   "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512",

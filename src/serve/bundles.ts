@@ -10,7 +10,7 @@ import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { readArchive, rejectionReason, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
-import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/signing/archive.ts";
+import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/archive.ts";
 import { readCapped } from "./body.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
 import type { BundleSourceConfig } from "./config.ts";

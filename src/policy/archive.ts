@@ -3,7 +3,7 @@
 // bundle with the same key gives byte-identical output.
 import { gunzipSync, gzipSync } from "node:zlib";
 import { extract, pack } from "tar-stream";
-import { TollgateError } from "../../core/errors.ts";
+import { TollgateError } from "../core/errors.ts";
 
 export interface ArchiveEntry {
   /** Path inside the bundle without the leading "/" (OPA trims one when matching signature entries). */
