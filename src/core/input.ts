@@ -61,6 +61,7 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-export function inputDigest(doc: InputDocument): string {
+/** `sha256:` of the canonical (sorted-key) JSON of any policy input: the decision's input digest. */
+export function inputDigest(doc: unknown): string {
   return "sha256:" + sha256Hex(stableStringify(doc));
 }

@@ -188,7 +188,7 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
     const r = await signing!.verifyBundleSignature(bundle, keyring, { ...(o.scope !== undefined ? { scope: o.scope } : {}), ...(only ? { keyId: only } : {}) });
     if (r.ok) return;
     if (r.status === "unsigned" && o.allowUnsigned) return;
-    throw new TollgateError("bundle_unverified", signing!.describeRejection(bundle.source, r).replace(`${bundle.source}: `, ""), bundle.source);
+    throw new TollgateError("bundle_unverified", `bundle rejected: ${signing!.rejectionReason(r)} [${r.code}]`, bundle.source);
   };
 }
 

@@ -6,8 +6,8 @@
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
 import { asTollgateError } from "../core/errors.ts";
-import { decodeBase64Strict, parseSha256Digest, sha256Hex } from "../core/digest.ts";
-import { stableStringify } from "../core/input.ts";
+import { decodeBase64Strict, parseSha256Digest } from "../core/digest.ts";
+import { inputDigest } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
 import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
@@ -332,7 +332,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       warnRules: s.warn,
       bundleRevision: active.revision,
       bundleSha256: active.sha256,
-      inputDigest: "sha256:" + sha256Hex(stableStringify(input ?? null)),
+      inputDigest: inputDigest(input ?? null),
       ...(subjectDigest ? { subjectDigest } : {}),
     });
     return json(result === undefined ? { decision_id: id } : { result, decision_id: id });
@@ -372,7 +372,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       warnRules: ruleIds(decision.warn),
       bundleRevision: active.revision,
       bundleSha256: active.sha256,
-      inputDigest: "sha256:" + sha256Hex(stableStringify(review)),
+      inputDigest: inputDigest(review),
       admissionUid: uid,
     });
     // The API server files audit annotations as "<webhook name>/<key>" and drops any key that then is not a
