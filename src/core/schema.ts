@@ -53,3 +53,18 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, max = 3
   });
   return parts.join("; ") + (errors.length > max ? `; and ${errors.length - max} more` : "");
 }
+
+/**
+ * A schema of another draft precompiled by scripts/build-validators.ts (src/core/validators/NAME.generated.js,
+ * loaded on first use), or undefined when there is none or it was generated from a different schema: the
+ * caller then compiles at run time, with the same ajv class and options the generator used.
+ */
+export function precompiledValidator(name: string, schema: object): ValidateFunction | undefined {
+  let mod: { default: ValidateFunction; schemaSha256: string };
+  try {
+    mod = createRequire(import.meta.url)(`./validators/${name}.generated.js`);
+  } catch {
+    return undefined;
+  }
+  return mod.schemaSha256 === schemaHash(schema) ? mod.default : undefined;
+}

@@ -17,6 +17,7 @@ import dcs120 from "../../../schemas/odcs/datacontract-specification-1.2.0.schem
 import dcs121 from "../../../schemas/odcs/datacontract-specification-1.2.1.schema.json" with { type: "json" };
 import type { ErrorCode } from "../../core/errors.ts";
 import type { DataContract } from "./model.ts";
+import { precompiledValidator } from "../../core/schema.ts";
 
 export interface ContractSchemaResult {
   ok: boolean;
@@ -50,14 +51,16 @@ export function schemaFor(c: Pick<DataContract, "standard" | "apiVersion">): Sch
 const compiled = new Map<SchemaName, ValidateFunction>();
 function validatorFor(name: SchemaName): ValidateFunction {
   let v = compiled.get(name);
+  if (v) return v;
+  const { draft, schema } = SCHEMAS[name];
+  v = precompiledValidator(name, schema as object); // scripts/build-validators.ts compiles it the same way
   if (!v) {
-    const { draft, schema } = SCHEMAS[name];
     // strict: false — the official schemas carry annotation keywords ajv does not know (deprecationMessage, example).
     const ajv = draft === "2019-09" ? new (ajv2019().default)({ allErrors: true, strict: false }) : new (ajvDraft7().default)({ allErrors: true, strict: false });
     ajvFormats().default(ajv);
     v = ajv.compile(schema as object);
-    compiled.set(name, v);
   }
+  compiled.set(name, v);
   return v;
 }
 

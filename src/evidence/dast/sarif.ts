@@ -14,7 +14,7 @@ import type { ValidateFunction } from "ajv";
 import { lazyRequire } from "../../core/lazy.ts";
 import sarifSchema from "../../../schemas/sarif-2.1.0-errata01.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
-import { describeErrors } from "../../core/schema.ts";
+import { describeErrors, precompiledValidator } from "../../core/schema.ts";
 import {
   normalizeCwe,
   severityFromLevel,
@@ -39,6 +39,7 @@ const ajvDraft7 = lazyRequire<{ default: typeof Ajv }>("ajv");
 const ajvFormats = lazyRequire<{ default: (a: Ajv) => void }>("ajv-formats");
 
 export function sarifValidator(): ValidateFunction {
+  if (!validate) validate = precompiledValidator("sarif-2.1.0-errata01", sarifSchema);
   if (!validate) {
     const ajv = new (ajvDraft7().default)({ allErrors: true, strict: false, validateSchema: false });
     ajv.removeKeyword("id");
