@@ -1,3 +1,3 @@
 // Written by scripts/build-bundles.ts: the sha256 of bundles/default.tar.gz, checked before the embedded
 // default bundle is loaded. A mismatch means the bundle was changed without rebuilding from policies/.
-export const DEFAULT_BUNDLE_SHA256 = "995a9fa14607b267a59426612f4e47fb4dc89cbf259bdda6b31a0eab636739da";
+export const DEFAULT_BUNDLE_SHA256 = "74edee0c88a40b16a26dcf3de74a80bf2f863b23d7195cfb1f1f563111e62072";
