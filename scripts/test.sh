@@ -4,7 +4,7 @@
 # reproducibility checks count one each). Exit 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh --peers || { echo "0 passed, 1 failed"; exit 1; }
 BUN=node_modules/.bin/bun
 export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$PATH"
 OPA="$($BUN -e 'import { findOpa } from "./scripts/opa.ts"; console.log(findOpa() ?? "")')"
