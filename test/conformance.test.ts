@@ -221,6 +221,20 @@ describe("tollgate sigstore verify-bundle: protocol", () => {
     expect(r.code).toBe(0);
   });
 
+  test("a root whose log key is open-ended (\"end\": null) verifies; one whose closed window ended before the entry is rejected", () => {
+    const root = JSON.parse(JSON.stringify(sig.trustedRoot)) as { tlogs: { publicKey: { validFor: unknown } }[] };
+    root.tlogs[0]!.publicKey.validFor = { start: "2020-01-01T00:00:00Z", end: null };
+    writeFileSync(join(dir, "open-root.json"), JSON.stringify(root));
+    const base = ["--bundle", join(dir, "keyless.json"), "--certificate-identity", TEST_IDENTITY, "--certificate-oidc-issuer", TEST_ISSUER];
+    expect(cli([...base, "--trusted-root", join(dir, "open-root.json"), join(dir, "artifact")]).code).toBe(0);
+    root.tlogs[0]!.publicKey.validFor = { start: "2020-01-01T00:00:00Z", end: new Date(1_700_000_000_000).toISOString() };
+    writeFileSync(join(dir, "closed-root.json"), JSON.stringify(root));
+    expect(cli([...base, "--trusted-root", join(dir, "closed-root.json"), join(dir, "artifact")]).code).toBe(0);
+    root.tlogs[0]!.publicKey.validFor = { start: "2020-01-01T00:00:00Z", end: new Date(1_699_999_999_000).toISOString() };
+    writeFileSync(join(dir, "ended-root.json"), JSON.stringify(root));
+    expect(cli([...base, "--trusted-root", join(dir, "ended-root.json"), join(dir, "artifact")]).code).toBe(1);
+  });
+
   test("--staging with a --trusted-root uses that root", () => {
     expect(keyless("keyless.json", join(dir, "artifact"), ["--staging"]).code).toBe(0);
   });

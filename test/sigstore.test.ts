@@ -366,6 +366,53 @@ describe("trusted roots", () => {
     expect(() => parseTrustedRoot(root, "root.json")).toThrow("certificateAuthorities[0].validFor: start 2020-01-01T00:00:00.000Z is after end 2019-01-01T00:00:00Z");
   });
 
+  // TrustedRoot TimeRange: start required, end optional (open-ended), both ends inclusive.
+  const at = (secs: number) => new Date(secs * 1000).toISOString();
+  const withWindows = (tlog: Record<string, unknown>, ca?: Record<string, unknown>) => {
+    const root = clone(sig.trustedRoot) as { tlogs: { publicKey: { validFor: unknown } }[]; certificateAuthorities: { validFor: unknown }[] };
+    root.tlogs[0]!.publicKey.validFor = tlog;
+    if (ca) root.certificateAuthorities[0]!.validFor = ca;
+    return root;
+  };
+
+  test("an open-ended log key (end absent or null) is accepted, and a time exactly at its start verifies", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    for (const window of [{ start: at(LOGGED_AT) }, { start: at(LOGGED_AT), end: null }]) {
+      const root = withWindows(window);
+      expect(parseTrustedRoot(root, "root.json").json).toBe(root);
+      const r = await verifySigstoreBundle(b, opts({ trustedRoot: root }));
+      expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(r.transparency.status).toBe("verified");
+    }
+  });
+
+  test("a closed log key verifies a time exactly at its end and refuses one a second past it", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const inclusive = await verifySigstoreBundle(b, opts({ trustedRoot: withWindows({ start: at(LOGGED_AT - 3600), end: at(LOGGED_AT) }) }));
+    expect(inclusive.checks.filter((c) => !c.ok)).toEqual([]);
+    const instant = await verifySigstoreBundle(b, opts({ trustedRoot: withWindows({ start: at(LOGGED_AT), end: at(LOGGED_AT) }) }));
+    expect(instant.ok).toBe(true);
+    const c = await firstFailure(b, opts({ trustedRoot: withWindows({ start: at(LOGGED_AT - 3600), end: at(LOGGED_AT - 1) }) }));
+    expect(c).toMatchObject({ name: "transparency.tlog", code: "transparency_failed" });
+    const before = await firstFailure(b, opts({ trustedRoot: withWindows({ start: at(LOGGED_AT + 1) }) }));
+    expect(before).toMatchObject({ name: "transparency.tlog", code: "transparency_failed" });
+  });
+
+  test("a closed certificate authority verifies a certificate exactly at its end and refuses one past it", async () => {
+    const b = await sig.keyless({ content: message(), integratedTime: LOGGED_AT });
+    const open = { start: "2020-01-01T00:00:00Z" };
+    const ok = await verifySigstoreBundle(b, opts({ trustedRoot: withWindows(open, { start: "2020-01-01T00:00:00Z", end: at(LOGGED_AT) }) }));
+    expect(ok.checks.filter((c) => !c.ok)).toEqual([]);
+    const c = await firstFailure(b, opts({ trustedRoot: withWindows(open, { start: "2020-01-01T00:00:00Z", end: at(LOGGED_AT - 1) }) }));
+    expect(c).toMatchObject({ name: "signature.certificate_chain", code: "certificate_invalid" });
+  });
+
+  test("a window's start must be present and both ends RFC 3339 times", () => {
+    expect(() => parseTrustedRoot(withWindows({ start: null }), "root.json")).toThrow("trusted root: tlogs[0].publicKey.validFor.start is missing");
+    expect(() => parseTrustedRoot(withWindows({ start: "2020-01-01" }), "root.json")).toThrow('tlogs[0].publicKey.validFor.start is not an RFC 3339 time: "2020-01-01"');
+    expect(() => parseTrustedRoot(withWindows({ start: "2020-01-01T00:00:00Z", end: 7 }), "root.json")).toThrow("tlogs[0].publicKey.validFor.end is not an RFC 3339 time: 7");
+  });
+
   test("an unknown trusted-root media type is refused", () => {
     expect(() => parseTrustedRoot({ ...sig.trustedRoot, mediaType: "application/json" }, "root.json")).toThrow("unknown mediaType");
   });

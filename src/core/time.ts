@@ -3,6 +3,11 @@ import { TollgateError } from "./errors.ts";
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** True when `value` is an RFC 3339 date-time that names a real instant. */
+export function isRfc3339(value: unknown): value is string {
+  return typeof value === "string" && RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+}
+
 export function parseTime(value: string, flag = "--time"): Date {
   const d = new Date(value);
   if (!RFC3339.test(value) || Number.isNaN(d.getTime())) {

@@ -5,6 +5,7 @@ import seeds from "@sigstore/tuf/seeds.json" with { type: "json" };
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import { readUserFileSync } from "../core/read.ts";
+import { isRfc3339 } from "../core/time.ts";
 
 export const PUBLIC_GOOD_TUF_MIRROR = "https://tuf-repo-cdn.sigstore.dev";
 export const TRUSTED_ROOT_MEDIA_TYPES = [
@@ -48,7 +49,7 @@ export function loadTrustedRootFile(path: string): LoadedTrustedRoot {
 
 /**
  * Validate a trusted root JSON value: known media type, every validity window has a `start` that is a
- * valid time not after its `end` (@sigstore/verify would silently treat a missing start as "forever").
+ * valid time not after its optional `end` (@sigstore/verify would silently treat a missing start as "forever").
  * Pure; throws TollgateError("malformed") naming the first bad field.
  */
 export function parseTrustedRoot(json: unknown, source: string): LoadedTrustedRoot {
@@ -82,16 +83,16 @@ export function parseTrustedRoot(json: unknown, source: string): LoadedTrustedRo
   return { source, json: j, root };
 }
 
+// Sigstore's TimeRange: `start` required, `end` optional (absent or JSON null — protobuf JSON's "unset" —
+// is an open-ended key); both ends inclusive, as @sigstore/verify compares them.
 function checkWindow(where: string, w: unknown, bad: (msg: string) => never): void {
   if (typeof w !== "object" || w === null) bad(`${where} is missing (a validity window needs a start)`);
   const { start, end } = w as { start?: unknown; end?: unknown };
-  if (typeof start !== "string") bad(`${where}.start is missing`);
-  const s = Date.parse(start as string);
-  if (Number.isNaN(s)) bad(`${where}.start is not an RFC 3339 time: ${String(start)}`);
-  if (end !== undefined) {
-    if (typeof end !== "string" || Number.isNaN(Date.parse(end))) bad(`${where}.end is not an RFC 3339 time: ${String(end)}`);
-    if (Date.parse(end as string) < s) bad(`${where}: start ${String(start)} is after end ${String(end)}`);
-  }
+  if (start === undefined || start === null) bad(`${where}.start is missing`);
+  if (!isRfc3339(start)) bad(`${where}.start is not an RFC 3339 time: ${JSON.stringify(start)}`);
+  if (end === undefined || end === null) return;
+  if (!isRfc3339(end)) bad(`${where}.end is not an RFC 3339 time: ${JSON.stringify(end)}`);
+  if (Date.parse(end as string) < Date.parse(start as string)) bad(`${where}: start ${String(start)} is after end ${String(end)}`);
 }
 
 function isLoaded(v: unknown): v is LoadedTrustedRoot {
