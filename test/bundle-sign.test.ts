@@ -434,6 +434,20 @@ describe("rejections (tollgate, and opa where opa checks)", () => {
     expect(tollgate("bundle", "verify", "unsigned.tar.gz", "--verification-key", rsa.pub).code).toBe(1);
   });
 
+  test("--allow-unsigned never admits an unsigned bundle when a --verification-key is given (eval, test); --help says so", async () => {
+    writeFileSync(join(work, "cfg.json"), JSON.stringify({ user: "mallory" }));
+    for (const cmd of [["eval", "--policy", "unsigned.tar.gz", "examples-none.json"], ["test", "-p", "unsigned.tar.gz", "cfg.json"]]) {
+      const r = tollgate(...cmd, "--verification-key", rsa.pub, "--allow-unsigned");
+      expect([cmd[0], r.code]).toEqual([cmd[0], 2]);
+      expect(r.err.trim()).toEndWith(`: unsigned.tar.gz: bundle rejected: bundle is unsigned: it has no .signatures.json [bundle_unverified]`);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    }
+    // without a key, --allow-unsigned is what it says: the bundle is evaluated
+    expect(tollgate("test", "-p", "unsigned.tar.gz", "--allow-unsigned", "cfg.json").err).not.toContain("bundle rejected");
+    const help = tollgate("eval", "--help").out.replace(/\s+/g, " ");
+    expect(help).toContain("with a --verification-key an unsigned bundle is refused all the same");
+  });
+
   test("malformed .signatures.json and several JWTs", async () => {
     const good = await signed(rsa);
     const token = JSON.parse(new TextDecoder().decode((await readArchive(good, "x")).find((e) => e.name === ".signatures.json")!.bytes)).signatures[0];

@@ -191,6 +191,31 @@ describe("config", () => {
     expect(await refusal({ trusted_root_file: "not-a-root.json" })).toStartWith(`${join(work, "not-a-root.json")}: trusted root is not JSON`);
   });
 
+  test("with keys configured, allow_unsigned does not admit an unsigned bundle (stripping .signatures.json is refused)", async () => {
+    const { readArchive, writeArchive } = await import("../src/policy/signing.ts");
+    const stripped = (await readArchive(new Uint8Array(readFileSync(signedBundle)), "x")).filter((e) => e.name !== ".signatures.json");
+    writeFileSync(join(work, "stripped.tar.gz"), await writeArchive(stripped));
+    let err: TollgateError | undefined;
+    try {
+      await startGateServer(cfg({ bundle: { file: "stripped.tar.gz", allow_unsigned: true } }), { log: () => {} });
+    } catch (e) {
+      err = e as TollgateError;
+    }
+    expect([err?.code, err?.oneLine()]).toEqual(["bundle_unverified", `${join(work, "stripped.tar.gz")}: bundle rejected: bundle is unsigned: it has no .signatures.json`]);
+    // a hot swap to it is refused too, keeping the signed bundle active
+    const g = await startGateServer(cfg({ bundle: { file: signedBundle, allow_unsigned: true } }), { log: () => {} });
+    try {
+      expect(await g.bundles.offer(new Uint8Array(readFileSync(join(work, "stripped.tar.gz"))), "swap", undefined, false)).toBe(false);
+      expect([g.bundles.failure?.code, g.bundles.active?.signature.status]).toEqual(["bundle_unverified", "verified"]);
+    } finally {
+      await g.stop();
+    }
+    // with no keys at all, allow_unsigned means what it says
+    const open = await startGateServer(cfg({ bundle: { file: "stripped.tar.gz", allow_unsigned: true }, keys: {} }), { log: () => {} });
+    expect(open.bundles.active?.signature.status).toBe("unsigned");
+    await open.stop();
+  });
+
   test("a tampered bundle file refuses to start", async () => {
     const bytes = new Uint8Array(readFileSync(signedBundle));
     const { readArchive, writeArchive } = await import("../src/policy/signing.ts");
@@ -327,6 +352,17 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect(arr.status).toBe(400);
     expect(arr.body.message).toContain('body must be a JSON object {"input": …}');
   });
+
+  test("a form-urlencoded or multipart body is refused (415), never evaluated: a browser sends those cross-site without asking", async () => {
+    const body = JSON.stringify({ input: { user: "alice" } });
+    const form = await post("/v1/data/demo/allow", body, { "Content-Type": "application/x-www-form-urlencoded" });
+    expect([form.status, form.body.code, form.body.message]).toEqual([415, "unsupported_media_type", "/v1/data/demo/allow: content type application/x-www-form-urlencoded is not accepted (send application/json)"]);
+    expect(form.body.result).toBeUndefined();
+    const multi = await post("/v1/data/demo/allow", body, { "Content-Type": "multipart/form-data; boundary=x" });
+    expect([multi.status, multi.body.code]).toEqual([415, "unsupported_media_type"]);
+    // the same body as JSON is evaluated
+    expect((await post("/v1/data/demo/allow", body)).body.result).toBe(true);
+  });
 });
 
 describe("POST /v1/gate", () => {
@@ -397,6 +433,67 @@ describe("POST /v1/gate", () => {
     expect(await statuses({})).not.toContain("verified"); // no key configured: nothing to verify them with
   });
 
+  describe("the subject: every input path validated, and all of them agreeing", () => {
+    const other = "b".repeat(64);
+    const wrapper = (subject?: unknown) => JSON.stringify({ ...(subject !== undefined ? { subject } : {}), evidence: [{ path: "att/s.json", content: statement() }] });
+    const multipart = (...subjects: string[]) => {
+      const form = new FormData();
+      for (const s of subjects) form.append("subject", s);
+      form.append("evidence", new File([JSON.stringify(statement())], "s.json", { type: "application/json" }));
+      return form;
+    };
+    const send = async (path: string, body: string | FormData) => {
+      const init: RequestInit = { method: "POST", body };
+      if (typeof body === "string") init.headers = { "Content-Type": "application/json" };
+      const r = await fetch(srv.url + path, init);
+      return { status: r.status, body: (await r.json()) as any };
+    };
+
+    test("query vs body: a conflict is a 400 (the body's subject silently won and its digest was admitted)", async () => {
+      const r = await send(`/v1/gate?subject=sha256:${other}`, wrapper(`sha256:${SUBJECT}`));
+      expect([r.status, r.body.code]).toEqual([400, "invalid_parameter"]);
+      expect(r.body.message).toBe(`/v1/gate: conflicting subjects: the subject query parameter is sha256:${other}, the body's subject is sha256:${SUBJECT}`);
+      expect(r.body.allow).toBeUndefined();
+      // the same digest in both (spelled differently) is one subject
+      const same = await send(`/v1/gate?subject=SHA256:${SUBJECT.toUpperCase()}`, wrapper(`sha256:${SUBJECT}`));
+      expect([same.status, same.body.allow, same.body.subject]).toEqual([200, true, `sha256:${SUBJECT}`]);
+    });
+
+    test("query: an invalid query subject is a 400 even when the body has a valid one; two query subjects must agree", async () => {
+      const r = await send("/v1/gate?subject=sha256:xyz", wrapper(`sha256:${SUBJECT}`));
+      expect([r.status, r.body.message]).toEqual([400, "/v1/gate: the subject query parameter: not a sha256 digest: sha256:xyz (want sha256:<64 hex>)"]);
+      const empty = await send("/v1/gate?subject=", wrapper(`sha256:${SUBJECT}`));
+      expect(empty.status).toBe(400);
+      const two = await send(`/v1/gate?subject=sha256:${SUBJECT}&subject=sha256:${other}`, JSON.stringify(statement()));
+      expect([two.status, two.body.message]).toEqual([400, `/v1/gate: conflicting subjects: the subject query parameter is sha256:${SUBJECT}, the subject query parameter is sha256:${other}`]);
+    });
+
+    test("body: an invalid or non-string body subject is a 400 (with or without a query subject)", async () => {
+      const bad = await send("/v1/gate", wrapper("sha256:nothex"));
+      expect([bad.status, bad.body.message]).toEqual([400, "/v1/gate: the body's subject: not a sha256 digest: sha256:nothex (want sha256:<64 hex>)"]);
+      const num = await send(`/v1/gate?subject=sha256:${SUBJECT}`, wrapper(42));
+      expect([num.status, num.body.message]).toEqual([400, "/v1/gate: the body's subject must be a string sha256:<hex>"]);
+    });
+
+    test("headers (multipart parts): an invalid subject field, two that differ, or one that conflicts with the query is a 400", async () => {
+      const bad = await send("/v1/gate", multipart("sha256:zz"));
+      expect([bad.status, bad.body.message]).toEqual([400, "/v1/gate: the multipart subject field: not a sha256 digest: sha256:zz (want sha256:<64 hex>)"]);
+      const two = await send("/v1/gate", multipart(`sha256:${SUBJECT}`, `sha256:${other}`));
+      expect([two.status, two.body.message]).toEqual([400, `/v1/gate: conflicting subjects: the multipart subject field is sha256:${SUBJECT}, the multipart subject field is sha256:${other}`]);
+      const vsQuery = await send(`/v1/gate?subject=sha256:${other}`, multipart(`sha256:${SUBJECT}`));
+      expect([vsQuery.status, vsQuery.body.message]).toEqual([400, `/v1/gate: conflicting subjects: the subject query parameter is sha256:${other}, the multipart subject field is sha256:${SUBJECT}`]);
+      const badQuery = await send("/v1/gate?subject=nope", multipart(`sha256:${SUBJECT}`));
+      expect(badQuery.status).toBe(400);
+      const asFile = new FormData();
+      asFile.append("subject", new File([`sha256:${SUBJECT}`], "subject.txt"));
+      asFile.append("evidence", new File([JSON.stringify(statement())], "s.json"));
+      const file = await send("/v1/gate", asFile);
+      expect([file.status, file.body.message]).toEqual([400, "/v1/gate: the multipart subject field must be a plain value, not a file part"]);
+      const ok = await send(`/v1/gate?subject=sha256:${SUBJECT}`, multipart(`sha256:${SUBJECT}`));
+      expect([ok.status, ok.body.allow]).toEqual([200, true]);
+    });
+  });
+
   test("bad requests: 400 bad JSON / bad subject / empty, 415 content type, 405 method, 404 route", async () => {
     const a = await post("/v1/gate", "not json");
     expect([a.status, a.body.code]).toEqual([400, "invalid_parameter"]);
@@ -428,10 +525,20 @@ describe("POST /v1/gate", () => {
     const res = await fetch(srv.url + "/v1/gate", { method: "POST", body: stream, headers: { "Content-Type": "application/json" } });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { message: string }).message).toBe("request body exceeds max_body_bytes (65536)");
-    // far beyond the limit Bun's own cap answers first (a bare 413), and the service carries on
+    // far beyond the limit, declared or streamed: still the JSON 413 naming the limit (Bun's own cap answered a
+    // bare 413 with no body, and a streamed one was logged as an internal error), and the service carries on
+    const before = logs.length;
     const huge = await fetch(srv.url + "/v1/gate", { method: "POST", body: new Uint8Array(4 * 1024 * 1024), headers: { "Content-Type": "application/json" } });
-    expect(huge.status).toBe(413);
-    await huge.arrayBuffer();
+    expect([huge.status, ((await huge.json()) as { code: string }).code]).toEqual([413, "request_too_large"]);
+    const endless = new ReadableStream({
+      pull(c) {
+        c.enqueue(new Uint8Array(256 * 1024));
+      },
+    });
+    const streamed = await fetch(srv.url + "/v1/data/demo/allow", { method: "POST", body: endless, headers: { "Content-Type": "application/json" } });
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { message: string }).message).toBe("request body exceeds max_body_bytes (65536)");
+    expect(logs.slice(before).filter((l) => l.includes("internal error"))).toEqual([]);
     expect((await post("/v1/data/demo/allow", JSON.stringify({ input: { user: "alice" } }))).body.result).toBe(true);
   });
 

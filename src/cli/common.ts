@@ -25,7 +25,7 @@ export const bundleTrustFlags: FlagSpecs = {
   "verification-key-id": { type: "string", multiple: true, description: "key id of each --verification-key, in order (default: default)", valueHint: "ID" },
   "signing-alg": { type: "string", description: "pin the bundle signature algorithm (RS256…ES512; required for HS256 secrets)", valueHint: "ALG" },
   scope: { type: "string", description: "required bundle signature scope", valueHint: "SCOPE" },
-  "allow-unsigned": { type: "boolean", description: "evaluate a --policy bundle without verifying its signature" },
+  "allow-unsigned": { type: "boolean", description: "evaluate a --policy bundle when no --verification-key is given; with a --verification-key an unsigned bundle is refused all the same" },
 };
 
 export function bundleTrust(p: Parsed): BundleTrustOptions {

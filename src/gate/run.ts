@@ -158,7 +158,7 @@ export interface BundleTrustOptions {
   /** Pin the JWS algorithm (required for HS256/384/512 secrets, which carry no type of their own). */
   algorithm?: string;
   scope?: string;
-  /** Evaluate a bundle that is unsigned, or that no key was given to check. Never the default. */
+  /** Evaluate a bundle when no verification key is given. Never the default; with a key it changes nothing. */
   allowUnsigned?: boolean;
 }
 
@@ -185,9 +185,11 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
       if (o.allowUnsigned) return;
       throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", bundle.source);
     }
+    // A key is configured: the bundle must verify with it. --allow-unsigned does not apply here — it means
+    // "no key, no signature expected"; honouring it would let anyone who can replace the bundle strip its
+    // .signatures.json and have their policy evaluated.
     const r = await signing!.verifyBundleSignature(bundle, keyring, { ...(o.scope !== undefined ? { scope: o.scope } : {}), ...(only ? { keyId: only } : {}) });
     if (r.ok) return;
-    if (r.status === "unsigned" && o.allowUnsigned) return;
     throw new TollgateError("bundle_unverified", `bundle rejected: ${signing!.rejectionReason(r)} [${r.code}]`, bundle.source);
   };
 }

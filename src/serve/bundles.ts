@@ -130,7 +130,10 @@ export class BundleManager {
     try {
       const entries = await readArchive(bytes, source);
       const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
-      if (!sig.ok && !(sig.status === "unsigned" && this.o.allowUnsigned)) {
+      // allow_unsigned means "no key configured, no signature expected": with a key, an unsigned bundle is refused
+      // (otherwise whoever can replace the bundle strips .signatures.json and the gate evaluates their policy).
+      const unsignedAllowed = this.o.allowUnsigned && Object.keys(this.o.keys).length === 0;
+      if (!sig.ok && !(sig.status === "unsigned" && unsignedAllowed)) {
         // The reason alone: the log line and /ready add the source, the code and "rejected" themselves.
         throw new TollgateError(sig.code ?? "bundle_unverified", rejectionReason(sig));
       }

@@ -109,11 +109,47 @@ function isWrapperItem(v: unknown): v is { path: string; content?: unknown; cont
   return !!v && typeof v === "object" && typeof (v as { path?: unknown }).path === "string" && ("content" in v || "content_base64" in v);
 }
 
+/**
+ * The subject of a /v1/gate request from every place one may be given — the `subject` query parameter, the JSON
+ * wrapper's `subject`, multipart `subject` fields — each validated on its own (an invalid one is a 400 even when
+ * another is valid), and all of them the same digest (a conflict is a 400, never "the last one wins").
+ */
+class SubjectSources {
+  private digest: string | undefined;
+  private from: string | undefined;
+
+  add(value: unknown, where: string): void {
+    if (typeof value !== "string") throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where} must be a string sha256:<hex>`);
+    let hex: string;
+    try {
+      hex = parseSha256Digest(value);
+    } catch (e) {
+      throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where}: ${(e as Error).message}`);
+    }
+    if (this.digest !== undefined && this.digest !== hex) {
+      throw new HttpError(400, "invalid_parameter", `/v1/gate: conflicting subjects: ${this.from} is sha256:${this.digest}, ${where} is sha256:${hex}`);
+    }
+    this.digest = hex;
+    this.from ??= where;
+  }
+
+  get subject(): string | undefined {
+    return this.digest === undefined ? undefined : `sha256:${this.digest}`;
+  }
+}
+
+function withSubject(files: SourceFile[], subjects: SubjectSources): GateRequest {
+  const subject = subjects.subject;
+  return subject ? { files, subject } : { files };
+}
+
 /** The evidence forms /v1/gate accepts → SourceFiles (named, so errors and decisions can point at them). */
 export async function parseGateRequest(req: Request, body: Uint8Array): Promise<GateRequest> {
   const ct = (req.headers.get("content-type") ?? "").toLowerCase();
   const url = new URL(req.url);
-  let subject = url.searchParams.get("subject") ?? undefined;
+  const subjects = new SubjectSources();
+  // Validated before the body is looked at: a bad query subject is refused whatever the body says.
+  for (const q of url.searchParams.getAll("subject")) subjects.add(q, "the subject query parameter");
   if (ct.startsWith("multipart/form-data")) {
     let form: FormData;
     try {
@@ -125,15 +161,17 @@ export async function parseGateRequest(req: Request, body: Uint8Array): Promise<
     let i = 0;
     for (const [field, value] of form.entries()) {
       if (typeof value === "string") {
-        if (field === "subject") subject = value;
+        if (field === "subject") subjects.add(value, "the multipart subject field");
         continue;
       }
+      // A file part named "subject" is a client mistake that would otherwise be read as evidence.
+      if (field === "subject") throw new HttpError(400, "invalid_parameter", "/v1/gate: the multipart subject field must be a plain value, not a file part");
       const name = (value as File).name || `${field}-${i}`;
       files.push(sourceFromBytes(`upload/${name}`, new Uint8Array(await (value as File).arrayBuffer()), true));
       i++;
     }
     if (files.length === 0) throw new HttpError(400, "invalid_parameter", "multipart body has no file parts");
-    return subject ? { files, subject } : { files };
+    return withSubject(files, subjects);
   }
   if (ct && !ct.startsWith("application/json") && !ct.includes("+json")) {
     throw new HttpError(415, "unsupported_media_type", `content type ${ct} is not accepted (send application/json or multipart/form-data)`);
@@ -142,14 +180,11 @@ export async function parseGateRequest(req: Request, body: Uint8Array): Promise<
   if (Array.isArray(doc)) {
     if (doc.length === 0) throw new HttpError(400, "invalid_parameter", "/v1/gate: empty evidence array");
     const files = doc.map((d, i) => sourceFromBytes(`request/evidence-${i}.json`, new TextEncoder().encode(JSON.stringify(d)), true));
-    return subject ? { files, subject } : { files };
+    return withSubject(files, subjects);
   }
   if (doc && typeof doc === "object" && Array.isArray((doc as { evidence?: unknown }).evidence) && (doc as { evidence: unknown[] }).evidence.every(isWrapperItem)) {
     const w = doc as { evidence: { path: string; content?: unknown; content_base64?: string }[]; subject?: unknown };
-    if (w.subject !== undefined) {
-      if (typeof w.subject !== "string") throw new HttpError(400, "invalid_parameter", "/v1/gate: subject must be a string sha256:<hex>");
-      subject = w.subject;
-    }
+    if (w.subject !== undefined) subjects.add(w.subject, "the body's subject");
     const files = w.evidence.map((e, i) => {
       let bytes: Uint8Array;
       if (e.content_base64 !== undefined) {
@@ -164,10 +199,10 @@ export async function parseGateRequest(req: Request, body: Uint8Array): Promise<
       return sourceFromBytes(e.path, bytes, true);
     });
     if (files.length === 0) throw new HttpError(400, "invalid_parameter", "/v1/gate: evidence is empty");
-    return subject ? { files, subject } : { files };
+    return withSubject(files, subjects);
   }
   // One evidence document: keep its exact bytes.
-  return subject ? { files: [sourceFromBytes("request/evidence.json", body, true)], subject } : { files: [sourceFromBytes("request/evidence.json", body, true)] };
+  return withSubject([sourceFromBytes("request/evidence.json", body, true)], subjects);
 }
 
 function ruleIds(results: readonly { rule: string }[]): string[] {
@@ -251,13 +286,6 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     const time = new Date(); // the decision instant, read once at the request boundary
     const active = requireBundle();
     const parsed = await parseGateRequest(req, body);
-    if (parsed.subject !== undefined) {
-      try {
-        parseSha256Digest(parsed.subject);
-      } catch (e) {
-        throw new HttpError(400, "invalid_parameter", (e as Error).message);
-      }
-    }
     let report;
     try {
       const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, timeExplicit: false, ...(parsed.subject ? { subject: parsed.subject } : {}) });
@@ -300,6 +328,11 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     const active = requireBundle();
     let input: unknown;
     if (body.length > 0) {
+      // A form post is what a browser sends cross-site without a preflight (and not JSON): never evaluated.
+      const ct = (req.headers.get("content-type") ?? "").toLowerCase();
+      if (ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("multipart/form-data")) {
+        throw new HttpError(415, "unsupported_media_type", `/v1/data/${path}: content type ${ct.split(";")[0]} is not accepted (send application/json)`);
+      }
       const doc = parseJsonBody(body, `/v1/data/${path}`);
       if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new HttpError(400, "invalid_parameter", `/v1/data/${path}: body must be a JSON object {"input": …}`);
       input = (doc as { input?: unknown }).input;
@@ -426,14 +459,20 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   const server = Bun.serve({
     hostname: cfg.hostname,
     port: cfg.port,
-    // A hard cap in Bun itself: a body beyond max_body_bytes + 64 KiB is refused by Bun with a bare 413 (no JSON
-    // message) before `fetch` runs; up to that, readBody answers the JSON 413 naming the limit.
-    maxRequestBodySize: cfg.maxBodyBytes + 64 * 1024,
+    // No cap in Bun itself: Bun's own refusal is a bare 413 with no body (and, for a chunked body, an exception
+    // inside the handler). readBody enforces max_body_bytes instead — Content-Length first, then counting while
+    // streaming, never buffering more than the limit — and answers a JSON 413 naming it.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     async fetch(req) {
       try {
         return await route(req);
       } catch (e) {
-        if (e instanceof HttpError) return errorResponse(e.status, e.code, e.message);
+        if (e instanceof HttpError) {
+          const r = errorResponse(e.status, e.code, e.message);
+          // The rest of an oversized body is never read: close the connection rather than leave it half-read.
+          if (e.status === 413) r.headers.set("Connection", "close");
+          return r;
+        }
         const err = asTollgateError(e);
         log(`internal error on ${req.method} ${new URL(req.url).pathname}: ${err.oneLine()}`);
         return errorResponse(500, "internal_error", err.oneLine());
