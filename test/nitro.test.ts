@@ -223,7 +223,9 @@ describe("Nitro synthetic documents (chains generated at test time)", () => {
       [{ cabundle: [] }, /cabundle is not a non-empty array/],
       [{ pcrs: new Map([[0, new Uint8Array(40)]]) }, /pcrs\[0\] is 40 bytes \(32, 48 or 64 expected\)/],
       [{ pcrs: new Map([[32, new Uint8Array(48)]]) }, /pcrs has index 32 outside 0\.\.31/],
-      [{ userData: new Uint8Array(513) }, /user_data is 513 bytes \(allowed 0\.\.512\)/],
+      [{ userData: new Uint8Array(1025) }, /user_data is 1025 bytes \(allowed 0\.\.1024\)/],
+      [{ nonce: new Uint8Array(1025) }, /nonce is 1025 bytes \(allowed 0\.\.1024\)/],
+      [{ publicKey: new Uint8Array(1025) }, /public_key is 1025 bytes \(allowed 0\.\.1024\)/],
     ];
     for (const [opts, reason] of cases) {
       const d = await makeNitroDocument(chain, opts);
@@ -237,6 +239,16 @@ describe("Nitro synthetic documents (chains generated at test time)", () => {
       }
       expectFailed(verify(d.bytes), "hardware.nitro_parse", "schema_invalid", reason);
     }
+  });
+
+  test("user_data, nonce and public_key of 1024 bytes each (the NSM's maximum) verify, with their facts", async () => {
+    const full = (b: number) => new Uint8Array(1024).fill(b);
+    const d = await makeNitroDocument(chain, { userData: full(0x75), nonce: full(0x6e), publicKey: full(0x70) });
+    const v = verify(d.bytes);
+    expectAllOk(v);
+    expect(v.hardware["userData"]).toBe("75".repeat(1024));
+    expect(v.hardware["nonce"]).toBe("6e".repeat(1024));
+    expect(v.hardware["publicKey"]).toBe("70".repeat(1024));
   });
 
   test("null user_data / nonce / public_key are absent facts, not empty strings", async () => {

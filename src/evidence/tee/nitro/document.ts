@@ -4,13 +4,17 @@
 //     signature: bstr (96 bytes, r‖s) ]
 // AttestationDocument = { module_id: tstr, digest: "SHA384", timestamp: uint (ms since epoch),
 //   pcrs: {0..31 => bstr 32/48/64}, certificate: bstr (DER), cabundle: [+ bstr (DER)], root first,
-//   ? public_key: bstr / null, ? user_data: bstr / null, ? nonce: bstr / null }
+//   ? public_key: bstr / null, ? user_data: bstr / null, ? nonce: bstr / null }  (each .size (0..1024))
 // CBOR is decoded with cbor2 in a strict mode (no duplicate map keys, no indefinite lengths).
 import { decode, encode, Tag } from "cbor2";
 import { TollgateError } from "../../../core/errors.ts";
 
 export const COSE_ALG_ES384 = -35;
 const COSE_SIGN1_TAG = 18;
+// What the NSM emits: the spec's CDDL types public_key, user_data and nonce as `user_data = bytes .size
+// (0..1024)`, and real documents carry 1024-byte user_data (the same page's older "0..512" validation
+// table is stricter than the NSM itself and would refuse genuine documents).
+export const NSM_USER_DATA_MAX = 1024;
 
 export interface NitroPayload {
   moduleId: string;
@@ -107,9 +111,9 @@ export function parsePayload(bytes: Uint8Array): NitroPayload {
   const rawBundle = m.get("cabundle");
   if (!Array.isArray(rawBundle) || rawBundle.length < 1) fail("schema_invalid", "cabundle is not a non-empty array");
   const cabundle = rawBundle.map((c, i) => bstr(c, `cabundle[${i}]`, 1, 1024));
-  const publicKey = optionalBstr(m, "public_key", 1024);
-  const userData = optionalBstr(m, "user_data", 512);
-  const nonce = optionalBstr(m, "nonce", 512);
+  const publicKey = optionalBstr(m, "public_key", NSM_USER_DATA_MAX);
+  const userData = optionalBstr(m, "user_data", NSM_USER_DATA_MAX);
+  const nonce = optionalBstr(m, "nonce", NSM_USER_DATA_MAX);
   return {
     moduleId,
     digest,
