@@ -223,6 +223,52 @@ describe("tollgate verify and inspect", () => {
   });
 });
 
+describe("a folder with nothing tollgate recognizes", () => {
+  let none: string;
+  let emptyDir: string;
+  beforeAll(() => {
+    none = join(dir, "nothing");
+    write("nothing/notes.json", { hello: "world" });
+    write("nothing/readme.txt", "just text\n");
+    emptyDir = join(dir, "empty");
+    mkdirSync(emptyDir, { recursive: true });
+  });
+
+  test("verify exits 2 with one line saying nothing was verified, and writes nothing to stdout", () => {
+    for (const args of [[none], ["-o", "json", none]]) {
+      const r = tollgate(["verify", ...T, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(`tollgate verify: nothing verified: no evidence tollgate recognizes in ${none} (2 file(s) skipped)\n`);
+    }
+    const e = tollgate(["verify", ...T, emptyDir]);
+    expect([e.code, e.stderr]).toEqual([2, `tollgate verify: nothing verified: no evidence tollgate recognizes in ${emptyDir} (0 file(s) skipped)\n`]);
+  });
+
+  test("verify still verifies real evidence beside unrecognized files (exit 0)", () => {
+    write("mixed/notes.json", { hello: "world" });
+    writeFileSync(join(dir, "mixed", "provenance.json"), readFileSync(good));
+    const r = tollgate(["verify", ...T, "--key", keyFile, join(dir, "mixed")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`SKIP  ${join(dir, "mixed", "notes.json")}: not evidence tollgate recognizes`);
+    expect(r.stdout).toMatch(/^VERIFIED: 1 evidence/m);
+  });
+
+  test("eval denies by default (exit 1), naming the skipped files", () => {
+    const r = tollgate(["eval", ...T, "--artifact", artifact, none]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`SKIP  ${join(none, "notes.json")}: not evidence tollgate recognizes`);
+    expect(r.stdout).toMatch(/^DENY: .*0 evidence, 0 error\(s\)/m);
+  });
+
+  test("inspect prints the (empty) input document and names the skipped files on stderr", () => {
+    const r = tollgate(["inspect", ...T, none]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).evidence).toEqual([]);
+    expect(r.stderr).toBe(`SKIP  ${join(none, "notes.json")}: not evidence tollgate recognizes\nSKIP  ${join(none, "readme.txt")}: not evidence tollgate recognizes\n`);
+  });
+});
+
 describe("command routing", () => {
   const cases: [string[], RegExp][] = [
     [[], /^tollgate: No command specified\. \(see tollgate --help\)$/],

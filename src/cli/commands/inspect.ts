@@ -22,6 +22,8 @@ export default defineCommand({
       const { merged } = await loadDataOverlays(list(p, "data"));
       const prepared = await prepareEvidence(paths, await evidenceOptions(p, merged));
       process.stdout.write(stableStringify(prepared.input, 2) + "\n");
+      // The document has no place for files that are not evidence; say which were left out.
+      for (const s of prepared.collected.skipped) console.error(`SKIP  ${s}: not evidence tollgate recognizes`);
       return EXIT_ADMIT;
     }),
 });

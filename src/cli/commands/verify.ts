@@ -1,7 +1,8 @@
 // tollgate verify: crypto and integrity only, no policy — every check of every piece of evidence.
-// Exit 0 when everything verifiable verified, 1 when any check failed or a file could not be read, 2 on usage.
+// Exit 0 when everything verifiable verified, 1 when any check failed or a file could not be read, 2 on usage
+// or when nothing at all was recognized as evidence.
 import { defineCommand } from "citty";
-import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
+import { EXIT_ADMIT, EXIT_DENY, TollgateError } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
 import { loadDataOverlays, prepareEvidence, type PreparedEvidence } from "../../gate/run.ts";
 import type { EvidenceRecord } from "../../evidence/types.ts";
@@ -57,6 +58,11 @@ export default defineCommand({
       const paths = requirePaths(p);
       const { merged } = await loadDataOverlays(list(p, "data"));
       const prepared = await prepareEvidence(paths, await evidenceOptions(p, merged));
+      // Zero evidence and zero errors would read as a pass: nothing was verified, so it could not evaluate.
+      if (prepared.input.evidence.length === 0 && prepared.input.errors.length === 0) {
+        const skipped = prepared.collected.skipped.length;
+        throw new TollgateError("unknown_kind", `nothing verified: no evidence tollgate recognizes in ${paths.join(", ")} (${skipped} file(s) skipped)`);
+      }
       const out = format === "json"
         ? stableStringify({
             verified: !verificationFailed(prepared),
