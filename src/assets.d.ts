@@ -3,3 +3,9 @@ declare module "*.tar.gz" {
   const path: string;
   export default path;
 }
+
+// opa-wasm's builtin table (CommonJS, no types of its own): builtin name → implementation.
+declare module "*/opa-wasm/src/builtins/index.js" {
+  const table: Record<string, unknown>;
+  export default table;
+}

@@ -16,7 +16,7 @@ import {
   parseDastReport,
   severityFromScore,
 } from "../src/evidence/dast/index.ts";
-import { predicateHandlerFor } from "../src/evidence/registry.ts";
+import { predicateHandlerFor } from "../src/evidence/predicates.ts";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { TEST_RESULT_V01 } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";

@@ -6,7 +6,7 @@ import { buildInputDocument, validateInputDocument } from "../src/core/input.ts"
 import { trustedKeyFromObject } from "../src/crypto/keys.ts";
 import { collectEvidence } from "../src/evidence/collect.ts";
 import type { InTotoStatement } from "../src/evidence/predicate.ts";
-import { predicateHandlerFor } from "../src/evidence/registry.ts";
+import { predicateHandlerFor } from "../src/evidence/predicates.ts";
 import { makeVerifyContext, sourceFromText } from "../src/evidence/source.ts";
 import { recognizeDast, TEST_RESULT_V01, testResultFacts, testResultPredicate } from "../src/evidence/test-result.ts";
 import type { EvidenceRecord, SourceFile } from "../src/evidence/types.ts";

@@ -1,11 +1,10 @@
 // Libraries that only some evidence needs are loaded on first use, synchronously (parse steps are
 // synchronous). Importing them all up front made every cold start pay for every kind's parsers.
-import { createRequire } from "node:module";
+// Callers pass a literal `() => require("x")`: the bundler (`bun build --compile`) sees the specifier and
+// embeds the module, and it still runs only when the getter is first called.
 
-const req = createRequire(import.meta.url);
-
-/** A getter that requires `specifier` the first time it is called. */
-export function lazyRequire<T>(specifier: string): () => T {
+/** A getter that runs `load` (a literal require) the first time it is called. */
+export function lazy<T>(load: () => T): () => T {
   let mod: T | undefined;
-  return () => (mod ??= req(specifier) as T);
+  return () => (mod ??= load());
 }

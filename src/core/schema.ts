@@ -1,7 +1,6 @@
 // Every JSON Schema in tollgate is compiled by one ajv (Draft 2020-12) instance, once, on first use.
 import type Ajv2020 from "ajv/dist/2020.js";
 import type { ValidateFunction, ErrorObject } from "ajv/dist/2020.js";
-import { createRequire } from "node:module";
 import { precompiled } from "./validators.generated.js";
 import { schemaHash } from "./schema-hash.ts";
 
@@ -14,9 +13,8 @@ const compiled = new Map<object, ValidateFunction>();
  */
 export function ajv2020(): Ajv2020 {
   if (!ajv) {
-    const req = createRequire(import.meta.url);
-    const AjvClass = (req("ajv/dist/2020.js") as { default: typeof Ajv2020 }).default;
-    const addFormats = (req("ajv-formats") as { default: (a: Ajv2020) => void }).default;
+    const AjvClass = (require("ajv/dist/2020.js") as { default: typeof Ajv2020 }).default;
+    const addFormats = (require("ajv-formats") as { default: (a: Ajv2020) => void }).default;
     ajv = new AjvClass({ allErrors: true, strict: false });
     addFormats(ajv);
   }
@@ -54,17 +52,26 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, max = 3
   return parts.join("; ") + (errors.length > max ? `; and ${errors.length - max} more` : "");
 }
 
+type Precompiled = { default: ValidateFunction; schemaSha256: string };
+
+// One literal require per generated module (scripts/build-validators.ts writes src/core/validators/NAME.generated.js),
+// so the bundler embeds each and it is still loaded only when first asked for.
+const OTHER_DRAFTS: Record<string, () => Precompiled> = {
+  "datacontract-specification-1.2.0.schema.json": () => require("./validators/datacontract-specification-1.2.0.schema.json.generated.js"),
+  "datacontract-specification-1.2.1.schema.json": () => require("./validators/datacontract-specification-1.2.1.schema.json.generated.js"),
+  "odcs-json-schema-v3.0.2.json": () => require("./validators/odcs-json-schema-v3.0.2.json.generated.js"),
+  "odcs-json-schema-v3.1.0.json": () => require("./validators/odcs-json-schema-v3.1.0.json.generated.js"),
+  "sarif-2.1.0-errata01": () => require("./validators/sarif-2.1.0-errata01.generated.js"),
+};
+
 /**
- * A schema of another draft precompiled by scripts/build-validators.ts (src/core/validators/NAME.generated.js,
- * loaded on first use), or undefined when there is none or it was generated from a different schema: the
- * caller then compiles at run time, with the same ajv class and options the generator used.
+ * A schema of another draft precompiled by scripts/build-validators.ts (loaded on first use), or undefined when
+ * there is none or it was generated from a different schema: the caller then compiles at run time, with the
+ * same ajv class and options the generator used.
  */
 export function precompiledValidator(name: string, schema: object): ValidateFunction | undefined {
-  let mod: { default: ValidateFunction; schemaSha256: string };
-  try {
-    mod = createRequire(import.meta.url)(`./validators/${name}.generated.js`);
-  } catch {
-    return undefined;
-  }
+  const load = OTHER_DRAFTS[name];
+  if (!load) return undefined;
+  const mod = load();
   return mod.schemaSha256 === schemaHash(schema) ? mod.default : undefined;
 }

@@ -1,7 +1,7 @@
 // DSSE (Dead Simple Signing Envelope) v1: the PAE, envelope parsing and signature verification.
 // Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { lazyRequire } from "../core/lazy.ts";
+import { lazy } from "../core/lazy.ts";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { TrustedKey } from "../evidence/types.ts";
@@ -21,7 +21,7 @@ export interface DsseEnvelope {
 }
 
 // Only digest-only ECDSA checks (the conformance CLI's sha256:… argument) need @noble/curves.
-const nist = lazyRequire<typeof import("@noble/curves/nist.js")>("@noble/curves/nist.js");
+const nist = lazy(() => require("@noble/curves/nist.js") as typeof import("@noble/curves/nist.js"));
 
 const enc = new TextEncoder();
 

@@ -5,7 +5,9 @@
 // placeholder") and formats numbers its own way. OPA (topdown/strings.go) turns each argument into a Go value —
 // integral numbers to int, other numbers to float64, strings to string, anything else to its Rego text — and
 // calls fmt.Sprintf. This is that, for the verbs and flags Rego policies use.
-import { createRequire } from "node:module";
+// opa-wasm's own builtin table (the module its opa.js requires). The package's exports map hides the file, so it is
+// named by its path: a literal the bundler follows, resolving to the very module opa.js loads.
+import opaWasmBuiltins from "../../node_modules/@open-policy-agent/opa-wasm/src/builtins/index.js";
 
 type GoValue = { kind: "int"; v: bigint } | { kind: "float"; v: number } | { kind: "string"; v: string };
 
@@ -156,9 +158,6 @@ let installed = false;
  */
 export function installOpaCompatibleBuiltins(): void {
   if (installed) return;
-  const req = createRequire(import.meta.url);
-  const main = req.resolve("@open-policy-agent/opa-wasm");
-  const table = createRequire(main)("./builtins/index") as Record<string, unknown>;
-  table.sprintf = opaSprintf;
+  (opaWasmBuiltins as Record<string, unknown>).sprintf = opaSprintf;
   installed = true;
 }

@@ -2,7 +2,7 @@
 // there), or a bare policy.wasm. Reading never evaluates anything; signature checks happen on `files`
 // before an engine is created from the bundle.
 import { readArchive } from "./archive.ts";
-import { lazyRequire } from "../core/lazy.ts";
+import { lazy } from "../core/lazy.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { readUserFile } from "../core/read.ts";
@@ -31,7 +31,7 @@ export interface PolicyBundle {
   revision: string;
 }
 
-const yaml = lazyRequire<typeof import("yaml")>("yaml");
+const yaml = lazy(() => require("yaml") as typeof import("yaml"));
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 

@@ -5,6 +5,7 @@ import { verifyDsseEnvelope } from "../../crypto/dsse.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import type { SigstoreVerification } from "../../sigstore/verify.ts";
 import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
+import { predicateHandlerFor } from "../predicates.ts";
 import type { Check, EvidenceKind, EvidenceRecord, IntegrityFacts, SignatureFacts, Signer, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
 import { detectAttestation, parseAttestation, type AttestationItem, type ParsedAttestation } from "./parse.ts";
 
@@ -19,12 +20,6 @@ interface ItemOutcome {
   facts?: Record<string, unknown>;
 }
 
-// registry.ts imports this module; importing it back statically would make module order matter.
-let lookup: ((predicateType: string) => PredicateHandler | undefined) | undefined;
-async function handlerFor(predicateType: string): Promise<PredicateHandler | undefined> {
-  lookup ??= (await import("../registry.ts")).predicateHandlerFor;
-  return lookup(predicateType);
-}
 
 // verify() may only return Check[]; the signers it established ride along keyed by the checks array.
 const outcomes = new WeakMap<Check[], ItemOutcome[]>();
@@ -101,7 +96,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
   const st = item.form === "statement" ? { ok: true as const, statement: item.statement } : item.statement;
   if (st.ok) {
     checks.push({ name: "statement.schema", ok: true });
-    const handler = await handlerFor(st.statement.predicateType);
+    const handler = predicateHandlerFor(st.statement.predicateType);
     if (handler) {
       handlerOut = handler;
       try {
@@ -123,7 +118,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
 
 function toRecord(item: AttestationItem, o: ItemOutcome, file: SourceFile, suffix: string): EvidenceRecord {
   const statement: InTotoStatement | undefined = item.form === "statement" ? item.statement : item.statement.ok ? item.statement.statement : undefined;
-  const handler = o.handler ?? (statement ? lookup?.(statement.predicateType) : undefined);
+  const handler = o.handler ?? (statement ? predicateHandlerFor(statement.predicateType) : undefined);
   let facts = o.facts ?? {};
   if (!o.facts && statement && handler && o.checks.some((c) => c.name === "predicate.schema" && c.ok)) {
     // Only without the side table (checks built elsewhere): verify already computed them otherwise.

@@ -3,10 +3,10 @@
 // or null. Undeclared fields are allowed unless the contract closes the object (DCS additionalFields: false).
 import type Ajv2020 from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
-import { lazyRequire } from "../../core/lazy.ts";
+import { lazy } from "../../core/lazy.ts";
 
-const ajv2020 = lazyRequire<{ default: typeof Ajv2020 }>("ajv/dist/2020.js");
-const ajvFormats = lazyRequire<{ default: (a: Ajv2020) => void }>("ajv-formats");
+const ajv2020 = lazy(() => require("ajv/dist/2020.js") as { default: typeof Ajv2020 });
+const ajvFormats = lazy(() => require("ajv-formats") as { default: (a: Ajv2020) => void });
 import type { ErrorCode } from "../../core/errors.ts";
 import type { ContractObject, DataContract, FieldSpec } from "./model.ts";
 import { ajvErrors } from "./validate.ts";

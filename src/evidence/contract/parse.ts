@@ -1,9 +1,9 @@
 // Data contracts: ODCS v3 (`apiVersion: v3.x`, `kind: DataContract`, `schema[].properties[]`) and the Data
 // Contract Specification (`dataContractSpecification`, `models.<name>.fields.<field>`), read from YAML or
 // JSON into the one field model of model.ts. Pure; throws TollgateError for what is not a readable contract.
-import { lazyRequire } from "../../core/lazy.ts";
+import { lazy } from "../../core/lazy.ts";
 
-const yaml = lazyRequire<typeof import("yaml")>("yaml");
+const yaml = lazy(() => require("yaml") as typeof import("yaml"));
 import { TollgateError, asTollgateError } from "../../core/errors.ts";
 import { sha256Hex } from "../../core/digest.ts";
 import type { SourceFile } from "../types.ts";

@@ -5,12 +5,12 @@
 import type Ajv2019 from "ajv/dist/2019.js";
 import type AjvDraft7 from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { lazyRequire } from "../../core/lazy.ts";
+import { lazy } from "../../core/lazy.ts";
 
 // The contract standards' own schemas are draft-07 / 2019-09; their compilers load when a contract is read.
-const ajv2019 = lazyRequire<{ default: typeof Ajv2019 }>("ajv/dist/2019.js");
-const ajvDraft7 = lazyRequire<{ default: typeof AjvDraft7 }>("ajv");
-const ajvFormats = lazyRequire<{ default: (a: Ajv2019 | AjvDraft7) => void }>("ajv-formats");
+const ajv2019 = lazy(() => require("ajv/dist/2019.js") as { default: typeof Ajv2019 });
+const ajvDraft7 = lazy(() => require("ajv") as { default: typeof AjvDraft7 });
+const ajvFormats = lazy(() => require("ajv-formats") as { default: (a: Ajv2019 | AjvDraft7) => void });
 import odcs302 from "../../../schemas/odcs/odcs-json-schema-v3.0.2.json" with { type: "json" };
 import odcs310 from "../../../schemas/odcs/odcs-json-schema-v3.1.0.json" with { type: "json" };
 import dcs120 from "../../../schemas/odcs/datacontract-specification-1.2.0.schema.json" with { type: "json" };

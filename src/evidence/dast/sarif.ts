@@ -11,7 +11,7 @@
 // Results of kind "pass" or "notApplicable" are not findings.
 import type Ajv from "ajv";
 import type { ValidateFunction } from "ajv";
-import { lazyRequire } from "../../core/lazy.ts";
+import { lazy } from "../../core/lazy.ts";
 import sarifSchema from "../../../schemas/sarif-2.1.0-errata01.schema.json" with { type: "json" };
 import { TollgateError } from "../../core/errors.ts";
 import { describeErrors, precompiledValidator } from "../../core/schema.ts";
@@ -35,8 +35,8 @@ let validate: ValidateFunction | undefined;
  * dropped as a keyword and the schema (trusted data) is not meta-validated. Its own ajv: the project's
  * shared instance is 2020-12.
  */
-const ajvDraft7 = lazyRequire<{ default: typeof Ajv }>("ajv");
-const ajvFormats = lazyRequire<{ default: (a: Ajv) => void }>("ajv-formats");
+const ajvDraft7 = lazy(() => require("ajv") as { default: typeof Ajv });
+const ajvFormats = lazy(() => require("ajv-formats") as { default: (a: Ajv) => void });
 
 export function sarifValidator(): ValidateFunction {
   if (!validate) validate = precompiledValidator("sarif-2.1.0-errata01", sarifSchema);

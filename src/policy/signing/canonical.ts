@@ -7,14 +7,10 @@
 // that is why this module parses JSON itself instead of going through JS numbers. Every other file
 // (policy.wasm, *.rego, any other .json) is hashed as its raw bytes.
 import { createHash } from "node:crypto";
+import type { GoJson } from "./gojson.ts";
 import { goYamlToJson } from "./goyaml.ts";
 import { TollgateError } from "../../core/errors.ts";
 
-/** A JSON value with numbers kept as their source text and objects as ordered maps (last duplicate wins, like Go). */
-export type GoJson = null | boolean | string | GoNumber | GoJson[] | Map<string, GoJson>;
-export interface GoNumber {
-  readonly num: string;
-}
 
 /** The hash names OPA accepts in a signature's `files[].algorithm`, mapped to node:crypto names. */
 export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {

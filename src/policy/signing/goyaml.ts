@@ -9,7 +9,7 @@
 // keys become strings as OPA's keyString does (ints in decimal, bools as true/false; null keys are an error).
 // Anything this does not model (explicit tags other than !!str, float keys, !!binary) throws: fail closed.
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from "yaml";
-import type { GoJson } from "./canonical.ts";
+import type { GoJson } from "./gojson.ts";
 
 export class GoYamlError extends Error {}
 
