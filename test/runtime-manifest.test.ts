@@ -47,7 +47,7 @@ function strictReport(assurance: Record<string, unknown> = {}, meta: Record<stri
   return {
     assurance: {
       verdict: "pass", report_local_verdict: "pass", blocking_reasons: [], mode: "strict", profile: "release", tier: "balanced",
-      canonical_guard_chain_enforced: true, fallback_fields_used: false, ...assurance,
+      canonical_guard_chain_enforced: true, fallback_fields_used: false, claim_set: "invarlock-weight-edit-regression-v1", ...assurance,
     },
     validation: { invariants_pass: true, spectral_stable: true },
     guards: ["invariants", "spectral", "rmt", "variance", "invariants"].map((name) => ({ name })),

@@ -27,6 +27,16 @@ export const KNOWN_BUILD_TYPES: Readonly<Record<string, readonly string[]>> = {
   "https://lunal.dev/kettle/pnpm@v1": ["buildCommand", "source"],
 };
 
+/**
+ * Build types whose internalParameters are defined by their spec. internalParameters are the builder's own:
+ * custom metadata never belongs there, so a `<vendor>_<field>` key is flagged under every build type and,
+ * where the build type defines its keys, any other key too.
+ */
+export const KNOWN_INTERNAL_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  "https://actions.github.io/buildtypes/workflow/v1": ["github"],
+  "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1": ["github"],
+};
+
 /** `<vendor>_<field>`: a vendor token, an underscore, a field name. */
 const VENDOR_FIELD = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9_]*$/;
 
@@ -107,8 +117,18 @@ function v1Facts(p: ProvenanceV1): Record<string, unknown> {
     else if (known) violations.push({ path: `buildDefinition.externalParameters.${key}`, reason: `not defined by ${buildType} and not named <vendor>_<field>` });
   }
 
+  const internal = p.buildDefinition.internalParameters ?? {};
+  const knownInternal = KNOWN_INTERNAL_PARAMETERS[buildType];
+  for (const key of Object.keys(internal)) {
+    if (knownInternal?.includes(key)) continue;
+    if (VENDOR_FIELD.test(key)) {
+      violations.push({ path: `buildDefinition.internalParameters.${key}`, reason: "custom metadata in internalParameters: only externalParameters may carry <vendor>_<field> fields" });
+    } else if (knownInternal) {
+      violations.push({ path: `buildDefinition.internalParameters.${key}`, reason: `not defined by ${buildType}` });
+    }
+  }
+
   const deps = (p.buildDefinition.resolvedDependencies ?? []).map((d) => ({ uri: d.uri ?? null, digest: d.digest ?? {} }));
-  const source = deps.find((d) => d.uri?.startsWith("git+") && (d.digest.gitCommit || d.digest.sha1));
   return {
     predicate_version: "v1",
     build_type: buildType,
@@ -120,7 +140,7 @@ function v1Facts(p: ProvenanceV1): Record<string, unknown> {
     finished_on: p.runDetails.metadata?.finishedOn ?? null,
     external_parameters: Object.keys(ext).sort(),
     resolved_dependencies: deps,
-    source: source ? { uri: source.uri, commit: source.digest.gitCommit ?? source.digest.sha1 } : null,
+    source: sourceOf(ext, deps),
     custom_metadata: { vendor_fields: vendorFields.sort(), violations },
   };
 }
@@ -131,5 +151,44 @@ function v02Facts(predicate: unknown): Record<string, unknown> {
     predicate_version: "v0.2",
     build_type: typeof p.buildType === "string" ? p.buildType : null,
     builder_id: typeof p.builder?.id === "string" ? p.builder.id : null,
+  };
+}
+
+/** A git resource URI without its `git+` prefix, scheme and `.git`: `github.com/acme/app`, as slsa-verifier's
+ *  --source-uri is written. */
+export function normalizeSourceUri(uri: string): string {
+  return uri.replace(/^git\+/, "").replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\.git$/, "").replace(/\/+$/, "");
+}
+
+/**
+ * The build's source: repository, ref and commit. GitHub's workflow build types name the repository and ref in
+ * externalParameters.workflow (slsa-verifier reads them there); otherwise the first `git+` resolved dependency,
+ * `git+<repo>@<ref>`. The commit is that dependency's gitCommit (or sha1).
+ */
+function sourceOf(ext: Record<string, unknown>, deps: { uri: string | null; digest: Record<string, string> }[]) {
+  const git = deps.find((d) => d.uri?.startsWith("git+"));
+  let uri = git?.uri ?? null;
+  let repository: string | null = null;
+  let ref: string | null = null;
+  if (uri) {
+    const at = uri.lastIndexOf("@");
+    const slash = uri.indexOf("//");
+    if (at > slash) {
+      repository = uri.slice(0, at);
+      ref = uri.slice(at + 1);
+    } else repository = uri;
+  }
+  const wf = ext.workflow as { repository?: unknown; ref?: unknown } | undefined;
+  if (wf && typeof wf === "object" && typeof wf.repository === "string") {
+    repository = wf.repository;
+    ref = typeof wf.ref === "string" ? wf.ref : ref;
+    uri ??= `git+${wf.repository}${ref ? `@${ref}` : ""}`;
+  }
+  if (!uri && !repository) return null;
+  return {
+    uri,
+    repository: repository ? normalizeSourceUri(repository) : null,
+    ref,
+    commit: git?.digest.gitCommit ?? git?.digest.sha1 ?? null,
   };
 }

@@ -25,6 +25,10 @@ rm_ev(over) := object.union(
 				"verdict": "pass", "blocking_reasons": [], "validation_failed": [],
 				"assurance_mode": "strict", "profile": "release", "tier": "balanced",
 				"canonical_guard_chain_enforced": true, "fallback_fields_used": false, "guards_missing": [],
+				"claim_set": "invarlock-weight-edit-regression-v1",
+				"guard_chain_observed": ["invariants", "spectral", "rmt", "variance", "invariants"],
+				"guard_chain_canonical": true, "report_build_events": [], "guard_evidence": [], "tiny_relax": false,
+				"runtime_provenance_declared": "container", "runtime_provenance_verification_status": "pending",
 				"guards": [{"name": "spectral", "decision": "allow", "status": "pass", "passed": true}],
 				"guards_blocking": [], "passed": true,
 			},
@@ -289,4 +293,125 @@ test_rm_required_but_only_a_failing_manifest if {
 test_rm_not_required_and_absent_is_silent if {
 	d := gate.deny with input as rm_input([])
 	count(rm_rules(d)) == 0
+}
+
+# ---- every strict claim invarlock's strict_report_policy_errors names ------------------------------------
+
+rm_with_outcome(o) := rm_ev({"facts": object.union(rm_ev({}).facts, {"outcome": o})})
+
+rm_strict_denied_with(o, msg) if {
+	d := gate.deny with input as rm_input([rm_with_outcome(o)])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.required_evidence as ["runtime-manifest"]
+	rm_rules(d) == {"runtime.required", "runtime.report-assurance"}
+	rm_msgs(d, "runtime.report-assurance") == [sprintf("evaluation report is not strict assurance evidence: %s", [msg])]
+}
+
+test_rm_unknown_claim_set_denies if {
+	rm_strict_denied_with({"claim_set": "invarlock-weight-edit-regression-v9"}, "claim_set is invarlock-weight-edit-regression-v9, not invarlock-weight-edit-regression-v1")
+	rm_strict_denied_with({"claim_set": null}, "claim_set is null, not invarlock-weight-edit-regression-v1")
+}
+
+test_rm_observed_chain_not_canonical_denies_even_when_flag_says_enforced if {
+	rm_strict_denied_with(
+		{"guard_chain_observed": ["invariants", "spectral", "invariants"], "guard_chain_canonical": false, "canonical_guard_chain_enforced": true},
+		"observed guard chain [invariants, spectral, invariants] is not the canonical chain [invariants, spectral, rmt, variance, invariants]",
+	)
+}
+
+test_rm_report_build_events_deny if {
+	rm_strict_denied_with(
+		{"report_build_events": ["synthesized_fields: primary_metric.ci (bootstrap_missing)"]},
+		"report_build records synthesized_fields: primary_metric.ci (bootstrap_missing): strict assurance forbids synthesized or repaired fields",
+	)
+}
+
+rm_guard(over) := object.union({"name": "rmt", "present": true, "decision": "allow", "passed": true, "status": "pass", "supported": true, "assurance_blocking": null, "reason": null}, over)
+
+test_rm_unsupported_assurance_blocking_guard_denies if {
+	rm_strict_denied_with(
+		{"guard_evidence": [rm_guard({"supported": false, "assurance_blocking": true, "reason": "no activations"})]},
+		"rmt guard is unsupported for strict assurance (supported false, assurance_blocking true): no activations",
+	)
+	rm_strict_denied_with(
+		{"guard_evidence": [rm_guard({"supported": false, "assurance_blocking": true})]},
+		"rmt guard is unsupported for strict assurance (supported false, assurance_blocking true): unsupported",
+	)
+}
+
+# Unsupported but not assurance-blocking is invarlock's advisory case: not a strict problem.
+test_rm_unsupported_but_not_blocking_guard_is_strict if {
+	d := gate.deny with input as rm_input([rm_with_outcome({"guard_evidence": [rm_guard({"supported": false, "assurance_blocking": false})]})])
+		with data.expected_runtime_image_digest as rm_digest
+		with data.required_evidence as ["runtime-manifest"]
+	count(rm_rules(d)) == 0
+}
+
+test_rm_degraded_or_monitor_only_guard_denies if {
+	rm_strict_denied_with({"guard_evidence": [rm_guard({"status": "degraded"})]}, "rmt guard status degraded is not strict-assurance passing")
+	rm_strict_denied_with({"guard_evidence": [rm_guard({"status": "Monitor-Only"})]}, "rmt guard status Monitor-Only is not strict-assurance passing")
+}
+
+test_rm_guard_without_pass_evidence_denies if {
+	rm_strict_denied_with(
+		{"guard_evidence": [rm_guard({"decision": "", "passed": null, "status": null, "supported": null})]},
+		"rmt guard has no pass evidence (no decision, passed or passing status)",
+	)
+}
+
+test_rm_tiny_relax_denies if {
+	rm_strict_denied_with({"tiny_relax": true}, "the report declares the development-only tiny_relax policy")
+}
+
+test_rm_host_declared_or_unverifiable_provenance_denies if {
+	rm_strict_denied_with({"runtime_provenance_declared": "host"}, "the report declares runtime provenance host, not container")
+	rm_strict_denied_with({"runtime_provenance_verification_status": "skipped"}, "runtime_provenance_verification_status is skipped, not pending or verified")
+}
+
+# ---- a declared non-assurance run --------------------------------------------------------------------------
+
+rm_host_off := rm_ev({"facts": object.union(rm_ev({}).facts, {
+	"execution_mode": "host-bypass", "host_bypass": true, "container_execution": false,
+	"image_digest": null, "image_digest_pinned": false, "strict_eligible": false,
+	"outcome": {"assurance_mode": "off", "profile": "dev", "claim_set": null},
+})})
+
+test_rm_declared_off_is_strict_by_default if {
+	d := gate.deny with input as rm_input([rm_host_off]) with data.required_evidence as ["runtime-manifest"]
+	rm_rules(d) == {"runtime.required", "runtime.host-bypass", "runtime.image-unpinned", "runtime.expected-digest", "runtime.report-assurance"}
+}
+
+test_rm_declared_off_gated_as_non_assurance_when_data_says_off if {
+	d := gate.deny with input as rm_input([rm_host_off])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.runtime_assurance as "off"
+	count(rm_rules(d)) == 0
+	w := gate.warn with input as rm_input([rm_host_off]) with data.runtime_assurance as "off"
+	rm_msgs(w, "runtime.non-assurance") == ["evaluation declares assurance off (execution_mode host-bypass): gated as a non-assurance run, not as strict assurance"]
+}
+
+test_rm_non_assurance_still_needs_a_passing_bound_report if {
+	failing := rm_ev({"facts": object.union(rm_host_off.facts, {"outcome": {"verdict": "fail", "validation_failed": ["spectral_stable"], "blocking_reasons": []}})})
+	d := gate.deny with input as rm_input([failing])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.runtime_assurance as "off"
+	rm_rules(d) == {"runtime.required", "runtime.report-verdict", "runtime.report-validation"}
+	remote := rm_ev({"facts": object.union(rm_host_off.facts, {"allow_remote_code": true})})
+	d2 := gate.deny with input as rm_input([remote])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.runtime_assurance as "off"
+	rm_rules(d2) == {"runtime.required", "runtime.remote-code"}
+}
+
+# A report that claims strict is held to strict even when non-assurance runs are accepted.
+test_rm_strict_claim_still_strict_under_off if {
+	d := gate.deny with input as rm_input([rm_ev({})])
+		with data.required_evidence as ["runtime-manifest"]
+		with data.runtime_assurance as "off"
+	rm_rules(d) == {"runtime.required", "runtime.expected-digest"}
+}
+
+test_rm_invalid_assurance_setting_denies if {
+	d := gate.deny with input as rm_input([]) with data.runtime_assurance as "lenient"
+	rm_msgs(d, "runtime.assurance") == [`data.runtime_assurance "lenient" is not strict or off`]
 }

@@ -15,12 +15,87 @@ trusted_builders := data.trusted_builders
 
 provenance_v1 := [ev | some ev in input.evidence; ev.statement.predicateType == slsa_v1]
 
-# Provenance the gate can rely on: v1, verified for a trusted signer, bound, no custom metadata misuse.
+# Provenance the gate can rely on: v1, verified for a trusted signer, bound, no custom metadata misuse,
+# built by a pinned builder from the expected source, build type and dependencies (when data names them).
 admissible_provenance contains ev if {
 	some ev in provenance_v1
 	lib.relied_on(ev)
 	count(ev.facts.custom_metadata.violations) == 0
 	builder_ok(ev)
+	count(provenance_expectation_failures(ev)) == 0
+}
+
+# Expectations, like slsa-verifier's --source-uri / --source-tag / --builder-id (trusted_builders):
+#   expected_source_uri: "github.com/acme/app"      (git+https://… and .git are normalized away)
+#   expected_source_ref: "refs/tags/v1.4.2"         (the ref the source was built at)
+#   expected_build_type: "https://actions.github.io/buildtypes/workflow/v1"
+#   required_resolved_dependencies: [{uri: "git+https://github.com/acme/app@refs/tags/v1.4.2", digest: {gitCommit: "…"}}]
+#     each must be among resolvedDependencies: the uri equal (when given) and every digest given equal.
+normalize_source_uri(u) := trim_right(trim_suffix(strip_scheme(trim_prefix(u, "git+")), ".git"), "/")
+
+strip_scheme(u) := substring(u, indexof(u, "://") + 3, -1) if indexof(u, "://") >= 0
+
+else := u
+
+provenance_source_repository(ev) := ev.facts.source.repository if ev.facts.source.repository != null
+
+else := "none"
+
+provenance_source_ref(ev) := ev.facts.source.ref if ev.facts.source.ref != null
+
+else := "none"
+
+default required_resolved_dependencies := []
+
+required_resolved_dependencies := data.required_resolved_dependencies
+
+provenance_expectation_failures(ev) := {f.msg | some f in provenance_expectation; f.id == ev.id}
+
+provenance_expectation contains {"id": ev.id, "rule": "I1.expected-source-uri", "msg": msg} if {
+	is_string(data.expected_source_uri)
+	some ev in provenance_v1
+	provenance_source_repository(ev) != normalize_source_uri(data.expected_source_uri)
+	msg := sprintf("provenance source repository %s is not the expected %s", [provenance_source_repository(ev), normalize_source_uri(data.expected_source_uri)])
+}
+
+provenance_expectation contains {"id": ev.id, "rule": "I1.expected-source-ref", "msg": msg} if {
+	is_string(data.expected_source_ref)
+	some ev in provenance_v1
+	provenance_source_ref(ev) != data.expected_source_ref
+	msg := sprintf("provenance source ref %s is not the expected %s", [provenance_source_ref(ev), data.expected_source_ref])
+}
+
+provenance_expectation contains {"id": ev.id, "rule": "I1.expected-build-type", "msg": msg} if {
+	is_string(data.expected_build_type)
+	some ev in provenance_v1
+	ev.facts.build_type != data.expected_build_type
+	msg := sprintf("provenance build type %s is not the expected %s", [ev.facts.build_type, data.expected_build_type])
+}
+
+provenance_expectation contains {"id": ev.id, "rule": "I1.resolved-dependency", "msg": msg} if {
+	some ev in provenance_v1
+	some want in required_resolved_dependencies
+	not dependency_resolved(ev, want)
+	msg := sprintf("provenance resolvedDependencies has no %s", [describe_dependency(want)])
+}
+
+dependency_resolved(ev, want) if {
+	some dep in ev.facts.resolved_dependencies
+	object.get(want, "uri", dep.uri) == dep.uri
+	every alg, value in object.get(want, "digest", {}) {
+		lower(object.get(dep.digest, alg, "")) == lower(value)
+	}
+}
+
+describe_dependency(want) := sprintf("%s with %s", [object.get(want, "uri", "dependency"), concat(", ", [sprintf("%s:%s", [alg, v]) | some alg, v in object.get(want, "digest", {})])])
+
+deny contains lib.result_sev(
+	f.rule, f.msg, ev.source.path, "critical",
+	"release from the expected source, ref and build type, or correct the expectation in the gate's data",
+) if {
+	some ev in provenance_v1
+	some f in provenance_expectation
+	f.id == ev.id
 }
 
 builder_ok(_) if count(trusted_builders) == 0

@@ -165,3 +165,57 @@ test_kettle_integrity_is_left_to_the_tee_rules if {
 	not "I1.provenance-integrity" in rules(d.deny)
 	not "I1.provenance-required" in rules(d.deny)
 }
+
+# ---- expectations like slsa-verifier's --source-uri / --source-tag / --builder-id -------------------------
+
+prov_src := object.union(prov, {"facts": {
+	"source": {"uri": "git+https://github.com/acme/app@refs/tags/v1.4.2", "repository": "github.com/acme/app", "ref": "refs/tags/v1.4.2", "commit": "a1b2"},
+	"resolved_dependencies": [{"uri": "git+https://github.com/acme/app@refs/tags/v1.4.2", "digest": {"gitCommit": "a1b2"}}],
+}})
+
+test_expected_source_uri_and_ref_admit_when_equal if {
+	d := gate.decision with input as inp([prov_src])
+		with data.expected_source_uri as "git+https://github.com/acme/app.git"
+		with data.expected_source_ref as "refs/tags/v1.4.2"
+		with data.expected_build_type as "https://actions.github.io/buildtypes/workflow/v1"
+		with data.required_resolved_dependencies as [{"uri": "git+https://github.com/acme/app@refs/tags/v1.4.2", "digest": {"gitCommit": "A1B2"}}]
+	d.allow
+}
+
+test_expected_source_uri_mismatch_denies if {
+	d := gate.decision with input as inp([prov_src]) with data.expected_source_uri as "github.com/acme/other"
+	rules(d.deny) == {"I1.provenance-required", "I1.expected-source-uri"}
+	[r.msg | some r in d.deny; r.rule == "I1.expected-source-uri"] == ["provenance source repository github.com/acme/app is not the expected github.com/acme/other"]
+}
+
+test_expected_source_ref_mismatch_denies if {
+	d := gate.decision with input as inp([prov_src]) with data.expected_source_ref as "refs/tags/v1.4.3"
+	rules(d.deny) == {"I1.provenance-required", "I1.expected-source-ref"}
+	[r.msg | some r in d.deny; r.rule == "I1.expected-source-ref"] == ["provenance source ref refs/tags/v1.4.2 is not the expected refs/tags/v1.4.3"]
+}
+
+test_expected_source_without_source_in_provenance_denies if {
+	d := gate.decision with input as inp([prov]) with data.expected_source_uri as "github.com/acme/app"
+	[r.msg | some r in d.deny; r.rule == "I1.expected-source-uri"] == ["provenance source repository none is not the expected github.com/acme/app"]
+}
+
+test_expected_build_type_mismatch_denies if {
+	d := gate.decision with input as inp([prov_src]) with data.expected_build_type as "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
+	rules(d.deny) == {"I1.provenance-required", "I1.expected-build-type"}
+}
+
+test_required_resolved_dependency_missing_or_other_digest_denies if {
+	d := gate.decision with input as inp([prov_src])
+		with data.required_resolved_dependencies as [{"uri": "git+https://github.com/acme/app@refs/tags/v1.4.2", "digest": {"gitCommit": "ffff"}}]
+	rules(d.deny) == {"I1.provenance-required", "I1.resolved-dependency"}
+	[r.msg | some r in d.deny; r.rule == "I1.resolved-dependency"] == ["provenance resolvedDependencies has no git+https://github.com/acme/app@refs/tags/v1.4.2 with gitCommit:ffff"]
+	d2 := gate.decision with input as inp([prov_src])
+		with data.required_resolved_dependencies as [{"digest": {"sha256": "00"}}]
+	[r.msg | some r in d2.deny; r.rule == "I1.resolved-dependency"] == ["provenance resolvedDependencies has no dependency with sha256:00"]
+}
+
+test_internal_parameters_custom_field_denies if {
+	bad := object.union(prov, {"facts": {"custom_metadata": {"vendor_fields": [], "violations": [{"path": "buildDefinition.internalParameters.acme_ai_mode", "reason": "custom metadata in internalParameters: only externalParameters may carry <vendor>_<field> fields"}]}}})
+	d := gate.decision with input as inp([bad])
+	rules(d.deny) == {"I1.provenance-required", "I1.custom-metadata"}
+}
