@@ -377,6 +377,28 @@ describe("POST /v1/gate", () => {
     expect(r.body.decision_id).toBe(decisionId({ inputDigest: r.body.input_digest, entrypoint: "tollgate/gate/decision", bundleRevision: "rev-serve", bundleSha256: r.body.bundle.sha256 }));
   });
 
+  test("subjects as DigestSets: several ?subject values, sha512 integrity values, wrapper arrays", async () => {
+    const sha512 = "ab".repeat(64);
+    const integrity = "sha512-" + Buffer.from(sha512, "hex").toString("base64");
+    const r = await post(`/v1/gate?subject=sha256:${SUBJECT}&subject=${encodeURIComponent(integrity)}`, JSON.stringify(statement()));
+    expect(r.status).toBe(200);
+    expect(r.body.allow).toBe(true);
+    expect(r.body.subject).toBe(`sha256:${SUBJECT}`);
+    expect(r.body.subject_digest).toEqual({ sha256: SUBJECT, sha512 });
+    const w = await post("/v1/gate", JSON.stringify({ evidence: [{ path: "a.json", content: statement() }], subject: [`sha512:${sha512}`] }));
+    expect(w.status).toBe(200);
+    expect(w.body.subject).toBe(`sha512:${sha512}`);
+    expect(w.body.subject_digest).toEqual({ sha512 });
+    // this test policy binds on sha256 only: a sha512-only subject leaves the statement unbound
+    expect(w.body.allow).toBe(false);
+    const bad = await post("/v1/gate", JSON.stringify({ evidence: [{ path: "a.json", content: statement() }], subject: [1] }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("subject must be a digest string");
+    const conflict = await post(`/v1/gate?subject=sha256:${SUBJECT}&subject=sha256:${"0".repeat(64)}`, JSON.stringify(statement()));
+    expect(conflict.status).toBe(400);
+    expect(conflict.body.message).toContain("two different sha256 digests");
+  });
+
   test("wrapper form {evidence: [{path, content | content_base64}], subject} → deny naming the unbound file", async () => {
     const body = {
       subject: `sha256:${SUBJECT}`,

@@ -1,20 +1,81 @@
 # Helpers shared by every gate rule: which evidence counts as verified, trusted and bound to the subject.
 package tollgate.lib
 
-# The subject under evaluation (hex sha256), when the caller named one.
-subject_sha256 := input.context.subject.digest.sha256
+# The subject under evaluation: its in-toto DigestSet (sha256, sha384, sha512), when the caller named one.
+subject_digest := input.context.subject.digest
+
+# The algorithms that verify and bind. Any other DigestSet entry (gitCommit, gce_image_id, …) is an opaque fact.
+strong_algorithms := ["sha256", "sha384", "sha512"]
+
+# A subject was named by at least one strong digest.
+subject_given if {
+	some alg in strong_algorithms
+	subject_digest[alg]
+}
+
+# The subject's sha256 (OCI image digests are sha256 by definition), when known.
+subject_sha256 := subject_digest.sha256
+
+# "sha256:… sha512:…": the subject's digests for messages; never undefined.
+subject_text := digest_text(subject_digest) if subject_given
+
+else := "(no subject given)"
+
+digest_text(d) := concat(" ", [sprintf("%s:%s", [alg, d[alg]]) | some alg in strong_algorithms; d[alg]]) if {
+	some alg in strong_algorithms
+	d[alg]
+}
+
+else := concat(" ", [sprintf("%s:%s", [k, v]) | some k, v in d])
+
+# What the evidence is about: its statement's subjects, or (a message signature) its own subject list.
+evidence_subjects(ev) := ev.statement.subject
+
+evidence_subjects(ev) := ev.subject if not ev.statement
+
+# A digest set agrees with the subject on some strong algorithm…
+digest_agrees(d) if {
+	some alg in strong_algorithms
+	d[alg] == subject_digest[alg]
+}
+
+# …and disagrees on some strong algorithm both name.
+digest_disagrees(d) if {
+	some alg in strong_algorithms
+	d[alg]
+	subject_digest[alg]
+	d[alg] != subject_digest[alg]
+}
+
+# A subject entry names the artifact: one verified strong algorithm matches and none contradicts.
+digest_matches(d) if {
+	digest_agrees(d)
+	not digest_disagrees(d)
+}
+
+# An entry claiming the artifact by one algorithm and something else by another: never binds, and taints
+# the whole piece of evidence (a sha256 match with a contradicting sha512 is a deny, not a match).
+subject_contradicted(ev) if {
+	some s in evidence_subjects(ev)
+	digest_agrees(s.digest)
+	digest_disagrees(s.digest)
+}
+
+# Some subject of the evidence names the artifact, and none contradicts it.
+subject_bound(ev) if {
+	some s in evidence_subjects(ev)
+	digest_matches(s.digest)
+	not subject_contradicted(ev)
+}
+
+# Every subject digest of the evidence, for messages ("sha256:… | sha512:…").
+subject_digests_text(ev) := concat(", ", [digest_text(s.digest) | some s in evidence_subjects(ev)])
 
 # Evidence of one kind.
 evidence_of(kind) := [ev | some ev in input.evidence; ev.kind == kind]
 
 # Signature verified cryptographically (says nothing about whether the signer is trusted).
 signature_verified(ev) if ev.signature.status == "verified"
-
-# Some subject of the statement carries the artifact's sha256.
-subject_bound(ev) if {
-	some s in ev.statement.subject
-	s.digest.sha256 == subject_sha256
-}
 
 # Trusted signers: from the invocation (--key, --certificate-identity/--certificate-oidc-issuer) and from data.
 trusted_key_fingerprints contains fp if some fp in input.context.trust.keys

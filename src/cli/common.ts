@@ -15,8 +15,8 @@ export const trustFlags: FlagSpecs = {
 };
 
 export const subjectFlags: FlagSpecs = {
-  artifact: { type: "string", description: "the artifact under evaluation (its sha256 is the subject)", valueHint: "FILE" },
-  subject: { type: "string", description: "the artifact's digest", valueHint: "sha256:HEX" },
+  artifact: { type: "string", description: "the artifact under evaluation (its sha256, and each sha384/sha512 the evidence names, are the subject)", valueHint: "FILE" },
+  subject: { type: "string", multiple: true, description: "the artifact's digest: sha256:HEX, sha384:HEX, sha512:HEX or an integrity value sha512-BASE64 (repeat for several algorithms)", valueHint: "ALG:HEX" },
   environment: { type: "string", description: "deployment environment recorded in input.context.environment", valueHint: "NAME" },
 };
 
@@ -50,14 +50,16 @@ export function identities(p: Parsed): { issuer: string; identity: string }[] {
 }
 
 export async function evidenceOptions(p: Parsed, data: Record<string, unknown> = {}): Promise<EvidenceOptions> {
-  const subject = await resolveSubject(str(p, "artifact"), str(p, "subject"));
+  const subject = await resolveSubject(str(p, "artifact"), list(p, "subject"));
   return {
     time: decisionTime(str(p, "time")),
     timeExplicit: str(p, "time") !== undefined,
     keyFiles: list(p, "key"),
     identities: identities(p),
     ...(str(p, "trusted-root") ? { trustedRootFile: str(p, "trusted-root")! } : {}),
-    ...(subject ? { subject: subject.sha256, ...(subject.name ? { subjectName: subject.name } : {}) } : {}),
+    ...(subject?.digests ? { subject: Object.entries(subject.digests).map(([alg, hex]) => `${alg}:${hex}`) } : {}),
+    ...(subject?.bytes ? { artifactBytes: subject.bytes } : {}),
+    ...(subject?.name ? { subjectName: subject.name } : {}),
     ...(str(p, "environment") ? { environment: str(p, "environment")! } : {}),
     data,
   };

@@ -3,6 +3,7 @@
 import schema from "../../schemas/input-v1.schema.json" with { type: "json" };
 import type { EvidenceRecord, InputError } from "../evidence/types.ts";
 import { sha256Hex } from "./digest.ts";
+import type { DigestSet } from "./digest-set.ts";
 import { TollgateError } from "./errors.ts";
 import { describeErrors, validator } from "./schema.ts";
 
@@ -12,7 +13,8 @@ export interface DecisionContext {
   /** The decision instant, RFC 3339 (UTC). */
   time: string;
   environment?: string;
-  subject?: { name?: string; digest: { sha256: string } };
+  /** The artifact under evaluation: its in-toto DigestSet (sha256, sha384, sha512 as computed or given). */
+  subject?: { name?: string; digest: DigestSet };
   trust: { keys: string[]; identities: { issuer: string; identity: string }[] };
   params?: Record<string, unknown>;
 }

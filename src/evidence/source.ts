@@ -1,5 +1,6 @@
 // SourceFile construction: every file is read once, hashed once, decoded at most once.
 import { sha256Hex } from "../core/digest.ts";
+import type { ArtifactDigests } from "../core/digest-set.ts";
 import type { SourceFile, TrustedKey, VerifyContext } from "./types.ts";
 import { publicGoodTrustedRoot } from "../sigstore/trusted-root.ts";
 
@@ -58,6 +59,7 @@ export interface VerifyContextOptions {
   trustedRoot?: () => unknown;
   files?: readonly SourceFile[];
   params?: Record<string, unknown>;
+  artifact?: ArtifactDigests;
 }
 
 export function makeVerifyContext(o: VerifyContextOptions): VerifyContext {
@@ -68,6 +70,7 @@ export function makeVerifyContext(o: VerifyContextOptions): VerifyContext {
     keys: o.keys ?? [],
     files: o.files ?? [],
     params: o.params ?? {},
+    ...(o.artifact ? { artifact: o.artifact } : {}),
     trustedRoot() {
       // The contract: the embedded public-good root unless the caller names another.
       return (root ??= (o.trustedRoot ?? publicGoodTrustedRoot)());

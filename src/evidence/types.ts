@@ -1,5 +1,6 @@
 // The contract every evidence kind implements: detect → parse → verify → normalize.
 // Adding a kind means adding one module and one line in registry.ts; no other kind changes.
+import type { ArtifactDigests, DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
 
 /** One file handed to tollgate, read once. `json`/`text` are decoded lazily and cached. */
@@ -76,8 +77,13 @@ export interface EvidenceRecord {
   hardware?: HardwareFacts;
   /** Every check that ran, in order: the forensic view `tollgate verify` prints. */
   checks: Check[];
-  statement?: { _type: string; predicateType: string; subject: { name?: string; digest: Record<string, string> }[] };
+  statement?: { _type: string; predicateType: string; subject: { name?: string; digest: DigestSet }[] };
   predicate?: unknown;
+  /**
+   * What evidence without an in-toto statement is about (a message signature's signed digest), as DigestSets;
+   * policies bind it to the subject exactly as they bind statement subjects.
+   */
+  subject?: { name?: string; digest: DigestSet }[];
   facts: Record<string, unknown>;
 }
 
@@ -98,6 +104,11 @@ export interface VerifyContext {
   readonly files: readonly SourceFile[];
   /** Free-form parameters from `--data` that verification needs (pinned roots, expected digests…). */
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * The artifact under evaluation (`--artifact` bytes or `--subject` digests), for evidence that can only be
+   * verified over it (a bare signature over the artifact). Binding itself is the policy's decision.
+   */
+  readonly artifact?: ArtifactDigests;
 }
 
 export interface TrustedKey {

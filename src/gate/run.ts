@@ -1,12 +1,12 @@
 // The gate's one code path, shared by `eval`, `verify`, `inspect` and the gate service:
 // evidence paths → verified input document → policy decision. The CLI only parses flags and prints.
-import { parseSha256Digest, sha256Hex } from "../core/digest.ts";
+import { ArtifactDigests, parseSubjectDigests, strongAlgorithmsNamed, type DigestSet } from "../core/digest-set.ts";
 import { TollgateError } from "../core/errors.ts";
 import { buildInputDocument, inputDigest, validateInputDocument, type DecisionContext, type InputDocument } from "../core/input.ts";
 import { loadPublicKeyPem } from "../crypto/keys.ts";
 import { collectEvidence, readEvidencePaths, type CollectResult } from "../evidence/collect.ts";
 import { makeVerifyContext } from "../evidence/source.ts";
-import type { SourceFile, TrustedKey } from "../evidence/types.ts";
+import type { EvidenceRecord, SourceFile, TrustedKey } from "../evidence/types.ts";
 import { loadBundleFile, mergeData, type PolicyBundle } from "../policy/bundle.ts";
 import type { BundleKeyring, BundleVerificationKey } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
@@ -46,8 +46,13 @@ export interface EvidenceOptions extends TrustOptions {
   time: Date;
   /** Whether the user chose `time` (`--time`) rather than taking "now". */
   timeExplicit?: boolean;
-  /** `sha256:<hex>` or hex of the artifact under evaluation. */
-  subject?: string;
+  /**
+   * The artifact's digest(s) (`--subject`): `sha256:<hex>`, `sha384:<hex>`, `sha512:<hex>`, bare 64-hex sha256 or
+   * an integrity value `sha512-<base64>`; several values name one artifact by several algorithms.
+   */
+  subject?: string | readonly string[];
+  /** The artifact's bytes (`--artifact`): every strong algorithm the evidence names is computed from them. */
+  artifactBytes?: Uint8Array;
   subjectName?: string;
   environment?: string;
   /** `--data` overlays: also handed to verification as params (expected digests, pinned roots…). */
@@ -102,17 +107,40 @@ function parseJsonOrUndefined(text: string): unknown {
   }
 }
 
-/** `--artifact FILE` → sha256 hex of its bytes; `--subject sha256:HEX` → HEX. */
-export async function resolveSubject(artifact?: string, subject?: string): Promise<{ sha256: string; name?: string } | undefined> {
-  if (artifact && subject) throw new TollgateError("usage", "give --artifact or --subject, not both");
-  if (subject) return { sha256: parseSha256Digest(subject) };
-  if (artifact) return { sha256: sha256Hex(await readUserFile(artifact, "artifact")), name: artifact.split("/").pop()! };
+export interface ResolvedSubject {
+  /** `--subject` values, checked. */
+  digests?: DigestSet;
+  /** `--artifact` bytes. */
+  bytes?: Uint8Array;
+  name?: string;
+}
+
+/** `--artifact FILE` → its bytes (digested once the evidence says which algorithms); `--subject` → a DigestSet. */
+export async function resolveSubject(artifact?: string, subject?: string | readonly string[]): Promise<ResolvedSubject | undefined> {
+  const subjects = subject === undefined ? [] : typeof subject === "string" ? [subject] : subject;
+  if (artifact && subjects.length) throw new TollgateError("usage", "give --artifact or --subject, not both");
+  if (subjects.length) return { digests: parseSubjectDigests(subjects) };
+  if (artifact) return { bytes: await readUserFile(artifact, "artifact"), name: artifact.split("/").pop()! };
   return undefined;
+}
+
+/**
+ * The context subject: the given digests, or the artifact's sha256 plus every other strong algorithm some
+ * evidence names (npm names its tarballs by sha512 only), so each subject can be compared in its own terms.
+ */
+function contextSubject(artifact: ArtifactDigests | undefined, records: readonly EvidenceRecord[], name?: string): DecisionContext["subject"] {
+  if (!artifact) return undefined;
+  const named = strongAlgorithmsNamed(records.flatMap((r) => [...(r.statement?.subject ?? []).map((s) => s.digest), ...(r.subject ?? []).map((s) => s.digest)]));
+  const digest = artifact.set(artifact.hasBytes ? ["sha256", ...named] : []);
+  return name !== undefined ? { name, digest } : { digest };
 }
 
 /** Read, verify and normalize evidence files into a validated input document. */
 export async function prepareEvidenceFiles(files: SourceFile[], readErrors: PreparedEvidence["collected"]["errors"], o: EvidenceOptions): Promise<PreparedEvidence> {
   const { keys, trustedRoot: explicitRoot } = o.loaded ?? (await loadTrust(o));
+  const subjects = o.subject === undefined ? [] : typeof o.subject === "string" ? [o.subject] : o.subject;
+  if (o.artifactBytes && subjects.length) throw new TollgateError("usage", "give --artifact or --subject, not both");
+  const artifact = o.artifactBytes ? ArtifactDigests.fromBytes(o.artifactBytes) : subjects.length ? ArtifactDigests.fromDigests(parseSubjectDigests(subjects)) : undefined;
   const ctx = makeVerifyContext({
     time: o.time,
     timeExplicit: o.timeExplicit ?? true,
@@ -120,10 +148,11 @@ export async function prepareEvidenceFiles(files: SourceFile[], readErrors: Prep
     files,
     params: o.data ?? {},
     ...(explicitRoot ? { trustedRoot: () => explicitRoot } : {}),
+    ...(artifact ? { artifact } : {}),
   });
   const collected = await collectEvidence(files, ctx);
   collected.errors.unshift(...readErrors);
-  const subject = o.subject ? { digest: { sha256: parseSha256Digest(o.subject) }, ...(o.subjectName ? { name: o.subjectName } : {}) } : undefined;
+  const subject = contextSubject(artifact, collected.records, o.subjectName);
   const context: DecisionContext = {
     time: o.time.toISOString(),
     trust: {

@@ -1,4 +1,4 @@
-import type { GateReport, Reporter } from "./types.ts";
+import { subjectPhrase, type GateReport, type Reporter } from "./types.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -14,6 +14,7 @@ export const markdownReporter: Reporter = {
       for (const [kind, r] of rows) out.push(`| ${kind} | \`${cell(r.rule)}\` | ${cell(r.msg)} | ${r.evidence ? `\`${cell(r.evidence)}\`` : ""} |`);
       out.push("");
     }
+    out.push(`subject \`${subjectPhrase(rep)}\``, "");
     out.push(`${rep.input.evidence.length} evidence, ${rep.input.errors.length} error(s); bundle \`${rep.bundle.source}\` revision \`${rep.bundle.revision || "-"}\`; input \`${rep.inputDigest}\``);
     return out.join("\n") + "\n";
   },

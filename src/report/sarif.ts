@@ -35,7 +35,7 @@ export const sarifReporter: Reporter = {
             ...(r.evidence ? { locations: [{ physicalLocation: { artifactLocation: { uri: r.evidence } } }] } : {}),
             ...(r.severity ? { properties: { severity: r.severity } } : {}),
           })),
-          properties: { allow: rep.decision.allow, inputDigest: rep.inputDigest, bundleRevision: rep.bundle.revision },
+          properties: { allow: rep.decision.allow, inputDigest: rep.inputDigest, bundleRevision: rep.bundle.revision, subject: rep.input.context.subject ?? null },
         },
       ],
     };

@@ -1,4 +1,4 @@
-import type { GateReport, Reporter } from "./types.ts";
+import { subjectPhrase, type GateReport, type Reporter } from "./types.ts";
 import type { PolicyResult } from "../policy/gate.ts";
 
 function line(kind: string, r: PolicyResult): string {
@@ -15,6 +15,7 @@ export const textReporter: Reporter = {
     for (const r of decision.deny) out.push(line("DENY", r));
     for (const r of decision.warn) out.push(line("WARN", r));
     for (const s of rep.skipped) out.push(`SKIP  ${s}: not evidence tollgate recognizes`);
+    out.push(`subject: ${subjectPhrase(rep)}`);
     const verdict = decision.allow ? "ADMIT" : "DENY";
     out.push(
       `${verdict}: ${decision.deny.length} denied, ${decision.warn.length} warning(s); ` +

@@ -6,7 +6,8 @@
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
 import { asTollgateError } from "../core/errors.ts";
-import { decodeBase64Strict, parseSha256Digest } from "../core/digest.ts";
+import { decodeBase64Strict } from "../core/digest.ts";
+import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } from "../core/digest-set.ts";
 import { inputDigest } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
@@ -102,7 +103,8 @@ function decodePath(raw: string): string {
 
 export interface GateRequest {
   files: SourceFile[];
-  subject?: string;
+  /** The artifact's digests (`alg:hex`, one per algorithm), as `--subject` takes them. */
+  subject?: string[];
 }
 
 function isWrapperItem(v: unknown): v is { path: string; content?: unknown; content_base64?: string } {
@@ -115,26 +117,35 @@ function isWrapperItem(v: unknown): v is { path: string; content?: unknown; cont
  * another is valid), and all of them the same digest (a conflict is a 400, never "the last one wins").
  */
 class SubjectSources {
-  private digest: string | undefined;
-  private from: string | undefined;
+  // One DigestSet: several values may name the artifact by several algorithms, never one algorithm twice over.
+  private readonly digests: DigestSet = {};
+  private readonly from: Record<string, string> = {};
 
   add(value: unknown, where: string): void {
-    if (typeof value !== "string") throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where} must be a string sha256:<hex>`);
+    if (Array.isArray(value) && value.length > 0) {
+      for (const v of value) this.add(v, where);
+      return;
+    }
+    if (typeof value !== "string") {
+      throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where} must be a digest string (sha256:<hex>, sha384:<hex>, sha512:<hex>, sha512-<base64>) or an array of them`);
+    }
+    let alg: string;
     let hex: string;
     try {
-      hex = parseSha256Digest(value);
+      [alg, hex] = parseSubjectDigest(value);
     } catch (e) {
       throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where}: ${(e as Error).message}`);
     }
-    if (this.digest !== undefined && this.digest !== hex) {
-      throw new HttpError(400, "invalid_parameter", `/v1/gate: conflicting subjects: ${this.from} is sha256:${this.digest}, ${where} is sha256:${hex}`);
+    if (this.digests[alg] !== undefined && this.digests[alg] !== hex) {
+      throw new HttpError(400, "invalid_parameter", `/v1/gate: conflicting subjects: ${this.from[alg]} is ${alg}:${this.digests[alg]}, ${where} is ${alg}:${hex}`);
     }
-    this.digest = hex;
-    this.from ??= where;
+    this.digests[alg] = hex;
+    this.from[alg] ??= where;
   }
 
-  get subject(): string | undefined {
-    return this.digest === undefined ? undefined : `sha256:${this.digest}`;
+  get subject(): string[] | undefined {
+    const list = Object.entries(this.digests).map(([alg, hex]) => `${alg}:${hex}`);
+    return list.length ? list : undefined;
   }
 }
 
@@ -209,10 +220,13 @@ function ruleIds(results: readonly { rule: string }[]): string[] {
   return [...new Set(results.map((r) => r.rule))].sort();
 }
 
-/** The subject of a /v1/data input that is a tollgate input document (`context.subject.digest.sha256`), for the log. */
+/** The subject of a /v1/data input that is a tollgate input document (`context.subject.digest`), for the log. */
 function subjectOf(input: unknown): string | undefined {
-  const sha = (input as { context?: { subject?: { digest?: { sha256?: unknown } } } } | null)?.context?.subject?.digest?.sha256;
-  return typeof sha === "string" && /^[0-9a-f]{64}$/.test(sha) ? `sha256:${sha}` : undefined;
+  const d = (input as { context?: { subject?: { digest?: unknown } } } | null)?.context?.subject?.digest;
+  if (!d || typeof d !== "object") return undefined;
+  const set: DigestSet = {};
+  for (const [alg, hex] of Object.entries(d)) if (isStrongAlgorithm(alg) && typeof hex === "string" && /^[0-9a-f]+$/.test(hex)) set[alg] = hex;
+  return primaryDigest(set);
 }
 
 /** Best effort: a /v1/data result that looks like a decision gives allow + rule ids for the log. */
@@ -296,7 +310,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       throw new HttpError(500, err.code, `could not evaluate: ${err.oneLine()}`);
     }
     const d = report.decision;
-    const subjectDigest = report.input.context.subject ? `sha256:${report.input.context.subject.digest.sha256}` : undefined;
+    const subjectDigest = report.input.context.subject ? primaryDigest(report.input.context.subject.digest) : undefined;
     const id = emit({
       time,
       endpoint: "gate",
@@ -315,6 +329,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       deny: d.deny,
       warn: d.warn,
       subject: subjectDigest ?? null,
+      subject_digest: report.input.context.subject?.digest ?? null,
       input_digest: report.inputDigest,
       bundle: { revision: active.revision, sha256: active.sha256 },
       evidence: report.input.evidence.map((e) => ({ path: e.source.path, kind: e.kind, signature: e.signature.status })),

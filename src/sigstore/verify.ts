@@ -7,6 +7,7 @@ import { assertBundleLatest, assertBundleV01, assertBundleV02, bundleFromJSON, t
 import { ASN1Obj, RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
 import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
+import { ArtifactDigests, compareDigestSets, formatDigestSet, strongAlgorithmsNamed, type DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import { parseDsseEnvelope, preAuthEncoding, verifyEcdsaPrehashed, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
 import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
@@ -196,8 +197,8 @@ async function run(json: unknown, opts: SigstoreVerifyOptions, out: SigstoreVeri
     if (artifactBytes === undefined && !candidates.some((k) => isEcdsa(k.key))) {
       fail("binding.artifact", "unsupported", "only an ECDSA signature can be checked against a digest; give the artifact file");
     }
-  } else if (artifactSha256 !== undefined) {
-    checkDsseSubject(out.envelope!, artifactSha256);
+  } else if (opts.artifact) {
+    checkDsseSubject(out.envelope!, artifactBytes !== undefined ? ArtifactDigests.fromBytes(artifactBytes) : ArtifactDigests.fromDigests({ sha256: artifactSha256! }));
   }
 
   // 7. The library: chain to the trusted CA at the log/TSA time, SCTs, SET, inclusion proof, checkpoint
@@ -527,8 +528,11 @@ function checkIdentity(facts: CertificateFacts, policy: IdentityPolicy): void {
   }
 }
 
-/** A DSSE bundle is bound to an artifact when it is an in-toto statement with a subject of that sha256. */
-function checkDsseSubject(env: DsseEnvelope, sha256: string): void {
+/**
+ * A DSSE bundle is bound to an artifact when it is an in-toto statement with a subject whose DigestSet names
+ * it: some strong digest agrees and none contradicts.
+ */
+function checkDsseSubject(env: DsseEnvelope, artifact: ArtifactDigests): void {
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     fail("binding.artifact", "binding_failed", `DSSE payloadType is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
   }
@@ -538,10 +542,19 @@ function checkDsseSubject(env: DsseEnvelope, sha256: string): void {
   } catch (e) {
     fail("binding.artifact", "malformed", `DSSE payload is not JSON: ${errMessage(e)}`);
   }
-  const subjects = Array.isArray(stmt?.subject) ? stmt.subject : [];
-  const digests = subjects.map((s) => s?.digest?.sha256).filter((d): d is string => typeof d === "string");
-  if (!digests.some((d) => d.toLowerCase() === sha256)) {
-    fail("binding.artifact", "subject_mismatch", `no statement subject has sha256:${sha256} (subjects: ${digests.map((d) => "sha256:" + d).join(", ") || "none"})`);
+  const subjects = (Array.isArray(stmt?.subject) ? stmt.subject : []).map((s) => {
+    const d: DigestSet = {};
+    for (const [alg, v] of Object.entries(s?.digest ?? {})) if (typeof v === "string") d[alg] = v;
+    return d;
+  });
+  const actual = artifact.set(["sha256", ...strongAlgorithmsNamed(subjects)]);
+  const results = subjects.map((d) => compareDigestSets(d, actual));
+  const contradicted = results.find((r) => r.result === "mismatch" && r.contradicts);
+  if (contradicted && contradicted.result === "mismatch") {
+    fail("binding.artifact", "subject_mismatch", `a statement subject matches the artifact by one digest but has ${contradicted.algorithm}:${contradicted.claimed}, the artifact is ${contradicted.algorithm}:${contradicted.actual}`);
+  }
+  if (!results.some((r) => r.result === "match")) {
+    fail("binding.artifact", "subject_mismatch", `no statement subject has ${formatDigestSet(actual)} (subjects: ${subjects.map(formatDigestSet).join(", ") || "none"})`);
   }
 }
 

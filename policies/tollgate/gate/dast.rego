@@ -21,7 +21,7 @@ dast_threshold := dast_rank[dast_fail_severity]
 dast_reports := lib.evidence_of("dast")
 
 # Never undefined: a message built from an absent subject would silently drop its rule.
-dast_subject_text := sprintf("subject sha256:%s", [lib.subject_sha256]) if lib.subject_sha256
+dast_subject_text := sprintf("subject %s", [lib.subject_text]) if lib.subject_given
 
 else := "a subject (none was given)"
 
@@ -161,11 +161,11 @@ warn contains lib.result_sev(
 
 warn contains lib.result_sev(
 	"I8.dast-subject",
-	sprintf("DAST attestation is not about subject sha256:%s", [lib.subject_sha256]),
+	sprintf("DAST attestation is not about subject %s", [lib.subject_text]),
 	ev.source.path, "medium", "attest the scan of the artifact being deployed",
 ) if {
 	some ev in array.concat(dast_reports, dast_test_results)
 	not ev.facts.bare
-	lib.subject_sha256
+	lib.subject_given
 	not lib.subject_bound(ev)
 }

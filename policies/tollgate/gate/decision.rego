@@ -31,9 +31,9 @@ deny contains lib.result_sev(
 # No subject means nothing can be bound: say so once, plainly.
 deny contains lib.result_sev(
 	"gate.subject",
-	"no subject digest given (use --artifact FILE or --subject sha256:HEX); subject-bound rules cannot admit",
+	"no subject digest given (use --artifact FILE or --subject sha256:HEX|sha384:HEX|sha512:HEX|sha512-BASE64); subject-bound rules cannot admit",
 	null, "high", "name the artifact under evaluation",
-) if not lib.subject_sha256
+) if not lib.subject_given
 
 default allow := false
 

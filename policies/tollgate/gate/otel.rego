@@ -94,6 +94,21 @@ deny contains lib.result_sev(
 	d.sha256 != lib.subject_sha256
 }
 
+# Image digests are sha256; a subject named by sha384/sha512 only cannot be compared with them: fail closed.
+deny contains lib.result_sev(
+	"I6.image-digest",
+	sprintf("%s %s: %s is sha256:%s but the subject has no sha256 digest to compare it with (subject %s)", [
+		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.sha256, lib.subject_text,
+	]),
+	ev.source.path, "high", "give --artifact FILE (or --subject sha256:HEX) so the image digest can be compared",
+) if {
+	some ev in otel_logs
+	some d in ev.facts.image_digests
+	d.sha256 != null
+	lib.subject_given
+	not lib.subject_sha256
+}
+
 # container.image.repo_digests: one image pushed to several registries has several entries; one must be the subject.
 deny contains lib.result_sev(
 	"I6.image-digest",

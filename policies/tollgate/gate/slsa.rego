@@ -104,11 +104,11 @@ builder_ok(ev) if ev.facts.builder_id in trusted_builders
 
 deny contains lib.result_sev(
 	"I1.provenance-required",
-	sprintf("no %s attestation verified for a trusted signer and bound to subject sha256:%s", [slsa_v1, lib.subject_sha256]),
+	sprintf("no %s attestation verified for a trusted signer and bound to subject %s", [slsa_v1, lib.subject_text]),
 	null, "critical",
 	"attach signed SLSA provenance v1 whose subject digest is the artifact's, signed by a key or identity the gate trusts",
 ) if {
-	lib.subject_sha256
+	lib.subject_given
 	count(admissible_provenance) == 0
 }
 
@@ -180,15 +180,27 @@ signer_name(s) := sprintf("%s hardware (%s)", [s.platform, s.root]) if s.type ==
 
 deny contains lib.result_sev(
 	"I1.subject-digest",
-	sprintf("provenance subject digests [%s] do not include the artifact's sha256:%s", [concat(", ", subject_digests(ev)), lib.subject_sha256]),
-	ev.source.path, "critical", "attest the artifact actually being released (by its sha256)",
+	sprintf("provenance subject digests [%s] do not include the artifact's %s%s", [lib.subject_digests_text(ev), lib.subject_text, subject_mismatch_note(ev)]),
+	ev.source.path, "critical", "attest the artifact actually being released (by its sha256, sha384 or sha512)",
 ) if {
 	some ev in provenance_v1
-	lib.subject_sha256
+	lib.subject_given
 	not lib.subject_bound(ev)
 }
 
-subject_digests(ev) := [sprintf("sha256:%s", [s.digest.sha256]) | some s in ev.statement.subject; s.digest.sha256]
+# Why a subject did not bind, when it is not simply another artifact.
+subject_mismatch_note(ev) := " (a subject matches one digest and contradicts another)" if {
+	lib.subject_contradicted(ev)
+} else := " (no algorithm in common: give --artifact FILE so each algorithm the evidence names is computed)" if {
+	not shares_algorithm(ev)
+} else := ""
+
+shares_algorithm(ev) if {
+	some s in lib.evidence_subjects(ev)
+	some alg in lib.strong_algorithms
+	s.digest[alg]
+	lib.subject_digest[alg]
+}
 
 deny contains lib.result_sev(
 	"I1.custom-metadata",

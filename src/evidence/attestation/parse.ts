@@ -1,5 +1,6 @@
 // Pure parsing of the three in-toto envelope forms: a bare Statement, a DSSE envelope (also one per line in
 // .intoto.jsonl) and a Sigstore bundle carrying a DSSE envelope.
+import { isStrongAlgorithm } from "../../core/digest-set.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { parseDsseEnvelope, type DsseEnvelope } from "../../crypto/dsse.ts";
 import { BUNDLE_FORMATS } from "../../sigstore/media-types.ts";
@@ -175,7 +176,8 @@ export function parseStatement(value: unknown): InTotoStatement {
       if (len !== undefined && !new RegExp(`^[0-9a-fA-F]{${len}}$`).test(d as string)) {
         bad(`subject[${i}].digest.${alg} is not ${len} hex digits: ${JSON.stringify(d)}`);
       }
-      digest[alg] = d as string;
+      // Strong digests are compared case-insensitively: record them lower-case; other entries stay verbatim.
+      digest[alg] = isStrongAlgorithm(alg) ? (d as string).toLowerCase() : (d as string);
     }
     if (!Object.keys(digest).length) bad(`subject[${i}].digest is empty`);
     return so.name !== undefined ? { name: so.name as string, digest } : { digest };
