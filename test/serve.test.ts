@@ -396,7 +396,10 @@ describe("POST /v1/gate", () => {
     expect(bad.body.message).toContain("subject must be a digest string");
     const conflict = await post(`/v1/gate?subject=sha256:${SUBJECT}&subject=sha256:${"0".repeat(64)}`, JSON.stringify(statement()));
     expect(conflict.status).toBe(400);
-    expect(conflict.body.message).toContain("two different sha256 digests");
+    expect(conflict.body.message).toContain("conflicting subjects");
+    // one artifact by two algorithms is not a conflict; a sha512 in the body beside a sha256 query joins the set
+    const joined = await post(`/v1/gate?subject=sha256:${SUBJECT}`, JSON.stringify({ evidence: [{ path: "a.json", content: statement() }], subject: `sha512:${sha512}` }));
+    expect(joined.body.subject_digest).toEqual({ sha256: SUBJECT, sha512 });
   });
 
   test("wrapper form {evidence: [{path, content | content_base64}], subject} → deny naming the unbound file", async () => {
@@ -494,7 +497,7 @@ describe("POST /v1/gate", () => {
       const bad = await send("/v1/gate", wrapper("sha256:nothex"));
       expect([bad.status, bad.body.message]).toEqual([400, "/v1/gate: the body's subject: not a sha256 digest: sha256:nothex (want sha256:<64 hex>)"]);
       const num = await send(`/v1/gate?subject=sha256:${SUBJECT}`, wrapper(42));
-      expect([num.status, num.body.message]).toEqual([400, "/v1/gate: the body's subject must be a string sha256:<hex>"]);
+      expect([num.status, num.body.message]).toEqual([400, "/v1/gate: the body's subject must be a digest string (sha256:<hex>, sha384:<hex>, sha512:<hex>, sha512-<base64>) or an array of them"]);
     });
 
     test("headers (multipart parts): an invalid subject field, two that differ, or one that conflicts with the query is a 400", async () => {
