@@ -12,7 +12,15 @@ type Loader = () => Promise<Parser>;
 
 /** conftest's parser names (its --parser values), each with its module. */
 const registry: Record<string, Loader> = {
+  dotenv: () => import("./dotenv.ts").then((m) => m.dotenv),
+  hcl1: () => import("./hcl1.ts").then((m) => m.hcl1),
+  hcl2: () => import("./hcl2.ts").then((m) => m.hcl2),
+  ignore: () => import("./ignore.ts").then((m) => m.ignore),
+  ini: () => import("./ini.ts").then((m) => m.ini),
   json: () => import("./json.ts").then((m) => m.json),
+  jsonc: () => import("./jsonc.ts").then((m) => m.jsonc),
+  properties: () => import("./properties.ts").then((m) => m.properties),
+  toml: () => import("./toml.ts").then((m) => m.toml),
   yaml: () => import("./yaml.ts").then((m) => m.yaml),
 };
 

@@ -1,18 +1,46 @@
 // YAML (conftest parser/yaml: sigs.k8s.io/yaml, i.e. go-yaml v2 resolved to JSON). Library: `yaml` (eemeli),
 // already tollgate's YAML reader, with its YAML 1.1 schema because go-yaml v2 resolves 1.1 scalars
-// (yes/no/on/off are booleans, 0777 is octal) — minus timestamps and sexagesimal numbers, which go-yaml v2
-// leaves as strings. Multi-document: conftest splits the bytes on a line that is exactly `---` and, when
+// (yes/no/on/off are booleans) — but numbers resolved by go-yaml v2's own rules (Go integer syntax, its
+// float pattern; timestamps, sexagesimals and a lone "." stay strings). Multi-document: conftest splits the bytes on a line that is exactly `---` and, when
 // there is more than one part, returns the list of documents (an empty part is null); one part is one document.
 import YAML, { type Tags } from "yaml";
 import { malformed, text, type ParseContext, type Parser } from "./types.ts";
 
-const TIMESTAMP = "tag:yaml.org,2002:timestamp";
-const options = {
-  version: "1.1" as const,
-  merge: true,
-  uniqueKeys: false,
-  customTags: (tags: Tags) => tags.filter((t) => !(typeof t === "object" && (t.tag === TIMESTAMP || (t as { format?: string }).format === "TIME"))),
-};
+const INT = "tag:yaml.org,2002:int", FLOAT = "tag:yaml.org,2002:float", TIMESTAMP = "tag:yaml.org,2002:timestamp";
+
+const GO_INT = /^[+-]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+/** go-yaml v2's resolve() for a plain scalar starting with a digit, a sign or a dot: an int (Go's ParseInt,
+ * base from the prefix, underscores dropped), else a float of its YAML style, else the string itself. */
+function goNumber(s: string): number | string {
+  if (s.startsWith(".")) return YAML_STYLE_FLOAT.test(s) && Number.isFinite(Number(s)) ? Number(s) : s;
+  const plain = s.replace(/_/g, "");
+  if (GO_INT.test(plain)) {
+    const neg = plain.startsWith("-");
+    const body = plain.replace(/^[+-]/, "");
+    const v = /^0[xXoObB]/.test(body)
+      ? Number(body.slice(0, 2).toLowerCase() + body.slice(2))
+      : /^0[0-7]+$/.test(body) ? parseInt(body, 8) : Number(body);
+    return neg ? -v : v;
+  }
+  if (/^-0b[01]+$/.test(plain)) return -parseInt(plain.slice(3), 2);
+  if (YAML_STYLE_FLOAT.test(plain) && Number.isFinite(Number(plain))) return Number(plain);
+  return s;
+}
+
+const goTags = (tags: Tags): Tags => [
+  ...tags.filter((t) => typeof t === "object" && t.tag !== INT && t.tag !== FLOAT && t.tag !== TIMESTAMP),
+  {
+    tag: FLOAT,
+    default: true,
+    test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+    resolve: (s: string) => (s.endsWith("n") || s.endsWith("N") ? NaN : s.startsWith("-") ? -Infinity : Infinity),
+  },
+  { tag: FLOAT, default: true, test: /^[-+.0-9]/, resolve: goNumber },
+];
+
+const options = { version: "1.1" as const, merge: true, uniqueKeys: false, customTags: goTags };
 
 function parts(src: string): string[] {
   const lb = src.includes("\r\n") ? "\r\n" : "\n";

@@ -1,0 +1,103 @@
+// Differential test of the input-format parsers against the real conftest (v0.69, installed by
+// `bash scripts/setup.sh --peers`): every file of test/check-corpus is parsed by `conftest parse` and by
+// tollgate's parsers, and the documents must be equal. A directory names the parser (test/check-corpus/*/<parser>/);
+// a file whose name conftest maps to another parser is given `--parser`. Files under a `bad/` directory
+// are malformed: conftest must fail on them, and tollgate must exit 2 with one line naming the file.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { PARSER_NAMES, parseInput, parserNameFor } from "../src/check/parsers/index.ts";
+import { REPO_ROOT } from "./support/fixtures.ts";
+import { runPeer } from "./support/peers.ts";
+import { tollgate } from "./support/cli.ts";
+
+const CORPUS = join(REPO_ROOT, "test/check-corpus");
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? (n === "protos" ? [] : walk(p)) : n.endsWith(".md") || n.endsWith(".proto") || n.endsWith(".rego") ? [] : [p];
+  });
+}
+
+interface Case { file: string; rel: string; parser: string; forced: boolean; bad: boolean }
+
+const cases: Case[] = walk(CORPUS).map((file) => {
+  const rel = relative(CORPUS, file);
+  const parts = rel.split(sep);
+  const parser = parts[1]!;
+  return { file, rel, parser, forced: parserNameFor(file) !== parser, bad: parts.includes("bad") };
+});
+
+function protoDirs(c: Case): string[] {
+  const d = join(CORPUS, c.rel.split(sep).slice(0, 2).join(sep), "protos");
+  try {
+    return statSync(d).isDirectory() ? [d] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** conftest's document for a file: `conftest parse`, or for textproto (whose parse has no --proto-file-dirs)
+ * `conftest test` with a policy that denies with the input marshalled. */
+function conftestDocument(c: Case): { code: number; doc?: unknown; stderr: string } {
+  const dirs = protoDirs(c);
+  if (dirs.length) {
+    const r = runPeer("conftest", ["test", "--no-color", "-o", "json", "--proto-file-dirs", dirs.join(","), "-p", join(CORPUS, "echo.rego"), ...(c.forced ? ["--parser", c.parser] : []), c.file]);
+    if (r.code !== 1) return { code: r.code, stderr: r.stderr + r.stdout };
+    const out = JSON.parse(r.stdout) as { failures?: { msg: string }[] }[];
+    return { code: 0, doc: JSON.parse(out[0]!.failures![0]!.msg), stderr: r.stderr };
+  }
+  const r = runPeer("conftest", ["parse", ...(c.forced ? ["--parser", c.parser] : []), c.file]);
+  return { code: r.code, stderr: r.stderr, ...(r.code === 0 ? { doc: JSON.parse(r.stdout) } : {}) };
+}
+
+// A format tollgate has not implemented yet shows as a todo, never as a pass.
+const implemented = (c: Case) => PARSER_NAMES.includes(c.parser);
+
+describe("documents equal conftest's", () => {
+  for (const c of cases.filter((c) => !c.bad)) {
+    if (!implemented(c)) {
+      test.todo(c.rel);
+      continue;
+    }
+    test(c.rel, async () => {
+      const want = conftestDocument(c);
+      expect(want.stderr).toBe("");
+      expect(want.code).toBe(0);
+      const bytes = new Uint8Array(await Bun.file(c.file).arrayBuffer());
+      const got = await parseInput(bytes, c.file, { ...(c.forced ? { parser: c.parser } : {}), protoFileDirs: protoDirs(c) });
+      expect(JSON.parse(JSON.stringify(got))).toEqual(want.doc as never);
+    });
+  }
+});
+
+describe("malformed inputs: conftest fails, tollgate exits 2 naming the file", () => {
+  for (const c of cases.filter((c) => c.bad)) {
+    if (!implemented(c)) {
+      test.todo(c.rel);
+      continue;
+    }
+    test(c.rel, () => {
+      expect(conftestDocument(c).code).not.toBe(0);
+      const dirs = protoDirs(c);
+      const r = tollgate(["parse", ...(c.forced ? ["--parser", c.parser] : []), ...dirs.flatMap((d) => ["--proto-file-dirs", d]), c.file]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`${c.file}: `);
+    });
+  }
+});
+
+test("tollgate parse prints exactly what conftest parse prints", () => {
+  const files = ["conftest-examples/yaml/k8s/deployment+service.yaml", "conftest-examples/json/capabilities.json", "conftest-examples/toml/traefik.toml"].map((f) => join(CORPUS, f));
+  for (const args of [[files[0]!], files, ["--combine", ...files]]) {
+    const want = runPeer("conftest", ["parse", ...args]);
+    expect(want.code).toBe(0);
+    const got = tollgate(["parse", ...args]);
+    expect(got.stderr).toBe("");
+    expect(got.stdout).toBe(want.stdout);
+  }
+});
