@@ -9,3 +9,13 @@ declare module "*/opa-wasm/src/builtins/index.js" {
   const table: Record<string, unknown>;
   export default table;
 }
+
+// The default bundle's stored form (scripts/build-bundles.ts), imported `with { type: "file" }`.
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "*.members" {
+  const path: string;
+  export default path;
+}

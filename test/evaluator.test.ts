@@ -149,6 +149,15 @@ describe("default bundle", () => {
     expect(e.entrypoints).toContain(GATE_ENTRYPOINT);
   });
 
+  test("the embedded stored form is the committed .tar.gz, member for member", async () => {
+    const fromTar = await readBundle(new Uint8Array(readFileSync(join(REPO_ROOT, "bundles/default.tar.gz"))), "embedded:default");
+    const stored = await loadDefaultBundle();
+    expect([...stored.files.keys()]).toEqual([...fromTar.files.keys()]);
+    for (const [name, bytes] of fromTar.files) expect(Buffer.from(stored.files.get(name)!).equals(Buffer.from(bytes))).toBe(true);
+    expect({ ...stored, files: undefined, modules: undefined }).toEqual({ ...fromTar, files: undefined, modules: undefined });
+    expect(stored.sha256).toBe(DEFAULT_BUNDLE_SHA256);
+  });
+
   // The same bundle and input give the same decision in tollgate (opa-wasm) and in opa itself.
   const T = "2026-01-01T00:00:00Z";
   const SUB = "ab".repeat(32);

@@ -224,7 +224,11 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
 }
 
 export interface LoadedPolicy {
-  engine: PolicyEngine;
+  /**
+   * The compiled engine. The bundle is read, verified and its data merged before loadPolicy returns; only the
+   * WASM compile (which runs off the main thread) is still under way, so a caller can read evidence meanwhile.
+   */
+  engine: Promise<PolicyEngine>;
   data: Record<string, unknown>;
 }
 
@@ -233,8 +237,10 @@ export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
   const bundle = o.policy ? await loadBundleFile(o.policy) : await loadDefaultBundle();
   if (o.policy && o.verifyBundle) await o.verifyBundle(bundle);
   const { overlays } = await loadDataOverlays(o.dataFiles);
-  const engine = await PolicyEngine.create(bundle, overlays);
-  return { engine, data: engine.data };
+  const data = PolicyEngine.mergeOverlays(bundle, overlays);
+  const engine = PolicyEngine.fromData(bundle, data);
+  engine.catch(() => {}); // the caller awaits it; this only keeps a failure before then from counting as unhandled
+  return { engine, data };
 }
 
 export function decide(engine: PolicyEngine, prepared: PreparedEvidence, entrypoint = GATE_ENTRYPOINT): GateReport {

@@ -23,9 +23,19 @@ export class PolicyEngine {
 
   /** Compile the bundle's modules and set its data merged with `overlays` (later overlays win). */
   static async create(bundle: PolicyBundle, overlays: readonly { source: string; data: Record<string, unknown> }[] = []): Promise<PolicyEngine> {
-    installOpaCompatibleBuiltins();
+    return PolicyEngine.fromData(bundle, PolicyEngine.mergeOverlays(bundle, overlays));
+  }
+
+  /** The bundle's data with `overlays` merged over it (later overlays win): what the engine will be given. */
+  static mergeOverlays(bundle: PolicyBundle, overlays: readonly { source: string; data: Record<string, unknown> }[] = []): Record<string, unknown> {
     const data = structuredClone(bundle.data);
     for (const o of overlays) mergeData(data, o.data, o.source, "data", true);
+    return data;
+  }
+
+  /** Compile the bundle's modules with `data` (already merged, see mergeOverlays). */
+  static async fromData(bundle: PolicyBundle, data: Record<string, unknown>): Promise<PolicyEngine> {
+    installOpaCompatibleBuiltins();
     const byEntrypoint = new Map<string, LoadedPolicy>();
     for (const [path, wasm] of bundle.modules) {
       let policy: LoadedPolicy;

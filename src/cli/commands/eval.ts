@@ -26,9 +26,10 @@ export default defineCommand({
       const format = oneOf(str(p, "output"), OUTPUT_FORMATS, "output");
       const paths = requirePaths(p);
       const verifyBundle = await makeBundleVerifier(bundleTrust(p));
-      const { engine, data } = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data"), verifyBundle });
-      const prepared = await prepareEvidence(paths, await evidenceOptions(p, data));
-      const report = decide(engine, prepared, str(p, "entrypoint"));
+      const policy = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data"), verifyBundle });
+      // Evidence is read and verified while the policy's WASM compiles.
+      const prepared = await prepareEvidence(paths, await evidenceOptions(p, policy.data));
+      const report = decide(await policy.engine, prepared, str(p, "entrypoint"));
       // Render fully before writing: nothing half-written on failure.
       const out = reporters[format]!.render(report);
       process.stdout.write(out);
