@@ -20,6 +20,24 @@ export const subjectFlags: FlagSpecs = {
   environment: { type: "string", description: "deployment environment recorded in input.context.environment", valueHint: "NAME" },
 };
 
+export const registryFlags: FlagSpecs = {
+  platform: { type: "string", description: "for an oci:// image index: the platform to gate (its evidence and the index's)", valueHint: "OS/ARCH[/VARIANT]" },
+  "registry-config": { type: "string", description: "docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, ~/.docker/config.json)", valueHint: "FILE" },
+  "registry-ca": { type: "string", multiple: true, description: "PEM CA trusted for registry TLS besides the system CAs", valueHint: "FILE" },
+  "allow-http-registry": { type: "boolean", description: "allow plain HTTP to non-loopback registries" },
+  "registry-cache": { type: "string", description: "keep fetched blobs and manifests here, keyed by digest", valueHint: "DIR" },
+};
+
+export function registryOptions(p: Parsed): NonNullable<EvidenceOptions["registry"]> {
+  return {
+    ...(str(p, "platform") ? { platform: str(p, "platform")! } : {}),
+    ...(str(p, "registry-config") ? { registryConfig: str(p, "registry-config")! } : {}),
+    ...(list(p, "registry-ca").length ? { caFiles: list(p, "registry-ca") } : {}),
+    ...(p.values["allow-http-registry"] === true ? { allowHttp: true } : {}),
+    ...(str(p, "registry-cache") ? { cacheDir: str(p, "registry-cache")! } : {}),
+  };
+}
+
 export const bundleTrustFlags: FlagSpecs = {
   "verification-key": { type: "string", multiple: true, description: "public key (PEM) that must have signed --policy (OPA .signatures.json)", valueHint: "PEM" },
   "verification-key-id": { type: "string", multiple: true, description: "key id of each --verification-key, in order (default: default)", valueHint: "ID" },
@@ -61,6 +79,7 @@ export async function evidenceOptions(p: Parsed, data: Record<string, unknown> =
     ...(subject?.bytes ? { artifactBytes: subject.bytes } : {}),
     ...(subject?.name ? { subjectName: subject.name } : {}),
     ...(str(p, "environment") ? { environment: str(p, "environment")! } : {}),
+    registry: registryOptions(p),
     data,
   };
 }

@@ -12,7 +12,8 @@ import { otelLogKind } from "./otel-log/index.ts";
 import { kettleKind } from "./kettle/index.ts";
 import { sevSnpKind } from "./tee/sev-snp/index.ts";
 import { azSnpKind } from "./tee/az-snp/index.ts";
+import { cosignSignatureKind } from "./cosign-signature.ts";
 
 // runmanifest first: its detect sniffs bytes, so a huge ledger is never JSON.parse'd whole by another detect.
-export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, tdxQuoteKind, nitroAttestationKind, kettleKind, sevSnpKind, azSnpKind, qualityEventKind, otelLogKind, runtimeManifestKind, orphanEvaluationReportKind, dastKind];
+export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, tdxQuoteKind, nitroAttestationKind, kettleKind, sevSnpKind, azSnpKind, qualityEventKind, otelLogKind, runtimeManifestKind, orphanEvaluationReportKind, dastKind, cosignSignatureKind];
 

@@ -15,6 +15,7 @@ import { evaluateDecision } from "../policy/gate.ts";
 import type { GateReport } from "../report/types.ts";
 import { loadTrustedRootFile, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
 import { readUserFile } from "../core/read.ts";
+import type { RegistryOptions } from "../evidence/oci/client.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -57,6 +58,8 @@ export interface EvidenceOptions extends TrustOptions {
   environment?: string;
   /** `--data` overlays: also handed to verification as params (expected digests, pinned roots…). */
   data?: Record<string, unknown>;
+  /** How `oci://` operands are fetched (`--registry-config`, `--registry-ca`, `--platform`…). */
+  registry?: RegistryOptions & { platform?: string };
 }
 
 export interface PreparedEvidence {
@@ -169,8 +172,31 @@ export async function prepareEvidenceFiles(files: SourceFile[], readErrors: Prep
 
 export async function prepareEvidence(paths: readonly string[], o: EvidenceOptions): Promise<PreparedEvidence> {
   if (paths.length === 0) throw new TollgateError("usage", "no evidence PATH given");
-  const { files, errors } = await readEvidencePaths(paths, async () => new Uint8Array(await Bun.stdin.arrayBuffer()));
+  const oci = paths.filter((p) => p.startsWith("oci://"));
+  const { files, errors } = await readEvidencePaths(paths.filter((p) => !p.startsWith("oci://")), async () => new Uint8Array(await Bun.stdin.arrayBuffer()));
+  if (oci.length) {
+    const r = await readOciOperands(oci, o);
+    files.push(...r.files);
+    errors.push(...r.errors);
+    if (!o.subject) o = { ...o, subject: r.subject, subjectName: r.name };
+  }
   return prepareEvidenceFiles(files, errors, o);
+}
+
+/**
+ * `oci://HOST/REPO@sha256:HEX` operands: every attached signature, attestation and SBOM as SourceFiles.
+ * Registry failures (unreachable, 401, digest mismatch, oversize) throw: the gate could not evaluate.
+ * Without --subject, the image's digest is the subject; several images need an explicit one.
+ */
+export async function readOciOperands(operands: readonly string[], o: Pick<EvidenceOptions, "registry" | "subject">): Promise<{ files: SourceFile[]; errors: PreparedEvidence["collected"]["errors"]; subject: string; name: string }> {
+  const { RegistryClient } = await import("../evidence/oci/client.ts");
+  const { resolveOciEvidence } = await import("../evidence/oci/resolve.ts");
+  const client = new RegistryClient(o.registry);
+  const images = [];
+  for (const op of operands) images.push(await resolveOciEvidence(op, client, o.registry?.platform ? { platform: o.registry.platform } : {}));
+  const subjects = [...new Set(images.map((i) => i.subject))];
+  if (subjects.length > 1 && !o.subject) throw new TollgateError("usage", `the oci:// operands are different images (${subjects.join(", ")}): give --subject sha256:HEX`);
+  return { files: images.flatMap((i) => i.files), errors: images.flatMap((i) => i.errors), subject: subjects[0]!, name: images[0]!.name };
 }
 
 export interface PolicyOptions {

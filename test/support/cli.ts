@@ -21,3 +21,10 @@ export function tollgate(args: string[], opts: { cwd?: string; stdin?: string | 
   });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
+
+/** Like tollgate(), without blocking the event loop: for tests whose own servers must answer the CLI. */
+export async function tollgateAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const p = Bun.spawn([BUN, CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TOLLGATE_DEBUG: "", ...opts.env } });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}

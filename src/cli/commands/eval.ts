@@ -4,7 +4,7 @@ import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
 import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
 import { OUTPUT_FORMATS, reporters } from "../../report/index.ts";
 import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz) or policy.wasm (default: the embedded gate bundle)", valueHint: "BUNDLE" },
@@ -15,11 +15,12 @@ const flags: FlagSpecs = {
   ...bundleTrustFlags,
   ...trustFlags,
   ...subjectFlags,
+  ...registryFlags,
 };
 
 export default defineCommand({
   meta: { name: "eval", description: "Verify evidence and evaluate the gate policy: exit 0 admit, 1 deny, 2 could not evaluate" },
-  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin)", required: true }),
+  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin), or oci://HOST/REPO@sha256:HEX images", required: true }),
   run: ({ rawArgs }) =>
     runCommand("eval", async () => {
       const p = parseStrict(rawArgs, flags);

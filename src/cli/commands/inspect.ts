@@ -4,17 +4,18 @@ import { EXIT_ADMIT } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
 import { loadDataOverlays, prepareEvidence } from "../../gate/run.ts";
 import { helpArgs, list, parseStrict, runCommand, type FlagSpecs } from "../args.ts";
-import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   data: { type: "string", short: "d", multiple: true, description: "parameters for verification, JSON or YAML", valueHint: "FILE" },
   ...trustFlags,
   ...subjectFlags,
+  ...registryFlags,
 };
 
 export default defineCommand({
   meta: { name: "inspect", description: "Print the normalized input document (input v1) for evidence" },
-  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin)", required: true }),
+  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin), or oci://HOST/REPO@sha256:HEX images", required: true }),
   run: ({ rawArgs }) =>
     runCommand("inspect", async () => {
       const p = parseStrict(rawArgs, flags);

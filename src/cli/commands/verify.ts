@@ -7,13 +7,14 @@ import { stableStringify } from "../../core/input.ts";
 import { loadDataOverlays, prepareEvidence, type PreparedEvidence } from "../../gate/run.ts";
 import type { EvidenceRecord } from "../../evidence/types.ts";
 import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { evidenceOptions, requirePaths, subjectFlags, trustFlags } from "../common.ts";
+import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output format: text|json", default: "text" },
   data: { type: "string", short: "d", multiple: true, description: "parameters for verification (expected digests, pinned values), JSON or YAML", valueHint: "FILE" },
   ...trustFlags,
   ...subjectFlags,
+  ...registryFlags,
 };
 
 export function verificationFailed(prepared: PreparedEvidence): boolean {
@@ -50,7 +51,7 @@ export function renderVerifyText(prepared: PreparedEvidence): string {
 
 export default defineCommand({
   meta: { name: "verify", description: "Verify signatures, transparency logs, hash chains and hardware reports; no policy" },
-  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin)", required: true }),
+  args: helpArgs(flags, { name: "PATH", description: "evidence files or directories (- for stdin), or oci://HOST/REPO@sha256:HEX images", required: true }),
   run: ({ rawArgs }) =>
     runCommand("verify", async () => {
       const p = parseStrict(rawArgs, flags);
