@@ -53,10 +53,34 @@ qe_judged contains ev if {
 
 qe_passing(ev) if {
 	ev.facts.contract_valid == true
+	qe_sla_met(ev)
 	ev.facts.passed == true
 	count(ev.facts.duplicates) == 0
 	not qe_cross_file_duplicate(ev.facts.event_id)
 }
+
+# The contract's declared latency (ODCS slaProperties latency, DCS servicelevels.latency), when it declares one.
+qe_sla_met(ev) if object.get(ev.facts, "sla_latency", null) == null
+
+qe_sla_met(ev) if ev.facts.sla_latency.met == true
+
+deny contains lib.result_sev(
+	"I5.sla-latency",
+	sprintf("quality event %s (%s, pipeline %s) misses its contract's declared latency %s: %s", [
+		ev.facts.event_id, qe_where(ev), ev.facts.pipeline, ev.facts.sla_latency.declared, qe_sla_reason(ev),
+	]),
+	ev.source.path, "high",
+	"publish the event within the contract's declared latency, with its event time (occurred_at or the contract's source timestamp field)",
+) if {
+	some ev in qe_events
+	not qe_sla_met(ev)
+}
+
+qe_sla_reason(ev) := c.reason if {
+	some c in ev.checks
+	c.name == "sla.latency"
+	c.ok == false
+} else := "latency not met"
 
 # An event_id carried by events of more than one file (the kind sees one file at a time, so a repeat
 # within a file is in facts.duplicates; a repeat across files is found here).

@@ -187,3 +187,20 @@ test_qe_distinct_event_ids_across_files_are_fine if {
 	d := gate.deny with input as qe_input([a, b])
 	count(qe_rules(d)) == 0
 }
+
+test_qe_sla_latency_met_admits if {
+	ev := qe_ev({"facts": {"sla_latency": {"declared": "1 h", "max_seconds": 3600, "seconds": 60, "met": true}}})
+	d := gate.deny with input as qe_input([ev]) with data.required_evidence as ["quality-event"]
+	count(qe_rules(d)) == 0
+}
+
+test_qe_sla_latency_missed_denies_with_the_check_reason if {
+	ev := qe_ev({
+		"checks": [{"name": "sla.latency", "ok": false, "code": "binding_failed", "reason": "event e1: 7200s from its occurred_at 2026-06-01T00:00:00Z to the decision time 2026-06-01T02:00:00.000Z exceeds the contract's declared latency 1 h (3600s)"}],
+		"facts": {"sla_latency": {"declared": "1 h", "max_seconds": 3600, "seconds": 7200, "met": false}},
+	})
+	d := gate.deny with input as qe_input([ev]) with data.required_evidence as ["quality-event"]
+	qe_rules(d) == {"I5.required", "I5.sla-latency"}
+	some m in qe_msgs(d, "I5.sla-latency")
+	contains(m, "misses its contract's declared latency 1 h: event e1: 7200s")
+}

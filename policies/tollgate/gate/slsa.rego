@@ -22,6 +22,7 @@ admissible_provenance contains ev if {
 	lib.relied_on(ev)
 	count(ev.facts.custom_metadata.violations) == 0
 	builder_ok(ev)
+	kettle_level_ok(ev)
 	count(provenance_expectation_failures(ev)) == 0
 }
 
@@ -96,6 +97,26 @@ deny contains lib.result_sev(
 	some ev in provenance_v1
 	some f in provenance_expectation
 	f.id == ev.id
+}
+
+# kettle_min_build_level: the SLSA Build level (1-3) a Kettle build must reach (facts.kettle.slsa_build_level).
+default kettle_min_build_level := 0
+
+kettle_min_build_level := data.kettle_min_build_level
+
+kettle_level_ok(ev) if not ev.facts.kettle
+
+kettle_level_ok(_) if kettle_min_build_level == 0
+
+kettle_level_ok(ev) if ev.facts.kettle.slsa_build_level >= kettle_min_build_level
+
+deny contains lib.result_sev(
+	"I1.slsa-build-level",
+	sprintf("Kettle build reaches SLSA Build L%d, below the required L%d: %s", [ev.facts.kettle.slsa_build_level, kettle_min_build_level, ev.facts.kettle.slsa_build_level_reason]),
+	ev.source.path, "high", "build on a confidential VM with debugging off, whose hardware evidence verifies and binds the provenance",
+) if {
+	some ev in provenance_v1
+	not kettle_level_ok(ev)
 }
 
 builder_ok(_) if count(trusted_builders) == 0

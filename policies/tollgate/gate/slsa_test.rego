@@ -219,3 +219,9 @@ test_internal_parameters_custom_field_denies if {
 	d := gate.decision with input as inp([bad])
 	rules(d.deny) == {"I1.provenance-required", "I1.custom-metadata"}
 }
+
+test_kettle_min_build_level_without_a_level_fact_denies if {
+	k := object.union(prov, {"facts": {"kettle": {"platform": "snp"}}})
+	d := gate.decision with input as inp([k]) with data.kettle_min_build_level as 2
+	"I1.provenance-required" in rules(d.deny)
+}

@@ -312,6 +312,7 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
             builderId: typeof builderId === "string" ? builderId : null,
             artifacts: state.artifactFacts,
             evidence: { path: file.path, sha256: file.sha256 },
+            ...slsaBuildLevel(st !== undefined && checks.some((c) => c.name === "statement.schema" && c.ok), signedOk, hw.hardware.debug === true, parsed.hardware.platform),
           },
         },
       };
@@ -322,6 +323,21 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
       return [record];
     },
   };
+}
+
+/**
+ * The SLSA Build level the build earns (https://slsa.dev/spec/v1.0/levels), from how its provenance is signed and
+ * where it ran. L1: provenance exists. L2: it is authenticated — here signed by the hardware (signer type
+ * "hardware": a verified report whose bound value is the provenance's hash), produced by the build platform, not
+ * by a user step. L3: the platform also isolates the build and keeps the signing material out of reach of the
+ * build's own steps — a confidential VM (SEV-SNP, Azure SEV-SNP, TDX) whose key lives in the CPU, unless its
+ * policy allows debugging (then the host can read and change the build's memory: L2).
+ */
+export function slsaBuildLevel(provenance: boolean, hardwareSigned: boolean, debug: boolean, platform: KettlePlatform): { slsa_build_level: 0 | 1 | 2 | 3; slsa_build_level_reason: string } {
+  if (!provenance) return { slsa_build_level: 0, slsa_build_level_reason: "no SLSA v1 provenance statement" };
+  if (!hardwareSigned) return { slsa_build_level: 1, slsa_build_level_reason: "provenance exists but is not authenticated: the hardware evidence does not verify or does not bind it" };
+  if (debug) return { slsa_build_level: 2, slsa_build_level_reason: `provenance signed by ${platform} hardware, but the guest policy allows debugging: the build is not isolated from the host` };
+  return { slsa_build_level: 3, slsa_build_level_reason: `provenance signed by ${platform} hardware from an isolated confidential VM (debugging off): signing material out of the build's reach` };
 }
 
 export const kettleKind = makeKettleKind();

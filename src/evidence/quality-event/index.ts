@@ -12,6 +12,7 @@ import { looksLikeContract, parseContractFile } from "../contract/parse.ts";
 import { validateContractDocument } from "../contract/validate.ts";
 import { validateAgainstContract } from "../contract/json-schema.ts";
 import type { DataContract } from "../contract/model.ts";
+import { declaredLatency, latencyCheck, type LatencyFacts } from "./sla.ts";
 import { detectQualityEvents, parseQualityEvents, type ContractRef, type ParsedEvents, type QualityEvent } from "./parse.ts";
 
 export { parseQualityEvents, detectQualityEvents, type ParsedEvents, type QualityEvent } from "./parse.ts";
@@ -85,11 +86,16 @@ export interface EventOutcome {
   contractValid: boolean;
   contractErrors: string[];
   duplicates: { event_id: string; lines: number[] }[];
+  /** The contract's declared latency against this event's time (null when it declares none or no time was given). */
+  sla: LatencyFacts | null;
   checks: Check[];
 }
 
-/** Every check for every event of one file, in the order they ran. Pure apart from ajv compilation caches. */
-export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractCandidate[]): EventOutcome[] {
+/**
+ * Every check for every event of one file, in the order they ran. Pure apart from ajv compilation caches. With
+ * `time` (the decision instant) an event is also held to its contract's declared latency (sla.ts).
+ */
+export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractCandidate[], time?: Date): EventOutcome[] {
   const linesById = new Map<string, number[]>();
   for (const e of parsed.events) linesById.set(e.event_id, [...(linesById.get(e.event_id) ?? []), e.line]);
   const lastByKey = new Map<string, QualityEvent>();
@@ -100,6 +106,7 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
     let contract: DataContract | null = null;
     let schemaObject: string | null = null;
     const contractErrors: string[] = [];
+    let sla: LatencyFacts | null = null;
 
     const r = resolveContract(ev, candidates);
     if ("contract" in r) {
@@ -127,6 +134,12 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
           reason: `${at}event ${ev.event_id} does not satisfy ${contract.path}${v.object ? ` (schema ${v.object})` : ""}: ${v.errors.slice(0, 3).join("; ")}`,
           detail: { line: ev.line, errors: v.errors },
         });
+      }
+      const latency = time ? declaredLatency(contract) : null;
+      if (latency && time) {
+        const l = latencyCheck(ev, latency, time, at);
+        checks.push(l.check);
+        sla = l.facts;
       }
     } else {
       contractErrors.push(r.reason);
@@ -157,7 +170,7 @@ export function checkEvents(parsed: ParsedEvents, candidates: readonly ContractC
     }
 
     const contractValid = checks.filter((c) => c.name.startsWith("contract.")).every((c) => c.ok);
-    return { event: ev, contract, schemaObject, contractValid, contractErrors, duplicates, checks };
+    return { event: ev, contract, schemaObject, contractValid, contractErrors, duplicates, sla, checks };
   });
 }
 
@@ -169,11 +182,11 @@ function listLines(lines: readonly number[]): string {
 interface Parsed {
   events: ParsedEvents;
   /** What verify() found, for normalize() to reuse when it is handed the same files. */
-  outcomes?: { files: readonly SourceFile[]; outcomes: EventOutcome[] };
+  outcomes?: { files: readonly SourceFile[]; time: Date; outcomes: EventOutcome[] };
 }
 
-function outcomesFor(parsed: Parsed, files: readonly SourceFile[]): EventOutcome[] {
-  if (parsed.outcomes?.files !== files) parsed.outcomes = { files, outcomes: checkEvents(parsed.events, contractCandidates(files)) };
+function outcomesFor(parsed: Parsed, files: readonly SourceFile[], time: Date): EventOutcome[] {
+  if (parsed.outcomes?.files !== files || parsed.outcomes.time !== time) parsed.outcomes = { files, time, outcomes: checkEvents(parsed.events, contractCandidates(files), time) };
   return parsed.outcomes.outcomes;
 }
 
@@ -185,10 +198,10 @@ export const qualityEventKind: EvidenceKind<Parsed> = {
   },
   async verify(parsed, _file, ctx) {
     // Flatten per event; normalize splits them back by line.
-    return outcomesFor(parsed, ctx.files).flatMap((o) => o.checks.map((c) => ({ ...c, detail: { ...c.detail, line: o.event.line } })));
+    return outcomesFor(parsed, ctx.files, ctx.time).flatMap((o) => o.checks.map((c) => ({ ...c, detail: { ...c.detail, line: o.event.line } })));
   },
   normalize(parsed, checks, file, ctx) {
-    return outcomesFor(parsed, ctx.files).map((o) => toRecord(o, checks.filter((c) => c.detail?.line === o.event.line), file, parsed.events.form));
+    return outcomesFor(parsed, ctx.files, ctx.time).map((o) => toRecord(o, checks.filter((c) => c.detail?.line === o.event.line), file, parsed.events.form));
   },
   materials(file, all) {
     // Every data contract of the invocation is a candidate this kind resolves against: consumed, not evidence.
@@ -234,6 +247,7 @@ export function toRecord(o: EventOutcome, checks: Check[], file: SourceFile, for
       contract_errors: o.contractErrors,
       duplicates: o.duplicates,
       ordering_ok: checks.every((x) => x.name !== "integrity.ordering" || x.ok),
+      sla_latency: o.sla,
     },
   };
 }
