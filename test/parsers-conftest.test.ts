@@ -72,6 +72,10 @@ describe("documents equal conftest's", () => {
   }
 });
 
+// goxml2json stops at the first XML syntax error and returns what it read (for these files, ""), so conftest
+// passes a broken XML file silently; tollgate refuses it (exit 2), which is the one intended difference.
+const LENIENT_IN_CONFTEST = new Set(["xml"]);
+
 describe("malformed inputs: conftest fails, tollgate exits 2 naming the file", () => {
   for (const c of cases.filter((c) => c.bad)) {
     if (!implemented(c)) {
@@ -79,7 +83,9 @@ describe("malformed inputs: conftest fails, tollgate exits 2 naming the file", (
       continue;
     }
     test(c.rel, () => {
-      expect(conftestDocument(c).code).not.toBe(0);
+      const peer = conftestDocument(c);
+      if (LENIENT_IN_CONFTEST.has(c.parser)) expect(peer).toMatchObject({ code: 0, doc: "" });
+      else expect(peer.code).not.toBe(0);
       const dirs = protoDirs(c);
       const r = tollgate(["parse", ...(c.forced ? ["--parser", c.parser] : []), ...dirs.flatMap((d) => ["--proto-file-dirs", d]), c.file]);
       expect(r.code).toBe(2);

@@ -22,6 +22,7 @@ const registry: Record<string, Loader> = {
   jsonc: () => import("./jsonc.ts").then((m) => m.jsonc),
   properties: () => import("./properties.ts").then((m) => m.properties),
   toml: () => import("./toml.ts").then((m) => m.toml),
+  xml: () => import("./xml.ts").then((m) => m.xml),
   yaml: () => import("./yaml.ts").then((m) => m.yaml),
 };
 
