@@ -53,7 +53,8 @@ describe("bare in-toto statements", () => {
     expect(r.statement).toEqual({ _type: "https://in-toto.io/Statement/v1", predicateType: SLSA_V1, subject: [{ name: "app", digest: { sha256: SUBJECT } }] });
     expect(r.predicate).toEqual(JSON.parse(text).predicate);
     expect(r.checks.map((c) => [c.name, c.ok])).toEqual([["statement.schema", true], ["predicate.schema", true]]);
-    expect(r.facts).toMatchObject({ predicate_version: "v1", build_type: "https://actions.github.io/buildtypes/workflow/v1", known_build_type: true, source: null });
+    expect(r.facts).toMatchObject({ predicate_version: "v1", build_type: "https://actions.github.io/buildtypes/workflow/v1", known_build_type: true,
+      source: { repository: "github.com/acme/app", ref: "refs/heads/main", uri: "git+https://github.com/acme/app@refs/heads/main", commit: null } });
   });
 
   test("the predicate handler runs once per statement (verify's facts are the record's)", async () => {
