@@ -160,6 +160,8 @@ export interface KeylessOptions {
   integratedTime: number;
   /** Leaf shape for negative tests. */
   leaf?: "code-signing" | "ca" | "server-auth" | "self-signed";
+  /** Fulcio v2 extensions by arc (`"18"` = Build Config URI …), added or replacing the defaults. */
+  fulcio?: Record<string, string>;
 }
 
 export interface ManagedOptions {
@@ -210,7 +212,7 @@ export async function makeTestSigstore(start = new Date("2020-01-01T00:00:00Z"))
   };
 
   /** A Fulcio-style leaf with an SCT from the test CT log embedded (precertificate TBS signed, then re-issued). */
-  async function issueLeaf(identity: string, issuer: string, at: Date, shape: KeylessOptions["leaf"]): Promise<{ der: Uint8Array; key: TestKey }> {
+  async function issueLeaf(identity: string, issuer: string, at: Date, shape: KeylessOptions["leaf"], fulcio: Record<string, string> = {}): Promise<{ der: Uint8Array; key: TestKey }> {
     const leafKeys = (await subtle.generateKey(EC_P256, true, ["sign", "verify"])) as CryptoKeyPair;
     const pkcs8 = await subtle.exportKey("pkcs8", leafKeys.privateKey);
     const priv = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
@@ -226,7 +228,7 @@ export async function makeTestSigstore(start = new Date("2020-01-01T00:00:00Z"))
       new x509.SubjectAlternativeNameExtension([{ type: "url", value: identity }], true),
       new x509.Extension("1.3.6.1.4.1.57264.1.1", false, Buffer.from(issuer, "utf8")),
       new x509.Extension("1.3.6.1.4.1.57264.1.8", false, derUtf8String(issuer)),
-      new x509.Extension("1.3.6.1.4.1.57264.1.12", false, derUtf8String("https://github.com/acme/app")),
+      ...Object.entries({ "12": "https://github.com/acme/app", ...fulcio }).map(([arc, v]) => new x509.Extension(`1.3.6.1.4.1.57264.1.${arc}`, false, derUtf8String(v))),
     ];
     if (shape === "ca") exts.unshift(new x509.BasicConstraintsExtension(true, 0, true));
     const make = (extensions: x509.Extension[]) => x509.X509CertificateGenerator.create({
@@ -316,7 +318,7 @@ export async function makeTestSigstore(start = new Date("2020-01-01T00:00:00Z"))
     logKey,
     async keyless(o) {
       const at = new Date(o.integratedTime * 1000);
-      const leaf = await issueLeaf(o.identity ?? TEST_IDENTITY, o.issuer ?? TEST_ISSUER, at, o.leaf ?? "code-signing");
+      const leaf = await issueLeaf(o.identity ?? TEST_IDENTITY, o.issuer ?? TEST_ISSUER, at, o.leaf ?? "code-signing", o.fulcio);
       const mediaType = o.mediaType ?? BUNDLE_V03;
       const certPem = new x509.X509Certificate(leaf.der).toString("pem");
       const material = mediaType === BUNDLE_V01 || mediaType === BUNDLE_V02

@@ -119,6 +119,14 @@ deny contains lib.result_sev(
 	not kettle_level_ok(ev)
 }
 
+# SLSA provenance is required unless the gate's data waives it in favour of other required evidence (a PyPI
+# gate that admits on publish attestations sets provenance_required: false, required_evidence: [pypi-publish]);
+# with nothing else required the waiver does not apply, so the gate stays deny-by-default.
+provenance_waived if {
+	data.provenance_required == false
+	count(lib.required_kinds) > 0
+}
+
 builder_ok(_) if count(trusted_builders) == 0
 
 builder_ok(ev) if ev.facts.builder_id in trusted_builders
@@ -130,6 +138,7 @@ deny contains lib.result_sev(
 	"attach signed SLSA provenance v1 whose subject digest is the artifact's, signed by a key or identity the gate trusts",
 ) if {
 	lib.subject_given
+	not provenance_waived
 	count(admissible_provenance) == 0
 }
 
