@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
 import { findOpa } from "../policy/opa-tool.ts";
+import type { RegistryOptions } from "../evidence/oci/client.ts";
 
 export type RuleKind = "deny" | "violation" | "warn";
 
@@ -70,7 +71,12 @@ function discoverRules(opa: string, files: string[]): string[] {
  * Load the policy for `tollgate test`: a Rego directory is compiled with opa (the build tool) into a
  * temporary bundle; anything else is read as a bundle and handed to `verify` before use.
  */
-export async function loadCheckPolicy(path: string, verify: (b: PolicyBundle) => Promise<void>): Promise<PolicyBundle> {
+export async function loadCheckPolicy(path: string, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<PolicyBundle> {
+  if (path.startsWith("oci://")) {
+    const b = await loadBundleFile(path, registry);
+    await verify(b);
+    return b;
+  }
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

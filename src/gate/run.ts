@@ -205,6 +205,8 @@ export interface PolicyOptions {
   dataFiles?: readonly string[];
   /** Called with the bundle before any byte of it is evaluated (signature verification). */
   verifyBundle?: (bundle: PolicyBundle) => Promise<void>;
+  /** How an `oci://` policy is pulled. */
+  registry?: RegistryOptions;
 }
 
 export interface BundleTrustOptions {
@@ -260,7 +262,7 @@ export interface LoadedPolicy {
 
 export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
   // The embedded default is pinned by digest (checked in loadDefaultBundle); a user's bundle is verified.
-  const bundle = o.policy ? await loadBundleFile(o.policy) : await loadDefaultBundle();
+  const bundle = o.policy ? await loadBundleFile(o.policy, o.registry) : await loadDefaultBundle();
   if (o.policy && o.verifyBundle) await o.verifyBundle(bundle);
   const { overlays } = await loadDataOverlays(o.dataFiles);
   const data = PolicyEngine.mergeOverlays(bundle, overlays);

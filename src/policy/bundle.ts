@@ -35,7 +35,12 @@ const yaml = lazy(() => require("yaml") as typeof import("yaml"));
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-export async function loadBundleFile(path: string): Promise<PolicyBundle> {
+/** A bundle file, or `oci://HOST/REPO:TAG|@sha256:…` pulled from a registry (OPA's OCI layout). */
+export async function loadBundleFile(path: string, registry?: import("../evidence/oci/client.ts").RegistryOptions): Promise<PolicyBundle> {
+  if (path.startsWith("oci://")) {
+    const { pullBundleWith } = await import("./oci.ts");
+    return readBundle((await pullBundleWith(path, registry)).bytes, path);
+  }
   return readBundle(await readUserFile(path, "policy bundle", "policy_unreadable"), path);
 }
 

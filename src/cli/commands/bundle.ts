@@ -369,7 +369,61 @@ const serve = defineCommand({
   },
 });
 
+// push / pull: OPA's OCI layout (one tar+gzip layer holding the bundle bytes), so `opa run` with an OCI service
+// loads what tollgate pushes and tollgate loads what `oras push` (OPA's documented way) pushes.
+const ociFlags: FlagSpecs = {
+  "registry-config": { type: "string", description: "docker config.json with registry credentials", valueHint: "FILE" },
+  "registry-ca": { type: "string", multiple: true, description: "PEM CA trusted for registry TLS besides the system CAs", valueHint: "FILE" },
+  "allow-http-registry": { type: "boolean", description: "allow plain HTTP to non-loopback registries" },
+};
+
+async function ociClient(p: Parsed) {
+  const { RegistryClient } = await import("../../evidence/oci/client.ts");
+  return new RegistryClient({
+    ...(str(p, "registry-config") ? { registryConfig: str(p, "registry-config")! } : {}),
+    ...(list(p, "registry-ca").length ? { caFiles: list(p, "registry-ca") } : {}),
+    ...(p.values["allow-http-registry"] === true ? { allowHttp: true } : {}),
+  });
+}
+
+const push = defineCommand({
+  meta: { name: "push", description: "Push a bundle .tar.gz to oci://HOST/REPO:TAG (OPA's OCI bundle layout); prints the manifest digest" },
+  args: helpArgs(ociFlags, { name: "BUNDLE", description: "bundle .tar.gz, then oci://HOST/REPO:TAG", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle push", async () => {
+      const p = parseStrict(rawArgs, ociFlags);
+      if (p.positionals.length !== 2) throw usage("give BUNDLE and oci://HOST/REPO:TAG");
+      const [file, target] = p.positionals as [string, string];
+      const bytes = readUserFileSync(file, "policy bundle", "policy_unreadable");
+      await readArchive(bytes, file); // only a readable bundle archive is pushed (rego or wasm: opa takes either)
+      const { pushBundle } = await import("../../policy/oci.ts");
+      const digest = await pushBundle(bytes, target, await ociClient(p), file.split("/").pop()!);
+      console.log(`${target.replace(/:[^:/]+$/, "")}@${digest}`);
+      return 0;
+    }),
+});
+
+const pullFlags: FlagSpecs = { output: { type: "string", short: "o", description: "where to write the bundle .tar.gz", valueHint: "FILE" }, ...ociFlags };
+
+const pull = defineCommand({
+  meta: { name: "pull", description: "Pull the bundle at oci://HOST/REPO:TAG (or @sha256:…) into -o FILE, byte for byte" },
+  args: helpArgs(pullFlags, { name: "REF", description: "oci://HOST/REPO:TAG", required: true }),
+  run: ({ rawArgs }) =>
+    runCommand("bundle pull", async () => {
+      const p = parseStrict(rawArgs, pullFlags);
+      const ref = positional(p, "oci://HOST/REPO:TAG");
+      const out = str(p, "output");
+      if (!out) throw usage("give -o FILE");
+      const { pullBundle } = await import("../../policy/oci.ts");
+      const r = await pullBundle(ref, await ociClient(p));
+      await readArchive(r.bytes, ref); // a layer that is not a bundle archive is not written
+      writeOutput(out, r.bytes);
+      console.error(`pulled ${ref} (manifest ${r.manifestDigest}, bundle sha256:${sha256Hex(r.bytes)}) to ${out}`);
+      return 0;
+    }),
+});
+
 export default defineCommand({
-  meta: { name: "bundle", description: "Build, sign, verify, inspect and serve OPA policy bundles" },
-  subCommands: { build, sign, verify, inspect, serve },
+  meta: { name: "bundle", description: "Build, sign, verify, inspect, serve, push and pull OPA policy bundles" },
+  subCommands: { build, sign, verify, inspect, serve, push, pull },
 });

@@ -4,10 +4,10 @@ import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
 import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
 import { OUTPUT_FORMATS, reporters } from "../../report/index.ts";
 import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
+import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, registryFlags, registryOptions, subjectFlags, trustFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
-  policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz) or policy.wasm (default: the embedded gate bundle)", valueHint: "BUNDLE" },
+  policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz), policy.wasm or oci://HOST/REPO:TAG (default: the embedded gate bundle)", valueHint: "BUNDLE" },
   data: { type: "string", short: "d", multiple: true, description: "data overlay (JSON or YAML), merged at the root of data", valueHint: "FILE" },
   entrypoint: { type: "string", short: "e", description: "entrypoint returning {allow, deny, warn}", default: "tollgate/gate/decision" },
   output: { type: "string", short: "o", description: `output format: ${OUTPUT_FORMATS.join("|")}`, default: "text" },
@@ -27,7 +27,7 @@ export default defineCommand({
       const format = oneOf(str(p, "output"), OUTPUT_FORMATS, "output");
       const paths = requirePaths(p);
       const verifyBundle = await makeBundleVerifier(bundleTrust(p));
-      const policy = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data"), verifyBundle });
+      const policy = await loadPolicy({ policy: str(p, "policy"), dataFiles: list(p, "data"), verifyBundle, registry: registryOptions(p) });
       // Evidence is read and verified while the policy's WASM compiles.
       const prepared = await prepareEvidence(paths, await evidenceOptions(p, policy.data));
       const report = decide(await policy.engine, prepared, str(p, "entrypoint"));

@@ -8,10 +8,10 @@ import { PolicyEngine } from "../../policy/evaluator.ts";
 import { loadCheckPolicy } from "../../check/policy.ts";
 import { readCheckInput, renderCheckText, runChecks, selectRules } from "../../check/run.ts";
 import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { bundleTrust, bundleTrustFlags } from "../common.ts";
+import { bundleTrust, bundleTrustFlags, registryFlags, registryOptions } from "../common.ts";
 
 const flags: FlagSpecs = {
-  policy: { type: "string", short: "p", description: "directory of Rego, or a built bundle (.tar.gz/.wasm)", default: "policy", valueHint: "PATH" },
+  policy: { type: "string", short: "p", description: "directory of Rego, a built bundle (.tar.gz/.wasm) or oci://HOST/REPO:TAG", default: "policy", valueHint: "PATH" },
   namespace: { type: "string", short: "n", multiple: true, description: "namespace of the rules (default: main)", valueHint: "NS" },
   "all-namespaces": { type: "boolean", description: "evaluate rules in every namespace" },
   data: { type: "string", short: "d", multiple: true, description: "data overlay (JSON or YAML)", valueHint: "FILE" },
@@ -19,6 +19,7 @@ const flags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output format: text|json", default: "text" },
   "fail-on-warn": { type: "boolean", description: "exit 1 when there are warnings" },
   ...bundleTrustFlags,
+  ...registryFlags,
 };
 
 export default defineCommand({
@@ -30,7 +31,7 @@ export default defineCommand({
       const format = oneOf(str(p, "output"), ["text", "json"] as const, "output");
       if (p.positionals.length === 0) throw usage("give at least one FILE to test");
       // A Rego directory is the user's own source, compiled here; a built bundle must verify like any bundle.
-      const bundle = await loadCheckPolicy(str(p, "policy")!, await makeBundleVerifier(bundleTrust(p)));
+      const bundle = await loadCheckPolicy(str(p, "policy")!, await makeBundleVerifier(bundleTrust(p)), registryOptions(p));
       const { overlays } = await loadDataOverlays(list(p, "data"));
       const engine = await PolicyEngine.create(bundle, overlays);
       const namespaces = list(p, "namespace");
