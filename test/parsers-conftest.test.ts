@@ -52,8 +52,9 @@ function conftestDocument(c: Case): { code: number; doc?: unknown; stderr: strin
   return { code: r.code, stderr: r.stderr, ...(r.code === 0 ? { doc: JSON.parse(r.stdout) } : {}) };
 }
 
-// A format tollgate has not implemented yet shows as a todo, never as a pass.
-const implemented = (c: Case) => PARSER_NAMES.includes(c.parser);
+// A format (or variant) tollgate has not implemented yet shows as a todo, never as a pass.
+const NOT_YET = new Set(["conftest-examples/cyclonedx/cyclonedx.xml"]);
+const implemented = (c: Case) => PARSER_NAMES.includes(c.parser) && !NOT_YET.has(c.rel);
 
 describe("documents equal conftest's", () => {
   for (const c of cases.filter((c) => !c.bad)) {

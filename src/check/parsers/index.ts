@@ -12,6 +12,7 @@ type Loader = () => Promise<Parser>;
 
 /** conftest's parser names (its --parser values), each with its module. */
 const registry: Record<string, Loader> = {
+  cyclonedx: () => import("./cyclonedx.ts").then((m) => m.cyclonedx),
   dockerfile: () => import("./dockerfile.ts").then((m) => m.dockerfile),
   dotenv: () => import("./dotenv.ts").then((m) => m.dotenv),
   hcl1: () => import("./hcl1.ts").then((m) => m.hcl1),
