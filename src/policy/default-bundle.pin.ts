@@ -1,6 +1,6 @@
 // Written by scripts/build-bundles.ts: the sha256 of bundles/default.tar.gz and of its stored form (the
 // members, embedded so that a cold start neither gunzips nor untars), checked before the embedded default
 // bundle is loaded. A mismatch means the bundle was changed without rebuilding from policies/.
-export const DEFAULT_BUNDLE_SHA256 = "7256fae7fcfd76a7e8fb2dfb6651679499a91cdf3b2461013dd2c2564f1c565e";
-export const DEFAULT_BUNDLE_WASM_SHA256 = "01d9d3f7b2cfdff66a1d6e3a2c1a50d75c36c9d6407c84640ae742af11662e76";
-export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "c09b73159fe8df7cc02da97e967ae7040ce2ca98902c915e1810450085ec9a9b";
+export const DEFAULT_BUNDLE_SHA256 = "41a8582032a66da42eb02d0d99684dcc35ac3e925aadb257e1df7267103210f0";
+export const DEFAULT_BUNDLE_WASM_SHA256 = "650b7921cd3ca57def7dde1c4db8e19ba2adcb754b0446cc8d60f5c21d97134b";
+export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "626852505cdd9ec2e76ef224a1ef12de96e8dec1bac956aff72d31a1fa471fb6";

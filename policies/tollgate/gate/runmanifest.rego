@@ -8,7 +8,20 @@ import data.tollgate.lib
 
 runmanifest_ledgers := lib.evidence_of("runmanifest")
 
-runmanifest_verified := [ev | some ev in runmanifest_ledgers; ev.integrity.status == "verified"]
+runmanifest_verified := [ev | some ev in runmanifest_ledgers; ev.integrity.status == "verified"; count(runmanifest_failed_bindings(ev)) == 0]
+
+# inputs / config_hashes bound to files the user passed (facts.bindings; files not passed are not_supplied).
+runmanifest_failed_bindings(ev) := [b | some b in object.get(ev.facts, "bindings", []); b.status == "failed"]
+
+deny contains lib.result_sev(
+	"runmanifest.binding",
+	sprintf("RunManifest %s does not match the file supplied: %s", [b.field, b.reason]),
+	ev.source.path, "critical",
+	"pass the exact target and config files the run used, or regenerate the RunManifest from this run",
+) if {
+	some ev in runmanifest_ledgers
+	some b in runmanifest_failed_bindings(ev)
+}
 
 # Optional: the mode a release must have recorded ("compact" or "expanded").
 default runmanifest_required_mode := null

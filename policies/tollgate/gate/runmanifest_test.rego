@@ -130,3 +130,19 @@ test_ledger_other_kinds_ignored if {
 	d := gate.deny with input as ledger_input([ev])
 	count(ledger_rules(d)) == 0
 }
+
+test_runmanifest_failed_binding_denies_and_is_not_verified if {
+	ev := {
+		"id": "sha256:r", "kind": "runmanifest", "source": {"path": "runmanifest.json", "digest": {"sha256": "r"}, "format": "runmanifest-json"},
+		"signature": {"status": "unsigned", "signers": []}, "transparency": {"status": "absent"}, "integrity": {"status": "verified"}, "checks": [],
+		"facts": {"mode": "compact", "reason_codes": [], "reason_codes_truncated": false, "first_failure": null, "bindings": [
+			{"field": "config_hashes.config_yaml_sha256", "name": "config.yaml", "status": "failed", "reason": "config.yaml hashes to sha256:aa (raw bytes) but the manifest's config_hashes.config_yaml_sha256 is sha256:bb"},
+			{"field": "inputs.target_sha256", "name": "scan.xml", "status": "not_supplied"},
+		]},
+	}
+	d := gate.deny with input as {"context": {"time": "2026-06-01T00:00:00Z", "subject": {"digest": {"sha256": "00"}}}, "evidence": [ev], "errors": []}
+		with data.required_evidence as ["runmanifest"]
+	rules := {r.rule | some r in d; startswith(r.rule, "runmanifest.")}
+	rules == {"runmanifest.binding", "runmanifest.required"}
+	[r.msg | some r in d; r.rule == "runmanifest.binding"] == ["RunManifest config_hashes.config_yaml_sha256 does not match the file supplied: config.yaml hashes to sha256:aa (raw bytes) but the manifest's config_hashes.config_yaml_sha256 is sha256:bb"]
+}

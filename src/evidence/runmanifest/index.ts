@@ -3,6 +3,7 @@
 // ledger of a million entries costs the bytes of the file and little else.
 // A hash chain is tamper evidence, not a signature: signature.status is always "unsigned" and nothing here
 // says who wrote the ledger.
+import { basename, dirname, resolve } from "node:path";
 import { JsonTokenizer, type JsonSink } from "../../core/canonical-json.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
 import { LEDGER_CHECKS, scanLedgerBytes, type LedgerScan } from "./scan.ts";
@@ -78,6 +79,72 @@ export function ledgerFacts(scan: LedgerScan): Record<string, unknown> {
   };
 }
 
+// ---- inputs and config_hashes bound to the files the user passes ---------------------------------------------
+// The manifest records the scanned target (inputs.target_path, target_sha256) and the hashes of the run's config
+// files (config_hashes.<name>_<ext>_sha256: config.yaml, scoring.json, tn_triage.json). When the user passes
+// one of those files in the same invocation, its raw bytes must hash to what the manifest records; files not
+// passed are not checked (facts say `not_supplied`).
+
+export interface BoundFile {
+  field: string;
+  name: string;
+  expected: string | null;
+}
+
+/** The files a manifest names: the target and each config hash (`config_yaml_sha256` → `config.yaml`). */
+export function boundFiles(scan: LedgerScan): BoundFile[] {
+  const out: BoundFile[] = [];
+  if (scan.inputs.target_path) out.push({ field: "inputs.target_sha256", name: scan.inputs.target_path, expected: scan.inputs.target_sha256 });
+  for (const [key, expected] of Object.entries(scan.configHashes)) {
+    const m = /^(.+)_([A-Za-z0-9]+)_sha256$/.exec(key);
+    if (m) out.push({ field: `config_hashes.${key}`, name: `${m[1]}.${m[2]}`, expected });
+  }
+  return out;
+}
+
+/** The supplied files that are `name` (same path, or same file name), those beside the manifest first. */
+function candidates(manifest: SourceFile, files: readonly SourceFile[], name: string): SourceFile[] {
+  const want = resolve(dirname(manifest.path), name);
+  const matches = files.filter((f) => f !== manifest && (resolve(f.path) === want || resolve(f.path) === resolve(name) || basename(f.path) === basename(name)));
+  const beside = matches.filter((f) => dirname(resolve(f.path)) === dirname(resolve(manifest.path)));
+  return beside.length ? beside : matches;
+}
+
+const hexOf = (d: string) => d.toLowerCase().replace(/^sha256:/, "");
+
+export function bindingChecks(scan: LedgerScan, manifest: SourceFile, files: readonly SourceFile[]): Check[] {
+  const checks: Check[] = [];
+  for (const b of boundFiles(scan)) {
+    const found = candidates(manifest, files, b.name);
+    if (found.length === 0) continue;
+    const name = `binding.${b.field.split(".").pop()}`;
+    if (found.length > 1) {
+      checks.push({ name, ok: false, code: "binding_failed", reason: `${b.field} names ${b.name}, which ${found.length} supplied files could be: ${found.map((f) => f.path).join(", ")}`, detail: { field: b.field, paths: found.map((f) => f.path) } });
+      continue;
+    }
+    const f = found[0]!;
+    const detail = { field: b.field, path: f.path, expected: b.expected, actual: `sha256:${f.sha256}` };
+    if (b.expected === null) checks.push({ name, ok: false, code: "binding_failed", reason: `${f.path} was supplied but the manifest records no ${b.field} for it`, detail });
+    else if (hexOf(b.expected) !== f.sha256) checks.push({ name, ok: false, code: "digest_mismatch", reason: `${f.path} hashes to sha256:${f.sha256} (raw bytes) but the manifest's ${b.field} is ${b.expected}`, detail });
+    else checks.push({ name, ok: true, detail });
+  }
+  return checks;
+}
+
+function bindingFacts(scan: LedgerScan, checks: Check[]) {
+  return boundFiles(scan).map((b) => {
+    const c = checks.find((x) => x.detail?.field === b.field);
+    return {
+      field: b.field,
+      name: b.name,
+      expected: b.expected,
+      path: (c?.detail?.path as string | undefined) ?? null,
+      status: !c ? "not_supplied" : c.ok ? "verified" : "failed",
+      ...(c && !c.ok ? { reason: c.reason } : {}),
+    };
+  });
+}
+
 export const runManifestKind: EvidenceKind<LedgerScan> = {
   name: "runmanifest",
   detect(file: SourceFile): boolean {
@@ -91,11 +158,19 @@ export const runManifestKind: EvidenceKind<LedgerScan> = {
     // Pure and deterministic; hashing happens here because the document is only ever seen as a stream.
     return scanLedgerBytes(file.bytes);
   },
-  async verify(scan: LedgerScan): Promise<Check[]> {
-    return ledgerChecks(scan);
+  async verify(scan: LedgerScan, file, ctx): Promise<Check[]> {
+    return [...ledgerChecks(scan), ...bindingChecks(scan, file, ctx.files)];
+  },
+  materials(file, all, scan) {
+    if (!scan) return [];
+    return boundFiles(scan).flatMap((b) => {
+      const found = candidates(file, all, b.name);
+      return found.length === 1 ? [found[0]!.path] : [];
+    });
   },
   normalize(scan: LedgerScan, checks: Check[], file: SourceFile): EvidenceRecord[] {
     const ff = scan.firstFailure;
+    const bindings = bindingFacts(scan, checks);
     return [
       {
         id: `sha256:${file.sha256}`,
@@ -105,7 +180,7 @@ export const runManifestKind: EvidenceKind<LedgerScan> = {
         transparency: { status: "absent" },
         integrity: ff ? { status: "failed", reason: `${ff.check}: ${ff.reason}` } : { status: "verified" },
         checks,
-        facts: ledgerFacts(scan),
+        facts: { ...ledgerFacts(scan), bindings },
       },
     ];
   },

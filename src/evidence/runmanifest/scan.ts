@@ -105,6 +105,10 @@ export interface LedgerScan {
   firstFailure: LedgerFailure | null;
   /** Passes over the bytes the digest needed (1 unless a member sorting before the entries came after them). */
   passes: number;
+  /** inputs.target_path / target_sha256 as written (null when absent or not a string). */
+  inputs: { target_path: string | null; target_sha256: string | null };
+  /** config_hashes as written: each `<name>_sha256` key with its string value or null. */
+  configHashes: Record<string, string | null>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -449,6 +453,10 @@ export class LedgerScanner {
     }
 
     const str = (v: JsonTree | undefined) => (typeof v === "string" ? v : null);
+    const inputs = rootMap?.get("inputs");
+    const inputsMap = inputs instanceof Map ? inputs : undefined;
+    const config = rootMap?.get("config_hashes");
+    const configMap = config instanceof Map ? config : undefined;
     return {
       mode: str(rootMap?.get("runmanifest_mode")),
       manifestVersion: str(rootMap?.get("manifest_version")),
@@ -464,6 +472,11 @@ export class LedgerScanner {
       failures: this.#failures,
       firstFailure: firstFailure(this.#failures, docSchemaFailure !== undefined),
       passes,
+      inputs: {
+        target_path: str(inputsMap?.get("target_path")),
+        target_sha256: str(inputsMap?.get("target_sha256")),
+      },
+      configHashes: Object.fromEntries([...(configMap?.entries() ?? [])].map(([k, v]) => [k, str(v)])),
     };
   }
 }
