@@ -30,8 +30,9 @@ if [ -n "$target" ]; then
 fi
 out="${out:-dist/tollgate}"
 mkdir -p "$(dirname "$out")"
-# --format=esm: main.ts awaits at top level; bytecode is supported for ESM output.
+# --format=esm: main.ts awaits at top level; bytecode is supported for ESM output. The gate's worker thread is
+# an entry point of its own (src/serve/workers.ts names it by its path below src/, the build root).
 node_modules/.bin/bun build --compile --bytecode --minify --format=esm "${args[@]}" \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-  src/cli/main.ts --outfile "$out"
+  src/cli/main.ts src/serve/worker.ts --outfile "$out"
 echo "build-binary: wrote $out"

@@ -93,9 +93,10 @@ describe("the binary answers as the source does", () => {
     same(["ledger", "verify", "-o", "json", bad], 1);
   }, SLOW);
 
-  test("serve: /v1/data, /v1/admission and /ready answer byte for byte as the source's", async () => {
+  test("serve (two threads): /v1/data, /v1/admission and /ready answer byte for byte as the source's", async () => {
     const cfg = join(dir, "serve.yaml");
-    writeFileSync(cfg, `addr: "127.0.0.1:0"\n`);
+    // Two threads: the worker entry must be in the binary too.
+    writeFileSync(cfg, `addr: "127.0.0.1:0"\nworkers: 2\n`);
     const input = JSON.parse(run([BUN, CLI, "inspect", ...RELEASE, ex("evidence")], REPO_ROOT).stdout);
     const start = async (cmd: string[], cwd: string) => {
       const proc = Bun.spawn([...cmd, "serve", "--config", cfg], { cwd, env, stdout: "pipe", stderr: "pipe" });
@@ -115,6 +116,9 @@ describe("the binary answers as the source does", () => {
       const answers = [];
       for (const s of servers) {
         expect(s.url).toBeDefined();
+        const threads = new Set<number>();
+        for (let i = 0; i < 40 && threads.size < 2; i++) threads.add(((await (await fetch(`${s.url}/health`, { headers: { Connection: "close" } })).json()) as { thread: number }).thread);
+        expect(threads.size).toBe(2);
         const data = await fetch(`${s.url}/v1/data/tollgate/gate/decision`, { method: "POST", body: JSON.stringify({ input }) });
         const review = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u-1", kind: { group: "", version: "v1", kind: "Pod" }, object: { spec: { containers: [{ name: "a", image: "acme/api:1" }] } } } };
         const adm = await fetch(`${s.url}/v1/admission`, { method: "POST", body: JSON.stringify(review) });

@@ -49,7 +49,15 @@ export interface BundleManagerOptions {
   maxBundleBytes?: number;
   /** Injected for tests (the real clock is only used for status timestamps and poll scheduling). */
   now?: () => Date;
+  /**
+   * Called with a verified, compiled bundle before it becomes active (a multi-threaded gate compiles it in every
+   * worker here). Throwing refuses the bundle like any other failure; the returned function runs right after the
+   * swap (the workers switch then).
+   */
+  prepare?: (bundle: PolicyBundle, next: ActiveBundle) => Promise<() => void>;
 }
+
+export type BundleStatus = ReturnType<BundleManager["status"]>;
 
 export class BundleManager {
   private current: ActiveBundle | undefined;
@@ -167,7 +175,9 @@ export class BundleManager {
     }
     const next: ActiveBundle = { engine, source: bundle.source, revision: bundle.revision, sha256: bundle.sha256, activatedAt: this.now().toISOString(), signature };
     if (etag) next.etag = etag;
+    const commit = this.o.prepare ? await this.o.prepare(bundle, next) : undefined;
     this.current = next; // the atomic swap
+    commit?.();
     this.activations++;
     this.o.log(`bundle activated: ${bundle.source} revision ${JSON.stringify(bundle.revision)} sha256:${bundle.sha256.slice(0, 12)} signature ${signature.status}${signature.keyId ? ` (key ${signature.keyId})` : ""}`);
   }

@@ -1,7 +1,7 @@
 // `tollgate serve --config FILE`: YAML or JSON, validated with ajv against schemas/serve-config.schema.json,
 // paths resolved against the file's directory. Everything is checked at start: a gate that cannot verify
 // bundles refuses to start rather than serve unverified policy.
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import YAML from "yaml";
 import schema from "../../schemas/serve-config.schema.json" with { type: "json" };
@@ -13,6 +13,7 @@ import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
 
 export interface ServeConfigFile {
   addr?: string;
+  workers?: number | "auto";
   max_body_bytes?: number;
   entrypoint?: string;
   service?: { name?: string; instance_id?: string; environment?: string };
@@ -49,6 +50,8 @@ export type BundleSourceConfig =
 export interface ServeConfig {
   hostname: string;
   port: number;
+  /** Threads serving the port (1 = this thread only). */
+  workers: number;
   maxBodyBytes: number;
   entrypoint: string;
   admissionEntrypoint: string;
@@ -145,6 +148,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   return {
     hostname: host,
     port,
+    workers: c.workers === "auto" ? availableParallelism() : (c.workers ?? 1),
     maxBodyBytes: c.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
     entrypoint: c.entrypoint ?? GATE_ENTRYPOINT,
     admissionEntrypoint: c.admission?.entrypoint ?? DEFAULT_ADMISSION_ENTRYPOINT,

@@ -11,13 +11,14 @@ import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } 
 import { inputDigest } from "../core/input.ts";
 import { sourceFromBytes } from "../evidence/source.ts";
 import type { SourceFile } from "../evidence/types.ts";
-import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type EvidenceOptions } from "../gate/run.ts";
+import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type DataOverlays, type EvidenceOptions, type LoadedTrust } from "../gate/run.ts";
+import type { PolicyBundle } from "../policy/bundle.ts";
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
 import { readCapped } from "./body.ts";
 import { serverUrl } from "./bundle-server.ts";
-import { BundleManager, type ActiveBundle } from "./bundles.ts";
+import { BundleManager, type ActiveBundle, type BundleFailure, type BundleStatus } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 
 export interface GateServer {
@@ -25,6 +26,8 @@ export interface GateServer {
   readonly url: string;
   readonly bundles: BundleManager;
   readonly decisionLog: DecisionLogger;
+  /** Threads serving requests on the port (config `workers`). */
+  readonly threads: number;
   stop(): Promise<void>;
 }
 
@@ -241,49 +244,55 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
   return { allow: false, deny: [], warn: [] };
 }
 
-export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
-  const log = opts.log ?? ((l: string) => console.error(`tollgate serve: ${l}`));
-  // Trust material for /v1/gate is read once, here: an unreadable key or trusted root stops the start (a gate
-  // reporting ready and then failing every request with 500 is worse than one that does not start), and no
-  // request re-reads key files or re-parses the trusted root.
+/** What a request handler needs from whoever owns the bundles and the decision log (this thread, or the primary). */
+export interface GateCore {
+  /** The active bundle: one reference read per request, so a swap never splits a request across bundles. */
+  active(): ActiveBundle | undefined;
+  failure(): BundleFailure | undefined;
+  /** /ready: the bundle manager's status and the decision log's. */
+  readiness(): Promise<{ status: BundleStatus; decisionLogs: unknown }>;
+  emit(e: DecisionEvent): void;
+  /** Draining: /ready answers 503 so load balancers stop sending requests. */
+  stopping(): boolean;
+  /** Which thread answers (0 = the primary, 1… = workers), shown by /health. */
+  readonly thread: number;
+}
+
+/** The part of the configuration a request handler reads (plain data: a worker thread gets a copy). */
+export type HandlerConfig = Pick<ServeConfig, "hostname" | "port" | "maxBodyBytes" | "entrypoint" | "admissionEntrypoint" | "resource" | "evidence" | "dataFiles">;
+
+export function handlerConfig(cfg: ServeConfig): HandlerConfig {
+  const { hostname, port, maxBodyBytes, entrypoint, admissionEntrypoint, resource, evidence, dataFiles } = cfg;
+  return { hostname, port, maxBodyBytes, entrypoint, admissionEntrypoint, resource, evidence, dataFiles };
+}
+
+/**
+ * Trust material for /v1/gate and the data overlays, read once: an unreadable key or trusted root stops the start
+ * (a gate reporting ready and then failing every request with 500 is worse than one that does not start), and no
+ * request re-reads key files or re-parses the trusted root.
+ */
+export async function loadHandlerInputs(cfg: HandlerConfig): Promise<{ trust: LoadedTrust; overlays: DataOverlays }> {
   const trust = await loadTrust({ keyFiles: cfg.evidence.keyFiles, ...(cfg.evidence.trustedRootFile ? { trustedRootFile: cfg.evidence.trustedRootFile } : {}) });
   // As the CLI's --data: the engine layers each file over the bundle's data; verification sees them deep-merged.
-  const { overlays, merged: overlayData } = await loadDataOverlays(cfg.dataFiles);
-  const bundles = new BundleManager({
-    source: cfg.bundle,
-    keys: cfg.keys,
-    verification: cfg.verification,
-    allowUnsigned: cfg.allowUnsigned,
-    requiredEntrypoints: [cfg.entrypoint],
-    overlays,
-    instanceId: cfg.resource.instanceId,
-    log,
-  });
-  await bundles.start();
-  const decisionLog = new DecisionLogger({
-    resource: cfg.resource,
-    file: cfg.decisionLogs.file,
-    endpoint: cfg.decisionLogs.endpoint,
-    headers: cfg.decisionLogs.headers,
-    batchSize: cfg.decisionLogs.batchSize,
-    flushIntervalMs: cfg.decisionLogs.flushIntervalMs,
-    maxQueue: cfg.decisionLogs.maxQueue,
-    onError: log,
-  });
+  return { trust, overlays: await loadDataOverlays(cfg.dataFiles) };
+}
 
+/** The gate's request handler (every endpoint), over `core`. */
+export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTrust; overlays: DataOverlays }, core: GateCore, log: (line: string) => void): (req: Request) => Promise<Response> {
   const evidenceBase: Omit<EvidenceOptions, "time"> = {
-    loaded: trust,
+    loaded: inputs.trust,
     keyFiles: cfg.evidence.keyFiles,
     identities: cfg.evidence.identities,
-    data: overlayData,
+    data: inputs.overlays.merged,
     ...(cfg.evidence.trustedRootFile ? { trustedRootFile: cfg.evidence.trustedRootFile } : {}),
     ...(cfg.resource.environment ? { environment: cfg.resource.environment } : {}),
   };
 
   function requireBundle(): ActiveBundle {
-    const a = bundles.active;
+    const a = core.active();
     if (!a) {
-      const why = bundles.failure ? `: ${bundles.failure.message}` : "";
+      const failure = core.failure();
+      const why = failure ? `: ${failure.message}` : "";
       throw new HttpError(503, "not_ready", `no policy bundle is active yet${why}`);
     }
     return a;
@@ -291,7 +300,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
 
   function emit(e: Omit<DecisionEvent, "decisionId">): string {
     const id = decisionId(e);
-    decisionLog.log({ ...e, decisionId: id });
+    core.emit({ ...e, decisionId: id });
     return id;
   }
 
@@ -446,14 +455,15 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     };
     if (p === "/health") {
       only(["GET", "HEAD"]);
-      return json({ status: "ok" });
+      return json({ status: "ok", thread: core.thread });
     }
     if (p === "/ready") {
       only(["GET", "HEAD"]);
-      const s = bundles.status();
+      const { status: s, decisionLogs } = await core.readiness();
       // While draining, report not ready so load balancers stop sending new requests.
+      const stopping = core.stopping();
       const ready = s.ready && !stopping;
-      return json({ ...s, ready, stopping, decision_logs: decisionLog.enabled ? decisionLog.snapshot() : null }, ready ? 200 : 503);
+      return json({ ...s, ready, stopping, decision_logs: decisionLogs }, ready ? 200 : 503);
     }
     if (p === "/v1/gate") {
       only(["POST"]);
@@ -470,48 +480,104 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     return errorResponse(404, "not_found", `no route ${method} ${p}`);
   }
 
-  let stopping = false;
-  const server = Bun.serve({
+  return async function handle(req: Request): Promise<Response> {
+    try {
+      return await route(req);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        const r = errorResponse(e.status, e.code, e.message);
+        // The rest of an oversized body is never read: close the connection rather than leave it half-read.
+        if (e.status === 413) r.headers.set("Connection", "close");
+        return r;
+      }
+      const err = asTollgateError(e);
+      log(`internal error on ${req.method} ${new URL(req.url).pathname}: ${err.oneLine()}`);
+      return errorResponse(500, "internal_error", err.oneLine());
+    }
+  };
+}
+
+/** Bun.serve for one thread. reusePort: the threads of a multi-worker gate each listen on the same port. */
+export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean) {
+  return Bun.serve({
     hostname: cfg.hostname,
-    port: cfg.port,
+    port,
+    reusePort,
     // No cap in Bun itself: Bun's own refusal is a bare 413 with no body (and, for a chunked body, an exception
     // inside the handler). readBody enforces max_body_bytes instead — Content-Length first, then counting while
     // streaming, never buffering more than the limit — and answers a JSON 413 naming it.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    async fetch(req) {
-      try {
-        return await route(req);
-      } catch (e) {
-        if (e instanceof HttpError) {
-          const r = errorResponse(e.status, e.code, e.message);
-          // The rest of an oversized body is never read: close the connection rather than leave it half-read.
-          if (e.status === 413) r.headers.set("Connection", "close");
-          return r;
-        }
-        const err = asTollgateError(e);
-        log(`internal error on ${req.method} ${new URL(req.url).pathname}: ${err.oneLine()}`);
-        return errorResponse(500, "internal_error", err.oneLine());
-      }
-    },
+    fetch: handle,
     error(e) {
       return errorResponse(500, "internal_error", e.message);
     },
   });
+}
+
+export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
+  const log = opts.log ?? ((l: string) => console.error(`tollgate serve: ${l}`));
+  const hcfg = handlerConfig(cfg);
+  const inputs = await loadHandlerInputs(hcfg);
+  const workerCount = Math.max(1, cfg.workers) - 1; // this thread serves too
+  // Several threads: each new bundle is compiled in every worker before any of them switches to it (see workers.ts).
+  const pool = workerCount > 0 ? new (await import("./workers.ts")).WorkerPool(workerCount, hcfg, log) : undefined;
+  const bundles = new BundleManager({
+    source: cfg.bundle,
+    keys: cfg.keys,
+    verification: cfg.verification,
+    allowUnsigned: cfg.allowUnsigned,
+    requiredEntrypoints: [cfg.entrypoint],
+    overlays: inputs.overlays.overlays,
+    instanceId: cfg.resource.instanceId,
+    log,
+    ...(pool ? { prepare: (bundle: PolicyBundle, next: ActiveBundle) => pool.prepare(bundle, next) } : {}),
+  });
+  await bundles.start();
+  const decisionLog = new DecisionLogger({
+    resource: cfg.resource,
+    file: cfg.decisionLogs.file,
+    endpoint: cfg.decisionLogs.endpoint,
+    headers: cfg.decisionLogs.headers,
+    batchSize: cfg.decisionLogs.batchSize,
+    flushIntervalMs: cfg.decisionLogs.flushIntervalMs,
+    maxQueue: cfg.decisionLogs.maxQueue,
+    onError: log,
+  });
+  let stopping = false;
+  const core: GateCore = {
+    active: () => bundles.active,
+    failure: () => bundles.failure,
+    readiness: async () => ({ status: bundles.status(), decisionLogs: decisionLog.enabled ? decisionLog.snapshot() : null }),
+    emit: (e) => decisionLog.log(e),
+    stopping: () => stopping,
+    thread: 0,
+  };
+  const server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool);
   const port = server.port!;
-  log(`listening on http://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint})`);
+  if (pool) {
+    try {
+      await pool.start(port, bundles.active!, core);
+    } catch (e) {
+      await pool.stop();
+      server.stop(true);
+      await bundles.stop();
+      throw e;
+    }
+  }
+  log(`listening on http://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint}${pool ? `, ${workerCount + 1} threads` : ""})`);
   return {
     port,
     url: serverUrl(cfg.hostname, port),
     bundles,
     decisionLog,
+    threads: workerCount + 1,
     async stop() {
       stopping = true;
       await bundles.stop();
       // Graceful: stop accepting, let in-flight requests finish (bounded), then close what is left.
-      await Promise.race([server.stop(false), Bun.sleep(5_000)]);
+      await Promise.all([pool?.stop(), Promise.race([server.stop(false), Bun.sleep(5_000)])]);
       await server.stop(true);
       await decisionLog.close();
     },
   };
 }
-
