@@ -18,8 +18,9 @@ import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
 import { readCapped } from "./body.ts";
 import { serverUrl } from "./bundle-server.ts";
-import { BundleManager, type ActiveBundle, type BundleFailure, type BundleStatus } from "./bundles.ts";
+import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
+import type { GateCore, HandlerConfig } from "./core.ts";
 
 export interface GateServer {
   readonly port: number;
@@ -243,23 +244,6 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
   }
   return { allow: false, deny: [], warn: [] };
 }
-
-/** What a request handler needs from whoever owns the bundles and the decision log (this thread, or the primary). */
-export interface GateCore {
-  /** The active bundle: one reference read per request, so a swap never splits a request across bundles. */
-  active(): ActiveBundle | undefined;
-  failure(): BundleFailure | undefined;
-  /** /ready: the bundle manager's status and the decision log's. */
-  readiness(): Promise<{ status: BundleStatus; decisionLogs: unknown }>;
-  emit(e: DecisionEvent): void;
-  /** Draining: /ready answers 503 so load balancers stop sending requests. */
-  stopping(): boolean;
-  /** Which thread answers (0 = the primary, 1… = workers), shown by /health. */
-  readonly thread: number;
-}
-
-/** The part of the configuration a request handler reads (plain data: a worker thread gets a copy). */
-export type HandlerConfig = Pick<ServeConfig, "hostname" | "port" | "maxBodyBytes" | "entrypoint" | "admissionEntrypoint" | "resource" | "evidence" | "dataFiles">;
 
 export function handlerConfig(cfg: ServeConfig): HandlerConfig {
   const { hostname, port, maxBodyBytes, entrypoint, admissionEntrypoint, resource, evidence, dataFiles } = cfg;

@@ -5,7 +5,8 @@ import { asTollgateError } from "../core/errors.ts";
 import { fromFiles } from "../policy/bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import type { ActiveBundle } from "./bundles.ts";
-import { createGateHandler, listen, loadHandlerInputs, type GateCore } from "./server.ts";
+import type { GateCore } from "./core.ts";
+import { createGateHandler, listen, loadHandlerInputs } from "./server.ts";
 import type { BundleTransfer, FromWorker, ToWorker } from "./workers.ts";
 
 declare const self: Worker;

@@ -7,7 +7,7 @@ import { TollgateError } from "../core/errors.ts";
 import type { PolicyBundle } from "../policy/bundle.ts";
 import type { DecisionEvent } from "../telemetry/decision-log.ts";
 import type { ActiveBundle } from "./bundles.ts";
-import type { GateCore, HandlerConfig } from "./server.ts";
+import type { GateCore, HandlerConfig } from "./core.ts";
 
 /** A bundle as it crosses to a worker: its files (structured-cloned) and the active bundle's description. */
 export interface BundleTransfer {
