@@ -15,6 +15,7 @@ const registry: Record<string, Loader> = {
   cyclonedx: () => import("./cyclonedx.ts").then((m) => m.cyclonedx),
   dockerfile: () => import("./dockerfile.ts").then((m) => m.dockerfile),
   dotenv: () => import("./dotenv.ts").then((m) => m.dotenv),
+  edn: () => import("./edn.ts").then((m) => m.edn),
   hcl1: () => import("./hcl1.ts").then((m) => m.hcl1),
   hcl2: () => import("./hcl2.ts").then((m) => m.hcl2),
   ignore: () => import("./ignore.ts").then((m) => m.ignore),
