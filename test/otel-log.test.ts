@@ -179,12 +179,12 @@ describe("forms", () => {
     expect(e.message).toStartWith("not JSON (");
   });
 
-  test("attributes nested deeper than the exact-integer reader can follow: malformed with that reason, no crash", () => {
+  test("attributes nested deeper than the JSON nesting cap: refused at the cap (limit_exceeded) before any parse, no crash", () => {
     const n = 5000;
     const deep = `${'{"arrayValue":{"values":['.repeat(n)}{"stringValue":"x"}${"]}}".repeat(n)}`;
     const text = `{"resourceLogs":[{"resource":{"attributes":[{"key":"deep","value":${deep}}]},"scopeLogs":[]}]}`;
     const e = thrown(() => parse(text, "deep.json"));
-    expect([e.code, e.message, e.path]).toEqual(["malformed", "JSON nested too deeply to read", "deep.json"]);
+    expect([e.code, e.message, e.path]).toEqual(["limit_exceeded", "JSON nested 15007 levels deep exceeds the JSON nesting limit of 1000 levels (raise it with --max-json-depth)", "deep.json"]);
   });
 
   test("not logs: not detected", () => {

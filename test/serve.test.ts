@@ -519,6 +519,21 @@ describe("POST /v1/gate", () => {
     });
   });
 
+  test("evidence items keep to the input limits (limits: in the config): nesting 400, size 413, named", async () => {
+    const deep = "[".repeat(2000) + "]".repeat(2000);
+    const d = await post("/v1/gate", JSON.stringify({ evidence: [{ path: "att/deep.json", content: deep }] }));
+    expect([d.status, d.body.code, d.body.message]).toEqual([400, "limit_exceeded", "/v1/gate: att/deep.json: JSON nested 2000 levels deep exceeds the JSON nesting limit of 1000 levels (raise it with limits.max_json_depth in the config)"]);
+    const g = await startGateServer(cfg({ limits: { max_input_bytes: 1000, max_json_depth: 3 } }), { log: () => {} });
+    try {
+      const big = await fetch(`${g.url}/v1/gate`, { method: "POST", body: JSON.stringify({ evidence: [{ path: "a.json", content: "x".repeat(2000) }] }), headers: { "Content-Type": "application/json" } });
+      expect([big.status, ((await big.json()) as any).message]).toEqual([413, "/v1/gate: a.json: 2000 bytes exceeds the per-input size limit of 1000 bytes (raise it with limits.max_input_bytes in the config)"]);
+      const four = await fetch(`${g.url}/v1/gate`, { method: "POST", body: "[[[[[1]]]]]", headers: { "Content-Type": "application/json" } });
+      expect([four.status, ((await four.json()) as any).code]).toEqual([400, "limit_exceeded"]);
+    } finally {
+      await g.stop();
+    }
+  });
+
   test("bad requests: 400 bad JSON / bad subject / empty, 415 content type, 405 method, 404 route", async () => {
     const a = await post("/v1/gate", "not json");
     expect([a.status, a.body.code]).toEqual([400, "invalid_parameter"]);

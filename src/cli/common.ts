@@ -5,6 +5,7 @@ import { list, str } from "./args.ts";
 import { decisionTime } from "../core/time.ts";
 import type { BundleTrustOptions, EvidenceOptions } from "../gate/run.ts";
 import { resolveSubject } from "../gate/run.ts";
+import { parseByteSize, parsePositiveInt, resolveLimits, type InputLimits } from "../core/limits.ts";
 
 export const trustFlags: FlagSpecs = {
   key: { type: "string", multiple: true, description: "trusted public key (PEM) for DSSE and key-signed Sigstore bundles", valueHint: "PEM" },
@@ -36,6 +37,25 @@ export function registryOptions(p: Parsed): NonNullable<EvidenceOptions["registr
     ...(p.values["allow-http-registry"] === true ? { allowHttp: true } : {}),
     ...(str(p, "registry-cache") ? { cacheDir: str(p, "registry-cache")! } : {}),
   };
+}
+
+/** Limits on the evidence read (src/core/limits.ts); every refusal names the flag that raises it. */
+export const inputLimitFlags: FlagSpecs = {
+  "max-input-bytes": { type: "string", description: "largest evidence file or stdin accepted (default 64MiB; suffixes KiB, MiB, GiB)", valueHint: "SIZE" },
+  "max-total-bytes": { type: "string", description: "largest total of all evidence read in one run (default 256MiB, at least --max-input-bytes)", valueHint: "SIZE" },
+  "max-json-depth": { type: "string", description: "deepest JSON nesting accepted in evidence (default 1000)", valueHint: "N" },
+  "max-line-bytes": { type: "string", description: "longest line of a JSON Lines evidence file (default 16MiB)", valueHint: "SIZE" },
+};
+
+export function inputLimits(p: Parsed): InputLimits {
+  const size = (flag: string) => (str(p, flag) !== undefined ? parseByteSize(str(p, flag)!, `--${flag}`) : undefined);
+  const depth = str(p, "max-json-depth");
+  return resolveLimits({
+    ...(size("max-input-bytes") !== undefined ? { maxInputBytes: size("max-input-bytes")! } : {}),
+    ...(size("max-total-bytes") !== undefined ? { maxTotalBytes: size("max-total-bytes")! } : {}),
+    ...(depth !== undefined ? { maxJsonDepth: parsePositiveInt(depth, "--max-json-depth") } : {}),
+    ...(size("max-line-bytes") !== undefined ? { maxLineBytes: size("max-line-bytes")! } : {}),
+  });
 }
 
 export const bundleTrustFlags: FlagSpecs = {
@@ -81,6 +101,7 @@ export async function evidenceOptions(p: Parsed, data: Record<string, unknown> =
     ...(str(p, "environment") ? { environment: str(p, "environment")! } : {}),
     registry: registryOptions(p),
     data,
+    limits: inputLimits(p),
   };
 }
 

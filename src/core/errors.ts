@@ -30,6 +30,8 @@ export type ErrorCode =
   | "policy_invalid"
   | "bundle_unverified"
   | "input_invalid"
+  // an input larger or deeper than a configured limit (src/core/limits.ts): refused, exit 2
+  | "limit_exceeded"
   | "usage"
   | "internal";
 

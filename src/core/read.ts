@@ -1,7 +1,8 @@
 // Reading a file the user named: one message per failure everywhere ("… not found", "… is a directory"),
 // never a raw "EISDIR: illegal operation on a directory".
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { DEFAULT_LIMITS, limitExceeded, resolveLimits } from "./limits.ts";
 import { TollgateError, type ErrorCode } from "./errors.ts";
 
 function readFailure(e: unknown, path: string, what: string, code?: ErrorCode): TollgateError {
@@ -13,19 +14,31 @@ function readFailure(e: unknown, path: string, what: string, code?: ErrorCode): 
   return new TollgateError(code ?? (errno === "ENOENT" ? "not_found" : "unreadable"), message, path, { cause: e });
 }
 
-/** The bytes of a file the user named; `what` names it in the message ("public key", "data file"). */
-export function readUserFileSync(path: string, what: string, code?: ErrorCode): Uint8Array {
+/** Refused by its size before it is read (the per-input cap of src/core/limits.ts). */
+function checkSize(size: number, path: string, max: number): void {
+  if (size > max) throw limitExceeded(path, "maxInputBytes", resolveLimits({ maxInputBytes: max }), `${size} bytes`);
+}
+
+/**
+ * The bytes of a file the user named; `what` names it in the message ("public key", "data file"). Like every
+ * input, at most `max` bytes (default: the per-input cap); a larger file is refused before it is read.
+ */
+export function readUserFileSync(path: string, what: string, code?: ErrorCode, max = DEFAULT_LIMITS.maxInputBytes): Uint8Array {
   try {
+    checkSize(statSync(path).size, path, max);
     return new Uint8Array(readFileSync(path));
   } catch (e) {
+    if (e instanceof TollgateError) throw e;
     throw readFailure(e, path, what, code);
   }
 }
 
-export async function readUserFile(path: string, what: string, code?: ErrorCode): Promise<Uint8Array> {
+export async function readUserFile(path: string, what: string, code?: ErrorCode, max = DEFAULT_LIMITS.maxInputBytes): Promise<Uint8Array> {
   try {
+    checkSize((await stat(path)).size, path, max);
     return new Uint8Array(await readFile(path));
   } catch (e) {
+    if (e instanceof TollgateError) throw e;
     throw readFailure(e, path, what, code);
   }
 }

@@ -1,10 +1,11 @@
 // The pipeline driver: paths → files → (detect, parse, verify, normalize) → records + errors.
 // One direction only. A file that cannot become evidence becomes an InputError; nothing is dropped silently.
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { evidenceKinds } from "./registry.ts";
-import { sourceFromBytes } from "./source.ts";
+import { InputBudget, readLimited } from "../core/limits.ts";
+import { evidenceFromBytes, readEvidenceFile } from "./source.ts";
 import type { EvidenceKind, EvidenceRecord, InputError, SourceFile, VerifyContext } from "./types.ts";
 
 /** Directories never walked: VCS metadata and dependency trees are not evidence. */
@@ -16,17 +17,24 @@ export interface ReadResult {
 }
 
 /**
- * Read every PATH (file, directory walked recursively, or `-` for stdin). A PATH that does not exist is a
- * usage error (exit 2): the caller named something that is not there. A file that exists but cannot be read
- * is an input error (the gate fails closed on it).
+ * Read every PATH (file, directory walked recursively, or `-` for stdin) within the limits of `budget`: each
+ * file's size is checked against the per-input and total caps before a byte of it is read, stdin is counted
+ * while it streams, and every JSON-looking input's nesting is measured as it is read. A cap hit is thrown
+ * (limit_exceeded, naming the file and the limit: exit 2), never turned into evidence. A PATH that does not
+ * exist is a usage error (exit 2): the caller named something that is not there. A file that exists but cannot
+ * be read is an input error (the gate fails closed on it).
  */
-export async function readEvidencePaths(paths: readonly string[], stdin?: () => Promise<Uint8Array>): Promise<ReadResult> {
+export async function readEvidencePaths(
+  paths: readonly string[],
+  stdin?: () => AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  budget: InputBudget = new InputBudget(),
+): Promise<ReadResult> {
   const files: SourceFile[] = [];
   const errors: InputError[] = [];
   for (const p of paths) {
     if (p === "-") {
       if (!stdin) throw new TollgateError("usage", "reading evidence from stdin is not available here");
-      files.push(sourceFromBytes("<stdin>", await stdin(), true));
+      files.push(evidenceFromBytes("<stdin>", await readLimited("<stdin>", stdin(), budget), true, budget.limits));
       continue;
     }
     let st;
@@ -35,13 +43,13 @@ export async function readEvidencePaths(paths: readonly string[], stdin?: () => 
     } catch {
       throw new TollgateError("not_found", "no such file or directory", p);
     }
-    if (st.isDirectory()) await walk(p, files, errors);
-    else await readOne(p, true, files, errors);
+    if (st.isDirectory()) await walk(p, files, errors, budget);
+    else await readOne(p, st.size, true, files, errors, budget);
   }
   return { files, errors };
 }
 
-async function walk(dir: string, files: SourceFile[], errors: InputError[]): Promise<void> {
+async function walk(dir: string, files: SourceFile[], errors: InputError[], budget: InputBudget): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -53,15 +61,28 @@ async function walk(dir: string, files: SourceFile[], errors: InputError[]): Pro
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) await walk(p, files, errors);
-    } else if (e.isFile()) await readOne(p, false, files, errors);
+      if (!SKIP_DIRS.has(e.name)) await walk(p, files, errors, budget);
+    } else if (e.isFile()) {
+      let size: number;
+      try {
+        size = (await stat(p)).size;
+      } catch (err) {
+        errors.push({ source: p, code: "unreadable", message: `cannot read file (${(err as NodeJS.ErrnoException).code ?? err})` });
+        continue;
+      }
+      await readOne(p, size, false, files, errors, budget);
+    }
   }
 }
 
-async function readOne(p: string, explicit: boolean, files: SourceFile[], errors: InputError[]): Promise<void> {
+async function readOne(p: string, size: number, explicit: boolean, files: SourceFile[], errors: InputError[], budget: InputBudget): Promise<void> {
+  // Refused by its size alone, before it is opened: a 300 MB file costs a stat, not a read.
+  budget.admit(p, size);
+  budget.take(p, size, size);
   try {
-    files.push(sourceFromBytes(p, new Uint8Array(await readFile(p)), explicit));
+    files.push(readEvidenceFile(p, size, explicit, budget.limits));
   } catch (e) {
+    if (e instanceof TollgateError) throw e;
     errors.push({ source: p, code: "unreadable", message: `cannot read file (${(e as NodeJS.ErrnoException).code ?? e})` });
   }
 }
@@ -89,6 +110,7 @@ export async function collectEvidence(
     if (kind) detected.push({ file, kind });
     else unrecognized.push(file);
   }
+  // (A limit hit while detecting — a JSON Lines line over the cap, say — was thrown by safeDetect: exit 2.)
 
   // Each detected file is parsed at most once: materials() and the evidence steps share the result.
   const parses = new Map<SourceFile, { ok: true; value: unknown } | { ok: false; error: unknown }>();
@@ -123,6 +145,7 @@ export async function collectEvidence(
       records.push(...kind.normalize(parsed, checks, file, ctx));
     } catch (e) {
       const err = asTollgateError(e, file.path, "malformed");
+      if (err.code === "limit_exceeded") throw err; // a cap is a refusal of the run, not a piece of evidence
       errors.push({ source: file.path, code: err.code, message: err.message });
     }
   }
@@ -140,7 +163,8 @@ export async function collectEvidence(
 function safeDetect(kind: EvidenceKind<any>, file: SourceFile): boolean {
   try {
     return kind.detect(file);
-  } catch {
+  } catch (e) {
+    if (e instanceof TollgateError && e.code === "limit_exceeded") throw e;
     return false;
   }
 }
@@ -162,16 +186,8 @@ function unrecognizedProblem(file: SourceFile): Omit<InputError, "source"> | und
 }
 
 function isJsonLines(file: SourceFile): boolean {
-  const t = file.text();
-  if (!t) return false;
-  const lines = t.split("\n").filter((l) => l.trim());
-  if (lines.length < 2) return false;
-  try {
-    for (const l of lines) JSON.parse(l);
-    return true;
-  } catch {
-    return false;
-  }
+  const lines = file.jsonLines();
+  return !!lines && lines.length >= 2 && lines.every((l) => l.error === undefined);
 }
 
 function uniqueIds(records: EvidenceRecord[]): EvidenceRecord[] {

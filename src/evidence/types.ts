@@ -2,20 +2,36 @@
 // Adding a kind means adding one module and one line in registry.ts; no other kind changes.
 import type { ArtifactDigests, DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
+import type { InputLimits } from "../core/limits.ts";
 
-/** One file handed to tollgate, read once. `json`/`text` are decoded lazily and cached. */
+/** One non-blank line of a JSON Lines file: its 1-based number and its value, or why it does not parse. */
+export type JsonLine = { line: number; value: unknown; error?: undefined } | { line: number; error: string; value?: undefined };
+
+/** One file handed to tollgate, read once. `json`/`text`/`jsonLines` are decoded lazily and cached. */
 export interface SourceFile {
   /** Path as the user gave it (or as found under a directory they gave). */
   readonly path: string;
+  /** The whole content. A large file is loaded only when this is read; `chunks()` streams it instead. */
   readonly bytes: Uint8Array;
+  /** Size in bytes (without loading a large file). */
+  readonly size: number;
+  /** The limits it was read under; anything parsed out of it (a DSSE payload, a line) keeps to them. */
+  readonly limits: InputLimits;
+  /** The bytes in order, in chunks, in flat memory (a large file is streamed from disk). */
+  chunks(): Iterable<Uint8Array>;
   /** Lower-case hex sha256 of the raw bytes. */
   readonly sha256: string;
   /** True when the user named this file; false when it was found by walking a directory. */
   readonly explicit: boolean;
   /** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
   text(): string | undefined;
-  /** Parsed JSON (one document), or undefined when the text is not JSON. */
+  /** Parsed JSON (one document), or undefined when the text is not JSON. Throws limit_exceeded past the nesting cap. */
   json(): unknown;
+  /**
+   * The non-blank lines of a JSON Lines file, each parsed once (shared by every detector and parser); undefined
+   * when the text is not JSON-like. Throws limit_exceeded for a line longer than the line cap.
+   */
+  jsonLines(): JsonLine[] | undefined;
 }
 
 export type Status = "verified" | "failed" | "unsigned" | "absent" | "n/a" | "unchecked";

@@ -16,6 +16,7 @@ import type { GateReport } from "../report/types.ts";
 import { loadTrustedRootFile, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
 import { readUserFile } from "../core/read.ts";
 import type { RegistryOptions } from "../evidence/oci/client.ts";
+import { InputBudget, resolveLimits, type InputLimits } from "../core/limits.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -60,6 +61,8 @@ export interface EvidenceOptions extends TrustOptions {
   data?: Record<string, unknown>;
   /** How `oci://` operands are fetched (`--registry-config`, `--registry-ca`, `--platform`…). */
   registry?: RegistryOptions & { platform?: string };
+  /** Input limits for the evidence read (src/core/limits.ts); the defaults otherwise. */
+  limits?: InputLimits;
 }
 
 export interface PreparedEvidence {
@@ -172,8 +175,9 @@ export async function prepareEvidenceFiles(files: SourceFile[], readErrors: Prep
 
 export async function prepareEvidence(paths: readonly string[], o: EvidenceOptions): Promise<PreparedEvidence> {
   if (paths.length === 0) throw new TollgateError("usage", "no evidence PATH given");
+  const budget = new InputBudget(o.limits ?? resolveLimits());
   const oci = paths.filter((p) => p.startsWith("oci://"));
-  const { files, errors } = await readEvidencePaths(paths.filter((p) => !p.startsWith("oci://")), async () => new Uint8Array(await Bun.stdin.arrayBuffer()));
+  const { files, errors } = await readEvidencePaths(paths.filter((p) => !p.startsWith("oci://")), () => Bun.stdin.stream(), budget);
   if (oci.length) {
     const r = await readOciOperands(oci, o);
     files.push(...r.files);

@@ -1,6 +1,7 @@
 // `tollgate serve --config FILE`: YAML or JSON, validated with ajv against schemas/serve-config.schema.json,
 // paths resolved against the file's directory. Everything is checked at start: a gate that cannot verify
 // bundles refuses to start rather than serve unverified policy.
+import { resolveLimits, type InputLimits } from "../core/limits.ts";
 import { availableParallelism, hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import YAML from "yaml";
@@ -15,6 +16,7 @@ export interface ServeConfigFile {
   addr?: string;
   workers?: number | "auto";
   max_body_bytes?: number;
+  limits?: { max_input_bytes?: number; max_total_bytes?: number; max_json_depth?: number; max_line_bytes?: number };
   entrypoint?: string;
   service?: { name?: string; instance_id?: string; environment?: string };
   bundle?: {
@@ -53,6 +55,8 @@ export interface ServeConfig {
   /** Threads serving the port (1 = this thread only). */
   workers: number;
   maxBodyBytes: number;
+  /** Limits on each request's evidence (src/core/limits.ts). */
+  limits: InputLimits;
   entrypoint: string;
   admissionEntrypoint: string;
   resource: { serviceName: string; serviceVersion: string; instanceId: string; environment?: string };
@@ -150,6 +154,12 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     port,
     workers: c.workers === "auto" ? availableParallelism() : (c.workers ?? 1),
     maxBodyBytes: c.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    limits: resolveLimits({
+      ...(c.limits?.max_input_bytes !== undefined ? { maxInputBytes: c.limits.max_input_bytes } : {}),
+      ...(c.limits?.max_total_bytes !== undefined ? { maxTotalBytes: c.limits.max_total_bytes } : {}),
+      ...(c.limits?.max_json_depth !== undefined ? { maxJsonDepth: c.limits.max_json_depth } : {}),
+      ...(c.limits?.max_line_bytes !== undefined ? { maxLineBytes: c.limits.max_line_bytes } : {}),
+    }),
     entrypoint: c.entrypoint ?? GATE_ENTRYPOINT,
     admissionEntrypoint: c.admission?.entrypoint ?? DEFAULT_ADMISSION_ENTRYPOINT,
     resource,

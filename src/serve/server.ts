@@ -9,7 +9,8 @@ import { asTollgateError } from "../core/errors.ts";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } from "../core/digest-set.ts";
 import { inputDigest } from "../core/input.ts";
-import { sourceFromBytes } from "../evidence/source.ts";
+import { evidenceFromBytes } from "../evidence/source.ts";
+import { DEFAULT_LIMITS, InputBudget, jsonNestsDeeperThan, type InputLimits } from "../core/limits.ts";
 import type { SourceFile } from "../evidence/types.ts";
 import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type DataOverlays, type EvidenceOptions, type LoadedTrust } from "../gate/run.ts";
 import type { PolicyBundle } from "../policy/bundle.ts";
@@ -68,22 +69,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Deepest JSON nesting accepted in a request body (Go's encoding/json, which OPA uses, stops at 10000 too). */
 export const MAX_JSON_DEPTH = 10_000;
 
-/** Whether `bytes` (JSON text) nests arrays/objects deeper than `max`; brackets inside strings do not count. */
-export function jsonNestsDeeperThan(bytes: Uint8Array, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (inString) {
-      if (c === 0x5c) i++; // skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
+/** Whether JSON text nests arrays/objects deeper than `max` (the one meter every reader uses). */
+export { jsonNestsDeeperThan };
 
 function parseJsonBody(bytes: Uint8Array, what: string, noun = "request body"): unknown {
   if (bytes.length === 0) throw new HttpError(400, "invalid_parameter", `${what}: empty ${noun} (want JSON)`);
@@ -159,7 +146,21 @@ function withSubject(files: SourceFile[], subjects: SubjectSources): GateRequest
 }
 
 /** The evidence forms /v1/gate accepts → SourceFiles (named, so errors and decisions can point at them). */
-export async function parseGateRequest(req: Request, body: Uint8Array): Promise<GateRequest> {
+export async function parseGateRequest(req: Request, body: Uint8Array, limits: InputLimits = DEFAULT_LIMITS): Promise<GateRequest> {
+  // Each evidence item is read as a CLI file is: per-item and per-request caps, the JSON nesting cap.
+  const budget = new InputBudget(limits);
+  const sourceFromBytes = (path: string, bytes: Uint8Array, explicit: boolean) => {
+    try {
+      budget.admit(path, bytes.byteLength);
+      budget.take(path, bytes.byteLength, bytes.byteLength);
+      return evidenceFromBytes(path, bytes, explicit, limits);
+    } catch (e) {
+      const err = asTollgateError(e);
+      // The gate's limits are raised in its config, not with the CLI's flags.
+      const message = err.oneLine().replace(/--max-([a-z-]+)/, (_, n: string) => `limits.max_${n.replace(/-/g, "_")} in the config`);
+      throw new HttpError(err.code === "limit_exceeded" && /size limit/.test(err.message) ? 413 : 400, err.code === "limit_exceeded" ? err.code : "invalid_parameter", `/v1/gate: ${message}`);
+    }
+  };
   const ct = (req.headers.get("content-type") ?? "").toLowerCase();
   const url = new URL(req.url);
   const subjects = new SubjectSources();
@@ -292,14 +293,14 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
     const body = await readBody(req, cfg.maxBodyBytes);
     const time = new Date(); // the decision instant, read once at the request boundary
     const active = requireBundle();
-    const parsed = await parseGateRequest(req, body);
+    const parsed = await parseGateRequest(req, body, cfg.limits);
     let report;
     try {
       const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, timeExplicit: false, ...(parsed.subject ? { subject: parsed.subject } : {}) });
       report = decide(active.engine, prepared, cfg.entrypoint);
     } catch (e) {
       const err = asTollgateError(e);
-      if (err.code === "usage" || err.code === "input_invalid") throw new HttpError(400, err.code, err.oneLine());
+      if (err.code === "usage" || err.code === "input_invalid" || err.code === "limit_exceeded") throw new HttpError(400, err.code, err.oneLine());
       throw new HttpError(500, err.code, `could not evaluate: ${err.oneLine()}`);
     }
     const d = report.decision;

@@ -4,7 +4,7 @@ import { EXIT_ADMIT, EXIT_DENY } from "../../core/errors.ts";
 import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
 import { OUTPUT_FORMATS, reporters } from "../../report/index.ts";
 import { bool, helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, registryFlags, registryOptions, subjectFlags, trustFlags } from "../common.ts";
+import { bundleTrust, bundleTrustFlags, evidenceOptions, requirePaths, registryFlags, registryOptions, subjectFlags, trustFlags, inputLimitFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   policy: { type: "string", short: "p", description: "OPA bundle (.tar.gz), policy.wasm or oci://HOST/REPO:TAG (default: the embedded gate bundle)", valueHint: "BUNDLE" },
@@ -14,6 +14,7 @@ const flags: FlagSpecs = {
   "fail-on-warn": { type: "boolean", description: "exit 1 when there are warnings (as conftest does)" },
   ...bundleTrustFlags,
   ...trustFlags,
+  ...inputLimitFlags,
   ...subjectFlags,
   ...registryFlags,
 };

@@ -4,11 +4,12 @@ import { EXIT_ADMIT } from "../../core/errors.ts";
 import { stableStringify } from "../../core/input.ts";
 import { loadDataOverlays, prepareEvidence } from "../../gate/run.ts";
 import { helpArgs, list, parseStrict, runCommand, type FlagSpecs } from "../args.ts";
-import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
+import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags, inputLimitFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   data: { type: "string", short: "d", multiple: true, description: "parameters for verification, JSON or YAML", valueHint: "FILE" },
   ...trustFlags,
+  ...inputLimitFlags,
   ...subjectFlags,
   ...registryFlags,
 };

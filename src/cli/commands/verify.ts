@@ -7,12 +7,13 @@ import { stableStringify } from "../../core/input.ts";
 import { loadDataOverlays, prepareEvidence, type PreparedEvidence } from "../../gate/run.ts";
 import type { EvidenceRecord } from "../../evidence/types.ts";
 import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
-import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags } from "../common.ts";
+import { evidenceOptions, requirePaths, registryFlags, subjectFlags, trustFlags, inputLimitFlags } from "../common.ts";
 
 const flags: FlagSpecs = {
   output: { type: "string", short: "o", description: "output format: text|json", default: "text" },
   data: { type: "string", short: "d", multiple: true, description: "parameters for verification (expected digests, pinned values), JSON or YAML", valueHint: "FILE" },
   ...trustFlags,
+  ...inputLimitFlags,
   ...subjectFlags,
   ...registryFlags,
 };

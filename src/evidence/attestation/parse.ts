@@ -1,6 +1,7 @@
 // Pure parsing of the three in-toto envelope forms: a bare Statement, a DSSE envelope (also one per line in
 // .intoto.jsonl) and a Sigstore bundle carrying a DSSE envelope.
 import { isStrongAlgorithm } from "../../core/digest-set.ts";
+import { DEFAULT_LIMITS, parseJsonLimited, type InputLimits } from "../../core/limits.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { parseDsseEnvelope, type DsseEnvelope } from "../../crypto/dsse.ts";
 import { BUNDLE_FORMATS } from "../../sigstore/media-types.ts";
@@ -37,25 +38,14 @@ export function formOf(v: unknown): Form | undefined {
   return undefined;
 }
 
-/** The JSON documents of a file: the whole file, or (JSON Lines) each non-empty line. */
+/** The JSON documents of a file: the whole file, or (JSON Lines) each non-empty line — parsed once, shared. */
 function documentsOf(file: SourceFile): unknown[] | undefined {
   const whole = file.json();
   if (whole !== undefined) return [whole];
-  const text = file.text();
-  if (text === undefined) return undefined;
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  if (!lines.length) return undefined;
-  const docs: unknown[] = [];
-  for (const [i, l] of lines.entries()) {
-    try {
-      docs.push(JSON.parse(l));
-    } catch {
-      // Detection only needs the first line; a later bad line is a parse error, reported by parse().
-      if (i === 0) return undefined;
-      docs.push(new BadLine(i + 1));
-    }
-  }
-  return docs;
+  const lines = file.jsonLines();
+  // Detection only needs the first line; a later bad line is a parse error, reported by parse().
+  if (!lines || lines[0]!.error !== undefined) return undefined;
+  return lines.map((l, i) => (l.error !== undefined ? new BadLine(i + 1) : l.value));
 }
 
 class BadLine {
@@ -66,28 +56,8 @@ class BadLine {
 export function detectAttestation(file: SourceFile): boolean {
   const whole = file.json();
   if (whole !== undefined) return formOf(whole) !== undefined;
-  const text = file.text();
-  if (text === undefined) return false;
-  const firstLine = firstNonEmptyLine(text);
-  if (firstLine === undefined) return false;
-  try {
-    return formOf(JSON.parse(firstLine)) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/** The first non-blank line, without splitting a possibly large file into lines. */
-function firstNonEmptyLine(text: string): string | undefined {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end).trim();
-    if (line !== "") return line;
-    start = end + 1;
-  }
-  return undefined;
+  const first = file.jsonLines()?.[0];
+  return first !== undefined && first.error === undefined && formOf(first.value) !== undefined;
 }
 
 /** Pure: file → items. Throws TollgateError (malformed / schema_invalid / unsupported) naming the file. */
@@ -99,7 +69,7 @@ export function parseAttestation(file: SourceFile): ParsedAttestation {
     const where = many ? `line ${i + 1}: ` : "";
     if (doc instanceof BadLine) throw new TollgateError("malformed", `line ${doc.line} is not valid JSON`, file.path);
     try {
-      return parseItem(doc);
+      return parseItem(doc, file.limits);
     } catch (e) {
       if (e instanceof TollgateError) throw new TollgateError(e.code, where + e.message, file.path, { cause: e });
       throw e;
@@ -108,14 +78,14 @@ export function parseAttestation(file: SourceFile): ParsedAttestation {
   return { items };
 }
 
-function parseItem(doc: unknown): AttestationItem {
+function parseItem(doc: unknown, limits: InputLimits): AttestationItem {
   const form = formOf(doc);
   switch (form) {
     case "statement":
       return { form, format: "in-toto-statement", statement: parseStatement(doc) };
     case "dsse": {
       const envelope = parseDsseEnvelope(doc);
-      return { form, format: "dsse", envelope, statement: statementOf(envelope) };
+      return { form, format: "dsse", envelope, statement: statementOf(envelope, limits) };
     }
     case "sigstore": {
       const b = doc as Record<string, unknown>;
@@ -125,22 +95,26 @@ function parseItem(doc: unknown): AttestationItem {
       }
       const envelope = parseDsseEnvelope(b.dsseEnvelope);
       const format = BUNDLE_FORMATS[b.mediaType as string] ?? "sigstore-bundle";
-      return { form, format, bundle: doc, envelope, statement: statementOf(envelope) };
+      return { form, format, bundle: doc, envelope, statement: statementOf(envelope, limits) };
     }
     default:
       throw new TollgateError("unknown_kind", "not an in-toto Statement, DSSE envelope or Sigstore bundle");
   }
 }
 
-/** The statement inside a DSSE payload; never throws (a bad payload is a failed check, not a lost record). */
-export function statementOf(env: DsseEnvelope): StatementResult {
+/**
+ * The statement inside a DSSE payload; never throws (a bad payload is a failed check, not a lost record) — except
+ * for a payload nesting deeper than the JSON cap, which is refused like any input over a limit.
+ */
+export function statementOf(env: DsseEnvelope, limits: InputLimits = DEFAULT_LIMITS): StatementResult {
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return { ok: false, code: "unsupported", reason: `DSSE payloadType is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"` };
   }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(env.payload));
+    value = parseJsonLimited(new TextDecoder("utf-8", { fatal: true }).decode(env.payload), undefined, limits);
   } catch (e) {
+    if (e instanceof TollgateError && e.code === "limit_exceeded") throw new TollgateError(e.code, `DSSE payload: ${e.message}`);
     return { ok: false, code: "schema_invalid", reason: `DSSE payload is not UTF-8 JSON: ${(e as Error).message}` };
   }
   try {

@@ -244,28 +244,15 @@ function formOf(doc: unknown): "export" | "record" | "data-model" | undefined {
   return undefined;
 }
 
-function isJson(line: string): boolean {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Cheap sniff, never throws: JSON (or the first NDJSON line) in one of the three shapes. */
 export function detectOtelLogs(file: SourceFile): boolean {
   const doc = file.json();
   if (doc !== undefined) return formOf(doc) !== undefined;
-  const text = file.text();
-  const first = text?.split("\n").find((l) => l.trim() !== "");
+  const first = file.jsonLines()?.[0];
   if (!first) return false;
-  try {
-    return formOf(JSON.parse(first)) === "export";
-  } catch {
-    // A truncated or corrupt export still names itself early: claim it so parse says what is wrong.
-    return /^\s*\{\s*"resourceLogs"\s*:/.test(text!.slice(0, 4096));
-  }
+  if (first.error === undefined) return formOf(first.value) === "export";
+  // A truncated or corrupt export still names itself early: claim it so parse says what is wrong.
+  return /^\s*\{\s*"resourceLogs"\s*:/.test(file.text()!.slice(0, 4096));
 }
 
 export function parseOtelLogs(file: SourceFile): ParsedOtelLogs {
@@ -284,16 +271,22 @@ export function parseOtelLogs(file: SourceFile): ParsedOtelLogs {
       throw new TollgateError("malformed", "not an OTLP logs export, an OTLP LogRecord or a Logs Data Model record");
     }
     const resources: OtelResource[] = [];
-    const lines = text.split("\n");
-    const firstLine = lines.find((l) => l.trim() !== "");
-    if (firstLine !== undefined && !isJson(firstLine)) {
+    const lines = file.jsonLines() ?? [];
+    if (lines[0]?.error !== undefined) {
       // Neither one JSON document nor NDJSON: report the whole-document parse error (truncated, corrupt).
       parseJsonExact(text);
     }
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.replace(/\r$/, "");
-      if (line.trim() === "") continue;
-      resources.push(...otlpExport(parseJsonExact(line, `line ${i + 1}: `), `line ${i + 1}: `));
+    // Each line again with the exact parse (int64 fields keep their source text), one line at a time.
+    let start = 0;
+    let n = 0;
+    const next = new Map(lines.map((l) => [l.line, l]));
+    while (start <= text.length) {
+      n++;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const l = next.get(n);
+      if (l) resources.push(...otlpExport(parseJsonExact(text.slice(start, end).replace(/\r$/, ""), `line ${n}: `), `line ${n}: `));
+      start = end + 1;
     }
     if (resources.length === 0) throw new TollgateError("malformed", "no OTLP exports in the stream");
     return { form: "otlp-ndjson", resources };

@@ -47,17 +47,12 @@ export function looksLikeQualityEvent(value: unknown): boolean {
 export function detectQualityEvents(file: SourceFile): boolean {
   const doc = file.json();
   if (doc !== undefined) return looksLikeQualityEvent(doc);
-  const text = file.text();
-  if (text === undefined) return false;
-  const first = text.split("\n").find((l) => l.trim() !== "");
+  const first = file.jsonLines()?.[0];
   if (!first) return false;
-  try {
-    return looksLikeQualityEvent(JSON.parse(first));
-  } catch {
-    // A truncated or corrupt event still shows its fields early: claim it so parse says what is wrong.
-    const head = text.slice(0, 4096);
-    return /^\s*\{/.test(head) && /"pipeline"\s*:/.test(head) && /"passed"\s*:/.test(head);
-  }
+  if (first.error === undefined) return looksLikeQualityEvent(first.value);
+  // A truncated or corrupt event still shows its fields early: claim it so parse says what is wrong.
+  const head = file.text()!.slice(0, 4096);
+  return /^\s*\{/.test(head) && /"pipeline"\s*:/.test(head) && /"passed"\s*:/.test(head);
 }
 
 export function parseQualityEvents(file: SourceFile): ParsedEvents {
@@ -69,39 +64,24 @@ export function parseQualityEvents(file: SourceFile): ParsedEvents {
     return { form: "json", events: [toEvent(single, 1, file.path, false)] };
   }
   const events: QualityEvent[] = [];
-  const lines = text.split("\n");
-  const first = lines.find((l) => l.trim() !== "");
-  if (first !== undefined && !parses(first)) {
+  const lines = file.jsonLines() ?? [];
+  if (lines[0]?.error !== undefined) {
     // Neither one JSON document nor NDJSON (a truncated or corrupt file): report the document's parse error.
+    let why = lines[0].error;
     try {
-      JSON.parse(text);
+      JSON.parse(text); // within the caps: the file's nesting was measured when it was read
     } catch (e) {
-      throw new TollgateError("malformed", `not JSON and not NDJSON (${(e as Error).message})`, file.path);
+      why = (e as Error).message;
     }
+    throw new TollgateError("malformed", `not JSON and not NDJSON (${why})`, file.path);
   }
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, "");
-    if (raw.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new TollgateError("malformed", `line ${i + 1}: not a JSON object (${(e as Error).message})`, file.path);
-    }
-    if (!isObj(value)) throw new TollgateError("malformed", `line ${i + 1}: not a JSON object`, file.path);
-    events.push(toEvent(value, i + 1, file.path, true));
+  for (const l of lines) {
+    if (l.error !== undefined) throw new TollgateError("malformed", `line ${l.line}: not a JSON object (${l.error})`, file.path);
+    if (!isObj(l.value)) throw new TollgateError("malformed", `line ${l.line}: not a JSON object`, file.path);
+    events.push(toEvent(l.value, l.line, file.path, true));
   }
   if (events.length === 0) throw new TollgateError("malformed", "no quality events (empty stream)", file.path);
   return { form: "ndjson", events };
-}
-
-function parses(line: string): boolean {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function toEvent(value: Record<string, unknown>, line: number, path: string, stream: boolean): QualityEvent {

@@ -6,29 +6,46 @@
 import { basename, dirname, resolve } from "node:path";
 import { JsonTokenizer, type JsonSink } from "../../core/canonical-json.ts";
 import type { Check, EvidenceKind, EvidenceRecord, SourceFile } from "../types.ts";
-import { LEDGER_CHECKS, scanLedgerBytes, type LedgerScan } from "./scan.ts";
+import { TollgateError } from "../../core/errors.ts";
+import { LEDGER_CHECKS, scanLedgerChunks, type LedgerScan } from "./scan.ts";
 
 const SNIFF_MODE = Buffer.from('"runmanifest_mode"');
 const SNIFF_LEDGER = Buffer.from('"decision_ledger"');
 
 /**
- * Content sniffing (the file may be hundreds of megabytes, so never a full parse): a quick byte search for
- * both key names, then a streaming look at the top-level keys only, stopping as soon as `runmanifest_mode`
- * and `decision_ledger` have both been seen there. The second step keeps documents that merely embed a
- * RunManifest (an in-toto statement whose predicate is one, say) out of this kind.
+ * Content sniffing (the file may be hundreds of megabytes, so never a full parse, and never the whole file in
+ * memory): a quick byte search for both key names, then a streaming look at the top-level keys only, stopping as
+ * soon as `runmanifest_mode` and `decision_ledger` have both been seen there. The second step keeps documents
+ * that merely embed a RunManifest (an in-toto statement whose predicate is one, say) out of this kind.
  */
-export function looksLikeRunManifest(bytes: Uint8Array): boolean {
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (bytes[i] !== 0x7b) return false;
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.indexOf(SNIFF_MODE) < 0 || b.indexOf(SNIFF_LEDGER) < 0) return false;
-  return topLevelHasKeys(bytes, ["runmanifest_mode", "decision_ledger"]);
+export function looksLikeRunManifest(bytes: Uint8Array | (() => Iterable<Uint8Array>)): boolean {
+  const open = typeof bytes === "function" ? bytes : () => [bytes];
+  let first = true;
+  let sawMode = false;
+  let sawLedger = false;
+  let tail = Buffer.alloc(0);
+  for (const chunk of open()) {
+    if (first && chunk.length > 0) {
+      first = false;
+      let i = 0;
+      while (i < chunk.length && (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)) i++;
+      if (i < chunk.length && chunk[i] !== 0x7b) return false;
+      if (i === chunk.length) first = true; // all whitespace so far
+    }
+    // The key names may straddle two chunks: search the end of the previous one too.
+    const b = Buffer.concat([tail, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)]);
+    sawMode ||= b.indexOf(SNIFF_MODE) >= 0;
+    sawLedger ||= b.indexOf(SNIFF_LEDGER) >= 0;
+    if (sawMode && sawLedger) break;
+    tail = Buffer.from(b.subarray(Math.max(0, b.length - SNIFF_LEDGER.length)));
+  }
+  if (first || !sawMode || !sawLedger) return false;
+  return topLevelHasKeys(open, ["runmanifest_mode", "decision_ledger"]);
 }
 
 const FOUND = Symbol("found");
 
-function topLevelHasKeys(bytes: Uint8Array, wanted: readonly string[]): boolean {
+function topLevelHasKeys(open: () => Iterable<Uint8Array>, wanted: readonly string[]): boolean {
   const missing = new Set(wanted);
   let depth = 0;
   const sink: JsonSink = {
@@ -45,9 +62,10 @@ function topLevelHasKeys(bytes: Uint8Array, wanted: readonly string[]): boolean 
   };
   const tok = new JsonTokenizer(sink);
   try {
-    for (let i = 0; i < bytes.length; i += 1 << 16) tok.feedBytes(bytes.subarray(i, i + (1 << 16)));
+    for (const chunk of open()) for (let i = 0; i < chunk.length; i += 1 << 16) tok.feedBytes(chunk.subarray(i, i + (1 << 16)));
     tok.end();
   } catch (e) {
+    if (e instanceof TollgateError && e.code !== "malformed") throw e; // a file that changed, a limit: not "no"
     return e === FOUND;
   }
   return false;
@@ -148,15 +166,12 @@ function bindingFacts(scan: LedgerScan, checks: Check[]) {
 export const runManifestKind: EvidenceKind<LedgerScan> = {
   name: "runmanifest",
   detect(file: SourceFile): boolean {
-    try {
-      return looksLikeRunManifest(file.bytes);
-    } catch {
-      return false;
-    }
+    // Streamed (file.chunks): a large ledger is never loaded whole, here or in parse.
+    return looksLikeRunManifest(() => file.chunks());
   },
   parse(file: SourceFile): LedgerScan {
     // Pure and deterministic; hashing happens here because the document is only ever seen as a stream.
-    return scanLedgerBytes(file.bytes);
+    return scanLedgerChunks(() => file.chunks());
   },
   async verify(scan: LedgerScan, file, ctx): Promise<Check[]> {
     return [...ledgerChecks(scan), ...bindingChecks(scan, file, ctx.files)];

@@ -549,6 +549,16 @@ export function scanLedgerBytes(bytes: Uint8Array): LedgerScan {
   return r.complete(r.secondPass.finish());
 }
 
+/** Scan a ledger read in chunks, synchronously (bounded memory); `open` is called again if a second pass is needed. */
+export function scanLedgerChunks(open: () => Iterable<Uint8Array>): LedgerScan {
+  const s = new LedgerScanner();
+  for (const chunk of open()) s.feed(chunk);
+  const r = s.finish();
+  if ("scan" in r) return r.scan;
+  for (const chunk of open()) r.secondPass.feed(chunk);
+  return r.complete(r.secondPass.finish());
+}
+
 /** Scan a ledger read as a stream (bounded memory); `open` is called again if a second pass is needed. */
 export async function scanLedgerStream(open: () => AsyncIterable<Uint8Array>): Promise<LedgerScan> {
   const s = new LedgerScanner();
