@@ -247,8 +247,8 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
 }
 
 export function handlerConfig(cfg: ServeConfig): HandlerConfig {
-  const { hostname, port, maxBodyBytes, entrypoint, admissionEntrypoint, resource, evidence, dataFiles } = cfg;
-  return { hostname, port, maxBodyBytes, entrypoint, admissionEntrypoint, resource, evidence, dataFiles };
+  const { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles } = cfg;
+  return { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles };
 }
 
 /**
