@@ -23,6 +23,7 @@ const registry: Record<string, Loader> = {
   json: () => import("./json.ts").then((m) => m.json),
   jsonc: () => import("./jsonc.ts").then((m) => m.jsonc),
   properties: () => import("./properties.ts").then((m) => m.properties),
+  spdx: () => import("./spdx.ts").then((m) => m.spdx),
   toml: () => import("./toml.ts").then((m) => m.toml),
   xml: () => import("./xml.ts").then((m) => m.xml),
   yaml: () => import("./yaml.ts").then((m) => m.yaml),
