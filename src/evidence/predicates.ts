@@ -4,8 +4,9 @@ import type { PredicateHandler } from "./predicate.ts";
 import { slsaProvenance } from "./slsa-provenance.ts";
 import { dastPredicate } from "./dast/index.ts";
 import { testResultPredicate } from "./test-result.ts";
+import { npmPublishPredicate } from "./npm/publish.ts";
 
-export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate];
+export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate];
 
 export function predicateHandlerFor(predicateType: string): PredicateHandler | undefined {
   return predicateHandlers.find((h) => h.predicateTypes.includes(predicateType));

@@ -1,6 +1,6 @@
 // Written by scripts/build-bundles.ts: the sha256 of bundles/default.tar.gz and of its stored form (the
 // members, embedded so that a cold start neither gunzips nor untars), checked before the embedded default
 // bundle is loaded. A mismatch means the bundle was changed without rebuilding from policies/.
-export const DEFAULT_BUNDLE_SHA256 = "41a8582032a66da42eb02d0d99684dcc35ac3e925aadb257e1df7267103210f0";
-export const DEFAULT_BUNDLE_WASM_SHA256 = "650b7921cd3ca57def7dde1c4db8e19ba2adcb754b0446cc8d60f5c21d97134b";
-export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "626852505cdd9ec2e76ef224a1ef12de96e8dec1bac956aff72d31a1fa471fb6";
+export const DEFAULT_BUNDLE_SHA256 = "4e3bdc4ad07dd604937446b48ad2ab1724a9e7c2f3da409ce7169cf4e95204f5";
+export const DEFAULT_BUNDLE_WASM_SHA256 = "9f4631b698c5e02c5c1782d24d17074192a20c63e19840b33aec07c792b79e89";
+export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "8537c17bba01a1a35e8c02f0dc564577033306fd76c022d949cd96b2a077625c";

@@ -78,7 +78,7 @@ export function parseAttestation(file: SourceFile): ParsedAttestation {
   return { items };
 }
 
-function parseItem(doc: unknown, limits: InputLimits): AttestationItem {
+export function parseItem(doc: unknown, limits: InputLimits): AttestationItem {
   const form = formOf(doc);
   switch (form) {
     case "statement":
