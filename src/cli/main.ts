@@ -17,6 +17,7 @@ const main = defineCommand({
     contract: () => import("./commands/contract.ts").then((m) => m.default),
     bundle: () => import("./commands/bundle.ts").then((m) => m.default),
     serve: () => import("./commands/serve.ts").then((m) => m.default),
+    promote: () => import("./commands/promote.ts").then((m) => m.default),
   },
 });
 

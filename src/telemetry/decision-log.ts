@@ -18,7 +18,7 @@ export interface DecisionEvent {
   decisionId: string;
   /** When the request was received (the decision instant). */
   time: Date;
-  endpoint: "gate" | "data" | "admission";
+  endpoint: "gate" | "data" | "admission" | "promote";
   entrypoint: string;
   allow: boolean;
   /** Rule ids of deny results (sorted, unique). */

@@ -73,7 +73,7 @@ export async function startDistribution(o: DistributionOptions = {}): Promise<Ru
       : o.htpasswd ? ["auth:", "  htpasswd:", "    realm: tollgate-test", `    path: ${o.htpasswd}`] : []),
   ].join("\n");
   writeFileSync(join(dir, "config.yml"), config + "\n");
-  const proc = Bun.spawn([peerPath("registry"), "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe", env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
+  const proc = Bun.spawn([peerPath("registry"), "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "ignore", env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
   const host = `127.0.0.1:${port}`;
   try {
     await waitUp(`${o.tls ? "https" : "http"}://${host}/v2/`, proc, "registry");
@@ -170,9 +170,19 @@ export function randomLayerTar(dir: string): string {
 /** Push a random single-layer image with the real crane; returns `HOST/REPO@sha256:…`. */
 export function pushRandomImage(host: string, repo: string, dir: string, tag = "v1", platform?: string): string {
   const ref = `${host}/${repo}:${tag}`;
-  crane(["append", "--oci-empty-base", "-f", randomLayerTar(dir), "-t", ref, ...(platform ? ["--platform", platform] : [])]);
+  crane(["append", "--oci-empty-base", "-f", randomLayerTar(dir), "-t", ref]);
+  if (platform) crane(["mutate", "--set-platform", platform, ref]);
   const digest = crane(["digest", ref]);
   return `${host}/${repo}@${digest}`;
+}
+
+/** An OCI image index of one random image per platform, pushed with crane; returns the index and its children. */
+export function pushRandomIndex(host: string, repo: string, dir: string, platforms: string[], tag = "multi"): { index: string; children: Record<string, string> } {
+  const children: Record<string, string> = {};
+  platforms.forEach((pl, i) => (children[pl] = pushRandomImage(host, repo, dir, `${tag}-${i}`, pl)));
+  const ref = `${host}/${repo}:${tag}`;
+  crane(["index", "append", "-t", ref, ...Object.values(children).flatMap((c) => ["-m", c])]);
+  return { index: `${host}/${repo}@${crane(["digest", ref])}`, children };
 }
 
 export function tempDir(prefix = "tollgate-oci-"): string {

@@ -176,6 +176,22 @@ export class RegistryClient {
 
   // ---- push ----
 
+  /**
+   * Copy a blob between repositories: nothing when the target has it, a cross-repository mount on the same
+   * registry, else download (digest-checked) and upload. Image layers may be larger than evidence: `max`.
+   */
+  async copyBlob(from: Repo, to: Repo, desc: Descriptor, max: number): Promise<"present" | "mounted" | "uploaded"> {
+    if (await this.hasBlob(to, desc.digest)) return "present";
+    if (from.registry === to.registry) {
+      const where = formatReference(to as OciReference, desc.digest);
+      const m = await this.request(to, `/blobs/uploads/?mount=${desc.digest}&from=${encodeURIComponent(from.repository)}`, { method: "POST", actions: "pull,push", from: from.repository }, where);
+      await m.body?.cancel();
+      if (m.status === 201) return "mounted";
+    }
+    await this.pushBlob(to, await this.blob(from, desc.digest, desc.size, max));
+    return "uploaded";
+  }
+
   async hasBlob(repo: Repo, digest: string): Promise<boolean> {
     const where = formatReference(repo as OciReference, digest);
     const res = await this.request(repo, `/blobs/${digest}`, { method: "HEAD", actions: "pull,push", accept: [404] }, where);
