@@ -90,6 +90,13 @@ describe("a misbehaving registry: one line, exit 2, never an admit", () => {
     expect(r.stderr).toContain("over the 4194304-byte limit");
   });
 
+  test("evidence blobs count against the run's input limits like files do", async () => {
+    const r = await tollgate(["eval", "--key", PUB, "--max-input-bytes", "200", `oci://${image}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("exceeds the per-input size limit of 200 bytes (raise it with --max-input-bytes)");
+  });
+
   test("429 and 503 are retried with back-off, then the answer is used", async () => {
     let n = 0;
     const op = viaProxy((_q, url, fwd) => {

@@ -179,7 +179,7 @@ export async function prepareEvidence(paths: readonly string[], o: EvidenceOptio
   const oci = paths.filter((p) => p.startsWith("oci://"));
   const { files, errors } = await readEvidencePaths(paths.filter((p) => !p.startsWith("oci://")), () => Bun.stdin.stream(), budget);
   if (oci.length) {
-    const r = await readOciOperands(oci, o);
+    const r = await readOciOperands(oci, o, budget);
     files.push(...r.files);
     errors.push(...r.errors);
     if (!o.subject) o = { ...o, subject: r.subject, subjectName: r.name };
@@ -192,10 +192,10 @@ export async function prepareEvidence(paths: readonly string[], o: EvidenceOptio
  * Registry failures (unreachable, 401, digest mismatch, oversize) throw: the gate could not evaluate.
  * Without --subject, the image's digest is the subject; several images need an explicit one.
  */
-export async function readOciOperands(operands: readonly string[], o: Pick<EvidenceOptions, "registry" | "subject">): Promise<{ files: SourceFile[]; errors: PreparedEvidence["collected"]["errors"]; subject: string; name: string }> {
+export async function readOciOperands(operands: readonly string[], o: Pick<EvidenceOptions, "registry" | "subject">, budget?: InputBudget): Promise<{ files: SourceFile[]; errors: PreparedEvidence["collected"]["errors"]; subject: string; name: string }> {
   const { RegistryClient } = await import("../evidence/oci/client.ts");
   const { resolveOciEvidence } = await import("../evidence/oci/resolve.ts");
-  const client = new RegistryClient(o.registry);
+  const client = new RegistryClient({ ...o.registry, ...(budget ? { budget } : {}) });
   const images = [];
   for (const op of operands) images.push(await resolveOciEvidence(op, client, o.registry?.platform ? { platform: o.registry.platform } : {}));
   const subjects = [...new Set(images.map((i) => i.subject))];

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../../core/digest.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { readUserFileSync } from "../../core/read.ts";
+import { readLimited, type InputBudget } from "../../core/limits.ts";
 import { basicHeader, credentialFor, dockerConfigPath, loadDockerConfig, parseChallenge, type Credential, type DockerConfig } from "./auth.ts";
 import { INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX, type Descriptor, type ImageIndex } from "./media-types.ts";
 import { formatReference, isLoopbackRegistry, type OciReference } from "./reference.ts";
@@ -33,6 +34,8 @@ export interface RegistryOptions {
   maxBlobBytes?: number;
   /** Retries after a 429 or 5xx (default 3), waiting 250 ms, 500 ms, 1 s… or the server's Retry-After (≤ 5 s). */
   retries?: number;
+  /** The run's input budget (src/core/limits.ts): evidence blobs count against it like files and stdin do. */
+  budget?: InputBudget;
 }
 
 export interface Fetched {
@@ -133,11 +136,20 @@ export class RegistryClient {
   async blob(repo: Repo, digest: string, size?: number, max = this.maxBlobBytes): Promise<Uint8Array> {
     const where = formatReference(repo as OciReference, digest);
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new TollgateError("unsupported", `blob digest ${digest} is not sha256`, where);
-    if (size !== undefined && size > max) throw new TollgateError("malformed", `blob is ${size} bytes, over the ${max}-byte limit`, where);
+    if (size !== undefined && size > max) throw new TollgateError("limit_exceeded", `blob is ${size} bytes, over the ${max}-byte limit`, where);
+    // Evidence blobs (the default cap) go through the run's one limited reader; copies use their own cap.
+    const budget = max === this.maxBlobBytes ? this.o.budget : undefined;
     const hit = this.cached(digest);
-    if (hit) return hit;
+    if (hit) {
+      budget?.admit(where, hit.length);
+      budget?.take(where, hit.length, hit.length);
+      return hit;
+    }
     const res = await this.request(repo, `/blobs/${digest}`, { actions: "pull" }, where);
-    const bytes = await readCapped(res, max, where, "blob");
+    const declared = Number(res.headers.get("content-length"));
+    const bytes = budget && res.body
+      ? await readLimited(where, res.body, budget, Number.isFinite(declared) && res.headers.has("content-length") ? declared : size)
+      : await readCapped(res, max, where, "blob");
     const got = `sha256:${sha256Hex(bytes)}`;
     if (got !== digest) throw new TollgateError("digest_mismatch", `blob digest mismatch: asked for ${digest}, got bytes hashing to ${got}`, where);
     if (size !== undefined && bytes.length !== size) throw new TollgateError("digest_mismatch", `blob is ${bytes.length} bytes, its descriptor says ${size}`, where);
@@ -440,7 +452,7 @@ export async function readCapped(res: Response, max: number, where: string, what
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel();
-    throw new TollgateError("malformed", `${what} is ${declared} bytes, over the ${max}-byte limit`, where);
+    throw new TollgateError("limit_exceeded", `${what} is ${declared} bytes, over the ${max}-byte limit`, where);
   }
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -449,7 +461,7 @@ export async function readCapped(res: Response, max: number, where: string, what
     n += chunk.length;
     if (n > max) {
       await res.body.cancel().catch(() => {});
-      throw new TollgateError("malformed", `${what} is over the ${max}-byte limit`, where);
+      throw new TollgateError("limit_exceeded", `${what} is over the ${max}-byte limit`, where);
     }
     chunks.push(chunk);
   }
