@@ -1,111 +1,342 @@
-// conftest-style policies: a directory of Rego (compiled here to WASM with the pinned opa, the way a user
-// iterates locally) or a built bundle (.tar.gz / .wasm, verified like any other bundle). Rules are conftest's:
-// `deny`, `violation` and `warn`, optionally with a `_suffix`, in the chosen namespaces.
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+// conftest-style policies: Rego files and directories (any number of -p, compiled here to WASM with the pinned
+// opa, the way a user iterates locally) or one built bundle (.tar.gz / .wasm, verified like any other bundle).
+// Rules are conftest's: `deny`/`violation` (failures) and `warn` (warnings), each optionally `_suffix`ed, per
+// namespace (the Rego package), plus `exception` rules naming the rules they waive.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 import { TollgateError } from "../core/errors.ts";
-import { loadBundleFile, type PolicyBundle } from "../policy/bundle.ts";
-import { findOpa } from "../policy/opa-tool.ts";
+import { loadBundleFile, readBundle, type PolicyBundle } from "../policy/bundle.ts";
+import { findOpa, OPA_VERSION } from "../policy/opa-tool.ts";
+import { readUserFile } from "../core/read.ts";
 import type { RegistryOptions } from "../evidence/oci/client.ts";
 
-export type RuleKind = "deny" | "violation" | "warn";
+export type RuleKind = "failure" | "warning";
 
-export interface CheckRule {
-  /** WASM entrypoint, `ns/rule` with slashes (`main/deny`, `k8s/warn_labels`). */
-  entrypoint: string;
-  namespace: string;
-  kind: RuleKind;
-}
-
-const RULE = /^(deny|violation|warn)(_[A-Za-z0-9_]+)?$/;
+// conftest's patterns (policy/engine.go), not a looser one: `deny_a_b` and `warn_x` count, `deny-x` does not.
+const FAILURE = /^(deny|violation)(_[a-zA-Z0-9]+)*$/;
+const WARNING = /^warn(_[a-zA-Z0-9]+)*$/;
 
 export function ruleKind(name: string): RuleKind | undefined {
-  return RULE.exec(name)?.[1] as RuleKind | undefined;
+  return FAILURE.test(name) ? "failure" : WARNING.test(name) ? "warning" : undefined;
 }
 
-/** Entry points of a bundle that are conftest rules, with their namespace (`a/b/deny` → `a.b`). */
-export function rulesOf(entrypoints: readonly string[]): CheckRule[] {
-  const out: CheckRule[] = [];
-  for (const ep of entrypoints) {
-    const parts = ep.split("/");
-    const name = parts.pop()!;
-    const kind = ruleKind(name);
-    if (kind && parts.length) out.push({ entrypoint: ep, namespace: parts.join("."), kind });
-  }
-  return out.sort((a, b) => (a.entrypoint < b.entrypoint ? -1 : 1));
+/** One rule name in a namespace, with how many definitions it has (conftest counts each definition as a test). */
+export interface NamespaceRule {
+  name: string;
+  kind: RuleKind;
+  definitions: number;
 }
 
-function regoFiles(dir: string): string[] {
+export interface CheckPolicy {
+  /** The compiled policy; undefined when no module defines a deny/violation/warn rule (nothing to evaluate). */
+  bundle?: PolicyBundle;
+  source: string;
+  /** Namespaces in load order (Rego packages without `data.`). */
+  namespaces: string[];
+  /** Rules per namespace, in module then definition order. */
+  rules: Map<string, NamespaceRule[]>;
+  /** Namespaces that define `exception`. */
+  exceptions: Set<string>;
+  /** Whether any module reads data.conftest (the per-file name/dir conftest provides). */
+  readsFileInfo: boolean;
+  /** Print-call sites: marker index → `file:row`, as conftest prints them. */
+  printSites: string[];
+}
+
+export interface CompileOptions {
+  regoVersion?: string;
+  strict?: boolean;
+  capabilities?: string;
+}
+
+export const OPA_MISSING = "compiling Rego needs opa: run `bash scripts/setup.sh` or `go install github.com/open-policy-agent/opa@" + OPA_VERSION + "`, or pass a built bundle (tollgate bundle build)";
+
+/** Every `.rego` under the given paths (directories walked, files taken as given; other files ignored, as conftest does). */
+export function regoFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory() && !e.name.startsWith(".")) out.push(...regoFiles(p));
-    else if (e.isFile() && e.name.endsWith(".rego") && !e.name.endsWith("_test.rego")) out.push(p);
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".rego")) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new TollgateError("policy_unreadable", "policy path not found", p);
+    }
+    if (st.isDirectory()) walk(p);
+    else if (p.endsWith(".rego")) out.push(normalize(p));
   }
-  return out.sort();
+  return [...new Set(out)];
 }
 
+const isBundlePath = (p: string) => /\.(tar\.gz|tgz|wasm)$/.test(p);
+
+interface ParsedRule {
+  head: { name?: string; key?: unknown; value?: { type: string; value: unknown }; ref?: { value: unknown }[] };
+  location?: { row: number };
+}
 interface ParsedModule {
   package: { path: { value: string }[] };
-  rules?: { head: { name?: string; ref?: { value: unknown }[] } }[];
+  rules?: ParsedRule[];
 }
 
-/** Find conftest rules in Rego sources with `opa parse` (opa's own parser, not a regexp over Rego). */
-function discoverRules(opa: string, files: string[]): string[] {
-  const eps = new Set<string>();
-  for (const f of files) {
-    const p = Bun.spawnSync([opa, "parse", "--format", "json", f], { stdout: "pipe", stderr: "pipe" });
-    if (p.exitCode !== 0) throw new TollgateError("policy_invalid", p.stderr.toString().trim().split("\n")[0] ?? "opa parse failed", f);
-    const mod = JSON.parse(p.stdout.toString()) as ParsedModule;
-    const pkg = mod.package.path.slice(1).map((x) => String(x.value));
-    for (const r of mod.rules ?? []) {
-      const head = r.head.ref?.length === 1 ? String(r.head.ref[0]!.value) : r.head.name;
-      if (head && ruleKind(head)) eps.add([...pkg, head].join("/"));
+interface ModuleInfo {
+  file: string;
+  namespace: string;
+  rules: { name: string; row: number; kind?: RuleKind }[];
+}
+
+interface CachedMeta {
+  modules: ModuleInfo[];
+  printSites: string[];
+  readsFileInfo: boolean;
+}
+
+/** One line per OPA error: `file:row:col: code: message` (opa writes them to stdout or stderr, as JSON with --format json). */
+function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string): string | undefined {
+  const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode === 0) return undefined;
+  for (const text of [p.stdout.toString(), p.stderr.toString()]) {
+    try {
+      const j = JSON.parse(text) as { errors?: { message: string; code: string; location?: { file: string; row: number; col: number } }[] };
+      if (!j.errors?.length) continue;
+      return j.errors
+        .map((e) => {
+          const where = e.location ? `${rename(e.location.file)}:${e.location.row}:${e.location.col}: ` : "";
+          return `${where}${e.code}: ${e.message.split("\n").map((l) => l.trim()).filter(Boolean).join("; ")}`;
+        })
+        .join("\n");
+    } catch {
+      // not JSON: try the other stream
     }
   }
-  return [...eps].sort();
+  return rename((p.stderr.toString() || p.stdout.toString()).trim().replace(/\s*\n\s*/g, "; "));
 }
 
 /**
- * Load the policy for `tollgate test`: a Rego directory is compiled with opa (the build tool) into a
- * temporary bundle; anything else is read as a bundle and handed to `verify` before use.
+ * Calls to print() are given their source location as a first argument, so the host can write
+ * `file:row: message` as conftest does (the WASM target does not carry locations). Strings, raw strings and
+ * comments are skipped; only a `print(` that is not part of a longer name or a ref is rewritten.
  */
-export async function loadCheckPolicy(path: string, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<PolicyBundle> {
-  if (path.startsWith("oci://")) {
-    const b = await loadBundleFile(path, registry);
-    await verify(b);
-    return b;
+export function markPrintCalls(src: string, marker: (row: number) => string): string {
+  let out = "";
+  let row = 1;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === "\n") row++;
+    if (c === "#") {
+      const end = src.indexOf("\n", i);
+      const stop = end < 0 ? src.length : end;
+      out += src.slice(i, stop);
+      i = stop - 1;
+      continue;
+    }
+    if (c === '"' || c === "`") {
+      let j = i + 1;
+      while (j < src.length && src[j] !== c) {
+        if (c === '"' && src[j] === "\\") j++;
+        if (src[j] === "\n") row++;
+        j++;
+      }
+      out += src.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === "p" && src.startsWith("print(", i) && !/[A-Za-z0-9_.]/.test(src[i - 1] ?? " ")) {
+      const rest = src.slice(i + 6).trimStart();
+      out += `print(${JSON.stringify(marker(row))}${rest.startsWith(")") ? "" : ", "}`;
+      i += 5;
+      continue;
+    }
+    out += c;
   }
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    throw new TollgateError("policy_unreadable", "policy not found (give a directory of Rego or a bundle with -p)", path);
-  }
-  if (!isDir) {
-    const b = await loadBundleFile(path);
-    await verify(b);
-    return b;
-  }
+  return out;
+}
+
+export const PRINT_MARKER = "\u0000tollgate-print:";
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(process.env.HOME ?? tmpdir(), ".cache");
+  return join(base, "tollgate", "check");
+}
+
+/** Parse each module with opa (opa's own parser, never a regexp over Rego), in parallel. */
+async function parseModules(opa: string, files: string[], extra: string[]): Promise<ModuleInfo[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      const p = Bun.spawn([opa, "parse", "--format", "json", "--json-include", "locations,-comments", ...extra, file], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      if (code !== 0) return { file, namespace: "", rules: [], error: err.trim() || out.trim() } as ModuleInfo & { error: string };
+      const mod = JSON.parse(out) as ParsedModule;
+      const namespace = mod.package.path.slice(1).map((x) => String(x.value)).join(".");
+      const rules = (mod.rules ?? []).flatMap((r) => {
+        const name = r.head.name;
+        if (!name) return [];
+        return [{ name, row: r.location?.row ?? 0, kind: ruleKind(name) }];
+      });
+      return { file, namespace, rules };
+    }),
+  );
+}
+
+/**
+ * Load the policy for `tollgate test`. Rego is compiled with opa (the build tool) into a WASM bundle cached
+ * by content; a built bundle is read and handed to `verify` before use.
+ */
+export async function loadCheckPolicy(paths: readonly string[], opts: CompileOptions, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<CheckPolicy> {
+  if (paths.length === 1 && (paths[0]!.startsWith("oci://") || (isBundlePath(paths[0]!) && existsSync(paths[0]!) && statSync(paths[0]!).isFile()))) return bundlePolicy(paths[0]!, verify, registry);
+  const regoVersion = opts.regoVersion ?? "v1";
+  if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
+  const files = regoFiles(paths);
+  if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${paths.join(", ")}`);
   const opa = findOpa();
-  if (!opa) throw new TollgateError("policy_unreadable", "compiling a Rego directory needs opa (scripts/setup.sh installs it); or pass a built bundle", path);
-  const files = regoFiles(path);
-  if (files.length === 0) throw new TollgateError("policy_unreadable", "no .rego files", path);
-  const eps = discoverRules(opa, files);
-  if (eps.length === 0) throw new TollgateError("policy_invalid", "no deny, violation or warn rules found", path);
+  if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, paths.join(", "));
+  const extra = [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : [])];
+  const capsText = opts.capabilities ? new TextDecoder().decode(await readUserFile(opts.capabilities, "capabilities file", "usage")) : "";
+  const sources = files.map((f) => readFileSync(f, "utf8"));
+  const key = createHash("sha256")
+    .update(JSON.stringify({ v: 1, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText }))
+    .digest("hex");
+  const dir = join(cacheDir(), key);
+  const source = paths.join(", ");
+  if (existsSync(join(dir, "meta.json"))) {
+    try {
+      const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as CachedMeta;
+      const bundle = existsSync(join(dir, "bundle.tar.gz")) ? await readBundle(new Uint8Array(readFileSync(join(dir, "bundle.tar.gz"))), source) : undefined;
+      return assemble(meta, bundle, source);
+    } catch {
+      // a damaged cache entry is rebuilt
+    }
+  }
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-test-"));
   try {
-    const out = join(tmp, "bundle.tar.gz");
-    const args = [opa, "build", "-t", "wasm", "--ignore", "*_test.rego", "-o", out];
-    for (const e of eps) args.push("-e", e);
-    args.push(path);
-    const p = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe" });
-    if (p.exitCode !== 0) throw new TollgateError("policy_invalid", `opa build failed: ${p.stderr.toString().trim().split("\n").slice(0, 3).join(" ")}`, path);
-    const b = await loadBundleFile(out);
-    b.source = path;
-    return b;
+    // conftest parses with the chosen Rego version whatever the capabilities file lists; opa build wants the
+    // rego_v1 feature named, so the copy it reads names it.
+    const buildExtra = [...extra];
+    if (opts.capabilities) {
+      let caps: { features?: string[] };
+      try {
+        caps = JSON.parse(capsText) as { features?: string[] };
+      } catch (e) {
+        throw new TollgateError("usage", `capabilities file is not JSON: ${(e as Error).message}`, opts.capabilities);
+      }
+      if (regoVersion.toLowerCase() === "v1") caps.features = [...new Set([...(caps.features ?? []), "rego_v1"])];
+      writeFileSync(join(tmp, "capabilities.json"), JSON.stringify(caps));
+      buildExtra.push("--capabilities", join(tmp, "capabilities.json"));
+    }
+    // Sources with print() are compiled from marked copies; messages name the user's files.
+    const printSites: string[] = [];
+    // Every module is compiled from a copy inside the temporary directory: opa build refuses paths that leave
+    // the bundle (`-p ../policy`), and calls to print() are marked with their location.
+    const compileFiles = files.map((f, i) => {
+      const src = /\bprint\s*\(/.test(sources[i]!)
+        ? markPrintCalls(sources[i]!, (row) => {
+            printSites.push(`${f}:${row}`);
+            return PRINT_MARKER + (printSites.length - 1);
+          })
+        : sources[i]!;
+      const copy = join(tmp, `m${i}.rego`);
+      writeFileSync(copy, src);
+      return copy;
+    });
+    // Longest first, so m1.rego is not replaced inside m11.rego.
+    const order = compileFiles.map((_, i) => i).sort((a, b) => compileFiles[b]!.length - compileFiles[a]!.length);
+    const rename = (s: string) => order.reduce((acc, i) => acc.split(compileFiles[i]!).join(files[i]!), s);
+    const modules = await parseModules(opa, files, extra);
+    const broken = modules.find((m) => (m as { error?: string }).error);
+    if (broken) throw new TollgateError("policy_invalid", opaErrors(opa, extra, files, (s) => s) ?? (broken as unknown as { error: string }).error);
+    if (opts.strict) {
+      const errs = opaErrors(opa, [...buildExtra, "--strict"], files, (s) => s);
+      if (errs) throw new TollgateError("policy_invalid", errs);
+    }
+    const meta: CachedMeta = { modules, printSites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
+    const eps = new Set<string>();
+    for (const m of modules) {
+      for (const r of m.rules) if (r.kind || r.name === "exception") eps.add([...m.namespace.split("."), r.name].join("/"));
+    }
+    let bundle: PolicyBundle | undefined;
+    let bytes: Uint8Array | undefined;
+    if (eps.size) {
+      const out = join(tmp, "bundle.tar.gz");
+      const args = [opa, "build", "-t", "wasm", "--wasm-include-print", ...buildExtra, "-o", out];
+      for (const e of [...eps].sort()) args.push("-e", e);
+      args.push(...compileFiles);
+      const p = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe" });
+      if (p.exitCode !== 0) {
+        // opa build prints compile and type errors on stdout, without columns: ask opa check for them.
+        const errs = opaErrors(opa, buildExtra, compileFiles, rename) ?? rename((p.stdout.toString() + p.stderr.toString()).trim().replace(/\s*\n\s*/g, "; "));
+        throw new TollgateError("policy_invalid", errs || "opa build failed");
+      }
+      bytes = new Uint8Array(readFileSync(out));
+      bundle = await readBundle(bytes, source);
+    }
+    try {
+      const staging = `${dir}.${process.pid}`;
+      mkdirSync(staging, { recursive: true });
+      if (bytes) writeFileSync(join(staging, "bundle.tar.gz"), bytes);
+      writeFileSync(join(staging, "meta.json"), JSON.stringify(meta));
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(staging, dir);
+    } catch {
+      // caching is an optimization; a read-only home still works
+    }
+    return assemble(meta, bundle, source);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: string): CheckPolicy {
+  const namespaces: string[] = [];
+  const rules = new Map<string, NamespaceRule[]>();
+  const exceptions = new Set<string>();
+  for (const m of meta.modules) {
+    if (!namespaces.includes(m.namespace)) namespaces.push(m.namespace);
+    const list = rules.get(m.namespace) ?? [];
+    rules.set(m.namespace, list);
+    for (const r of m.rules) {
+      if (r.name === "exception") exceptions.add(m.namespace);
+      if (!r.kind) continue;
+      const cur = list.find((x) => x.name === r.name);
+      if (cur) cur.definitions++;
+      else list.push({ name: r.name, kind: r.kind, definitions: 1 });
+    }
+  }
+  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, printSites: meta.printSites };
+}
+
+/** A built bundle: its namespaces and rules are its entrypoints (`a/b/deny` → namespace a.b, rule deny). */
+async function bundlePolicy(path: string, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<CheckPolicy> {
+  const bundle = await loadBundleFile(path, registry);
+  await verify(bundle);
+  const eps = (bundle.manifest.wasm ?? []).map((w) => w.entrypoint.replace(/^data\//, ""));
+  const meta: CachedMeta = { modules: [], printSites: [], readsFileInfo: true };
+  for (const ep of eps.length ? eps : await wasmEntrypoints(bundle)) {
+    const parts = ep.split("/");
+    const name = parts.pop()!;
+    if (!parts.length) continue;
+    meta.modules.push({ file: path, namespace: parts.join("."), rules: [{ name, row: 0, kind: ruleKind(name) }] });
+  }
+  return assemble(meta, bundle, path);
+}
+
+async function wasmEntrypoints(bundle: PolicyBundle): Promise<string[]> {
+  const { loadPolicy } = await import("@open-policy-agent/opa-wasm");
+  const out: string[] = [];
+  for (const wasm of bundle.modules.values()) {
+    try {
+      const p = await loadPolicy(wasm);
+      out.push(...Object.keys((p.entrypoints ?? {}) as Record<string, number>));
+    } catch {
+      // a module that does not load is reported when the engine is created
+    }
+  }
+  return out;
 }

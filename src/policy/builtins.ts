@@ -152,6 +152,11 @@ export function opaSprintf(format: string, values: unknown): string {
 
 let installed = false;
 
+/** Built-ins opa-wasm's JavaScript side implements (regex.split, sprintf, yaml.*). */
+export function jsBuiltinNames(): Set<string> {
+  return new Set(Object.keys(opaWasmBuiltins as Record<string, unknown>));
+}
+
 /**
  * Replace opa-wasm's builtin implementations in its own (module-level) table. opa-wasm looks builtins up in
  * that table before any custom builtins, so overriding through loadPolicy's customBuiltins is not possible.

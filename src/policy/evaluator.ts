@@ -3,7 +3,10 @@
 import { loadPolicy, type LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { TollgateError } from "../core/errors.ts";
 import { mergeData, type PolicyBundle } from "./bundle.ts";
-import { installOpaCompatibleBuiltins } from "./builtins.ts";
+import { installOpaCompatibleBuiltins, jsBuiltinNames } from "./builtins.ts";
+
+/** Built-ins supplied by the host (the WASM target calls out for those it does not implement). */
+export type HostBuiltins = Record<string, (...args: unknown[]) => unknown>;
 
 export class PolicyEngine {
   private constructor(
@@ -22,8 +25,8 @@ export class PolicyEngine {
   }
 
   /** Compile the bundle's modules and set its data merged with `overlays` (later overlays win). */
-  static async create(bundle: PolicyBundle, overlays: readonly { source: string; data: Record<string, unknown> }[] = []): Promise<PolicyEngine> {
-    return PolicyEngine.fromData(bundle, PolicyEngine.mergeOverlays(bundle, overlays));
+  static async create(bundle: PolicyBundle, overlays: readonly { source: string; data: Record<string, unknown> }[] = [], host: HostBuiltins = {}): Promise<PolicyEngine> {
+    return PolicyEngine.fromData(bundle, PolicyEngine.mergeOverlays(bundle, overlays), host);
   }
 
   /** The bundle's data with `overlays` merged over it (later overlays win): what the engine will be given. */
@@ -34,21 +37,31 @@ export class PolicyEngine {
   }
 
   /** Compile the bundle's modules with `data` (already merged, see mergeOverlays). */
-  static async fromData(bundle: PolicyBundle, data: Record<string, unknown>): Promise<PolicyEngine> {
+  static async fromData(bundle: PolicyBundle, data: Record<string, unknown>, host: HostBuiltins = {}): Promise<PolicyEngine> {
     installOpaCompatibleBuiltins();
     const byEntrypoint = new Map<string, LoadedPolicy>();
     for (const [path, wasm] of bundle.modules) {
       let policy: LoadedPolicy;
       try {
-        policy = await loadPolicy(wasm);
+        policy = await loadPolicy(wasm, undefined, host);
         policy.setData(data);
       } catch (e) {
         throw new TollgateError("policy_invalid", `cannot load ${path}: ${(e as Error).message}`, bundle.source);
+      }
+      // Refuse before evaluating anything when the module calls a built-in nobody supplies.
+      const missing = requiredBuiltins(policy).filter((b) => !jsBuiltinNames().has(b) && !(b in host));
+      if (missing.length) {
+        throw new TollgateError("policy_invalid", `the policy uses built-in ${missing.join(", ")}, which tollgate does not supply here (see README: supported built-ins)`, bundle.source);
       }
       const eps = Object.keys((policy.entrypoints ?? {}) as Record<string, number>);
       for (const ep of eps) if (!byEntrypoint.has(ep)) byEntrypoint.set(ep, policy);
     }
     return new PolicyEngine(bundle, byEntrypoint, data);
+  }
+
+  /** Replace the data document of every module (conftest sets data.conftest.file per input file). */
+  setData(data: Record<string, unknown>): void {
+    for (const p of new Set(this.byEntrypoint.values())) p.setData(data);
   }
 
   hasEntrypoint(entrypoint: string): boolean {
@@ -77,6 +90,18 @@ export class PolicyEngine {
     }
     return rs?.[0]?.result;
   }
+}
+
+/** Names of the built-ins a loaded module imports from the host (its `builtins` export, as JSON). */
+function requiredBuiltins(policy: LoadedPolicy): string[] {
+  const p = policy as unknown as { wasmInstance: WebAssembly.Instance; mem: WebAssembly.Memory };
+  const ex = p.wasmInstance.exports as Record<string, (...a: number[]) => number>;
+  if (typeof ex.builtins !== "function" || typeof ex.opa_json_dump !== "function") return [];
+  const start = ex.opa_json_dump(ex.builtins());
+  const mem = new Uint8Array(p.mem.buffer);
+  let end = start;
+  while (mem[end] !== 0) end++;
+  return Object.keys(JSON.parse(new TextDecoder().decode(mem.subarray(start, end))) as Record<string, number>);
 }
 
 /** `data.tollgate.gate.decision`, `tollgate.gate.decision` and `tollgate/gate/decision` are the same entrypoint. */

@@ -1,0 +1,4 @@
+package main
+
+deny contains msg if {
+  msg :=

@@ -1,0 +1,9 @@
+package main
+
+deny contains msg if {
+  print("input kind:", input.kind, "missing:", input.nope)
+  print()
+  some x in ["a", "b"]
+  print("x is", x)
+  msg := sprintf("print %s", [x])
+}
