@@ -379,7 +379,8 @@ function refused(name: string, why: string): () => never {
 function httpSend(req: unknown): unknown {
   const r = (req ?? {}) as Record<string, unknown>;
   const script = `const r=JSON.parse(process.argv[1]);const res=await fetch(r.url,{method:(r.method||"GET").toUpperCase(),headers:r.headers||{},body:r.raw_body??(r.body!==undefined?JSON.stringify(r.body):undefined),redirect:r.enable_redirect?"follow":"manual"});const t=await res.text();const h={};res.headers.forEach((v,k)=>{(h[k]??=[]).push(v)});let body=null;try{body=JSON.parse(t)}catch{}process.stdout.write(JSON.stringify({status:res.status+" "+res.statusText,status_code:res.status,body,raw_body:t,headers:h}))`;
-  const p = Bun.spawnSync([process.execPath, "-e", script, JSON.stringify(r)], { stdout: "pipe", stderr: "pipe" });
+  // BUN_BE_BUN: inside a compiled tollgate binary, the executable runs as bun.
+  const p = Bun.spawnSync([process.execPath, "-e", script, JSON.stringify(r)], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_BE_BUN: "1" } });
   if (p.exitCode !== 0) throw new Error(`http.send ${String(r.url)}: ${p.stderr.toString().trim().split("\n").pop()}`);
   return JSON.parse(p.stdout.toString());
 }
