@@ -55,7 +55,7 @@ async function gate(files: SourceFile[], data: Record<string, unknown> = {}, sub
   return { ...d, records, denyRules: d.deny.map((x) => x.rule).sort(), warnRules: d.warn.map((x) => x.rule).sort() };
 }
 
-async function build(o: { provenance?: string; artifact?: Uint8Array; bound?: Uint8Array; policy?: bigint } = {}): Promise<SourceFile[]> {
+async function build(o: { provenance?: string; artifact?: Uint8Array | null; bound?: Uint8Array; policy?: bigint; manifest?: unknown } = {}): Promise<SourceFile[]> {
   const provenance = o.provenance ?? kettleProvenanceText({ app: APP });
   const reportData = new Uint8Array(64);
   reportData.set(o.bound ?? kettleBinding(provenance));
@@ -63,7 +63,8 @@ async function build(o: { provenance?: string; artifact?: Uint8Array; bound?: Ui
   return [
     sourceFromText("/b/evidence.json", kettleSnpEvidence(report, chain.vcekDer), false),
     sourceFromText("/b/provenance.json", provenance, false),
-    sourceFromBytes("/b/artifacts/app", o.artifact ?? APP, false),
+    ...(o.artifact === null ? [] : [sourceFromBytes("/b/artifacts/app", o.artifact ?? APP, false)]),
+    ...(o.manifest === undefined ? [] : [sourceFromText("/b/manifest.json", JSON.stringify(o.manifest), false)]),
   ];
 }
 
@@ -107,6 +108,23 @@ describe("Kettle builds through the gate (real opa over policies/)", () => {
     const g = await gate(await build(), {}, "ab".repeat(32));
     expect(g.allow).toBe(false);
     expect(g.denyRules).toEqual(["I1.provenance-required", "I1.subject-digest"]);
+  });
+
+  test("a build directory without artifacts/ is admitted for its subject and denied for another", async () => {
+    const g = await gate(await build({ artifact: null }));
+    expect(g.denyRules).toEqual([]);
+    expect(g.allow).toBe(true);
+    expect(g.records[0]!.checks.find((c) => c.name === "integrity.artifacts")!.detail).toMatchObject({ status: "unchecked" });
+    const other = await gate(await build({ artifact: null }), {}, "ab".repeat(32));
+    expect(other.denyRules).toEqual(["I1.provenance-required", "I1.subject-digest"]);
+  });
+
+  test("a manifest.json that disagrees with the provenance is denied under tee.kettle.manifest", async () => {
+    const ok = await gate(await build({ manifest: { binary_artifacts: [{ name: "app", hash: APP_SHA }] } }));
+    expect(ok.allow).toBe(true);
+    const g = await gate(await build({ manifest: { binary_artifacts: [{ name: "app", hash: "ab".repeat(32) }] } }));
+    expect(g.denyRules).toEqual(["tee.kettle.manifest"]);
+    expect(g.deny[0]!.msg).toStartWith(`Kettle build's manifest.json disagrees with its provenance: /b/manifest.json: binary artifact app hash ${"ab".repeat(32)} is not its subject digest ${APP_SHA}`);
   });
 
   test("a debuggable guest is denied; minimum TCB and allowed platforms come from data", async () => {
@@ -159,6 +177,14 @@ fixtureDescribe("CLI on real SEV-SNP evidence (shared fixtures)", () => {
       expect(ev.stderr).toBe("");
       expect(ev.code).toBe(1);
       expect(ev.stdout).toMatch(/I1\.provenance-signature: provenance signature did not verify: binding\.provenance_sha256: REPORT_DATA\[0\.\.32\] ec6c52d7/);
+      // The same directory without artifacts/: the artifact check says it did not check, and fails nothing.
+      const bare = join(tmp, "kettle-real-bare");
+      mkdirSync(bare, { recursive: true });
+      writeFileSync(join(bare, "evidence.json"), kettleSnpEvidence(r, v));
+      writeFileSync(join(bare, "provenance.json"), kettleProvenanceText({ app: APP }));
+      const b = tollgate(["verify", "--time", "2024-06-01T00:00:00Z", bare]);
+      expect(b.stdout).toContain(`  ok    integrity.artifacts (unchecked: not checked: no files under ${join(bare, "artifacts")}/; the subject is bound by --artifact/--subject)`);
+      expect(b.stdout.match(/^  FAIL  .*$/gm)).toEqual([expect.stringMatching(/^  FAIL  binding\.provenance_sha256: /)]);
     });
   });
 });

@@ -7,6 +7,7 @@ import { collectEvidence } from "../src/evidence/collect.ts";
 import { makeVerifyContext, sourceFromBytes, sourceFromText } from "../src/evidence/source.ts";
 import type { Check, EvidenceRecord, SourceFile } from "../src/evidence/types.ts";
 import { kettleKind, makeKettleKind } from "../src/evidence/kettle/index.ts";
+import { makeAzSnpKind } from "../src/evidence/tee/az-snp/index.ts";
 import {
   flipBit,
   KETTLE_BUILDER,
@@ -15,6 +16,7 @@ import {
   kettleProvenanceText,
   kettleSnpEvidence,
   makeAmdChain,
+  makeAmdCrl,
   makeAzSnpEvidence,
   signedReport,
   type SyntheticAmd,
@@ -175,12 +177,22 @@ describe("kettle: synthetic SEV-SNP builds (runs on a plain clone)", () => {
     expect(record.signature.status).toBe("verified");
   });
 
-  test("an artifact that is not a subject, and a build with no artifacts, fail", async () => {
+  test("an artifact that is not a subject fails", async () => {
     const b = await snpBuild();
-    let r = await run({ ...b, artifacts: { ...b.artifacts, "extra.bin": LIB } });
+    const r = await run({ ...b, artifacts: { ...b.artifacts, "extra.bin": LIB } });
     expectFailures(r.checks, [["integrity.artifacts", "subject_mismatch"]], /artifacts\/extra\.bin is not a subject of the provenance/);
-    r = await run({ ...b, artifacts: {} });
-    expectFailures(r.checks, [["integrity.artifacts", "not_found"]], /no files under \/build\/artifacts\//);
+  });
+
+  test("a build without artifacts/: every hardware and binding check passes, artifacts are 'not checked', and the provenance is hardware-signed", async () => {
+    const b = await snpBuild();
+    const { checks, record } = await run({ ...b, artifacts: {} });
+    expect(failed(checks)).toEqual([]);
+    expect(checks.find((c) => c.name === "integrity.artifacts")).toEqual({ name: "integrity.artifacts", ok: true, detail: { status: "unchecked", why: "not checked: no files under /build/artifacts/; the subject is bound by --artifact/--subject" } });
+    expect(record.signature.status).toBe("verified");
+    expect(record.integrity.status).toBe("verified");
+    expect(record.facts.kettle).toMatchObject({ artifacts: [], artifacts_checked: false, manifest: null });
+    // the subjects are still the provenance's, for the gate to bind on
+    expect(record.statement!.subject.map((s) => s.name)).toEqual(["app", "lib/libapp.so"]);
   });
 
   test("provenance that is not an in-toto v1 SLSA v1 statement fails statement.schema", async () => {
@@ -375,5 +387,135 @@ fixtureDescribe("kettle: real hardware evidence in a Kettle envelope (shared fix
     const binding = checks.find((c) => c.name === "binding.provenance_sha256")!;
     expect(binding).toMatchObject({ ok: false, code: "binding_failed" });
     expect(binding.reason).toMatch(/^REPORT_DATA\[0\.\.32\] [0-9a-f]{64} is not sha256 of the compactly re-serialized provenance/);
+  });
+});
+
+describe("kettle: AMD CRLs on the Kettle SEV-SNP and az-snp paths, as for plain reports", () => {
+  const crlAt = async (revoked: string[]) => sourceFromBytes("/build/amd.crl", (await makeAmdCrl(chain, { revoked })).der, false);
+
+  test("snp: a revoked ASK is noticed; a CRL that lists nothing else is checked and a material", async () => {
+    const b = await snpBuild();
+    const revoked = await run({ ...b, extra: [await crlAt(["7777", "010001"])] });
+    expectFailures(revoked.checks, [["hardware.revocation", "certificate_invalid"]], /^SEV-Milan \(serial 010001\) is revoked by \/build\/amd\.crl since /);
+    expect(revoked.record.signature.status).toBe("failed");
+    expect(revoked.record.hardware!.revocation).toBe("failed");
+    expect(revoked.materials).toContain("/build/amd.crl");
+    const clean = await run({ ...b, extra: [await crlAt(["7777"])] });
+    expect(failed(clean.checks)).toEqual([]);
+    expect(clean.record.hardware!.revocation).toBe("checked");
+    expect(clean.record.source.materials!.map((m) => m.path)).toContain("/build/amd.crl");
+    // without a CRL the revocation stays unchecked, exactly as before
+    expect((await run(b)).record.hardware!.revocation).toBe("unchecked");
+  });
+
+  test("snp: a CRL file that cannot be read fails the revocation check, never ignored", async () => {
+    const b = await snpBuild();
+    const bad = sourceFromText("/build/amd.crl.pem", "-----BEGIN X509 CRL-----\nAAAA\n", false);
+    const r = await run({ ...b, extra: [bad] });
+    expect(failed(r.checks).map((c) => c.name)).toEqual(["hardware.revocation"]);
+  });
+
+  test("az-snp in a Kettle envelope: a revoked ASK is noticed", async () => {
+    const artifacts = { app: APP };
+    const provenance = kettleProvenanceText(artifacts);
+    const { evidence } = await makeAzSnpEvidence(chain, { extraData: kettleBinding(provenance) });
+    const b: Build = { evidence: JSON.stringify({ platform: "az-snp", evidence }), provenance, artifacts, extra: [await crlAt(["010001"])] };
+    const { checks, record } = await run(b);
+    expectFailures(checks, [["hardware.revocation", "certificate_invalid"]], /SEV-Milan \(serial 010001\) is revoked/);
+    expect(record.signature.status).toBe("failed");
+  });
+
+  test("plain az-snp evidence: a revoked ASK beside it is noticed too", async () => {
+    const { evidence } = await makeAzSnpEvidence(chain, {});
+    const kind = makeAzSnpKind({ trust: syntheticTrust(chain) });
+    const ev = sourceFromText("/az/evidence.json", JSON.stringify(evidence));
+    const crl = sourceFromBytes("/az/amd.crl", (await makeAmdCrl(chain, { revoked: ["010001"] })).der, false);
+    const check = async (files: SourceFile[]) => {
+      const parsed = kind.parse(ev);
+      const ctx = makeVerifyContext({ time: chain.validTime, files });
+      const checks = await kind.verify(parsed, ev, ctx);
+      return { checks, record: kind.normalize(parsed, checks, ev, ctx)[0]!, materials: kind.materials!(ev, files) };
+    };
+    const revoked = await check([ev, crl]);
+    expectFailures(revoked.checks, [["hardware.revocation", "certificate_invalid"]], /SEV-Milan \(serial 010001\) is revoked by \/az\/amd\.crl/);
+    expect(revoked.record.hardware!.revocation).toBe("failed");
+    expect(revoked.materials).toEqual(["/az/amd.crl"]);
+    const none = await check([ev]);
+    expect(failed(none.checks)).toEqual([]);
+    expect(none.record.hardware!.revocation).toBe("unchecked");
+  });
+});
+
+describe("kettle: manifest.json cross-checked against the provenance and artifacts", () => {
+  const GIT = "5e92101a8fe716d9d9c4676ba9775e17936abb0c";
+  const TREE = "b40b914c8332a5aab59b9cadbd129c71a3e0287f";
+  const LOCK = "23b2e23aa04c93c350cac09ac73636e4ecedf564acc7f5d1c40a7e3fcf227c10";
+  const ROOT = "e47367b6cd0aafeaa53de30c062cd27eb9078d605e1e5ce423fb79820eac07a3";
+  const RUSTC = "cb5d96f4c51e916fbc4fee5bbd3c3bd5030734f170ef50ec1d0dad0e9e9b9943";
+  const SERDE = { uri: "pkg:cargo/serde@1.0.228", digest: "9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e" };
+  const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+
+  /** A provenance in Kettle's SLSA mapping: source digest, lockfileHash, toolchain, input_merkle_root byproduct. */
+  function provenance(): string {
+    const doc = JSON.parse(kettleProvenanceText({ app: APP }));
+    doc.predicate.buildDefinition.externalParameters.source.digest = { gitCommit: GIT, gitTree: TREE };
+    doc.predicate.buildDefinition.internalParameters = { lockfileHash: { sha256: LOCK }, toolchain: { rustc: { version: "rustc 1.90.0", digest: { sha256: RUSTC } } } };
+    doc.predicate.runDetails.byproducts = [{ name: "input_merkle_root", digest: { sha256: ROOT } }];
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  }
+  const manifest = (over: Record<string, unknown> = {}) => ({
+    git_commit: GIT, git_tree: TREE, lockfile_hash: LOCK, input_merkle_root: ROOT, toolchain: { rustc_hash: RUSTC },
+    dependencies: [{ name: "serde", ...SERDE }], binary_artifacts: [{ name: "app", hash: sha(APP) }], ...over,
+  });
+  const withManifest = async (m: unknown, artifacts: Record<string, Uint8Array> = { app: APP }) => {
+    const b = await snpBuild({ provenance: provenance(), artifacts });
+    const text = typeof m === "string" ? m : JSON.stringify(m, null, 2);
+    return run({ ...b, extra: [sourceFromText("/build/manifest.json", text, false)] });
+  };
+
+  test("a manifest that agrees verifies; its fields and file are recorded", async () => {
+    const { checks, record, materials } = await withManifest(manifest());
+    expect(failed(checks)).toEqual([]);
+    const c = checks.find((x) => x.name === "integrity.manifest")!;
+    expect(c.detail).toEqual({ manifest: "/build/manifest.json", checked: ["git_commit", "git_tree", "lockfile_hash", "input_merkle_root", "toolchain.rustc_hash", "dependencies", "binary_artifacts"] });
+    expect((record.facts.kettle as { manifest: { path: string } }).manifest.path).toBe("/build/manifest.json");
+    expect(materials).toContain("/build/manifest.json");
+    expect(record.source.materials!.map((m) => m.path)).toContain("/build/manifest.json");
+    // Kettle's older spelling of the lockfile hash
+    const { lockfile_hash: _l, ...rest } = manifest();
+    expect(failed((await withManifest({ ...rest, cargo_lock_hash: LOCK })).checks)).toEqual([]);
+  });
+
+  test("a manifest that names another git commit, lockfile or merkle root fails, naming each", async () => {
+    const r = await withManifest(manifest({ git_commit: "0".repeat(40), lockfile_hash: "1".repeat(64) }));
+    expectFailures(r.checks, [["integrity.manifest", "subject_mismatch"]],
+      new RegExp(`^/build/manifest\\.json: git_commit 0{40} is not the provenance's ${GIT} \\(externalParameters\\.source\\.digest\\.gitCommit\\); lockfile_hash 1{64} is not the provenance's ${LOCK}`));
+    expect(r.record.integrity.status).toBe("failed");
+  });
+
+  test("a manifest value the provenance does not record fails", async () => {
+    const r = await withManifest(manifest({ git_binary_hash: "dd".repeat(32) }));
+    expectFailures(r.checks, [["integrity.manifest", "subject_mismatch"]], /git_binary_hash d{64} is not recorded in the provenance \(runDetails\.byproducts git_binary_hash\)/);
+  });
+
+  test("binary_artifacts must match both the subjects and the bytes under artifacts/ (when present)", async () => {
+    const other = flipBit(APP, 1);
+    const wrong = await withManifest(manifest({ binary_artifacts: [{ name: "app", hash: sha(other) }] }));
+    expectFailures(wrong.checks, [["integrity.manifest", "subject_mismatch"]], new RegExp(`binary artifact app hash ${sha(other)} is not its subject digest ${sha(APP)}; binary artifact app hash ${sha(other)} is not artifacts/app's sha256 ${sha(APP)}`));
+    const missing = await withManifest(manifest({ binary_artifacts: [{ name: "cli", hash: sha(APP) }] }));
+    expectFailures(missing.checks, [["integrity.manifest", "subject_mismatch"]], /binary artifact cli is not a subject of the provenance/);
+    // without artifacts/ the manifest is still compared with the subjects
+    const noArtifacts = await withManifest(manifest(), {});
+    expect(failed(noArtifacts.checks)).toEqual([]);
+  });
+
+  test("a dependency that is not resolved, or resolved to another digest, fails", async () => {
+    const r = await withManifest(manifest({ dependencies: [{ name: "serde", uri: SERDE.uri, digest: "ff".repeat(32) }, { name: "evil", uri: "pkg:cargo/evil@1.0.0", digest: "aa".repeat(32) }] }));
+    expectFailures(r.checks, [["integrity.manifest", "subject_mismatch"]], new RegExp(`dependency pkg:cargo/serde@1\\.0\\.228 digest f{64} is not the provenance's ${SERDE.digest}; dependency pkg:cargo/evil@1\\.0\\.0 is not among the provenance's resolvedDependencies`));
+  });
+
+  test("a manifest that is not JSON, or names nothing, fails", async () => {
+    expectFailures((await withManifest("{not json")).checks, [["integrity.manifest", "malformed"]], /^\/build\/manifest\.json: not a JSON object$/);
+    expectFailures((await withManifest({ version: "1.0" })).checks, [["integrity.manifest", "schema_invalid"]], /names none of git_commit/);
   });
 });

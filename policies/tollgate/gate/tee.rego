@@ -180,3 +180,13 @@ deny contains lib.result_sev(
 	some ev in tee_kettle
 	c := tee_failed_check(ev, "integrity.artifacts")
 }
+
+deny contains lib.result_sev(
+	"tee.kettle.manifest",
+	sprintf("Kettle build's manifest.json disagrees with its provenance: %s", [c.reason]),
+	ev.source.path, "critical",
+	"ship the manifest.json of the same build: its git commit, lockfile hash, toolchain, dependencies and artifacts must be the provenance's",
+) if {
+	some ev in tee_kettle
+	c := tee_failed_check(ev, "integrity.manifest")
+}

@@ -39,7 +39,9 @@ export function renderVerifyText(prepared: PreparedEvidence): string {
     for (const c of e.checks) {
       if (c.ok) passed++;
       else failed++;
-      out.push(c.ok ? `  ok    ${c.name}` : `  FAIL  ${c.name}: ${c.reason} [${c.code}]`);
+      // A check that passed without checking anything (no collateral, no artifacts) says so.
+      const unchecked = c.ok && c.detail?.["status"] === "unchecked" ? ` (unchecked: ${String(c.detail["why"] ?? "")})` : "";
+      out.push(c.ok ? `  ok    ${c.name}${unchecked}` : `  FAIL  ${c.name}: ${c.reason} [${c.code}]`);
     }
     for (const l of signerLine(e)) out.push(`  ${l}`);
   }

@@ -18,6 +18,8 @@ import { azSnpHardwareFacts, type AzSnpVerification, verifyAzSnp } from "../tee/
 import { base64Field } from "../tee/common/encoding.ts";
 import { check, hardwareSigner, outcome, teeRecord } from "../tee/common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate } from "../tee/common/x509.ts";
+import { amdCrlFiles } from "../tee/sev-snp/crl.ts";
+import { checkKettleManifest, type ManifestFacts, manifestFile } from "./manifest.ts";
 import { endorsementFiles, pickEndorsement } from "../tee/sev-snp/index.ts";
 import { parseSnpReport, type SnpReport } from "../tee/sev-snp/report.ts";
 import { type AmdTrustSource, snpHardwareFacts, type SnpVerification, verifySnp } from "../tee/sev-snp/verify.ts";
@@ -111,6 +113,9 @@ interface HardwareResult {
 }
 
 async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyContext, o: KettleOptions): Promise<HardwareResult> {
+  // AMD CRLs beside evidence.json (or named on the command line) apply as to a plain SEV-SNP report.
+  const { crls, unreadable } = amdCrlFiles(file, ctx.files);
+  const revocation = { ...(crls.length ? { crls } : {}), ...(unreadable.length ? { unreadableCrls: unreadable } : {}) };
   if (h.platform === "snp") {
     let endorsement = h.vcek;
     let problem = h.vcekProblem;
@@ -121,11 +126,12 @@ async function verifyHardware(h: KettleHardware, file: SourceFile, ctx: VerifyCo
       ...(problem ? { endorsementProblem: problem } : {}),
       time: ctx.time,
       ...(o.amdTrust ? { trust: o.amdTrust } : {}),
+      ...revocation,
     });
     return { checks: snp.checks, hardware: snpHardwareFacts("sev-snp", h.report, snp, snp.checks), bound: h.report.reportData.slice(), snp };
   }
   if (h.platform === "az-snp") {
-    const v = await verifyAzSnp(h.az.evidence, h.az.report, ctx.time, o.amdTrust);
+    const v = await verifyAzSnp(h.az.evidence, h.az.report, ctx.time, o.amdTrust, revocation);
     const hardware = azSnpHardwareFacts(h.az.evidence, v);
     const extra = v.attest?.extraData;
     return {
@@ -181,6 +187,7 @@ interface KettleVerified {
   read?: ProvenanceRead;
   predicateFacts?: Record<string, unknown>;
   artifactFacts: { name: string; sha256: string; subject: boolean }[];
+  manifest?: ManifestFacts;
 }
 
 export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<ParsedKettle> {
@@ -200,12 +207,17 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
     materials(file: SourceFile, all: readonly SourceFile[]): string[] {
       const { provenance, artifacts } = buildFiles(file, all);
       const extra = [] as string[];
-      // An snp envelope without an inline VCEK takes it from the build directory.
       const j = file.json();
+      if (isObject(j) && (j.platform === "snp" || j.platform === "az-snp")) {
+        const { crls, unreadable } = amdCrlFiles(file, all);
+        extra.push(...crls.map((c) => c.path), ...unreadable.map((u) => u.path));
+      }
+      // An snp envelope without an inline VCEK takes it from the build directory.
       if (isObject(j) && j.platform === "snp" && isObject(j.evidence) && !isObject(j.evidence.cert_chain)) {
         extra.push(...endorsementFiles(file, all).map((e) => e.file.path));
       }
-      return [...new Set([...(provenance ? [provenance.path] : []), ...artifacts.map((a) => a.path), ...extra])];
+      const manifest = provenance ? manifestFile(dirname(file.path), all, sep) : undefined;
+      return [...new Set([...(provenance ? [provenance.path] : []), ...(manifest ? [manifest.path] : []), ...artifacts.map((a) => a.path), ...extra])];
     },
     async verify(parsed: ParsedKettle, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
       const hw = await verifyHardware(parsed.hardware, file, ctx, options);
@@ -252,11 +264,11 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         }
       }
 
-      // Every artifact is a subject with the same sha256.
+      // Every artifact is a subject with the same sha256. Without artifacts/ nothing here can be hashed: the
+      // check says so and the gate binds the subject on --artifact/--subject instead.
       const dir = `${dirname(file.path)}${sep}artifacts`;
       const subjects = read.statement?.subject ?? [];
       const problems: string[] = [];
-      if (artifacts.length === 0) problems.push(`no files under ${dir}${sep}`);
       for (const a of artifacts) {
         const rel = relative(dir, a.path).split(sep).join("/");
         const named = subjects.filter((s) => s.name === rel || s.name === basename(a.path));
@@ -266,7 +278,18 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         else if (!match) problems.push(`artifacts/${rel} sha256 ${a.sha256} is not its subject digest ${named.map((s) => s.digest.sha256 ?? "(no sha256)").join(", ")}`);
       }
       if (read.statement) {
-        add("integrity.artifacts", problems.length === 0, artifacts.length === 0 ? "not_found" : "subject_mismatch", problems.join("; "), { artifacts: state.artifactFacts.length });
+        if (artifacts.length === 0) {
+          checks.push({ name: "integrity.artifacts", ok: true, detail: { status: "unchecked", why: `not checked: no files under ${dir}${sep}; the subject is bound by --artifact/--subject` } });
+        } else {
+          add("integrity.artifacts", problems.length === 0, "subject_mismatch", problems.join("; "), { artifacts: state.artifactFacts.length });
+        }
+        // manifest.json (Kettle's input commitment), when it sits beside the build: it must agree.
+        const mf = manifestFile(dirname(file.path), ctx.files, sep);
+        if (mf) {
+          const m = checkKettleManifest(mf, read.statement, state.artifactFacts);
+          checks.push(m.check);
+          state.manifest = m.facts;
+        }
       }
       return checks;
     },
@@ -279,7 +302,8 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         if (parsed.hardware.platform === "az-snp") {
           return [azSnpRecord(parsed.hardware.az, hw.az, checks, file, platformFormat)];
         }
-        return [teeRecord({ file, format: platformFormat, checks, hardware: hw.hardware, facts: { platform: hw.hardware.platform, envelope: parsed.hardware.platform } })];
+        const crl = hw.snp?.crl;
+        return [teeRecord({ file, format: platformFormat, checks, hardware: hw.hardware, facts: { platform: hw.hardware.platform, envelope: parsed.hardware.platform }, materials: crl ? [{ path: crl.path, digest: { sha256: crl.sha256 } }] : [] })];
       }
       const hwOk = outcome(checks.filter((c) => c.name.startsWith("hardware."))).ok && hw.hardware.status === "verified";
       const bindingOk = checks.some((c) => c.name === "binding.provenance_sha256" && c.ok);
@@ -290,7 +314,9 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
         ? outcome(integrityChecks)
         : { ok: false, reason: "artifacts not checked: the provenance is not an in-toto v1 SLSA v1 statement" };
       const st = state.read?.statement;
-      const materials = [file, ...state.artifacts].map((f) => ({ path: f.path, digest: { sha256: f.sha256 } }));
+      const manifest = state.manifest ? [{ path: state.manifest.path, sha256: state.manifest.sha256 }] : [];
+      const materials = [file, ...manifest, ...state.artifacts].map((f) => ({ path: f.path, digest: { sha256: f.sha256 } }));
+      if (hw.snp?.crl) materials.push({ path: hw.snp.crl.path, digest: { sha256: hw.snp.crl.sha256 } });
       const buildType = st && isObject(st.predicate) && isObject(st.predicate.buildDefinition) ? st.predicate.buildDefinition.buildType : undefined;
       const builderId = st && isObject(st.predicate) && isObject(st.predicate.runDetails) && isObject(st.predicate.runDetails.builder) ? st.predicate.runDetails.builder.id : undefined;
       const record: EvidenceRecord = {
@@ -311,6 +337,8 @@ export function makeKettleKind(options: KettleOptions = {}): EvidenceKind<Parsed
             buildType: typeof buildType === "string" ? buildType : null,
             builderId: typeof builderId === "string" ? builderId : null,
             artifacts: state.artifactFacts,
+            artifacts_checked: state.artifacts.length > 0,
+            manifest: state.manifest ?? null,
             evidence: { path: file.path, sha256: file.sha256 },
             ...slsaBuildLevel(st !== undefined && checks.some((c) => c.name === "statement.schema" && c.ok), signedOk, hw.hardware.debug === true, parsed.hardware.platform),
           },

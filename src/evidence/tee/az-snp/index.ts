@@ -6,6 +6,7 @@ import type { Check, EvidenceKind, EvidenceRecord, SourceFile, VerifyContext } f
 import { toHex } from "../../../core/digest.ts";
 import { teeRecord } from "../common/facts.ts";
 import type { SnpReport } from "../sev-snp/report.ts";
+import { amdCrlFiles } from "../sev-snp/crl.ts";
 import type { AmdTrustSource } from "../sev-snp/verify.ts";
 import { type AzSnpEvidence, looksLikeAzSnp, parseAzSnpEvidence } from "./hcl.ts";
 import { azSnpHardwareFacts, type AzSnpVerification, hclSnpReport, verifyAzSnp } from "./verify.ts";
@@ -29,6 +30,7 @@ export function parseAzSnp(value: unknown, path?: string): ParsedAzSnp {
 export function azSnpRecord(parsed: ParsedAzSnp, v: AzSnpVerification | undefined, checks: Check[], file: SourceFile, format: string): EvidenceRecord {
   const verification = v ?? { checks, snp: { checks }, report: parsed.report };
   const hardware = azSnpHardwareFacts(parsed.evidence, verification);
+  const crl = verification.snp.crl;
   return teeRecord({
     file,
     format,
@@ -43,6 +45,7 @@ export function azSnpRecord(parsed: ParsedAzSnp, v: AzSnpVerification | undefine
       signer: hardware.signer,
       ...(verification.endorsement ? { endorsement: { subject: verification.endorsement.subjectCN, sha256: verification.endorsement.sha256 } } : {}),
     },
+    materials: crl ? [{ path: crl.path, digest: { sha256: crl.sha256 } }] : [],
   });
 }
 
@@ -64,13 +67,18 @@ export function makeAzSnpKind(options: AzSnpKindOptions = {}): EvidenceKind<Pars
     parse(file: SourceFile): ParsedAzSnp {
       return parseAzSnp(file.json(), file.path);
     },
-    async verify(parsed: ParsedAzSnp, _file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
-      const v = await verifyAzSnp(parsed.evidence, parsed.report, ctx.time, options.trust);
+    async verify(parsed: ParsedAzSnp, file: SourceFile, ctx: VerifyContext): Promise<Check[]> {
+      const { crls, unreadable } = amdCrlFiles(file, ctx.files);
+      const v = await verifyAzSnp(parsed.evidence, parsed.report, ctx.time, options.trust, { crls, unreadableCrls: unreadable });
       verified.set(parsed, v);
       return v.checks;
     },
     normalize(parsed: ParsedAzSnp, checks: Check[], file: SourceFile): EvidenceRecord[] {
       return [azSnpRecord(parsed, verified.get(parsed), checks, file, "az-snp-evidence-v1")];
+    },
+    materials(file: SourceFile, all: readonly SourceFile[]): string[] {
+      const { crls, unreadable } = amdCrlFiles(file, all);
+      return [...new Set([...crls.map((c) => c.path), ...unreadable.map((u) => u.path)])];
     },
   };
 }

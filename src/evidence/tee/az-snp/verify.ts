@@ -8,7 +8,7 @@ import type { Check, HardwareFacts } from "../../types.ts";
 import { check } from "../common/facts.ts";
 import { type Certificate, certificateDers, parseCertificate } from "../common/x509.ts";
 import { parseSnpReport, type SnpReport } from "../sev-snp/report.ts";
-import { type AmdTrustSource, snpHardwareFacts, type SnpVerification, verifySnp } from "../sev-snp/verify.ts";
+import { type AmdTrustSource, snpHardwareFacts, type SnpVerification, type SnpVerifyInput, verifySnp } from "../sev-snp/verify.ts";
 import {
   akJwkFromRuntimeData,
   type AzSnpEvidence,
@@ -31,7 +31,7 @@ export interface AzSnpVerification {
 const subtle = globalThis.crypto.subtle;
 
 /** Run every az-snp check in order. `report` is parsed already (parse() rejects a malformed SNP report). */
-export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Date, trust?: AmdTrustSource): Promise<AzSnpVerification> {
+export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Date, trust?: AmdTrustSource, revocation: Pick<SnpVerifyInput, "crls" | "unreadableCrls"> = {}): Promise<AzSnpVerification> {
   let endorsement: Certificate | undefined;
   let endorsementProblem: string | undefined;
   try {
@@ -47,6 +47,9 @@ export async function verifyAzSnp(ev: AzSnpEvidence, report: SnpReport, time: Da
     ...(endorsementProblem ? { endorsementProblem } : {}),
     time,
     ...(trust ? { trust } : {}),
+    // The AMD CRLs supplied beside the evidence apply to the HCL report's chain exactly as to a plain report.
+    ...(revocation.crls?.length ? { crls: revocation.crls } : {}),
+    ...(revocation.unreadableCrls?.length ? { unreadableCrls: revocation.unreadableCrls } : {}),
   });
   const checks = [...snp.checks];
   const add = (name: string, ok: boolean, code?: ErrorCode, reason?: string, detail?: Record<string, unknown>) => {
