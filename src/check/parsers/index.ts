@@ -22,6 +22,7 @@ const registry: Record<string, Loader> = {
   ini: () => import("./ini.ts").then((m) => m.ini),
   json: () => import("./json.ts").then((m) => m.json),
   jsonc: () => import("./jsonc.ts").then((m) => m.jsonc),
+  nginx: () => import("./nginx.ts").then((m) => m.nginx),
   properties: () => import("./properties.ts").then((m) => m.properties),
   spdx: () => import("./spdx.ts").then((m) => m.spdx),
   toml: () => import("./toml.ts").then((m) => m.toml),
