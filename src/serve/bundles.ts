@@ -3,6 +3,7 @@
 // `Prefer: modes=snapshot;wait=N`). A new bundle is verified before a byte of it is evaluated and activated by one
 // reference swap; a bundle that fails (download, signature, load, missing entrypoint) leaves the last good one
 // active and is reported (log line + /ready detail).
+import type { RegistryOptions } from "../evidence/oci/client.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { asTollgateError, TollgateError, type ErrorCode } from "../core/errors.ts";
 import { readUserFile } from "../core/read.ts";
@@ -45,6 +46,8 @@ export interface BundleManagerOptions {
   /** Stable per instance: spreads replicas' polling without randomness. */
   instanceId: string;
   log: (line: string) => void;
+  /** How an `oci` source's registry is reached. */
+  registry?: RegistryOptions;
   /** Largest bundle download accepted (compressed); default MAX_BUNDLE_UNPACKED_BYTES. */
   maxBundleBytes?: number;
   /** Injected for tests (the real clock is only used for status timestamps and poll scheduling). */
@@ -185,6 +188,7 @@ export class BundleManager {
   /** One GET of the bundle resource. Returns true when the server answered (200 or 304). */
   async pollOnce(): Promise<boolean> {
     const s = this.o.source;
+    if (s.kind === "oci") return this.pollOci(s);
     if (s.kind !== "service") return true;
     const headers: Record<string, string> = { ...s.headers, Accept: `${BUNDLE_MEDIA_TYPE}, application/gzip, application/octet-stream` };
     // Ask with the ETag of the last bundle *offered* (even if it failed verification): a rejected bundle is
@@ -237,21 +241,53 @@ export class BundleManager {
     return true;
   }
 
+  /**
+   * An OCI source is polled by manifest digest (a HEAD of the tag): the same digest as the last bundle offered —
+   * activated or rejected — is not fetched again; a new one is pulled (digest-checked), verified and swapped in,
+   * and on any failure the active bundle stays.
+   */
+  private async pollOci(s: Extract<BundleSourceConfig, { kind: "oci" }>): Promise<boolean> {
+    this.lastCheckAt = this.now().toISOString();
+    try {
+      const { RegistryClient } = await import("../evidence/oci/client.ts");
+      const { parseOciReference } = await import("../evidence/oci/reference.ts");
+      const { pullBundle } = await import("../policy/oci.ts");
+      // A client per poll: no cache of superseded bundles is kept in a long-running gate.
+      const client = new RegistryClient({ ...this.o.registry, maxBlobBytes: this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES });
+      const ref = parseOciReference(s.ref, "tag");
+      const digest = await client.digestOf(ref, ref.digest ?? ref.tag!);
+      if (!digest) {
+        this.recordFetchFailure("bundle download failed: the tag is not in the registry (404)");
+        return false;
+      }
+      if (digest === this.etag) return true;
+      const pulled = await pullBundle(`oci://${ref.registry}/${ref.repository}@${digest}`, client);
+      this.etag = digest;
+      await this.offer(pulled.bytes, `${s.ref}@${digest}`, digest);
+      return true;
+    } catch (e) {
+      if (this.stopped) return false;
+      this.recordFetchFailure(`bundle download failed: ${asTollgateError(e).oneLine()}`);
+      return false;
+    }
+  }
+
   private recordFetchFailure(message: string): void {
-    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
-    this.lastFailure = { at: this.now().toISOString(), source: s.url, code: "policy_unreadable", message };
-    this.o.log(`${message} (${s.url}); ${this.current ? `keeping revision ${JSON.stringify(this.current.revision)} active` : "no bundle active yet"}`);
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" | "oci" }>;
+    const where = s.kind === "oci" ? s.ref : s.url;
+    this.lastFailure = { at: this.now().toISOString(), source: where, code: "policy_unreadable", message };
+    this.o.log(`${message} (${where}); ${this.current ? `keeping revision ${JSON.stringify(this.current.revision)} active` : "no bundle active yet"}`);
   }
 
   /** Deterministic spread in [min, max]: a hash of the instance id, not a random number. */
   private pollDelayMs(): number {
-    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" | "oci" }>;
     const frac = parseInt(sha256Hex(this.o.instanceId).slice(0, 8), 16) / 0xffffffff;
     return s.minDelayMs + (s.maxDelayMs - s.minDelayMs) * frac;
   }
 
   private async pollLoop(): Promise<void> {
-    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" }>;
+    const s = this.o.source as Extract<BundleSourceConfig, { kind: "service" | "oci" }>;
     let retry = 0;
     while (!this.stopped) {
       const ok = this.longPoll && !this.heldTooBriefly ? true : await this.sleep(retry ? Math.min(s.maxDelayMs, Math.max(s.minDelayMs, 500) * 2 ** Math.min(retry, 10)) : this.pollDelayMs());

@@ -1,6 +1,8 @@
 // `tollgate serve --config FILE`: YAML or JSON, validated with ajv against schemas/serve-config.schema.json,
 // paths resolved against the file's directory. Everything is checked at start: a gate that cannot verify
 // bundles refuses to start rather than serve unverified policy.
+import type { RegistryOptions } from "../evidence/oci/client.ts";
+import { parseOciReference } from "../evidence/oci/reference.ts";
 import { resolveLimits, type InputLimits } from "../core/limits.ts";
 import { availableParallelism, hostname } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -22,6 +24,7 @@ export interface ServeConfigFile {
   bundle?: {
     file?: string;
     service?: string;
+    oci?: string;
     resource?: string;
     headers?: Record<string, string>;
     polling?: { min_delay_seconds?: number; max_delay_seconds?: number; long_polling_timeout_seconds?: number };
@@ -30,6 +33,7 @@ export interface ServeConfigFile {
   };
   keys?: Record<string, KeyConfigEntry>;
   data_files?: string[];
+  registry?: { config_file?: string; ca_files?: string[]; allow_http?: boolean };
   evidence?: { key_files?: string[]; trusted_root_file?: string; identities?: { issuer: string; identity: string }[] };
   admission?: { entrypoint?: string };
   decision_logs?: { file?: string; endpoint?: string; headers?: Record<string, string>; batch_size?: number; flush_interval_ms?: number; max_queue?: number };
@@ -46,7 +50,8 @@ export type BundleSourceConfig =
       /** Seconds; undefined = plain polling. */
       longPollSeconds?: number;
       headers: Record<string, string>;
-    };
+    }
+  | { kind: "oci"; ref: string; minDelayMs: number; maxDelayMs: number };
 
 /** The resolved, checked configuration the service runs with. */
 export interface ServeConfig {
@@ -65,6 +70,8 @@ export interface ServeConfig {
   verification: { keyId?: string; scope?: string; exclude?: string[] };
   allowUnsigned: boolean;
   dataFiles: string[];
+  /** How OCI registries are reached (bundle.oci, oci:// images posted to /v1/gate). */
+  registry: RegistryOptions;
   evidence: { keyFiles: string[]; trustedRootFile?: string; identities: { issuer: string; identity: string }[] };
   decisionLogs: { file?: string; endpoint?: string; headers: Record<string, string>; batchSize: number; flushIntervalMs: number; maxQueue: number };
 }
@@ -97,8 +104,15 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     const url = c.bundle.service.replace(/\/+$/, "") + "/" + (c.bundle.resource ?? "bundles/bundle.tar.gz").replace(/^\/+/, "");
     bundle = { kind: "service", url, minDelayMs: min * 1000, maxDelayMs: max * 1000, headers: c.bundle.headers ?? {} };
     if (p.long_polling_timeout_seconds) bundle.longPollSeconds = p.long_polling_timeout_seconds;
+  } else if (c.bundle?.oci) {
+    const p = c.bundle.polling ?? {};
+    const min = p.min_delay_seconds ?? 60;
+    const max = p.max_delay_seconds ?? Math.max(120, min);
+    if (max < min) throw new TollgateError("usage", `bundle.polling: max_delay_seconds (${max}) < min_delay_seconds (${min})`, source);
+    parseOciReference(c.bundle.oci, "tag"); // a bad reference is refused at start
+    bundle = { kind: "oci", ref: c.bundle.oci, minDelayMs: min * 1000, maxDelayMs: max * 1000 };
   } else if (c.bundle && !c.bundle.file && !c.bundle.service) {
-    throw new TollgateError("usage", "bundle: give file or service (or omit bundle for the embedded default)", source);
+    throw new TollgateError("usage", "bundle: give file, service or oci (or omit bundle for the embedded default)", source);
   }
 
   const keys = keyringFromConfig(c.keys ?? {}, (p) => readUserFileSync(at(p), "key file"), source);
@@ -170,6 +184,11 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     dataFiles: (c.data_files ?? []).map(at),
     evidence,
     decisionLogs,
+    registry: {
+      ...(c.registry?.config_file ? { registryConfig: at(c.registry.config_file) } : {}),
+      ...(c.registry?.ca_files?.length ? { caFiles: c.registry.ca_files.map(at) } : {}),
+      ...(c.registry?.allow_http ? { allowHttp: true } : {}),
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import { inputDigest } from "../core/input.ts";
 import { evidenceFromBytes } from "../evidence/source.ts";
 import { DEFAULT_LIMITS, InputBudget, jsonNestsDeeperThan, type InputLimits } from "../core/limits.ts";
 import type { SourceFile } from "../evidence/types.ts";
-import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, type DataOverlays, type EvidenceOptions, type LoadedTrust } from "../gate/run.ts";
+import { decide, loadDataOverlays, loadTrust, prepareEvidenceFiles, readOciOperands, type DataOverlays, type EvidenceOptions, type LoadedTrust } from "../gate/run.ts";
 import type { PolicyBundle } from "../policy/bundle.ts";
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
@@ -94,6 +94,8 @@ function decodePath(raw: string): string {
 
 export interface GateRequest {
   files: SourceFile[];
+  /** `oci://HOST/REPO@sha256:…` images whose attached evidence is fetched (`?image=`, or `"image"` in the body). */
+  images?: string[];
   /** The artifact's digests (`alg:hex`, one per algorithm), as `--subject` takes them. */
   subject?: string[];
 }
@@ -140,9 +142,18 @@ class SubjectSources {
   }
 }
 
-function withSubject(files: SourceFile[], subjects: SubjectSources): GateRequest {
+function withSubject(files: SourceFile[], subjects: SubjectSources, images: string[] = []): GateRequest {
   const subject = subjects.subject;
-  return subject ? { files, subject } : { files };
+  return { files, ...(subject ? { subject } : {}), ...(images.length ? { images } : {}) };
+}
+
+function addImages(images: string[], v: unknown, where: string): void {
+  for (const x of Array.isArray(v) ? v : [v]) {
+    if (typeof x !== "string" || !/^oci:\/\/[^/]+\/.+@sha256:[0-9a-f]{64}$/.test(x)) {
+      throw new HttpError(400, "invalid_parameter", `/v1/gate: ${where} must be oci://HOST/REPO@sha256:<hex> (or an array of them)`);
+    }
+    images.push(x);
+  }
 }
 
 /** The evidence forms /v1/gate accepts → SourceFiles (named, so errors and decisions can point at them). */
@@ -166,6 +177,10 @@ export async function parseGateRequest(req: Request, body: Uint8Array, limits: I
   const subjects = new SubjectSources();
   // Validated before the body is looked at: a bad query subject is refused whatever the body says.
   for (const q of url.searchParams.getAll("subject")) subjects.add(q, "the subject query parameter");
+  const images: string[] = [];
+  for (const q of url.searchParams.getAll("image")) addImages(images, q, "the image query parameter");
+  // An image alone: its registry evidence is the whole request.
+  if (images.length && body.byteLength === 0) return withSubject([], subjects, images);
   if (ct.startsWith("multipart/form-data")) {
     let form: FormData;
     try {
@@ -198,9 +213,16 @@ export async function parseGateRequest(req: Request, body: Uint8Array, limits: I
     const files = doc.map((d, i) => sourceFromBytes(`request/evidence-${i}.json`, new TextEncoder().encode(JSON.stringify(d)), true));
     return withSubject(files, subjects);
   }
-  if (doc && typeof doc === "object" && Array.isArray((doc as { evidence?: unknown }).evidence) && (doc as { evidence: unknown[] }).evidence.every(isWrapperItem)) {
-    const w = doc as { evidence: { path: string; content?: unknown; content_base64?: string }[]; subject?: unknown };
+  if (doc && typeof doc === "object" && !Array.isArray(doc) && "image" in doc && !("evidence" in doc)) {
+    const w = doc as { image: unknown; subject?: unknown };
+    addImages(images, w.image, "the body's image");
     if (w.subject !== undefined) subjects.add(w.subject, "the body's subject");
+    return withSubject([], subjects, images);
+  }
+  if (doc && typeof doc === "object" && Array.isArray((doc as { evidence?: unknown }).evidence) && (doc as { evidence: unknown[] }).evidence.every(isWrapperItem)) {
+    const w = doc as { evidence: { path: string; content?: unknown; content_base64?: string }[]; subject?: unknown; image?: unknown };
+    if (w.subject !== undefined) subjects.add(w.subject, "the body's subject");
+    if (w.image !== undefined) addImages(images, w.image, "the body's image");
     const files = w.evidence.map((e, i) => {
       let bytes: Uint8Array;
       if (e.content_base64 !== undefined) {
@@ -214,8 +236,8 @@ export async function parseGateRequest(req: Request, body: Uint8Array, limits: I
       else bytes = new TextEncoder().encode(JSON.stringify(e.content)); // an inline JSON document
       return sourceFromBytes(e.path, bytes, true);
     });
-    if (files.length === 0) throw new HttpError(400, "invalid_parameter", "/v1/gate: evidence is empty");
-    return withSubject(files, subjects);
+    if (files.length === 0 && !images.length) throw new HttpError(400, "invalid_parameter", "/v1/gate: evidence is empty");
+    return withSubject(files, subjects, images);
   }
   // One evidence document: keep its exact bytes.
   return withSubject([sourceFromBytes("request/evidence.json", body, true)], subjects);
@@ -247,8 +269,8 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
 }
 
 export function handlerConfig(cfg: ServeConfig): HandlerConfig {
-  const { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles } = cfg;
-  return { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles };
+  const { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry } = cfg;
+  return { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry };
 }
 
 /**
@@ -294,9 +316,24 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
     const time = new Date(); // the decision instant, read once at the request boundary
     const active = requireBundle();
     const parsed = await parseGateRequest(req, body, cfg.limits);
+    let files = parsed.files;
+    let subject = parsed.subject;
+    const readErrors: Parameters<typeof prepareEvidenceFiles>[1] = [];
+    if (parsed.images) {
+      // The registry is another source of evidence files; one it cannot serve means the gate could not evaluate.
+      try {
+        const r = await readOciOperands(parsed.images, { registry: cfg.registry, ...(subject ? { subject } : {}) }, new InputBudget(cfg.limits));
+        files = [...files, ...r.files];
+        readErrors.push(...r.errors);
+        subject ??= [r.subject];
+      } catch (e) {
+        const err = asTollgateError(e);
+        throw new HttpError(err.code === "usage" ? 400 : err.code === "limit_exceeded" ? 413 : 502, err.code === "usage" ? "invalid_parameter" : err.code, `/v1/gate: ${err.oneLine()}`);
+      }
+    }
     let report;
     try {
-      const prepared = await prepareEvidenceFiles(parsed.files, [], { ...evidenceBase, time, timeExplicit: false, ...(parsed.subject ? { subject: parsed.subject } : {}) });
+      const prepared = await prepareEvidenceFiles(files, readErrors, { ...evidenceBase, time, timeExplicit: false, ...(subject ? { subject } : {}) });
       report = decide(active.engine, prepared, cfg.entrypoint);
     } catch (e) {
       const err = asTollgateError(e);
@@ -514,6 +551,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     requiredEntrypoints: [cfg.entrypoint],
     overlays: inputs.overlays.overlays,
     instanceId: cfg.resource.instanceId,
+    registry: cfg.registry,
     log,
     ...(pool ? { prepare: (bundle: PolicyBundle, next: ActiveBundle) => pool.prepare(bundle, next) } : {}),
   });

@@ -121,6 +121,15 @@ export class RegistryClient {
     return { bytes, digest, mediaType: type, json, isIndex: INDEX_TYPES.includes(type) || Array.isArray(json.manifests) };
   }
 
+  /** What a tag (or digest) points at now: the manifest digest from a HEAD, without fetching the manifest. */
+  async digestOf(repo: Repo, reference: string): Promise<string | undefined> {
+    const where = formatReference(repo as OciReference, reference);
+    const res = await this.request(repo, `/manifests/${reference}`, { method: "HEAD", actions: "pull", accept: [404], headers: { accept: MANIFEST_TYPES.join(", ") } }, where);
+    if (res.status === 404) return undefined;
+    const d = res.headers.get("docker-content-digest");
+    return d && /^sha256:[0-9a-f]{64}$/.test(d) ? d : (await this.manifest(repo, reference)).digest;
+  }
+
   /** A manifest that may not exist: undefined on 404 (a cosign tag with nothing pushed under it). */
   async manifestIfExists(repo: Repo, reference: string): Promise<ParsedManifest | undefined> {
     if (reference.startsWith("sha256:") && this.cached(reference)) return this.manifest(repo, reference);
