@@ -115,7 +115,39 @@ describe("tollgate test", () => {
     w("broken-policy/p.rego", "package main\n\ndeny contains msg if {\n");
     const r = tollgate(["test", "-p", join(dir, "broken-policy"), join(dir, "good.yaml")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("broken-policy");
+    expect(r.stderr.trim()).toBe(`tollgate test: ${join(dir, "broken-policy/p.rego")}:4:0: rego_parse_error: unexpected eof token`);
+  });
+
+  test("a type error names file:line:col and opa's message (opa writes it to stdout), on one line", () => {
+    w("typed-policy/p.rego", 'package main\n\ndeny contains msg if {\n  msg := 1 + "a"\n}\n');
+    const r = tollgate(["test", "-p", join(dir, "typed-policy"), join(dir, "good.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim()).toBe(
+      `tollgate test: ${join(dir, "typed-policy/p.rego")}:4:10: rego_type_error: plus: invalid argument(s); have: (number, string, ???); want: (x: number, y: number, z: number)`,
+    );
+  });
+
+  test("-p with .. in it (a policy beside the working directory)", () => {
+    mkdirSync(join(dir, "work"), { recursive: true });
+    const r = tollgate(["test", "--no-color", "-p", "../policy", "../good.yaml"], { cwd: join(dir, "work") });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("3 tests, 3 passed, 0 warnings, 0 failures, 0 exceptions");
+  });
+
+  test("without opa: a Rego directory is one line saying how to get opa; a built bundle needs no opa", () => {
+    const home = mkdtempSync(join(tmpdir(), "tollgate-noopa-"));
+    const env = { PATH: "/usr/bin:/bin", HOME: home, GOPATH: "", GOBIN: "", OPA: "" };
+    const r = tollgate(["test", "-p", policyDir, join(dir, "good.yaml")], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("compiling Rego needs opa: run `bash scripts/setup.sh` or `go install github.com/open-policy-agent/opa@");
+    const bundle = join(dir, "noopa.tar.gz");
+    expect(runOpa(["build", "-t", "wasm", "-e", "main/deny", "-e", "main/violation", "-o", bundle, policyDir]).code).toBe(0);
+    const b = tollgate(["test", "--no-color", "-p", bundle, "--allow-unsigned", join(dir, "bad.yaml")], { env });
+    expect(b.stderr).toBe("");
+    expect(b.code).toBe(1);
+    expect(b.stdout).toContain("2 failures");
   });
 });
 

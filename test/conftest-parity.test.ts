@@ -14,6 +14,8 @@ const TIME = "2026-06-01T00:00:00Z";
 
 interface Case {
   name: string;
+  /** conftest's subcommand: test (tollgate test) or verify (tollgate policy-test). */
+  command?: "test" | "verify";
   args: string[];
   cwd?: string;
   stdin?: string;
@@ -88,6 +90,16 @@ export const CASES: Case[] = [
   C("missing input", ["nosuch.yaml"], { error: "nosuch.yaml" }),
   C("input of unknown format", ["bad.unknownformat"], { error: "bad.unknownformat" }),
   C("invalid --rego-version", ["--rego-version", "v2", "a.yaml"], { error: "v2" }),
+  // conftest verify ↔ tollgate policy-test
+  C("verify: passing, failing and skipped tests", ["--no-color"], { command: "verify" }),
+  C("verify: json", ["-o", "json"], { command: "verify" }),
+  C("verify: tap", ["-o", "tap"], { command: "verify" }),
+  C("verify: junit", ["-o", "junit"], { command: "verify" }),
+  C("verify: a namespace", ["--no-color", "-n", "main"], { command: "verify" }),
+  C("verify: a namespace glob matching nothing", ["--no-color", "-n", "k8s*"], { command: "verify" }),
+  C("verify: a policy without tests", ["--no-color", "-p", "policy-k8s"], { command: "verify" }),
+  C("verify: --quiet with a failing test", ["--quiet", "--no-color"], { command: "verify" }),
+  C("verify: a type error", ["-p", "policy-errors/type"], { command: "verify", error: "policy-errors/type/p.rego:4" }),
 ];
 
 // ---- canonical forms for the parts of conftest's output whose order is Go map order ----
@@ -102,7 +114,7 @@ function canonicalJson(text: string): unknown {
   if (!Array.isArray(v)) return v;
   const key = (x: unknown) => JSON.stringify(x);
   for (const r of v) for (const k of ["warnings", "failures", "exceptions"]) if (Array.isArray(r[k])) (r[k] as unknown[]).sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  return v.sort((a, b) => (key([a.filename, a.namespace]) < key([b.filename, b.namespace]) ? -1 : 1));
+  return v.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function canonicalSarif(text: string): unknown {
@@ -133,8 +145,8 @@ describe("tollgate test against the real conftest", () => {
       const cwd = join(CORPUS, c.cwd ?? "");
       const env = { NO_COLOR: "", ...c.env };
       const opts = { cwd, env, ...(c.stdin !== undefined ? { stdin: c.stdin } : {}) };
-      const ref = runPeer("conftest", ["test", ...c.args], opts);
-      const got = tollgate(["test", "--time", TIME, ...c.args], opts);
+      const ref = runPeer("conftest", [c.command ?? "test", ...c.args], opts);
+      const got = tollgate(c.command === "verify" ? ["policy-test", ...c.args] : ["test", "--time", TIME, ...c.args], opts);
       if (c.error !== undefined) {
         expect(ref.code).toBe(1);
         expect(ref.stderr).toContain(c.error);

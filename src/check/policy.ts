@@ -99,6 +99,17 @@ interface CachedMeta {
   readsFileInfo: boolean;
 }
 
+/** The messages of opa's text error report (`file:row: code: message` and tab-indented continuation lines). */
+function textErrors(report: string): string[] {
+  const out: string[] = [];
+  for (const line of report.split("\n")) {
+    const m = /^(?:error: )?(?:\d+ errors? occurred: )?\S+:\d+: rego_[a-z_]+: (.*)$/.exec(line);
+    if (m) out.push(m[1]!);
+    else if (line.startsWith("\t") && out.length) out[out.length - 1] += "\n" + line.trim();
+  }
+  return out;
+}
+
 /** One line per OPA error: `file:row:col: code: message` (opa writes them to stdout or stderr, as JSON with --format json). */
 function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string): string | undefined {
   const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
@@ -107,10 +118,14 @@ function opaErrors(opa: string, args: string[], files: string[], rename: (s: str
     try {
       const j = JSON.parse(text) as { errors?: { message: string; code: string; location?: { file: string; row: number; col: number } }[] };
       if (!j.errors?.length) continue;
+      // The JSON has the columns; opa's text form has the full message (a type error's have/want lines).
+      const pretty = Bun.spawnSync([opa, "check", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
+      const blocks = textErrors(pretty.stdout.toString() + pretty.stderr.toString());
+      const full = blocks.length === j.errors.length ? blocks : undefined;
       return j.errors
-        .map((e) => {
+        .map((e, i) => {
           const where = e.location ? `${rename(e.location.file)}:${e.location.row}:${e.location.col}: ` : "";
-          return `${where}${e.code}: ${e.message.split("\n").map((l) => l.trim()).filter(Boolean).join("; ")}`;
+          return `${where}${e.code}: ${(full?.[i] ?? e.message).split("\n").map((l) => l.trim()).filter(Boolean).join("; ")}`;
         })
         .join("\n");
     } catch {

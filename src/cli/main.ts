@@ -11,6 +11,7 @@ const main = defineCommand({
     verify: () => import("./commands/verify.ts").then((m) => m.default),
     inspect: () => import("./commands/inspect.ts").then((m) => m.default),
     test: () => import("./commands/test.ts").then((m) => m.default),
+    "policy-test": () => import("./commands/policy-test.ts").then((m) => m.default),
     parse: () => import("./commands/parse.ts").then((m) => m.default),
     sigstore: () => import("./commands/sigstore.ts").then((m) => m.default),
     ledger: () => import("./commands/ledger.ts").then((m) => m.default),

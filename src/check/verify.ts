@@ -1,0 +1,101 @@
+// `tollgate policy-test`: conftest verify — the policy's own unit tests (`test_` rules; `todo_test_` are
+// skipped), run by opa test on exactly what conftest loads (the .rego files of -p, the .json/.yaml data of -d),
+// reported in conftest's shapes: one result per test, named `<package>.<test>`, filed under its source file.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TollgateError } from "../core/errors.ts";
+import { findOpa } from "../policy/opa-tool.ts";
+import { OPA_MISSING, regoFiles } from "./policy.ts";
+import { globMatch, type CheckResult } from "./run.ts";
+
+export interface VerifyOptions {
+  policy: string[];
+  data: Record<string, unknown>;
+  regoVersion: string;
+  capabilities?: string;
+  namespaces: string[];
+  /** conftest's --report (full|notes|fails): opa's own verbose report instead of the results. */
+  report?: string;
+  varValues?: boolean;
+}
+
+interface OpaTestResult {
+  location: { file: string; row: number; col: number };
+  package: string;
+  name: string;
+  fail?: boolean;
+  skip?: boolean;
+  error?: { message?: string; code?: string } | string;
+}
+
+export interface VerifyRun {
+  results: CheckResult[];
+  /** opa's pretty report, when --report was asked for. */
+  report?: string;
+}
+
+export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
+  const regoVersion = o.regoVersion;
+  if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
+  const files = regoFiles(o.policy);
+  if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${o.policy.join(", ")}`);
+  const opa = findOpa();
+  if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, o.policy.join(", "));
+  const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
+  try {
+    // Copies, so opa test loads exactly these modules (and no data files beside them); messages name the originals.
+    const copies = files.map((f, i) => {
+      const c = join(tmp, `m${i}.rego`);
+      writeFileSync(c, readFileSync(f));
+      return c;
+    });
+    const order = copies.map((_, i) => i).sort((a, b) => copies[b]!.length - copies[a]!.length);
+    const rename = (s: string) => order.reduce((acc, i) => acc.split(copies[i]!).join(files[i]!), s);
+    const args = [opa, "test", ...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : [])];
+    if (Object.keys(o.data).length) {
+      writeFileSync(join(tmp, "data.json"), JSON.stringify(o.data));
+      args.push(join(tmp, "data.json"));
+    }
+    args.push(...copies);
+    const json = Bun.spawnSync([...args, "--format", "json"], { stdout: "pipe", stderr: "pipe" });
+    const out = json.stdout.toString();
+    let parsed: OpaTestResult[];
+    try {
+      if (!out.trim() && json.exitCode !== 0) throw new Error("no results");
+      parsed = JSON.parse(out || "[]") as OpaTestResult[];
+    } catch {
+      // Not JSON: the modules did not compile (opa prints the errors); one line per error.
+      const text = rename((json.stderr.toString() + out).trim());
+      throw new TollgateError("policy_invalid", text.replace(/\n\t/g, " ").split("\n").filter(Boolean).join("\n") || "opa test failed");
+    }
+    const allowed = (pkg: string) => !o.namespaces.length || o.namespaces.some((p) => globMatch(p, pkg.replace(/^data\./, "")));
+    parsed = parsed.filter((r) => allowed(r.package));
+    for (const r of parsed) {
+      if (r.error) {
+        const msg = typeof r.error === "string" ? r.error : (r.error.message ?? JSON.stringify(r.error));
+        throw new TollgateError("policy_invalid", `run test: ${r.package}.${r.name}: ${rename(msg)}`, rename(r.location.file));
+      }
+    }
+    parsed.sort((a, b) => (a.location.file < b.location.file ? -1 : a.location.file > b.location.file ? 1 : a.location.row - b.location.row));
+    const results = parsed.map((r): CheckResult => {
+      const msg = { msg: `${r.package}.${r.name}` };
+      return {
+        filename: rename(r.location.file),
+        namespace: "",
+        successes: r.fail || r.skip ? 0 : 1,
+        failures: r.fail ? [msg] : [],
+        warnings: [],
+        exceptions: [],
+        ...(r.skip ? { skipped: [msg] } : {}),
+        queries: [],
+      };
+    });
+    if (!o.report) return { results };
+    const runFilter = parsed.length && o.namespaces.length ? ["--run", parsed.map((r) => `^${r.package}\\.${r.name}$`).join("|")] : [];
+    const pretty = Bun.spawnSync([...args, "-v", "--explain", o.report, ...(o.varValues ? ["--var-values"] : []), ...runFilter], { stdout: "pipe", stderr: "pipe" });
+    return { results, report: rename(pretty.stdout.toString()) };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+// tollgate policy-test: conftest verify — run the policy's own unit tests (`test_` rules) and report them as
+// `tollgate test` reports checks. Named for what it tests, beside `verify` (evidence) and `test` (configs).
+// Exit 0 when every test passes, 1 when one fails, 2 when the tests could not run.
+import { defineCommand } from "citty";
+import { usage } from "../../core/errors.ts";
+import { loadConftestData } from "../../check/data.ts";
+import { fallback, readConfig } from "../../check/config.ts";
+import { exitCode } from "../../check/run.ts";
+import { render, OUTPUTS, type OutputFormat } from "../../check/output.ts";
+import { runPolicyTests } from "../../check/verify.ts";
+import { helpArgs, parseStrict, runCommand, type FlagSpecs } from "../args.ts";
+
+const flags: FlagSpecs = {
+  policy: { type: "string", short: "p", multiple: true, description: "Rego files or directories (default: policy)", valueHint: "PATH" },
+  data: { type: "string", short: "d", multiple: true, description: "data files or directories (.json, .yaml, .yml)", valueHint: "PATH" },
+  namespace: { type: "string", short: "n", multiple: true, description: "only the tests of these namespaces; globs allowed (default: all)", valueHint: "NS" },
+  output: { type: "string", short: "o", description: `output format: ${OUTPUTS.join(", ")}`, valueHint: "FORMAT" },
+  "no-color": { type: "boolean", description: "no colors in stdout output" },
+  quiet: { type: "boolean", description: "no output when every test passes" },
+  trace: { type: "boolean", description: "write opa's full trace of every test to stderr" },
+  report: { type: "string", description: "opa's test report instead of the results: full, notes or fails (stdout output only)", valueHint: "KIND" },
+  "var-values": { type: "boolean", description: "show variable values in failing test expressions (implies --report fails)" },
+  strict: { type: "boolean", description: "accepted for conftest compatibility (opa test compiles strictly where it matters)" },
+  "show-builtin-errors": { type: "boolean", description: "accepted for conftest compatibility: a failing built-in is a test error" },
+  capabilities: { type: "string", description: "OPA capabilities JSON restricting what the policy may use", valueHint: "FILE" },
+  "rego-version": { type: "string", description: "Rego syntax of the policies: v1 (default) or v0", valueHint: "v0|v1" },
+  "junit-hide-message": { type: "boolean", description: "JUnit test names without the message" },
+  "proto-file-dirs": { type: "string", multiple: true, description: "accepted for conftest compatibility", valueHint: "DIR" },
+  "config-file": { type: "string", short: "c", description: "config file (default: conftest.toml, .yaml, .yml or .json here)", valueHint: "FILE" },
+};
+
+const VIPER: Record<string, "string" | "boolean" | "list"> = {
+  policy: "list", data: "list", namespace: "list", output: "string", "no-color": "boolean", quiet: "boolean", trace: "boolean", report: "string",
+  "var-values": "boolean", capabilities: "string", "rego-version": "string", "junit-hide-message": "boolean",
+};
+
+export default defineCommand({
+  meta: { name: "policy-test", description: "conftest verify: run the policy's unit tests (test_ rules)" },
+  args: helpArgs(flags),
+  run: ({ rawArgs }) =>
+    runCommand("policy-test", async () => {
+      const p = parseStrict(rawArgs, flags);
+      if (p.positionals.length) throw usage(`policy-test takes no paths (give policies with -p): ${p.positionals.join(" ")}`);
+      const cfg = await readConfig(typeof p.values["config-file"] === "string" ? (p.values["config-file"] as string) : undefined);
+      const get = (name: string): unknown => {
+        const v = p.values[name];
+        if (v !== undefined && !(Array.isArray(v) && v.length === 0)) return v;
+        return VIPER[name] ? fallback(name, VIPER[name]!, cfg.values, cfg.path) : undefined;
+      };
+      const list = (name: string, dflt: string[] = []) => {
+        const v = get(name);
+        return v === undefined ? dflt : (Array.isArray(v) ? v.map(String) : [String(v)]).flatMap((x) => x.split(",")).filter(Boolean);
+      };
+      const str = (name: string) => (get(name) === undefined || get(name) === "" ? undefined : String(get(name)));
+      const output = (str("output") ?? "stdout").replace(/^text$/, "stdout");
+      if (!(OUTPUTS as readonly string[]).includes(output)) throw usage(`--output must be one of ${OUTPUTS.join(", ")} (got ${output})`);
+      let report = str("report");
+      if (get("var-values") === true && !report) report = "fails";
+      if (report && !["full", "notes", "fails"].includes(report)) report = undefined; // conftest ignores other values
+      if (report && output !== "stdout") throw usage("--report is supported with stdout output only");
+      const run = await runPolicyTests({
+        policy: list("policy", ["policy"]),
+        data: await loadConftestData(list("data")),
+        regoVersion: str("rego-version") ?? "v1",
+        ...(str("capabilities") ? { capabilities: str("capabilities")! } : {}),
+        namespaces: list("namespace"),
+        ...(report ? { report } : {}),
+        varValues: get("var-values") === true,
+      });
+      const code = exitCode(run.results, false);
+      if (get("quiet") !== true || code !== 0) {
+        if (run.report !== undefined) process.stdout.write(run.report);
+        else process.stdout.write(render(output as OutputFormat, run.results, { noColor: get("no-color") === true, showSkipped: true, junitHideMessage: get("junit-hide-message") === true, sarifExitCode: code }));
+      }
+      return code;
+    }),
+});
