@@ -44,7 +44,8 @@ function conftestDocument(c: Case): { code: number; doc?: unknown; stderr: strin
   const dirs = protoDirs(c);
   if (dirs.length) {
     const r = runPeer("conftest", ["test", "--no-color", "-o", "json", "--proto-file-dirs", dirs.join(","), "-p", join(CORPUS, "echo.rego"), ...(c.forced ? ["--parser", c.parser] : []), c.file]);
-    if (r.code !== 1) return { code: r.code, stderr: r.stderr + r.stdout };
+    // exit 1 with the echoed failure is the document; exit 1 with an error and no output is a parse failure
+    if (r.code !== 1 || r.stdout.trim() === "") return { code: r.code === 1 ? 2 : r.code, stderr: r.stderr + r.stdout };
     const out = JSON.parse(r.stdout) as { failures?: { msg: string }[] }[];
     return { code: 0, doc: JSON.parse(out[0]!.failures![0]!.msg), stderr: r.stderr };
   }

@@ -25,6 +25,7 @@ const registry: Record<string, Loader> = {
   nginx: () => import("./nginx.ts").then((m) => m.nginx),
   properties: () => import("./properties.ts").then((m) => m.properties),
   spdx: () => import("./spdx.ts").then((m) => m.spdx),
+  textproto: () => import("./textproto.ts").then((m) => m.textproto),
   toml: () => import("./toml.ts").then((m) => m.toml),
   xml: () => import("./xml.ts").then((m) => m.xml),
   yaml: () => import("./yaml.ts").then((m) => m.yaml),
