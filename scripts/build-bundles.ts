@@ -17,7 +17,7 @@ const POLICIES = "policies";
 export const BUNDLES = [
   {
     file: "default.tar.gz",
-    entrypoints: ["tollgate/gate/decision", "tollgate/admission/decision"],
+    entrypoints: ["tollgate/gate/decision", "tollgate/admission/decision", "tollgate/conform/result"],
   },
 ] as const;
 

@@ -19,6 +19,7 @@ const main = defineCommand({
     bundle: () => import("./commands/bundle.ts").then((m) => m.default),
     serve: () => import("./commands/serve.ts").then((m) => m.default),
     promote: () => import("./commands/promote.ts").then((m) => m.default),
+    conform: () => import("./commands/conform.ts").then((m) => m.default),
   },
 });
 

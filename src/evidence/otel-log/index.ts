@@ -86,6 +86,16 @@ export function otelFacts(parsed: ParsedOtelLogs): Record<string, unknown> {
     for (const r of resources) for (const attr of r[key]) out[attr] = (out[attr] ?? 0) + r.record_count;
     return out;
   };
+  // tollgate decision records (decision-log.ts): the gate's admit/deny signal, by subject.
+  const decisions: { subject_digest: string | null; allow: boolean }[] = [];
+  for (const r of parsed.resources) {
+    for (const rec of r.records) {
+      const allow = rec.attributes["tollgate.decision.allow"];
+      if (typeof allow !== "boolean") continue;
+      const subject = rec.attributes["tollgate.subject.digest"];
+      decisions.push({ subject_digest: typeof subject === "string" ? subject : null, allow });
+    }
+  }
   let first: bigint | null = null;
   let last: bigint | null = null;
   const traces = new Set<string>();
@@ -112,6 +122,7 @@ export function otelFacts(parsed: ParsedOtelLogs): Record<string, unknown> {
     // exact decimal nanoseconds (strings: they exceed 2^53)
     time_range: { first_unix_nano: first?.toString() ?? null, last_unix_nano: last?.toString() ?? null },
     trace_ids: traces.size,
+    decisions,
   };
 }
 
