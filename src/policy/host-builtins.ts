@@ -68,7 +68,8 @@ function splitUnit(s: string): [string, string] | undefined {
 
 export function unitsParse(x: unknown): number | undefined {
   if (typeof x !== "string") return undefined;
-  const p = splitUnit(x.replace(/ /g, ""));
+  if (x.includes(" ")) return undefined; // OPA: spaces are not allowed
+  const p = splitUnit(x);
   if (!p) return undefined;
   const [num, unit] = p;
   // "m" is milli; "M" is mega; other units are case-insensitive in OPA only for the binary "i" forms listed.
@@ -79,7 +80,8 @@ export function unitsParse(x: unknown): number | undefined {
 
 export function unitsParseBytes(x: unknown): number | undefined {
   if (typeof x !== "string") return undefined;
-  const p = splitUnit(x.replace(/ /g, ""));
+  if (x.includes(" ")) return undefined;
+  const p = splitUnit(x);
   if (!p) return undefined;
   const [num, unitIn] = p;
   const unit = unitIn.toLowerCase().replace(/b$/, "");
@@ -90,10 +92,12 @@ export function unitsParseBytes(x: unknown): number | undefined {
 }
 
 // ---- time (topdown/time.go; UTC unless a location is given, which needs tz data: only "UTC" and "Local") ----
+/** A nanosecond argument. It reaches the host as a double (opa-wasm parses the JSON), exact only to ~256 ns at
+ * today's instants, so a value past 2^53 is read to the microsecond — what the rounding cannot have disturbed. */
 function nsOf(x: unknown): bigint | undefined {
-  if (typeof x === "number" && Number.isFinite(x)) return BigInt(Math.trunc(x));
-  if (Array.isArray(x) && typeof x[0] === "number") return BigInt(Math.trunc(x[0]));
-  return undefined;
+  const n = typeof x === "number" ? x : Array.isArray(x) && typeof x[0] === "number" ? x[0] : undefined;
+  if (n === undefined || !Number.isFinite(n)) return undefined;
+  return Math.abs(n) > Number.MAX_SAFE_INTEGER ? BigInt(Math.round(n / 1000)) * 1000n : BigInt(Math.trunc(n));
 }
 
 function dateOf(ns: bigint): Date {
@@ -427,7 +431,7 @@ export function hostBuiltins(o: HostOptions): HostBuiltins {
       const x = timeArg(a);
       const y = timeArg(c);
       if (!x || !y) return undef;
-      let [p, q] = x.ns > y.ns ? [dateOf(y.ns), dateOf(x.ns)] : [dateOf(x.ns), dateOf(y.ns)];
+      const [p, q] = x.ns > y.ns ? [dateOf(y.ns), dateOf(x.ns)] : [dateOf(x.ns), dateOf(y.ns)];
       let yr = q.getUTCFullYear() - p.getUTCFullYear();
       let mo = q.getUTCMonth() - p.getUTCMonth();
       let dd = q.getUTCDate() - p.getUTCDate();
@@ -437,9 +441,9 @@ export function hostBuiltins(o: HostOptions): HostBuiltins {
       if (ss < 0) { ss += 60; mi--; }
       if (mi < 0) { mi += 60; hh--; }
       if (hh < 0) { hh += 24; dd--; }
-      if (dd < 0) { dd += new Date(Date.UTC(q.getUTCFullYear(), q.getUTCMonth(), 0)).getUTCDate(); mo--; }
+      // Go (OPA's time.diff): borrow the days of the earlier instant's month
+      if (dd < 0) { dd += 32 - new Date(Date.UTC(p.getUTCFullYear(), p.getUTCMonth(), 32)).getUTCDate(); mo--; }
       if (mo < 0) { mo += 12; yr--; }
-      [p, q] = [p, q];
       return [yr, mo, dd, hh, mi, ss];
     },
     "time.format": (x) => {
