@@ -158,6 +158,25 @@ test_tee_kettle_artifact_mismatch_denied if {
 	not gate.decision.allow with input as inp
 }
 
+test_tee_kettle_manifest_mismatch_denied if {
+	reason := "build/manifest.json: git_commit 00 is not the provenance's 11 (externalParameters.source.digest.gitCommit)"
+	ev := tee_t_kettle({
+		"integrity": {"status": "failed", "reason": reason},
+		"checks": [{"name": "binding.provenance_sha256", "ok": true}, {"name": "integrity.manifest", "ok": false, "code": "subject_mismatch", "reason": reason}],
+	})
+	inp := tee_t_input([ev])
+	tee_t_msgs(gate.deny, "tee.kettle.manifest") == {sprintf("Kettle build's manifest.json disagrees with its provenance: %s", [reason])} with input as inp
+	not gate.decision.allow with input as inp
+}
+
+test_tee_kettle_unchecked_artifacts_admitted if {
+	ev := tee_t_kettle({"checks": [
+		{"name": "binding.provenance_sha256", "ok": true},
+		{"name": "integrity.artifacts", "ok": true, "detail": {"status": "unchecked", "why": "not checked: no files under build/artifacts/"}},
+	]})
+	gate.decision.allow with input as tee_t_input([ev])
+}
+
 test_tee_kettle_hardware_failure_denied if {
 	hw := object.union(tee_t_hw, {"status": "failed", "reason": "hardware.vcek_chain: RSA-PSS SHA-384 signature on SEV-VCEK by SEV-Milan does not verify"})
 	ev := tee_t_kettle({"hardware": hw, "signature": {"status": "failed", "reason": "hardware.vcek_chain: …", "signers": []}})
