@@ -122,13 +122,27 @@ describe("a misbehaving registry: one line, exit 2, never an admit", () => {
   });
 
   test("a 401 Bearer challenge whose realm refuses anonymous tokens", async () => {
-    const realm = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("no", { status: 401 }) });
-    proxies.push({ stop: () => void realm.stop(true) });
-    const op = viaProxy(() => new Response('{"errors":[{"code":"UNAUTHORIZED"}]}', { status: 401, headers: { "www-authenticate": `Bearer realm="http://127.0.0.1:${realm.port}/token",service="test",scope="repository:acme/api:pull"` } }));
+    // The realm sits on the registry's own host:port (the only private address a realm may have).
+    const op = viaProxy((_q, url) => url.pathname === "/token"
+      ? new Response("no", { status: 401 })
+      : new Response('{"errors":[{"code":"UNAUTHORIZED"}]}', { status: 401, headers: { "www-authenticate": `Bearer realm="http://${url.host}/token",service="test",scope="repository:acme/api:pull"` } }));
     const r = await tollgate(["eval", "--key", PUB, op]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/token realm .* refused a token \(401\); no credentials were found/);
+  });
+
+  test("a realm on another private or loopback address is refused, credentials never sent (as go-containerregistry does)", async () => {
+    let realmHits = 0;
+    const realm = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (realmHits++, new Response("{}")) });
+    proxies.push({ stop: () => void realm.stop(true) });
+    const op = viaProxy(() => new Response("{}", { status: 401, headers: { "www-authenticate": `Bearer realm="http://127.0.0.1:${realm.port}/token",service="test"` } }));
+    const r = await tollgate(["eval", "--key", PUB, op]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("token realm host 127.0.0.1 is a private, loopback or link-local address other than the registry's");
+    expect(realmHits).toBe(0);
+    const meta = viaProxy(() => new Response("{}", { status: 401, headers: { "www-authenticate": 'Bearer realm="https://169.254.169.254/latest/meta-data"' } }));
+    expect((await tollgate(["eval", "--key", PUB, meta])).stderr).toContain("token realm host 169.254.169.254 is a private");
   });
 });
 

@@ -47,13 +47,15 @@ export interface DistributionOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** htpasswd Basic auth: the path of an htpasswd file (bcrypt). */
   htpasswd?: string;
+  /** Listen on this port (default: a free one). */
+  port?: number;
   /** TLS: PEM certificate and key files (the registry then speaks HTTPS only). */
   tls?: { cert: string; key: string };
 }
 
 /** The distribution registry (`registry serve CONFIG`), in-memory storage, on a free loopback port. */
 export async function startDistribution(o: DistributionOptions = {}): Promise<RunningRegistry> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "tollgate-registry-"));
   const config = [
     "version: 0.1",
@@ -217,4 +219,49 @@ export function startProxy(
     },
   });
   return { host: `127.0.0.1:${server.port}`, requests, stop: () => void server.stop(true) };
+}
+
+/**
+ * The distribution registry behind token auth: a realm process (test/support/token-realm.ts) issuing ES256 JWTs
+ * with a self-signed certificate made now, which the registry trusts as its rootcertbundle. Credentials
+ * `user`/`password` get tokens; anything else gets a 401 from the realm.
+ */
+export async function startTokenAuthRegistry(user: string, password: string): Promise<RunningRegistry & { realm: string }> {
+  await import("reflect-metadata"); // @peculiar/x509 needs it loaded first
+  const x509 = await import("@peculiar/x509");
+  x509.cryptoProvider.set(globalThis.crypto);
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-realm-"));
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=tollgate test token issuer", notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000), keys, signingAlgorithm: alg });
+  const pk8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64").replace(/(.{64})/g, "$1\n");
+  writeFileSync(join(dir, "key.pem"), `-----BEGIN PRIVATE KEY-----\n${pk8}\n-----END PRIVATE KEY-----\n`);
+  writeFileSync(join(dir, "cert.pem"), cert.toString("pem"));
+  const realmPort = await freePort();
+  const registryPort = await freePort();
+  const realm = Bun.spawn([process.execPath, join(import.meta.dir, "token-realm.ts"), String(realmPort), `127.0.0.1:${registryPort}`, join(dir, "key.pem"), join(dir, "cert.pem"), "tollgate-test-issuer", user, password], { stdout: "pipe", stderr: "ignore" });
+  const reader = (realm.stdout as ReadableStream<Uint8Array>).getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  if (!new TextDecoder().decode(first.value ?? new Uint8Array()).startsWith("listening")) throw new Error("token realm did not start");
+  const realmUrl = `http://127.0.0.1:${realmPort}/token`;
+  let inner: RunningRegistry;
+  try {
+    inner = await startDistribution({ port: registryPort, token: { realm: realmUrl, service: "tollgate-test-registry", issuer: "tollgate-test-issuer", rootCertBundle: join(dir, "cert.pem") } });
+  } catch (e) {
+    realm.kill();
+    throw e;
+  }
+  return {
+    ...inner,
+    // Clients talk to the front (realm + proxy); the registry's own port stays behind it.
+    host: `127.0.0.1:${realmPort}`,
+    realm: realmUrl,
+    async stop() {
+      await inner.stop();
+      realm.kill();
+      await realm.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

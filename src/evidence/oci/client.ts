@@ -398,7 +398,7 @@ export class RegistryClient {
       this.tokens.set(`${registry} ${scope}`, cred.registryToken);
       return;
     }
-    const realm = new URL(challenge.params.realm);
+    const realm = realmURL(challenge.params.realm, registry, await this.base(registry), where);
     const service = challenge.params.service;
     const scopes = scope.split(" ");
     let res: Response;
@@ -429,6 +429,39 @@ export class RegistryClient {
     if (!token) throw new TollgateError("malformed", `token realm ${realm.origin} answered without a token`, where);
     this.tokens.set(`${registry} ${scope}`, token);
   }
+}
+
+/**
+ * A realm a registry sends us to, checked as go-containerregistry checks it (its #2258): HTTPS, or HTTP only
+ * when the registry itself is spoken to over HTTP; and never a private, loopback or link-local IP literal (the
+ * cloud metadata service) unless it is the registry's own host:port — a registry must not steer our
+ * credentials, or a request, into the local network.
+ */
+export function realmURL(realm: string, registry: string, base: string, where: string): URL {
+  let u: URL;
+  try {
+    u = new URL(realm);
+  } catch {
+    throw new TollgateError("unreadable", `registry sent an invalid token realm ${JSON.stringify(realm)}`, where);
+  }
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && base.startsWith("http:"))) {
+    throw new TollgateError("unreadable", `token realm ${u.origin} is not HTTPS (allowed only for a registry spoken to over plain HTTP)`, where);
+  }
+  if (u.host !== registry && isPrivateAddress(u.hostname)) {
+    throw new TollgateError("unreadable", `token realm host ${u.hostname} is a private, loopback or link-local address other than the registry's`, where);
+  }
+  return u;
+}
+
+function isPrivateAddress(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  }
+  if (h.includes(":")) return h === "::1" || h === "::" || /^f[cd]/.test(h) || /^fe[89ab]/.test(h) || h.startsWith("::ffff:");
+  return false;
 }
 
 /** The referrers tag schema: `<alg>-<hex>` (the spec's fallback when there is no referrers API). */
