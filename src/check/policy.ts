@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { loadBundleFile, readBundle, type PolicyBundle } from "../policy/bundle.ts";
+import type { ArchiveSelector } from "../policy/archive.ts";
 import { findOpa, OPA_VERSION } from "../policy/opa-tool.ts";
 import { readUserFile } from "../core/read.ts";
 import type { RegistryOptions } from "../evidence/oci/client.ts";
@@ -205,7 +206,7 @@ async function parseModules(opa: string, files: string[], extra: string[]): Prom
  * Load the policy for `tollgate test`. Rego is compiled with opa (the build tool) into a WASM bundle cached
  * by content; a built bundle is read and handed to `verify` before use.
  */
-export async function loadCheckPolicy(paths: readonly string[], opts: CompileOptions, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<CheckPolicy> {
+export async function loadCheckPolicy(paths: readonly string[], opts: CompileOptions, verify: BundleCheck, registry?: RegistryOptions): Promise<CheckPolicy> {
   if (paths.length === 1 && (paths[0]!.startsWith("oci://") || (isBundlePath(paths[0]!) && existsSync(paths[0]!) && statSync(paths[0]!).isFile()))) return bundlePolicy(paths[0]!, verify, registry);
   const regoVersion = opts.regoVersion ?? "v1";
   if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
@@ -328,8 +329,11 @@ function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: st
 }
 
 /** A built bundle: its namespaces and rules are its entrypoints (`a/b/deny` → namespace a.b, rule deny). */
-async function bundlePolicy(path: string, verify: (b: PolicyBundle) => Promise<void>, registry?: RegistryOptions): Promise<CheckPolicy> {
-  const bundle = await loadBundleFile(path, registry);
+/** A whole-bundle check, and (select) the signature check the archive reader runs before inflating entries. */
+type BundleCheck = ((b: PolicyBundle) => Promise<void>) & { select?: ArchiveSelector };
+
+async function bundlePolicy(path: string, verify: BundleCheck, registry?: RegistryOptions): Promise<CheckPolicy> {
+  const bundle = await loadBundleFile(path, registry, verify.select);
   await verify(bundle);
   const eps = (bundle.manifest.wasm ?? []).map((w) => w.entrypoint.replace(/^data\//, ""));
   const meta: CachedMeta = { modules: [], printSites: [], readsFileInfo: true };

@@ -8,6 +8,7 @@ import { collectEvidence, readEvidencePaths, type CollectResult } from "../evide
 import { makeVerifyContext } from "../evidence/source.ts";
 import type { EvidenceRecord, SourceFile, TrustedKey } from "../evidence/types.ts";
 import { loadBundleFile, mergeData, type PolicyBundle } from "../policy/bundle.ts";
+import type { ArchiveSelector } from "../policy/archive.ts";
 import type { BundleKeyring, BundleVerificationKey } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT, loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
@@ -208,7 +209,7 @@ export interface PolicyOptions {
   policy?: string;
   dataFiles?: readonly string[];
   /** Called with the bundle before any byte of it is evaluated (signature verification). */
-  verifyBundle?: (bundle: PolicyBundle) => Promise<void>;
+  verifyBundle?: BundleVerifier;
   /** How an `oci://` policy is pulled. */
   registry?: RegistryOptions;
 }
@@ -227,7 +228,13 @@ export interface BundleTrustOptions {
  * The check every user-supplied bundle passes before any byte of it is evaluated (OPA's
  * .signatures.json). The embedded default bundle is pinned by digest instead and never reaches this.
  */
-export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle: PolicyBundle) => Promise<void>> {
+/**
+ * Checks a whole bundle; its `select` (given to the archive reader) checks the signature before any other entry
+ * of the archive is inflated and refuses unlisted entries before they are (gzip bombs never get past it).
+ */
+export type BundleVerifier = ((bundle: PolicyBundle) => Promise<void>) & { select?: ArchiveSelector };
+
+export async function makeBundleVerifier(o: BundleTrustOptions): Promise<BundleVerifier> {
   const ring: Record<string, BundleVerificationKey> = {};
   // JWS support (jose) is loaded only when there is a signature to check.
   const signing = o.verificationKeys?.length || o.algorithm !== undefined ? await import("../policy/signing.ts") : undefined;
@@ -241,7 +248,8 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
   // One key given: it is the key, whatever kid the token names (as `opa build --verification-key` does).
   const only = o.verificationKeys?.length === 1 ? o.verificationKeys[0]!.keyId : undefined;
   const keyring: BundleKeyring = ring;
-  return async (bundle) => {
+  const verifyOpts = { ...(o.scope !== undefined ? { scope: o.scope } : {}), ...(only ? { keyId: only } : {}) };
+  const verifier: BundleVerifier = async (bundle) => {
     if (Object.keys(keyring).length === 0) {
       if (o.allowUnsigned) return;
       throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", bundle.source);
@@ -249,10 +257,20 @@ export async function makeBundleVerifier(o: BundleTrustOptions): Promise<(bundle
     // A key is configured: the bundle must verify with it. --allow-unsigned does not apply here — it means
     // "no key, no signature expected"; honouring it would let anyone who can replace the bundle strip its
     // .signatures.json and have their policy evaluated.
-    const r = await signing!.verifyBundleSignature(bundle, keyring, { ...(o.scope !== undefined ? { scope: o.scope } : {}), ...(only ? { keyId: only } : {}) });
+    const r = await signing!.verifyBundleSignature(bundle, keyring, verifyOpts);
     if (r.ok) return;
     throw new TollgateError("bundle_unverified", `bundle rejected: ${signing!.rejectionReason(r)} [${r.code}]`, bundle.source);
   };
+  const fail = (code: string, reason: string, source: string) => new TollgateError("bundle_unverified", `bundle rejected: ${reason} [${code}]`, source);
+  // No key and no --allow-unsigned: refused before a byte is inflated; no key with it: nothing to check.
+  const select: ArchiveSelector | undefined = Object.keys(keyring).length
+    ? signing!.signatureSelector(keyring, verifyOpts, fail)
+    : o.allowUnsigned
+      ? undefined
+      : async (_sig, source) => {
+          throw new TollgateError("bundle_unverified", "refusing to evaluate an unverified bundle: give --verification-key PEM, or --allow-unsigned", source);
+        };
+  return select ? Object.assign(verifier, { select }) : verifier;
 }
 
 export interface LoadedPolicy {
@@ -266,7 +284,7 @@ export interface LoadedPolicy {
 
 export async function loadPolicy(o: PolicyOptions): Promise<LoadedPolicy> {
   // The embedded default is pinned by digest (checked in loadDefaultBundle); a user's bundle is verified.
-  const bundle = o.policy ? await loadBundleFile(o.policy, o.registry) : await loadDefaultBundle();
+  const bundle = o.policy ? await loadBundleFile(o.policy, o.registry, o.verifyBundle?.select) : await loadDefaultBundle();
   if (o.policy && o.verifyBundle) await o.verifyBundle(bundle);
   const { overlays } = await loadDataOverlays(o.dataFiles);
   const data = PolicyEngine.mergeOverlays(bundle, overlays);

@@ -1,7 +1,7 @@
 // OPA bundles: a gzip'd tar with /.manifest, /policy.wasm, /data.json (and whatever else `opa build` put
 // there), or a bare policy.wasm. Reading never evaluates anything; signature checks happen on `files`
 // before an engine is created from the bundle.
-import { readArchive } from "./archive.ts";
+import { readArchive, type ArchiveSelector } from "./archive.ts";
 import { lazy } from "../core/lazy.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
@@ -36,15 +36,19 @@ const yaml = lazy(() => require("yaml") as typeof import("yaml"));
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /** A bundle file, or `oci://HOST/REPO:TAG|@sha256:…` pulled from a registry (OPA's OCI layout). */
-export async function loadBundleFile(path: string, registry?: import("../evidence/oci/client.ts").RegistryOptions): Promise<PolicyBundle> {
+/**
+ * `select` (a signature check, signing.ts signatureSelector) verifies `.signatures.json` before any other entry is
+ * inflated and refuses unlisted entries at their header (readArchive).
+ */
+export async function loadBundleFile(path: string, registry?: import("../evidence/oci/client.ts").RegistryOptions, select?: ArchiveSelector): Promise<PolicyBundle> {
   if (path.startsWith("oci://")) {
     const { pullBundleWith } = await import("./oci.ts");
-    return readBundle((await pullBundleWith(path, registry)).bytes, path);
+    return readBundle((await pullBundleWith(path, registry)).bytes, path, select);
   }
-  return readBundle(await readUserFile(path, "policy bundle", "policy_unreadable"), path);
+  return readBundle(await readUserFile(path, "policy bundle", "policy_unreadable"), path, select);
 }
 
-export async function readBundle(bytes: Uint8Array, source: string): Promise<PolicyBundle> {
+export async function readBundle(bytes: Uint8Array, source: string, select?: ArchiveSelector): Promise<PolicyBundle> {
   const sha256 = sha256Hex(bytes);
   if (WASM_MAGIC.every((b, i) => bytes[i] === b)) {
     return {
@@ -61,9 +65,10 @@ export async function readBundle(bytes: Uint8Array, source: string): Promise<Pol
   // names normalized as OPA does.
   let entries;
   try {
-    entries = await readArchive(bytes, source);
+    entries = await readArchive(bytes, source, select);
   } catch (e) {
     const err = asTollgateError(e, source);
+    if (err.code !== "malformed") throw err; // the signature check's own refusal
     throw new TollgateError("policy_invalid", err.message.replace("not a gzip'd tar bundle", "not an OPA bundle (.tar.gz) or a WASM module"), source, { cause: e });
   }
   const files = new Map(entries.map((e) => [e.name, e.bytes] as [string, Uint8Array]));

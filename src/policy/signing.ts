@@ -11,7 +11,7 @@ import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { Check } from "../evidence/types.ts";
 import { bundleFileDigest, isSignaturesFile, HASH_ALGORITHMS, WEAK_HASH_ALGORITHMS } from "./signing/canonical.ts";
-import { readArchive, writeArchive, type ArchiveEntry } from "./archive.ts";
+import { readArchive, writeArchive, type ArchiveEntry, type ArchiveSelector } from "./archive.ts";
 
 export { bundleFileDigest, isSignaturesFile } from "./signing/canonical.ts";
 export { readArchive, writeArchive, type ArchiveEntry } from "./archive.ts";
@@ -262,18 +262,9 @@ export async function signBundleArchive(bundleBytes: Uint8Array, source: string,
     if (e instanceof TollgateError && !e.path) throw new TollgateError(e.code, e.message, source, { cause: e });
     throw e;
   }
-  // OPA writes .signatures.json before .manifest; readers do not care about order, but keep OPA's layout.
-  const out: ArchiveEntry[] = [];
-  const sig: ArchiveEntry = { name: SIGNATURES_FILE, bytes: signaturesFileBytes(token) };
-  let placed = false;
-  for (const e of kept) {
-    if (!placed && e.name === ".manifest") {
-      out.push(sig);
-      placed = true;
-    }
-    out.push(e);
-  }
-  if (!placed) out.push(sig);
+  // .signatures.json first (OPA's readers take any order): a verifier then checks the JWT before it inflates
+  // a single other entry (readArchive with a selector).
+  const out: ArchiveEntry[] = [{ name: SIGNATURES_FILE, bytes: signaturesFileBytes(token) }, ...kept];
   return { bytes: await writeArchive(out), token };
 }
 
@@ -527,6 +518,53 @@ export async function verifyBundleSignature(bundle: BundleFiles, keys: BundleKey
   }
   if (checks.every((c) => c.ok)) pass(checks, "bundle.files", { count: listed.length });
   return result(checks, listed, extra);
+}
+
+/**
+ * The archive selector for a signature check (readArchive's `select`): the JWT in `.signatures.json` is verified
+ * (key, alg, signature, scope, the files claim) before any other entry of the bundle is inflated; then only the
+ * files it lists (or that `exclude` names) are inflated, each checked against its signed hash as soon as it is
+ * read. Every refusal is `fail(code, reason)`. A bundle without `.signatures.json` is refused unless
+ * `acceptUnsigned`; with no keys at all and `acceptWithoutKeys`, nothing is checked (`--allow-unsigned` without a
+ * key). The complete verifyBundleSignature runs afterwards over the entries read.
+ */
+export function signatureSelector(
+  keys: BundleKeyring,
+  opts: VerifyBundleOptions & { acceptUnsigned?: boolean; acceptWithoutKeys?: boolean },
+  fail: (code: NonNullable<Check["code"]>, reason: string, source: string) => Error,
+): ArchiveSelector {
+  return async (signatures, source) => {
+    const all = { accept: () => true, unlisted: (n: string) => fail("bundle_unverified", `file ${n} is in the bundle but not listed in its signature`, source) };
+    if (opts.acceptWithoutKeys && Object.keys(keys).length === 0) return all;
+    if (signatures === undefined) {
+      if (opts.acceptUnsigned) return all;
+      throw fail("bundle_unverified", "bundle is unsigned: it has no .signatures.json", source);
+    }
+    const r = await verifyBundleSignature(new Map([[SIGNATURES_FILE, signatures]]), keys, opts);
+    const bad = r.checks.find((c) => !c.ok && c.name !== "bundle.file_present");
+    if (bad) throw fail(bad.code!, bad.reason!, source);
+    const listed = new Map(r.files.map((f) => [f.name, f]));
+    const isExcluded = excluder(opts.exclude);
+    return {
+      accept: (name) => listed.has(name) || isExcluded(name),
+      unlisted: all.unlisted,
+      check(name, bytes) {
+        const entry = listed.get(name);
+        if (!entry || isExcluded(name)) return;
+        if (!HASH_ALGORITHMS[entry.algorithm]) {
+          const why = WEAK_HASH_ALGORITHMS.has(entry.algorithm) ? "too weak" : "unknown";
+          throw fail("unsupported", `file ${name} is signed with ${why} hash algorithm ${JSON.stringify(entry.algorithm)}`, source);
+        }
+        let actual: string;
+        try {
+          actual = bundleFileDigest(name, bytes, entry.algorithm);
+        } catch (e) {
+          throw fail("malformed", `file ${name} cannot be hashed: ${(e as Error).message}`, source);
+        }
+        if (actual !== entry.hash) throw fail("digest_mismatch", `file ${name}: ${entry.algorithm} digest mismatch (signed ${entry.hash}, actual ${actual})`, source);
+      },
+    };
+  };
 }
 
 /** The first failed check, and " (and N more problems)" when others failed too. */

@@ -10,7 +10,7 @@ import { readUserFile } from "../core/read.ts";
 import { fromFiles, type PolicyBundle } from "../policy/bundle.ts";
 import { loadDefaultBundle } from "../policy/default-bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
-import { readArchive, rejectionReason, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
+import { readArchive, rejectionReason, signatureSelector, verifyBundleSignature, type BundleKeyring, type BundleSignatureResult } from "../policy/signing.ts";
 import { MAX_BUNDLE_UNPACKED_BYTES } from "../policy/archive.ts";
 import { readCapped } from "./body.ts";
 import { BUNDLE_MEDIA_TYPE } from "./bundle-server.ts";
@@ -139,11 +139,14 @@ export class BundleManager {
   async offer(bytes: Uint8Array, source: string, etag: string | undefined, logFailure = true): Promise<boolean> {
     const sha256 = sha256Hex(bytes);
     try {
-      const entries = await readArchive(bytes, source);
-      const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
       // allow_unsigned means "no key configured, no signature expected": with a key, an unsigned bundle is refused
       // (otherwise whoever can replace the bundle strips .signatures.json and the gate evaluates their policy).
       const unsignedAllowed = this.o.allowUnsigned && Object.keys(this.o.keys).length === 0;
+      // The JWT is verified before any other entry is inflated; unlisted entries are refused at their header and
+      // each listed one is checked as soon as it is read (a gzip bomb never gets past its header or its hash).
+      const select = signatureSelector(this.o.keys, { ...this.o.verification, acceptUnsigned: unsignedAllowed }, (code, reason) => new TollgateError(code, reason));
+      const entries = await readArchive(bytes, source, select);
+      const sig = await verifyBundleSignature(entries, this.o.keys, this.o.verification);
       if (!sig.ok && !(sig.status === "unsigned" && unsignedAllowed)) {
         // The reason alone: the log line and /ready add the source, the code and "rejected" themselves.
         throw new TollgateError(sig.code ?? "bundle_unverified", rejectionReason(sig));
@@ -222,7 +225,7 @@ export class BundleManager {
       return false;
     }
     const etag = res.headers.get("etag") ?? undefined;
-    const max = this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES;
+    const max = this.o.maxBundleBytes ?? MAX_BUNDLE_UNPACKED_BYTES; // compressed can be no larger, sensibly
     let bytes: Awaited<ReturnType<typeof readCapped>>;
     try {
       bytes = await readCapped(res, max);
