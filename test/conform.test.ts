@@ -46,6 +46,12 @@ beforeAll(async () => {
   artifact = write("app.tar.gz", ARTIFACT);
 }, 60_000);
 
+/** The gate's decision log for the artifact's digest (the real writer): the outcome as an OTel signal. */
+function decisionLog(name: string): string {
+  const rec = decisionLogRecord({ decisionId: "d1", time: new Date(TIME), endpoint: "gate", entrypoint: "tollgate/gate/decision", allow: true, denyRules: [], warnRules: [], subjectDigest: `sha256:${SHA}`, bundleRevision: "r", bundleSha256: "0".repeat(64), inputDigest: "sha256:" + "1".repeat(64) });
+  return write(`${name}.json`, JSON.stringify(exportRequest({ serviceName: "gate", serviceVersion: "1.0.0", instanceId: "g-1", environment: "prod" }, [rec])));
+}
+
 const run = (args: string[]) => {
   const r = tollgate(["conform", ...args, "--output", "json"]);
   const out = r.stdout ? JSON.parse(r.stdout) : null;
@@ -101,9 +107,7 @@ describe("I2 Promotion-Verification", () => {
   let signal: string;
   beforeAll(async () => {
     prov = await keyless("i2-prov", "https://slsa.dev/provenance/v1", slsaPredicate());
-    // The gate's own decision log for this digest: the verification outcome as an OTel signal.
-    const rec = decisionLogRecord({ decisionId: "d1", time: new Date(TIME), endpoint: "gate", entrypoint: "tollgate/gate/decision", allow: true, denyRules: [], warnRules: [], subjectDigest: `sha256:${SHA}`, bundleRevision: "r", bundleSha256: "0".repeat(64), inputDigest: "sha256:" + "1".repeat(64) });
-    signal = write("i2-decisions.json", JSON.stringify(exportRequest({ serviceName: "promoter", serviceVersion: "1.0.0", instanceId: "p-1", environment: "prod" }, [rec])));
+    signal = decisionLog("i2-decisions");
   });
 
   test("owner and predicate type pinned, fail-closed, referrers carried, outcome recorded: PASS", () => {
@@ -181,7 +185,7 @@ describe("I4 Policy-Gate", () => {
 
   test("the embedded gate with a data policy pinning the signer: deny by default, pins type and signer, admits the conformant digest", () => {
     const policy = write("i4-policy.yaml", stringify({ trusted_signers: { identities: [{ issuer: TEST_ISSUER, identity: TEST_IDENTITY }] }, trusted_builders: ["https://github.com/actions/runner/github-hosted"] }));
-    const r = run(["I4", artifact, policy, "--evidence", prov, "--trusted-root", root, "--time", TIME]);
+    const r = run(["I4", artifact, policy, "--evidence", prov, "--evidence", decisionLog("i4-decisions"), "--trusted-root", root, "--time", TIME]);
     expect(r.stderr).toBe("");
     expect(r.out.verdict).toBe("PASS");
     expect(r.out.musts.map((m: any) => m.id)).toEqual(["I4.deny-by-default", "I4.pins-type-and-signer", "I4.policy-as-code", "I4.digest", "I4.admits-conformant", "I4.decision-signal"]);
@@ -197,14 +201,15 @@ describe("I4 Policy-Gate", () => {
     expect(b.code).toBe(0);
     const r = run(["I4", artifact, out, "--evidence", prov, ...TRUST()]);
     expect(r.code).toBe(1);
-    expect(r.failed).toEqual(["I4.deny-by-default", "I4.pins-type-and-signer"]);
+    expect(r.failed).toEqual(["I4.deny-by-default", "I4.pins-type-and-signer", "I4.decision-signal"]);
     expect(r.must("I4.pins-type-and-signer").reason).toBe("the policy admits the evidence re-signed by an untrusted signer: it does not pin the signer");
   });
 
   test("a policy that denies the given evidence says why", () => {
     const policy = write("i4-strict.yaml", stringify({ trusted_builders: ["https://builder.invalid/only"] }));
     const r = run(["I4", artifact, policy, "--evidence", prov, ...TRUST()]);
-    expect(r.failed).toEqual(["I4.admits-conformant"]);
+    expect(r.failed).toEqual(["I4.admits-conformant", "I4.decision-signal"]);
+    expect(r.must("I4.decision-signal").reason).toStartWith("no OTel LogRecord of the gate's decision for this digest was supplied");
     expect(r.must("I4.admits-conformant").reason).toContain("I1.builder-id: builder https://github.com/actions/runner/github-hosted is not one of the pinned builders");
   });
 });

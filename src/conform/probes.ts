@@ -218,8 +218,6 @@ async function measurePolicy(policyFile: string, input: InputDocument, o: ProbeO
     denies_other_predicate: !decide(otherType).allow,
     revision: engine.revision ?? "",
     signed: engine.bundle.files.has(".signatures.json"),
-    // tollgate writes every decision as an OTel LogRecord (src/telemetry/decision-log.ts).
-    decision_signal: true,
   };
 }
 

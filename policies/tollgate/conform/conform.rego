@@ -142,7 +142,7 @@ i2_denies_without if {
 	not gate.decision.allow with input.evidence as []
 }
 
-i2_signals := [ev | some ev in lib.evidence_of("otel-log"); some d in object.get(ev.facts, "decisions", []); d.subject_digest == sprintf("sha256:%s", [lib.subject_sha256])]
+decision_signals := [ev | some ev in lib.evidence_of("otel-log"); some d in object.get(ev.facts, "decisions", []); d.subject_digest == sprintf("sha256:%s", [lib.subject_sha256])]
 
 musts["I2"] := [
 	digest_must("I2.digest"),
@@ -162,7 +162,7 @@ musts["I2"] := [
 	),
 	must(
 		"I2.outcome-signal", "record the verification outcome as a signal (I6), not only as a workflow log line",
-		count(i2_signals) > 0, sprintf("an OTel decision record for the digest: %s", [paths(i2_signals)]),
+		count(decision_signals) > 0, sprintf("an OTel decision record for the digest: %s", [paths(decision_signals)]),
 		"no OTel LogRecord of a decision for this digest was supplied (tollgate's decision log writes one: serve's decision_log, or any tollgate.decision record)",
 	),
 ]
@@ -218,7 +218,7 @@ else := sprintf("%s: job(s) %s hold id-token: write but no step signs or attests
 
 # ---- I4 Policy-Gate -----------------------------------------------------------------------------------------
 
-g := object.union({"denies_without_evidence": false, "denies_other_signer": false, "denies_other_predicate": false, "revision": "", "signed": false, "admits": false, "decision_signal": false, "deny": [], "policy": "the policy"}, object.get(p, "policy_gate", {}))
+g := object.union({"denies_without_evidence": false, "denies_other_signer": false, "denies_other_predicate": false, "revision": "", "signed": false, "admits": false, "deny": [], "policy": "the policy"}, object.get(p, "policy_gate", {}))
 
 musts["I4"] := [
 	must(
@@ -243,8 +243,8 @@ musts["I4"] := [
 	),
 	must(
 		"I4.decision-signal", "emit an admit/deny decision signal (see I6)",
-		g.decision_signal == true, "each decision is an OTel LogRecord (tollgate.decision) in tollgate's decision log",
-		"the gate emits no decision signal",
+		count(decision_signals) > 0, sprintf("the gate's OTel decision record for the digest: %s", [paths(decision_signals)]),
+		"no OTel LogRecord of the gate's decision for this digest was supplied (--evidence the gate's decision log: tollgate serve's decision_log, or any tollgate.decision record)",
 	),
 ]
 

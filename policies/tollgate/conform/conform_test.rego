@@ -55,7 +55,7 @@ test_i3_unused_id_token_fails if {
 }
 
 test_i4_policy_that_admits_everything_fails if {
-	g := {"policy": "p.tar.gz", "admits": true, "denies_without_evidence": false, "denies_other_signer": false, "denies_other_predicate": false, "revision": "r1", "signed": false, "decision_signal": true}
+	g := {"policy": "p.tar.gz", "admits": true, "denies_without_evidence": false, "denies_other_signer": false, "denies_other_predicate": false, "revision": "r1", "signed": false}
 	r := conform.result with input as {"context": ctx({"interface": "I4", "target": {"ref": "x", "by_digest": true}, "policy_gate": g}), "evidence": [], "errors": []}
-	failed(r) == ["I4.deny-by-default", "I4.pins-type-and-signer"]
+	failed(r) == ["I4.deny-by-default", "I4.pins-type-and-signer", "I4.decision-signal"]
 }
