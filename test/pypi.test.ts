@@ -247,6 +247,28 @@ describe("provenance objects signed at test time by a GitHub Trusted Publisher",
     expect(unknown.stdout).toContain('pypi.publisher: Trusted Publisher kind "Nonesuch" is not one tollgate can check');
   });
 
+  test("a Google Trusted Publisher: the certificate is the service account's, through Google's issuer", async () => {
+    const email = "publisher@acme-project.iam.gserviceaccount.com";
+    const b = await sig.keyless({ content: { dsse: { payloadType: IN_TOTO_JSON, payload: JSON.stringify(stmt()) } }, integratedTime: 1_700_000_000, identity: email, issuer: "https://accounts.google.com" }) as {
+      verificationMaterial: { certificate: { rawBytes: string }; tlogEntries: unknown[] };
+      dsseEnvelope: { payload: string; signatures: { sig: string }[] };
+    };
+    const a = { version: 1, verification_material: { certificate: b.verificationMaterial.certificate.rawBytes, transparency_entries: b.verificationMaterial.tlogEntries }, envelope: { statement: b.dsseEnvelope.payload, signature: b.dsseEnvelope.signatures[0]!.sig } };
+    const f = join(dir, "google.provenance");
+    const verify = (publisher: Record<string, unknown>) => {
+      writeFileSync(f, JSON.stringify(provenance([a], publisher)));
+      return tollgate(["verify", "--trusted-root", join(dir, "root.json"), "--time", "2024-01-01T00:00:00Z", f]);
+    };
+    const ok = verify({ kind: "Google", email });
+    expect(ok.stdout).toContain("ok    pypi.publisher");
+    expect(ok.code).toBe(0);
+    const other = verify({ kind: "Google", email: "other@acme-project.iam.gserviceaccount.com" });
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(`FAIL  pypi.publisher: certificate identity is ${email}, the Google Trusted Publisher's is other@acme-project.iam.gserviceaccount.com [identity_mismatch]`);
+    // the same certificate is not a GitHub publisher's
+    expect(verify({ kind: "GitHub", repository: repo, workflow: "release.yml" }).stdout).toContain("FAIL  pypi.publisher: certificate issuer is https://accounts.google.com");
+  });
+
   test("statements PEP 740 refuses: two subjects, no distribution name, an unknown predicate type, Statement v0.1", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ subject: [{ name: dist, digest: { sha256: sha256hex(bytes) } }, { name: "x-1.0.tar.gz", digest: { sha256: "b".repeat(64) } }] }, "pypi.subject: 2 subjects in the statement (PEP 740 requires exactly one)"],

@@ -192,9 +192,21 @@ const PUBLISHER_RULES: Record<string, { issuer: string; repo: (r: string) => str
   },
 };
 
+// pypi-attestations' GooglePublisher: the signer is the service account, by e-mail, through Google's issuer.
+const GOOGLE_ISSUER = "https://accounts.google.com";
+
+function googlePublisherCheck(p: Publisher, r: SigstoreVerification): Check {
+  if (typeof p.email !== "string" || p.email === "") return failed("pypi.publisher", "schema_invalid", "Google publisher needs a string email");
+  if (!r.ok || r.signer?.type !== "keyless") return failed("pypi.publisher", "signature_failed", "no verified signing certificate to match the Trusted Publisher against");
+  if (r.signer.issuer !== GOOGLE_ISSUER) return failed("pypi.publisher", "identity_mismatch", `certificate issuer is ${r.signer.issuer}, the Google Trusted Publisher's is ${GOOGLE_ISSUER}`);
+  if (r.signer.identity !== p.email) return failed("pypi.publisher", "identity_mismatch", `certificate identity is ${r.signer.identity}, the Google Trusted Publisher's is ${p.email}`);
+  return { name: "pypi.publisher", ok: true };
+}
+
 function publisherCheck(p: Publisher, r: SigstoreVerification): Check {
+  if (p.kind === "Google") return googlePublisherCheck(p, r);
   const rule = PUBLISHER_RULES[p.kind];
-  if (!rule) return failed("pypi.publisher", "unsupported", `Trusted Publisher kind ${JSON.stringify(p.kind)} is not one tollgate can check (${Object.keys(PUBLISHER_RULES).join(", ")})`);
+  if (!rule) return failed("pypi.publisher", "unsupported", `Trusted Publisher kind ${JSON.stringify(p.kind)} is not one tollgate can check (${[...Object.keys(PUBLISHER_RULES), "Google"].join(", ")})`);
   const repository = p.repository;
   const workflow = p[rule.workflowKey];
   if (typeof repository !== "string" || typeof workflow !== "string") {
