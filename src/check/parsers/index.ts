@@ -27,6 +27,7 @@ const registry: Record<string, Loader> = {
   spdx: () => import("./spdx.ts").then((m) => m.spdx),
   textproto: () => import("./textproto.ts").then((m) => m.textproto),
   toml: () => import("./toml.ts").then((m) => m.toml),
+  vcl: () => import("./vcl.ts").then((m) => m.vcl),
   xml: () => import("./xml.ts").then((m) => m.xml),
   yaml: () => import("./yaml.ts").then((m) => m.yaml),
 };

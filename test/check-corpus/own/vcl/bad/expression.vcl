@@ -1,0 +1,3 @@
+backend x {
+  .weight = a + b;
+}
