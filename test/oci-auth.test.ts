@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tollgate } from "./support/cli.ts";
 import { runPeer } from "./support/peers.ts";
-import { crane, pushRandomImage, startDistribution, startTokenAuthRegistry, tempDir, type RunningRegistry } from "./support/registry.ts";
+import { crane, makeTestCa, pushRandomImage, startDistribution, startTokenAuthRegistry, tempDir, type RunningRegistry } from "./support/registry.ts";
 
 setDefaultTimeout(120_000);
 
@@ -87,5 +87,38 @@ describe("Basic auth (htpasswd)", () => {
     const r = tollgate(["verify", `oci://${img}`], { env: { DOCKER_CONFIG: join(dir, "nowhere") } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("registry requires authentication (401, Basic) and no credentials were found");
+  });
+});
+
+describe("HTTPS: system CAs plus --registry-ca", () => {
+  let tlsReg: RunningRegistry;
+  let pki: { ca: string; cert: string; key: string };
+  let img: string;
+  beforeAll(async () => {
+    pki = await makeTestCa(tempDir("tollgate-pki-"));
+    tlsReg = await startDistribution({ tls: { cert: pki.cert, key: pki.key } });
+    process.env.SSL_CERT_FILE = pki.ca; // crane (Go) trusts the CA for the push; tollgate runs never see it
+    try {
+      img = pushRandomImage(tlsReg.host, "acme/tls", dir);
+    } finally {
+      delete process.env.SSL_CERT_FILE;
+    }
+  });
+  afterAll(async () => {
+    await tlsReg?.stop();
+  });
+
+  test("a certificate from a CA the system does not know: one line, exit 2, no fallback to plain HTTP", () => {
+    const r = tollgate(["verify", `oci://${img}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("registry TLS certificate not trusted");
+    expect(r.stderr).toContain("--registry-ca FILE");
+  });
+
+  test("with --registry-ca the registry is read over HTTPS", () => {
+    const r = tollgate(["verify", "--registry-ca", pki.ca, `oci://${img}`]);
+    expect(r.stderr).not.toContain("TLS");
+    expect(r.stdout).toContain("no signature, attestation or SBOM is attached");
   });
 });

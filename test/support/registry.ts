@@ -32,7 +32,8 @@ async function waitUp(url: string, proc: { exitCode: number | null }, what: stri
   for (let i = 0; i < 200; i++) {
     if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}) before listening`);
     try {
-      const r = await fetch(url);
+      // Only "is it listening": a TLS registry's test certificate is checked by the tests, not here.
+      const r = await fetch(url, { tls: { rejectUnauthorized: false } } as RequestInit);
       await r.body?.cancel();
       return;
     } catch {
@@ -264,4 +265,34 @@ export async function startTokenAuthRegistry(user: string, password: string): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, made now (PEM files in `dir`). */
+export async function makeTestCa(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
+  x509.cryptoProvider.set(globalThis.crypto);
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+  const caKeys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const notBefore = new Date(Date.now() - 3600_000);
+  const notAfter = new Date(Date.now() + 86400_000);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01", name: "CN=tollgate test registry CA", notBefore, notAfter, keys: caKeys, signingAlgorithm: alg,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+  });
+  const leafKeys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "02", subject: "CN=127.0.0.1", issuer: ca.subject, notBefore, notAfter, publicKey: leafKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: alg,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    ],
+  });
+  const pk8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", leafKeys.privateKey)).toString("base64").replace(/(.{64})/g, "$1\n");
+  const out = { ca: join(dir, "ca.pem"), cert: join(dir, "server.pem"), key: join(dir, "server.key") };
+  writeFileSync(out.ca, ca.toString("pem"));
+  writeFileSync(out.cert, leaf.toString("pem"));
+  writeFileSync(out.key, `-----BEGIN PRIVATE KEY-----\n${pk8}\n-----END PRIVATE KEY-----\n`);
+  return out;
 }
