@@ -4,7 +4,6 @@ import type { FlagSpecs, Parsed } from "./args.ts";
 import { list, str } from "./args.ts";
 import { decisionTime } from "../core/time.ts";
 import type { BundleTrustOptions, EvidenceOptions } from "../gate/run.ts";
-import { resolveSubject } from "../gate/run.ts";
 import { parseByteSize, parsePositiveInt, resolveLimits, type InputLimits } from "../core/limits.ts";
 
 export const trustFlags: FlagSpecs = {
@@ -88,6 +87,8 @@ export function identities(p: Parsed): { issuer: string; identity: string }[] {
 }
 
 export async function evidenceOptions(p: Parsed, data: Record<string, unknown> = {}): Promise<EvidenceOptions> {
+  // The pipeline loads only for commands that read evidence (tollgate test imports these flags too).
+  const { resolveSubject } = await import("../gate/run.ts");
   const subject = await resolveSubject(str(p, "artifact"), list(p, "subject"));
   return {
     time: decisionTime(str(p, "time")),

@@ -6,8 +6,8 @@ import { defineCommand } from "citty";
 import { TollgateError, usage } from "../../core/errors.ts";
 import { decisionTime } from "../../core/time.ts";
 import { readUserFile } from "../../core/read.ts";
-import { makeBundleVerifier } from "../../gate/run.ts";
 import { PolicyEngine } from "../../policy/evaluator.ts";
+import type { PolicyBundle } from "../../policy/bundle.ts";
 import { hostBuiltins } from "../../policy/host-builtins.ts";
 import { regoText } from "../../policy/builtins.ts";
 import { loadCheckPolicy, PRINT_MARKER } from "../../check/policy.ts";
@@ -127,6 +127,11 @@ export async function settings(p: Parsed): Promise<TestSettings> {
   };
 }
 
+/** A built bundle is verified like any bundle; the verifier (and the gate pipeline it lives in) loads only then. */
+function verifyLazily(p: Parsed): (b: PolicyBundle) => Promise<void> {
+  return async (b) => (await (await import("../../gate/run.ts")).makeBundleVerifier(bundleTrust(p)))(b);
+}
+
 /** OPA's print: the cross product of the operands (each a set of values; empty is `<undefined>`), space-joined. */
 function printLines(operands: unknown[][]): string[] {
   let lines = [""];
@@ -157,7 +162,7 @@ export default defineCommand({
         configs.push({ path: f, config: await parseInput(bytes, f, { ...(s.parser ? { parser: s.parser } : {}), protoFileDirs: s.protoFileDirs }) });
       }
 
-      const policy = await loadCheckPolicy(s.policy, { regoVersion: s.regoVersion, strict: s.strict, ...(s.capabilities ? { capabilities: s.capabilities } : {}) }, await makeBundleVerifier(bundleTrust(p)), registryOptions(p));
+      const policy = await loadCheckPolicy(s.policy, { regoVersion: s.regoVersion, strict: s.strict, ...(s.capabilities ? { capabilities: s.capabilities } : {}) }, verifyLazily(p), registryOptions(p));
       const data = await loadConftestData(s.data);
       const prints = { lines: [] as string[] };
       const runtime = { env: { ...process.env }, version: "", commit: "" };
