@@ -133,6 +133,11 @@ export class ArtifactDigests {
     return new ArtifactDigests(undefined, set);
   }
 
+  /** The artifact's bytes (`--artifact`), for signatures over the message itself (Ed25519, RSA). */
+  get bytesOrUndefined(): Uint8Array | undefined {
+    return this.bytes;
+  }
+
   /** True when the artifact's bytes are at hand (any strong digest can be computed). */
   get hasBytes(): boolean {
     return this.bytes !== undefined;

@@ -11,11 +11,12 @@ import { qualityEventKind } from "./quality-event/index.ts";
 import { otelLogKind } from "./otel-log/index.ts";
 import { kettleKind } from "./kettle/index.ts";
 import { npmAttestationsKind } from "./npm/index.ts";
+import { artifactSignatureKind } from "./artifact-signature.ts";
 import { sevSnpKind } from "./tee/sev-snp/index.ts";
 import { azSnpKind } from "./tee/az-snp/index.ts";
 import { cosignSignatureKind } from "./cosign-signature.ts";
 import { pypiKind } from "./pypi/index.ts";
 
 // runmanifest first: its detect sniffs bytes, so a huge ledger is never JSON.parse'd whole by another detect.
-export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, attestationKind, npmAttestationsKind, pypiKind, tdxQuoteKind, nitroAttestationKind, kettleKind, sevSnpKind, azSnpKind, qualityEventKind, otelLogKind, runtimeManifestKind, orphanEvaluationReportKind, dastKind, cosignSignatureKind];
+export const evidenceKinds: readonly EvidenceKind<any>[] = [runManifestKind, artifactSignatureKind, attestationKind, npmAttestationsKind, pypiKind, tdxQuoteKind, nitroAttestationKind, kettleKind, sevSnpKind, azSnpKind, qualityEventKind, otelLogKind, runtimeManifestKind, orphanEvaluationReportKind, dastKind, cosignSignatureKind];
 

@@ -40,13 +40,17 @@ export const KNOWN_INTERNAL_PARAMETERS: Readonly<Record<string, readonly string[
 /** `<vendor>_<field>`: a vendor token, an underscore, a field name. */
 const VENDOR_FIELD = /^[A-Za-z0-9][A-Za-z0-9.-]*_[A-Za-z0-9][A-Za-z0-9_]*$/;
 
+const INVOCATION_ID_GO = "invocationID";
+
 // Fields the SLSA v1 spec defines at each level; anything else is custom metadata outside externalParameters.
 const DEFINED: Record<string, readonly string[]> = {
   "": ["buildDefinition", "runDetails"],
   buildDefinition: ["buildType", "externalParameters", "internalParameters", "resolvedDependencies"],
   runDetails: ["builder", "metadata", "byproducts"],
   "runDetails.builder": ["id", "builderDependencies", "version"],
-  "runDetails.metadata": ["invocationId", "startedOn", "finishedOn"],
+  // invocationID is the standard invocationId as in-toto-golang spells it (its Go field's json tag), which is
+  // what cosign attest-blob --type slsaprovenance1 writes: the same defined field, not custom metadata.
+  "runDetails.metadata": ["invocationId", INVOCATION_ID_GO, "startedOn", "finishedOn"],
 };
 
 export interface CustomMetadataViolation {
@@ -83,7 +87,7 @@ interface ProvenanceV1 {
   };
   runDetails: {
     builder: { id: string; version?: Record<string, string>; [k: string]: unknown };
-    metadata?: { invocationId?: string; startedOn?: string; finishedOn?: string; [k: string]: unknown };
+    metadata?: { invocationId?: string; invocationID?: string; startedOn?: string; finishedOn?: string; [k: string]: unknown };
     [k: string]: unknown;
   };
   [k: string]: unknown;
@@ -111,6 +115,10 @@ function v1Facts(p: ProvenanceV1): Record<string, unknown> {
       }
     }
   }
+  const md = p.runDetails.metadata;
+  if (md && md.invocationId !== undefined && md[INVOCATION_ID_GO] !== undefined && md.invocationId !== md[INVOCATION_ID_GO]) {
+    violations.push({ path: `runDetails.metadata.${INVOCATION_ID_GO}`, reason: "invocationId given twice (invocationId and invocationID) with different values" });
+  }
   for (const key of Object.keys(ext)) {
     if (known?.includes(key)) continue;
     if (VENDOR_FIELD.test(key)) vendorFields.push(key);
@@ -135,7 +143,7 @@ function v1Facts(p: ProvenanceV1): Record<string, unknown> {
     known_build_type: known !== undefined,
     builder_id: p.runDetails.builder.id,
     builder_version: p.runDetails.builder.version ?? {},
-    invocation_id: p.runDetails.metadata?.invocationId ?? null,
+    invocation_id: p.runDetails.metadata?.invocationId ?? p.runDetails.metadata?.invocationID ?? null,
     started_on: p.runDetails.metadata?.startedOn ?? null,
     finished_on: p.runDetails.metadata?.finishedOn ?? null,
     external_parameters: Object.keys(ext).sort(),

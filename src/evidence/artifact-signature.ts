@@ -1,0 +1,180 @@
+// Signatures over an artifact itself (not over an in-toto statement), as cosign writes them:
+//   - `cosign sign-blob --new-bundle-format --bundle F`: a Sigstore bundle carrying a messageSignature (the
+//     artifact's digest and a signature over it), verified offline like any Sigstore bundle;
+//   - `cosign sign-blob --output-signature F`: the bare base64 signature, verified with --key over the artifact
+//     under evaluation (--artifact, or the --subject digest the key's curve signs).
+// Either becomes kind "artifact-signature" whose `subject` is the digest that was signed: the policy binds it
+// to the subject like a statement subject. Binding is never decided here.
+import { decodeBase64Strict, toHex } from "../core/digest.ts";
+import type { StrongAlgorithm } from "../core/digest-set.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
+import { verifyEcdsaPrehashed, verifySignatureBytes } from "../crypto/dsse.ts";
+import { hashForKey, keyAlgorithm } from "../crypto/keys.ts";
+import { BUNDLE_FORMATS } from "../sigstore/media-types.ts";
+import type { SigstoreVerification } from "../sigstore/verify.ts";
+import type { Check, EvidenceKind, EvidenceRecord, Signer, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
+
+const SIGSTORE_BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle";
+/** Sigstore's HashAlgorithm enum as protobuf JSON writes it. */
+const BUNDLE_DIGEST_ALGORITHMS: Readonly<Record<string, StrongAlgorithm>> = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" };
+
+type Parsed =
+  | { form: "bundle"; format: string; bundle: unknown; algorithm: StrongAlgorithm; digest: string }
+  | { form: "bare"; format: "cosign-signature"; signature: Uint8Array };
+
+interface Outcome {
+  signer?: Signer;
+  transparency: TransparencyFacts;
+  /** The digest the signature covers, once verified. */
+  signed?: { algorithm: StrongAlgorithm; hex: string };
+}
+
+const outcomes = new WeakMap<Check[], Outcome>();
+
+function messageBundle(file: SourceFile): Record<string, unknown> | undefined {
+  const v = file.json();
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const mt = o.mediaType;
+  return typeof mt === "string" && mt.startsWith(SIGSTORE_BUNDLE_PREFIX) && o.messageSignature !== undefined && o.dsseEnvelope === undefined ? o : undefined;
+}
+
+/** A DER ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s } and nothing after it. */
+function isDerEcdsaSignature(b: Uint8Array): boolean {
+  if (b.length < 8 || b.length > 160 || b[0] !== 0x30) return false;
+  let i = 1;
+  let len = b[i++]!;
+  if (len === 0x81) len = b[i++]!;
+  else if (len > 0x80) return false;
+  if (i + len !== b.length) return false;
+  for (let n = 0; n < 2; n++) {
+    if (b[i++] !== 0x02) return false;
+    const l = b[i++]!;
+    if (l === 0 || l > 0x42 || i + l > b.length) return false;
+    i += l;
+  }
+  return i === b.length;
+}
+
+/** The text of a `--output-signature` file: one line of strict base64 whose bytes are a DER ECDSA signature. */
+function bareSignature(file: SourceFile): Uint8Array | undefined {
+  if (file.bytes.length > 400) return undefined;
+  const text = file.text()?.trim();
+  if (!text || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  try {
+    const sig = decodeBase64Strict(text, "signature");
+    return isDerEcdsaSignature(sig) ? sig : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function failed(name: string, code: Check["code"], reason: string): Check {
+  return { name, ok: false, code, reason };
+}
+
+export const artifactSignatureKind: EvidenceKind<Parsed> = {
+  name: "artifact-signature",
+  detect: (file) => messageBundle(file) !== undefined || bareSignature(file) !== undefined,
+
+  parse(file) {
+    const b = messageBundle(file);
+    if (b) {
+      const ms = b.messageSignature as { messageDigest?: { algorithm?: unknown; digest?: unknown } } | null;
+      const alg = BUNDLE_DIGEST_ALGORITHMS[String(ms?.messageDigest?.algorithm)];
+      if (!alg) throw new TollgateError("unsupported", `message-signature bundle: unsupported messageDigest.algorithm ${JSON.stringify(ms?.messageDigest?.algorithm)} (want SHA2_256, SHA2_384 or SHA2_512)`, file.path);
+      if (typeof ms?.messageDigest?.digest !== "string") throw new TollgateError("schema_invalid", "message-signature bundle: messageDigest.digest must be base64", file.path);
+      const digest = toHex(decodeBase64Strict(ms.messageDigest.digest, "messageDigest.digest"));
+      return { form: "bundle", format: `${BUNDLE_FORMATS[b.mediaType as string] ?? "sigstore-bundle"}/message-signature`, bundle: b, algorithm: alg, digest };
+    }
+    const sig = bareSignature(file);
+    if (!sig) throw new TollgateError("unknown_kind", "not a message-signature bundle or a cosign signature", file.path);
+    return { form: "bare", format: "cosign-signature", signature: sig };
+  },
+
+  async verify(p, _file, ctx) {
+    const out: Outcome = { transparency: { status: "absent" } };
+    const checks = p.form === "bundle" ? await verifyBundle(p, ctx, out) : await verifyBare(p, ctx, out);
+    outcomes.set(checks, out);
+    return checks;
+  },
+
+  normalize(p, checks, file) {
+    const o = outcomes.get(checks) ?? { transparency: { status: "absent" as const } };
+    const bad = checks.find((c) => !c.ok);
+    const verified = !bad && o.signer !== undefined;
+    // A bundle names its digest whatever its signature says; a bare signature is about the artifact only once verified over it.
+    const subject = p.form === "bundle" ? [{ digest: { [p.algorithm]: p.digest } }] : o.signed ? [{ digest: { [o.signed.algorithm]: o.signed.hex } }] : [];
+    const record: EvidenceRecord = {
+      id: `sha256:${file.sha256}`,
+      kind: "artifact-signature",
+      source: { path: file.path, digest: { sha256: file.sha256 }, format: p.format },
+      signature: verified ? { status: "verified", signers: [o.signer!] } : { status: "failed", reason: bad?.reason ?? "no signature verified", code: bad?.code ?? "signature_failed", signers: [] },
+      transparency: o.transparency,
+      integrity: { status: "n/a" },
+      checks,
+      subject,
+      facts: { signed_digest: subject[0]?.digest ?? null, form: p.form },
+    };
+    return [record];
+  },
+};
+
+async function verifyBundle(p: Parsed & { form: "bundle" }, ctx: VerifyContext, out: Outcome): Promise<Check[]> {
+  // The bundle is checked against its own digest (signature, log entry ↔ content); whether that digest is the
+  // artifact's is the policy's question. Only signatures over the message itself need the artifact's bytes.
+  const bytes = ctx.artifact?.bytesOrUndefined;
+  const artifact = p.algorithm === "sha256" ? { sha256: p.digest } : bytes ? { bytes } : undefined;
+  if (!artifact) return [failed("signature.sigstore", "unsupported", `the bundle signs a ${p.algorithm} digest; give --artifact FILE so the signature can be checked over the artifact`)];
+  let r: SigstoreVerification;
+  try {
+    const { verifySigstoreBundle } = await import("../sigstore/verify.ts");
+    r = await verifySigstoreBundle(p.bundle, { trustedRoot: ctx.trustedRoot(), keys: ctx.keys, artifact, now: ctx.time });
+  } catch (e) {
+    const err = asTollgateError(e);
+    return [failed("signature.sigstore", err.code, err.message)];
+  }
+  out.transparency = r.transparency;
+  if (r.ok && r.signer) {
+    out.signer = r.signer;
+    out.signed = { algorithm: p.algorithm, hex: p.digest };
+  }
+  // "binding.artifact" here only says the signature covers the bundle's own digest: name it for what it is.
+  return r.checks.map((c) => (c.name === "binding.artifact" ? { ...c, name: "signature.message_digest" } : c));
+}
+
+async function verifyBare(p: Parsed & { form: "bare" }, ctx: VerifyContext, out: Outcome): Promise<Check[]> {
+  if (!ctx.keys.length) {
+    return [failed("signature.cosign", "no_trusted_key", "a bare cosign signature (sign-blob --output-signature) verifies only with --key; for keyless signing give the bundle (sign-blob --bundle)")];
+  }
+  if (!ctx.artifact) {
+    return [failed("signature.cosign", "unsupported", "a bare signature is over the artifact: give --artifact FILE (or --subject with the digest the key signs)")];
+  }
+  const tried: string[] = [];
+  for (const k of ctx.keys) {
+    let alg;
+    try {
+      alg = keyAlgorithm(k.key, k.source);
+    } catch {
+      continue;
+    }
+    const hash = hashForKey(alg);
+    let ok = false;
+    if (hash) {
+      // ECDSA signs the digest: the artifact's digest with the curve's hash (cosign's convention) suffices.
+      const hex = ctx.artifact.get(hash);
+      if (hex === undefined) {
+        tried.push(`${k.fingerprint} (needs the artifact's ${hash})`);
+        continue;
+      }
+      ok = alg.startsWith("ecdsa") ? verifyEcdsaPrehashed(Buffer.from(hex, "hex"), p.signature, k.key) : ctx.artifact.bytesOrUndefined ? await verifySignatureBytes(ctx.artifact.bytesOrUndefined, p.signature, k.key) : false;
+      if (ok) {
+        out.signer = k.keyid ? { type: "key", keyid: k.keyid, fingerprint: k.fingerprint } : { type: "key", fingerprint: k.fingerprint };
+        out.signed = { algorithm: hash, hex };
+        return [{ name: "signature.cosign", ok: true, detail: { key: k.fingerprint, digest: `${hash}:${hex}` } }];
+      }
+    }
+    tried.push(k.fingerprint);
+  }
+  return [failed("signature.cosign", "signature_failed", `the signature does not verify over the artifact with any --key (${tried.join(", ")}): another artifact, or another key`)];
+}
