@@ -74,24 +74,24 @@ export function pickPlatform(index: ParsedManifest, platform: string, where: str
 
 /** Everything attached to `target`: cosign tags, then referrers (API or tag schema). */
 export async function attachmentsOf(client: RegistryClient, repo: OciReference, target: string, only?: readonly AttachmentKind[]): Promise<Attachment[]> {
-  const out: Attachment[] = [];
   const want = (k: AttachmentKind) => !only || only.includes(k) || (k === "referrer" && only.length > 0);
-  for (const suffix of ["sig", "att", "sbom"] as const) {
-    if (!want(suffix)) continue;
+  // The lookups are independent: asked at once, answered in a fixed order (sig, att, sbom, referrers).
+  const tagged = (["sig", "att", "sbom"] as const).filter(want).map(async (suffix): Promise<Attachment[]> => {
     const m = await client.manifestIfExists(repo, cosignTag(target, suffix));
-    if (m && !m.isIndex) out.push({ kind: suffix, target, manifest: m.digest, layers: layersOf(m) });
-  }
-  if (want("referrer")) {
-    for (const d of await client.referrers(repo, target)) {
+    return m && !m.isIndex ? [{ kind: suffix, target, manifest: m.digest, layers: layersOf(m) }] : [];
+  });
+  const referred = want("referrer")
+    ? client.referrers(repo, target).then((list) => Promise.all(list.map(async (d): Promise<Attachment[]> => {
       const m = await client.manifest(repo, d.digest);
-      if (m.isIndex) continue;
+      if (m.isIndex) return [];
       // The manifest (digest-checked) says what it is; some registries derive the descriptor's artifactType wrongly.
       const artifactType = artifactTypeOf(m.json as unknown as ImageManifest) ?? d.artifactType;
       const a: Attachment = { kind: "referrer", target, manifest: m.digest, layers: layersOf(m), ...(artifactType ? { artifactType } : {}) };
-      if (!only || only.includes(referrerClass(a))) out.push(a);
-    }
-  }
-  return out;
+      return !only || only.includes(referrerClass(a)) ? [a] : [];
+    })))
+    : Promise.resolve([]);
+  const [t, r] = await Promise.all([Promise.all(tagged), referred]);
+  return [...t.flat(), ...r.flat()];
 }
 
 /** What a referrer is for --only: a signature (Sigstore bundle of a message), an attestation or an SBOM. */
@@ -122,17 +122,19 @@ export async function resolveOciEvidence(operand: string, client: RegistryClient
   const attachments: Attachment[] = [];
   for (const t of targets) attachments.push(...(await attachmentsOf(client, ref, t, o.only)));
 
-  const files: SourceFile[] = [];
+  const pending: Promise<SourceFile>[] = [];
   const seen = new Set<string>();
   for (const a of attachments) {
     for (const layer of a.layers) {
       if (seen.has(layer.digest)) continue;
       seen.add(layer.digest);
-      const bytes = await client.blob(ref, layer.digest, layer.size);
       const path = formatReference(ref, layer.digest);
-      files.push(a.kind === "sig" || layer.mediaType === COSIGN_SIMPLESIGNING ? simpleSigningFile(path, bytes, layer) : sourceFromBytes(path, bytes, false));
+      // Fetched concurrently, kept in attachment order (the input document's order is deterministic).
+      pending.push(client.blob(ref, layer.digest, layer.size).then((bytes) =>
+        a.kind === "sig" || layer.mediaType === COSIGN_SIMPLESIGNING ? simpleSigningFile(path, bytes, layer) : sourceFromBytes(path, bytes, false)));
     }
   }
+  const files = await Promise.all(pending);
   const errors: InputError[] = [];
   if (files.length === 0) {
     errors.push({ source: operand, code: "not_found", message: "no signature, attestation or SBOM is attached (cosign .sig/.att/.sbom tags, referrers)" });
