@@ -89,4 +89,16 @@ describe("SLSA GitHub generator .intoto.jsonl (DSSE envelopes, one per line), ke
     expect(k.code).toBe(1);
     expect(denies(k.stdout)).toContain("I1.provenance-signature");
   });
+
+  test("the generator's keyless form (a Fulcio cert beside each signature, no log entry) says why it cannot verify offline", () => {
+    // The shape slsa-framework/slsa-verifier's testdata (*.intoto.jsonl) carries: signatures[{keyid: "", sig, cert: PEM}].
+    const lines = readFileSync(jsonl, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    for (const env of lines) env.signatures = env.signatures.map((s: { sig: string }) => ({ keyid: "", sig: s.sig, cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }));
+    const keyless = join(dir, "keyless.intoto.jsonl");
+    writeFileSync(keyless, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const r = tollgate(["eval", "--artifact", join(dir, "a.bin"), keyless]);
+    expect(r.code).toBe(1);
+    expect(denies(r.stdout)).toContain("I1.provenance-signature");
+    expect(r.stdout).toContain("carries a Fulcio certificate but no transparency-log entry");
+  });
 });

@@ -9,6 +9,8 @@ import { hashForKey, keyAlgorithm } from "./keys.ts";
 
 export interface DsseSignature {
   keyid?: string;
+  /** A PEM signing certificate beside the signature (the SLSA GitHub generator's .intoto.jsonl writes one). */
+  cert?: string;
   /** Raw signature bytes (decoded from the envelope's base64). */
   sig: Uint8Array;
 }
@@ -53,6 +55,7 @@ export function parseDsseEnvelope(value: unknown, path?: string): DsseEnvelope {
     if (so.keyid !== undefined && typeof so.keyid !== "string") fail(`signatures[${i}].keyid must be a string`);
     const out: DsseSignature = { sig: decode(so.sig as string, `signatures[${i}].sig`, path) };
     if (typeof so.keyid === "string" && so.keyid !== "") out.keyid = so.keyid;
+    if (typeof so.cert === "string" && so.cert !== "") out.cert = so.cert;
     return out;
   });
   return { payloadType: v.payloadType as string, payload, signatures };

@@ -60,7 +60,13 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
   let facts: Record<string, unknown> | undefined;
 
   if (item.form === "dsse") {
-    if (!ctx.keys.length) {
+    const keylessOnly = item.envelope.signatures.length > 0 && item.envelope.signatures.every((s) => s.cert !== undefined);
+    if (keylessOnly && !ctx.keys.length) {
+      // slsa-github-generator's .intoto.jsonl: Fulcio certificates beside the signatures, the log entry kept
+      // only in Rekor. Offline there is no trusted time at which the short-lived certificate was valid.
+      checks.push(failed("signature.dsse", "no_trusted_key",
+        "the DSSE signature carries a Fulcio certificate but no transparency-log entry (an slsa-github-generator .intoto.jsonl), so its signing time cannot be established offline; verify the generator's Sigstore bundle output instead, or sign with a key (--key)"));
+    } else if (!ctx.keys.length) {
       checks.push(failed("signature.dsse", "no_trusted_key", `DSSE envelope has ${describeSigs(item)}; no --key was given to verify it`));
     } else {
       const v = await verifyDsseEnvelope(item.envelope, ctx.keys);
