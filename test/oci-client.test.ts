@@ -146,6 +146,37 @@ describe("a misbehaving registry: one line, exit 2, never an admit", () => {
   });
 });
 
+describe("the cache keyed by digest, and referrers filtered by artifactType", () => {
+  test("with --registry-cache, blobs come from the cache when the registry cannot serve them; a corrupted entry is refetched", async () => {
+    const cache = tempDir("tollgate-cache-");
+    expect((await tollgate(["eval", "--key", PUB, "--registry-cache", cache, `oci://${image}`])).code).toBe(0);
+    const noBlobs = viaProxy((_q, url, fwd) => (url.pathname.includes("/blobs/") ? new Response("gone", { status: 500 }) : fwd()));
+    const r = await tollgate(["eval", "--key", PUB, "--registry-cache", cache, noBlobs]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // A cache entry that no longer hashes to its name is not trusted: it is fetched again (and here fails).
+    writeFileSync(join(cache, "sha256", attBlob.slice(7)), "tampered");
+    const t = await tollgate(["eval", "--key", PUB, "--registry-cache", cache, noBlobs]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain("registry answered 500");
+  });
+
+  test("referrers are filtered by artifactType (registry-side or client-side)", async () => {
+    const { RegistryClient } = await import("../src/evidence/oci/client.ts");
+    const img = pushRandomImage(reg.host, "acme/filter", dir);
+    writeFileSync(join(dir, "a.json"), "{}");
+    for (const t of ["application/spdx+json", "application/vnd.cyclonedx+json"]) {
+      expect(runPeer("oras", ["attach", "--plain-http", "--artifact-type", t, img, `a.json:${t}`], { cwd: dir }).code).toBe(0);
+    }
+    const client = new RegistryClient();
+    const ref = { registry: reg.host, repository: "acme/filter" };
+    const digest = img.split("@")[1]!;
+    expect((await client.referrers(ref, digest)).length).toBe(2);
+    const spdx = await client.referrers(ref, digest, "application/spdx+json");
+    expect(spdx.map((d) => d.artifactType)).toEqual(["application/spdx+json"]);
+  });
+});
+
 describe("references, challenges, credentials", () => {
   test("oci:// references are parsed strictly", () => {
     expect(parseOciReference(`oci://127.0.0.1:5000/acme/api@sha256:${"a".repeat(64)}`)).toEqual({ registry: "127.0.0.1:5000", repository: "acme/api", digest: `sha256:${"a".repeat(64)}` });

@@ -131,6 +131,22 @@ describe("oci:// evidence, cosign sign and oras attach", () => {
     expect(r.code).toBe(0);
   });
 
+  test("the same signature saved by `cosign download signature` is the same evidence as a file", () => {
+    const image = pushRandomImage(dist.host, "acme/dl", dir);
+    cosign(["sign", "--key", KEY, "--tlog-upload=false", "--allow-http-registry", image]);
+    const dl = runPeer("cosign", ["download", "signature", "--allow-http-registry", image], { cwd: dir, env: COSIGN_ENV });
+    expect(dl.code).toBe(0);
+    const file = join(dir, "sig.json");
+    writeFileSync(file, dl.stdout);
+    const r = tollgate(["verify", "--key", PUB, "--output", "json", file]);
+    const out = JSON.parse(r.stdout);
+    expect(out.evidence[0].kind).toBe("image-signature");
+    expect(out.evidence[0].signature.status).toBe("verified");
+    expect(r.code).toBe(0);
+    const fromRegistry = JSON.parse(tollgate(["inspect", "--key", PUB, `oci://${image}`]).stdout).evidence[0];
+    expect(fromRegistry.facts).toEqual(JSON.parse(tollgate(["inspect", "--key", PUB, file]).stdout).evidence[0].facts);
+  });
+
   test("an SBOM attached with oras (referrer) is fetched; with no attestation the gate denies", () => {
     const image = pushRandomImage(craneReg.host, "acme/sbom", dir);
     const sbom = join(dir, "sbom.spdx.json");

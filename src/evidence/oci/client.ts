@@ -168,13 +168,14 @@ export class RegistryClient {
 
   /**
    * The referrers of a manifest (OCI 1.1): the referrers API when the registry has it, else the referrers
-   * tag schema (`sha256-<hex>`, an index pushed by clients). `artifactType` filters either way (a registry
-   * may ignore the filter; OCI-Filters-Applied says whether it did).
+   * tag schema (`sha256-<hex>`, an index pushed by clients). With `artifactType`, only referrers whose manifest
+   * says that type: the list is asked for unfiltered and each candidate's manifest (digest-checked) decides,
+   * because registries derive the descriptor's artifactType differently — go-containerregistry's registry
+   * reports the config's media type, so its server-side `?artifactType=` filter drops what oras and cosign attach.
    */
   async referrers(repo: Repo, digest: string, artifactType?: string): Promise<Descriptor[]> {
     const where = formatReference(repo as OciReference, digest);
-    const q = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : "";
-    const res = await this.request(repo, `/referrers/${digest}${q}`, { actions: "pull", accept: [404, 400, 405], headers: { accept: OCI_INDEX } }, where);
+    const res = await this.request(repo, `/referrers/${digest}`, { actions: "pull", accept: [404, 400, 405], headers: { accept: OCI_INDEX } }, where);
     let index: ImageIndex | undefined;
     if (res.ok) {
       const bytes = await readCapped(res, this.maxManifestBytes, where, "referrers index");
@@ -185,7 +186,14 @@ export class RegistryClient {
       if (fallback) index = fallback.json as unknown as ImageIndex;
     }
     const list = (index?.manifests ?? []).filter(isDescriptor);
-    return artifactType ? list.filter((d) => d.artifactType === artifactType) : list;
+    if (!artifactType) return list;
+    const out: Descriptor[] = [];
+    for (const d of list) {
+      const m = await this.manifest(repo, d.digest);
+      const t = artifactTypeOf(m.json as { artifactType?: string; config?: Descriptor });
+      if (t === artifactType) out.push({ ...d, artifactType: t });
+    }
+    return out;
   }
 
   async tags(repo: Repo): Promise<string[]> {
