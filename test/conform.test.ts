@@ -260,9 +260,14 @@ describe("I6 Log-Contract", () => {
 
   test("identity attributes and the image digest on the Resource: PASS", () => {
     const f = write("logs-ok.json", otlp({ "service.name": "api", "service.version": "2.0.0", "service.instance.id": "api-1", "deployment.environment": "prod", "container.image.id": `sha256:${SHA}` }));
-    const r = run(["I6", f]);
+    const ci = write("ci.yml", stringify({ on: "pull_request", jobs: { test: { steps: [{ run: "npm test" }, { name: "log contract", run: "tollgate conform I6 test/out/logs.json" }] } } }));
+    const r = run(["I6", f, "--workflow", ci]);
     expect(r.stderr).toBe("");
     expect(r.out.verdict).toBe("PASS");
+    expect(r.must("I6.schema-in-ci").reason).toBe(`${ci} runs the log-contract check: test: log contract`);
+    const noCi = run(["I6", f]);
+    expect(noCi.failed).toEqual(["I6.schema-in-ci"]);
+    expect(run(["I6", f, "--workflow", write("ci-none.yml", stringify({ on: "push", jobs: { t: { steps: [{ run: "npm test" }] } } }))]).must("I6.schema-in-ci").reason).toContain("has no step running the log-contract check");
     expect(r.out.musts.map((m: any) => m.id)).toEqual(["I6.log-record", "I6.identity", "I6.build-link", "I6.schema-in-ci"]);
   });
 
@@ -270,7 +275,7 @@ describe("I6 Log-Contract", () => {
     test("lacks service.version and deployment.environment, and names no image or revision", () => {
       const r = run(["I6", fixture("otel", "opentelemetry-proto-examples-logs.json")]);
       expect(r.code).toBe(1);
-      expect(r.failed).toEqual(["I6.identity", "I6.build-link", "I6.schema-in-ci"]);
+      expect(r.failed).toEqual(["I6.identity", "I6.build-link", "I6.schema-in-ci"]); // and no CI workflow given
       expect(r.must("I6.identity").reason).toContain("service.version");
       expect(r.must("I6.identity").reason).toContain("deployment.environment");
     });

@@ -14,7 +14,7 @@ const CONFIG_KEYS: Record<InterfaceId, { args: string[]; optional: string[] }> =
   I3: { args: ["target"], optional: ["evidence", "workflow"] },
   I4: { args: ["target", "policy"], optional: ["evidence"] },
   I5: { args: ["event", "contract"], optional: ["previous_contract"] },
-  I6: { args: ["record"], optional: [] },
+  I6: { args: ["record"], optional: ["workflow"] },
   I7: { args: ["artifact", "class"], optional: ["evidence"] },
   I8: { args: ["target", "predicate_type"], optional: ["evidence"] },
 };

@@ -172,6 +172,7 @@ export async function runProbe(id: InterfaceId, args: readonly string[], o: Prob
     case "I6": {
       const { files, errors } = await readEvidence([args[0]!]);
       input = await prepare(o, undefined, files, errors);
+      params.workflow = o.workflow ? await analyzeWorkflow(o.workflow) : { given: false };
       break;
     }
   }

@@ -1,3 +1,4 @@
+// I6: "Validate the log schema in CI": a CI step that runs the log-contract check.
 // I3: "NOT ship a release with id-token/signing capability present but unused", read from a GitHub Actions
 // workflow. A job holds id-token: write when its own `permissions` grant it, or, having none, the workflow's do
 // (`write-all` included). It exercises it when a step (or the job itself, calling a reusable workflow) signs or
@@ -11,7 +12,11 @@ export interface WorkflowJob {
   id: string;
   id_token_write: boolean;
   signing_steps: string[];
+  /** Steps that run the log-contract check (I6: `tollgate conform I6`, the reference verify-log-contract.sh). */
+  log_contract_steps: string[];
 }
+
+const LOG_CONTRACT = /\bconform\s+I6\b|verify-log-contract/;
 
 export interface WorkflowFacts {
   given: true;
@@ -74,14 +79,16 @@ export async function analyzeWorkflow(path: string): Promise<WorkflowFacts> {
     if (!isObject(job)) continue;
     const grants = grantsIdToken(job.permissions) ?? top;
     const signing: string[] = [];
+    const logContract: string[] = [];
     // A job that calls a reusable workflow signs there (the SLSA generator, a signing workflow).
     if (typeof job.uses === "string" && (SIGNING_ACTIONS.some((r) => r.test(job.uses as string)) || /sign|attest|provenance|slsa/i.test(job.uses))) signing.push(job.uses);
     for (const step of Array.isArray(job.steps) ? job.steps : []) {
       if (!isObject(step)) continue;
       const s = signingStep(step);
       if (s) signing.push(s);
+      if (typeof step.run === "string" && LOG_CONTRACT.test(step.run)) logContract.push(typeof step.name === "string" ? step.name : step.run.split("\n")[0]!);
     }
-    jobs.push({ id, id_token_write: grants, signing_steps: signing });
+    jobs.push({ id, id_token_write: grants, signing_steps: signing, log_contract_steps: logContract });
   }
   return { given: true, path, jobs };
 }

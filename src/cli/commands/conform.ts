@@ -13,7 +13,7 @@ import { identities, registryFlags, registryOptions, trustFlags } from "../commo
 const flags: FlagSpecs = {
   evidence: { type: "string", multiple: true, description: "evidence file or directory standing in for what the registry serves", valueHint: "PATH" },
   data: { type: "string", short: "d", multiple: true, description: "data overlay for the gate the probes consult (JSON or YAML)", valueHint: "FILE" },
-  workflow: { type: "string", description: "I3: the release workflow (GitHub Actions YAML), to check signing capability is used", valueHint: "FILE" },
+  workflow: { type: "string", description: "I3: the release workflow (GitHub Actions YAML), to check signing capability is used; I6: the CI workflow that runs the log-contract check", valueHint: "FILE" },
   "previous-contract": { type: "string", description: "I5: the contract's previous version, for the backward-compatibility MUST", valueHint: "FILE" },
   output: { type: "string", short: "o", description: "output format: text|json", default: "text" },
   matrix: { type: "string", description: "conform all: write the Markdown conformance matrix here", valueHint: "OUT.md" },
