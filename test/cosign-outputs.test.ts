@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { tollgate } from "./support/cli.ts";
 import { runPeer } from "./support/peers.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { makeTestSigstore, TEST_IDENTITY, TEST_ISSUER } from "./support/keys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tollgate-cosign-"));
 const ENV = { COSIGN_PASSWORD: "test-password", COSIGN_YES: "true" };
@@ -155,5 +156,35 @@ fixtureDescribe("keyless message-signature bundles from the Sigstore conformance
     expect(denies(ok.stdout)).toEqual(["I1.provenance-required"]); // a signature is not provenance
     const bad = tollgate(["eval", ...ID, "--artifact", C("a.txt"), C("wrong-hashedrekord-artifact_fail", "bundle.sigstore.json")]);
     expect(denies(bad.stdout)).toContain("artifact-signature.signature");
+  });
+});
+
+describe("keyless sign-blob --output-signature/--output-certificate pairs (a self-made Sigstore instance)", () => {
+  test("the bundle verifies; the signature and certificate pair is read as the same signer but denied: no trusted time offline", async () => {
+    const sigstore = await makeTestSigstore();
+    const art = new TextEncoder().encode("keyless artifact\n");
+    const pairDir = mkdtempSync(join(tmpdir(), "tollgate-cosign-pair-"));
+    writeFileSync(join(pairDir, "app.bin"), art);
+    writeFileSync(join(pairDir, "root.json"), JSON.stringify(sigstore.trustedRoot));
+    const bundle = await sigstore.keyless({ content: { message: art }, integratedTime: 1_700_000_000 }) as { verificationMaterial: { certificate: { rawBytes: string } }; messageSignature: { signature: string } };
+    const bundleDir = mkdtempSync(join(tmpdir(), "tollgate-cosign-bundle-"));
+    writeFileSync(join(bundleDir, "app.bundle.json"), JSON.stringify(bundle));
+    const trust = ["--trusted-root", join(pairDir, "root.json"), "--certificate-identity", TEST_IDENTITY, "--certificate-oidc-issuer", TEST_ISSUER, "--time", "2024-01-01T00:00:00Z"];
+    const b = JSON.parse(tollgate(["inspect", ...trust, "--artifact", join(pairDir, "app.bin"), join(bundleDir, "app.bundle.json")]).stdout);
+    expect(b.evidence[0]).toMatchObject({ kind: "artifact-signature", signature: { status: "verified", signers: [{ type: "keyless", identity: TEST_IDENTITY }] } });
+
+    // what cosign writes with --output-signature / --output-certificate: base64 signature, PEM certificate
+    const pem = `-----BEGIN CERTIFICATE-----\n${bundle.verificationMaterial.certificate.rawBytes.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
+    writeFileSync(join(pairDir, "app.bin.sig"), bundle.messageSignature.signature);
+    writeFileSync(join(pairDir, "app.bin.pem"), pem);
+    const i = JSON.parse(tollgate(["inspect", ...trust, "--artifact", join(pairDir, "app.bin"), join(pairDir, "app.bin.sig"), join(pairDir, "app.bin.pem")]).stdout);
+    expect(i.errors).toEqual([]); // the certificate is the signature's material, not unknown input
+    expect(i.evidence).toHaveLength(1);
+    expect(i.evidence[0].checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([["signature.cosign", true], ["signature.certificate_chain", false]]);
+    expect(i.evidence[0].signature).toMatchObject({ status: "failed", code: "certificate_invalid" });
+    expect(i.evidence[0].signature.reason).toContain(`(${"URI:" + TEST_IDENTITY})`);
+    expect(i.evidence[0].signature.reason).toContain("no trusted time");
+    const e = tollgate(["eval", ...trust, "--artifact", join(pairDir, "app.bin"), join(pairDir, "app.bin.sig"), join(pairDir, "app.bin.pem")]);
+    expect(denies(e.stdout)).toContain("artifact-signature.signature");
   });
 });

@@ -2,14 +2,19 @@
 //   - `cosign sign-blob --new-bundle-format --bundle F`: a Sigstore bundle carrying a messageSignature (the
 //     artifact's digest and a signature over it), verified offline like any Sigstore bundle;
 //   - `cosign sign-blob --output-signature F`: the bare base64 signature, verified with --key over the artifact
-//     under evaluation (--artifact, or the --subject digest the key's curve signs).
+//     under evaluation (--artifact, or the --subject digest the key's curve signs). A keyless signer's
+//     `--output-certificate` PEM beside it is its material: the signature is checked with the certificate's key,
+//     but a short-lived certificate with no log entry or timestamp has no trusted time offline, so it fails
+//     naming the signer (cosign verify-blob needs the transparency log for the same reason).
 // Either becomes kind "artifact-signature" whose `subject` is the digest that was signed: the policy binds it
 // to the subject like a statement subject. Binding is never decided here.
 import { decodeBase64Strict, toHex } from "../core/digest.ts";
 import type { StrongAlgorithm } from "../core/digest-set.ts";
 import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { verifyEcdsaPrehashed, verifySignatureBytes } from "../crypto/dsse.ts";
-import { hashForKey, keyAlgorithm } from "../crypto/keys.ts";
+import { X509Certificate } from "node:crypto";
+import { dirname } from "node:path";
+import { hashForKey, keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
 import { BUNDLE_FORMATS } from "../sigstore/media-types.ts";
 import type { SigstoreVerification } from "../sigstore/verify.ts";
 import type { Check, EvidenceKind, EvidenceRecord, Signer, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
@@ -73,9 +78,33 @@ function failed(name: string, code: Check["code"], reason: string): Check {
   return { name, ok: false, code, reason };
 }
 
+const PEM_CERT = /^\s*-----BEGIN CERTIFICATE-----/;
+
+/** A `--output-certificate` file: PEM (cosign v2), or the base64 of the PEM (cosign v1). */
+function certificatePem(file: SourceFile): string | undefined {
+  if (file.bytes.length > 16384) return undefined;
+  const text = file.text();
+  if (!text) return undefined;
+  if (PEM_CERT.test(text)) return text;
+  const t = text.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return undefined;
+  const decoded = Buffer.from(t, "base64").toString("utf8");
+  return PEM_CERT.test(decoded) ? decoded : undefined;
+}
+
+/** Certificates beside a bare signature (cosign writes --output-signature and --output-certificate together). */
+function certificatesBeside(file: SourceFile, all: readonly SourceFile[]): SourceFile[] {
+  return all.filter((f) => f.path !== file.path && dirname(f.path) === dirname(file.path) && certificatePem(f) !== undefined);
+}
+
 export const artifactSignatureKind: EvidenceKind<Parsed> = {
   name: "artifact-signature",
   detect: (file) => messageBundle(file) !== undefined || bareSignature(file) !== undefined,
+
+  materials(file, all, parsed) {
+    const p = parsed ?? (bareSignature(file) ? ({ form: "bare" } as const) : undefined);
+    return p?.form === "bare" ? certificatesBeside(file, all).map((f) => f.path) : [];
+  },
 
   parse(file) {
     const b = messageBundle(file);
@@ -94,7 +123,7 @@ export const artifactSignatureKind: EvidenceKind<Parsed> = {
 
   async verify(p, _file, ctx) {
     const out: Outcome = { transparency: { status: "absent" } };
-    const checks = p.form === "bundle" ? await verifyBundle(p, ctx, out) : await verifyBare(p, ctx, out);
+    const checks = p.form === "bundle" ? await verifyBundle(p, ctx, out) : await verifyBare(p, _file, ctx, out);
     outcomes.set(checks, out);
     return checks;
   },
@@ -143,7 +172,28 @@ async function verifyBundle(p: Parsed & { form: "bundle" }, ctx: VerifyContext, 
   return r.checks.map((c) => (c.name === "binding.artifact" ? { ...c, name: "signature.message_digest" } : c));
 }
 
-async function verifyBare(p: Parsed & { form: "bare" }, ctx: VerifyContext, out: Outcome): Promise<Check[]> {
+async function verifyBare(p: Parsed & { form: "bare" }, file: SourceFile, ctx: VerifyContext, out: Outcome): Promise<Check[]> {
+  const certs = certificatesBeside(file, ctx.files);
+  if (certs.length && ctx.artifact) {
+    for (const c of certs) {
+      let cert: X509Certificate;
+      try {
+        cert = new X509Certificate(certificatePem(c)!);
+      } catch (e) {
+        return [failed("signature.certificate_leaf", "certificate_invalid", `${c.path}: not an X.509 certificate: ${(e as Error).message}`)];
+      }
+      const key = trustedKeyFromObject(cert.publicKey, c.path);
+      const r = await signatureOver(p.signature, key, ctx);
+      if (r.ok) {
+        const who = cert.subjectAltName ?? cert.subject;
+        return [
+          { name: "signature.cosign", ok: true, detail: { certificate: c.path, digest: `${r.algorithm}:${r.hex}` } },
+          failed("signature.certificate_chain", "certificate_invalid",
+            `signed by the certificate ${c.path} (${who}), but a signing certificate with no transparency-log entry or timestamp has no trusted time to be checked at offline; verify the bundle instead (cosign sign-blob --bundle)`),
+        ];
+      }
+    }
+  }
   if (!ctx.keys.length) {
     return [failed("signature.cosign", "no_trusted_key", "a bare cosign signature (sign-blob --output-signature) verifies only with --key; for keyless signing give the bundle (sign-blob --bundle)")];
   }
@@ -152,29 +202,31 @@ async function verifyBare(p: Parsed & { form: "bare" }, ctx: VerifyContext, out:
   }
   const tried: string[] = [];
   for (const k of ctx.keys) {
-    let alg;
-    try {
-      alg = keyAlgorithm(k.key, k.source);
-    } catch {
-      continue;
+    const r = await signatureOver(p.signature, k, ctx);
+    if (r.ok) {
+      out.signer = k.keyid ? { type: "key", keyid: k.keyid, fingerprint: k.fingerprint } : { type: "key", fingerprint: k.fingerprint };
+      out.signed = { algorithm: r.algorithm, hex: r.hex };
+      return [{ name: "signature.cosign", ok: true, detail: { key: k.fingerprint, digest: `${r.algorithm}:${r.hex}` } }];
     }
-    const hash = hashForKey(alg);
-    let ok = false;
-    if (hash) {
-      // ECDSA signs the digest: the artifact's digest with the curve's hash (cosign's convention) suffices.
-      const hex = ctx.artifact.get(hash);
-      if (hex === undefined) {
-        tried.push(`${k.fingerprint} (needs the artifact's ${hash})`);
-        continue;
-      }
-      ok = alg.startsWith("ecdsa") ? verifyEcdsaPrehashed(Buffer.from(hex, "hex"), p.signature, k.key) : ctx.artifact.bytesOrUndefined ? await verifySignatureBytes(ctx.artifact.bytesOrUndefined, p.signature, k.key) : false;
-      if (ok) {
-        out.signer = k.keyid ? { type: "key", keyid: k.keyid, fingerprint: k.fingerprint } : { type: "key", fingerprint: k.fingerprint };
-        out.signed = { algorithm: hash, hex };
-        return [{ name: "signature.cosign", ok: true, detail: { key: k.fingerprint, digest: `${hash}:${hex}` } }];
-      }
-    }
-    tried.push(k.fingerprint);
+    tried.push(r.why ? `${k.fingerprint} (${r.why})` : k.fingerprint);
   }
   return [failed("signature.cosign", "signature_failed", `the signature does not verify over the artifact with any --key (${tried.join(", ")}): another artifact, or another key`)];
+}
+
+type Over = { ok: true; algorithm: StrongAlgorithm; hex: string } | { ok: false; why?: string };
+
+/** Does `sig` verify over the artifact with `k`? ECDSA signs the digest with its curve's hash (cosign's convention). */
+async function signatureOver(sig: Uint8Array, k: { key: import("node:crypto").KeyObject; source: string }, ctx: VerifyContext): Promise<Over> {
+  let alg;
+  try {
+    alg = keyAlgorithm(k.key, k.source);
+  } catch (e) {
+    return { ok: false, why: (e as Error).message };
+  }
+  const hash = hashForKey(alg) ?? "sha256";
+  const hex = ctx.artifact!.get(hash);
+  if (hex === undefined) return { ok: false, why: `needs the artifact's ${hash}` };
+  const bytes = ctx.artifact!.bytesOrUndefined;
+  const ok = alg.startsWith("ecdsa") ? verifyEcdsaPrehashed(Buffer.from(hex, "hex"), sig, k.key) : bytes ? await verifySignatureBytes(bytes, sig, k.key) : false;
+  return ok ? { ok: true, algorithm: hash, hex } : { ok: false };
 }
