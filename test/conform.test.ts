@@ -385,3 +385,18 @@ describe("conform all: the conformance matrix", () => {
     expect(tollgate(["conform", "all", "c.yaml"]).stderr).toContain("conform all writes --matrix OUT.md and/or --json OUT.json");
   });
 });
+
+describe("I7 Polyglot-Attestation (a JAR: cosign sign-blob style signature plus SLSA provenance)", () => {
+  test("a message-signature bundle over the bytes and a provenance v1 attestation: PASS; the signature alone lacks provenance", async () => {
+    const jar = write("app.jar", ARTIFACT);
+    const signature = write("app.jar.sigstore.json", JSON.stringify(await sig.keyless({ content: { message: ARTIFACT }, integratedTime: INTEGRATED })));
+    const prov = await keyless("i7-prov", "https://slsa.dev/provenance/v1", slsaPredicate());
+    const r = run(["I7", jar, "java", "--evidence", signature, "--evidence", prov, ...TRUST()]);
+    expect(r.stderr).toBe("");
+    expect(r.out.verdict).toBe("PASS");
+    const alone = run(["I7", jar, "java", "--evidence", signature, ...TRUST()]);
+    expect(alone.failed).toEqual(["I7.provenance", "I7.published"]);
+    const typo = await keyless("i7-typo", "https://slsa.dev/provenance/v1.0", slsaPredicate());
+    expect(run(["I7", jar, "java", "--evidence", signature, "--evidence", prov, "--evidence", typo, ...TRUST()]).failed).toEqual(["I7.literal-v1"]);
+  });
+});
