@@ -121,7 +121,15 @@ describe("I2 Promotion-Verification", () => {
     const r = run(["I2", artifact, "other-org", "https://slsa.dev/provenance/v1", "--evidence", prov, "--evidence", signal, ...TRUST()]);
     expect(r.code).toBe(1);
     expect(r.failed).toEqual(["I2.pinned-verification", "I2.fail-closed", "I2.referrers-carried"]);
-    expect(r.must("I2.pinned-verification").reason).toBe(`the https://slsa.dev/provenance/v1 attestation bound to the digest is not signed by a verified keyless identity under https://github.com/other-org/ (signers: ${TEST_IDENTITY})`);
+    expect(r.must("I2.pinned-verification").reason).toBe(`the https://slsa.dev/provenance/v1 attestation bound to the digest is not signed by a verified GitHub Actions identity under https://github.com/other-org/ (signers: ${TEST_IDENTITY})`);
+  });
+
+  test("the owner's identity from another OIDC issuer does not count (gh attestation verify --owner pins GitHub Actions)", async () => {
+    const statement = makeStatement([{ name: "app.tar.gz", sha256: SHA }], "https://slsa.dev/provenance/v1", slsaPredicate());
+    const b = await sig.keyless({ content: { dsse: { payloadType: IN_TOTO_JSON, payload: JSON.stringify(statement) } }, integratedTime: INTEGRATED, issuer: "https://gitlab.com" });
+    const other = write("i2-gitlab.sigstore.json", JSON.stringify(b));
+    const r = run(["I2", artifact, "acme", "https://slsa.dev/provenance/v1", "--evidence", other, "--evidence", signal, "--trusted-root", root, "--certificate-identity", TEST_IDENTITY, "--certificate-oidc-issuer", "https://gitlab.com", "--time", TIME]);
+    expect(r.failed).toEqual(["I2.pinned-verification", "I2.fail-closed", "I2.referrers-carried"]);
   });
 
   test("another predicate type, and no decision signal", () => {

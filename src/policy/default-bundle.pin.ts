@@ -1,6 +1,6 @@
 // Written by scripts/build-bundles.ts: the sha256 of bundles/default.tar.gz and of its stored form (the
 // members, embedded so that a cold start neither gunzips nor untars), checked before the embedded default
 // bundle is loaded. A mismatch means the bundle was changed without rebuilding from policies/.
-export const DEFAULT_BUNDLE_SHA256 = "292366858dc7fc1226058b6abf09d83a59123b8e1dd4a4b96e6e7d62c9dc52f5";
-export const DEFAULT_BUNDLE_WASM_SHA256 = "72509049682742987886817e6c42b2d1b5e61e435a910fae574ef2f1e279ec3c";
-export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "9fb9ef970e1c175b39073a15aac1ffe80ec116c8e4abaf983d96c3773f14403c";
+export const DEFAULT_BUNDLE_SHA256 = "f15528fe898a27909da01e9d9d1c7bb2055d8643d6ec0a6aae281d5fe9c4c3c8";
+export const DEFAULT_BUNDLE_WASM_SHA256 = "4dd8b13f4e18edbbfd20790c0bf636149161bf7c054363a43fc24c5b970e4aa2";
+export const DEFAULT_BUNDLE_MEMBERS_SHA256 = "e29f06fdac3c278932eedd78523e643ff2247dc3ec259bf3a35d5d8c620250fa";

@@ -126,10 +126,14 @@ typed := [ev | some ev in input.evidence; object.get(ev, ["statement", "predicat
 
 typed_bound := [ev | some ev in typed; lib.subject_bound(ev)]
 
+# As `gh attestation verify --owner`: a GitHub Actions identity (issuer and workflow SAN) under the owner.
+github_actions_issuer := "https://token.actions.githubusercontent.com"
+
 owner_signed(ev) if {
 	lib.signature_verified(ev)
 	some s in ev.signature.signers
 	s.type == "keyless"
+	s.issuer == github_actions_issuer
 	startswith(s.identity, owner_prefix)
 }
 
@@ -169,7 +173,7 @@ musts["I2"] := [
 
 i2_reason := sprintf("no %s attestation is bound to the digest (%d of that type present)", [predicate_type, count(typed)]) if count(typed_bound) == 0
 
-else := sprintf("the %s attestation bound to the digest is not signed by a verified keyless identity under %s (signers: %s)", [predicate_type, owner_prefix, concat(", ", i2_signers)])
+else := sprintf("the %s attestation bound to the digest is not signed by a verified GitHub Actions identity under %s (signers: %s)", [predicate_type, owner_prefix, concat(", ", i2_signers)])
 
 i2_signers := [n | some ev in typed_bound; some s in ev.signature.signers; n := object.get(s, "identity", object.get(s, "fingerprint", s.type))]
 
