@@ -112,7 +112,7 @@ function textErrors(report: string): string[] {
 }
 
 /** One line per OPA error: `file:row:col: code: message` (opa writes them to stdout or stderr, as JSON with --format json). */
-function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string): string | undefined {
+export function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string): string | undefined {
   const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
   if (p.exitCode === 0) return undefined;
   for (const text of [p.stdout.toString(), p.stderr.toString()]) {

@@ -23,6 +23,8 @@ export interface QueryResult {
   outputs: string[];
   /** The document the query ran on (for --trace; never serialized). */
   input?: unknown;
+  /** What opa evaluates for --trace when `query` is not a query (policy-test names the test alone). */
+  ref?: string;
 }
 
 export interface CheckResult {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { findOpa } from "../policy/opa-tool.ts";
-import { OPA_MISSING, regoFiles } from "./policy.ts";
+import { OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
 import { globMatch, type CheckResult } from "./run.ts";
 
 export interface VerifyOptions {
@@ -15,6 +15,7 @@ export interface VerifyOptions {
   regoVersion: string;
   capabilities?: string;
   namespaces: string[];
+  strict?: boolean;
   /** conftest's --report (full|notes|fails): opa's own verbose report instead of the results. */
   report?: string;
   varValues?: boolean;
@@ -44,20 +45,20 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
   if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, o.policy.join(", "));
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
   try {
-    // Copies, so opa test loads exactly these modules (and no data files beside them); messages name the originals.
-    const copies = files.map((f, i) => {
-      const c = join(tmp, `m${i}.rego`);
-      writeFileSync(c, readFileSync(f));
-      return c;
-    });
-    const order = copies.map((_, i) => i).sort((a, b) => copies[b]!.length - copies[a]!.length);
-    const rename = (s: string) => order.reduce((acc, i) => acc.split(copies[i]!).join(files[i]!), s);
+    // The .rego files themselves (never their directories), so opa test loads exactly these modules and no
+    // data files beside them.
+    const copies = files;
+    const rename = (x: string) => x;
     const args = [opa, "test", ...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : [])];
     if (Object.keys(o.data).length) {
       writeFileSync(join(tmp, "data.json"), JSON.stringify(o.data));
       args.push(join(tmp, "data.json"));
     }
     args.push(...copies);
+    if (o.strict) {
+      const errs = opaErrors(opa, [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : []), "--strict"], copies, rename);
+      if (errs) throw new TollgateError("policy_invalid", errs);
+    }
     const json = Bun.spawnSync([...args, "--format", "json"], { stdout: "pipe", stderr: "pipe" });
     const out = json.stdout.toString();
     let parsed: OpaTestResult[];
@@ -88,14 +89,50 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
         warnings: [],
         exceptions: [],
         ...(r.skip ? { skipped: [msg] } : {}),
-        queries: [],
+        queries: [{ query: r.name, results: [msg.msg && (r.fail || r.skip) ? msg : { msg: "" }], traces: [], outputs: [], ref: `${r.package}.${r.name}` }],
       };
     });
     if (!o.report) return { results };
     const runFilter = parsed.length && o.namespaces.length ? ["--run", parsed.map((r) => `^${r.package}\\.${r.name}$`).join("|")] : [];
-    const pretty = Bun.spawnSync([...args, "-v", "--explain", o.report, ...(o.varValues ? ["--var-values"] : []), ...runFilter], { stdout: "pipe", stderr: "pipe" });
-    return { results, report: rename(pretty.stdout.toString()) };
+    // conftest's "full" is every trace event: opa's debug level
+    const explain = o.report === "full" ? "debug" : o.report;
+    const pretty = Bun.spawnSync([...args, "-v", "--explain", explain, ...(o.varValues ? ["--var-values"] : []), ...runFilter], { stdout: "pipe", stderr: "pipe" });
+    return { results, report: withFailureLines(rename(pretty.stdout.toString())) };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * conftest's report is opa's PrettyReporter with FailureLine on, which `opa test` leaves off: after each failed
+ * test's trace, the location and source text of the test-body expression that failed (the last event one
+ * level inside the test).
+ */
+function withFailureLines(report: string): string {
+  const lines = report.split("\n");
+  const out: string[] = [];
+  let failures = false;
+  let last: { file: string; row: number } | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l === "FAILURES") failures = true;
+    const ev = /^  (\S+):(\d+)\s+\| \| Fail /.exec(l);
+    if (ev) last = { file: ev[1]!, row: Number(ev[2]) };
+    out.push(l);
+    // the end of one failed test's trace
+    if (failures && l.startsWith("  ") && lines[i + 1] === "") {
+      if (last) {
+        let text = "";
+        try {
+          text = readFileSync(last.file, "utf8").split("\n")[last.row - 1]?.trim() ?? "";
+        } catch {
+          // the source is gone: the location alone
+        }
+        out.push("", `  ${last.file}:${last.row}:`, `    \t${text}`);
+      }
+      out.push("");
+      last = undefined;
+    }
+  }
+  return out.join("\n");
 }

@@ -188,9 +188,16 @@ export default defineCommand({
       }
 
       const code = exitCode(results, s.failOnWarn);
-      if (s.trace) process.stderr.write(renderTrace(await traceQueries(policy, s, data, configs, results, now), { noColor: s.noColor }));
+      // --trace: the trace on stderr, and (as conftest) instead of the results on stdout when the format is stdout.
+      let trace = "";
+      if (s.trace) {
+        traceQueries(s.policy, s.regoVersion, data, results.flatMap((r) => r.queries), (q) => q.input);
+        trace = renderTrace(results, { noColor: s.noColor });
+        process.stderr.write(trace);
+      }
       if (!s.quiet || code !== 0) {
-        process.stdout.write(render(s.output, results, { noColor: s.noColor, suppressExceptions: s.suppressExceptions, junitHideMessage: s.junitHideMessage, sarifExitCode: exitCode(results, false) }));
+        if (s.trace && s.output === "stdout") process.stdout.write(trace);
+        else process.stdout.write(render(s.output, results, { noColor: s.noColor, suppressExceptions: s.suppressExceptions, junitHideMessage: s.junitHideMessage, sarifExitCode: exitCode(results, false) }));
         if (s.noFail) return 0;
       }
       return code;
