@@ -2,7 +2,7 @@
 // scoped JWTs, the registry trusting its certificate made at test time) and htpasswd Basic auth; credentials from a
 // docker config.json written by the real `crane auth login`, found through --registry-config or $DOCKER_CONFIG.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tollgate } from "./support/cli.ts";
 import { runPeer } from "./support/peers.ts";
@@ -68,6 +68,20 @@ describe("token auth (WWW-Authenticate: Bearer realm/service/scope)", () => {
     const r = tollgate(["eval", "--key", PUB(), "--registry-config", cfg, `oci://${image}`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("refused a token (401)");
+  });
+
+  test("credentials from a credHelpers program (docker-credential-helpers protocol) on PATH", () => {
+    const bin = tempDir("tollgate-helper-");
+    writeFileSync(join(bin, "docker-credential-tollgatetest"), `#!/bin/sh\n[ "$1" = get ] || exit 1\nread host\nif [ "$host" = "${tokenReg.host}" ]; then printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret"}' "$host"; else echo "credentials not found in native keychain"; exit 1; fi\n`);
+    chmodSync(join(bin, "docker-credential-tollgatetest"), 0o755);
+    const cfg = join(bin, "config.json");
+    writeFileSync(cfg, JSON.stringify({ credHelpers: { [tokenReg.host]: "tollgatetest" } }));
+    const r = tollgate(["eval", "--key", PUB(), "--registry-config", cfg, `oci://${image}`], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // credsStore: the same helper for every registry without an auths entry.
+    writeFileSync(cfg, JSON.stringify({ credsStore: "tollgatetest" }));
+    expect(tollgate(["eval", "--key", PUB(), "--registry-config", cfg, `oci://${image}`], { env: { PATH: `${bin}:${process.env.PATH}` } }).code).toBe(0);
   });
 
   test("bundle push and pull with a pull,push token", () => {

@@ -110,6 +110,28 @@ describe("tollgate promote", () => {
     expect(rec.attributes.find((a: any) => a.key === "tollgate.decision.allow").value.boolValue).toBe(false);
   });
 
+  test("--policy oci://… gates the promotion with a signed bundle pulled from the registry", () => {
+    const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
+    const kp = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const priv = join(dir, "policy.key");
+    const pub = join(dir, "policy.pub");
+    writeFileSync(priv, kp.privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(pub, kp.publicKey.export({ format: "pem", type: "spki" }));
+    const bundle = join(dir, "gate.tar.gz");
+    writeFileSync(bundle, readFileSync("bundles/default.tar.gz"));
+    expect(tollgate(["bundle", "sign", bundle, "--signing-key", priv, "--signing-alg", "ES256"]).code).toBe(0);
+    expect(tollgate(["bundle", "push", bundle, `oci://${dist.host}/policy/gate:v1`]).code).toBe(0);
+    const image = pushRandomImage(dist.host, "staging/pol", dir);
+    attest(image);
+    const args = ["promote", "--policy", `oci://${dist.host}/policy/gate:v1`, "--key", PUB, `oci://${image}`, `oci://${refs.host}/prod/pol`];
+    const unverified = tollgate(args);
+    expect(unverified.code).toBe(2);
+    expect(unverified.stderr).toContain("refusing to evaluate an unverified bundle");
+    const r = tollgate([...args.slice(0, 3), "--verification-key", pub, ...args.slice(3)]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
   test("an image with nothing attached is not promoted under a trust flag (fail closed)", () => {
     const image = pushRandomImage(dist.host, "staging/bare", dir);
     const r = tollgate(["promote", "--key", PUB, `oci://${image}`, `oci://${refs.host}/prod/bare`]);
