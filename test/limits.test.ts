@@ -80,6 +80,13 @@ describe("the CLI refuses at the cap: one line naming the file and the limit, ex
     expect(tollgate(["verify", p]).code).toBe(1); // under the default cap: read, and its bad line reported
   });
 
+  test("files the user names besides evidence keep to the caps too: a data file nesting too deep, a bundle too large", () => {
+    const deep = file("deep-data.json", "[".repeat(5000) + "]".repeat(5000));
+    expect(oneLine(tollgate(["eval", "--data", deep, join(dir, "six.json")]))).toBe(`tollgate eval: ${deep}: data file nests 5000 levels deep, more than the 1000 levels a data file may`);
+    const big = file("big.tar.gz", new Uint8Array(65 * 1024 * 1024));
+    expect(oneLine(tollgate(["eval", "--policy", big, "--allow-unsigned", join(dir, "six.json")]))).toBe(`tollgate eval: ${big}: ${65 * 1024 * 1024} bytes exceeds the 64 MiB a file tollgate reads may hold`);
+  });
+
   test("bad limit flags are usage errors", () => {
     expect(oneLine(tollgate(["verify", "--max-input-bytes", "lots", "x"]))).toBe('tollgate verify: --max-input-bytes must be a positive size in bytes (like 67108864, 64MiB or 1GiB), got "lots"');
     expect(oneLine(tollgate(["verify", "--max-json-depth", "0", "x"]))).toBe('tollgate verify: --max-json-depth must be a positive integer, got "0"');
@@ -173,7 +180,9 @@ describe("a RunManifest larger than the in-memory threshold is verified from dis
     expect(r.records.map((x) => [x.kind, x.integrity.status, (x.facts as { entry_count: number }).entry_count])).toEqual([["runmanifest", "verified", 14_000]]);
     expect(loaded).toBe(false);
     // and through the CLI, where the same file is read by the same reader
-    expect(tollgate(["verify", path]).stdout).toContain("VERIFIED: 1 evidence");
+    const cli = tollgate(["verify", path]);
+    expect([cli.code, cli.stderr]).toEqual([0, ""]);
+    expect(cli.stdout).toContain("VERIFIED: 1 evidence");
   });
 
   test("a file that changes between the reading pass and the scan is an error, not a verdict over other bytes", async () => {

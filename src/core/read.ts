@@ -2,7 +2,7 @@
 // never a raw "EISDIR: illegal operation on a directory".
 import { readFileSync, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { DEFAULT_LIMITS, limitExceeded, resolveLimits } from "./limits.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import { TollgateError, type ErrorCode } from "./errors.ts";
 
 function readFailure(e: unknown, path: string, what: string, code?: ErrorCode): TollgateError {
@@ -16,7 +16,7 @@ function readFailure(e: unknown, path: string, what: string, code?: ErrorCode): 
 
 /** Refused by its size before it is read (the per-input cap of src/core/limits.ts). */
 function checkSize(size: number, path: string, max: number): void {
-  if (size > max) throw limitExceeded(path, "maxInputBytes", resolveLimits({ maxInputBytes: max }), `${size} bytes`);
+  if (size > max) throw new TollgateError("limit_exceeded", `${size} bytes exceeds the ${max / 2 ** 20} MiB a file tollgate reads may hold`, path);
 }
 
 /**

@@ -17,7 +17,7 @@ import type { GateReport } from "../report/types.ts";
 import { loadTrustedRootFile, type LoadedTrustedRoot } from "../sigstore/trusted-root.ts";
 import { readUserFile } from "../core/read.ts";
 import type { RegistryOptions } from "../evidence/oci/client.ts";
-import { InputBudget, resolveLimits, type InputLimits } from "../core/limits.ts";
+import { DEFAULT_LIMITS, InputBudget, jsonDepth, resolveLimits, type InputLimits } from "../core/limits.ts";
 
 export interface TrustOptions {
   /** PEM public key files (`--key`). */
@@ -75,6 +75,9 @@ export interface PreparedEvidence {
 /** `--data FILE`: JSON or YAML, must be an object; merged at the root of `data` like OPA's `--data`. */
 export async function loadDataFile(path: string): Promise<Record<string, unknown>> {
   const text = new TextDecoder().decode(await readUserFile(path, "data file"));
+  // As every input: refused past the nesting cap before JSON.parse or the YAML parser sees it.
+  const depth = jsonDepth(text);
+  if (depth > DEFAULT_LIMITS.maxJsonDepth) throw new TollgateError("limit_exceeded", `data file nests ${depth} levels deep, more than the ${DEFAULT_LIMITS.maxJsonDepth} levels a data file may`, path);
   let doc: unknown;
   try {
     // JSON first (most data files, and no YAML parser to load); YAML 1.2, a superset of JSON, otherwise.

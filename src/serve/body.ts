@@ -1,27 +1,8 @@
 // Reading an HTTP body with a size limit, for both directions the gate talks HTTP: request bodies it is sent
-// and bundles it downloads. The limit is enforced while reading, so an oversized body is never buffered whole.
-
-/**
- * The bytes of `body`, or undefined as soon as they exceed `max` (leaving the loop cancels the stream).
- * A null body is empty.
- */
-async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > max) return undefined;
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
-}
+// and bundles it downloads. The one limited reader (core/limits.ts readLimited) enforces it while reading, so an
+// oversized body is never buffered whole.
+import { TollgateError } from "../core/errors.ts";
+import { InputBudget, readLimited, resolveLimits } from "../core/limits.ts";
 
 /**
  * The body of a request or response of at most `max` bytes; when it is larger, why: `declared` is the
@@ -33,5 +14,14 @@ export async function readCapped(msg: { headers: Headers; body: ReadableStream<U
     await msg.body?.cancel().catch(() => {});
     return { declared };
   }
-  return (await readLimited(msg.body, max)) ?? {};
+  if (!msg.body) return new Uint8Array(0);
+  try {
+    return await readLimited("body", msg.body, new InputBudget(resolveLimits({ maxInputBytes: max, maxTotalBytes: max })));
+  } catch (e) {
+    if (e instanceof TollgateError && e.code === "limit_exceeded") {
+      await msg.body.cancel().catch(() => {});
+      return {};
+    }
+    throw e;
+  }
 }
