@@ -174,6 +174,20 @@ describe("the cache keyed by digest, and referrers filtered by artifactType", ()
     expect((await client.referrers(ref, digest)).length).toBe(2);
     const spdx = await client.referrers(ref, digest, "application/spdx+json");
     expect(spdx.map((d) => d.artifactType)).toEqual(["application/spdx+json"]);
+
+    // A registry that paginates (Link: <…>; rel="next"): one referrer per page, both found.
+    const p = startProxy(reg.host, async (_q, url, fwd) => {
+      if (!url.pathname.includes("/referrers/")) return fwd();
+      const all = (await (await fwd()).json()) as { manifests: unknown[] };
+      const page = url.searchParams.get("page") === "2" ? 1 : 0;
+      const headers: Record<string, string> = { "content-type": "application/vnd.oci.image.index.v1+json" };
+      if (page === 0) headers.link = `<${url.pathname}?page=2>; rel="next"`;
+      return new Response(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [all.manifests[page]] }), { headers });
+    });
+    proxies.push(p);
+    const paged = await new RegistryClient().referrers({ registry: p.host, repository: "acme/filter" }, digest);
+    expect(paged.length).toBe(2);
+    expect(p.requests.filter((r) => r.includes("/referrers/"))).toEqual([`GET /v2/acme/filter/referrers/${digest}`, `GET /v2/acme/filter/referrers/${digest}?page=2`]);
   });
 });
 

@@ -178,8 +178,17 @@ export class RegistryClient {
     const res = await this.request(repo, `/referrers/${digest}`, { actions: "pull", accept: [404, 400, 405], headers: { accept: OCI_INDEX } }, where);
     let index: ImageIndex | undefined;
     if (res.ok) {
-      const bytes = await readCapped(res, this.maxManifestBytes, where, "referrers index");
-      index = parseIndex(bytes, where);
+      index = parseIndex(await readCapped(res, this.maxManifestBytes, where, "referrers index"), where);
+      // The spec lets a registry paginate with `Link: <…>; rel="next"`; every page is read (bounded).
+      let next = nextLink(res.headers.get("link"));
+      for (let page = 1; next && page < 100; page++) {
+        const base = await this.base(repo.registry);
+        const url = new URL(next, base);
+        if (url.origin !== new URL(base).origin) throw new TollgateError("unreadable", `referrers page link leaves the registry (${url.origin})`, where);
+        const r = await this.request(repo, url.toString(), { actions: "pull", headers: { accept: OCI_INDEX } }, where);
+        index.manifests.push(...parseIndex(await readCapped(r, this.maxManifestBytes, where, "referrers index"), where).manifests);
+        next = nextLink(r.headers.get("link"));
+      }
     } else {
       await res.body?.cancel();
       const fallback = await this.manifestIfExists(repo, referrersTag(digest));
@@ -480,6 +489,15 @@ export function referrersTag(digest: string): string {
 /** The image spec's rule: a manifest's artifactType, else its config's media type. */
 export function artifactTypeOf(m: { artifactType?: string; config?: Descriptor }): string | undefined {
   return m.artifactType ?? m.config?.mediaType;
+}
+
+/** RFC 8288: the target of `rel="next"` in a Link header. */
+function nextLink(header: string | null): string | undefined {
+  for (const part of header?.split(",") ?? []) {
+    const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (m && /(^|;)\s*rel="?next"?\s*(;|$)/i.test(m[2]!)) return m[1];
+  }
+  return undefined;
 }
 
 function isDescriptor(d: unknown): d is Descriptor {
