@@ -45,6 +45,7 @@ beforeAll(() => {
   writeFileSync(p("attest.envelope.json"), cosign(["attest-blob", ...common, "--type", "slsaprovenance1", "--predicate", "predicate.json", "app.tar.gz"]));
   cosign(["sign-blob", ...common, "--new-bundle-format", "--bundle", "sign.bundle.json", "app.tar.gz"]);
   cosign(["sign-blob", ...common, "--output-signature", "app.tar.gz.sig", "app.tar.gz"]);
+  cosign(["sign-blob", ...common, "--bundle", "legacy.bundle.json", "app.tar.gz"]); // cosign's own bundle format, its default
 }, 120_000);
 
 describe("what cosign really writes", () => {
@@ -108,7 +109,11 @@ describe("attest-blob output as SLSA provenance", () => {
 });
 
 describe("sign-blob output as artifact-signature evidence", () => {
-  for (const file of ["sign.bundle.json", "app.tar.gz.sig"]) {
+  test("sign-blob --bundle without --new-bundle-format writes cosign's own {base64Signature} bundle", () => {
+    expect(Object.keys(JSON.parse(readFileSync(p("legacy.bundle.json"), "utf8")))).toEqual(["base64Signature"]);
+  });
+
+  for (const file of ["sign.bundle.json", "app.tar.gz.sig", "legacy.bundle.json"]) {
     test(`${file}: counts as a verified artifact signature beside the provenance; another artifact or key denies`, () => {
       const data = p("require-sig.json");
       writeFileSync(data, JSON.stringify({ required_evidence: ["artifact-signature"] }));
@@ -123,7 +128,7 @@ describe("sign-blob output as artifact-signature evidence", () => {
 
       const art = tollgate(["eval", "--key", p("release.pub"), "--data", data, "--artifact", p("evil.tar.gz"), p(file)]);
       expect(art.code).toBe(1);
-      expect(denies(art.stdout)).toContain(file.endsWith(".sig") ? "artifact-signature.signature" : "artifact-signature.subject");
+      expect(denies(art.stdout)).toContain(file === "sign.bundle.json" ? "artifact-signature.subject" : "artifact-signature.signature");
       expect(denies(art.stdout)).toContain("gate.required-evidence");
       const key = tollgate(["eval", "--key", p("other.pub"), "--data", data, "--artifact", p("app.tar.gz"), p(file)]);
       expect(key.code).toBe(1);
@@ -186,5 +191,12 @@ describe("keyless sign-blob --output-signature/--output-certificate pairs (a sel
     expect(i.evidence[0].signature.reason).toContain("no trusted time");
     const e = tollgate(["eval", ...trust, "--artifact", join(pairDir, "app.bin"), join(pairDir, "app.bin.sig"), join(pairDir, "app.bin.pem")]);
     expect(denies(e.stdout)).toContain("artifact-signature.signature");
+
+    // cosign's own keyless bundle: {base64Signature, cert: base64(PEM), rekorBundle}
+    const legacyDir = mkdtempSync(join(tmpdir(), "tollgate-cosign-legacy-"));
+    writeFileSync(join(legacyDir, "app.bundle"), JSON.stringify({ base64Signature: bundle.messageSignature.signature, cert: Buffer.from(pem).toString("base64"), rekorBundle: { SignedEntryTimestamp: "MEUC", Payload: {} } }));
+    const l = JSON.parse(tollgate(["inspect", ...trust, "--artifact", join(pairDir, "app.bin"), join(legacyDir, "app.bundle")]).stdout);
+    expect(l.evidence[0]).toMatchObject({ kind: "artifact-signature", source: { format: "cosign-bundle" }, signature: { status: "failed", code: "certificate_invalid" } });
+    expect(l.evidence[0].signature.reason).toContain("--new-bundle-format");
   });
 });

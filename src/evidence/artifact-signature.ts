@@ -25,7 +25,19 @@ const BUNDLE_DIGEST_ALGORITHMS: Readonly<Record<string, StrongAlgorithm>> = { SH
 
 type Parsed =
   | { form: "bundle"; format: string; bundle: unknown; algorithm: StrongAlgorithm; digest: string }
-  | { form: "bare"; format: "cosign-signature"; signature: Uint8Array };
+  | { form: "bare"; format: "cosign-signature" | "cosign-bundle"; signature: Uint8Array; certificate?: string; rekorBundle?: boolean };
+
+/**
+ * cosign's own bundle (`sign-blob --bundle` without --new-bundle-format, still its default):
+ * `{base64Signature, cert?, rekorBundle?}` with the certificate as base64 of its PEM.
+ */
+function cosignBundle(file: SourceFile): Record<string, unknown> | undefined {
+  const v = file.json();
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  // The image-signature kind's documents spell it Base64Signature and carry a Payload.
+  return typeof o.base64Signature === "string" && o.Payload === undefined && o.mediaType === undefined ? o : undefined;
+}
 
 interface Outcome {
   signer?: Signer;
@@ -99,11 +111,11 @@ function certificatesBeside(file: SourceFile, all: readonly SourceFile[]): Sourc
 
 export const artifactSignatureKind: EvidenceKind<Parsed> = {
   name: "artifact-signature",
-  detect: (file) => messageBundle(file) !== undefined || bareSignature(file) !== undefined,
+  detect: (file) => messageBundle(file) !== undefined || cosignBundle(file) !== undefined || bareSignature(file) !== undefined,
 
   materials(file, all, parsed) {
-    const p = parsed ?? (bareSignature(file) ? ({ form: "bare" } as const) : undefined);
-    return p?.form === "bare" ? certificatesBeside(file, all).map((f) => f.path) : [];
+    const p = parsed ?? (bareSignature(file) ? ({ form: "bare", format: "cosign-signature" } as const) : undefined);
+    return p?.form === "bare" && p.format === "cosign-signature" ? certificatesBeside(file, all).map((f) => f.path) : [];
   },
 
   parse(file) {
@@ -115,6 +127,18 @@ export const artifactSignatureKind: EvidenceKind<Parsed> = {
       if (typeof ms?.messageDigest?.digest !== "string") throw new TollgateError("schema_invalid", "message-signature bundle: messageDigest.digest must be base64", file.path);
       const digest = toHex(decodeBase64Strict(ms.messageDigest.digest, "messageDigest.digest"));
       return { form: "bundle", format: `${BUNDLE_FORMATS[b.mediaType as string] ?? "sigstore-bundle"}/message-signature`, bundle: b, algorithm: alg, digest };
+    }
+    const cb = cosignBundle(file);
+    if (cb) {
+      const signature = decodeBase64Strict(cb.base64Signature as string, "base64Signature");
+      let certificate: string | undefined;
+      if (cb.cert !== undefined && cb.cert !== null && cb.cert !== "") {
+        if (typeof cb.cert !== "string") throw new TollgateError("schema_invalid", "cosign bundle: cert must be a string", file.path);
+        const pem = PEM_CERT.test(cb.cert) ? cb.cert : new TextDecoder().decode(decodeBase64Strict(cb.cert, "cert"));
+        if (!PEM_CERT.test(pem)) throw new TollgateError("schema_invalid", "cosign bundle: cert is not a PEM certificate (or its base64)", file.path);
+        certificate = pem;
+      }
+      return { form: "bare", format: "cosign-bundle", signature, ...(certificate ? { certificate } : {}), ...(cb.rekorBundle ? { rekorBundle: true } : {}) };
     }
     const sig = bareSignature(file);
     if (!sig) throw new TollgateError("unknown_kind", "not a message-signature bundle or a cosign signature", file.path);
@@ -173,12 +197,17 @@ async function verifyBundle(p: Parsed & { form: "bundle" }, ctx: VerifyContext, 
 }
 
 async function verifyBare(p: Parsed & { form: "bare" }, file: SourceFile, ctx: VerifyContext, out: Outcome): Promise<Check[]> {
-  const certs = certificatesBeside(file, ctx.files);
+  const certs: { path: string; pem: string }[] = p.certificate
+    ? [{ path: `${file.path} (cert)`, pem: p.certificate }]
+    : p.format === "cosign-signature" ? certificatesBeside(file, ctx.files).map((c) => ({ path: c.path, pem: certificatePem(c)! })) : [];
+  if (certs.length && !ctx.artifact) {
+    return [failed("signature.cosign", "unsupported", "a signature is over the artifact: give --artifact FILE (or --subject with the digest the key signs)")];
+  }
   if (certs.length && ctx.artifact) {
     for (const c of certs) {
       let cert: X509Certificate;
       try {
-        cert = new X509Certificate(certificatePem(c)!);
+        cert = new X509Certificate(c.pem);
       } catch (e) {
         return [failed("signature.certificate_leaf", "certificate_invalid", `${c.path}: not an X.509 certificate: ${(e as Error).message}`)];
       }
@@ -189,10 +218,14 @@ async function verifyBare(p: Parsed & { form: "bare" }, file: SourceFile, ctx: V
         return [
           { name: "signature.cosign", ok: true, detail: { certificate: c.path, digest: `${r.algorithm}:${r.hex}` } },
           failed("signature.certificate_chain", "certificate_invalid",
-            `signed by the certificate ${c.path} (${who}), but a signing certificate with no transparency-log entry or timestamp has no trusted time to be checked at offline; verify the bundle instead (cosign sign-blob --bundle)`),
+            p.rekorBundle
+              ? `signed by the certificate in ${c.path} (${who}); the legacy cosign bundle's rekorBundle (a signed entry timestamp) is not a trusted time tollgate verifies offline: sign with --new-bundle-format --bundle`
+              : `signed by the certificate ${c.path} (${who}), but a signing certificate with no transparency-log entry or timestamp has no trusted time to be checked at offline; verify the bundle instead (cosign sign-blob --new-bundle-format --bundle)`),
         ];
       }
     }
+    // No certificate signed it: with --key the keys decide; without, it is another artifact (or certificate).
+    if (!ctx.keys.length) return [failed("signature.cosign", "signature_failed", `the signature does not verify over the artifact with the signing certificate (${certs.map((c) => c.path).join(", ")}): another artifact`)];
   }
   if (!ctx.keys.length) {
     return [failed("signature.cosign", "no_trusted_key", "a bare cosign signature (sign-blob --output-signature) verifies only with --key; for keyless signing give the bundle (sign-blob --bundle)")];
