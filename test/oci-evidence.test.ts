@@ -35,6 +35,8 @@ function provenancePredicate(): string {
   return p;
 }
 
+const referrersOf = () => craneReg.host;
+
 function attest(image: string, extra: string[] = []): void {
   cosign(["attest", "--key", KEY, "--type", "https://slsa.dev/provenance/v1", "--predicate", provenancePredicate(), "--tlog-upload=false", "--allow-http-registry", ...extra, image]);
 }
@@ -163,6 +165,16 @@ describe("oci:// evidence, cosign sign and oras attach", () => {
 });
 
 describe("bad registry input: one line, exit 2", () => {
+  test("a blob nested deeper than the JSON limit (a real, digest-correct oras attachment) is refused like a file", () => {
+    const image = pushRandomImage(referrersOf(), "acme/deep", dir);
+    writeFileSync(join(dir, "deep.json"), "[".repeat(5000) + "]".repeat(5000));
+    expect(runPeer("oras", ["attach", "--plain-http", "--artifact-type", "application/json", image, "deep.json:application/json"], { cwd: dir }).code).toBe(0);
+    const r = tollgate(["eval", `oci://${image}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("JSON nested 5000 levels deep");
+  });
+
   test("unreachable registry", () => {
     const r = tollgate(["eval", `oci://127.0.0.1:1/acme/api@sha256:${"a".repeat(64)}`]);
     expect(r.code).toBe(2);

@@ -201,7 +201,7 @@ export async function readOciOperands(operands: readonly string[], o: Pick<Evide
   const { resolveOciEvidence } = await import("../evidence/oci/resolve.ts");
   const client = new RegistryClient({ ...o.registry, ...(budget ? { budget } : {}) });
   const images = [];
-  for (const op of operands) images.push(await resolveOciEvidence(op, client, o.registry?.platform ? { platform: o.registry.platform } : {}));
+  for (const op of operands) images.push(await resolveOciEvidence(op, client, { ...(o.registry?.platform ? { platform: o.registry.platform } : {}), ...(budget ? { limits: budget.limits } : {}) }));
   const subjects = [...new Set(images.map((i) => i.subject))];
   if (subjects.length > 1 && !o.subject) throw new TollgateError("usage", `the oci:// operands are different images (${subjects.join(", ")}): give --subject sha256:HEX`);
   return { files: images.flatMap((i) => i.files), errors: images.flatMap((i) => i.errors), subject: subjects[0]!, name: images[0]!.name };

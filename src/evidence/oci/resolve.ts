@@ -4,7 +4,8 @@
 // same interface files have, so the evidence kinds see registry evidence exactly as they see files.
 // This is the one resolution function: eval/verify/inspect, the gate service and `conform` all call it.
 import { TollgateError } from "../../core/errors.ts";
-import { sourceFromBytes } from "../source.ts";
+import { evidenceFromBytes } from "../source.ts";
+import { resolveLimits, type InputLimits } from "../../core/limits.ts";
 import type { InputError, SourceFile } from "../types.ts";
 import { parseAttestation } from "../attestation/parse.ts";
 import { RegistryClient, artifactTypeOf, type ParsedManifest, type RegistryOptions } from "./client.ts";
@@ -47,6 +48,8 @@ export interface ResolveOptions {
   platform?: string;
   /** Restrict which attachments are fetched (promote's --only). Default: all. */
   only?: readonly AttachmentKind[];
+  /** The run's input limits (JSON nesting and sizes), as for files; the defaults otherwise. */
+  limits?: InputLimits;
 }
 
 /** The cosign tag for an attachment of `digest`: `sha256-<hex>.sig` and the like. */
@@ -122,6 +125,7 @@ export async function resolveOciEvidence(operand: string, client: RegistryClient
   const attachments: Attachment[] = [];
   for (const t of targets) attachments.push(...(await attachmentsOf(client, ref, t, o.only)));
 
+  const limits = o.limits ?? resolveLimits();
   const pending: Promise<SourceFile>[] = [];
   const seen = new Set<string>();
   for (const a of attachments) {
@@ -131,7 +135,7 @@ export async function resolveOciEvidence(operand: string, client: RegistryClient
       const path = formatReference(ref, layer.digest);
       // Fetched concurrently, kept in attachment order (the input document's order is deterministic).
       pending.push(client.blob(ref, layer.digest, layer.size).then((bytes) =>
-        a.kind === "sig" || layer.mediaType === COSIGN_SIMPLESIGNING ? simpleSigningFile(path, bytes, layer) : sourceFromBytes(path, bytes, false)));
+        a.kind === "sig" || layer.mediaType === COSIGN_SIMPLESIGNING ? simpleSigningFile(path, bytes, layer, limits) : evidenceFromBytes(path, bytes, false, limits)));
     }
   }
   const files = await Promise.all(pending);
@@ -150,7 +154,7 @@ export async function resolveOciEvidence(operand: string, client: RegistryClient
  * annotations. They are joined into the line `cosign download signature` prints, so a signature read from a
  * registry and one saved by cosign are the same evidence.
  */
-function simpleSigningFile(path: string, payload: Uint8Array, layer: Descriptor): SourceFile {
+function simpleSigningFile(path: string, payload: Uint8Array, layer: Descriptor, limits: InputLimits): SourceFile {
   const a = layer.annotations ?? {};
   let bundle: unknown = null;
   if (a[COSIGN_BUNDLE_ANNOTATION]) {
@@ -168,7 +172,7 @@ function simpleSigningFile(path: string, payload: Uint8Array, layer: Descriptor)
     Bundle: bundle,
     RFC3161Timestamp: a[COSIGN_RFC3161_ANNOTATION] ?? null,
   };
-  return sourceFromBytes(path, new TextEncoder().encode(JSON.stringify(doc)), false);
+  return evidenceFromBytes(path, new TextEncoder().encode(JSON.stringify(doc)), false, limits);
 }
 
 function namesDigest(file: SourceFile, digest: string): boolean {
