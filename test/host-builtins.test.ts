@@ -82,6 +82,10 @@ const CASES: string[] = [
   `time.diff(1767225600000000000, 1700000000000000000)`,
   `time.format(1767225600123000000)`,
   `time.format([1767225600000000000, "UTC", "2006-01-02"])`,
+  // sets keep their Rego text in the built-ins that print values (they reach the host as arrays otherwise)
+  `sprintf("%v", [{"b", "a"}])`,
+  `sprintf("%v and %v", [set(), {"k": {3, 1, 2}, "l": [{"x"}]}])`,
+  `sprintf("%s", [{1}])`,
 ];
 
 let engine: PolicyEngine;

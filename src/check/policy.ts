@@ -42,8 +42,8 @@ export interface CheckPolicy {
   exceptions: Set<string>;
   /** Whether any module reads data.conftest (the per-file name/dir conftest provides). */
   readsFileInfo: boolean;
-  /** Print-call sites: marker index → `file:row`, as conftest prints them. */
-  printSites: string[];
+  /** Located call sites (print, parse_config_file): marker index → `file:row`. */
+  sites: string[];
 }
 
 export interface CompileOptions {
@@ -96,7 +96,7 @@ interface ModuleInfo {
 
 interface CachedMeta {
   modules: ModuleInfo[];
-  printSites: string[];
+  sites: string[];
   readsFileInfo: boolean;
 }
 
@@ -136,14 +136,22 @@ export function opaErrors(opa: string, args: string[], files: string[], rename: 
   return rename((p.stderr.toString() || p.stdout.toString()).trim().replace(/\s*\n\s*/g, "; "));
 }
 
+/** Calls whose source location the host needs (the WASM target carries none): the name in the source, and the
+ * call it becomes, with a marker naming the call site as its first argument. */
+export const LOCATED_CALLS: Record<string, string> = {
+  print: "print", // conftest prints file:row before each print() line
+  parse_config_file: "tollgate.parse_config_file_at", // paths are relative to the policy file
+  parse_combined_config_files: "tollgate.parse_combined_config_files_at",
+};
+
 /**
- * Calls to print() are given their source location as a first argument, so the host can write
- * `file:row: message` as conftest does (the WASM target does not carry locations). Strings, raw strings and
- * comments are skipped; only a `print(` that is not part of a longer name or a ref is rewritten.
+ * Give each located call its site: `print(x)` → `print("<marker>", x)`. Strings, raw strings and comments are
+ * skipped; only a call that is not part of a longer name or a ref is rewritten. Rows do not move.
  */
-export function markPrintCalls(src: string, marker: (row: number) => string): string {
+export function markCalls(src: string, marker: (row: number) => string): string {
   let out = "";
   let row = 1;
+  const names = Object.keys(LOCATED_CALLS);
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (c === "\n") row++;
@@ -165,10 +173,11 @@ export function markPrintCalls(src: string, marker: (row: number) => string): st
       i = j;
       continue;
     }
-    if (c === "p" && src.startsWith("print(", i) && !/[A-Za-z0-9_.]/.test(src[i - 1] ?? " ")) {
-      const rest = src.slice(i + 6).trimStart();
-      out += `print(${JSON.stringify(marker(row))}${rest.startsWith(")") ? "" : ", "}`;
-      i += 5;
+    const name = /[A-Za-z0-9_.]/.test(src[i - 1] ?? " ") ? undefined : names.find((n) => src.startsWith(n + "(", i));
+    if (name) {
+      const rest = src.slice(i + name.length + 1).trimStart();
+      out += `${LOCATED_CALLS[name]}(${JSON.stringify(marker(row))}${rest.startsWith(")") ? "" : ", "}`;
+      i += name.length;
       continue;
     }
     out += c;
@@ -176,7 +185,31 @@ export function markPrintCalls(src: string, marker: (row: number) => string): st
   return out;
 }
 
-export const PRINT_MARKER = "\u0000tollgate-print:";
+const OBJECT_ANY = { type: "object", dynamic: { key: { type: "string" }, value: { type: "any" } } };
+const fn = (name: string, args: unknown[]) => ({ name, decl: { type: "function", args, result: OBJECT_ANY } });
+/** conftest's own built-ins (builtins/parse_config.go), and the located forms markCalls turns two of them into. */
+export const CONFTEST_BUILTIN_DECLS = [
+  fn("parse_config", [{ type: "string" }, { type: "string" }]),
+  fn("parse_config_file", [{ type: "string" }]),
+  fn("parse_combined_config_files", [{ type: "array", dynamic: { type: "string" } }]),
+  fn("tollgate.parse_config_file_at", [{ type: "string" }, { type: "string" }]),
+  fn("tollgate.parse_combined_config_files_at", [{ type: "string" }, { type: "array", dynamic: { type: "string" } }]),
+];
+const USES_CONFTEST_BUILTINS = /\bparse_(config|config_file|combined_config_files)\s*\(/;
+
+/** opa's capabilities with conftest's built-ins added, for opa build and opa check (undefined when not needed). */
+export function conftestCapabilities(opa: string, sources: readonly string[], dir: string): string | undefined {
+  if (!sources.some((s) => USES_CONFTEST_BUILTINS.test(s))) return undefined;
+  const p = Bun.spawnSync([opa, "capabilities", "--current"], { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new TollgateError("internal", `opa capabilities --current failed: ${p.stderr.toString().trim()}`);
+  const caps = JSON.parse(p.stdout.toString()) as { builtins: unknown[] };
+  caps.builtins.push(...CONFTEST_BUILTIN_DECLS);
+  const file = join(dir, "conftest-capabilities.json");
+  writeFileSync(file, JSON.stringify(caps));
+  return file;
+}
+
+export const SITE_MARKER = "\u0000tollgate-site:";
 
 function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(process.env.HOME ?? tmpdir(), ".cache");
@@ -218,7 +251,7 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
   const capsText = opts.capabilities ? new TextDecoder().decode(await readUserFile(opts.capabilities, "capabilities file", "usage")) : "";
   const sources = files.map((f) => readFileSync(f, "utf8"));
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: 1, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText }))
+    .update(JSON.stringify({ v: 2, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText }))
     .digest("hex");
   const dir = join(cacheDir(), key);
   const source = paths.join(", ");
@@ -246,16 +279,18 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
       if (regoVersion.toLowerCase() === "v1") caps.features = [...new Set([...(caps.features ?? []), "rego_v1"])];
       writeFileSync(join(tmp, "capabilities.json"), JSON.stringify(caps));
       buildExtra.push("--capabilities", join(tmp, "capabilities.json"));
+    } else {
+      const caps = conftestCapabilities(opa, sources, tmp);
+      if (caps) buildExtra.push("--capabilities", caps);
     }
-    // Sources with print() are compiled from marked copies; messages name the user's files.
-    const printSites: string[] = [];
     // Every module is compiled from a copy inside the temporary directory: opa build refuses paths that leave
-    // the bundle (`-p ../policy`), and calls to print() are marked with their location.
+    // the bundle (`-p ../policy`), and located calls (print, parse_config_file) are marked with their site.
+    const sites: string[] = [];
     const compileFiles = files.map((f, i) => {
-      const src = /\bprint\s*\(/.test(sources[i]!)
-        ? markPrintCalls(sources[i]!, (row) => {
-            printSites.push(`${f}:${row}`);
-            return PRINT_MARKER + (printSites.length - 1);
+      const src = /\b(print|parse_config_file|parse_combined_config_files)\s*\(/.test(sources[i]!)
+        ? markCalls(sources[i]!, (row) => {
+            sites.push(`${f}:${row}`);
+            return SITE_MARKER + (sites.length - 1);
           })
         : sources[i]!;
       const copy = join(tmp, `m${i}.rego`);
@@ -272,7 +307,7 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
       const errs = opaErrors(opa, [...buildExtra, "--strict"], files, (s) => s);
       if (errs) throw new TollgateError("policy_invalid", errs);
     }
-    const meta: CachedMeta = { modules, printSites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
+    const meta: CachedMeta = { modules, sites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
     const eps = new Set<string>();
     for (const m of modules) {
       for (const r of m.rules) if (r.kind || r.name === "exception") eps.add([...m.namespace.split("."), r.name].join("/"));
@@ -325,7 +360,7 @@ function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: st
       else list.push({ name: r.name, kind: r.kind, definitions: 1 });
     }
   }
-  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, printSites: meta.printSites };
+  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, sites: meta.sites };
 }
 
 /** A built bundle: its namespaces and rules are its entrypoints (`a/b/deny` → namespace a.b, rule deny). */
@@ -336,7 +371,7 @@ async function bundlePolicy(path: string, verify: BundleCheck, registry?: Regist
   const bundle = await loadBundleFile(path, registry, verify.select);
   await verify(bundle);
   const eps = (bundle.manifest.wasm ?? []).map((w) => w.entrypoint.replace(/^data\//, ""));
-  const meta: CachedMeta = { modules: [], printSites: [], readsFileInfo: true };
+  const meta: CachedMeta = { modules: [], sites: [], readsFileInfo: true };
   for (const ep of eps.length ? eps : await wasmEntrypoints(bundle)) {
     const parts = ep.split("/");
     const name = parts.pop()!;

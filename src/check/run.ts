@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { TollgateError } from "../core/errors.ts";
 import type { PolicyEngine } from "../policy/evaluator.ts";
-import { regoText } from "../policy/builtins.ts";
+import { regoCompare, regoText } from "../policy/builtins.ts";
 import type { CheckPolicy } from "./policy.ts";
 
 export interface Result {
@@ -70,42 +70,6 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
-/** OPA's ordering of values (ast.Compare), so a set's members come out in the order opa prints them. */
-export function regoCompare(a: unknown, b: unknown): number {
-  const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === "boolean" ? 1 : typeof v === "number" ? 2 : typeof v === "string" ? 3 : Array.isArray(v) ? 6 : 7);
-  const ra = rank(a);
-  const rb = rank(b);
-  if (ra !== rb) return ra - rb;
-  switch (ra) {
-    case 1:
-    case 2:
-      return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
-    case 3:
-      return a === b ? 0 : Buffer.compare(Buffer.from(a as string), Buffer.from(b as string));
-    case 6: {
-      const x = a as unknown[];
-      const y = b as unknown[];
-      for (let i = 0; i < Math.min(x.length, y.length); i++) {
-        const c = regoCompare(x[i], y[i]);
-        if (c) return c;
-      }
-      return x.length - y.length;
-    }
-    case 7: {
-      const x = a as Record<string, unknown>;
-      const y = b as Record<string, unknown>;
-      const kx = Object.keys(x).sort((p, q) => regoCompare(p, q));
-      const ky = Object.keys(y).sort((p, q) => regoCompare(p, q));
-      for (let i = 0; i < Math.min(kx.length, ky.length); i++) {
-        const c = regoCompare(kx[i], ky[i]) || regoCompare(x[kx[i]!], y[ky[i]!]);
-        if (c) return c;
-      }
-      return kx.length - ky.length;
-    }
-  }
-  return 0;
-}
-
 /** A rule's value as conftest reads it: a set of strings or {msg, …} objects; anything else passes. */
 function ruleResults(value: unknown, query: string): Result[] {
   if (!Array.isArray(value) || value.length === 0) return [{ msg: "" }];
@@ -148,16 +112,20 @@ export interface CheckContext {
   /** Captures print() output of the current query. */
   prints: PrintSink;
   data: Record<string, unknown>;
+  /** Computes what host built-ins could not answer synchronously; true when the query must run again. */
+  settle?: () => Promise<boolean>;
 }
 
-function evaluate(ctx: CheckContext, ns: string, rule: string, input: unknown): { value: unknown; outputs: string[] } {
-  ctx.prints.lines = [];
-  const value = ctx.engine!.evaluate([...ns.split("."), rule].join("/"), input);
-  return { value, outputs: ctx.prints.lines };
+async function evaluate(ctx: CheckContext, ns: string, rule: string, input: unknown): Promise<{ value: unknown; outputs: string[] }> {
+  for (let pass = 0; ; pass++) {
+    ctx.prints.lines = [];
+    const value = ctx.engine!.evaluate([...ns.split("."), rule].join("/"), input);
+    if (pass >= 16 || !ctx.settle || !(await ctx.settle())) return { value, outputs: ctx.prints.lines };
+  }
 }
 
 /** conftest's Engine.check: one document against one namespace. */
-export function checkDocument(ctx: CheckContext, path: string, doc: unknown, ns: string): CheckResult {
+export async function checkDocument(ctx: CheckContext, path: string, doc: unknown, ns: string): Promise<CheckResult> {
   const out: CheckResult = { filename: path, namespace: ns, successes: 0, warnings: [], failures: [], exceptions: [], queries: [] };
   const rules = ctx.policy.rules.get(ns) ?? [];
   const ruleCount = rules.reduce((n, r) => n + r.definitions, 0);
@@ -166,14 +134,14 @@ export function checkDocument(ctx: CheckContext, path: string, doc: unknown, ns:
     const abs = resolve(path);
     ctx.engine!.setData({ ...ctx.data, conftest: { file: { name: abs.split("/").pop()!, dir: dirname(abs) } } });
   }
-  const exc = ctx.policy.exceptions.has(ns) ? evaluate(ctx, ns, "exception", doc) : { value: undefined, outputs: [] };
+  const exc = ctx.policy.exceptions.has(ns) ? await evaluate(ctx, ns, "exception", doc) : { value: undefined, outputs: [] as string[] };
   let successes = 0;
   for (const rule of rules) {
     const exQuery = `data.${ns}.exception[_][_] == ${goQuote(exceptionName(rule.name))}`;
     const n = exceptionMatches(exc.value, exceptionName(rule.name));
     const exceptions: Result[] = Array.from({ length: n }, () => ({ msg: exQuery }));
     const query = `data.${ns}.${rule.name}`;
-    const { value, outputs } = evaluate(ctx, ns, rule.name, doc);
+    const { value, outputs } = await evaluate(ctx, ns, rule.name, doc);
     const results = ruleResults(value, query);
     if (n === 0) {
       for (const r of results) {
@@ -193,11 +161,11 @@ export function checkDocument(ctx: CheckContext, path: string, doc: unknown, ns:
 }
 
 /** conftest's Engine.Check for one file: a file holding several documents (an array) is checked per document. */
-export function checkFile(ctx: CheckContext, path: string, config: unknown, ns: string): CheckResult {
+export async function checkFile(ctx: CheckContext, path: string, config: unknown, ns: string): Promise<CheckResult> {
   if (!Array.isArray(config)) return checkDocument(ctx, path, config, ns);
   const agg: CheckResult = { filename: path, namespace: ns, successes: 0, warnings: [], failures: [], exceptions: [], queries: [] };
   for (const doc of config) {
-    const r = checkDocument(ctx, path, doc, ns);
+    const r = await checkDocument(ctx, path, doc, ns);
     agg.successes += r.successes;
     agg.failures.push(...r.failures);
     agg.warnings.push(...r.warnings);

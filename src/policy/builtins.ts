@@ -7,7 +7,45 @@
 // calls fmt.Sprintf. This is that, for the verbs and flags Rego policies use.
 // opa-wasm's own builtin table (the module its opa.js requires). The package's exports map hides the file, so it is
 // named by its path: a literal the bundler follows, resolving to the very module opa.js loads.
+import { setMembers } from "./wasm-values.ts";
 import opaWasmBuiltins from "../../node_modules/@open-policy-agent/opa-wasm/src/builtins/index.js";
+
+/** OPA's ordering of values (ast.Compare), so a set's members come out in the order opa prints them. */
+export function regoCompare(a: unknown, b: unknown): number {
+  const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === "boolean" ? 1 : typeof v === "number" ? 2 : typeof v === "string" ? 3 : Array.isArray(v) ? 6 : 7);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  switch (ra) {
+    case 1:
+    case 2:
+      return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+    case 3:
+      return a === b ? 0 : Buffer.compare(Buffer.from(a as string), Buffer.from(b as string));
+    case 6: {
+      const x = a as unknown[];
+      const y = b as unknown[];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const c = regoCompare(x[i], y[i]);
+        if (c) return c;
+      }
+      return x.length - y.length;
+    }
+    case 7: {
+      const x = a as Record<string, unknown>;
+      const y = b as Record<string, unknown>;
+      const kx = Object.keys(x).sort((p, q) => regoCompare(p, q));
+      const ky = Object.keys(y).sort((p, q) => regoCompare(p, q));
+      for (let i = 0; i < Math.min(kx.length, ky.length); i++) {
+        const c = regoCompare(kx[i], ky[i]) || regoCompare(x[kx[i]!], y[ky[i]!]);
+        if (c) return c;
+      }
+      return kx.length - ky.length;
+    }
+  }
+  return 0;
+}
+
 
 type GoValue = { kind: "int"; v: bigint } | { kind: "float"; v: number } | { kind: "string"; v: string };
 
@@ -18,13 +56,16 @@ function toGo(x: unknown): GoValue {
   return { kind: "string", v: regoText(x) };
 }
 
-/** Rego's String() of a value: JSON-like, with ", " and ": " separators. Sets arrive from WASM as arrays. */
+/** Rego's String() of a value: JSON-like, with ", " and ": " separators. Sets are those wasm-values.ts tagged
+ * (elsewhere they arrive from WASM as arrays). */
 export function regoText(x: unknown): string {
   if (x === null || x === undefined) return "null";
   if (typeof x === "string") return JSON.stringify(x);
   if (typeof x === "number") return String(x); // Rego prints a number as its JSON text
   if (typeof x === "boolean") return String(x);
   if (Array.isArray(x)) return `[${x.map(regoText).join(", ")}]`;
+  const members = setMembers(x);
+  if (members) return members.length ? `{${[...members].sort(regoCompare).map(regoText).join(", ")}}` : "set()";
   const entries = Object.keys(x as object).sort().map((k) => `${JSON.stringify(k)}: ${regoText((x as Record<string, unknown>)[k])}`);
   return `{${entries.join(", ")}}`;
 }

@@ -4,6 +4,7 @@ import { loadPolicy, type LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { TollgateError } from "../core/errors.ts";
 import { mergeData, type PolicyBundle } from "./bundle.ts";
 import { installOpaCompatibleBuiltins, jsBuiltinNames } from "./builtins.ts";
+import { withValueDumps } from "./wasm-values.ts";
 
 /** Built-ins supplied by the host (the WASM target calls out for those it does not implement). */
 export type HostBuiltins = Record<string, (...args: unknown[]) => unknown>;
@@ -43,7 +44,7 @@ export class PolicyEngine {
     for (const [path, wasm] of bundle.modules) {
       let policy: LoadedPolicy;
       try {
-        policy = await loadPolicy(wasm, undefined, host);
+        policy = await withValueDumps(() => loadPolicy(wasm, undefined, host));
         policy.setData(data);
       } catch (e) {
         throw new TollgateError("policy_invalid", `cannot load ${path}: ${(e as Error).message}`, bundle.source);

@@ -14,8 +14,8 @@ export interface HostOptions {
   allowHttp?: boolean;
   /** What opa.runtime() returns. */
   runtime?: Record<string, unknown>;
-  /** Sink for print(): the host passes each call's operands (sets of values). */
-  print?: (operands: unknown[][]) => void;
+  /** Sink for print(): each call's operands (sets of values, tagged as wasm-values.ts tags them). */
+  print?: (operands: unknown[]) => void;
 }
 
 /** A JSON number with more digits than a double holds (nanoseconds), sent to WASM as text. */
@@ -597,7 +597,7 @@ export function hostBuiltins(o: HostOptions): HostBuiltins {
     trace: () => true,
     "opa.runtime": () => o.runtime ?? {},
     "internal.print": (operands) => {
-      o.print?.((Array.isArray(operands) ? operands : []) as unknown[][]);
+      o.print?.(Array.isArray(operands) ? operands : []);
       return true;
     },
     "http.send": o.allowHttp ? httpSend : refused("http.send", "policies may not reach the network (pass --allow-http-send to permit it)"),

@@ -9,8 +9,10 @@ import { readUserFile } from "../../core/read.ts";
 import { PolicyEngine } from "../../policy/evaluator.ts";
 import type { PolicyBundle } from "../../policy/bundle.ts";
 import { hostBuiltins } from "../../policy/host-builtins.ts";
-import { regoText } from "../../policy/builtins.ts";
-import { loadCheckPolicy, PRINT_MARKER } from "../../check/policy.ts";
+import { regoCompare, regoText } from "../../policy/builtins.ts";
+import { setMembers } from "../../policy/wasm-values.ts";
+import { loadCheckPolicy, SITE_MARKER } from "../../check/policy.ts";
+import { ConftestBuiltins } from "../../check/conftest-builtins.ts";
 import { checkDocument, checkFile, combine, exitCode, expandInputs, selectNamespaces, type CheckContext, type CheckResult } from "../../check/run.ts";
 import { render, renderTrace, OUTPUTS, type OutputFormat } from "../../check/output.ts";
 import { loadConftestData } from "../../check/data.ts";
@@ -133,10 +135,11 @@ function verifyLazily(p: Parsed): (b: PolicyBundle) => Promise<void> {
 }
 
 /** OPA's print: the cross product of the operands (each a set of values; empty is `<undefined>`), space-joined. */
-function printLines(operands: unknown[][]): string[] {
+function printLines(operands: unknown[]): string[] {
   let lines = [""];
-  operands.forEach((set, i) => {
-    const texts = !Array.isArray(set) ? [regoText(set)] : set.length === 0 ? ["<undefined>"] : set.map((v) => (typeof v === "string" ? v : regoText(v)));
+  operands.forEach((operand, i) => {
+    const set = setMembers(operand) ?? operand;
+    const texts = !Array.isArray(set) ? [regoText(set)] : set.length === 0 ? ["<undefined>"] : [...set].sort(regoCompare).map((v) => (typeof v === "string" ? v : regoText(v)));
     lines = lines.flatMap((l) => texts.map((t) => (i === 0 ? t : `${l} ${t}`)));
   });
   return lines;
@@ -171,20 +174,22 @@ export default defineCommand({
         allowHttp: p.values["allow-http-send"] === true,
         runtime,
         print: (operands) => {
-          const [first, ...rest] = operands;
-          const marker = Array.isArray(first) && typeof first[0] === "string" && first[0].startsWith(PRINT_MARKER) ? first[0] : undefined;
-          const site = marker ? policy.printSites[Number(marker.slice(PRINT_MARKER.length))] : undefined;
+          const [firstOperand, ...rest] = operands;
+          const first = setMembers(firstOperand) ?? firstOperand;
+          const marker = Array.isArray(first) && typeof first[0] === "string" && first[0].startsWith(SITE_MARKER) ? first[0] : undefined;
+          const site = marker ? policy.sites[Number(marker.slice(SITE_MARKER.length))] : undefined;
           for (const line of printLines(marker ? rest : operands)) prints.lines.push(`${site ?? policy.source}: ${line}\n`);
         },
       });
-      const engine = policy.bundle ? await PolicyEngine.create(policy.bundle, [{ source: s.data.join(", ") || "data", data }], host) : undefined;
-      const ctx: CheckContext = { policy, ...(engine ? { engine } : {}), prints, data: engine ? engine.data : data };
+      const parse = new ConftestBuiltins(policy.sites);
+      const engine = policy.bundle ? await PolicyEngine.create(policy.bundle, [{ source: s.data.join(", ") || "data", data }], { ...host, ...parse.builtins() }) : undefined;
+      const ctx: CheckContext = { policy, ...(engine ? { engine } : {}), prints, data: engine ? engine.data : data, settle: () => parse.settle() };
 
       const namespaces = selectNamespaces(policy.namespaces, s.namespace, s.allNamespaces);
       const results: CheckResult[] = [];
       for (const ns of namespaces) {
-        if (s.combine) results.push(checkDocument(ctx, "Combined", combine(configs), ns));
-        else for (const c of configs) results.push(checkFile(ctx, c.path, c.config, ns));
+        if (s.combine) results.push(await checkDocument(ctx, "Combined", combine(configs), ns));
+        else for (const c of configs) results.push(await checkFile(ctx, c.path, c.config, ns));
       }
 
       const code = exitCode(results, s.failOnWarn);
