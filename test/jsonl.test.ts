@@ -102,3 +102,19 @@ describe("SLSA GitHub generator .intoto.jsonl (DSSE envelopes, one per line), ke
     expect(r.stdout).toContain("carries a Fulcio certificate but no transparency-log entry");
   });
 });
+
+describe("a real SLSA GitHub generator .intoto.jsonl (slsa-verifier testdata)", () => {
+  const real = join(REPO_ROOT, "test/fixtures/slsa-github-generator/annotated-tag.intoto.jsonl");
+  test("read as provenance (v0.1 statement, two subjects), denied: keyless without a log entry, and v0.2", () => {
+    const i = JSON.parse(tollgate(["inspect", "--subject", "sha256:482ce8c8f7e867da3a3c05a9aee637703e17470ed1cf882a9e5b405e8f82619d", real]).stdout);
+    expect(i.errors).toEqual([]);
+    expect(i.evidence[0]).toMatchObject({ kind: "slsa-provenance", statement: { _type: "https://in-toto.io/Statement/v0.1", predicateType: "https://slsa.dev/provenance/v0.2" } });
+    expect(i.evidence[0].statement.subject.map((s: { name: string }) => s.name)).toEqual(["artifact1", "artifact2"]);
+    expect(i.evidence[0].signature.reason).toContain("carries a Fulcio certificate but no transparency-log entry");
+    const r = tollgate(["eval", "--subject", "sha256:482ce8c8f7e867da3a3c05a9aee637703e17470ed1cf882a9e5b405e8f82619d", real]);
+    expect(r.code).toBe(1);
+    expect(denies(r.stdout)).toEqual(["I1.provenance-predicate", "I1.provenance-required"]);
+    expect(i.evidence[0].signature.status).toBe("failed");
+  });
+});
+
