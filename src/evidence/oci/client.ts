@@ -205,13 +205,6 @@ export class RegistryClient {
     return out;
   }
 
-  async tags(repo: Repo): Promise<string[]> {
-    const where = formatReference(repo as OciReference, undefined);
-    const res = await this.request(repo, `/tags/list`, { actions: "pull" }, where);
-    const v = JSON.parse(new TextDecoder().decode(await readCapped(res, this.maxManifestBytes, where, "tag list"))) as { tags?: string[] };
-    return v.tags ?? [];
-  }
-
   // ---- push ----
 
   /**
@@ -237,14 +230,14 @@ export class RegistryClient {
   }
 
   /** Upload a blob unless the repository has it; `from` mounts it from another repository of the same registry. */
-  async pushBlob(repo: Repo, bytes: Uint8Array, from?: string): Promise<Descriptor & { mediaType: "" }> {
+  async pushBlob(repo: Repo, bytes: Uint8Array, from?: string): Promise<{ digest: string; size: number }> {
     const digest = `sha256:${sha256Hex(bytes)}`;
     const where = formatReference(repo as OciReference, digest);
     if (!(await this.hasBlob(repo, digest))) {
       let location: string | undefined;
       if (from && from !== repo.repository) {
         const m = await this.request(repo, `/blobs/uploads/?mount=${digest}&from=${encodeURIComponent(from)}`, { method: "POST", actions: "pull,push", from }, where);
-        if (m.status === 201) return { mediaType: "", digest, size: bytes.length };
+        if (m.status === 201) return { digest, size: bytes.length };
         location = m.headers.get("location") ?? undefined; // 202: mount refused, upload instead
       }
       if (!location) {
@@ -256,7 +249,7 @@ export class RegistryClient {
       url.searchParams.set("digest", digest);
       await this.request(repo, url.toString(), { method: "PUT", actions: "pull,push", body: bytes, headers: { "content-type": "application/octet-stream" } }, where);
     }
-    return { mediaType: "", digest, size: bytes.length };
+    return { digest, size: bytes.length };
   }
 
   /**

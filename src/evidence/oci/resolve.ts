@@ -8,7 +8,7 @@ import { evidenceFromBytes } from "../source.ts";
 import { resolveLimits, type InputLimits } from "../../core/limits.ts";
 import type { InputError, SourceFile } from "../types.ts";
 import { parseAttestation } from "../attestation/parse.ts";
-import { RegistryClient, artifactTypeOf, type ParsedManifest, type RegistryOptions } from "./client.ts";
+import { artifactTypeOf, type ParsedManifest, type RegistryClient } from "./client.ts";
 import {
   COSIGN_BUNDLE_ANNOTATION, COSIGN_CERTIFICATE_ANNOTATION, COSIGN_CHAIN_ANNOTATION, COSIGN_RFC3161_ANNOTATION,
   COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLESIGNING, type Descriptor, type ImageManifest,
@@ -185,9 +185,4 @@ function namesDigest(file: SourceFile, digest: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A client from CLI/config options; one per invocation (its cache and tokens are per process). */
-export function registryClient(o: RegistryOptions = {}): RegistryClient {
-  return new RegistryClient(o);
 }
