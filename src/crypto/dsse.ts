@@ -1,6 +1,6 @@
 // DSSE (Dead Simple Signing Envelope) v1: the PAE, envelope parsing and signature verification.
 // Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md
-import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { lazy } from "../core/lazy.ts";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
@@ -35,6 +35,17 @@ export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8
   out.set(head, 0);
   out.set(payload, head.length);
   return out;
+}
+
+/**
+ * Sign a payload into a DSSE envelope (its JSON form) with the convention verifySignatureBytes and cosign read:
+ * Ed25519 pure, ECDSA DER with the curve's hash (SHA-256 for P-256, SHA-384 for P-384), RSA PKCS#1 v1.5 SHA-256.
+ * keyid is empty, as cosign writes it: verifiers match keys, not hints an attacker could set.
+ */
+export function signDsseEnvelope(payloadType: string, payload: Uint8Array, privateKey: KeyObject): { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] } {
+  const alg = keyAlgorithm(createPublicKey(privateKey));
+  const sig = nodeSign(alg === "ed25519" ? null : hashForKey(alg)!, preAuthEncoding(payloadType, payload), privateKey);
+  return { payloadType, payload: Buffer.from(payload).toString("base64"), signatures: [{ keyid: "", sig: Buffer.from(sig).toString("base64") }] };
 }
 
 /** Pure: JSON value → envelope with strictly decoded payload and signatures. Throws TollgateError("malformed"). */

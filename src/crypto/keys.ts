@@ -1,5 +1,5 @@
 // Public keys users trust (`--key`): SPKI PEM → KeyObject + the fingerprint policies pin.
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
 import type { TrustedKey } from "../evidence/types.ts";
@@ -62,4 +62,25 @@ export function keyAlgorithm(key: KeyObject, source = "key"): KeyAlgorithm {
 export function hashForKey(alg: KeyAlgorithm): "sha256" | "sha384" | null {
   if (alg === "ed25519") return null;
   return alg === "ecdsa-p384" ? "sha384" : "sha256";
+}
+
+/**
+ * A PEM private key for signing (PKCS#8 "PRIVATE KEY", SEC1 "EC PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY"), of a
+ * family tollgate also verifies with. Encrypted keys are refused (there is no passphrase prompt in a gate).
+ */
+export function privateKeyFromPem(text: string, source: string): KeyObject {
+  const m = PEM_BLOCK.exec(text);
+  if (!m) throw new TollgateError("malformed", "not a PEM private key (no BEGIN/END block)", source);
+  if (/ENCRYPTED/.test(m[1]!) || /Proc-Type: 4,ENCRYPTED/.test(m[2]!)) {
+    throw new TollgateError("unsupported", `encrypted private keys are not supported (found "${m[1]}"); give an unencrypted PKCS#8 PEM`, source);
+  }
+  if (!/PRIVATE KEY$/.test(m[1]!)) throw new TollgateError("malformed", `expected a PEM private key, found "${m[1]}"`, source);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: m[0], format: "pem" });
+  } catch (e) {
+    throw new TollgateError("malformed", `invalid private key: ${(e as Error).message}`, source, { cause: e });
+  }
+  keyAlgorithm(createPublicKey(key), source);
+  return key;
 }

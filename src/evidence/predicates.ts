@@ -5,8 +5,9 @@ import { slsaProvenance } from "./slsa-provenance.ts";
 import { dastPredicate } from "./dast/index.ts";
 import { testResultPredicate } from "./test-result.ts";
 import { npmPublishPredicate } from "./npm/publish.ts";
+import { vsaPredicate } from "./vsa.ts";
 
-export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate];
+export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate, vsaPredicate];
 
 export function predicateHandlerFor(predicateType: string): PredicateHandler | undefined {
   return predicateHandlers.find((h) => h.predicateTypes.includes(predicateType));

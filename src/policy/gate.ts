@@ -15,6 +15,8 @@ export interface Decision {
   allow: boolean;
   deny: PolicyResult[];
   warn: PolicyResult[];
+  /** The SLSA levels the policy says the decision verifies (tollgate/gate: `verified_levels`), for --emit-vsa. */
+  verified_levels?: string[];
 }
 
 export function evaluateDecision(engine: PolicyEngine, entrypoint: string, input: unknown): Decision {
@@ -34,7 +36,10 @@ export function toDecision(raw: unknown, where: string): Decision {
   const deny = results(d.deny, where, "deny");
   const warn = results(d.warn, where, "warn");
   // Fail closed: a policy that says allow while listing denials is not trusted to mean allow.
-  return { allow: d.allow && deny.length === 0, deny, warn };
+  const out: Decision = { allow: d.allow && deny.length === 0, deny, warn };
+  const levels = (raw as { verified_levels?: unknown }).verified_levels;
+  if (Array.isArray(levels) && levels.every((l) => typeof l === "string")) out.verified_levels = [...levels].sort();
+  return out;
 }
 
 function results(v: unknown, where: string, field: string): PolicyResult[] {

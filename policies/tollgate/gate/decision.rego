@@ -39,4 +39,4 @@ default allow := false
 
 allow if count(deny) == 0
 
-decision := {"allow": allow, "deny": deny, "warn": warn}
+decision := {"allow": allow, "deny": deny, "warn": warn, "verified_levels": verified_levels}
