@@ -2,7 +2,7 @@
 // go-containerregistry's registry with the referrers API, with attachments made by the real cosign and oras.
 // Also image indexes per --platform (which digest is the subject) on the evidence side.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tollgate } from "./support/cli.ts";
 import { runPeer } from "./support/peers.ts";
@@ -159,11 +159,51 @@ describe("tollgate promote", () => {
     for (const c of Object.values(children)) expect(runPeer("crane", ["manifest", `${dist.host}/prod/multi@${c.split("@")[1]}`]).code).toBe(0);
   });
 
-  test("bad arguments: --emit-vsa (not supported yet), a source not pinned by digest, --only with an unknown item", () => {
+  test("--emit-vsa: a signed VSA of the promotion decision (PASSED and copied; FAILED and not copied); none for an unverified copy", () => {
+    const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
+    const kp = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const vkey = join(dir, "vsa.key");
+    const vpub = join(dir, "vsa.pub");
+    writeFileSync(vkey, kp.privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(vpub, kp.publicKey.export({ format: "pem", type: "spki" }));
+    const vsaArgs = (out: string) => ["--emit-vsa", join(dir, out), "--vsa-signing-key", vkey, "--verifier-id", "https://ci.example/promote", "--resource-uri", `oci://${refs.host}/prod/vsa`];
+    const payload = (out: string) => JSON.parse(Buffer.from(JSON.parse(readFileSync(join(dir, out), "utf8")).payload, "base64").toString());
+
+    const image = pushRandomImage(dist.host, "staging/vsa", dir);
+    const digest = image.split("@")[1]!;
+    attest(image);
+    const ok = tollgate(["promote", "--key", PUB, ...vsaArgs("promote.vsa.json"), `oci://${image}`, `oci://${refs.host}/prod/vsa`]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const st = payload("promote.vsa.json");
+    expect(st.subject[0].digest).toEqual({ sha256: digest.slice("sha256:".length) });
+    expect(st.predicate.verificationResult).toBe("PASSED");
+    expect(st.predicate.resourceUri).toBe(`oci://${refs.host}/prod/vsa`);
+    expect(st.predicate.inputAttestations.length).toBeGreaterThan(0);
+    // Read back by tollgate as the VSA evidence of the promoted image.
+    writeFileSync(join(dir, "vsa-gate.json"), JSON.stringify({ provenance_required: false, required_evidence: ["vsa"], trusted_vsa_verifiers: ["https://ci.example/promote"] }));
+    expect(tollgate(["eval", "--key", vpub, "--subject", digest, "--data", join(dir, "vsa-gate.json"), join(dir, "promote.vsa.json")]).code).toBe(0);
+
+    const bad = pushRandomImage(dist.host, "staging/vsabad", dir);
+    const other = tempDir();
+    cosign(["generate-key-pair"], other);
+    attest(bad, join(other, "cosign.key"));
+    const no = tollgate(["promote", "--key", PUB, ...vsaArgs("denied.vsa.json"), `oci://${bad}`, `oci://${refs.host}/prod/vsabad`]);
+    expect(no.code).toBe(1);
+    expect(payload("denied.vsa.json").predicate.verificationResult).toBe("FAILED");
+    expect(runPeer("crane", ["manifest", `${refs.host}/prod/vsabad@${bad.split("@")[1]}`]).code).not.toBe(0);
+
+    const unverified = tollgate(["promote", ...vsaArgs("never.vsa.json"), `oci://${image}`, `oci://${refs.host}/prod/vsa2`]);
+    expect(unverified.code).toBe(2);
+    expect(unverified.stderr).toContain("--emit-vsa records a verified decision");
+    expect(existsSync(join(dir, "never.vsa.json"))).toBe(false);
+  });
+
+  test("bad arguments: --emit-vsa without its companions, a source not pinned by digest, --only with an unknown item", () => {
     const src = `oci://${dist.host}/staging/api@sha256:${"a".repeat(64)}`;
     const vsa = tollgate(["promote", "--key", PUB, "--emit-vsa", join(dir, "vsa.json"), src, `oci://${refs.host}/prod/x`]);
     expect(vsa.code).toBe(2);
-    expect(vsa.stderr).toContain("--emit-vsa is not supported yet");
+    expect(vsa.stderr).toContain("--emit-vsa needs --vsa-signing-key, --verifier-id, --resource-uri");
     expect(tollgate(["promote", `oci://${dist.host}/staging/api:v1`, `oci://${refs.host}/prod/x`]).stderr).toContain("not pinned by digest");
     expect(tollgate(["promote", "--only", "sig,img", src, `oci://${refs.host}/prod/x`]).stderr).toContain("--only takes sig,att,sbom");
   });

@@ -9,6 +9,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import { EXIT_ADMIT, EXIT_DENY, TollgateError, usage } from "../../core/errors.ts";
 import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
 import { helpArgs, list, parseStrict, runCommand, str, type FlagSpecs } from "../args.ts";
+import { vsaFlags, vsaFlagSpecs } from "../vsa.ts";
 import { bundleTrust, bundleTrustFlags, evidenceOptions, identities, registryFlags, registryOptions, trustFlags } from "../common.ts";
 
 const ONLY = ["sig", "att", "sbom"] as const;
@@ -20,7 +21,7 @@ const flags: FlagSpecs = {
   entrypoint: { type: "string", short: "e", description: "entrypoint returning {allow, deny, warn}", default: "tollgate/gate/decision" },
   environment: { type: "string", description: "target environment, recorded in the decision and its log record", valueHint: "NAME" },
   "decision-log": { type: "string", description: "append the outcome as an OTLP/JSON LogRecord (event tollgate.decision) to FILE", valueHint: "FILE" },
-  "emit-vsa": { type: "string", description: "write a SLSA VSA for the promotion (not supported yet)", valueHint: "FILE" },
+  ...vsaFlagSpecs,
   ...bundleTrustFlags,
   ...trustFlags,
   ...registryFlags,
@@ -33,8 +34,6 @@ export default defineCommand({
     runCommand("promote", async () => {
       const p = parseStrict(rawArgs, flags);
       if (p.positionals.length !== 2) throw usage("give SRC (oci://HOST/REPO@sha256:HEX) and DST (oci://HOST/REPO[:TAG])");
-      // Refused before anything is read or copied: a promotion that promised a VSA must not half-happen.
-      if (str(p, "emit-vsa") !== undefined) throw usage("--emit-vsa is not supported yet (no VSA writer); promote without it and keep the --decision-log record");
       const [srcArg, dstArg] = p.positionals as [string, string];
       const { parseOciReference } = await import("../../evidence/oci/reference.ts");
       const src = parseOciReference(srcArg, "digest");
@@ -45,6 +44,10 @@ export default defineCommand({
       const registry = registryOptions(p);
 
       const trusted = list(p, "key").length > 0 || identities(p).length > 0 || str(p, "policy") !== undefined;
+      // Refused before anything is read or copied: a VSA records a verified decision, and must not half-happen.
+      const vsa = await vsaFlags(p);
+      if (vsa && !trusted) throw usage("--emit-vsa records a verified decision: give --key, --certificate-identity/--certificate-oidc-issuer or --policy");
+      let vsaOut: { commit(): void } | undefined;
       const time = new Date();
       let event: { allow: boolean; denyRules: string[]; warnRules: string[]; bundleRevision: string; bundleSha256: string; inputDigest: string; entrypoint: string; time: Date } = {
         allow: true, denyRules: [], warnRules: [], bundleRevision: "", bundleSha256: "", inputDigest: "", entrypoint: "", time,
@@ -62,6 +65,7 @@ export default defineCommand({
           bundleRevision: report.bundle.revision, bundleSha256: report.bundle.sha256, inputDigest: report.inputDigest, entrypoint: report.entrypoint, time: opts.time,
         };
         denyText = d.deny.map((r) => `DENY  ${r.rule}: ${r.msg}`).join("\n");
+        vsaOut = vsa?.render(report);
       }
 
       let copied: Awaited<ReturnType<typeof import("../../evidence/oci/copy.ts").copyImage>> | undefined;
@@ -73,6 +77,8 @@ export default defineCommand({
       }
       const target = `oci://${dst.registry}/${dst.repository}@${src.digest}`;
       writeDecisionLog(str(p, "decision-log"), str(p, "environment"), { ...event, src: srcArg, dst: target, verified: trusted, copied: copied?.attachments.length ?? 0 });
+      // After the copy (an admitted promotion whose copy failed gets no PASSED VSA), or on deny (FAILED).
+      vsaOut?.commit();
 
       if (!event.allow) {
         process.stdout.write(`${denyText}\nNOT PROMOTED: ${srcArg} was denied; nothing was copied\n`);
