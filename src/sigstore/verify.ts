@@ -14,6 +14,7 @@ import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
 import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
 import { BUNDLE_FORMATS, BUNDLE_V01_MEDIA_TYPE, BUNDLE_V02_MEDIA_TYPE } from "./media-types.ts";
+import { checkCheckpointMatchesProof, checkOriginNamesLog, findLog, leafHash, parseCheckpoint, ProofError, rootFromInclusionProof } from "./checkpoint.ts";
 import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
 
 export interface IdentityPolicy {
@@ -340,52 +341,30 @@ function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, n
     if (typeof envelope !== "string" || envelope === "") {
       fail("transparency.entries", "transparency_failed", `${at}.inclusionProof has no checkpoint`);
     }
-    const sep = envelope.indexOf("\n\n");
-    const lines = (sep >= 0 ? envelope.slice(0, sep) : envelope).split("\n");
-    const [origin, sizeLine, rootLine] = lines;
-    if (origin === undefined || sizeLine === undefined || rootLine === undefined || !UINT.test(sizeLine)) {
-      fail("transparency.entries", "transparency_failed", `${at} checkpoint is not "origin\\nsize\\nroot hash"`);
-    }
-    if (BigInt(sizeLine) !== size) {
-      fail("transparency.entries", "transparency_failed", `${at} checkpoint size ${sizeLine} differs from the inclusion proof's treeSize ${size}`);
-    }
-    let root: Uint8Array;
+    // The checkpoint rules shared with other Rekor proofs (sigstore/checkpoint.ts); the library then checks the
+    // Merkle path and the note's signature.
     try {
-      root = decodeBase64Strict(rootLine, "checkpoint root hash");
-    } catch {
-      fail("transparency.entries", "transparency_failed", `${at} checkpoint root hash is not base64`);
-    }
-    if (!bytesEqual(root, decodeBase64Strict(proof.rootHash ?? "", "rootHash"))) {
-      fail("transparency.entries", "transparency_failed",
-        `${at} checkpoint root hash ${toHex(root)} differs from the inclusion proof's rootHash ${toHex(decodeBase64Strict(proof.rootHash ?? "", "rootHash"))}`);
-    }
-    // The note's signature lines: "— <name> <base64(key hint || signature)>", strictly decoded.
-    const sigLines = sep >= 0 ? envelope.slice(sep + 2).split("\n").filter((l) => l !== "") : [];
-    if (!sigLines.length) fail("transparency.entries", "transparency_failed", `${at} checkpoint is not signed`);
-    for (const line of sigLines) {
-      const m = /^\u2014 (\S+) (\S+)$/.exec(line);
-      if (!m) fail("transparency.entries", "transparency_failed", `${at} checkpoint signature line is malformed: ${JSON.stringify(line.slice(0, 80))}`);
+      const cp = parseCheckpoint(envelope);
+      let root: Uint8Array;
       try {
-        decodeBase64Strict(m[2]!, "checkpoint signature");
+        root = decodeBase64Strict(proof.rootHash ?? "", "rootHash");
       } catch {
-        fail("transparency.entries", "transparency_failed", `${at} checkpoint signature is not strict base64`);
+        throw new ProofError("inclusion proof rootHash is not base64");
       }
-    }
-    const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
-    const log = tlogs.find((t) => bytesEqual(t.logId?.keyId ?? new Uint8Array(), keyId) || bytesEqual(t.checkpointKeyId?.keyId ?? new Uint8Array(), keyId));
-    if (!log) fail("transparency.entries", "transparency_failed", `${at} was logged by ${toHex(keyId)}, which is not a log of the trusted root`);
-    // The origin names the log by its URL without scheme (C2SP), e.g. "rekor.sigstore.dev - <tree id>" (Rekor v1)
-    // or "log2025-1.rekor.sigstore.dev" (Rekor v2).
-    const names: string[] = [];
-    try {
-      const u = new URL(log.baseUrl);
-      names.push(u.host, (u.host + u.pathname).replace(/\/+$/, ""));
-    } catch {
-      /* a log without a URL cannot be named by a checkpoint */
-    }
-    const originName = origin.split(" ")[0] ?? "";
-    if (!names.includes(originName)) {
-      fail("transparency.entries", "transparency_failed", `${at} checkpoint origin "${origin}" does not name the trusted log ${log.baseUrl}`);
+      checkCheckpointMatchesProof(cp, size, root);
+      // The Merkle path from the entry's leaf hash, as promotion proofs are checked (the library checks it too).
+      if (e.canonicalizedBody) {
+        const hashes = (proof.hashes ?? []).map((h) => decodeBase64Strict(h, "inclusion proof hash"));
+        const computed = rootFromInclusionProof(leafHash(decodeBase64Strict(e.canonicalizedBody, "canonicalizedBody")), index, size, hashes);
+        if (!bytesEqual(computed, root)) throw new ProofError(`inclusion proof does not lead to rootHash ${toHex(root)} (it computes ${toHex(computed)})`);
+      }
+      const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
+      const log = findLog(tlogs, keyId);
+      if (!log) throw new ProofError(`was logged by ${toHex(keyId)}, which is not a log of the trusted root`);
+      checkOriginNamesLog(cp, log);
+    } catch (err) {
+      if (err instanceof ProofError) fail("transparency.entries", "transparency_failed", `${at} ${err.message}`);
+      throw err;
     }
   });
 }
