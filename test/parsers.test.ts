@@ -2,8 +2,11 @@
 // NewFromPath, unknown formats as errors, and each parser's document and errors. The documents are compared
 // with the real conftest's in test/parsers-conftest.test.ts.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TollgateError } from "../src/core/errors.ts";
-import { documentsOf, parseInput, parserNameFor } from "../src/check/parsers/index.ts";
+import { documentsOf, isSupported, parseInput, parserNameFor } from "../src/check/parsers/index.ts";
 import { tollgate } from "./support/cli.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -91,5 +94,62 @@ describe("tollgate parse", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain('README.md: unknown file format ".md"');
+  });
+});
+
+describe("formats not implemented yet fail loudly", () => {
+  for (const [file, name] of [["app.cue", "cue"], ["lib.jsonnet", "jsonnet"], ["app.hocon", "hocon"]] as const) {
+    test(file, async () => {
+      const e = await failure(parseInput(enc("a: 1"), file));
+      expect(e.code).toBe("unsupported");
+      expect(e.oneLine()).toBe(`${file}: the ${name} parser is not implemented in tollgate yet`);
+    });
+  }
+  test("directory walks include them (conftest's FileSupported), so they are never skipped silently", () => {
+    expect(isSupported("x/app.cue")).toBe(true);
+    expect(isSupported("x/notes.txt")).toBe(false);
+  });
+  test("CycloneDX XML", async () => {
+    const e = await failure(parseInput(enc('<?xml version="1.0"?><bom/>'), "bom.xml", { parser: "cyclonedx" }));
+    expect(e.code).toBe("unsupported");
+    expect(e.oneLine()).toContain("bom.xml: CycloneDX XML is not supported yet");
+  });
+  test("SPDX snippets", async () => {
+    const doc = "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: x\nDocumentNamespace: https://x\nCreator: Tool: t\nCreated: 2024-01-01T00:00:00Z\nFileName: a.c\nSPDXID: SPDXRef-a\nSnippetSPDXID: SPDXRef-s\n";
+    const e = await failure(parseInput(enc(doc), "x.spdx"));
+    expect(e.code).toBe("unsupported");
+    expect(e.oneLine()).toBe("x.spdx: SPDX snippets are not supported yet");
+  });
+});
+
+describe("textproto needs its schemas", () => {
+  test("without --proto-file-dirs: a usage error naming the file", async () => {
+    const e = await failure(parseInput(enc("# proto-message: a.B\nx: 1\n"), "m.textproto"));
+    expect(e.code).toBe("usage");
+    expect(e.oneLine()).toContain("m.textproto: textproto needs the message's .proto files");
+  });
+});
+
+describe("tollgate parse --combine and several files", () => {
+  test("several files: an object keyed by path; --combine: [{path, contents}] per document", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-parse-"));
+    writeFileSync(join(dir, "a.json"), '{"x":1}');
+    writeFileSync(join(dir, "m.yaml"), "a: 1\n---\nb: 2\n");
+    const several = tollgate(["parse", "a.json", "m.yaml"], { cwd: dir });
+    expect(several.code).toBe(0);
+    expect(JSON.parse(several.stdout)).toEqual({ "a.json": { x: 1 }, "m.yaml": [{ a: 1 }, { b: 2 }] });
+    const combined = tollgate(["parse", "--combine", "a.json", "m.yaml"], { cwd: dir });
+    expect(combined.code).toBe(0);
+    expect(combined.stdout).toStartWith('[\n\t{\n\t\t"path": "a.json",\n\t\t"contents": {');
+    expect(JSON.parse(combined.stdout)).toEqual([{ path: "a.json", contents: { x: 1 } }, { path: "m.yaml", contents: { a: 1 } }, { path: "m.yaml", contents: { b: 2 } }]);
+  });
+  test("malformed file among several: exit 2, nothing printed, one line naming it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-parse-"));
+    writeFileSync(join(dir, "ok.json"), "{}");
+    writeFileSync(join(dir, "bad.toml"), "a = \n");
+    const r = tollgate(["parse", "ok.json", "bad.toml"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([expect.stringContaining("bad.toml: not valid TOML: ")]);
   });
 });

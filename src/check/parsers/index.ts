@@ -73,10 +73,13 @@ export function parserNameFor(path: string): string | undefined {
   return CONFTEST_NAMES.has(ext) ? ext : undefined;
 }
 
-/** Whether conftest would parse the file (its FileSupported): used when walking directories. */
+/**
+ * Whether conftest would parse the file (its FileSupported), used when walking directories. A format
+ * conftest knows but tollgate has not implemented counts as supported, so it fails loudly instead of being
+ * skipped.
+ */
 export function isSupported(path: string): boolean {
-  const n = parserNameFor(path);
-  return n !== undefined && n in registry;
+  return parserNameFor(path) !== undefined;
 }
 
 /** The parser named `name` (a --parser value); an unknown name is a usage error listing the valid ones. */
