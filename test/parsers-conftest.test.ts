@@ -4,7 +4,8 @@
 // a file whose name conftest maps to another parser is given `--parser`. Files under a `bad/` directory
 // are malformed: conftest must fail on them, and tollgate must exit 2 with one line naming the file.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { PARSER_NAMES, parseInput, parserNameFor } from "../src/check/parsers/index.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
@@ -107,5 +108,29 @@ test("tollgate parse prints exactly what conftest parse prints", () => {
     const got = tollgate(["parse", ...args]);
     expect(got.stderr).toBe("");
     expect(got.stdout).toBe(want.stdout);
+  }
+});
+
+// conftest v0.69.0 has no Groovy parser (its parser.New list: cue … dotenv; a groovy parser exists only on
+// conftest's main branch after v0.69), so a Jenkinsfile or .groovy file is an unknown format in both, and
+// --parser groovy is an unknown parser in both.
+test("Jenkinsfile and .groovy: not a conftest v0.69 format, refused by both", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-groovy-"));
+  try {
+    writeFileSync(join(dir, "Jenkinsfile"), "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'make' } } }\n}\n");
+    writeFileSync(join(dir, "build.groovy"), "def x = 1\n");
+    for (const args of [[join(dir, "Jenkinsfile")], [join(dir, "build.groovy")], ["--parser", "groovy", join(dir, "build.groovy")]]) {
+      const peer = runPeer("conftest", ["parse", ...args]);
+      expect(peer.code).toBe(1);
+      expect(peer.stderr).toContain(args[0] === "--parser" ? "unknown parser: groovy" : "unknown parser");
+      const r = tollgate(["parse", ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(args[0] === "--parser" ? /unknown parser "groovy"/ : /unknown file format/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
