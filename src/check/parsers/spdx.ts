@@ -3,7 +3,10 @@
 // shape, so this ports tools-golang's reader: the tag/value lexer (with <text> blocks), its section state
 // machine (document, creation info, packages, files, other licenses, reviews, relationships, annotations)
 // and the 2.3 struct's JSON field names and omitempty rules ("SPDXRef-" ids, "Person: x" creators,
-// spdxVersion "SPDX-2.3"). Snippets are not implemented and are reported as such.
+// spdxVersion "SPDX-2.3"). Snippets are parsed and checked as its reader does (SnippetSPDXID opens one inside
+// the current file, ranges are Go integers), but the reader files them under File.Snippets, which is
+// json:"-", and never fills Document.Snippets: the marshalled document carries no snippets, so a policy
+// sees none under conftest either.
 import { TollgateError } from "../../core/errors.ts";
 import { malformed, text, type ParseContext, type Parser } from "./types.ts";
 
@@ -89,7 +92,7 @@ function parse(pairs: [string, string][]): Obj {
   const version = pairs.find(([t]) => t === "SPDXVersion")?.[1] ?? "";
   if (!["SPDX-2.1", "SPDX-2.2", "SPDX-2.3"].includes(version)) throw new Fail(`unsupported SPDX version: '${version}'`);
   const doc: Obj & { packages?: Obj[]; files?: Obj[]; relationships?: Obj[]; annotations?: Obj[]; hasExtractedLicensingInfos?: Obj[]; externalDocumentRefs: Obj[] } = { externalDocumentRefs: [] };
-  let st: "start" | "ci" | "pkg" | "file" | "lic" | "rev" = "start";
+  let st: "start" | "ci" | "pkg" | "file" | "snip" | "lic" | "rev" = "start";
   let ci: Obj | undefined, pkg: Obj | undefined, file: Obj | undefined, lic: Obj | undefined, rln: Obj | undefined, ann: Obj | undefined, extRef: Obj | undefined, aop: Obj | undefined;
   let pkgHasId = false, fileHasId = false;
   const push = (o: Obj, k: string, v: unknown) => ((o[k] as unknown[] | undefined) ?? (o[k] = [])) && (o[k] as unknown[]).push(v);
@@ -279,7 +282,7 @@ function parse(pairs: [string, string][]): Obj {
         if (file && !fileHasId) throw new Fail(`file with FileName ${file.fileName} does not have SPDX identifier`);
         file = undefined;
         return fromPkg(tag, value);
-      case "SnippetSPDXID": throw new TollgateError("unsupported", "SPDX snippets are not supported yet");
+      case "SnippetSPDXID": st = "snip"; return fromSnip(tag, value);
       case "LicenseID": st = "lic"; return fromLic(tag, value);
       case "SPDXID":
         f.SPDXID = elementID(value);
@@ -305,6 +308,40 @@ function parse(pairs: [string, string][]): Obj {
       case "Reviewer": st = "rev"; return fromRev(tag, value);
     }
     if (!common(tag, value)) throw new Fail(`received unknown tag ${tag} in File section`);
+  };
+
+  // Go's strconv.Atoi: optional sign, decimal digits, within int64.
+  const atoi = (v: string): number => {
+    if (!/^[+-]?\d+$/.test(v) || BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n) throw new Fail(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  };
+  const range = (value: string) => {
+    const [a, b] = subs(value);
+    atoi(a);
+    atoi(b);
+  };
+
+  // tools-golang's parsePairFromSnippet: the values are checked; none reaches the JSON (see the header).
+  const fromSnip = (tag: string, value: string): void => {
+    switch (tag) {
+      case "SnippetSPDXID":
+        if (file && !fileHasId) throw new Fail(`file with FileName ${file.fileName} does not have SPDX identifier`);
+        elementID(value);
+        return;
+      case "FileName": st = "file"; return fromFile(tag, value);
+      case "PackageName": st = "pkg"; file = undefined; return fromPkg(tag, value);
+      case "LicenseID": st = "lic"; return fromLic(tag, value);
+      case "SnippetFromFileSPDXID": docElementID(value); return;
+      case "SnippetByteRange": case "SnippetLineRange": return range(value);
+      case "SnippetLicenseConcluded": case "LicenseInfoInSnippet": case "SnippetLicenseComments": case "SnippetCopyrightText":
+      case "SnippetComment": case "SnippetName":
+        return;
+      case "SnippetAttributionText": // not an SPDX 2.1 tag (tools-golang's 2.1 reader does not know it)
+        if (version !== "SPDX-2.1") return;
+        break;
+      case "Reviewer": st = "rev"; return fromRev(tag, value);
+    }
+    if (!common(tag, value)) throw new Fail(`received unknown tag ${tag} in Snippet section`);
   };
 
   const fromLic = (tag: string, value: string): void => {
@@ -335,6 +372,7 @@ function parse(pairs: [string, string][]): Obj {
     else if (st === "ci") fromCI(tag, value);
     else if (st === "pkg") fromPkg(tag, value);
     else if (st === "file") fromFile(tag, value);
+    else if (st === "snip") fromSnip(tag, value);
     else if (st === "lic") fromLic(tag, value);
     else fromRev(tag, value);
   }
