@@ -13,6 +13,8 @@ import { readUserFileSync } from "../core/read.ts";
 import { describeErrors, validator } from "../core/schema.ts";
 import { excluder, keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
+import { checkTokenFile } from "./auth.ts";
+import { checkMaterial, type TlsSettings } from "./tls.ts";
 
 export interface ServeConfigFile {
   addr?: string;
@@ -36,6 +38,8 @@ export interface ServeConfigFile {
   registry?: { config_file?: string; ca_files?: string[]; allow_http?: boolean };
   evidence?: { key_files?: string[]; trusted_root_file?: string; identities?: { issuer: string; identity: string }[] };
   admission?: { entrypoint?: string };
+  tls?: { cert_file: string; key_file: string; client_ca_file?: string; min_version?: "1.2" | "1.3" };
+  auth?: { bearer_tokens_file: string };
   decision_logs?: { file?: string; endpoint?: string; headers?: Record<string, string>; batch_size?: number; flush_interval_ms?: number; max_queue?: number };
 }
 
@@ -74,6 +78,10 @@ export interface ServeConfig {
   registry: RegistryOptions;
   evidence: { keyFiles: string[]; trustedRootFile?: string; identities: { issuer: string; identity: string }[] };
   decisionLogs: { file?: string; endpoint?: string; headers: Record<string, string>; batchSize: number; flushIntervalMs: number; maxQueue: number };
+  /** TLS on the port (src/serve/tls.ts); absent = plain HTTP. */
+  tls?: TlsSettings;
+  /** Bearer tokens required on /v1/* (src/serve/auth.ts); absent = no authentication. */
+  auth?: { bearerTokensFile: string };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -163,7 +171,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   };
   if (c.service?.environment) resource.environment = c.service.environment;
 
-  return {
+  const out: ServeConfig = {
     hostname: host,
     port,
     workers: c.workers === "auto" ? availableParallelism() : (c.workers ?? 1),
@@ -190,9 +198,26 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
       ...(c.registry?.allow_http ? { allowHttp: true } : {}),
     },
   };
+  if (c.tls) {
+    out.tls = { certFile: at(c.tls.cert_file), keyFile: at(c.tls.key_file), minVersion: c.tls.min_version ?? "1.2" };
+    if (c.tls.client_ca_file) out.tls.clientCaFile = at(c.tls.client_ca_file);
+    // Checked now, so a gate with a key that is not its certificate's refuses to start naming the files.
+    const t = out.tls;
+    const files = [t.certFile, t.keyFile, ...(t.clientCaFile ? [t.clientCaFile] : [])];
+    checkMaterial(files.map((f, i) => readUserFileSync(f, ["TLS certificate file", "TLS key file", "TLS client CA file"][i]!, "usage")), t);
+  }
+  if (c.auth) {
+    out.auth = { bearerTokensFile: at(c.auth.bearer_tokens_file) };
+    checkTokenFile(out.auth.bearerTokensFile);
+  }
+  return out;
 }
 
-export function loadServeConfig(path: string, version: string): ServeConfig {
+/**
+ * `patch` edits the parsed document before it is validated (the CLI's OPA-style flags; paths it sets must be
+ * absolute, as they are relative to the working directory and not to the config file).
+ */
+export function loadServeConfig(path: string, version: string, patch?: (doc: ServeConfigFile) => void): ServeConfig {
   const text = new TextDecoder().decode(readUserFileSync(path, "config file"));
   let doc: unknown;
   try {
@@ -200,5 +225,6 @@ export function loadServeConfig(path: string, version: string): ServeConfig {
   } catch (e) {
     throw new TollgateError("usage", `config is neither YAML nor JSON: ${(e as Error).message.split("\n")[0]}`, path);
   }
+  if (patch && doc && typeof doc === "object" && !Array.isArray(doc)) patch(doc as ServeConfigFile);
   return resolveServeConfig(doc, dirname(resolve(path)), version, path);
 }

@@ -19,5 +19,5 @@ export interface GateCore {
 }
 
 /** The part of the configuration a request handler reads (plain data: a worker thread gets a copy). */
-export type HandlerConfig = Pick<ServeConfig, "hostname" | "port" | "maxBodyBytes" | "limits" | "entrypoint" | "admissionEntrypoint" | "resource" | "evidence" | "dataFiles" | "registry">;
+export type HandlerConfig = Pick<ServeConfig, "hostname" | "port" | "maxBodyBytes" | "limits" | "entrypoint" | "admissionEntrypoint" | "resource" | "evidence" | "dataFiles" | "registry" | "tls" | "auth">;
 

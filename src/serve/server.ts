@@ -18,10 +18,12 @@ import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
 import { readCapped } from "./body.ts";
+import { BearerAuth } from "./auth.ts";
 import { serverUrl } from "./bundle-server.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 import type { GateCore, HandlerConfig } from "./core.ts";
+import { TlsFront, privateSocketPath } from "./tls.ts";
 
 export interface GateServer {
   readonly port: number;
@@ -269,8 +271,8 @@ function summarize(result: unknown): { allow: boolean; deny: string[]; warn: str
 }
 
 export function handlerConfig(cfg: ServeConfig): HandlerConfig {
-  const { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry } = cfg;
-  return { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry };
+  const { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry, tls, auth } = cfg;
+  return { hostname, port, maxBodyBytes, limits, entrypoint, admissionEntrypoint, resource, evidence, dataFiles, registry, ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
 }
 
 /**
@@ -507,6 +509,8 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
       return await route(req);
     } catch (e) {
       if (e instanceof HttpError) {
+        // One line per refused request: the operator sees every client error, not only the gate's own.
+        log(`${e.status} ${req.method} ${new URL(req.url).pathname}: ${e.message}`);
         const r = errorResponse(e.status, e.code, e.message);
         // The rest of an oversized body is never read: close the connection rather than leave it half-read.
         if (e.status === 413) r.headers.set("Connection", "close");
@@ -519,21 +523,77 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
   };
 }
 
-/** Bun.serve for one thread. reusePort: the threads of a multi-worker gate each listen on the same port. */
-export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean) {
-  return Bun.serve({
-    hostname: cfg.hostname,
-    port,
-    reusePort,
+/** What one serving thread listens with: plain Bun.serve, or the TLS front (tls.ts) before it; auth (auth.ts) on top. */
+export interface Listener {
+  readonly port: number;
+  /** Stop accepting; `force` also closes the connections in flight. */
+  stop(force: boolean): Promise<void>;
+}
+
+/** Paths open without a bearer token (probes); everything else needs one when `auth` is configured. */
+const OPEN_PATHS = new Set(["/health", "/ready"]);
+
+/**
+ * Bun.serve for one thread. reusePort: the threads of a multi-worker gate each listen on the same port. With
+ * `cfg.auth` every request but the probes must carry a valid bearer token (checked before its body is read);
+ * with `cfg.tls` the port speaks TLS only.
+ */
+export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean, log: (line: string) => void = () => {}): Listener {
+  let fetch = handle;
+  const auth = cfg.auth ? BearerAuth.load(cfg.auth.bearerTokensFile, log) : undefined;
+  if (auth) {
+    fetch = async (req) => {
+      const path = new URL(req.url).pathname;
+      if (OPEN_PATHS.has(path)) return handle(req);
+      const outcome = auth.check(req);
+      if (outcome.ok) return handle(req);
+      log(`401 ${req.method} ${path}: ${outcome.reason}`);
+      await req.body?.cancel().catch(() => {});
+      return outcome.response;
+    };
+  }
+  const options = {
     // No cap in Bun itself: Bun's own refusal is a bare 413 with no body (and, for a chunked body, an exception
     // inside the handler). readBody enforces max_body_bytes instead — Content-Length first, then counting while
     // streaming, never buffering more than the limit — and answers a JSON 413 naming it.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    fetch: handle,
-    error(e) {
+    fetch,
+    error(e: Error) {
       return errorResponse(500, "internal_error", e.message);
     },
-  });
+  };
+  if (!cfg.tls) {
+    const server = Bun.serve({ ...options, hostname: cfg.hostname, port, reusePort });
+    return {
+      port: server.port!,
+      async stop(force) {
+        if (force) auth?.stop();
+        await server.stop(force);
+      },
+    };
+  }
+  // TLS: the thread's HTTP server on a private Unix socket, the TLS listener on the port in front of it.
+  const sock = privateSocketPath();
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  try {
+    server = Bun.serve({ ...options, unix: sock.path });
+    const front = new TlsFront(cfg.hostname, port, sock.path, cfg.tls, log);
+    const inner = server;
+    return {
+      port: front.port,
+      async stop(force) {
+        front.stop(force);
+        if (force) auth?.stop();
+        await inner.stop(force);
+        if (force) sock.remove();
+      },
+    };
+  } catch (e) {
+    auth?.stop();
+    void server?.stop(true);
+    sock.remove();
+    throw e;
+  }
 }
 
 export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
@@ -575,22 +635,29 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     stopping: () => stopping,
     thread: 0,
   };
-  const server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool);
-  const port = server.port!;
+  let server: Listener;
+  try {
+    server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool, log);
+  } catch (e) {
+    await bundles.stop();
+    throw e;
+  }
+  const port = server.port;
+  const scheme = cfg.tls ? "https" : "http";
   if (pool) {
     try {
       await pool.start(port, bundles.active!, core);
     } catch (e) {
       await pool.stop();
-      server.stop(true);
+      await server.stop(true);
       await bundles.stop();
       throw e;
     }
   }
-  log(`listening on http://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint}${pool ? `, ${workerCount + 1} threads` : ""})`);
+  log(`listening on ${scheme}://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint}${pool ? `, ${workerCount + 1} threads` : ""})`);
   return {
     port,
-    url: serverUrl(cfg.hostname, port),
+    url: serverUrl(cfg.hostname, port).replace(/^http:/, `${scheme}:`),
     bundles,
     decisionLog,
     threads: workerCount + 1,

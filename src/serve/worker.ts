@@ -48,7 +48,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         const inputs = await loadHandlerInputs(m.cfg);
         overlays = inputs.overlays.overlays;
         active = await load(m.bundle);
-        server = listen(m.cfg, m.port, createGateHandler(m.cfg, inputs, core, (line) => send({ type: "line", line })), true);
+        server = listen(m.cfg, m.port, createGateHandler(m.cfg, inputs, core, (line) => send({ type: "line", line })), true, (line) => send({ type: "line", line }));
         send({ type: "ready" });
       } catch (err) {
         send({ type: "failed", message: asTollgateError(err).oneLine() });
