@@ -22,13 +22,13 @@ export function makeCa(dir: string, name: string): CertFiles {
 }
 
 /** A leaf certificate signed by `ca`: a server one (SAN IP:127.0.0.1, serverAuth) or a client one (clientAuth). */
-export function makeLeaf(dir: string, ca: CertFiles, name: string, role: "server" | "client"): CertFiles {
+export function makeLeaf(dir: string, ca: CertFiles, name: string, role: "server" | "client", sans = "IP:127.0.0.1,DNS:localhost"): CertFiles {
   const cert = join(dir, `${name}.pem`);
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${name}`], dir);
-  writeFileSync(ext, role === "server" ? "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" : "extendedKeyUsage=clientAuth\n");
+  writeFileSync(ext, role === "server" ? `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n` : "extendedKeyUsage=clientAuth\n");
   openssl(["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext], dir);
   return { cert, key };
 }
