@@ -109,10 +109,14 @@ describe("formats not implemented yet fail loudly", () => {
     expect(isSupported("x/app.cue")).toBe(true);
     expect(isSupported("x/notes.txt")).toBe(false);
   });
-  test("CycloneDX XML", async () => {
-    const e = await failure(parseInput(enc('<?xml version="1.0"?><bom/>'), "bom.xml", { parser: "cyclonedx" }));
-    expect(e.code).toBe("unsupported");
-    expect(e.oneLine()).toContain("bom.xml: CycloneDX XML is not supported yet");
+  test("CycloneDX XML: a BOM that cyclonedx-go cannot decode is one line naming the file", async () => {
+    const e = await failure(parseInput(enc('<?xml version="1.0"?><sbom/>'), "bom.xml", { parser: "cyclonedx" }));
+    expect(e.code).toBe("malformed");
+    expect(e.oneLine()).toBe("bom.xml: not valid CycloneDX: expected element type <bom> but have <sbom>");
+  });
+  test("CycloneDX XML: cyclonedx-go's JSON shape (Go's zero values for the JSON-only fields, legacy tools as a list)", async () => {
+    const doc = await parseInput(enc('<bom xmlns="http://cyclonedx.org/schema/bom/1.4" version="3"><metadata><tools><tool><name>t</name><hashes/></tool></tools></metadata><components/></bom>'), "bom.xml", { parser: "cyclonedx" });
+    expect(doc).toEqual({ bomFormat: "", specVersion: "SpecVersion(0)", version: 3, metadata: { tools: [{ name: "t" }] } });
   });
 });
 

@@ -1,20 +1,23 @@
-// CycloneDX (conftest parser/cyclonedx: cyclonedx-go). A JSON BOM is decoded to check it and then given to the
-// policy as the JSON itself, so the document is the JSON object. An XML BOM is decoded into cyclonedx-go's
-// BOM struct and re-marshalled as JSON; tollgate does not implement that struct mapping yet and says so,
-// rather than hand a policy a document of another shape.
-import { TollgateError } from "../../core/errors.ts";
+// CycloneDX (conftest parser/cyclonedx: cyclonedx-go). Input that is valid JSON is a JSON BOM, given to the
+// policy as the JSON itself. Anything else is read as an XML BOM: decoded into cyclonedx-go's BOM struct and
+// marshalled as JSON, so the policy sees cyclonedx-go's JSON shape of it (cyclonedx-xml.ts).
 import { malformed, text, type Parser } from "./types.ts";
 
 export const cyclonedx: Parser = {
   name: "cyclonedx",
-  parse(bytes, ctx) {
+  async parse(bytes, ctx) {
     const src = text(bytes);
     let doc: unknown;
     try {
       doc = JSON.parse(src);
-    } catch (e) {
-      if (src.trimStart().startsWith("<")) throw new TollgateError("unsupported", "CycloneDX XML is not supported yet (convert it to CycloneDX JSON, e.g. with cyclonedx-cli convert)", ctx.path);
-      throw malformed(ctx, "CycloneDX JSON", (e as Error).message, e);
+    } catch {
+      const { cyclonedxXmlDocument, GoError } = await import("./cyclonedx-xml.ts");
+      try {
+        return cyclonedxXmlDocument(src);
+      } catch (e) {
+        if (e instanceof GoError) throw malformed(ctx, "CycloneDX", e.message, e);
+        throw e;
+      }
     }
     if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw malformed(ctx, "CycloneDX JSON", "a BOM is a JSON object");
     return doc;
