@@ -2,6 +2,8 @@
 // Each predicate type that tollgate understands is one handler; the envelope layer hands it the verified
 // statement and takes back the evidence kind and its normalized facts.
 
+import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
+
 export interface InTotoSubject {
   name?: string;
   digest: Record<string, string>;
@@ -21,6 +23,14 @@ export interface PredicateHandler {
   readonly predicateTypes: readonly string[];
   /** Pure: predicate → facts. Throws TollgateError("schema_invalid") when the predicate is not of its type's shape. */
   facts(predicate: unknown, statement: InTotoStatement): Record<string, unknown>;
+  /**
+   * Checks the predicate needs beyond the envelope's signature (files it names re-hashed, a log proof it
+   * carries), run after facts() succeeded. Never throws for a verification failure. `transparency`, when
+   * given, is the record's transparency (the predicate carries its own log entry); `facts` are merged over facts().
+   */
+  verify?(statement: InTotoStatement, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency?: TransparencyFacts; facts?: Record<string, unknown> }>;
+  /** Paths of files in this invocation that the predicate names (they are materials, not evidence). */
+  materials?(statement: InTotoStatement, file: SourceFile, all: readonly SourceFile[]): string[];
 }
 
 export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";

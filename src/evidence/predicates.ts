@@ -6,8 +6,9 @@ import { dastPredicate } from "./dast/index.ts";
 import { testResultPredicate } from "./test-result.ts";
 import { npmPublishPredicate } from "./npm/publish.ts";
 import { vsaPredicate } from "./vsa.ts";
+import { promotionPredicate } from "./promotion.ts";
 
-export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate, vsaPredicate];
+export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate, vsaPredicate, promotionPredicate];
 
 export function predicateHandlerFor(predicateType: string): PredicateHandler | undefined {
   return predicateHandlers.find((h) => h.predicateTypes.includes(predicateType));

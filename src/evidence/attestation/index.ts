@@ -18,6 +18,8 @@ interface ItemOutcome {
   handler?: PredicateHandler;
   /** The handler's facts, when the predicate passed it (computed once, in verify). */
   facts?: Record<string, unknown>;
+  /** How many of `checks` are the envelope's (signature, log entry); the rest are the statement's and predicate's. */
+  envelopeChecks?: number;
 }
 
 
@@ -29,17 +31,24 @@ export const attestationKind: EvidenceKind<ParsedAttestation> = {
   detect: detectAttestation,
   parse: parseAttestation,
 
-  async verify(parsed, _file, ctx) {
+  async verify(parsed, file, ctx) {
     const all: Check[] = [];
     const perItem: ItemOutcome[] = [];
     for (const [i, item] of parsed.items.entries()) {
-      const o = await verifyItem(item, ctx);
+      const o = await verifyItem(item, file, ctx);
       perItem.push(o);
       const prefix = parsed.items.length > 1 ? `#${i} ` : "";
       all.push(...o.checks.map((c) => (prefix ? { ...c, detail: { ...c.detail, item: i }, reason: c.reason && prefix + c.reason } : c)));
     }
     outcomes.set(all, perItem);
     return all;
+  },
+
+  materials(file, all, parsed) {
+    return (parsed?.items ?? []).flatMap((item) => {
+      const st = item.form === "statement" ? item.statement : item.statement.ok ? item.statement.statement : undefined;
+      return (st && predicateHandlerFor(st.predicateType)?.materials?.(st, file, all)) || [];
+    });
   },
 
   normalize(parsed, checks, file) {
@@ -52,7 +61,7 @@ export const attestationKind: EvidenceKind<ParsedAttestation> = {
   },
 };
 
-async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<ItemOutcome> {
+async function verifyItem(item: AttestationItem, file: SourceFile, ctx: VerifyContext): Promise<ItemOutcome> {
   const checks: Check[] = [];
   let signers: Signer[] = [];
   let transparency: TransparencyFacts = { status: "absent" };
@@ -98,6 +107,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
     transparency = r.transparency;
   }
 
+  const envelopeChecks = checks.length;
   // The statement and its predicate (for a bare statement, parse already validated it).
   const st = item.form === "statement" ? { ok: true as const, statement: item.statement } : item.statement;
   if (st.ok) {
@@ -108,6 +118,12 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
       try {
         facts = handler.facts(st.statement.predicate, st.statement);
         checks.push({ name: "predicate.schema", ok: true });
+        if (handler.verify) {
+          const v = await handler.verify(st.statement, file, ctx);
+          checks.push(...v.checks);
+          if (v.transparency) transparency = v.transparency;
+          if (v.facts) facts = { ...facts, ...v.facts };
+        }
       } catch (e) {
         const err = asTollgateError(e, undefined, "schema_invalid");
         checks.push(failed("predicate.schema", err.code === "internal" ? "schema_invalid" : err.code, `${st.statement.predicateType}: ${err.message}`));
@@ -116,7 +132,7 @@ async function verifyItem(item: AttestationItem, ctx: VerifyContext): Promise<It
   } else {
     checks.push(failed(st.code === "unsupported" ? "statement.payload_type" : "statement.schema", st.code, st.reason));
   }
-  const out: ItemOutcome = { checks, signers, transparency };
+  const out: ItemOutcome = { checks, signers, transparency, envelopeChecks };
   if (handlerOut) out.handler = handlerOut;
   if (facts) out.facts = facts;
   return out;
@@ -155,7 +171,8 @@ const SIGNATURE_CHECKS = /^(signature\.|sigstore\.|transparency\.)/;
 
 function signatureFacts(item: AttestationItem, o: ItemOutcome): SignatureFacts {
   if (item.form === "statement") return { status: "unsigned", signers: [] };
-  const bad = o.checks.find((c) => !c.ok && SIGNATURE_CHECKS.test(c.name));
+  // Only the envelope's checks: a predicate's own log proof (a promotion's Rekor entry) is not its signature.
+  const bad = o.checks.slice(0, o.envelopeChecks ?? o.checks.length).find((c) => !c.ok && SIGNATURE_CHECKS.test(c.name));
   if (bad || !o.signers.length) {
     const f: SignatureFacts = { status: "failed", signers: [], reason: bad?.reason ?? "no signature verified" };
     f.code = bad?.code ?? "signature_failed";
@@ -165,7 +182,7 @@ function signatureFacts(item: AttestationItem, o: ItemOutcome): SignatureFacts {
 }
 
 function integrityFacts(checks: Check[]): IntegrityFacts {
-  const content = checks.filter((c) => c.name.startsWith("statement.") || c.name.startsWith("predicate."));
+  const content = checks.filter((c) => c.name.startsWith("statement.") || c.name.startsWith("predicate.") || c.name.startsWith("integrity."));
   const bad = content.find((c) => !c.ok);
   if (bad) return { status: "failed", reason: bad.reason ?? bad.name };
   return { status: content.length ? "verified" : "n/a" };

@@ -1,0 +1,107 @@
+# Promotion attestations (stella.ops/promotion@v1): a signed record that the artifact moved from one environment
+# to another. It counts only when signed by a trusted signer, bound to the subject, every SBOM/VEX material it
+# names re-hashed to its digest, and its Rekor entry proven in a checkpoint signed by a trusted log (all checked
+# offline by the evidence kind). Knobs: data.promotion_allowed_paths ([{from, to}]: the only environment moves
+# admitted), data.promotion_required_materials (roles that must be present, e.g. ["sbom", "vex"]).
+# Presence, when required (data.required_evidence: ["promotion"]), is gate.required-evidence.
+package tollgate.gate
+
+import data.tollgate.lib
+
+promotions := lib.evidence_of("promotion")
+
+default promotion_allowed_paths := []
+
+promotion_allowed_paths := data.promotion_allowed_paths
+
+default promotion_required_materials := []
+
+promotion_required_materials := data.promotion_required_materials
+
+promotion_path_ok(_) if count(promotion_allowed_paths) == 0
+
+promotion_path_ok(ev) if {
+	some p in promotion_allowed_paths
+	p.from == ev.facts.from
+	p.to == ev.facts.to
+}
+
+deny contains lib.result_sev(
+	"promotion.signature",
+	sprintf("promotion attestation signature %s: %s", [ev.signature.status, object.get(ev.signature, "reason", "no signature")]),
+	ev.source.path, "critical", "a promotion record counts only when signed: verify it with the promoter's key (--key) or trusted identity",
+) if {
+	some ev in promotions
+	ev.signature.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"promotion.signer",
+	sprintf("promotion %s → %s by %s is signed by a signer the gate does not trust", [ev.facts.from, ev.facts.to, ev.facts.actor]),
+	ev.source.path, "critical", "trust the promoter's key with --key or data.trusted_signers",
+) if {
+	some ev in promotions
+	lib.signature_verified(ev)
+	not lib.signed_by_trusted(ev)
+}
+
+# The predicate itself is not of its type's shape (no facts could be read).
+deny contains lib.result_sev(
+	"promotion.schema",
+	sprintf("promotion attestation is malformed: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
+	ev.source.path, "critical", "the predicate must carry materials, promotion{from,to,actor,timestamp,pipeline} and rekor{uuid,logIndex,inclusionProof}",
+) if {
+	some ev in promotions
+	not ev.facts.materials
+}
+
+deny contains lib.result_sev(
+	"promotion.material",
+	sprintf("promotion %s material %s: %s", [m.role, m.uri, object.get(m, "reason", "not verified")]),
+	ev.source.path, "critical", "the SBOM/VEX a promotion names must be the file it was promoted with: supply the original file beside the statement",
+) if {
+	some ev in promotions
+	some m in ev.facts.materials
+	not m.verified
+}
+
+deny contains lib.result_sev(
+	"promotion.transparency",
+	sprintf("promotion Rekor entry %s is not proven in the log: %s", [ev.facts.rekor.uuid, object.get(ev.transparency, "reason", ev.transparency.status)]),
+	ev.source.path, "critical", "the promotion's Rekor inclusion proof must lead to a checkpoint signed by a log of the trusted root (--trusted-root)",
+) if {
+	some ev in promotions
+	ev.facts.rekor
+	ev.transparency.status != "verified"
+}
+
+deny contains lib.result_sev(
+	"promotion.path",
+	sprintf("promotion %s → %s is not an allowed move (%s)", [ev.facts.from, ev.facts.to, concat(", ", [sprintf("%s → %s", [p.from, p.to]) | some p in promotion_allowed_paths])]),
+	ev.source.path, "high", "promote only along the paths in data.promotion_allowed_paths",
+) if {
+	some ev in promotions
+	ev.facts.from
+	not promotion_path_ok(ev)
+}
+
+deny contains lib.result_sev(
+	"promotion.materials-missing",
+	sprintf("promotion %s → %s carries no %s material", [ev.facts.from, ev.facts.to, role]),
+	ev.source.path, "high", "the promotion must name the documents in data.promotion_required_materials",
+) if {
+	some ev in promotions
+	ev.facts.materials_by_role
+	some role in promotion_required_materials
+	count(object.get(ev.facts.materials_by_role, role, [])) == 0
+}
+
+deny contains lib.result_sev(
+	"promotion.subject",
+	sprintf("promotion subjects (%s) do not name subject %s", [lib.subject_digests_text(ev), lib.subject_text]),
+	ev.source.path, "critical", "use the promotion record of this artifact's digest",
+) if {
+	some ev in promotions
+	lib.subject_given
+	not lib.subject_bound(ev)
+}

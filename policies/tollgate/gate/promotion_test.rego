@@ -1,0 +1,101 @@
+package tollgate.gate_test
+
+import data.tollgate.gate
+
+promo_subject := "7777777777777777777777777777777777777777777777777777777777777777"
+
+promo_key := "sha256:8888888888888888888888888888888888888888888888888888888888888888"
+
+promo_sbom := {"role": "sbom", "algo": "sha256", "digest": "aa", "format": "cyclonedx-json", "uri": "sbom.json", "verified": true}
+
+promo_vex := {"role": "vex", "algo": "sha256", "digest": "bb", "format": "openvex", "uri": "vex.json", "verified": true}
+
+promo_ev(patch) := object.union(
+	{
+		"id": "sha256:9", "kind": "promotion",
+		"source": {"path": "promotion.dsse.json", "digest": {"sha256": "9"}, "format": "dsse"},
+		"signature": {"status": "verified", "signers": [{"type": "key", "fingerprint": promo_key}]},
+		"transparency": {"status": "verified", "logIndex": 42},
+		"integrity": {"status": "verified"},
+		"checks": [],
+		"statement": {"_type": "https://in-toto.io/Statement/v1", "predicateType": "stella.ops/promotion@v1", "subject": [{"digest": {"sha256": promo_subject}}]},
+		"facts": {
+			"from": "staging", "to": "prod", "actor": "alice", "timestamp": "2026-06-01T00:00:00Z", "pipeline": "https://ci.example/run/1",
+			"materials": [promo_sbom, promo_vex], "materials_by_role": {"sbom": [promo_sbom], "vex": [promo_vex]},
+			"rekor": {"uuid": "ab", "log_index": 42, "tree_size": 43, "root_hash": "cd"}, "log_verified": true,
+		},
+	},
+	patch,
+)
+
+promo_input(evs) := {
+	"context": {"time": "2026-06-01T00:00:00Z", "subject": {"digest": {"sha256": promo_subject}}, "trust": {"keys": [promo_key], "identities": []}},
+	"evidence": evs, "errors": [],
+}
+
+promo_rules(results) := {r.rule | some r in results; startswith(r.rule, "promotion.")}
+
+test_promotion_verified_admits_when_required if {
+	d := gate.decision with input as promo_input([promo_ev({})]) with data.provenance_required as false with data.required_evidence as ["promotion"]
+	d.allow
+}
+
+test_promotion_missing_when_required_denies if {
+	d := gate.decision with input as promo_input([]) with data.provenance_required as false with data.required_evidence as ["promotion"]
+	not d.allow
+	some r in d.deny
+	r.rule == "gate.required-evidence"
+}
+
+test_promotion_bad_material_denies if {
+	bad := object.union(promo_sbom, {"verified": false, "reason": "materials[0] (sbom sbom.json) has sha256 ff, the statement says aa"})
+	ev := promo_ev({"integrity": {"status": "failed", "reason": "x"}, "facts": {"materials": [bad, promo_vex], "materials_by_role": {"sbom": [bad], "vex": [promo_vex]}}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.material"}
+	some r in d
+	contains(r.msg, "has sha256 ff")
+}
+
+test_promotion_unproven_log_denies if {
+	ev := promo_ev({"transparency": {"status": "failed", "reason": "the inclusion proof leads to 00, not to rootHash cd"}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.transparency"}
+}
+
+test_promotion_unsigned_denies if {
+	ev := promo_ev({"signature": {"status": "failed", "signers": [], "reason": "altered"}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.signature"}
+}
+
+test_promotion_untrusted_signer_denies if {
+	ev := promo_ev({"signature": {"status": "verified", "signers": [{"type": "key", "fingerprint": "sha256:00"}]}})
+	d := gate.deny with input as promo_input([ev])
+	"promotion.signer" in promo_rules(d)
+}
+
+test_promotion_malformed_denies if {
+	base := object.remove(promo_ev({"integrity": {"status": "failed", "reason": "predicate.schema: rekor.uuid must be ..."}}), ["facts"])
+	ev := object.union(base, {"facts": {}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.schema"}
+}
+
+test_promotion_path_knob if {
+	d1 := gate.deny with input as promo_input([promo_ev({})]) with data.promotion_allowed_paths as [{"from": "dev", "to": "staging"}]
+	promo_rules(d1) == {"promotion.path"}
+	d2 := gate.deny with input as promo_input([promo_ev({})]) with data.promotion_allowed_paths as [{"from": "staging", "to": "prod"}]
+	promo_rules(d2) == set()
+}
+
+test_promotion_required_materials_knob if {
+	ev := promo_ev({"facts": {"materials": [promo_sbom], "materials_by_role": {"sbom": [promo_sbom], "vex": []}}})
+	d := gate.deny with input as promo_input([ev]) with data.promotion_required_materials as ["sbom", "vex"]
+	promo_rules(d) == {"promotion.materials-missing"}
+}
+
+test_promotion_other_subject_denies if {
+	ev := promo_ev({"statement": {"_type": "https://in-toto.io/Statement/v1", "predicateType": "stella.ops/promotion@v1", "subject": [{"digest": {"sha256": "1111111111111111111111111111111111111111111111111111111111111111"}}]}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.subject"}
+}

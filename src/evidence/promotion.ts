@@ -1,0 +1,267 @@
+// Promotion attestations (`stella.ops/promotion@v1`, StellaOps): a signed record that an artifact moved from one
+// environment to another, by whom and from which pipeline, naming the SBOM/VEX documents it moved with and the
+// Rekor entry that logged it. Verified offline, beyond the envelope's signature:
+// - every material is re-hashed from its file (`uri` relative to the statement's file) against its digest;
+// - the Rekor inclusion proof is recomputed (RFC 6962 / RFC 9162 §2.1.3.2) from the entry's leaf hash — a Rekor
+//   v1 UUID is the hex leaf hash, optionally after a 16-hex tree id — at its index in `treeSize` to `rootHash`;
+// - the checkpoint (a signed note) must state the same size and root, name a log of the trusted root as its
+//   origin (and, when the UUID carries a tree id, that tree), and be signed by that log's key.
+// The proof and checkpoint rules are sigstore/checkpoint.ts's, the ones Sigstore bundles are held to.
+// Field forms are Rekor's API's: `rootHash` and `hashes` hex, the checkpoint the note's text. `rekor.logIndex`
+// is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
+// which is then the one the path is computed at.
+import { createHash } from "node:crypto";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { bytesEqual, toHex } from "../core/digest.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
+import { readUserFileSync } from "../core/read.ts";
+import type { InTotoStatement, PredicateHandler } from "./predicate.ts";
+import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
+
+export const PROMOTION_V1 = "stella.ops/promotion@v1";
+
+const ROLES = ["sbom", "vex"] as const;
+const ALGOS: Record<string, { hash: string; hexLength: number }> = {
+  sha256: { hash: "sha256", hexLength: 64 },
+  sha384: { hash: "sha384", hexLength: 96 },
+  sha512: { hash: "sha512", hexLength: 128 },
+};
+const HEX32 = /^[0-9a-f]{64}$/;
+const UUID = /^(?:([0-9a-f]{16}))?([0-9a-f]{64})$/;
+const UINT = /^(0|[1-9][0-9]*)$/;
+/** A URI with a scheme (`https:`, `file:`, `oci:`) or a network path: not a path relative to the statement. */
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*:|\/\/)/;
+
+export interface PromotionMaterial {
+  role: (typeof ROLES)[number];
+  algo: string;
+  digest: string;
+  format: string;
+  uri: string;
+}
+
+export interface PromotionPredicate {
+  materials: PromotionMaterial[];
+  promotion: { from: string; to: string; actor: string; timestamp: string; pipeline: string };
+  rekor: {
+    uuid: string;
+    treeId: string | null;
+    leafHash: string;
+    logIndex: bigint;
+    proofIndex: bigint;
+    treeSize: bigint;
+    rootHash: string;
+    hashes: string[];
+    checkpoint: string;
+  };
+}
+
+function bad(msg: string): never {
+  throw new TollgateError("schema_invalid", `promotion predicate: ${msg}`);
+}
+
+function obj(v: unknown, where: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) bad(`${where} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v !== "string" || v === "") bad(`${where} must be a non-empty string`);
+  return v;
+}
+
+/** A JSON integer ≥ 0, as a number or a decimal string (Rekor writes both), kept exact. */
+function uint(v: unknown, where: string): bigint {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === "string" && UINT.test(v)) return BigInt(v);
+  bad(`${where} must be a non-negative integer`);
+}
+
+function hex32(v: unknown, where: string): string {
+  if (typeof v !== "string" || !HEX32.test(v)) bad(`${where} must be 64 lower-case hex digits (a SHA-256 hash)`);
+  return v;
+}
+
+/** Pure: the predicate, checked field by field. Throws TollgateError("schema_invalid") naming the first bad one. */
+export function parsePromotion(predicate: unknown): PromotionPredicate {
+  const p = obj(predicate, "predicate");
+  if (!Array.isArray(p.materials)) bad("materials must be an array");
+  const materials = p.materials.map((m, i): PromotionMaterial => {
+    const at = `materials[${i}]`;
+    const o = obj(m, at);
+    const role = str(o.role, `${at}.role`);
+    if (!(ROLES as readonly string[]).includes(role)) bad(`${at}.role must be one of ${ROLES.join(", ")}, found ${JSON.stringify(role)}`);
+    const algo = str(o.algo, `${at}.algo`).toLowerCase();
+    const spec = ALGOS[algo];
+    if (!spec) bad(`${at}.algo ${JSON.stringify(o.algo)} is not one of ${Object.keys(ALGOS).join(", ")}`);
+    let digest = str(o.digest, `${at}.digest`);
+    if (digest.startsWith(`${algo}:`)) digest = digest.slice(algo.length + 1);
+    if (digest.length !== spec.hexLength || !/^[0-9a-f]+$/.test(digest)) bad(`${at}.digest must be ${spec.hexLength} lower-case hex digits for ${algo}`);
+    const uri = str(o.uri, `${at}.uri`);
+    if (SCHEME.test(uri) || isAbsolute(uri)) bad(`${at}.uri ${JSON.stringify(uri)} must be a path relative to the statement's file`);
+    return { role: role as PromotionMaterial["role"], algo, digest, format: str(o.format, `${at}.format`), uri };
+  });
+  const pr = obj(p.promotion, "promotion");
+  const promotion = {
+    from: str(pr.from, "promotion.from"),
+    to: str(pr.to, "promotion.to"),
+    actor: str(pr.actor, "promotion.actor"),
+    timestamp: str(pr.timestamp, "promotion.timestamp"),
+    pipeline: str(pr.pipeline, "promotion.pipeline"),
+  };
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(promotion.timestamp) || Number.isNaN(Date.parse(promotion.timestamp))) {
+    bad(`promotion.timestamp is not an RFC 3339 timestamp: ${JSON.stringify(promotion.timestamp)}`);
+  }
+  const r = obj(p.rekor, "rekor");
+  const uuid = str(r.uuid, "rekor.uuid");
+  const m = UUID.exec(uuid);
+  if (!m) bad("rekor.uuid must be the entry's leaf hash (64 lower-case hex digits), optionally after a 16-hex tree id");
+  const logIndex = uint(r.logIndex, "rekor.logIndex");
+  const ip = obj(r.inclusionProof, "rekor.inclusionProof");
+  const proofIndex = ip.logIndex === undefined ? logIndex : uint(ip.logIndex, "rekor.inclusionProof.logIndex");
+  if (!Array.isArray(ip.hashes)) bad("rekor.inclusionProof.hashes must be an array");
+  return {
+    materials,
+    promotion,
+    rekor: {
+      uuid,
+      treeId: m[1] ?? null,
+      leafHash: m[2]!,
+      logIndex,
+      proofIndex,
+      treeSize: uint(ip.treeSize, "rekor.inclusionProof.treeSize"),
+      rootHash: hex32(ip.rootHash, "rekor.inclusionProof.rootHash"),
+      hashes: ip.hashes.map((h, i) => hex32(h, `rekor.inclusionProof.hashes[${i}]`)),
+      checkpoint: str(ip.checkpoint, "rekor.inclusionProof.checkpoint"),
+    },
+  };
+}
+
+/** Where a material's file is: its uri resolved against the directory of the statement's file. */
+export function materialPath(statementFile: SourceFile, m: PromotionMaterial): string {
+  return resolve(dirname(statementFile.path), m.uri);
+}
+
+function materialBytes(path: string, file: SourceFile, all: readonly SourceFile[]): Uint8Array {
+  const given = all.find((f) => resolve(f.path) === path);
+  return given ? given.bytes : readUserFileSync(path, "promotion material", "unreadable", file.limits.maxInputBytes);
+}
+
+const fromHex = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
+
+function failed(name: string, code: Check["code"], reason: string, detail?: Record<string, unknown>): Check {
+  const c: Check = { name, ok: false, code, reason };
+  if (detail) c.detail = detail;
+  return c;
+}
+
+/** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified. Never throws. */
+export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts }> {
+  const checks: Check[] = [];
+  p.materials.forEach((m, i) => {
+    const name = "integrity.material";
+    const detail = { index: i, role: m.role, uri: m.uri };
+    let bytes: Uint8Array;
+    try {
+      bytes = materialBytes(materialPath(file, m), file, ctx.files);
+    } catch (e) {
+      const err = asTollgateError(e, undefined, "unreadable");
+      checks.push(failed(name, err.code, `materials[${i}] (${m.role} ${m.uri}): ${err.message}`, detail));
+      return;
+    }
+    const actual = createHash(ALGOS[m.algo]!.hash).update(bytes).digest("hex");
+    checks.push(actual === m.digest
+      ? { name, ok: true, detail: { ...detail, digest: `${m.algo}:${actual}` } }
+      : failed(name, "digest_mismatch", `materials[${i}] (${m.role} ${m.uri}) has ${m.algo} ${actual}, the statement says ${m.digest}`, { ...detail, expected: m.digest, actual }));
+  });
+
+  const rk = p.rekor;
+  const proofFail = (name: string, reason: string): { checks: Check[]; transparency: TransparencyFacts } => {
+    checks.push(failed(name, "transparency_failed", reason));
+    return { checks, transparency: { status: "failed", reason, logIndex: Number(rk.logIndex) } };
+  };
+  // Loaded on first use, as the Sigstore bundle path does (its imports cost more than a DSSE-only run).
+  const cpm = await import("../sigstore/checkpoint.ts");
+  const root = fromHex(rk.rootHash);
+  try {
+    const computed = cpm.rootFromInclusionProof(fromHex(rk.leafHash), rk.proofIndex, rk.treeSize, rk.hashes.map(fromHex));
+    if (!bytesEqual(computed, root)) throw new cpm.ProofError(`the inclusion proof of ${rk.uuid} at index ${rk.proofIndex} leads to ${toHex(computed)}, not to rootHash ${rk.rootHash}`);
+  } catch (e) {
+    if (e instanceof cpm.ProofError) return proofFail("transparency.inclusion_proof", e.message);
+    throw e;
+  }
+  checks.push({ name: "transparency.inclusion_proof", ok: true, detail: { log_index: rk.logIndex.toString(), tree_size: rk.treeSize.toString(), root_hash: rk.rootHash } });
+
+  let origin: string;
+  try {
+    const cp = cpm.parseCheckpoint(rk.checkpoint);
+    cpm.checkCheckpointMatchesProof(cp, rk.treeSize, root);
+    if (rk.treeId !== null) {
+      // A v1 UUID's tree id names the shard the entry is in; the checkpoint must be that shard's.
+      const tree = BigInt(`0x${rk.treeId}`).toString();
+      const named = cp.origin.split(" - ")[1];
+      if (named !== tree) throw new cpm.ProofError(`rekor.uuid names tree ${tree}, the checkpoint is of ${named === undefined ? `"${cp.origin}"` : `tree ${named}`}`);
+    }
+    const { parseTrustedRoot } = await import("../sigstore/trusted-root.ts");
+    const log = await cpm.verifyCheckpoint(cp, parseTrustedRoot(ctx.trustedRoot(), "trusted root").root.tlogs);
+    origin = cp.origin;
+    checks.push({ name: "transparency.checkpoint", ok: true, detail: { origin, log: log.baseUrl } });
+  } catch (e) {
+    if (e instanceof cpm.ProofError) return proofFail("transparency.checkpoint", e.message);
+    const err = asTollgateError(e);
+    return proofFail("transparency.checkpoint", err.message);
+  }
+  return { checks, transparency: { status: "verified", logIndex: Number(rk.logIndex) } };
+}
+
+/** Pure: the facts policies read. Material verification is merged in by the envelope layer from the checks. */
+export function promotionFacts(p: PromotionPredicate): Record<string, unknown> {
+  const materials = p.materials.map((m) => ({ role: m.role, algo: m.algo, digest: m.digest, format: m.format, uri: m.uri }));
+  const byRole: Record<string, unknown[]> = { sbom: [], vex: [] };
+  for (const m of materials) byRole[m.role]!.push(m);
+  return {
+    ...p.promotion,
+    materials,
+    materials_by_role: byRole,
+    rekor: {
+      uuid: p.rekor.uuid,
+      log_index: Number(p.rekor.logIndex),
+      tree_size: Number(p.rekor.treeSize),
+      root_hash: p.rekor.rootHash,
+    },
+  };
+}
+
+export const promotionPredicate: PredicateHandler = {
+  kind: "promotion",
+  predicateTypes: [PROMOTION_V1],
+  facts(predicate: unknown, _statement: InTotoStatement) {
+    return promotionFacts(parsePromotion(predicate));
+  },
+  async verify(statement, file, ctx) {
+    const p = parsePromotion(statement.predicate);
+    const v = await verifyPromotion(p, file, ctx);
+    // Each material's outcome beside it, so a policy reads facts rather than check lists.
+    const byIndex = new Map(v.checks.filter((c) => c.name === "integrity.material").map((c) => [c.detail?.index as number, c]));
+    const materials = (promotionFacts(p).materials as Record<string, unknown>[]).map((m, i): Record<string, unknown> => {
+      const c = byIndex.get(i);
+      return { ...m, verified: c?.ok === true, ...(c && !c.ok ? { reason: c.reason } : {}) };
+    });
+    const byRole: Record<string, unknown[]> = { sbom: [], vex: [] };
+    for (const m of materials) byRole[m.role as string]!.push(m);
+    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified" } };
+  },
+  materials(statement, file, all) {
+    let p: PromotionPredicate;
+    try {
+      p = parsePromotion(statement.predicate);
+    } catch {
+      return [];
+    }
+    return p.materials.flatMap((m) => {
+      const path = materialPath(file, m);
+      const f = all.find((x) => resolve(x.path) === path);
+      return f ? [f.path] : [];
+    });
+  },
+};

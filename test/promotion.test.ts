@@ -1,0 +1,301 @@
+// Promotion attestations (stella.ops/promotion@v1) verified offline: each SBOM/VEX material re-hashed from its
+// file, the Rekor inclusion proof recomputed to its root, the checkpoint's size, root, origin and signature held
+// against the trusted root. The real case carries a real Rekor v1 proof and checkpoint (the Sigstore conformance
+// suite's happy-path bundle, checked against the embedded public-good root); the synthetic case a log whose key and
+// Merkle tree are made here, so checkpoint signatures and origins can be varied. One tamper case per field, each
+// naming the failing check and denied by the embedded gate under its rule id.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tollgate } from "./support/cli.ts";
+import { fixture, fixtureDescribe } from "./support/fixtures.ts";
+import { b64, generateTestKey, IN_TOTO_JSON, makeTestSigstore, sha256hex, signDsse, TEST_LOG_URL, type TestKey, type TestSigstore } from "./support/keys.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tollgate-promotion-"));
+const p = (...x: string[]) => join(dir, ...x);
+const ARTIFACT = "the promoted image config\n";
+const SUBJECT = sha256hex(ARTIFACT);
+const SBOM = JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.6", components: [{ type: "library", name: "left-pad", version: "1.3.0" }] });
+const VEX = JSON.stringify({ "@context": "https://openvex.dev/ns/v0.2.0", statements: [] });
+const TIME = "2026-06-01T00:00:00Z";
+
+let promoter: TestKey;
+let caseNo = 0;
+
+interface Rekor {
+  uuid: string;
+  logIndex: string | number;
+  inclusionProof: { logIndex?: string | number; rootHash: string; treeSize: string | number; hashes: string[]; checkpoint: string };
+}
+
+function predicate(rekor: Rekor, materials?: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    materials: materials ?? [
+      { role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json" },
+      { role: "vex", algo: "sha256", digest: sha256hex(VEX), format: "openvex", uri: "docs/app.vex.json" },
+    ],
+    promotion: { from: "staging", to: "prod", actor: "alice@example.com", timestamp: "2026-05-30T12:00:00Z", pipeline: "https://ci.example/acme/app/runs/42" },
+    rekor,
+  };
+}
+
+/** A promotion case in its own directory: the signed statement with its SBOM and VEX beside it. */
+async function writeCase(pred: Record<string, unknown>, files: { sbom?: string; vex?: string } = {}): Promise<string> {
+  const d = p(`case${++caseNo}`);
+  mkdirSync(join(d, "docs"), { recursive: true });
+  writeFileSync(join(d, "sbom.cdx.json"), files.sbom ?? SBOM);
+  writeFileSync(join(d, "docs", "app.vex.json"), files.vex ?? VEX);
+  const st = { _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: SUBJECT } }], predicateType: "stella.ops/promotion@v1", predicate: pred };
+  const file = join(d, "promotion.dsse.json");
+  writeFileSync(file, JSON.stringify(await signDsse(IN_TOTO_JSON, JSON.stringify(st), [{ key: promoter }])));
+  return file;
+}
+
+const GATE = () => ["--data", p("data.json"), "--key", p("promoter.pub"), "--subject", `sha256:${SUBJECT}`, "--time", TIME];
+
+/** The record of one statement file as `tollgate inspect` builds it, plus the gate's exit code and denials. */
+function run(file: string, extra: string[] = []) {
+  const ins = tollgate(["inspect", ...GATE(), ...extra, file]);
+  expect(ins.stderr).toBe("");
+  const doc = JSON.parse(ins.stdout);
+  const ev = doc.evidence.find((e: any) => e.source.path === file);
+  const ev2 = tollgate(["eval", "-o", "json", ...GATE(), ...extra, file]);
+  const out = JSON.parse(ev2.stdout);
+  const rules = [...new Set((out.decision?.deny ?? out.deny ?? []).map((r: any) => r.rule))].sort();
+  return { ev, doc, code: ev2.code, rules, out };
+}
+
+function failedChecks(ev: any): { name: string; code: string; reason: string }[] {
+  return ev.checks.filter((c: any) => !c.ok).map((c: any) => ({ name: c.name, code: c.code, reason: c.reason }));
+}
+
+// ---- an RFC 6962 Merkle tree made here, independent of src/sigstore/checkpoint.ts ----
+const h = (...parts: Uint8Array[]) => createHash("sha256").update(Buffer.concat(parts)).digest();
+const leaf = (b: Uint8Array) => h(Buffer.from([0]), b);
+function mth(leaves: Buffer[]): Buffer {
+  if (leaves.length === 1) return leaves[0]!;
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return h(Buffer.from([1]), mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+}
+function auditPath(m: number, leaves: Buffer[]): Buffer[] {
+  if (leaves.length === 1) return [];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return m < k ? [...auditPath(m, leaves.slice(0, k)), mth(leaves.slice(k))] : [...auditPath(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
+}
+
+beforeAll(() => {
+  promoter = generateTestKey("p256");
+  writeFileSync(p("promoter.pub"), promoter.pem);
+  writeFileSync(p("data.json"), JSON.stringify({ provenance_required: false, required_evidence: ["promotion"] }));
+});
+
+fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () => {
+  let real: Rekor;
+  beforeAll(() => {
+    const bundle = JSON.parse(readFileSync(fixture("sigstore/conformance/happy-path-v0.3/bundle.sigstore.json"), "utf8"));
+    const e = bundle.verificationMaterial.tlogEntries[0];
+    const hex = (s: string) => Buffer.from(s, "base64").toString("hex");
+    const treeId = BigInt(e.inclusionProof.checkpoint.envelope.split("\n")[0].split(" - ")[1]).toString(16).padStart(16, "0");
+    real = {
+      uuid: treeId + leaf(Buffer.from(e.canonicalizedBody, "base64")).toString("hex"),
+      logIndex: e.logIndex, // the global index; the proof's own is tree-local, as Rekor's API returns both
+      inclusionProof: { logIndex: e.inclusionProof.logIndex, rootHash: hex(e.inclusionProof.rootHash), treeSize: e.inclusionProof.treeSize, hashes: e.inclusionProof.hashes.map(hex), checkpoint: e.inclusionProof.checkpoint.envelope },
+    };
+  });
+  const with_ = (f: (r: Rekor) => void): Rekor => {
+    const r = structuredClone(real);
+    f(r);
+    return r;
+  };
+
+  test("admit: materials re-hashed, proof to the root, checkpoint signed by rekor.sigstore.dev", async () => {
+    const { ev, code, rules, doc } = run(await writeCase(predicate(real)));
+    expect(failedChecks(ev)).toEqual([]);
+    expect(ev.kind).toBe("promotion");
+    expect(ev.checks.map((c: any) => c.name)).toEqual(["signature.dsse", "statement.schema", "predicate.schema", "integrity.material", "integrity.material", "transparency.inclusion_proof", "transparency.checkpoint"]);
+    expect(ev.checks.at(-1).detail).toEqual({ origin: "rekor.sigstore.dev - 2605736670972794746", log: "https://rekor.sigstore.dev" });
+    expect(ev.signature.status).toBe("verified");
+    expect(ev.transparency).toEqual({ status: "verified", logIndex: 79571823 });
+    expect(ev.integrity.status).toBe("verified");
+    expect(ev.facts).toMatchObject({ from: "staging", to: "prod", actor: "alice@example.com", pipeline: "https://ci.example/acme/app/runs/42", timestamp: "2026-05-30T12:00:00Z", log_verified: true });
+    expect(ev.facts.rekor).toEqual({ uuid: real.uuid, log_index: 79571823, tree_size: 75408393, root_hash: real.inclusionProof.rootHash });
+    expect(ev.facts.materials_by_role.sbom).toEqual([{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json", verified: true }]);
+    expect(ev.facts.materials_by_role.vex.map((m: any) => m.verified)).toEqual([true]);
+    // The SBOM and VEX are the statement's materials, not unknown evidence.
+    expect(doc.errors).toEqual([]);
+    expect(code).toBe(0);
+    expect(rules).toEqual([]);
+  });
+
+  const tampers: [string, () => Promise<string>, string, RegExp, string][] = [
+    ["the SBOM file's content", () => writeCase(predicate(real), { sbom: SBOM.replace("1.3.0", "1.3.1") }), "integrity.material", /materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says/, "promotion.material"],
+    ["the VEX material's digest", () => writeCase(predicate(real, [
+      { role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json" },
+      { role: "vex", algo: "sha256", digest: sha256hex(VEX + " "), format: "openvex", uri: "docs/app.vex.json" },
+    ])), "integrity.material", /materials\[1\] \(vex docs\/app\.vex\.json\) has sha256/, "promotion.material"],
+    ["a material that is not there", () => writeCase(predicate(real, [{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "missing.json" }])), "integrity.material", /materials\[0\] \(sbom missing\.json\): .*(not found|no such file)/i, "promotion.material"],
+    ["uuid (the leaf hash)", () => writeCase(predicate(with_((r) => (r.uuid = r.uuid.slice(0, -1) + (r.uuid.endsWith("0") ? "1" : "0"))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
+    ["uuid's tree id", () => writeCase(predicate(with_((r) => (r.uuid = "0000000000000001" + r.uuid.slice(16))))), "transparency.checkpoint", /rekor\.uuid names tree 1, the checkpoint is of tree 2605736670972794746/, "promotion.transparency"],
+    ["the proof's logIndex", () => writeCase(predicate(with_((r) => (r.inclusionProof.logIndex = "75408391")))), "transparency.inclusion_proof", /at index 75408391( leads to|$)/, "promotion.transparency"],
+    ["logIndex, with no tree-local index beside it", () => writeCase(predicate(with_((r) => delete r.inclusionProof.logIndex))), "transparency.inclusion_proof", /at index 79571823|logIndex 79571823 is not below treeSize/, "promotion.transparency"],
+    ["treeSize", () => writeCase(predicate(with_((r) => (r.inclusionProof.treeSize = "75408394")))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash|hashes, (more|fewer) than a tree/, "promotion.transparency"],
+    ["rootHash", () => writeCase(predicate(with_((r) => (r.inclusionProof.rootHash = "00".repeat(32))))), "transparency.inclusion_proof", /not to rootHash 0{64}/, "promotion.transparency"],
+    ["a proof hash", () => writeCase(predicate(with_((r) => (r.inclusionProof.hashes[3] = "11".repeat(32))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
+    ["a dropped proof hash", () => writeCase(predicate(with_((r) => r.inclusionProof.hashes.pop()))), "transparency.inclusion_proof", /fewer than a tree of 75408393 needs/, "promotion.transparency"],
+    ["the checkpoint's size line", () => writeCase(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("\n75408393\n", "\n75408394\n"))))), "transparency.checkpoint", /checkpoint size 75408394 differs from the inclusion proof's treeSize 75408393/, "promotion.transparency"],
+    ["the checkpoint's signed text (an extra line)", () => writeCase(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("=\n\n", "=\nextra\n\n"))))), "transparency.checkpoint", /checkpoint signature by rekor\.sigstore\.dev does not verify with the key of the trusted log https:\/\/rekor\.sigstore\.dev/, "promotion.transparency"],
+    ["the checkpoint's signature", () => writeCase(predicate(with_((r) => {
+      const [note, sig] = r.inclusionProof.checkpoint.split("\n\n");
+      const m = /^(\u2014 \S+ )(\S+)\n$/.exec(sig!)!;
+      const raw = Buffer.from(m[2]!, "base64");
+      raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 1, raw.length - 1);
+      r.inclusionProof.checkpoint = `${note}\n\n${m[1]}${raw.toString("base64")}\n`;
+    }))), "transparency.checkpoint", /does not verify with the key of the trusted log/, "promotion.transparency"],
+  ];
+  for (const [what, make, check, reason, rule] of tampers) {
+    test(`tampered ${what}: ${check} fails, ${rule} denies`, async () => {
+      const { ev, code, rules } = run(await make());
+      const bad = failedChecks(ev);
+      expect(bad.map((c) => c.name)).toEqual([check]);
+      expect(bad[0]!.reason).toMatch(reason);
+      // A log-proof failure is not the envelope's signature: that still verified.
+      expect(ev.signature.status).toBe("verified");
+      expect(code).toBe(1);
+      expect(rules).toEqual([rule]);
+    });
+  }
+
+  test("a checkpoint by a log the trusted root does not hold (another root): untrusted origin", async () => {
+    const other = await makeTestSigstore();
+    writeFileSync(p("other-root.json"), JSON.stringify(other.trustedRoot));
+    const { ev, code, rules } = run(await writeCase(predicate(real)), ["--trusted-root", p("other-root.json")]);
+    expect(failedChecks(ev)).toEqual([{ name: "transparency.checkpoint", code: "transparency_failed", reason: expect.stringMatching(/^no checkpoint signature is by a log of the trusted root \(key hints c0d23d6a\)$/) }]);
+    expect(code).toBe(1);
+    expect(rules).toEqual(["promotion.transparency"]);
+  });
+});
+
+describe("a log made here (key and Merkle tree made at test time)", () => {
+  let ss: TestSigstore;
+  let logId: Buffer;
+  const host = new URL(TEST_LOG_URL).host;
+  const entries = [0, 1, 2, 3, 4, 5, 6].map((i) => Buffer.from(JSON.stringify({ apiVersion: "0.0.1", kind: "dsse", n: i })));
+  const leaves = entries.map(leaf);
+  const INDEX = 5;
+
+  async function signedNote(origin: string, size: number, root: Buffer, key: TestKey, name = host, hint = logId.subarray(0, 4)): Promise<string> {
+    const note = `${origin}\n${size}\n${b64(root)}\n`;
+    const sig = await key.sign(new TextEncoder().encode(note));
+    return `${note}\n\u2014 ${name} ${b64(Buffer.concat([hint, Buffer.from(sig)]))}\n`;
+  }
+  async function rekor(o: { origin?: string; key?: TestKey; uuidPrefix?: string } = {}): Promise<Rekor> {
+    const root = mth(leaves);
+    return {
+      uuid: (o.uuidPrefix ?? "") + leaves[INDEX]!.toString("hex"),
+      logIndex: INDEX,
+      inclusionProof: { rootHash: root.toString("hex"), treeSize: leaves.length, hashes: auditPath(INDEX, leaves).map((x) => x.toString("hex")), checkpoint: await signedNote(o.origin ?? `${host} - 1234`, leaves.length, root, o.key ?? ss.logKey) },
+    };
+  }
+
+  beforeAll(async () => {
+    ss = await makeTestSigstore();
+    writeFileSync(p("test-root.json"), JSON.stringify(ss.trustedRoot));
+    logId = Buffer.from(((ss.trustedRoot.tlogs as any[])[0].logId.keyId as string), "base64");
+  });
+  const ROOT = () => ["--trusted-root", p("test-root.json")];
+
+  test("admit at index 5 of 7 (an audit path with a right-edge subtree), numbers as JSON numbers", async () => {
+    const { ev, code, rules } = run(await writeCase(predicate(await rekor())), ROOT());
+    expect(failedChecks(ev)).toEqual([]);
+    expect(ev.transparency).toEqual({ status: "verified", logIndex: 5 });
+    expect(code).toBe(0);
+    expect(rules).toEqual([]);
+  });
+
+  test("every index of the tree verifies, and none verifies at another index", async () => {
+    const { rootFromInclusionProof } = await import("../src/sigstore/checkpoint.ts");
+    const root = mth(leaves);
+    for (let i = 0; i < leaves.length; i++) {
+      const path = auditPath(i, leaves);
+      expect(Buffer.from(rootFromInclusionProof(leaves[i]!, BigInt(i), BigInt(leaves.length), path)).equals(root)).toBe(true);
+      const j = (i + 1) % leaves.length;
+      let other: Buffer | undefined;
+      try {
+        other = Buffer.from(rootFromInclusionProof(leaves[i]!, BigInt(j), BigInt(leaves.length), path));
+      } catch {
+        other = undefined; // a path of the wrong length for that index
+      }
+      expect(other?.equals(root) ?? false).toBe(false);
+    }
+  });
+
+  test("a checkpoint whose origin names another log", async () => {
+    const { ev, code } = run(await writeCase(predicate(await rekor({ origin: "rekor.elsewhere.example - 1234" }))), ROOT());
+    expect(failedChecks(ev)).toEqual([{ name: "transparency.checkpoint", code: "transparency_failed", reason: `checkpoint origin "rekor.elsewhere.example - 1234" does not name the trusted log ${TEST_LOG_URL}` }]);
+    expect(code).toBe(1);
+  });
+
+  test("a checkpoint signed by another key under the log's key hint", async () => {
+    const { ev, code } = run(await writeCase(predicate(await rekor({ key: generateTestKey("p256") }))), ROOT());
+    expect(failedChecks(ev)).toEqual([{ name: "transparency.checkpoint", code: "transparency_failed", reason: `checkpoint signature by ${host} does not verify with the key of the trusted log ${TEST_LOG_URL}` }]);
+    expect(code).toBe(1);
+  });
+
+  test("the UUID's tree id must be the checkpoint's tree", async () => {
+    const ok = run(await writeCase(predicate(await rekor({ uuidPrefix: (1234).toString(16).padStart(16, "0") }))), ROOT());
+    expect(failedChecks(ok.ev)).toEqual([]);
+    const bad = run(await writeCase(predicate(await rekor({ uuidPrefix: (1235).toString(16).padStart(16, "0") }))), ROOT());
+    expect(failedChecks(bad.ev)).toEqual([{ name: "transparency.checkpoint", code: "transparency_failed", reason: "rekor.uuid names tree 1235, the checkpoint is of tree 1234" }]);
+  });
+
+  test("a changed promotion field breaks the envelope's signature (from/to/actor are signed)", async () => {
+    const file = await writeCase(predicate(await rekor()));
+    const env = JSON.parse(readFileSync(file, "utf8"));
+    const st = JSON.parse(Buffer.from(env.payload, "base64").toString());
+    st.predicate.promotion.to = "prod-eu";
+    env.payload = Buffer.from(JSON.stringify(st)).toString("base64");
+    writeFileSync(file, JSON.stringify(env));
+    const { ev, code, rules } = run(file, ROOT());
+    expect(ev.signature.status).toBe("failed");
+    expect(code).toBe(1);
+    expect(rules).toContain("promotion.signature");
+  });
+
+  test("data knobs: allowed environment moves and required material roles", async () => {
+    const file = await writeCase(predicate(await rekor(), [{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json" }]));
+    writeFileSync(p("knobs.json"), JSON.stringify({ promotion_allowed_paths: [{ from: "dev", to: "staging" }], promotion_required_materials: ["sbom", "vex"] }));
+    const { code, rules, out } = run(file, [...ROOT(), "--data", p("knobs.json")]);
+    expect(code).toBe(1);
+    expect(rules).toEqual(["promotion.materials-missing", "promotion.path"]);
+    expect(JSON.stringify(out)).toContain("promotion staging → prod is not an allowed move (dev → staging)");
+  });
+
+  const malformed: [string, (pr: any) => void, RegExp][] = [
+    ["an absolute material uri", (pr) => (pr.materials[0].uri = "/etc/passwd"), /materials\[0\]\.uri "\/etc\/passwd" must be a path relative to the statement's file/],
+    ["a URL material uri", (pr) => (pr.materials[0].uri = "https://example.com/sbom.json"), /must be a path relative to the statement's file/],
+    ["an unknown role", (pr) => (pr.materials[0].role = "license"), /materials\[0\]\.role must be one of sbom, vex/],
+    ["an unknown algorithm", (pr) => (pr.materials[0].algo = "md5"), /materials\[0\]\.algo "md5" is not one of sha256, sha384, sha512/],
+    ["a short digest", (pr) => (pr.materials[0].digest = "abcd"), /materials\[0\]\.digest must be 64 lower-case hex digits for sha256/],
+    ["a uuid that is not a leaf hash", (pr) => (pr.rekor.uuid = "24296fb24b8ad77a"), /rekor\.uuid must be the entry's leaf hash/],
+    ["a base64 rootHash", (pr) => (pr.rekor.inclusionProof.rootHash = b64(Buffer.alloc(32))), /rekor\.inclusionProof\.rootHash must be 64 lower-case hex digits/],
+    ["a negative logIndex", (pr) => (pr.rekor.logIndex = -1), /rekor\.logIndex must be a non-negative integer/],
+    ["no promotion.actor", (pr) => delete pr.promotion.actor, /promotion\.actor must be a non-empty string/],
+    ["a timestamp that is not RFC 3339", (pr) => (pr.promotion.timestamp = "yesterday"), /promotion\.timestamp is not an RFC 3339 timestamp/],
+  ];
+  for (const [what, patch, reason] of malformed) {
+    test(`malformed: ${what} → predicate.schema fails, promotion.schema denies`, async () => {
+      const pr = predicate(await rekor());
+      patch(pr);
+      const { ev, code, rules } = run(await writeCase(pr), ROOT());
+      const bad = failedChecks(ev);
+      expect(bad.map((c) => [c.name, c.code])).toEqual([["predicate.schema", "schema_invalid"]]);
+      expect(bad[0]!.reason).toMatch(reason);
+      expect(code).toBe(1);
+      expect(rules).toEqual(["promotion.schema"]);
+    });
+  }
+});
