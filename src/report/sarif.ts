@@ -1,7 +1,29 @@
+import { createHash } from "node:crypto";
 import pkg from "../../package.json" with { type: "json" };
 import { stableStringify } from "../core/input.ts";
 import type { PolicyResult } from "../policy/gate.ts";
 import type { GateReport, Reporter } from "./types.ts";
+
+/**
+ * Where a result points, as a SARIF artifactLocation. GitHub code scanning rejects a result without a location
+ * (and a location whose URI is not a path in the repository), so every result gets one: the evidence file the
+ * policy named; else the policy bundle when it is a local file; else the subject's name; else `tollgate`. A
+ * relative path is relative to the checkout (uriBaseId %SRCROOT%, which upload-sarif resolves to the
+ * workspace); an absolute one is a file: URI (upload-sarif makes those under the checkout relative).
+ */
+export function sarifLocation(r: PolicyResult, rep: GateReport): { uri: string; uriBaseId?: string } {
+  const bundle = rep.bundle.source;
+  const candidates = [
+    r.evidence ?? undefined,
+    bundle && !/^[a-z][a-z0-9+.-]*:/i.test(bundle) && bundle !== "-" ? bundle : undefined,
+    rep.input.context.subject?.name,
+  ];
+  const path = candidates.find((p): p is string => typeof p === "string" && p.length > 0 && p !== "-") ?? "tollgate";
+  const slashed = path.replace(/\\/g, "/");
+  if (slashed.startsWith("/")) return { uri: "file://" + encodeURI(slashed).replace(/[?#]/g, encodeURIComponent) };
+  const rel = slashed.replace(/^(\.\/)+/, "");
+  return { uri: encodeURI(rel).replace(/[?#]/g, encodeURIComponent), uriBaseId: "%SRCROOT%" };
+}
 
 /** SARIF 2.1.0: rule ids are the policy's stable rule ids; denials are errors, warnings warnings. */
 export const sarifReporter: Reporter = {
@@ -27,14 +49,21 @@ export const sarifReporter: Reporter = {
               }),
             },
           },
-          results: all.map(([r, level]) => ({
-            ruleId: r.rule,
-            ruleIndex: ruleIds.indexOf(r.rule),
-            level,
-            message: { text: r.msg },
-            ...(r.evidence ? { locations: [{ physicalLocation: { artifactLocation: { uri: r.evidence } } }] } : {}),
-            ...(r.severity ? { properties: { severity: r.severity } } : {}),
-          })),
+          originalUriBaseIds: { "%SRCROOT%": { description: { text: "the repository checkout (the directory tollgate ran in)" } } },
+          results: all.map(([r, level]) => {
+            const loc = sarifLocation(r, rep);
+            return {
+              ruleId: r.rule,
+              ruleIndex: ruleIds.indexOf(r.rule),
+              level,
+              message: { text: r.msg },
+              locations: [{ physicalLocation: { artifactLocation: loc, region: { startLine: 1 } } }],
+              // Our own fingerprint (rule, location, message), so GitHub matches the same finding across runs
+              // instead of hashing line 1 of an evidence file.
+              partialFingerprints: { "tollgateResult/v1": createHash("sha256").update(`${r.rule}\0${loc.uri}\0${r.msg}`).digest("hex") },
+              ...(r.severity ? { properties: { severity: r.severity } } : {}),
+            };
+          }),
           properties: { allow: rep.decision.allow, inputDigest: rep.inputDigest, bundleRevision: rep.bundle.revision, subject: rep.input.context.subject ?? null },
         },
       ],
