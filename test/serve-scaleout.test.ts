@@ -1,0 +1,220 @@
+// Scale-out: two real `tollgate serve` processes started from one identical config, pulling from one bundle
+// service (a real `tollgate bundle serve` process on 127.0.0.1 serving signed bundles). Both switch to a new
+// revision; both keep the last good one when the service serves a badly signed or tampered bundle, and while the
+// service is down; both answer decisions throughout, identically (same decision ids: a load balancer may send a
+// request to either); both pick up the next good revision when the service is back.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { sha256Hex } from "../src/core/digest.ts";
+import { readArchive, writeArchive } from "../src/policy/signing.ts";
+import { BUN, CLI } from "./support/cli.ts";
+import { freePort } from "./support/registry.ts";
+import { buildSignedBundle, makeSigningKeys, until, type SigningKeys } from "./support/serve-bundle.ts";
+
+let work: string;
+let served: string;
+let keys: SigningKeys;
+let rogue: SigningKeys;
+let sourcePort: number;
+let source: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+const gates: { proc: Subprocess<"ignore", "pipe", "pipe">; url: string; stderr: string[] }[] = [];
+
+/** Publish atomically (write + rename), as the bundle service's README asks. */
+function publish(bytes: Uint8Array): string {
+  writeFileSync(join(served, ".upload"), bytes);
+  renameSync(join(served, ".upload"), join(served, "gate.tar.gz"));
+  return sha256Hex(bytes);
+}
+
+/** Read a child's stdout until `re` matches (bounded), then keep draining stderr into `sink`. */
+async function waitFor(proc: Subprocess<"ignore", "pipe", "pipe">, re: RegExp, what: string): Promise<string> {
+  const reader = proc.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const r = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined }))]);
+    if (r.done) break;
+    out += new TextDecoder().decode(r.value);
+    const m = re.exec(out);
+    if (m) {
+      reader.releaseLock();
+      return m[1]!;
+    }
+  }
+  throw new Error(`${what} did not start: ${out}`);
+}
+
+function drain(stream: ReadableStream<Uint8Array>, sink: string[]): void {
+  void (async () => {
+    const dec = new TextDecoder();
+    let rest = "";
+    for await (const chunk of stream) {
+      rest += dec.decode(chunk);
+      const lines = rest.split("\n");
+      rest = lines.pop()!;
+      sink.push(...lines);
+    }
+  })();
+}
+
+async function startSource(): Promise<void> {
+  source = Bun.spawn([BUN, CLI, "bundle", "serve", served, "--addr", `127.0.0.1:${sourcePort}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  await waitFor(source, /on (http:\/\/127\.0\.0\.1:\d+)\//, "tollgate bundle serve");
+}
+
+async function stopSource(): Promise<void> {
+  source?.kill("SIGTERM");
+  await source?.exited;
+  source = undefined;
+}
+
+const ready = async (url: string) => (await (await fetch(`${url}/ready`)).json()) as any;
+const allow = async (url: string, user: string) => {
+  const r = await fetch(`${url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user } }), headers: { "Content-Type": "application/json" } });
+  return (await r.json()) as { result: boolean; decision_id: string };
+};
+const STATEMENT = JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: "a".repeat(64) } }], predicateType: "https://example.com/x", predicate: {} });
+const gateDecision = async (url: string) => {
+  const r = await fetch(`${url}/v1/gate`, { method: "POST", body: STATEMENT, headers: { "Content-Type": "application/json" } });
+  return (await r.json()) as { allow: boolean; decision_id: string; bundle: { revision: string; sha256: string }; warn: { msg: string }[] };
+};
+
+/** Both gates: ready, on `rev`, the same bundle digest. */
+async function bothOn(rev: string): Promise<void> {
+  await until(`both gates on ${rev}`, async () => {
+    const s = await Promise.all(gates.map((g) => ready(g.url)));
+    return s.every((x) => x.ready && x.bundle?.revision === rev) ? true : undefined;
+  });
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "tollgate-scaleout-"));
+  served = join(work, "served");
+  mkdirSync(served);
+  keys = makeSigningKeys(work, "release");
+  rogue = makeSigningKeys(work, "rogue");
+  publish(await buildSignedBundle(work, "rev-1", keys.priv, { user: "alice", keyId: "release" }));
+  sourcePort = await freePort();
+  await startSource();
+  // One config for every replica: nothing in it is per-instance.
+  const config = join(work, "gate.yaml");
+  writeFileSync(
+    config,
+    [
+      'addr: "127.0.0.1:0"',
+      "bundle:",
+      `  service: http://127.0.0.1:${sourcePort}`,
+      "  resource: gate.tar.gz",
+      "  polling: { min_delay_seconds: 0.2, max_delay_seconds: 0.4 }",
+      "keys:",
+      "  release:",
+      `    key_file: ${keys.pubFile}`,
+      "    algorithm: ES256",
+      "",
+    ].join("\n"),
+  );
+  for (let i = 0; i < 2; i++) {
+    const proc = Bun.spawn([BUN, CLI, "serve", "--config", config], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TOLLGATE_DEBUG: "" } });
+    const url = await waitFor(proc, /ready on (http:\/\/127\.0\.0\.1:\d+)/, `gate ${i}`);
+    const stderr: string[] = [];
+    drain(proc.stderr, stderr);
+    gates.push({ proc, url, stderr });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const g of gates) g.proc.kill("SIGTERM");
+  await Promise.all(gates.map((g) => g.proc.exited));
+  await stopSource();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("two gate replicas on one bundle service", () => {
+  test("both start on the first revision and answer identically (same /v1/data decision and decision id, same /v1/gate verdict and bundle)", async () => {
+    expect(gates).toHaveLength(2);
+    expect(gates[0]!.url).not.toBe(gates[1]!.url);
+    await bothOn("rev-1");
+    const [a, b] = await Promise.all(gates.map((g) => ready(g.url)));
+    expect(a.bundle.sha256).toBe(b.bundle.sha256);
+    expect(a.bundle.signature).toMatchObject({ status: "verified", keyId: "release" });
+    const [da, db] = await Promise.all(gates.map((g) => allow(g.url, "alice")));
+    expect(da!.result).toBe(true);
+    expect(db).toEqual(da!); // /v1/data ids derive from input, entrypoint and bundle only
+    // /v1/gate decisions carry their instant in the input (so their ids differ), the same verdict and bundle
+    const [ga, gb] = await Promise.all(gates.map((g) => gateDecision(g.url)));
+    expect([ga!.allow, ga!.bundle.revision, ga!.warn[0]!.msg]).toEqual([true, "rev-1", "rev-1"]);
+    expect([gb!.allow, gb!.bundle]).toEqual([ga!.allow, ga!.bundle]);
+  });
+
+  test("a new signed revision: both switch to it", async () => {
+    const sha = publish(await buildSignedBundle(work, "rev-2", keys.priv, { user: "bob", keyId: "release" }));
+    await bothOn("rev-2");
+    for (const g of gates) {
+      expect((await ready(g.url)).bundle.sha256).toBe(sha);
+      expect((await allow(g.url, "bob")).result).toBe(true);
+      expect((await allow(g.url, "alice")).result).toBe(false);
+      expect(g.stderr.some((l) => l.includes('bundle activated:') && l.includes('revision "rev-2"'))).toBe(true);
+    }
+  });
+
+  async function bothKeepRev2(bad: Uint8Array, code: string, message: RegExp): Promise<void> {
+    const sha = publish(bad);
+    const states = await until(`both gates to refuse ${sha.slice(0, 12)}`, async () => {
+      const s = await Promise.all(gates.map((g) => ready(g.url)));
+      return s.every((x) => x.last_failure?.sha256 === sha) ? s : undefined;
+    });
+    for (const [i, s] of states.entries()) {
+      expect(s.ready).toBe(true);
+      expect(s.bundle.revision).toBe("rev-2"); // the last good bundle
+      expect(s.last_failure.code).toBe(code);
+      expect(s.last_failure.message).toMatch(message);
+      const g = gates[i]!;
+      expect(g.stderr.filter((l) => l.includes(`(sha256:${sha.slice(0, 12)})`) && l.includes('keeping revision "rev-2"'))).toHaveLength(1);
+      expect((await allow(g.url, "bob")).result).toBe(true);
+      expect((await allow(g.url, "mallory")).result).toBe(false);
+      expect((await allow(g.url, "eve")).result).toBe(false);
+      expect((await gateDecision(g.url)).bundle.revision).toBe("rev-2");
+    }
+  }
+
+  test("a bundle signed by a key the gates do not trust: both keep rev-2 and go on deciding", async () => {
+    await bothKeepRev2(await buildSignedBundle(work, "rev-evil", rogue.priv, { user: "mallory", keyId: "release" }), "signature_failed", /JWT signature check with key "release" failed/);
+  });
+
+  test("a signed bundle tampered with after signing: both keep rev-2", async () => {
+    const good = await buildSignedBundle(work, "rev-3", keys.priv, { user: "mallory", keyId: "release" });
+    const entries = await readArchive(good, "x");
+    expect(entries.some((e) => e.name.replace(/^\//, "") === "data.json")).toBe(true);
+    // Different bytes from the signed data.json (whose digest the signature covers): bob's rival gets in.
+    const evil = new TextEncoder().encode(JSON.stringify({ rev: "rev-3", allowed_user: "eve" }));
+    const tampered = await writeArchive(entries.map((e) => (e.name.replace(/^\//, "") === "data.json" ? { name: e.name, bytes: evil } : e)));
+    await bothKeepRev2(tampered, "digest_mismatch", /SHA-256 digest mismatch/);
+  });
+
+  test("the bundle service down: both stay ready on rev-2 (last good kept), say why in /ready, and decide", async () => {
+    await stopSource();
+    const states = await until("both gates to notice the service is down", async () => {
+      const s = await Promise.all(gates.map((g) => ready(g.url)));
+      return s.every((x) => /^bundle download failed/.test(x.last_failure?.message ?? "")) ? s : undefined;
+    });
+    for (const [i, s] of states.entries()) {
+      expect(s.ready).toBe(true);
+      expect(s.bundle.revision).toBe("rev-2");
+      expect((await fetch(`${gates[i]!.url}/ready`)).status).toBe(200);
+      expect((await allow(gates[i]!.url, "bob")).result).toBe(true);
+    }
+  });
+
+  test("the service back with a new good revision: both switch to it", async () => {
+    publish(await buildSignedBundle(work, "rev-4", keys.priv, { user: "carol", keyId: "release" }));
+    await startSource();
+    await bothOn("rev-4");
+    const [a, b] = await Promise.all(gates.map((g) => allow(g.url, "carol")));
+    expect(a!.result).toBe(true);
+    expect(b).toEqual(a!);
+    for (const g of gates) expect(g.proc.exitCode).toBeNull(); // neither replica crashed at any point
+  });
+});
