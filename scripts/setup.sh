@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh machine: npm dependencies (which bring Bun itself) and, unless --no-opa,
 # the pinned opa build tool (go install). With --peers (the test command passes it) also the real peer tools
-# the tests run against, each pinned: cosign, conftest, crane, oras and the distribution registry.
+# the tests run against, each pinned: cosign, conftest, crane, oras and the distribution registry, and the modules
+# of the Go test programs under test/support (the OpenTelemetry Collector, Prometheus's text parser).
 # Safe to run again; does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,5 +58,11 @@ if [ "$peers" = 1 ]; then
     echo "setup: installing $name ($mod) with go install" >&2
     go install "$mod" >&2
     { grep -vE "^${mod%@*}@" "$stamp" 2>/dev/null || true; echo "$mod"; } > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+  done
+  # Go programs the tests build themselves (test/support/gotool.ts), their modules pinned by go.sum: the
+  # OpenTelemetry Collector (otlp receiver + file exporter) and Prometheus's text parser. Fetched into the module
+  # cache here so the tests build them offline.
+  for d in test/support/otelcol test/support/promparse; do
+    (cd "$d" && GOFLAGS=-mod=mod go mod download >&2)
   done
 fi

@@ -40,6 +40,16 @@ export interface ServeConfigFile {
   admission?: { entrypoint?: string };
   tls?: { cert_file: string; key_file: string; client_ca_file?: string; min_version?: "1.2" | "1.3" };
   auth?: { bearer_tokens_file: string };
+  otlp?: {
+    endpoint?: string;
+    logs_endpoint?: string;
+    headers?: Record<string, string>;
+    timeout_ms?: number;
+    batch_size?: number;
+    flush_interval_ms?: number;
+    max_queue?: number;
+    retry?: { max_attempts?: number; initial_interval_ms?: number; max_interval_ms?: number };
+  };
   decision_logs?: { file?: string; endpoint?: string; headers?: Record<string, string>; batch_size?: number; flush_interval_ms?: number; max_queue?: number };
 }
 
@@ -77,7 +87,17 @@ export interface ServeConfig {
   /** How OCI registries are reached (bundle.oci, oci:// images posted to /v1/gate). */
   registry: RegistryOptions;
   evidence: { keyFiles: string[]; trustedRootFile?: string; identities: { issuer: string; identity: string }[] };
-  decisionLogs: { file?: string; endpoint?: string; headers: Record<string, string>; batchSize: number; flushIntervalMs: number; maxQueue: number };
+  decisionLogs: {
+    file?: string;
+    /** The OTLP/HTTP logs URL (otlp.endpoint + /v1/logs, otlp.logs_endpoint, or decision_logs.endpoint). */
+    endpoint?: string;
+    headers: Record<string, string>;
+    batchSize: number;
+    flushIntervalMs: number;
+    maxQueue: number;
+    /** OTLP/HTTP export: its own batching and queue bound, one attempt's deadline, retries. */
+    otlp?: { batchSize: number; flushIntervalMs: number; maxQueue: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number };
+  };
   /** TLS on the port (src/serve/tls.ts); absent = plain HTTP. */
   tls?: TlsSettings;
   /** Bearer tokens required on /v1/* (src/serve/auth.ts); absent = no authentication. */
@@ -91,6 +111,13 @@ export function parseAddr(addr: string): { hostname: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
   if (!m || Number(m[3]) > 65535) throw new TollgateError("usage", `addr wants host:port (port ≤ 65535), got ${JSON.stringify(addr)}`);
   return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port: Number(m[3]) };
+}
+
+/** The logs URL of an OTLP/HTTP base URL: its path with /v1/logs appended (OTLP exporter configuration spec). */
+export function otlpLogsUrl(base: string): string {
+  const u = new URL(base);
+  u.pathname = u.pathname.replace(/\/+$/, "") + "/v1/logs";
+  return u.toString();
 }
 
 /** Parse + validate + resolve. `version` is tollgate's (service.version). Throws TollgateError("usage"). */
@@ -151,11 +178,28 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
     maxQueue: dl.max_queue ?? 10_000,
   };
   if (dl.file) decisionLogs.file = at(dl.file);
-  if (dl.endpoint) decisionLogs.endpoint = dl.endpoint;
+  // One OTLP/HTTP mechanism: `otlp:` (the issue's and OTel's name), with decision_logs.endpoint kept as the
+  // older spelling of otlp.logs_endpoint.
+  const o = c.otlp;
+  if (o && dl.endpoint) throw new TollgateError("usage", "give the OTLP/HTTP endpoint once: otlp (endpoint or logs_endpoint) or decision_logs.endpoint, not both", source);
+  const endpoint = o ? (o.logs_endpoint ?? otlpLogsUrl(o.endpoint!)) : dl.endpoint;
+  if (endpoint) {
+    decisionLogs.endpoint = endpoint;
+    if (o?.headers) decisionLogs.headers = o.headers;
+    decisionLogs.otlp = {
+      batchSize: o?.batch_size ?? decisionLogs.batchSize,
+      flushIntervalMs: o?.flush_interval_ms ?? decisionLogs.flushIntervalMs,
+      maxQueue: o?.max_queue ?? decisionLogs.maxQueue,
+      timeoutMs: o?.timeout_ms ?? 10_000,
+      maxAttempts: o?.retry?.max_attempts ?? 5,
+      retryBaseMs: o?.retry?.initial_interval_ms ?? 250,
+      retryMaxMs: o?.retry?.max_interval_ms ?? 5_000,
+    };
+  }
   // deployment.environment is one of the Resource attributes every decision record must carry (tollgate's own
   // otel-log evidence kind requires it of a log stream), so a gate that logs decisions must name its environment.
-  if ((dl.file || dl.endpoint) && !c.service?.environment) {
-    throw new TollgateError("usage", "decision_logs need service.environment (the deployment.environment Resource attribute of every record)", source);
+  if ((dl.file || endpoint) && !c.service?.environment) {
+    throw new TollgateError("usage", `${dl.file || dl.endpoint ? "decision_logs need" : "otlp needs"} service.environment (the deployment.environment Resource attribute of every record)`, source);
   }
 
   const evidence: ServeConfig["evidence"] = {

@@ -1,6 +1,7 @@
 // The seam between the gate's request handler (server.ts) and whoever owns the bundles and the decision log: the
 // primary thread itself, or — in a worker thread (worker.ts, workers.ts) — the primary across a message channel.
 import type { DecisionEvent } from "../telemetry/decision-log.ts";
+import type { GateMetrics } from "../telemetry/metrics.ts";
 import type { ActiveBundle, BundleFailure, BundleStatus } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 
@@ -16,6 +17,8 @@ export interface GateCore {
   stopping(): boolean;
   /** Which thread answers (0 = the primary, 1… = workers), shown by /health. */
   readonly thread: number;
+  /** /metrics: counters shared by every thread (a SharedArrayBuffer), so any thread serves the sum. */
+  readonly metrics?: GateMetrics;
 }
 
 /** The part of the configuration a request handler reads (plain data: a worker thread gets a copy). */

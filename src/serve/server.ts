@@ -17,6 +17,7 @@ import type { PolicyBundle } from "../policy/bundle.ts";
 import { toDecision, type Decision } from "../policy/gate.ts";
 import { normalizeEntrypoint } from "../policy/evaluator.ts";
 import { DecisionLogger, decisionId, type DecisionEvent } from "../telemetry/decision-log.ts";
+import { GateMetrics } from "../telemetry/metrics.ts";
 import { readCapped } from "./body.ts";
 import { BearerAuth } from "./auth.ts";
 import { serverUrl } from "./bundle-server.ts";
@@ -309,6 +310,7 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
 
   function emit(e: Omit<DecisionEvent, "decisionId">): string {
     const id = decisionId(e);
+    core.metrics?.decision(e.endpoint, e.allow);
     core.emit({ ...e, decisionId: id });
     return id;
   }
@@ -530,15 +532,18 @@ export interface Listener {
   stop(force: boolean): Promise<void>;
 }
 
-/** Paths open without a bearer token (probes); everything else needs one when `auth` is configured. */
-const OPEN_PATHS = new Set(["/health", "/ready"]);
+/**
+ * Paths open without a bearer token (probes, and /metrics as OPA's is by default); everything else needs one
+ * when `auth` is configured. /metrics is answered by GateMetrics.instrument, in front of the token check.
+ */
+const OPEN_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
 /**
  * Bun.serve for one thread. reusePort: the threads of a multi-worker gate each listen on the same port. With
  * `cfg.auth` every request but the probes must carry a valid bearer token (checked before its body is read);
  * with `cfg.tls` the port speaks TLS only.
  */
-export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean, log: (line: string) => void = () => {}): Listener {
+export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean, log: (line: string) => void = () => {}, metrics?: GateMetrics): Listener {
   let fetch = handle;
   const auth = cfg.auth ? BearerAuth.load(cfg.auth.bearerTokensFile, log) : undefined;
   if (auth) {
@@ -552,6 +557,8 @@ export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) 
       return outcome.response;
     };
   }
+  // Outermost: every answer is counted and timed (401s included), and /metrics is served here.
+  if (metrics) fetch = metrics.instrument(fetch);
   const options = {
     // No cap in Bun itself: Bun's own refusal is a bare 413 with no body (and, for a chunked body, an exception
     // inside the handler). readBody enforces max_body_bytes instead — Content-Length first, then counting while
@@ -616,7 +623,19 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     ...(pool ? { prepare: (bundle: PolicyBundle, next: ActiveBundle) => pool.prepare(bundle, next) } : {}),
   });
   await bundles.start();
+  const metrics = new GateMetrics();
+  const otlp = cfg.decisionLogs.otlp;
   const decisionLog = new DecisionLogger({
+    counters: metrics,
+    ...(otlp
+      ? {
+          otlp: { batchSize: otlp.batchSize, flushIntervalMs: otlp.flushIntervalMs, maxQueue: otlp.maxQueue },
+          timeoutMs: otlp.timeoutMs,
+          maxAttempts: otlp.maxAttempts,
+          retryBaseMs: otlp.retryBaseMs,
+          retryMaxMs: otlp.retryMaxMs,
+        }
+      : {}),
     resource: cfg.resource,
     file: cfg.decisionLogs.file,
     endpoint: cfg.decisionLogs.endpoint,
@@ -634,10 +653,11 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     emit: (e) => decisionLog.log(e),
     stopping: () => stopping,
     thread: 0,
+    metrics,
   };
   let server: Listener;
   try {
-    server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool, log);
+    server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool, log, metrics);
   } catch (e) {
     await bundles.stop();
     throw e;

@@ -8,6 +8,7 @@ import type { ActiveBundle } from "./bundles.ts";
 import type { GateCore } from "./core.ts";
 import { createGateHandler, listen, loadHandlerInputs } from "./server.ts";
 import type { BundleTransfer, FromWorker, ToWorker } from "./workers.ts";
+import { GateMetrics } from "../telemetry/metrics.ts";
 
 declare const self: Worker;
 const send = (m: FromWorker) => self.postMessage(m);
@@ -25,7 +26,7 @@ async function load(t: BundleTransfer): Promise<ActiveBundle> {
   return { ...t.meta, engine };
 }
 
-const core: GateCore & { thread: number } = {
+const core: GateCore & { thread: number; metrics?: GateMetrics } = {
   active: () => active,
   failure: () => undefined,
   readiness: () =>
@@ -45,10 +46,12 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "init":
       try {
         core.thread = m.thread;
+        // The primary's counters (shared memory): this thread's requests and decisions add to the same sums.
+        if (m.metrics) core.metrics = new GateMetrics(m.metrics);
         const inputs = await loadHandlerInputs(m.cfg);
         overlays = inputs.overlays.overlays;
         active = await load(m.bundle);
-        server = listen(m.cfg, m.port, createGateHandler(m.cfg, inputs, core, (line) => send({ type: "line", line })), true, (line) => send({ type: "line", line }));
+        server = listen(m.cfg, m.port, createGateHandler(m.cfg, inputs, core, (line) => send({ type: "line", line })), true, (line) => send({ type: "line", line }), core.metrics);
         send({ type: "ready" });
       } catch (err) {
         send({ type: "failed", message: asTollgateError(err).oneLine() });

@@ -18,7 +18,7 @@ export interface BundleTransfer {
 }
 
 export type ToWorker =
-  | { type: "init"; cfg: HandlerConfig; port: number; thread: number; bundle: BundleTransfer }
+  | { type: "init"; cfg: HandlerConfig; port: number; thread: number; bundle: BundleTransfer; metrics?: SharedArrayBuffer }
   | { type: "prepare"; seq: number; bundle: BundleTransfer }
   | { type: "commit"; seq: number }
   | { type: "abort"; seq: number }
@@ -72,7 +72,7 @@ export class WorkerPool {
             this.settle(`init:${i}`, new Error(e.message));
           };
           const ready = this.expect(`init:${i}`);
-          w.postMessage({ type: "init", cfg: this.cfg, port, thread: i + 1, bundle: init } satisfies ToWorker);
+          w.postMessage({ type: "init", cfg: this.cfg, port, thread: i + 1, bundle: init, ...(core.metrics ? { metrics: core.metrics.buffer } : {}) } satisfies ToWorker);
           return ready;
         }),
       );

@@ -1,11 +1,13 @@
 // Every gate decision as an OpenTelemetry LogRecord (event `tollgate.decision`), exported as OTLP/JSON to a file
 // (one ExportLogsServiceRequest per line — the layout the Collector's otlpjsonfile receiver reads) and/or
-// OTLP/HTTP (POST application/json to a logs endpoint, e.g. http://collector:4318/v1/logs).
-// Export never blocks or fails a decision: records are queued, batched and flushed in the background; OTLP/HTTP
-// retries the responses OTLP calls retryable (bounded); a full queue drops the oldest records and counts them.
+// OTLP/HTTP (POST application/json to a logs endpoint, e.g. http://collector:4318/v1/logs; otlp.ts).
+// Export never blocks or fails a decision: records are queued, batched and flushed in the background, per
+// exporter; OTLP/HTTP retries the responses OTLP calls retryable with back-off (bounded); a full queue drops the
+// oldest records and counts them (DecisionLogStats, and tollgate_decision_log_dropped_total on /metrics).
 import { appendFile } from "node:fs/promises";
 import { sha256Hex } from "../core/digest.ts";
-import { bool, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
+import type { DecisionLogCounters } from "./metrics.ts";
+import { bool, OtlpLogExporter, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
 
 export interface ResourceInfo {
   serviceName: string;
@@ -91,6 +93,7 @@ export function exportRequest(resource: ResourceInfo, records: LogRecord[]): Exp
 export interface DecisionLogOptions {
   resource: ResourceInfo;
   file?: string;
+  /** OTLP/HTTP logs URL (used as is). */
   endpoint?: string;
   headers?: Record<string, string>;
   batchSize?: number;
@@ -98,33 +101,74 @@ export interface DecisionLogOptions {
   maxQueue?: number;
   /** First retry delay of an OTLP/HTTP export, doubled per attempt (default 250 ms). */
   retryBaseMs?: number;
+  /** Longest wait between two attempts (default 5 s). */
+  retryMaxMs?: number;
+  /** Attempts per OTLP/HTTP batch, the first included (default 3). */
+  maxAttempts?: number;
+  /** One OTLP/HTTP attempt's deadline (default 10 s). */
+  timeoutMs?: number;
   /** Problems exporting (never thrown into a request). */
   onError?: (message: string) => void;
+  /** The OTLP/HTTP exporter's own batch size, flush period and queue bound (default: the ones above). */
+  otlp?: { batchSize?: number; flushIntervalMs?: number; maxQueue?: number };
+  /** Where exported/dropped/retried counts and queue lengths go (the gate's /metrics). */
+  counters?: DecisionLogCounters;
 }
 
-/** OTLP/HTTP responses the specification calls retryable. */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const EXPORT_ATTEMPTS = 3;
-
 export interface DecisionLogStats {
+  /** Records exported, summed over the exporters (a record sent to the file and the endpoint counts twice). */
   exported: number;
   dropped: number;
   failedFlushes: number;
   queued: number;
+  /** Each exporter's own counts. */
+  exporters?: { file?: Omit<DecisionLogStats, "exporters">; otlp?: Omit<DecisionLogStats, "exporters"> & { retries: number } };
 }
 
+/**
+ * The decision log: each record goes to every configured exporter — the file (batched appends) and OTLP/HTTP
+ * (OtlpLogExporter in otlp.ts: its own bounded queue, batches, retries with back-off) — each on its own, so a
+ * collector that is down or never answers delays neither the decisions nor the file.
+ */
 export class DecisionLogger {
   private queue: LogRecord[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private running = false;
-  /** Counters; `queued` is derived from the queue in snapshot(). */
-  private readonly stats: Omit<DecisionLogStats, "queued"> = { exported: 0, dropped: 0, failedFlushes: 0 };
+  private readonly otlp: OtlpLogExporter | undefined;
+  /** The file exporter's counters; `queued` is derived from the queue in snapshot(). */
+  private readonly stats = { exported: 0, dropped: 0, failedFlushes: 0 };
 
   constructor(private readonly o: DecisionLogOptions) {
-    if (this.enabled) {
+    if (o.file) {
       this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1000);
       (this.timer as { unref?: () => void }).unref?.();
+    }
+    if (o.endpoint) {
+      const c = o.counters;
+      this.otlp = new OtlpLogExporter({
+        endpoint: o.endpoint,
+        encode: (records) => JSON.stringify(exportRequest(o.resource, records)),
+        ...(o.headers ? { headers: o.headers } : {}),
+        ...((o.otlp?.batchSize ?? o.batchSize) !== undefined ? { batchSize: o.otlp?.batchSize ?? o.batchSize! } : {}),
+        ...((o.otlp?.flushIntervalMs ?? o.flushIntervalMs) !== undefined ? { flushIntervalMs: o.otlp?.flushIntervalMs ?? o.flushIntervalMs! } : {}),
+        ...((o.otlp?.maxQueue ?? o.maxQueue) !== undefined ? { maxQueue: o.otlp?.maxQueue ?? o.maxQueue! } : {}),
+        ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
+        ...(o.retryMaxMs !== undefined ? { maxBackoffMs: o.retryMaxMs } : {}),
+        ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.onError ? { onError: o.onError } : {}),
+        ...(c
+          ? {
+              counters: {
+                exported: (n: number) => c.exported("otlp", n),
+                dropped: (reason: "queue_full" | "export_failed", n: number) => c.dropped("otlp", reason, n),
+                retried: () => c.retried("otlp"),
+                queueLength: (n: number) => c.queueLength("otlp", n),
+              },
+            }
+          : {}),
+      });
     }
   }
 
@@ -133,101 +177,83 @@ export class DecisionLogger {
   }
 
   snapshot(): DecisionLogStats {
-    return { ...this.stats, queued: this.queue.length };
+    const file = this.o.file ? { ...this.stats, queued: this.queue.length } : undefined;
+    const otlp = this.otlp?.snapshot();
+    const parts = [file, otlp].filter((p) => p !== undefined);
+    const sum = (k: "exported" | "dropped" | "failedFlushes" | "queued") => parts.reduce((s, p) => s + p[k], 0);
+    return {
+      exported: sum("exported"),
+      dropped: sum("dropped"),
+      failedFlushes: sum("failedFlushes"),
+      queued: sum("queued"),
+      exporters: { ...(file ? { file } : {}), ...(otlp ? { otlp } : {}) },
+    };
   }
 
+  /** Queue a decision's record for every exporter: never waits, never throws. */
   log(e: DecisionEvent): void {
     if (!this.enabled) return;
-    this.queue.push(decisionLogRecord(e));
+    const record = decisionLogRecord(e);
+    this.otlp?.add(record);
+    if (!this.o.file) return;
+    this.queue.push(record);
     const max = this.o.maxQueue ?? 10_000;
     if (this.queue.length > max) {
       const n = this.queue.length - max;
       this.queue.splice(0, n);
       this.stats.dropped += n;
+      this.o.counters?.dropped("file", "queue_full", n);
     }
+    this.o.counters?.queueLength("file", this.queue.length);
     if (this.queue.length >= (this.o.batchSize ?? 256)) void this.flush();
   }
 
   /**
-   * Export what is queued. One flush at a time; a flush already running drains records queued while it runs,
-   * so callers during it share it instead of chaining another.
+   * Export what is queued. One file flush at a time; a flush already running drains records queued while it
+   * runs, so callers during it share it instead of chaining another.
    */
   flush(): Promise<void> {
-    if (this.running) return this.flushing;
-    this.running = true;
-    // Never rejects: a broken export must not become an unhandled rejection in the gate process.
-    this.flushing = this.flushOnce()
-      .catch((e: unknown) => this.o.onError?.(`decision log export failed: ${(e as Error)?.message ?? e}`))
-      .finally(() => {
-        this.running = false;
-      });
-    return this.flushing;
+    const otlp = this.otlp?.flush() ?? Promise.resolve();
+    if (!this.o.file) return otlp;
+    if (!this.running) {
+      this.running = true;
+      // Never rejects: a broken export must not become an unhandled rejection in the gate process.
+      this.flushing = this.flushFile()
+        .catch((e: unknown) => this.o.onError?.(`decision log export failed: ${(e as Error)?.message ?? e}`))
+        .finally(() => {
+          this.running = false;
+        });
+    }
+    return Promise.all([this.flushing, otlp]).then(() => {});
   }
 
-  private async flushOnce(): Promise<void> {
+  private async flushFile(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.o.batchSize ?? 256);
-      const body = JSON.stringify(exportRequest(this.o.resource, batch));
-      let ok = true;
-      if (this.o.file) {
-        try {
-          await appendFile(this.o.file, body + "\n");
-        } catch (e) {
-          ok = false;
-          this.o.onError?.(`decision log file ${this.o.file}: ${(e as Error).message}`);
-        }
-      }
-      if (this.o.endpoint) {
-        const failure = await this.post(this.o.endpoint, body);
-        if (failure) {
-          ok = false;
-          this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${failure} (${batch.length} records dropped)`);
-        }
-      }
-      if (ok) this.stats.exported += batch.length;
-      else {
+      this.o.counters?.queueLength("file", this.queue.length);
+      try {
+        await appendFile(this.o.file!, JSON.stringify(exportRequest(this.o.resource, batch)) + "\n");
+        this.stats.exported += batch.length;
+        this.o.counters?.exported("file", batch.length);
+      } catch (e) {
+        this.o.onError?.(`decision log file ${this.o.file}: ${(e as Error).message}`);
         this.stats.failedFlushes++;
         this.stats.dropped += batch.length;
+        this.o.counters?.dropped("file", "export_failed", batch.length);
       }
-    }
-  }
-
-  /**
-   * One OTLP/HTTP export with the retries the OTLP specification asks of a client: on 429, 502, 503, 504 or a
-   * network error, up to EXPORT_ATTEMPTS attempts, waiting Retry-After (seconds) when given, else an exponential
-   * backoff, never more than 5 s. Other statuses are final. Returns why it failed, or undefined.
-   */
-  private async post(endpoint: string, body: string): Promise<string | undefined> {
-    let why = "";
-    for (let attempt = 1; ; attempt++) {
-      let retryAfterMs: number | undefined;
-      try {
-        const res = await fetch(endpoint, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", ...this.o.headers },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer().catch(() => {});
-        if (res.ok) return undefined;
-        why = `HTTP ${res.status}`;
-        if (!RETRYABLE_STATUS.has(res.status)) return why;
-        const ra = Number(res.headers.get("retry-after"));
-        if (Number.isFinite(ra) && ra >= 0) retryAfterMs = ra * 1000;
-      } catch (e) {
-        why = (e as Error).message;
-      }
-      if (attempt >= EXPORT_ATTEMPTS) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
-      await Bun.sleep(Math.min(5_000, retryAfterMs ?? (this.o.retryBaseMs ?? 250) * 2 ** (attempt - 1)));
     }
   }
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    // A flush that was finishing may have left late records behind: drain until empty (failed batches are
-    // dropped, so this ends).
-    do await this.flush();
-    while (this.queue.length > 0);
+    const otlp = this.otlp?.close();
+    if (this.o.file) {
+      // A flush that was finishing may have left late records behind: drain until empty (failed batches are
+      // dropped, so this ends).
+      do await this.flush();
+      while (this.queue.length > 0);
+    }
+    await otlp;
   }
 }

@@ -144,3 +144,173 @@ export const otlpLogsSchema = {
     },
   },
 } as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// OTLP/HTTP export of LogRecords (POST application/json to a logs endpoint, e.g. http://collector:4318/v1/logs).
+
+export interface OtlpExporterOptions {
+  /** The logs URL, used as is. */
+  endpoint: string;
+  headers?: Record<string, string>;
+  /** Records per request (default 256). */
+  batchSize?: number;
+  /** Background flush period (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** Records held in memory at most; past it the oldest are dropped and counted (default 10 000). */
+  maxQueue?: number;
+  /** Attempts per batch, the first included (default 3). */
+  maxAttempts?: number;
+  /** First retry delay, doubled per attempt (default 250 ms), never more than maxBackoffMs (default 5 s). */
+  retryBaseMs?: number;
+  maxBackoffMs?: number;
+  /** One attempt's deadline: a collector that never answers is abandoned after it (default 10 s). */
+  timeoutMs?: number;
+  /** The request body of one batch (an ExportLogsServiceRequest as JSON). */
+  encode: (records: LogRecord[]) => string;
+  onError?: (message: string) => void;
+  counters?: {
+    exported(n: number): void;
+    dropped(reason: "queue_full" | "export_failed", n: number): void;
+    retried(): void;
+    queueLength(n: number): void;
+  };
+}
+
+/** OTLP/HTTP responses the specification calls retryable. */
+export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Retry-After as seconds or an HTTP-date (RFC 9110 §10.2.3) → milliseconds from `now`; undefined when absent/bad. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/^[A-Za-z]{3},? /.test(v)) return undefined; // an HTTP-date begins with its day name
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
+}
+
+export interface OtlpExporterStats {
+  exported: number;
+  dropped: number;
+  failedFlushes: number;
+  queued: number;
+  retries: number;
+}
+
+/**
+ * A bounded, batching OTLP/HTTP log exporter that never blocks its caller: add() only queues (dropping — and
+ * counting — the oldest records when the queue is full); a background loop sends batches one request at a time,
+ * retrying what OTLP calls retryable (429, 502, 503, 504, network errors, an attempt past its deadline) with
+ * exponential back-off or the server's Retry-After, up to maxAttempts, then drops the batch and counts it.
+ */
+export class OtlpLogExporter {
+  private queue: LogRecord[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly stats = { exported: 0, dropped: 0, failedFlushes: 0, retries: 0 };
+
+  constructor(private readonly o: OtlpExporterOptions) {
+    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1000);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  snapshot(): OtlpExporterStats {
+    return { ...this.stats, queued: this.queue.length };
+  }
+
+  add(record: LogRecord): void {
+    this.queue.push(record);
+    const max = this.o.maxQueue ?? 10_000;
+    if (this.queue.length > max) {
+      const n = this.queue.length - max;
+      this.queue.splice(0, n);
+      this.stats.dropped += n;
+      this.o.counters?.dropped("queue_full", n);
+    }
+    this.o.counters?.queueLength(this.queue.length);
+    if (this.queue.length >= (this.o.batchSize ?? 256)) void this.flush();
+  }
+
+  /** Send what is queued; one loop at a time (callers during it share it). Never rejects. */
+  flush(): Promise<void> {
+    this.running ??= this.drain()
+      .catch((e: unknown) => this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${(e as Error)?.message ?? e}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.o.batchSize ?? 256);
+      this.o.counters?.queueLength(this.queue.length);
+      const failure = await this.post(this.o.encode(batch));
+      if (!failure) {
+        this.stats.exported += batch.length;
+        this.o.counters?.exported(batch.length);
+        continue;
+      }
+      this.stats.failedFlushes++;
+      this.stats.dropped += batch.length;
+      this.o.counters?.dropped("export_failed", batch.length);
+      this.o.onError?.(`decision log endpoint ${this.o.endpoint}: ${failure} (${batch.length} records dropped)`);
+    }
+  }
+
+  /** One batch with its retries; returns why it failed, or undefined. */
+  private async post(body: string): Promise<string | undefined> {
+    const attempts = this.o.maxAttempts ?? 3;
+    let why = "";
+    for (let attempt = 1; ; attempt++) {
+      let wait: number | undefined;
+      try {
+        const res = await fetch(this.o.endpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", ...this.o.headers },
+          body,
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+        });
+        await res.arrayBuffer().catch(() => {});
+        if (res.ok) return undefined;
+        why = `HTTP ${res.status}`;
+        if (!RETRYABLE_STATUS.has(res.status)) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
+        wait = retryAfterMs(res.headers.get("retry-after"));
+      } catch (e) {
+        const err = e as Error;
+        why = err.name === "TimeoutError" ? `no answer within ${this.o.timeoutMs ?? 10_000} ms` : err.message;
+      }
+      // While closing, one attempt is all a batch gets: shutdown is not held up by a collector that is down.
+      if (attempt >= attempts || this.closed) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
+      this.stats.retries++;
+      this.o.counters?.retried();
+      const backoff = (this.o.retryBaseMs ?? 250) * 2 ** (attempt - 1);
+      await Bun.sleep(Math.min(this.o.maxBackoffMs ?? 5_000, wait ?? backoff));
+    }
+  }
+
+  /**
+   * Stop the timer and send what is left, for closeTimeoutMs at most (default 5 s): a collector that is down or
+   * never answers does not hold up the gate's shutdown. Records still unsent then are dropped and counted.
+   */
+  async close(closeTimeoutMs = 5_000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    let timedOut = false;
+    const deadline = Bun.sleep(closeTimeoutMs).then(() => {
+      timedOut = true;
+    });
+    await Promise.race([this.flush(), deadline]);
+    this.closed = true;
+    while (this.queue.length && !timedOut) await Promise.race([this.flush(), deadline]);
+    if (timedOut && this.queue.length) {
+      const n = this.queue.length;
+      this.queue = [];
+      this.stats.dropped += n;
+      this.o.counters?.dropped("export_failed", n);
+      this.o.counters?.queueLength(0);
+      this.o.onError?.(`decision log endpoint ${this.o.endpoint}: still unsent after ${closeTimeoutMs} ms at shutdown (${n} records dropped)`);
+    }
+  }
+}

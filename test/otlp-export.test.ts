@@ -1,0 +1,372 @@
+// Decision logs over OTLP/HTTP (config `otlp:`), against a real OpenTelemetry Collector on 127.0.0.1: the
+// Collector's own otlp receiver and file exporter (v0.161.0, built from test/support/otelcol — the upstream
+// otelcorecol command is not a published module, so it cannot be go-installed), whose output file is read back.
+// Also: a collector that is down (then comes up), one that accepts connections and never answers, Retry-After and
+// the back-off, the queue bound and its dropped-record counter on /metrics.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { otlpLogsUrl, resolveServeConfig } from "../src/serve/config.ts";
+import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import { OtlpLogExporter, retryAfterMs, type LogRecord } from "../src/telemetry/otlp.ts";
+import { BUN, CLI } from "./support/cli.ts";
+import { goTool, promParse, promValue } from "./support/gotool.ts";
+import { freePort } from "./support/registry.ts";
+
+const POLICY = `package demo
+
+default allow := false
+
+allow if input.user == "alice"
+`;
+const GATE = `package tollgate.gate
+
+decision := {"allow": false, "deny": [], "warn": []}
+`;
+
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "tollgate-otlp-export-"));
+  const dir = join(work, "policy");
+  mkdirSync(join(dir, "tollgate/gate"), { recursive: true });
+  writeFileSync(join(dir, "demo.rego"), POLICY);
+  writeFileSync(join(dir, "tollgate/gate/gate.rego"), GATE);
+  const r = Bun.spawnSync([BUN, CLI, "bundle", "build", dir, "-o", join(work, "bundle.tar.gz"), "--revision", "otlp-1", "-e", "demo/allow", "-e", "tollgate/gate/decision"], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface Collector {
+  port: number;
+  /** Every LogRecord the Collector's file exporter wrote, with its Resource attributes. */
+  records(): { resource: Record<string, unknown>; record: LogRecord }[];
+  stop(): Promise<void>;
+}
+
+const flat = (attrs: { key: string; value: Record<string, unknown> }[] = []) =>
+  Object.fromEntries(attrs.map((a) => [a.key, a.value.stringValue ?? a.value.boolValue ?? a.value.intValue ?? (a.value.arrayValue as { values?: { stringValue: string }[] } | undefined)?.values?.map((v) => v.stringValue) ?? []]));
+
+/** The real Collector: otlp receiver (HTTP only) on 127.0.0.1:port → file exporter → out.jsonl. */
+async function startCollector(port: number, name: string): Promise<Collector> {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, "out.jsonl");
+  const cfg = join(dir, "collector.yaml");
+  writeFileSync(
+    cfg,
+    [
+      "receivers:",
+      "  otlp:",
+      "    protocols:",
+      "      http:",
+      `        endpoint: 127.0.0.1:${port}`,
+      "exporters:",
+      "  file:",
+      `    path: ${out}`,
+      "    flush_interval: 50ms",
+      "service:",
+      "  telemetry:",
+      "    metrics:",
+      "      level: none",
+      "    logs:",
+      "      level: warn",
+      "  pipelines:",
+      "    logs:",
+      "      receivers: [otlp]",
+      "      exporters: [file]",
+      "",
+    ].join("\n"),
+  );
+  const proc = Bun.spawn([goTool("otelcol"), "--config", `file:${cfg}`], { stdout: "ignore", stderr: "pipe" });
+  // Up when its receiver answers an empty export (the Collector answers 200 with a partialSuccess object).
+  await until(`the Collector on port ${port}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`the Collector exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"resourceLogs":[]}' });
+      return r.ok ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return {
+    port,
+    records() {
+      if (!existsSync(out)) return [];
+      const lines = readFileSync(out, "utf8").split("\n");
+      // The exporter may be writing the last line right now: only complete lines (ended by a newline) count.
+      lines.pop();
+      return lines
+        .filter(Boolean)
+        .flatMap((line) =>
+          (JSON.parse(line) as { resourceLogs: { resource: { attributes: never[] }; scopeLogs: { logRecords: LogRecord[] }[] }[] }).resourceLogs.flatMap((rl) =>
+            rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => ({ resource: flat(rl.resource.attributes), record }))),
+          ),
+        );
+    },
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+async function startGate(otlp: Record<string, unknown>, logs: string[] = []): Promise<GateServer> {
+  const cfg = resolveServeConfig(
+    { addr: "127.0.0.1:0", service: { name: "gate-otlp-test", environment: "test", instance_id: "g1" }, bundle: { file: "bundle.tar.gz", allow_unsigned: true }, otlp },
+    work,
+    "test",
+  );
+  return startGateServer(cfg, { log: (l) => logs.push(l) });
+}
+
+async function decide(gate: GateServer, user: string): Promise<{ ms: number; id: string; result: unknown }> {
+  const t = performance.now();
+  const r = await fetch(`${gate.url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user } }) });
+  const body = (await r.json()) as { decision_id: string; result: unknown };
+  return { ms: performance.now() - t, id: body.decision_id, result: body.result };
+}
+
+async function metrics(gate: GateServer) {
+  return promParse(await (await fetch(`${gate.url}/metrics`)).text());
+}
+
+describe("config", () => {
+  test("otlp.endpoint is the base URL (/v1/logs appended), logs_endpoint is used as is, decision_logs.endpoint is its older name", () => {
+    expect(otlpLogsUrl("http://collector:4318")).toBe("http://collector:4318/v1/logs");
+    expect(otlpLogsUrl("http://collector:4318/")).toBe("http://collector:4318/v1/logs");
+    expect(otlpLogsUrl("https://gw.example/otel/")).toBe("https://gw.example/otel/v1/logs");
+    const base = { service: { environment: "test" } };
+    const a = resolveServeConfig({ ...base, otlp: { endpoint: "http://c:4318", headers: { authorization: "Bearer x" } } }, work, "v");
+    expect(a.decisionLogs).toMatchObject({ endpoint: "http://c:4318/v1/logs", headers: { authorization: "Bearer x" }, otlp: { maxAttempts: 5, retryBaseMs: 250, retryMaxMs: 5000, timeoutMs: 10_000, maxQueue: 10_000, batchSize: 256 } });
+    expect(resolveServeConfig({ ...base, otlp: { logs_endpoint: "http://c:4318/custom/logs", max_queue: 7, retry: { max_attempts: 2 } } }, work, "v").decisionLogs).toMatchObject({
+      endpoint: "http://c:4318/custom/logs",
+      otlp: { maxQueue: 7, maxAttempts: 2 },
+    });
+    expect(resolveServeConfig({ ...base, decision_logs: { endpoint: "http://c:4318/v1/logs" } }, work, "v").decisionLogs.endpoint).toBe("http://c:4318/v1/logs");
+  });
+
+  test("bad otlp configurations are refused at start, each with one clear line", () => {
+    const base = { service: { environment: "test" } };
+    expect(() => resolveServeConfig({ ...base, otlp: { endpoint: "http://a:4318" }, decision_logs: { endpoint: "http://b:4318/v1/logs" } }, work, "v")).toThrow(
+      "give the OTLP/HTTP endpoint once: otlp (endpoint or logs_endpoint) or decision_logs.endpoint, not both",
+    );
+    expect(() => resolveServeConfig({ otlp: { endpoint: "http://a:4318" } }, work, "v")).toThrow("otlp needs service.environment (the deployment.environment Resource attribute of every record)");
+    expect(() => resolveServeConfig({ ...base, otlp: { endpoint: "ftp://a:4318" } }, work, "v")).toThrow(/invalid serve config: .*otlp\/endpoint/);
+    expect(() => resolveServeConfig({ ...base, otlp: {} }, work, "v")).toThrow(/invalid serve config: .*otlp/);
+    expect(() => resolveServeConfig({ ...base, otlp: { endpoint: "http://a:4318", logs_endpoint: "http://a:4318/v1/logs" } }, work, "v")).toThrow(/invalid serve config: .*otlp/);
+    expect(() => resolveServeConfig({ ...base, otlp: { endpoint: "http://a:4318", retry: { max_attempts: 0 } } }, work, "v")).toThrow(/invalid serve config: .*otlp\/retry\/max_attempts/);
+  });
+
+  test("Retry-After: delay-seconds and HTTP-date forms; anything else is no hint", () => {
+    expect(retryAfterMs("3")).toBe(3000);
+    expect(retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:27:58 GMT"))).toBe(2000);
+    expect(retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:29:00 GMT"))).toBe(0);
+    expect(retryAfterMs(null)).toBeUndefined();
+    expect(retryAfterMs("soon")).toBeUndefined();
+    expect(retryAfterMs("-1")).toBeUndefined();
+  });
+});
+
+describe("against a real OpenTelemetry Collector", () => {
+  test("every decision reaches the Collector's file exporter as one LogRecord, with its Resource; /metrics counts them", async () => {
+    const collector = await startCollector(await freePort(), "up");
+    const gate = await startGate({ endpoint: `http://127.0.0.1:${collector.port}`, batch_size: 3, flush_interval_ms: 50 });
+    try {
+      const ids: string[] = [];
+      for (const user of ["alice", "bob", "alice", "carol", "alice", "dave", "erin"]) ids.push((await decide(gate, user)).id);
+      const got = await until("7 records in the Collector's output", () => {
+        const r = collector.records();
+        return r.length >= 7 ? r : undefined;
+      });
+      expect(got.length).toBe(7);
+      expect(got.map((r) => flat(r.record.attributes as never)["tollgate.decision.id"]).sort()).toEqual([...ids].sort());
+      expect(got.filter((r) => flat(r.record.attributes as never)["tollgate.decision.allow"] === true).length).toBe(3);
+      expect(got[0]!.resource).toMatchObject({ "service.name": "gate-otlp-test", "service.instance.id": "g1", "deployment.environment": "test" });
+      expect(got[0]!.record.eventName).toBe("tollgate.decision");
+      const m = await until("the exported counter", async () => {
+        const f = await metrics(gate);
+        return promValue(f, "tollgate_decision_log_exported_total", { exporter: "otlp" }) === 7 ? f : undefined;
+      });
+      expect(promValue(m, "tollgate_decision_log_dropped_total", { exporter: "otlp", reason: "queue_full" })).toBe(0);
+      expect(promValue(m, "tollgate_decision_log_dropped_total", { exporter: "otlp", reason: "export_failed" })).toBe(0);
+      expect(promValue(m, "tollgate_decision_log_queue_length", { exporter: "otlp" })).toBe(0);
+    } finally {
+      await gate.stop();
+      await collector.stop();
+    }
+  }, 120_000);
+
+  test("a Collector that is down is retried with back-off; records queued meanwhile arrive once it is up", async () => {
+    const port = await freePort();
+    const logs: string[] = [];
+    const gate = await startGate({ endpoint: `http://127.0.0.1:${port}`, flush_interval_ms: 20, retry: { max_attempts: 100, initial_interval_ms: 20, max_interval_ms: 200 } }, logs);
+    let collector: Collector | undefined;
+    try {
+      const ids: string[] = [];
+      for (const user of ["alice", "bob", "carol", "alice", "bob"]) {
+        const d = await decide(gate, user);
+        expect(d.ms).toBeLessThan(1000);
+        ids.push(d.id);
+      }
+      const before = await until("a retry", async () => {
+        const f = await metrics(gate);
+        return promValue(f, "tollgate_decision_log_export_retries_total", { exporter: "otlp" }) >= 2 ? f : undefined;
+      });
+      expect(promValue(before, "tollgate_decision_log_exported_total", { exporter: "otlp" })).toBe(0);
+      collector = await startCollector(port, "late");
+      const c = collector;
+      const got = await until("the 5 queued records", () => {
+        const r = c.records().filter((x) => ids.includes(flat(x.record.attributes as never)["tollgate.decision.id"] as string));
+        return r.length >= 5 ? r : undefined;
+      });
+      expect(new Set(got.map((r) => flat(r.record.attributes as never)["tollgate.decision.id"]))).toEqual(new Set(ids));
+      const after = await until("the exported counter", async () => {
+        const f = await metrics(gate);
+        return promValue(f, "tollgate_decision_log_exported_total", { exporter: "otlp" }) === 5 ? f : undefined;
+      });
+      expect(promValue(after, "tollgate_decision_log_dropped_total", { exporter: "otlp", reason: "export_failed" })).toBe(0);
+      expect(logs.filter((l) => l.startsWith("decision log endpoint"))).toEqual([]);
+    } finally {
+      await gate.stop();
+      await collector?.stop();
+    }
+  }, 120_000);
+});
+
+describe("never blocking a decision", () => {
+  test("a receiver that accepts connections and never answers: decisions stay fast, the queue stays bounded, what overflows is dropped and counted", async () => {
+    let received = "";
+    const hung = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(_s, d) {
+          received += new TextDecoder().decode(d); // read, never answered
+        },
+      },
+    });
+    const logs: string[] = [];
+    // A long per-attempt deadline: were export in the request path, each decision would wait for it.
+    const gate = await startGate({ logs_endpoint: `http://127.0.0.1:${hung.port}/v1/logs`, batch_size: 2, max_queue: 5, flush_interval_ms: 60_000, timeout_ms: 60_000 }, logs);
+    let stopped = false;
+    try {
+      const started = performance.now();
+      const times: number[] = [];
+      for (let i = 0; i < 50; i++) times.push((await decide(gate, i % 2 ? "alice" : "bob")).ms);
+      const total = performance.now() - started;
+      expect(total).toBeLessThan(10_000);
+      expect(Math.max(...times)).toBeLessThan(2_000);
+      // The exporter really is waiting on the receiver: it sent the first batch of 2 and got no answer.
+      await until("the first export request", () => (received.includes("POST /v1/logs") ? true : undefined));
+      const m = await metrics(gate);
+      // 2 in flight, 5 queued (the bound), the 43 oldest of the others dropped.
+      expect(promValue(m, "tollgate_decision_log_queue_length", { exporter: "otlp" })).toBe(5);
+      expect(promValue(m, "tollgate_decision_log_dropped_total", { exporter: "otlp", reason: "queue_full" })).toBe(43);
+      expect(promValue(m, "tollgate_decision_log_exported_total", { exporter: "otlp" })).toBe(0);
+      expect(promValue(m, "tollgate_decisions_total", { endpoint: "data", outcome: "allow" })).toBe(25);
+      expect(gate.decisionLog.snapshot()).toMatchObject({ queued: 5, dropped: 43 });
+      // Shutdown is bounded too: what is still unsent after the close deadline is dropped, counted and said.
+      const t = performance.now();
+      await gate.stop();
+      stopped = true;
+      expect(performance.now() - t).toBeLessThan(9_000);
+      expect(logs).toContain(`decision log endpoint http://127.0.0.1:${hung.port}/v1/logs: still unsent after 5000 ms at shutdown (5 records dropped)`);
+    } finally {
+      if (!stopped) await gate.stop();
+      hung.stop(true);
+    }
+  }, 60_000);
+
+  test("a receiver that is down: decisions stay fast; each batch is dropped after its attempts, counted and logged in one line", async () => {
+    const port = await freePort();
+    const logs: string[] = [];
+    const gate = await startGate({ endpoint: `http://127.0.0.1:${port}`, batch_size: 2, flush_interval_ms: 20, retry: { max_attempts: 2, initial_interval_ms: 10 } }, logs);
+    try {
+      for (let i = 0; i < 4; i++) expect((await decide(gate, "alice")).ms).toBeLessThan(1000);
+      const m = await until("4 records dropped", async () => {
+        const f = await metrics(gate);
+        return promValue(f, "tollgate_decision_log_dropped_total", { exporter: "otlp", reason: "export_failed" }) === 4 ? f : undefined;
+      });
+      expect(promValue(m, "tollgate_decision_log_exported_total", { exporter: "otlp" })).toBe(0);
+      expect(promValue(m, "tollgate_decision_log_export_retries_total", { exporter: "otlp" })).toBeGreaterThanOrEqual(2);
+      const lines = logs.filter((l) => l.startsWith("decision log endpoint"));
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      for (const l of lines) expect(l).toMatch(new RegExp(`^decision log endpoint http://127\\.0\\.0\\.1:${port}/v1/logs: .+ \\(after 2 attempts\\) \\([12] records dropped\\)$`));
+    } finally {
+      await gate.stop();
+    }
+  }, 60_000);
+});
+
+describe("retries", () => {
+  const rec = (n: number): LogRecord => ({ timeUnixNano: String(n), observedTimeUnixNano: String(n), severityNumber: 9, severityText: "INFO", body: { stringValue: `r${n}` }, attributes: [] });
+
+  async function stub(answers: ((req: Request) => Response)[]) {
+    const seen: { at: number; auth: string | null; body: string }[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        seen.push({ at: performance.now(), auth: req.headers.get("authorization"), body: await req.text() });
+        return (answers[seen.length - 1] ?? (() => new Response("{}")))(req);
+      },
+    });
+    return { server, seen };
+  }
+
+  test("Retry-After on a 503 is waited for, then the batch goes through, with the configured headers", async () => {
+    const { server, seen } = await stub([() => new Response("busy", { status: 503, headers: { "Retry-After": "1" } })]);
+    const errors: string[] = [];
+    const x = new OtlpLogExporter({ endpoint: `http://127.0.0.1:${server.port}/v1/logs`, headers: { Authorization: "Bearer t0k" }, encode: (r) => JSON.stringify(r), retryBaseMs: 1, flushIntervalMs: 60_000, onError: (m) => errors.push(m) });
+    try {
+      x.add(rec(1));
+      await x.flush();
+      expect(seen.length).toBe(2);
+      expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(950);
+      expect(seen.map((s) => s.auth)).toEqual(["Bearer t0k", "Bearer t0k"]);
+      expect(seen[1]!.body).toBe(seen[0]!.body);
+      expect(x.snapshot()).toMatchObject({ exported: 1, dropped: 0, retries: 1 });
+      expect(errors).toEqual([]);
+    } finally {
+      await x.close();
+      server.stop(true);
+    }
+  });
+
+  test("back-off doubles per attempt and is capped (a huge Retry-After too); a non-retryable status is final", async () => {
+    const busy = () => new Response("", { status: 429, headers: { "Retry-After": "3600" } });
+    const { server, seen } = await stub([() => new Response("", { status: 502 }), () => new Response("", { status: 504 }), () => new Response("", { status: 503 }), busy, () => new Response("bad", { status: 400 })]);
+    const errors: string[] = [];
+    const x = new OtlpLogExporter({ endpoint: `http://127.0.0.1:${server.port}/v1/logs`, encode: (r) => JSON.stringify(r), retryBaseMs: 40, maxBackoffMs: 200, maxAttempts: 10, flushIntervalMs: 60_000, onError: (m) => errors.push(m) });
+    try {
+      x.add(rec(1));
+      await x.flush();
+      const gaps = seen.slice(1).map((s, i) => s.at - seen[i]!.at);
+      expect(seen.length).toBe(5);
+      // 40, 80, 160 ms, then Retry-After 3600 s capped at 200 ms.
+      expect(gaps[0]).toBeGreaterThanOrEqual(35);
+      expect(gaps[1]).toBeGreaterThanOrEqual(75);
+      expect(gaps[2]).toBeGreaterThanOrEqual(155);
+      expect(gaps[3]).toBeGreaterThanOrEqual(195);
+      expect(gaps[3]).toBeLessThan(2_000);
+      expect(errors).toEqual([`decision log endpoint http://127.0.0.1:${server.port}/v1/logs: HTTP 400 (after 5 attempts) (1 records dropped)`]);
+      expect(x.snapshot()).toMatchObject({ exported: 0, dropped: 1, failedFlushes: 1, retries: 4 });
+    } finally {
+      await x.close();
+      server.stop(true);
+    }
+  });
+});
