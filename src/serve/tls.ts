@@ -125,6 +125,11 @@ function flush(sock: Socket<any>, queue: Uint8Array[]): boolean {
   return true;
 }
 
+/** Bytes queued for one direction of a connection beyond which its sender is paused until the queue drains. */
+const HIGH_WATER = 1 << 20;
+
+const queued = (q: Uint8Array[]) => q.reduce((n, c) => n + c.length, 0);
+
 /** Seconds a client has to complete its handshake. */
 const HANDSHAKE_TIMEOUT_S = 10;
 
@@ -177,15 +182,17 @@ export class TlsFront {
         const c = b.data;
         c.backend = b;
         if (c.clientClosed) return void b.end();
-        flush(b, c.toBackend);
+        if (flush(b, c.toBackend)) clients.get(c)?.resume();
       },
       data(b: Socket<Conn>, d: Uint8Array) {
         const c = b.data;
         const client = clients.get(c);
-        if (client && !c.clientClosed) send(client, c.toClient, d);
+        if (!client || c.clientClosed) return;
+        send(client, c.toClient, d);
+        if (c.toClient.length && queued(c.toClient) > HIGH_WATER) b.pause(); // the client reads slowly
       },
       drain(b: Socket<Conn>) {
-        flush(b, b.data.toBackend);
+        if (flush(b, b.data.toBackend)) clients.get(b.data)?.resume();
       },
       close(b: Socket<Conn>) {
         const c = b.data;
@@ -236,10 +243,14 @@ export class TlsFront {
           if (!c.handshaken) return;
           if (c.backend) send(c.backend, c.toBackend, d);
           else c.toBackend.push(d.slice());
+          // A client sending faster than the HTTP server reads is paused, not buffered without bound.
+          if (c.toBackend.length && queued(c.toBackend) > HIGH_WATER) s.pause();
         },
         drain(s) {
           const c = s.data;
-          if (flush(s, c.toClient) && c.backendClosed) s.end();
+          if (!flush(s, c.toClient)) return;
+          if (c.backendClosed) s.end();
+          else c.backend?.resume();
         },
         timeout(s) {
           if (!s.data.handshaken) log(`tls: refused ${peer(s)}: no TLS handshake within ${HANDSHAKE_TIMEOUT_S} s`);
