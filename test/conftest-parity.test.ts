@@ -101,6 +101,13 @@ export const CASES: Case[] = [
   C("verify: a policy without tests", ["--no-color", "-p", "policy-k8s"], { command: "verify" }),
   C("verify: --quiet with a failing test", ["--quiet", "--no-color"], { command: "verify" }),
   C("verify: a type error", ["-p", "policy-errors/type"], { command: "verify", error: "policy-errors/type/p.rego:4" }),
+  // test_ rules calling conftest's parse_config, parse_config_file and parse_combined_config_files
+  C("verify: conftest's parse_config built-ins", ["--no-color", "-p", "policy-parse-config"], { command: "verify" }),
+  C("verify: conftest's parse_config built-ins, json", ["-o", "json", "-p", "policy-parse-config"], { command: "verify" }),
+  C("verify: conftest's parse_config built-ins, tap", ["-o", "tap", "-p", "policy-parse-config"], { command: "verify" }),
+  C("verify: conftest's parse_config built-ins, junit", ["-o", "junit", "-p", "policy-parse-config"], { command: "verify" }),
+  C("verify: conftest's parse_config built-ins, from another directory", ["--no-color", "-p", "../policy-parse-config"], { command: "verify", cwd: "sub" }),
+  C("verify: conftest's parse_config built-ins, a namespace with no tests", ["--no-color", "-p", "policy-parse-config", "-n", "other"], { command: "verify" }),
 ];
 
 describe("tollgate test against the real conftest", () => {

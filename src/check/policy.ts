@@ -44,12 +44,16 @@ export interface CheckPolicy {
   readsFileInfo: boolean;
   /** Located call sites (print, parse_config_file): marker index → `file:row`. */
   sites: string[];
+  /** The unit tests (`test_` and skipped `todo_test_` rules), one per rule name, in module order. */
+  tests: { file: string; namespace: string; name: string; row: number }[];
 }
 
 export interface CompileOptions {
   regoVersion?: string;
   strict?: boolean;
   capabilities?: string;
+  /** Compile the `test_` rules as the entrypoints (policy-test over WASM) instead of deny/warn/exception. */
+  tests?: boolean;
 }
 
 export const OPA_MISSING = "compiling Rego needs opa: run `bash scripts/setup.sh` or `go install github.com/open-policy-agent/opa@" + OPA_VERSION + "`, or pass a built bundle (tollgate bundle build)";
@@ -196,6 +200,8 @@ export const CONFTEST_BUILTIN_DECLS = [
   fn("tollgate.parse_combined_config_files_at", [{ type: "string" }, { type: "array", dynamic: { type: "string" } }]),
 ];
 const USES_CONFTEST_BUILTINS = /\bparse_(config|config_file|combined_config_files)\s*\(/;
+/** Whether a Rego source calls one of conftest's own built-ins. */
+export const CONFTEST_BUILTIN_NAMES = USES_CONFTEST_BUILTINS;
 
 /** opa's capabilities with conftest's built-ins added, for opa build and opa check (undefined when not needed). */
 export function conftestCapabilities(opa: string, sources: readonly string[], dir: string): string | undefined {
@@ -251,7 +257,7 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
   const capsText = opts.capabilities ? new TextDecoder().decode(await readUserFile(opts.capabilities, "capabilities file", "usage")) : "";
   const sources = files.map((f) => readFileSync(f, "utf8"));
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: 2, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText }))
+    .update(JSON.stringify({ v: 2, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText, ...(opts.tests ? { tests: true } : {}) }))
     .digest("hex");
   const dir = join(cacheDir(), key);
   const source = paths.join(", ");
@@ -310,7 +316,7 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
     const meta: CachedMeta = { modules, sites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
     const eps = new Set<string>();
     for (const m of modules) {
-      for (const r of m.rules) if (r.kind || r.name === "exception") eps.add([...m.namespace.split("."), r.name].join("/"));
+      for (const r of m.rules) if (opts.tests ? r.name.startsWith("test_") : r.kind || r.name === "exception") eps.add([...m.namespace.split("."), r.name].join("/"));
     }
     let bundle: PolicyBundle | undefined;
     let bytes: Uint8Array | undefined;
@@ -348,7 +354,11 @@ function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: st
   const namespaces: string[] = [];
   const rules = new Map<string, NamespaceRule[]>();
   const exceptions = new Set<string>();
+  const tests: CheckPolicy["tests"] = [];
   for (const m of meta.modules) {
+    for (const r of m.rules) {
+      if ((r.name.startsWith("test_") || r.name.startsWith("todo_test_")) && !tests.some((t) => t.namespace === m.namespace && t.name === r.name)) tests.push({ file: m.file, namespace: m.namespace, name: r.name, row: r.row });
+    }
     if (!namespaces.includes(m.namespace)) namespaces.push(m.namespace);
     const list = rules.get(m.namespace) ?? [];
     rules.set(m.namespace, list);
@@ -360,7 +370,7 @@ function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: st
       else list.push({ name: r.name, kind: r.kind, definitions: 1 });
     }
   }
-  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, sites: meta.sites };
+  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, sites: meta.sites, tests };
 }
 
 /** A built bundle: its namespaces and rules are its entrypoints (`a/b/deny` → namespace a.b, rule deny). */

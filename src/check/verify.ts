@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { findOpa } from "../policy/opa-tool.ts";
-import { OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
+import { PolicyEngine } from "../policy/evaluator.ts";
+import { hostBuiltins } from "../policy/host-builtins.ts";
+import { ConftestBuiltins } from "./conftest-builtins.ts";
+import { CONFTEST_BUILTIN_NAMES, loadCheckPolicy, OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
 import { globMatch, type CheckResult } from "./run.ts";
 
 export interface VerifyOptions {
@@ -19,6 +22,8 @@ export interface VerifyOptions {
   /** conftest's --report (full|notes|fails): opa's own verbose report instead of the results. */
   report?: string;
   varValues?: boolean;
+  /** --trace was asked for (opa's trace, which needs opa test). */
+  trace?: boolean;
 }
 
 interface OpaTestResult {
@@ -43,6 +48,7 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
   if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${o.policy.join(", ")}`);
   const opa = findOpa();
   if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, o.policy.join(", "));
+  if (files.some((f) => CONFTEST_BUILTIN_NAMES.test(readFileSync(f, "utf8")))) return runWasmTests(o);
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
   try {
     // The .rego files themselves (never their directories), so opa test loads exactly these modules and no
@@ -101,6 +107,48 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Tests that call conftest's own built-ins (parse_config, parse_config_file, parse_combined_config_files),
+ * which opa test does not know: the test_ rules are compiled to WASM with those built-ins declared, as
+ * `tollgate test` compiles deny rules, and each is evaluated with the host answering them through tollgate's
+ * parsers (parse_config_file paths relative to the policy file, as in conftest). A test passes when its rule
+ * is defined and not false, as in opa test. opa's trace and report need opa test, so --report is refused here.
+ */
+async function runWasmTests(o: VerifyOptions): Promise<VerifyRun> {
+  if (o.report || o.trace) throw new TollgateError("unsupported", `--${o.report ? "report" : "trace"} needs opa test, which does not know conftest's parse_config built-ins these tests call: run without it`, o.policy.join(", "));
+  const policy = await loadCheckPolicy(o.policy, { regoVersion: o.regoVersion, tests: true, ...(o.strict ? { strict: true } : {}), ...(o.capabilities ? { capabilities: o.capabilities } : {}) }, async () => {});
+  const allowed = (ns: string) => !o.namespaces.length || o.namespaces.some((p) => globMatch(p, ns));
+  const tests = policy.tests.filter((t) => allowed(t.namespace));
+  const parse = new ConftestBuiltins(policy.sites);
+  const host = hostBuiltins({ now: new Date(), print: () => {} });
+  const engine = policy.bundle ? await PolicyEngine.create(policy.bundle, [{ source: "data", data: o.data }], { ...host, ...parse.builtins() }) : undefined;
+  const results: CheckResult[] = [];
+  for (const t of [...tests].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.row - b.row))) {
+    const ref = `data.${t.namespace}.${t.name}`;
+    const skip = t.name.startsWith("todo_test_");
+    let value: unknown;
+    if (!skip && engine) {
+      for (let pass = 0; ; pass++) {
+        value = engine.evaluate([...t.namespace.split("."), t.name].join("/"), {});
+        if (pass >= 16 || !(await parse.settle())) break;
+      }
+    }
+    const fail = !skip && (value === undefined || value === false);
+    const msg = { msg: ref };
+    results.push({
+      filename: t.file,
+      namespace: "",
+      successes: fail || skip ? 0 : 1,
+      failures: fail ? [msg] : [],
+      warnings: [],
+      exceptions: [],
+      ...(skip ? { skipped: [msg] } : {}),
+      queries: [{ query: t.name, results: [fail || skip ? msg : { msg: "" }], traces: [], outputs: [], ref }],
+    });
+  }
+  return { results };
 }
 
 /**

@@ -70,6 +70,7 @@ export default defineCommand({
         ...(report ? { report } : {}),
         varValues: get("var-values") === true,
         strict: get("strict") === true,
+        trace: get("trace") === true,
       });
       // --trace: opa's trace of every test on stderr, and (as conftest) instead of the results on stdout.
       let trace = "";

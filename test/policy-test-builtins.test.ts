@@ -1,0 +1,35 @@
+// tollgate policy-test on unit tests that call conftest's parse_config built-ins (which opa test does not
+// know): run over WASM with the host parsing (test/conftest-parity.test.ts compares them with conftest
+// verify); opa's report and trace need opa test, so those are refused in one line.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { REPO_ROOT } from "./support/fixtures.ts";
+import { tollgate } from "./support/cli.ts";
+
+const POLICY = join(REPO_ROOT, "test/conftest-corpus/policy-parse-config");
+
+describe("policy-test with conftest's parse_config built-ins", () => {
+  test("each test_ rule is run; the results name the failing ones", () => {
+    const r = tollgate(["policy-test", "-o", "json", "-p", POLICY]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { failures?: { msg: string }[]; skipped?: { msg: string }[]; successes: number }[];
+    expect(out.flatMap((x) => x.failures ?? []).map((f) => f.msg).sort()).toEqual(["data.main.test_expects_the_wrong_message", "data.main.test_missing_file_fails", "data.main.test_unparsable_text_fails"]);
+    expect(out.flatMap((x) => x.skipped ?? []).map((f) => f.msg)).toEqual(["data.main.todo_test_ini_later"]);
+    expect(out.reduce((n, x) => n + x.successes, 0)).toBe(6);
+  });
+  test("a namespace with no tests: nothing runs, exit 0", () => {
+    const r = tollgate(["policy-test", "--no-color", "-p", POLICY, "-n", "nosuch"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("0 tests, 0 passed");
+  });
+  for (const flag of [["--report", "fails"], ["--trace"]]) {
+    test(`${flag[0]} is refused in one line (it needs opa test)`, () => {
+      const r = tollgate(["policy-test", ...flag, "-p", POLICY]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`${flag[0]} needs opa test, which does not know conftest's parse_config built-ins`);
+    });
+  }
+});
