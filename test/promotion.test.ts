@@ -6,9 +6,9 @@
 // naming the failing check and denied by the embedded gate under its rule id.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { tollgate } from "./support/cli.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { b64, generateTestKey, IN_TOTO_JSON, makeTestSigstore, sha256hex, signDsse, TEST_LOG_URL, type TestKey, type TestSigstore } from "./support/keys.ts";
@@ -56,15 +56,18 @@ async function writeCase(pred: Record<string, unknown>, files: { sbom?: string; 
 const GATE = () => ["--data", p("data.json"), "--key", p("promoter.pub"), "--subject", `sha256:${SUBJECT}`, "--time", TIME];
 
 /** The record of one statement file as `tollgate inspect` builds it, plus the gate's exit code and denials. */
-function run(file: string, extra: string[] = []) {
-  const ins = tollgate(["inspect", ...GATE(), ...extra, file]);
+function run(file: string, extra: string[] = [], opts: { others?: string[]; cwd?: string; stdin?: string } = {}) {
+  const operands = [...(opts.others ?? []), opts.stdin === undefined ? file : "-"];
+  const ins = tollgate(["inspect", ...GATE(), ...extra, ...operands], opts);
   expect(ins.stderr).toBe("");
   const doc = JSON.parse(ins.stdout);
   const ev = doc.evidence.find((e: any) => e.source.path === file);
-  const ev2 = tollgate(["eval", "-o", "json", ...GATE(), ...extra, file]);
+  const ev2 = tollgate(["eval", "-o", "json", ...GATE(), ...extra, ...operands], opts);
   const out = JSON.parse(ev2.stdout);
-  const rules = [...new Set((out.decision?.deny ?? out.deny ?? []).map((r: any) => r.rule))].sort();
-  return { ev, doc, code: ev2.code, rules, out };
+  const ids = (rs: any[] | undefined) => [...new Set((rs ?? []).map((r: any) => r.rule as string))].sort();
+  const rules = ids(out.decision?.deny ?? out.deny);
+  const warns = ids(out.decision?.warn ?? out.warn);
+  return { ev, doc, code: ev2.code, rules, warns, out };
 }
 
 function failedChecks(ev: any): { name: string; code: string; reason: string }[] {
@@ -113,7 +116,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   };
 
   test("admit: materials re-hashed, proof to the root, checkpoint signed by rekor.sigstore.dev", async () => {
-    const { ev, code, rules, doc } = run(await writeCase(predicate(real)));
+    const { ev, code, rules, warns, doc } = run(await writeCase(predicate(real)));
     expect(failedChecks(ev)).toEqual([]);
     expect(ev.kind).toBe("promotion");
     expect(ev.checks.map((c: any) => c.name)).toEqual(["signature.dsse", "statement.schema", "predicate.schema", "integrity.material", "integrity.material", "transparency.inclusion_proof", "transparency.checkpoint"]);
@@ -122,17 +125,42 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     expect(ev.transparency).toEqual({ status: "verified", logIndex: 79571823 });
     expect(ev.integrity.status).toBe("verified");
     expect(ev.facts).toMatchObject({ from: "staging", to: "prod", actor: "alice@example.com", pipeline: "https://ci.example/acme/app/runs/42", timestamp: "2026-05-30T12:00:00Z", log_verified: true });
-    expect(ev.facts.rekor).toEqual({ uuid: real.uuid, log_index: 79571823, tree_size: 75408393, root_hash: real.inclusionProof.rootHash });
+    expect(ev.facts.rekor).toEqual({ uuid: real.uuid, tree_id: "2605736670972794746", log_index: 79571823, proof_log_index: 75408392, log_index_proven: false, tree_size: 75408393, root_hash: real.inclusionProof.rootHash });
     expect(ev.facts.materials_by_role.sbom).toEqual([{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json", verified: true }]);
     expect(ev.facts.materials_by_role.vex.map((m: any) => m.verified)).toEqual([true]);
     // The SBOM and VEX are the statement's materials, not unknown evidence.
     expect(doc.errors).toEqual([]);
     expect(code).toBe(0);
     expect(rules).toEqual([]);
+    // The global index beside the shard-local one the proof is at is the statement's word only: warned.
+    expect(warns).toEqual(["promotion.log-index"]);
+  });
+
+  test("the global logIndex: below the proof's tree-local index fails; a changed one above it is unproven (warned, denied on request)", async () => {
+    const low = run(await writeCase(predicate(with_((r) => (r.logIndex = 75408391)))));
+    expect(failedChecks(low.ev)).toEqual([{ name: "transparency.inclusion_proof", code: "transparency_failed", reason: "rekor.logIndex 75408391 is below the proof's tree-local index 75408392: a global index is the shard's offset plus the tree-local one" }]);
+    expect(low.code).toBe(1);
+    expect(low.rules).toEqual(["promotion.transparency"]);
+    const file = await writeCase(predicate(with_((r) => (r.logIndex = 79571824))));
+    const high = run(file);
+    expect(failedChecks(high.ev)).toEqual([]);
+    expect(high.ev.facts.rekor).toMatchObject({ log_index: 79571824, proof_log_index: 75408392, log_index_proven: false });
+    expect(high.code).toBe(0);
+    expect(high.warns).toEqual(["promotion.log-index"]);
+    writeFileSync(p("strict-index.json"), JSON.stringify({ promotion_require_proven_log_index: true }));
+    const strict = run(file, ["--data", p("strict-index.json")]);
+    expect(strict.code).toBe(1);
+    expect(strict.rules).toEqual(["promotion.log-index"]);
+    expect(JSON.stringify(strict.out)).toContain("the proof is at tree-local index 75408392; the stated log index 79571824 is not proven offline");
   });
 
   const tampers: [string, () => Promise<string>, string, RegExp, string][] = [
     ["the SBOM file's content", () => writeCase(predicate(real), { sbom: SBOM.replace("1.3.0", "1.3.1") }), "integrity.material", /materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says/, "promotion.material"],
+    ["the SBOM material's digest", () => writeCase(predicate(real, [
+      { role: "sbom", algo: "sha256", digest: sha256hex(SBOM + "\n"), format: "cyclonedx-json", uri: "sbom.cdx.json" },
+      { role: "vex", algo: "sha256", digest: sha256hex(VEX), format: "openvex", uri: "docs/app.vex.json" },
+    ])), "integrity.material", /^materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says [0-9a-f]{64}$/, "promotion.material"],
+    ["the VEX file's content", () => writeCase(predicate(real), { vex: VEX.replace("[]", "[{}]") }), "integrity.material", /^materials\[1\] \(vex docs\/app\.vex\.json\) has sha256 [0-9a-f]{64}, the statement says [0-9a-f]{64}$/, "promotion.material"],
     ["the VEX material's digest", () => writeCase(predicate(real, [
       { role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json" },
       { role: "vex", algo: "sha256", digest: sha256hex(VEX + " "), format: "openvex", uri: "docs/app.vex.json" },
@@ -274,9 +302,85 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(JSON.stringify(out)).toContain("promotion staging → prod is not an allowed move (dev → staging)");
   });
 
+  describe("where material files are read from", () => {
+    const sbomAt = (uri: string, digest = sha256hex(SBOM)) => [{ role: "sbom", algo: "sha256", digest, format: "cyclonedx-json", uri }];
+
+    test("a `..` that stays inside the statement's directory is followed", async () => {
+      const { ev, code } = run(await writeCase(predicate(await rekor(), sbomAt("docs/../sbom.cdx.json"))), ROOT());
+      expect(failedChecks(ev)).toEqual([]);
+      expect(code).toBe(0);
+    });
+
+    test("a `..` out of the statement's directory is refused, unless the file is named on the command line", async () => {
+      const file = await writeCase(predicate(await rekor(), sbomAt("../outside.cdx.json")));
+      const outside = join(dirname(dirname(file)), "outside.cdx.json");
+      writeFileSync(outside, SBOM);
+      const refused = run(file, ROOT());
+      expect(failedChecks(refused.ev)).toEqual([{ name: "integrity.material", code: "unsupported", reason: `materials[0] (sbom ../outside.cdx.json): ${outside} is outside the statement's directory ${dirname(file)} (name the file on the command line to use it)` }]);
+      expect(refused.code).toBe(1);
+      expect(refused.rules).toEqual(["promotion.material"]);
+      const named = run(file, ROOT(), { others: [outside] });
+      expect(failedChecks(named.ev)).toEqual([]);
+      expect(named.doc.errors).toEqual([]);
+      expect(named.code).toBe(0);
+    });
+
+    test("a symbolic link inside the directory that leads out of it is refused", async () => {
+      const file = await writeCase(predicate(await rekor(), sbomAt("linked.cdx.json")));
+      const target = p("secret.cdx.json");
+      writeFileSync(target, SBOM);
+      symlinkSync(target, join(dirname(file), "linked.cdx.json"));
+      const { ev, code, rules } = run(file, ROOT());
+      expect(failedChecks(ev)).toEqual([{ name: "integrity.material", code: "unsupported", reason: `materials[0] (sbom linked.cdx.json): ${join(dirname(file), "linked.cdx.json")} is a symbolic link to ${target}, outside the statement's directory (name the file on the command line to use it)` }]);
+      expect(code).toBe(1);
+      expect(rules).toEqual(["promotion.material"]);
+    });
+
+    test("a statement from stdin reads nothing from disk: only the files given with it", async () => {
+      const file = await writeCase(predicate(await rekor()));
+      const cwd = dirname(file);
+      const stdin = readFileSync(file, "utf8");
+      const alone = run("<stdin>", ROOT(), { cwd, stdin });
+      expect(alone.ev.checks.filter((c: any) => !c.ok).map((c: any) => c.reason)).toEqual([
+        `materials[0] (sbom sbom.cdx.json): not supplied: the statement is not a file on disk, so only files given with it are read`,
+        `materials[1] (vex docs/app.vex.json): not supplied: the statement is not a file on disk, so only files given with it are read`,
+      ]);
+      expect(alone.code).toBe(1);
+      expect(alone.rules).toEqual(["promotion.material"]);
+      const given = tollgate(["eval", "-o", "json", ...GATE(), ...ROOT(), "sbom.cdx.json", "docs/app.vex.json", "-"], { cwd, stdin });
+      expect(given.stderr).toBe("");
+      expect(given.code).toBe(0);
+    });
+
+    test("the whole directory given: the SBOM and VEX are the statement's materials, not unknown evidence", async () => {
+      const file = await writeCase(predicate(await rekor()));
+      const ins = tollgate(["inspect", ...GATE(), ...ROOT(), dirname(file)]);
+      const doc = JSON.parse(ins.stdout);
+      expect(doc.errors).toEqual([]);
+      expect(doc.evidence.map((e: any) => e.kind)).toEqual(["promotion"]);
+      expect(failedChecks(doc.evidence[0])).toEqual([]);
+      expect(tollgate(["eval", ...GATE(), ...ROOT(), dirname(file)]).code).toBe(0);
+    });
+
+    test("material reads are bounded: past --max-total-bytes the material fails, named", async () => {
+      const big = "x".repeat(40_000);
+      const file = await writeCase(predicate(await rekor(), sbomAt("sbom.cdx.json", sha256hex(big))), { sbom: big });
+      const { ev, code, rules } = run(file, [...ROOT(), "--max-total-bytes", "32KiB", "--max-input-bytes", "32KiB"]);
+      const bad = failedChecks(ev);
+      expect(bad.map((c) => [c.name, c.code])).toEqual([["integrity.material", "limit_exceeded"]]);
+      expect(bad[0]!.reason).toMatch(/^materials\[0\] \(sbom sbom\.cdx\.json\): .*40000 bytes/);
+      expect(code).toBe(1);
+      expect(rules).toEqual(["promotion.material"]);
+    });
+  });
+
   const malformed: [string, (pr: any) => void, RegExp][] = [
     ["an absolute material uri", (pr) => (pr.materials[0].uri = "/etc/passwd"), /materials\[0\]\.uri "\/etc\/passwd" must be a path relative to the statement's file/],
     ["a URL material uri", (pr) => (pr.materials[0].uri = "https://example.com/sbom.json"), /must be a path relative to the statement's file/],
+    ["a file: URI", (pr) => (pr.materials[0].uri = "file:///etc/passwd"), /materials\[0\]\.uri "file:\/\/\/etc\/passwd" must be a path relative to the statement's file \(absolute paths and URLs are refused\)/],
+    ["a network path", (pr) => (pr.materials[0].uri = "//host/share/sbom.json"), /must be a path relative to the statement's file/],
+    ["a drive-letter path", (pr) => (pr.materials[0].uri = "C:\\sbom.json"), /must be a path relative to the statement's file/],
+    ["a NUL byte in the uri", (pr) => (pr.materials[0].uri = "sbom.json\u0000.txt"), /materials\[0\]\.uri .* contains a NUL byte/],
     ["an unknown role", (pr) => (pr.materials[0].role = "license"), /materials\[0\]\.role must be one of sbom, vex/],
     ["an unknown algorithm", (pr) => (pr.materials[0].algo = "md5"), /materials\[0\]\.algo "md5" is not one of sha256, sha384, sha512/],
     ["a short digest", (pr) => (pr.materials[0].digest = "abcd"), /materials\[0\]\.digest must be 64 lower-case hex digits for sha256/],

@@ -6,7 +6,7 @@ import { dastPredicate } from "./dast/index.ts";
 import { testResultPredicate } from "./test-result.ts";
 import { npmPublishPredicate } from "./npm/publish.ts";
 import { vsaPredicate } from "./vsa.ts";
-import { promotionPredicate } from "./promotion.ts";
+import { promotionPredicate } from "./promotion/index.ts";
 
 export const predicateHandlers: readonly PredicateHandler[] = [slsaProvenance, testResultPredicate, dastPredicate, npmPublishPredicate, vsaPredicate, promotionPredicate];
 

@@ -105,3 +105,37 @@ deny contains lib.result_sev(
 	lib.subject_given
 	not lib.subject_bound(ev)
 }
+
+# The proof shows the entry at its tree-local index; a sharded log's global logIndex beside it (shard offset plus
+# that index) is only what the statement says. Warned, or denied with data.promotion_require_proven_log_index.
+default promotion_require_proven_log_index := false
+
+promotion_require_proven_log_index := data.promotion_require_proven_log_index
+
+promotion_log_index_unproven(ev) if {
+	ev.facts.rekor.log_index_proven == false
+	ev.transparency.status == "verified"
+}
+
+promotion_log_index_msg(ev) := sprintf(
+	"promotion Rekor entry %s: the proof is at tree-local index %d; the stated log index %d is not proven offline",
+	[ev.facts.rekor.uuid, ev.facts.rekor.proof_log_index, ev.facts.rekor.log_index],
+)
+
+warn contains lib.result_sev(
+	"promotion.log-index", promotion_log_index_msg(ev), ev.source.path, "low",
+	"set rekor.logIndex to the index the proof is at, or look the entry up in the log online",
+) if {
+	not promotion_require_proven_log_index
+	some ev in promotions
+	promotion_log_index_unproven(ev)
+}
+
+deny contains lib.result_sev(
+	"promotion.log-index", promotion_log_index_msg(ev), ev.source.path, "high",
+	"set rekor.logIndex to the index the proof is at (data.promotion_require_proven_log_index is on)",
+) if {
+	promotion_require_proven_log_index
+	some ev in promotions
+	promotion_log_index_unproven(ev)
+}

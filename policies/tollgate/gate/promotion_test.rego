@@ -99,3 +99,26 @@ test_promotion_other_subject_denies if {
 	d := gate.deny with input as promo_input([ev])
 	promo_rules(d) == {"promotion.subject"}
 }
+
+promo_sharded := promo_ev({"facts": object.union(promo_ev({}).facts, {"rekor": {"uuid": "ab", "log_index": 1042, "proof_log_index": 42, "log_index_proven": false, "tree_size": 43, "root_hash": "cd"}})})
+
+test_promotion_unproven_global_index_warns if {
+	d := gate.decision with input as promo_input([promo_sharded]) with data.provenance_required as false with data.required_evidence as ["promotion"]
+	d.allow
+	promo_rules(d.warn) == {"promotion.log-index"}
+	some w in d.warn
+	w.msg == "promotion Rekor entry ab: the proof is at tree-local index 42; the stated log index 1042 is not proven offline"
+}
+
+test_promotion_unproven_global_index_denied_on_request if {
+	d := gate.decision with input as promo_input([promo_sharded]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_proven_log_index as true
+	not d.allow
+	promo_rules(d.deny) == {"promotion.log-index"}
+}
+
+test_promotion_proven_index_no_warning if {
+	ev := promo_ev({"facts": object.union(promo_ev({}).facts, {"rekor": {"uuid": "ab", "log_index": 42, "proof_log_index": 42, "log_index_proven": true, "tree_size": 43, "root_hash": "cd"}})})
+	d := gate.decision with input as promo_input([ev]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_proven_log_index as true
+	d.allow
+	promo_rules(d.warn) == set()
+}

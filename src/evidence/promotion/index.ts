@@ -1,7 +1,8 @@
 // Promotion attestations (`stella.ops/promotion@v1`, StellaOps): a signed record that an artifact moved from one
 // environment to another, by whom and from which pipeline, naming the SBOM/VEX documents it moved with and the
 // Rekor entry that logged it. Verified offline, beyond the envelope's signature:
-// - every material is re-hashed from its file (`uri` relative to the statement's file) against its digest;
+// - every material is re-hashed from its file (`uri` relative to the statement's file; where files may be read
+//   from is materials.ts's) against its digest;
 // - the Rekor inclusion proof is recomputed (RFC 6962 / RFC 9162 §2.1.3.2) from the entry's leaf hash — a Rekor
 //   v1 UUID is the hex leaf hash, optionally after a 16-hex tree id — at its index in `treeSize` to `rootHash`;
 // - the checkpoint (a signed note) must state the same size and root, name a log of the trusted root as its
@@ -9,14 +10,13 @@
 // The proof and checkpoint rules are sigstore/checkpoint.ts's, the ones Sigstore bundles are held to.
 // Field forms are Rekor's API's: `rootHash` and `hashes` hex, the checkpoint the note's text. `rekor.logIndex`
 // is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
-// which is then the one the path is computed at.
-import { createHash } from "node:crypto";
-import { dirname, isAbsolute, resolve } from "node:path";
-import { bytesEqual, toHex } from "../core/digest.ts";
-import { asTollgateError, TollgateError } from "../core/errors.ts";
-import { readUserFileSync } from "../core/read.ts";
-import type { InTotoStatement, PredicateHandler } from "./predicate.ts";
-import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
+// which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
+// (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
+import { bytesEqual, toHex } from "../../core/digest.ts";
+import { asTollgateError, TollgateError } from "../../core/errors.ts";
+import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
+import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
+import { MaterialReader, uriProblem } from "./materials.ts";
 
 export const PROMOTION_V1 = "stella.ops/promotion@v1";
 
@@ -29,8 +29,6 @@ const ALGOS: Record<string, { hash: string; hexLength: number }> = {
 const HEX32 = /^[0-9a-f]{64}$/;
 const UUID = /^(?:([0-9a-f]{16}))?([0-9a-f]{64})$/;
 const UINT = /^(0|[1-9][0-9]*)$/;
-/** A URI with a scheme (`https:`, `file:`, `oci:`) or a network path: not a path relative to the statement. */
-const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*:|\/\/)/;
 
 export interface PromotionMaterial {
   role: (typeof ROLES)[number];
@@ -98,7 +96,8 @@ export function parsePromotion(predicate: unknown): PromotionPredicate {
     if (digest.startsWith(`${algo}:`)) digest = digest.slice(algo.length + 1);
     if (digest.length !== spec.hexLength || !/^[0-9a-f]+$/.test(digest)) bad(`${at}.digest must be ${spec.hexLength} lower-case hex digits for ${algo}`);
     const uri = str(o.uri, `${at}.uri`);
-    if (SCHEME.test(uri) || isAbsolute(uri)) bad(`${at}.uri ${JSON.stringify(uri)} must be a path relative to the statement's file`);
+    const problem = uriProblem(uri);
+    if (problem) bad(`${at}.uri ${JSON.stringify(uri)} ${problem}`);
     return { role: role as PromotionMaterial["role"], algo, digest, format: str(o.format, `${at}.format`), uri };
   });
   const pr = obj(p.promotion, "promotion");
@@ -137,16 +136,6 @@ export function parsePromotion(predicate: unknown): PromotionPredicate {
   };
 }
 
-/** Where a material's file is: its uri resolved against the directory of the statement's file. */
-export function materialPath(statementFile: SourceFile, m: PromotionMaterial): string {
-  return resolve(dirname(statementFile.path), m.uri);
-}
-
-function materialBytes(path: string, file: SourceFile, all: readonly SourceFile[]): Uint8Array {
-  const given = all.find((f) => resolve(f.path) === path);
-  return given ? given.bytes : readUserFileSync(path, "promotion material", "unreadable", file.limits.maxInputBytes);
-}
-
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
 
 function failed(name: string, code: Check["code"], reason: string, detail?: Record<string, unknown>): Check {
@@ -158,18 +147,18 @@ function failed(name: string, code: Check["code"], reason: string, detail?: Reco
 /** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified. Never throws. */
 export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts }> {
   const checks: Check[] = [];
+  const reader = new MaterialReader(file, ctx.files);
   p.materials.forEach((m, i) => {
     const name = "integrity.material";
     const detail = { index: i, role: m.role, uri: m.uri };
-    let bytes: Uint8Array;
+    let actual: string;
     try {
-      bytes = materialBytes(materialPath(file, m), file, ctx.files);
+      actual = reader.hash(m.uri, ALGOS[m.algo]!.hash);
     } catch (e) {
       const err = asTollgateError(e, undefined, "unreadable");
       checks.push(failed(name, err.code, `materials[${i}] (${m.role} ${m.uri}): ${err.message}`, detail));
       return;
     }
-    const actual = createHash(ALGOS[m.algo]!.hash).update(bytes).digest("hex");
     checks.push(actual === m.digest
       ? { name, ok: true, detail: { ...detail, digest: `${m.algo}:${actual}` } }
       : failed(name, "digest_mismatch", `materials[${i}] (${m.role} ${m.uri}) has ${m.algo} ${actual}, the statement says ${m.digest}`, { ...detail, expected: m.digest, actual }));
@@ -181,8 +170,12 @@ export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, c
     return { checks, transparency: { status: "failed", reason, logIndex: Number(rk.logIndex) } };
   };
   // Loaded on first use, as the Sigstore bundle path does (its imports cost more than a DSSE-only run).
-  const cpm = await import("../sigstore/checkpoint.ts");
+  const cpm = await import("../../sigstore/checkpoint.ts");
   const root = fromHex(rk.rootHash);
+  if (rk.logIndex < rk.proofIndex) {
+    // A sharded log's global index is the shard's offset plus the tree-local one, so never below it.
+    return proofFail("transparency.inclusion_proof", `rekor.logIndex ${rk.logIndex} is below the proof's tree-local index ${rk.proofIndex}: a global index is the shard's offset plus the tree-local one`);
+  }
   try {
     const computed = cpm.rootFromInclusionProof(fromHex(rk.leafHash), rk.proofIndex, rk.treeSize, rk.hashes.map(fromHex));
     if (!bytesEqual(computed, root)) throw new cpm.ProofError(`the inclusion proof of ${rk.uuid} at index ${rk.proofIndex} leads to ${toHex(computed)}, not to rootHash ${rk.rootHash}`);
@@ -202,7 +195,7 @@ export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, c
       const named = cp.origin.split(" - ")[1];
       if (named !== tree) throw new cpm.ProofError(`rekor.uuid names tree ${tree}, the checkpoint is of ${named === undefined ? `"${cp.origin}"` : `tree ${named}`}`);
     }
-    const { parseTrustedRoot } = await import("../sigstore/trusted-root.ts");
+    const { parseTrustedRoot } = await import("../../sigstore/trusted-root.ts");
     const log = await cpm.verifyCheckpoint(cp, parseTrustedRoot(ctx.trustedRoot(), "trusted root").root.tlogs);
     origin = cp.origin;
     checks.push({ name: "transparency.checkpoint", ok: true, detail: { origin, log: log.baseUrl } });
@@ -225,7 +218,13 @@ export function promotionFacts(p: PromotionPredicate): Record<string, unknown> {
     materials_by_role: byRole,
     rekor: {
       uuid: p.rekor.uuid,
+      tree_id: p.rekor.treeId === null ? null : BigInt(`0x${p.rekor.treeId}`).toString(),
       log_index: Number(p.rekor.logIndex),
+      // The index the audit path is computed at. When Rekor gives a tree-local index beside the global one, the
+      // global `log_index` is what the statement says, not something the proof shows (the shard's offset is not in
+      // the proof, the checkpoint or the trusted root): `log_index_proven` is then false.
+      proof_log_index: Number(p.rekor.proofIndex),
+      log_index_proven: p.rekor.proofIndex === p.rekor.logIndex,
       tree_size: Number(p.rekor.treeSize),
       root_hash: p.rekor.rootHash,
     },
@@ -258,9 +257,9 @@ export const promotionPredicate: PredicateHandler = {
     } catch {
       return [];
     }
+    const reader = new MaterialReader(file, all);
     return p.materials.flatMap((m) => {
-      const path = materialPath(file, m);
-      const f = all.find((x) => resolve(x.path) === path);
+      const f = reader.given(m.uri);
       return f ? [f.path] : [];
     });
   },
