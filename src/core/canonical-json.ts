@@ -300,6 +300,15 @@ export class JsonTokenizer {
     this.feed(text);
   }
 
+  /**
+   * Count `chars` code units of input that were handled elsewhere (a caller that read a stretch itself and
+   * feeds what follows): later messages keep their offsets into the whole input. Only between tokens.
+   */
+  skipped(chars: number): void {
+    if (this.#buf.length) throw new TollgateError("internal", "skipped() inside a token");
+    this.#consumed += chars;
+  }
+
   /** Feed decoded text. */
   feed(text: string): void {
     this.#buf = this.#buf.length ? this.#buf + text : text;

@@ -43,6 +43,7 @@ import {
   type JsonTree,
 } from "../../core/canonical-json.ts";
 import { sha256Hex } from "../../core/digest.ts";
+import { FastEntryParser, NEED_MORE, REJECT } from "./fast.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { ErrorCode } from "../../core/errors.ts";
 
@@ -262,22 +263,81 @@ export function entryHashFromCanon(canon: ReadonlyMap<string, string>): { preima
 
 const HASH_FLUSH = 1 << 16;
 
-/** Buffers small updates into large ones (one native call per ~64 KiB). */
+/** Buffers small updates (strings, or bytes from the fast path) into large ones (one native call per ~64 KiB). */
 class BufferedHash {
   #h = new Bun.CryptoHasher("sha256");
   #pending = "";
+  #bytes = new Uint8Array(HASH_FLUSH);
+  #n = 0;
   update(s: string): void {
+    if (this.#n) this.#flushBytes();
     this.#pending += s;
     if (this.#pending.length >= HASH_FLUSH) {
       this.#h.update(this.#pending);
       this.#pending = "";
     }
   }
+  /** Room for `len` bytes at the end of the byte buffer (flushed first when short); returns the buffer. */
+  reserve(len: number): Uint8Array {
+    if (this.#pending) {
+      this.#h.update(this.#pending);
+      this.#pending = "";
+    }
+    if (this.#n + len > HASH_FLUSH) this.#flushBytes();
+    return this.#bytes;
+  }
+  get length(): number {
+    return this.#n;
+  }
+  /** After writing into reserve()'s buffer: the new end. */
+  commit(n: number): void {
+    this.#n = n;
+  }
+  /** Append bytes [0, len) of src, after a comma when `comma`. */
+  updateBytes(src: Uint8Array, len: number, comma: boolean): void {
+    if (this.#pending) {
+      this.#h.update(this.#pending);
+      this.#pending = "";
+    }
+    if (this.#n + len + 1 > HASH_FLUSH) this.#flushBytes();
+    if (len + 1 > HASH_FLUSH) {
+      if (comma) this.#h.update(",");
+      this.#h.update(src.subarray(0, len));
+      return;
+    }
+    if (comma) this.#bytes[this.#n++] = 0x2c;
+    this.#bytes.set(src.subarray(0, len), this.#n);
+    this.#n += len;
+  }
+  #flushBytes(): void {
+    this.#h.update(this.#bytes.subarray(0, this.#n));
+    this.#n = 0;
+  }
   hex(): string {
+    if (this.#n) this.#flushBytes();
     if (this.#pending) this.#h.update(this.#pending);
     this.#pending = "";
     return this.#h.digest("hex");
   }
+}
+
+/** Whitespace as JSON has it. */
+function skipWs(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const c = buf[p];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+    else break;
+  }
+  return p;
+}
+
+/** Bytes of the entries stretch kept between chunks beyond which the rest goes the slow way. */
+const MAX_CARRY = 1 << 20;
+
+/** Options of a LedgerScanner (tests compare the two paths). */
+export interface LedgerScanOptions {
+  /** Use the byte-level fast path for entries it can prove canonical and valid (default true). */
+  fast?: boolean;
 }
 
 const STREAM_PATH = ["decision_ledger", "entries"] as const;
@@ -296,17 +356,132 @@ export class LedgerScanner {
   /** Set when the entries array opens: the speculative digest prefix and the hash the entries stream into. */
   #stream: { prefix: string; digest: BufferedHash } | undefined;
 
-  constructor() {
+  // The fast path (fast.ts). Mode 0: the tokenizer reads the document up to the entries array (fed up to
+  // each '[' so it can stop right after the one that opens the entries); mode 1: entries are read by the
+  // fast path, straight from the bytes; mode 2: the tokenizer reads everything (the fast path is off, or it
+  // met an entry it could not prove, or the end of the entries). Entries the fast path accepted are never
+  // seen by the tokenizer: it is told how many characters they took (messages keep their offsets), and a
+  // stand-in `null` (dropped) puts it in the state "after an array element" before it reads on.
+  #mode: 0 | 1 | 2;
+  #opened = false;
+  #fast: FastEntryParser | undefined;
+  #carry: Uint8Array | null = null;
+  #fastCount = 0;
+  #fastBytes = 0;
+  #indexBase = 0;
+  #standIn = false;
+  #codeCache = new Map<number, string>();
+  /** Entries the fast path accepted (for tests and the bench). */
+  fastEntries = 0;
+
+  constructor(opts: LedgerScanOptions = {}) {
+    this.#mode = opts.fast === false ? 2 : 0;
     this.#builder = new TreeBuilder({
       streamAt: STREAM_PATH,
       onStreamOpen: (anc) => this.#onStreamOpen(anc),
-      onItem: (item, index) => this.#onEntry(item, index),
+      onItem: (item, index) => {
+        if (this.#standIn && index === 0) return;
+        this.#onEntry(item, index + this.#indexBase);
+      },
     });
     this.#tok = new JsonTokenizer(this.#builder);
   }
 
   feed(chunk: Uint8Array): void {
-    this.#tok.feedBytes(chunk);
+    if (this.#mode === 2) return this.#tok.feedBytes(chunk);
+    if (this.#mode === 1) return this.#fastFeed(chunk);
+    let p = 0;
+    while (p < chunk.length) {
+      const k = chunk.indexOf(0x5b, p);
+      if (k < 0) return this.#tok.feedBytes(p ? chunk.subarray(p) : chunk);
+      this.#tok.feedBytes(chunk.subarray(p, k + 1));
+      p = k + 1;
+      if (this.#opened) {
+        this.#mode = 1;
+        this.#fast = new FastEntryParser(EMPTY_LEDGER_ROOT);
+        return this.#fastFeed(chunk.subarray(p));
+      }
+    }
+  }
+
+  #fastFeed(chunk: Uint8Array): void {
+    let buf = chunk;
+    if (this.#carry) {
+      buf = new Uint8Array(this.#carry.length + chunk.length);
+      buf.set(this.#carry);
+      buf.set(chunk, this.#carry.length);
+      this.#carry = null;
+    }
+    const fast = this.#fast!;
+    const n = buf.length;
+    let p = 0;
+    let seg = 0; // just after the last accepted entry (or the '[')
+    for (;;) {
+      p = skipWs(buf, p, n);
+      if (p >= n) break;
+      if (this.#fastCount > 0) {
+        if (buf[p] !== 0x2c) return this.#toSlow(buf, seg); // ']' (the end) or something the tokenizer will judge
+        p = skipWs(buf, p + 1, n);
+        if (p >= n) break;
+      }
+      if (buf[p] !== 0x7b) return this.#toSlow(buf, seg);
+      const q = fast.entry(buf, p, n, this.#fastCount + 1);
+      if (q === NEED_MORE) break;
+      if (q === REJECT) return this.#toSlow(buf, seg);
+      this.#acceptFast(fast);
+      this.#fastBytes += q - seg;
+      seg = p = q;
+    }
+    if (n - seg > MAX_CARRY) return this.#toSlow(buf, seg);
+    this.#carry = seg < n ? buf.slice(seg) : null;
+  }
+
+  #acceptFast(fast: FastEntryParser): void {
+    const index = this.#fastCount++;
+    this.#count = index + 1;
+    this.fastEntries++;
+    const digest = this.#stream?.digest;
+    if (digest) {
+      const room = fast.manifestBound + 2;
+      if (room + 1 > HASH_FLUSH) {
+        const tmp = new Uint8Array(room);
+        digest.updateBytes(tmp, fast.writeManifest(tmp, 0), index > 0);
+      } else {
+        const dst = digest.reserve(room);
+        let n = digest.length;
+        if (index > 0) dst[n++] = 0x2c;
+        digest.commit(fast.writeManifest(dst, n));
+      }
+    }
+    const out = fast.out;
+    const a = fast.codeStart, b = fast.codeEnd;
+    let h = 0x811c9dc5;
+    for (let i = a; i < b; i++) h = Math.imul(h ^ out[i]!, 0x01000193);
+    let code = this.#codeCache.get(h);
+    let same = code !== undefined && code.length === b - a;
+    for (let i = 0; same && i < b - a; i++) same = code!.charCodeAt(i) === out[a + i];
+    if (!same) {
+      code = String.fromCharCode(...out.subarray(a, b));
+      if (this.#codeCache.size < 1024) this.#codeCache.set(h, code);
+    }
+    if (!this.#reasonCodes.has(code!)) {
+      if (this.#reasonCodes.size < MAX_REASON_CODES) this.#reasonCodes.add(code!);
+      else this.#reasonCodesTruncated = true;
+    }
+  }
+
+  /** Hand the rest (buf from `from` on) to the tokenizer, for good. */
+  #toSlow(buf: Uint8Array, from: number): void {
+    this.#mode = 2;
+    this.#carry = null;
+    if (this.#fastCount > 0) {
+      this.#lastEntryHash = this.#fast!.lastHashString();
+      this.#tok.skipped(this.#fastBytes - 4); // ASCII only: bytes are characters
+      this.#standIn = true;
+      this.#indexBase = this.#fastCount - 1;
+      this.#tok.feed("null");
+    }
+    if (from < buf.length) this.#tok.feedBytes(buf.subarray(from));
   }
 
   #fail(f: Omit<LedgerFailure, "code">): void {
@@ -319,6 +494,7 @@ export class LedgerScanner {
     const digest = new BufferedHash();
     digest.update(prefix);
     this.#stream = { prefix, digest };
+    this.#opened = true;
   }
 
   #onEntry(item: JsonTree, index: number): void {
@@ -385,6 +561,7 @@ export class LedgerScanner {
 
   /** Finish pass 1. When the digest needs a second pass, `secondPass` is set: feed it the same bytes. */
   finish(): { scan: LedgerScan } | { secondPass: DigestPass; complete(digestHex: string): LedgerScan } {
+    if (this.#mode === 1) this.#toSlow(this.#carry ?? new Uint8Array(0), 0);
     this.#tok.end();
     const root = this.#builder.root;
     if (!(root instanceof Map)) {
@@ -540,8 +717,8 @@ function show(v: JsonTree | undefined): string {
 const CHUNK = 1 << 20;
 
 /** Scan a ledger held in memory (one pass, or two when keys are out of the usual order). */
-export function scanLedgerBytes(bytes: Uint8Array): LedgerScan {
-  const s = new LedgerScanner();
+export function scanLedgerBytes(bytes: Uint8Array, opts?: LedgerScanOptions): LedgerScan {
+  const s = new LedgerScanner(opts);
   for (let i = 0; i < bytes.length; i += CHUNK) s.feed(bytes.subarray(i, i + CHUNK));
   const r = s.finish();
   if ("scan" in r) return r.scan;
@@ -550,8 +727,8 @@ export function scanLedgerBytes(bytes: Uint8Array): LedgerScan {
 }
 
 /** Scan a ledger read in chunks, synchronously (bounded memory); `open` is called again if a second pass is needed. */
-export function scanLedgerChunks(open: () => Iterable<Uint8Array>): LedgerScan {
-  const s = new LedgerScanner();
+export function scanLedgerChunks(open: () => Iterable<Uint8Array>, opts?: LedgerScanOptions): LedgerScan {
+  const s = new LedgerScanner(opts);
   for (const chunk of open()) s.feed(chunk);
   const r = s.finish();
   if ("scan" in r) return r.scan;
@@ -560,8 +737,8 @@ export function scanLedgerChunks(open: () => Iterable<Uint8Array>): LedgerScan {
 }
 
 /** Scan a ledger read as a stream (bounded memory); `open` is called again if a second pass is needed. */
-export async function scanLedgerStream(open: () => AsyncIterable<Uint8Array>): Promise<LedgerScan> {
-  const s = new LedgerScanner();
+export async function scanLedgerStream(open: () => AsyncIterable<Uint8Array>, opts?: LedgerScanOptions): Promise<LedgerScan> {
+  const s = new LedgerScanner(opts);
   for await (const chunk of open()) s.feed(chunk);
   const r = s.finish();
   if ("scan" in r) return r.scan;

@@ -1,0 +1,485 @@
+// The byte-level fast path of the ledger scan (scan.ts): one decision-ledger entry read straight from the
+// file's bytes, its canonical form written into a scratch buffer as it is validated (whitespace dropped,
+// object members put in code-point key order, strings and numbers kept as written), both hashes taken
+// over that buffer, and no string decoded or object built.
+//
+// It only ever ACCEPTS; it never reports a failure. An entry is accepted only when every one of these is
+// proven from the bytes, so that the slow path (tokenizer, tree, canonicalize, ajv, the checks) would
+// produce the same canonical bytes and find nothing wrong:
+// - it is syntactically a JSON object, all ASCII, every string already in Python's ensure_ascii form
+//   (bytes 0x20–0x7e other than `"` and `\`, the short escapes \" \\ \n \r \t \b \f, and \uXXXX in lower-case
+//   hex only for a code unit Python escapes that way: below 0x20 without a short form, or 0x7f and above),
+//   every key free of backslashes (so byte order is code-point order), no duplicate keys;
+// - numbers: only the integer seq, 1–15 digits, no leading zero (Python prints it as written);
+// - shape (the schema's #/$defs/entry, exactly): the nine entry keys and no other; seq an integer equal to
+//   the entry's position; ts, component, event_type, subject_ref strings; evidence_digest, prev_hash,
+//   entry_hash exactly "sha256:" + 64 lower-case hex; why an object with reason_code, reason_text and
+//   factor_refs (an array of strings), optionally confidence and weight_context (string or null), nothing else;
+// - checks: prev_hash is the previous entry's stored entry_hash, entry_hash is the recomputed hash.
+// Anything else (a float, raw UTF-8, an upper-case escape, a tampered entry, a syntax error, an entry
+// larger than the scratch buffer, bytes running out) is "not accepted" and scan.ts hands the rest of the
+// ledger to the exact slow path, which then reports whatever is wrong as it always did.
+
+export const NEED_MORE = -1;
+export const REJECT = -2;
+
+const T_STRING = 1;
+const T_NULL = 2;
+const T_INT = 3;
+const T_ARRAY_OF_STRINGS = 5;
+const T_ARRAY = 6;
+const T_OBJECT = 7;
+
+const MAX_ENTRY = 1 << 16;
+const MAX_MEMBERS = 64;
+
+// Top-level entry keys in sorted (byte = code-point) order, and the why keys.
+const ENTRY_KEYS = ["component", "entry_hash", "event_type", "evidence_digest", "prev_hash", "seq", "subject_ref", "ts", "why"];
+const WHY_KEYS = ["confidence", "factor_refs", "reason_code", "reason_text", "weight_context"];
+const enc = (s: string) => new TextEncoder().encode(s);
+const ENTRY_KEY_BYTES = ENTRY_KEYS.map((k) => enc(`"${k}"`));
+const WHY_KEY_BYTES = WHY_KEYS.map((k) => enc(`"${k}"`));
+// Indices into ENTRY_KEYS (component 0, event_type 2 and subject_ref 6 are plain strings).
+const K_ENTRY_HASH = 1, K_EVIDENCE = 3, K_PREV = 4, K_SEQ = 5, K_TS = 7, K_WHY = 8;
+const W_FACTORS = 1, W_CODE = 2, W_TEXT = 3; // confidence 0 and weight_context 4: string or null
+
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
+
+/** What one accepted entry leaves behind (views into reused buffers: copy before the next call). */
+export interface FastEntryResult {
+  /** Position just after the entry's closing brace. */
+  end: number;
+}
+
+/** Reusable state of the fast path for one scan. */
+export class FastEntryParser {
+  /** Canonical bytes of the entry being parsed. */
+  #out = new Uint8Array(MAX_ENTRY);
+  #o = 0;
+  /** Scratch for re-ordering an object's members. */
+  #tmp = new Uint8Array(MAX_ENTRY);
+  /** Member records of the objects being parsed: [keyStart, keyEnd, memberEnd, type] per member. */
+  #mem = new Int32Array(MAX_MEMBERS * 4 * 4);
+  #mp = 0;
+  /** Entry-hash preimage. */
+  #pre = new Uint8Array(MAX_ENTRY);
+  #digest = new Uint8Array(32);
+  /** The previous entry's stored entry_hash ("sha256:" + hex, 71 bytes). */
+  readonly lastHash = new Uint8Array(71);
+  /** reason_code of the last accepted entry: out bytes [codeStart, codeEnd) without quotes. */
+  codeStart = 0;
+  codeEnd = 0;
+  get out(): Uint8Array {
+    return this.#out;
+  }
+
+  constructor(lastHash: string) {
+    this.setLastHash(lastHash);
+  }
+
+  setLastHash(h: string): void {
+    for (let i = 0; i < 71; i++) this.lastHash[i] = h.charCodeAt(i);
+  }
+
+  lastHashString(): string {
+    return String.fromCharCode(...this.lastHash);
+  }
+
+  /**
+   * Try one entry starting at buf[p] === '{', for position `seq`. Returns the position after it when
+   * accepted (manifest / lastHash / code set), NEED_MORE when the bytes end inside it, REJECT otherwise.
+   */
+  entry(buf: Uint8Array, p: number, end: number, seq: number): number {
+    this.#o = 0;
+    this.#mp = 0;
+    this.#whyOk = false;
+    const out = this.#out;
+    const base = 0;
+    // Canonical bytes are never longer than their source, so bounding the source bounds every buffer.
+    const lim = Math.min(end, p + MAX_ENTRY - 16);
+    const q = this.#object(buf, p, lim, 0);
+    if (q === NEED_MORE && lim < end) return REJECT;
+    if (q < 0) return q;
+    // Top level: the nine keys, in sorted order (#order), with the right types.
+    const mem = this.#mem;
+    const order = this.#order;
+    if (this.#mp - base !== 36) return REJECT;
+    const rec = this.#rec;
+    for (let i = 0; i < 9; i++) {
+      const m = base + order[i]! * 4;
+      if (!eqBytes(out, mem[m]!, mem[m + 1]!, ENTRY_KEY_BYTES[i]!)) return REJECT;
+      rec[i] = m;
+    }
+    for (let k = 0; k < 9; k++) {
+      const t = mem[rec[k]! + 3];
+      if (k === K_SEQ ? t !== T_INT : k === K_WHY ? t !== T_OBJECT : t !== T_STRING) return REJECT;
+    }
+    if (!isDigest(out, mem[rec[K_EVIDENCE]! + 1]! + 1, mem[rec[K_EVIDENCE]! + 2]!)) return REJECT;
+    if (!isDigest(out, mem[rec[K_PREV]! + 1]! + 1, mem[rec[K_PREV]! + 2]!)) return REJECT;
+    if (!isDigest(out, mem[rec[K_ENTRY_HASH]! + 1]! + 1, mem[rec[K_ENTRY_HASH]! + 2]!)) return REJECT;
+    // seq equals the position.
+    {
+      let v = 0;
+      for (let i = mem[rec[K_SEQ]! + 1]! + 1; i < mem[rec[K_SEQ]! + 2]!; i++) v = v * 10 + (out[i]! - 0x30);
+      if (v !== seq) return REJECT;
+    }
+    // prev_hash links.
+    {
+      const s = mem[rec[K_PREV]! + 1]! + 2; // after the colon and the quote
+      const lh = this.lastHash;
+      for (let i = 0; i < 71; i++) if (out[s + i] !== lh[i]) return REJECT;
+    }
+    // why: checked by #object as it closed (#checkWhy).
+    if (!this.#whyOk) return REJECT;
+    this.codeStart = mem[rec[K_WHY]! + 1]! + 1 + this.#codeRel;
+    this.codeEnd = this.codeStart + this.#codeLen;
+
+    // Entry-hash preimage: the canonical object without its entry_hash member.
+    const pre = this.#pre;
+    const n = this.#members(pre, 0, K_ENTRY_HASH);
+    Bun.SHA256.hash(pre.subarray(0, n), this.#digest);
+    {
+      const s = mem[rec[K_ENTRY_HASH]! + 1]! + 9; // after `:"sha256:`
+      const d = this.#digest;
+      for (let i = 0; i < 32; i++) {
+        const x = d[i]!;
+        if (HEX[out[s + 2 * i]!] !== x >> 4 || HEX[out[s + 2 * i + 1]!] !== (x & 15)) return REJECT;
+      }
+    }
+    {
+      const s = mem[rec[K_ENTRY_HASH]! + 1]! + 2;
+      for (let i = 0; i < 71; i++) this.lastHash[i] = out[s + i]!;
+    }
+    return q;
+  }
+
+  /** Upper bound of the manifest form's length for the last accepted entry. */
+  get manifestBound(): number {
+    return this.#o;
+  }
+
+  /** Write the accepted entry's manifest form (the canonical object without ts) at dst[pos]; returns the end. */
+  writeManifest(dst: Uint8Array, pos: number): number {
+    return this.#members(dst, pos, K_TS);
+  }
+
+  /** `{` + the sorted top-level members but `skip` + `}` at dst[pos]. */
+  #members(dst: Uint8Array, pos: number, skip: number): number {
+    const out = this.#out;
+    const mem = this.#mem;
+    const rec = this.#rec;
+    let n = pos;
+    dst[n++] = 0x7b;
+    for (let i = 0; i < 9; i++) {
+      if (i === skip) continue;
+      if (n > pos + 1) dst[n++] = 0x2c;
+      const m = rec[i]!;
+      for (let j = mem[m]!, b = mem[m + 2]!; j < b; j++) dst[n++] = out[j]!;
+    }
+    dst[n++] = 0x7d;
+    return n;
+  }
+
+  #rec = new Int32Array(9);
+  #order = new Int32Array(MAX_MEMBERS);
+  #whyOk = false;
+  #codeRel = 0;
+  #codeLen = 0;
+
+  /** The why object's members, sorted, at mem[base..]: the schema's #/$defs/why, restricted as above. */
+  #checkWhy(base: number, count: number, objStart: number): boolean {
+    const out = this.#out;
+    const mem = this.#mem;
+    let seen = 0;
+    let k = 0;
+    for (let i = 0; i < count; i++) {
+      const m = base + i * 4;
+      while (k < 5 && !eqBytes(out, mem[m]!, mem[m + 1]!, WHY_KEY_BYTES[k]!)) k++;
+      if (k === 5) return false;
+      const t = mem[m + 3];
+      if (k === W_CODE || k === W_TEXT) {
+        if (t !== T_STRING) return false;
+        if (k === W_CODE) {
+          const a = mem[m + 1]! + 2, b = mem[m + 2]! - 1; // inside the quotes
+          for (let j = a; j < b; j++) if (out[j] === 0x5c) return false;
+          this.#codeRel = a - objStart;
+          this.#codeLen = b - a;
+        }
+      } else if (k === W_FACTORS) {
+        if (t !== T_ARRAY_OF_STRINGS) return false;
+      } else if (t !== T_STRING && t !== T_NULL) return false;
+      seen |= 1 << k;
+      k++;
+    }
+    const required = (1 << W_CODE) | (1 << W_TEXT) | (1 << W_FACTORS);
+    return (seen & required) === required;
+  }
+
+  /** An object at buf[p] === '{' (depth 0 = the entry, 1 = why). Returns the position after it. */
+  #object(buf: Uint8Array, p: number, end: number, depth: number): number {
+    const out = this.#out;
+    const mem = this.#mem;
+    const objStart = this.#o;
+    out[this.#o++] = 0x7b;
+    p++;
+    const base = this.#mp;
+    let count = 0;
+    let sorted = true;
+    p = ws(buf, p, end);
+    if (p >= end) return NEED_MORE;
+    if (buf[p] === 0x7d) return REJECT; // an empty object is never an entry nor a why
+    for (;;) {
+      if (p >= end) return NEED_MORE;
+      if (buf[p] !== 0x22) return REJECT;
+      if (count === MAX_MEMBERS) return REJECT;
+      if (count) out[this.#o++] = 0x2c;
+      const keyStart = this.#o;
+      p = this.#string(buf, p, end, true);
+      if (p < 0) return p;
+      const keyEnd = this.#o;
+      p = ws(buf, p, end);
+      if (p >= end) return NEED_MORE;
+      if (buf[p] !== 0x3a) return REJECT;
+      out[this.#o++] = 0x3a;
+      p = ws(buf, p + 1, end);
+      if (p >= end) return NEED_MORE;
+      // Records: this object's members are contiguous because nested objects record theirs after and
+      // pop them before the next member is recorded.
+      const m = base + count * 4;
+      const t = this.#value(buf, p, end, depth);
+      if (t < 0) return t;
+      p = this.#p;
+      mem[m] = keyStart;
+      mem[m + 1] = keyEnd;
+      mem[m + 2] = this.#o;
+      mem[m + 3] = t;
+      this.#mp = m + 4;
+      if (count > 0) {
+        const c = cmpKeys(out, mem[m - 4]!, mem[m - 3]!, keyStart, keyEnd);
+        if (c === 0) return REJECT; // duplicate key: the slow path refuses the document
+        if (c > 0) sorted = false;
+      }
+      count++;
+      p = ws(buf, p, end);
+      if (p >= end) return NEED_MORE;
+      const c = buf[p];
+      if (c === 0x2c) {
+        p = ws(buf, p + 1, end);
+        continue;
+      }
+      if (c !== 0x7d) return REJECT;
+      p++;
+      break;
+    }
+    if (!this.#sortOrder(base, count, sorted)) return REJECT;
+    if (depth === 1 && !sorted) this.#reorder(base, count, objStart);
+    out[this.#o++] = 0x7d;
+    if (depth === 1) {
+      this.#whyOk = this.#checkWhy(base, count, objStart);
+      this.#mp = base; // pop the why members (the caller records the why member itself)
+    }
+    return p;
+  }
+
+  /** #order = the members' indices in key order (insertion sort: a handful of members); rejects duplicates. */
+  #sortOrder(base: number, count: number, sorted: boolean): boolean {
+    const out = this.#out;
+    const mem = this.#mem;
+    const order = this.#order;
+    for (let i = 0; i < count; i++) order[i] = i;
+    if (sorted) return true; // and no duplicates: each key compared greater than the one before
+    for (let i = 1; i < count; i++) {
+      const x = order[i]!;
+      const xm = base + x * 4;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const ym = base + order[j]! * 4;
+        const c = cmpKeys(out, mem[ym]!, mem[ym + 1]!, mem[xm]!, mem[xm + 1]!);
+        if (c === 0) return false;
+        if (c < 0) break;
+        order[j + 1] = order[j]!;
+      }
+      order[j + 1] = x;
+    }
+    return true;
+  }
+
+  /** Move an object's members into #order's order inside out (records updated). */
+  #reorder(base: number, count: number, objStart: number): void {
+    const out = this.#out;
+    const mem = this.#mem;
+    const order = this.#order;
+    const tmp = this.#tmp;
+    const recs = this.#recs;
+    let t = 0;
+    const w = objStart + 1;
+    for (let i = 0; i < count; i++) {
+      const m = base + order[i]! * 4;
+      const a = mem[m]!, b = mem[m + 2]!;
+      if (i) tmp[t++] = 0x2c;
+      const shift = t - a + w;
+      recs[i * 4] = a + shift;
+      recs[i * 4 + 1] = mem[m + 1]! + shift;
+      recs[i * 4 + 2] = b + shift;
+      recs[i * 4 + 3] = mem[m + 3]!;
+      for (let j = a; j < b; j++) tmp[t++] = out[j]!;
+    }
+    for (let j = 0; j < t; j++) out[w + j] = tmp[j]!;
+    for (let i = 0; i < count * 4; i++) mem[base + i] = recs[i]!;
+  }
+
+  #recs = new Int32Array(MAX_MEMBERS * 4);
+
+  #p = 0;
+
+  /** A value at buf[p] (not whitespace): writes its canonical form, sets #p after it, returns its type. */
+  #value(buf: Uint8Array, p: number, end: number, depth: number): number {
+    const c = buf[p]!;
+    const out = this.#out;
+    if (c === 0x22) {
+      const q = this.#string(buf, p, end, false);
+      if (q < 0) return q;
+      this.#p = q;
+      return T_STRING;
+    }
+    if (c === 0x7b) {
+      if (depth >= 1) return REJECT; // only the entry and its why are objects
+      const q = this.#object(buf, p, end, depth + 1);
+      if (q < 0) return q;
+      this.#p = q;
+      return T_OBJECT;
+    }
+    if (c === 0x5b) {
+      out[this.#o++] = 0x5b;
+      p = ws(buf, p + 1, end);
+      if (p >= end) return NEED_MORE;
+      let allStrings = true;
+      if (buf[p] === 0x5d) {
+        out[this.#o++] = 0x5d;
+        this.#p = p + 1;
+        return T_ARRAY_OF_STRINGS;
+      }
+      for (let n = 0; ; n++) {
+        if (n) out[this.#o++] = 0x2c;
+        if (buf[p] !== 0x22) return REJECT; // arrays of anything but strings go the slow way
+        const q = this.#string(buf, p, end, false);
+        if (q < 0) return q;
+        p = ws(buf, q, end);
+        if (p >= end) return NEED_MORE;
+        if (buf[p] === 0x2c) {
+          p = ws(buf, p + 1, end);
+          if (p >= end) return NEED_MORE;
+          continue;
+        }
+        if (buf[p] !== 0x5d) return REJECT;
+        out[this.#o++] = 0x5d;
+        this.#p = p + 1;
+        return allStrings ? T_ARRAY_OF_STRINGS : T_ARRAY;
+      }
+    }
+    if (c >= 0x31 && c <= 0x39) {
+      let q = p;
+      while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
+      if (q >= end) return NEED_MORE; // the number may go on
+      if (q - p > 15) return REJECT;
+      const d = buf[q]!;
+      if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2d || d === 0x2b) return REJECT;
+      for (let i = p; i < q; i++) out[this.#o++] = buf[i]!;
+      this.#p = q;
+      return T_INT;
+    }
+    if (c === 0x6e) {
+      if (p + 4 > end) return NEED_MORE;
+      if (buf[p + 1] !== 0x75 || buf[p + 2] !== 0x6c || buf[p + 3] !== 0x6c) return REJECT;
+      out[this.#o++] = 0x6e; out[this.#o++] = 0x75; out[this.#o++] = 0x6c; out[this.#o++] = 0x6c;
+      this.#p = p + 4;
+      return T_NULL;
+    }
+    return REJECT; // true/false, negative numbers, 0, anything else: not in an entry's fast shape
+  }
+
+  /** A string at buf[p] === '"', already canonical, copied to out. Returns the position after it. */
+  #string(buf: Uint8Array, p: number, end: number, key: boolean): number {
+    const out = this.#out;
+    let o = this.#o;
+    out[o++] = 0x22;
+    p++;
+    for (;;) {
+      if (p >= end) return NEED_MORE;
+      const c = buf[p]!;
+      if (c === 0x22) {
+        out[o++] = 0x22;
+        this.#o = o;
+        return p + 1;
+      }
+      if (c === 0x5c) {
+        if (key) return REJECT;
+        if (p + 1 >= end) return NEED_MORE;
+        const e = buf[p + 1]!;
+        if (e === 0x22 || e === 0x5c || e === 0x6e || e === 0x72 || e === 0x74 || e === 0x62 || e === 0x66) {
+          out[o++] = 0x5c;
+          out[o++] = e;
+          p += 2;
+          continue;
+        }
+        if (e !== 0x75) return REJECT;
+        if (p + 6 > end) return NEED_MORE;
+        let v = 0;
+        for (let i = p + 2; i < p + 6; i++) {
+          const h = HEX[buf[i]!]!;
+          if (h < 0) return REJECT; // upper-case hex or not hex
+          v = (v << 4) | h;
+        }
+        // Python writes \uXXXX only for what has no short escape below 0x20, and for 0x7f and above.
+        if (v >= 0x20 && v < 0x7f) return REJECT;
+        if (v === 0x08 || v === 0x09 || v === 0x0a || v === 0x0c || v === 0x0d) return REJECT;
+        for (let i = p; i < p + 6; i++) out[o++] = buf[i]!;
+        p += 6;
+        continue;
+      }
+      if (c < 0x20 || c >= 0x7f) return REJECT;
+      out[o++] = c;
+      p++;
+    }
+  }
+}
+
+function ws(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const c = buf[p];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+    else break;
+  }
+  return p;
+}
+
+function eqBytes(a: Uint8Array, s: number, e: number, b: Uint8Array): boolean {
+  if (e - s !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[s + i] !== b[i]) return false;
+  return true;
+}
+
+/** Two quoted keys compared by their contents (without the quotes: `"a b"` sorts after `"a"`). */
+function cmpKeys(a: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
+  return cmpBytes(a, s1 + 1, e1 - 1, s2 + 1, e2 - 1);
+}
+
+function cmpBytes(a: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
+  const n = Math.min(e1 - s1, e2 - s2);
+  for (let i = 0; i < n; i++) {
+    const d = a[s1 + i]! - a[s2 + i]!;
+    if (d) return d;
+  }
+  return e1 - s1 - (e2 - s2);
+}
+
+/** `"sha256:` + 64 lower-case hex + `"` at out[s, e). */
+function isDigest(a: Uint8Array, s: number, e: number): boolean {
+  if (e - s !== 73) return false;
+  const P = [0x22, 0x73, 0x68, 0x61, 0x32, 0x35, 0x36, 0x3a];
+  for (let i = 0; i < 8; i++) if (a[s + i] !== P[i]) return false;
+  for (let i = s + 8; i < e - 1; i++) if (HEX[a[i]!]! < 0) return false;
+  return a[e - 1] === 0x22;
+}
