@@ -3,7 +3,7 @@
 // own exit 2 also means "could not evaluate": an unreadable or unparseable input, a policy that does not
 // compile, a built-in that failed.
 import { defineCommand } from "citty";
-import { TollgateError, usage } from "../../core/errors.ts";
+import { usage } from "../../core/errors.ts";
 import { decisionTime } from "../../core/time.ts";
 import { readUserFile } from "../../core/read.ts";
 import { PolicyEngine } from "../../policy/evaluator.ts";
@@ -43,7 +43,7 @@ const flags: FlagSpecs = {
   "rego-version": { type: "string", description: "Rego syntax of the policies: v1 (default) or v0", valueHint: "v0|v1" },
   "proto-file-dirs": { type: "string", multiple: true, description: "directories of .proto files (for textproto inputs)", valueHint: "DIR" },
   "junit-hide-message": { type: "boolean", description: "JUnit test names without the message" },
-  update: { type: "string", short: "u", multiple: true, description: "download policies before testing (not supported yet)", valueHint: "URL" },
+  update: { type: "string", short: "u", multiple: true, description: "download policies from an OCI registry into the first -p directory before testing", valueHint: "URL" },
   tls: { type: "boolean", description: "accepted for conftest compatibility (used with --update)" },
   "config-file": { type: "string", short: "c", description: "config file (default: conftest.toml, .yaml, .yml or .json here)", valueHint: "FILE" },
   time: { type: "string", description: "the instant time.now_ns() returns, RFC 3339 (default: now)", valueHint: "RFC3339" },
@@ -153,7 +153,8 @@ export default defineCommand({
       const p = parseStrict(rawArgs, flags);
       if (p.positionals.length === 0) throw usage("give at least one file or directory to test (- for stdin)");
       const s = await settings(p);
-      if (s.update.length) throw new TollgateError("unsupported", "--update (downloading policies) is not supported yet: fetch them yourself and pass -p");
+      // conftest downloads --update policies into the first -p directory before anything else
+      if (s.update.length) await (await import("../../check/update.ts")).updatePolicies(s.policy[0] ?? "policy", s.update, registryOptions(p));
       const now = decisionTime(typeof p.values.time === "string" ? (p.values.time as string) : undefined);
 
       // Inputs first, as conftest does: an unknown format is an error before any policy is compiled.
