@@ -28,7 +28,9 @@ const OPA = requireOpa();
 const N = Number(process.argv[2] ?? 20_000);
 const C = Number(process.argv[3] ?? 16);
 const PHASE_SECONDS = 120;
-const MEMORY_REQUESTS = 100_000;
+const MEMORY_REQUESTS = Number(process.env.MEMORY_REQUESTS ?? 100_000);
+// Threads of the gate service (serve config workers:): auto = one per core, as deployed.
+const WORKERS = process.env.WORKERS ?? "auto";
 const SUBJECT = "4fadfddc8647253e1e7aa1d3f467b7ab3b28ab9a9a627f6cc9da0f426d4e4c58";
 const ex = (p: string) => join(ROOT, "examples", p);
 
@@ -66,6 +68,14 @@ async function waitFor(url: string, ms = 30_000): Promise<void> {
   throw new Error(`timed out waiting for ${url}`);
 }
 
+/** CPU time (user + system, all threads) the process has used so far, in ms, from /proc/PID/stat. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : NaN;
@@ -79,6 +89,8 @@ interface PhaseResult {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** server CPU (user + system) per request, ms */
+  cpuMsPerRequest?: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -86,7 +98,8 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** `total` requests from `concurrency` workers, stopped early at `seconds`. */
-async function load(name: string, total: number, concurrency: number, send: (i: number) => Promise<Response>, onProgress?: (done: number) => void): Promise<PhaseResult> {
+async function load(name: string, total: number, concurrency: number, send: (i: number) => Promise<Response>, onProgress?: (done: number) => void, serverPid?: number): Promise<PhaseResult> {
+  const cpu0 = serverPid ? cpuMs(serverPid) : 0;
   const lat = new Float64Array(total);
   let next = 0;
   let done = 0;
@@ -113,8 +126,10 @@ async function load(name: string, total: number, concurrency: number, send: (i: 
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const sorted = lat.slice(0, done).sort();
-  const r = { name, requests: done, seconds, perSecond: done / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99), errors };
-  console.log(`${name.padEnd(40)} ${String(done).padStart(7)} req  ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${errors}`);
+  const cpuMsPerRequest = serverPid ? (cpuMs(serverPid) - cpu0) / done : undefined;
+  const r = { name, requests: done, seconds, perSecond: done / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99), errors, cpuMsPerRequest };
+  const cpuText = cpuMsPerRequest === undefined ? "" : `  server CPU ${cpuMsPerRequest.toFixed(3)} ms/req`;
+  console.log(`${name.padEnd(40)} ${String(done).padStart(7)} req  ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  errors ${errors}${cpuText}`);
   return r;
 }
 
@@ -150,6 +165,7 @@ async function main() {
     join(work, "serve.yaml"),
     YAML.stringify({
       addr: "127.0.0.1:0",
+      workers: WORKERS === "auto" ? "auto" : Number(WORKERS),
       max_body_bytes: 4 * 1024 * 1024,
       service: { name: "tollgate-bench", instance_id: "bench-0", environment: "bench" },
       bundle: { file: wasmBundle },
@@ -177,7 +193,7 @@ async function main() {
     throw new Error(`tollgate serve did not start: ${out}`);
   }
   const { proc: tg, url: tgUrl } = await startTollgate(join(work, "serve.yaml"));
-  const { url: tgLoggedUrl } = await startTollgate(join(work, "serve-logged.yaml"));
+  const { proc: tgLogProc, url: tgLoggedUrl } = await startTollgate(join(work, "serve-logged.yaml"));
   const opaPort = await freePort();
   const opaUrl = `http://127.0.0.1:${opaPort}`;
   const opa = Bun.spawn([OPA, "run", "--server", "--addr", `127.0.0.1:${opaPort}`, "--log-level", "error", "-b", regoBundle], { stdout: "ignore", stderr: "inherit" });
@@ -200,11 +216,11 @@ async function main() {
   await load("warm-up opa /v1/data", warm, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody));
   await load("warm-up tollgate /v1/gate", Math.min(500, N), C, () => post(`${tgUrl}/v1/gate`, gateBody));
   const results: PhaseResult[] = [];
-  results.push(await load("tollgate POST /v1/data (wasm)", N, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)));
-  results.push(await load("opa POST /v1/data (rego)", N, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody)));
-  results.push(await load("tollgate POST /v1/gate (full pipeline)", Math.ceil(N / 4), C, () => post(`${tgUrl}/v1/gate`, gateBody)));
+  results.push(await load("tollgate POST /v1/data (wasm)", N, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, tg.pid));
+  results.push(await load("opa POST /v1/data (rego)", N, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, opa.pid));
+  results.push(await load("tollgate POST /v1/gate (full pipeline)", Math.ceil(N / 4), C, () => post(`${tgUrl}/v1/gate`, gateBody), undefined, tg.pid));
   await load("warm-up tollgate+log /v1/data", warm, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody));
-  results.push(await load("tollgate POST /v1/data + decision log file", N, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody)));
+  results.push(await load("tollgate POST /v1/data + decision log file", N, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, tgLogProc.pid));
 
   // --- memory over 100,000 requests
   const rss: { requests: number; rssMiB: number }[] = [{ requests: 0, rssMiB: rssKiB(tg.pid) / 1024 }];
@@ -214,6 +230,7 @@ async function main() {
     C,
     (i) => (i % 10 === 9 ? post(`${tgUrl}/v1/gate`, gateBody) : post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody)),
     (done) => rss.push({ requests: done, rssMiB: rssKiB(tg.pid) / 1024 }),
+    tg.pid,
   );
   console.log(`RSS MiB by requests: ${rss.map((r) => `${r.requests / 1000}k=${r.rssMiB.toFixed(0)}`).join(" ")}`);
   const after20k = rss.find((r) => r.requests === 20_000)?.rssMiB ?? rss[1]?.rssMiB ?? NaN;
@@ -225,7 +242,7 @@ async function main() {
   if (failed.length) throw new Error(`requests failed, no ratios recorded: ${failed.map((r) => `${r.name}: ${r.errors}`).join("; ")}`);
   const [tgData, opaData, tgGate, tgLogged] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
   console.log(`decision log file cost on /v1/data: ${((1 - tgLogged.perSecond / tgData.perSecond) * 100).toFixed(1)} % throughput`);
-  console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
+  console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×, server CPU per request opa/tollgate ${(opaData.cpuMsPerRequest! / tgData.cpuMsPerRequest!).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `serve-${new Date().toISOString().slice(0, 10)}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, bun: Bun.version, concurrency: C, results, memory: { phase: mem, rss } }, null, 2));
