@@ -17,7 +17,7 @@ const CORPUS = join(REPO_ROOT, "test/check-corpus");
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? (n === "protos" ? [] : walk(p)) : n.endsWith(".md") || n.endsWith(".proto") || n.endsWith(".rego") ? [] : [p];
+    return statSync(p).isDirectory() ? (n === "protos" || n === "lib" ? [] : walk(p)) : n.endsWith(".md") || n.endsWith(".proto") || n.endsWith(".rego") ? [] : [p];
   });
 }
 

@@ -97,14 +97,32 @@ describe("tollgate parse", () => {
   });
 });
 
-describe("formats not implemented yet fail loudly", () => {
-  for (const [file, name] of [["app.cue", "cue"], ["lib.jsonnet", "jsonnet"], ["app.hocon", "hocon"]] as const) {
+describe("CUE, Jsonnet and HOCON: conftest's own parsers as WebAssembly", () => {
+  for (const [file, src, want] of [["app.cue", "a: 1", { a: 1 }], ["lib.jsonnet", "{ a: 1 }", { a: 1 }], ["app.hocon", "x { a = 1 }", { x: { a: 1 } }]] as const) {
     test(file, async () => {
-      const e = await failure(parseInput(enc("a: 1"), file));
-      expect(e.code).toBe("unsupported");
-      expect(e.oneLine()).toBe(`${file}: the ${name} parser is not implemented in tollgate yet`);
+      expect(await parseInput(enc(src), file)).toEqual(want);
     });
   }
+  test("a panic in go-akka/configuration is one malformed line, and the module keeps working after it", async () => {
+    const e = await failure(parseInput(enc("a = 1"), "top.hocon"));
+    expect(e.code).toBe("malformed");
+    expect(e.oneLine()).toBe("top.hocon: not valid HOCON: panic: runtime error: invalid memory address or nil pointer dereference");
+    expect(await parseInput(enc("x { d = 30s, l = [1, 2] }"), "ok.hocon")).toEqual({ x: { d: "30s", l: "[1,2]" } });
+  });
+  test("a CUE value that is not concrete is conftest's error, never a document", async () => {
+    const e = await failure(parseInput(enc("port: int & >0"), "p.cue"));
+    expect(e.code).toBe("malformed");
+    expect(e.oneLine()).toBe('p.cue: not valid CUE: marshal json: cue: marshal error: port: cannot convert incomplete value "&(>0, int)" to JSON');
+  });
+  test("Jsonnet imports resolve from the file's directory; .libsonnet is not a conftest extension", async () => {
+    const file = "test/check-corpus/own/jsonnet/service.jsonnet";
+    const doc = (await parseInput(new Uint8Array(await Bun.file(file).arrayBuffer()), file)) as Record<string, unknown>;
+    expect(doc.banner).toBe("hello from importstr");
+    expect(parserNameFor("lib/common.libsonnet")).toBeUndefined();
+  });
+});
+
+describe("directory walks and CycloneDX XML edge cases", () => {
   test("directory walks include them (conftest's FileSupported), so they are never skipped silently", () => {
     expect(isSupported("x/app.cue")).toBe(true);
     expect(isSupported("x/notes.txt")).toBe(false);

@@ -12,16 +12,19 @@ type Loader = () => Promise<Parser>;
 
 /** conftest's parser names (its --parser values), each with its module. */
 const registry: Record<string, Loader> = {
+  cue: () => import("./cue.ts").then((m) => m.cue),
   cyclonedx: () => import("./cyclonedx.ts").then((m) => m.cyclonedx),
   dockerfile: () => import("./dockerfile.ts").then((m) => m.dockerfile),
   dotenv: () => import("./dotenv.ts").then((m) => m.dotenv),
   edn: () => import("./edn.ts").then((m) => m.edn),
   hcl1: () => import("./hcl1.ts").then((m) => m.hcl1),
   hcl2: () => import("./hcl2.ts").then((m) => m.hcl2),
+  hocon: () => import("./hocon.ts").then((m) => m.hocon),
   ignore: () => import("./ignore.ts").then((m) => m.ignore),
   ini: () => import("./ini.ts").then((m) => m.ini),
   json: () => import("./json.ts").then((m) => m.json),
   jsonc: () => import("./jsonc.ts").then((m) => m.jsonc),
+  jsonnet: () => import("./jsonnet.ts").then((m) => m.jsonnet),
   nginx: () => import("./nginx.ts").then((m) => m.nginx),
   properties: () => import("./properties.ts").then((m) => m.properties),
   spdx: () => import("./spdx.ts").then((m) => m.spdx),

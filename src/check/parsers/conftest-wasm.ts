@@ -1,0 +1,47 @@
+// conftest's own CUE, Jsonnet and HOCON parsers, run as Go WebAssembly (scripts/build-conftest-parsers.sh
+// builds src/check/parsers/wasm/<format>.wasm.gz from github.com/open-policy-agent/conftest/parser/<format>
+// at v0.69.0, pinned by scripts/conftest-parsers/go.sum). No JavaScript library evaluates CUE, and none
+// reproduces go-jsonnet's or go-akka/configuration's output (conftest's HOCON document prints every
+// non-object value with go-akka's String(), so lists and durations are strings and numbers float64), so the
+// document is the one conftest makes because it is conftest's code making it.
+//
+// Each module is instantiated once, on first use, with the Go release's wasm_exec.js evaluated against a
+// private global (so its `Go` class and shims never meet another Go module's, such as @cdktf/hcl2json's),
+// whose fs is Node's (a Jsonnet import reads the file relative to the importing file, as in conftest).
+import * as nodeFs from "node:fs";
+import * as nodePath from "node:path";
+import { gunzipSync } from "node:zlib";
+import { malformed, text, type ParseContext } from "./types.ts";
+
+type ParseFn = (path: string, src: string) => Promise<{ json?: string; error?: string }>;
+
+const WASM_DIR = nodePath.join(import.meta.dir, "wasm");
+const loaded = new Map<string, Promise<ParseFn>>();
+
+async function instantiate(format: string): Promise<ParseFn> {
+  const scope = Object.create(globalThis) as Record<string, unknown>;
+  scope.fs = nodeFs;
+  scope.path = nodePath;
+  scope.process = process;
+  const execSrc = nodeFs.readFileSync(nodePath.join(WASM_DIR, "wasm_exec.js"), "utf8");
+  new Function("globalThis", "fs", execSrc)(scope, nodeFs);
+  const Go = scope.Go as new () => { importObject: Record<string, Record<string, unknown>>; run(i: WebAssembly.Instance): Promise<void>; env: Record<string, string> };
+  const go = new Go();
+  go.env = { TMPDIR: "/tmp" };
+  const bytes = gunzipSync(nodeFs.readFileSync(nodePath.join(WASM_DIR, `${format}.wasm.gz`)));
+  const { instance } = await WebAssembly.instantiate(bytes, go.importObject as never);
+  void go.run(instance); // runs until main blocks in select{}, after registering the function
+  const fn = scope[`__conftestParse_${format}`] as ParseFn | undefined;
+  if (typeof fn !== "function") throw new Error(`conftest ${format} module did not register its parser`);
+  return fn;
+}
+
+/** The document conftest's parser of `format` makes of these bytes; its error is one `malformed` line. */
+export async function conftestParse(format: "cue" | "jsonnet" | "hocon", label: string, bytes: Uint8Array, ctx: ParseContext): Promise<unknown> {
+  let p = loaded.get(format);
+  if (!p) loaded.set(format, (p = instantiate(format)));
+  const fn = await p;
+  const r = await fn(ctx.path, text(bytes));
+  if (r.error !== undefined) throw malformed(ctx, label, r.error.replace(/\s*\n\s*/g, " ").trim());
+  return JSON.parse(r.json!);
+}

@@ -1,0 +1,2 @@
+local m = import 'nosuch.libsonnet';
+m

@@ -1,0 +1,4 @@
+{
+  labels(name):: { app: name, tier: 'backend' },
+  port:: 8080,
+}
