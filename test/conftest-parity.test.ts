@@ -91,6 +91,15 @@ export const CASES: Case[] = [
   C("missing input", ["nosuch.yaml"], { error: "nosuch.yaml" }),
   C("input of unknown format", ["bad.unknownformat"], { error: "bad.unknownformat" }),
   C("invalid --rego-version", ["--rego-version", "v2", "a.yaml"], { error: "v2" }),
+  // CUE, Jsonnet (imports relative to the file) and HOCON inputs, passing and failing
+  C("CUE, Jsonnet and HOCON inputs passing", ["--no-color", "-p", "../policy-formats", "ok.cue", "ok.jsonnet", "ok.hocon"], { cwd: "formats" }),
+  C("CUE input failing", ["--no-color", "-p", "../policy-formats", "bad.cue"], { cwd: "formats" }),
+  C("Jsonnet input failing (a top-level array is one document per element)", ["--no-color", "-p", "../policy-formats", "bad.jsonnet"], { cwd: "formats" }),
+  C("HOCON input failing", ["--no-color", "-p", "../policy-formats", "bad.hocon"], { cwd: "formats" }),
+  C("CUE, Jsonnet and HOCON, json output", ["-o", "json", "-p", "../policy-formats", "bad.cue", "bad.jsonnet", "bad.hocon", "ok.cue"], { cwd: "formats" }),
+  C("a .libsonnet forced with --parser jsonnet", ["--no-color", "-p", "../policy-formats", "--parser", "jsonnet", "lib/deploy.libsonnet", "ok.jsonnet"], { cwd: "formats" }),
+  C("CUE conflicting values", ["-p", "../policy-formats", "bad/broken.cue"], { cwd: "formats", error: "conflicting values 2 and 1" }),
+  C("Jsonnet missing import", ["-p", "../policy-formats", "bad/broken.jsonnet"], { cwd: "formats", error: 'couldn\'t open import "nosuch.libsonnet"' }),
   // conftest verify ↔ tollgate policy-test
   C("verify: passing, failing and skipped tests", ["--no-color"], { command: "verify" }),
   C("verify: json", ["-o", "json"], { command: "verify" }),

@@ -1,0 +1,2 @@
+local x = import 'nosuch.libsonnet';
+x

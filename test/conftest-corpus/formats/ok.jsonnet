@@ -1,0 +1,2 @@
+local d = import 'lib/deploy.libsonnet';
+d.deployment('jsonnet-ok', std.max(3, 2), 'nginx:%s' % '1.27')
