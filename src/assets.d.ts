@@ -19,3 +19,13 @@ declare module "*.members" {
   const path: string;
   export default path;
 }
+
+// conftest's CUE/Jsonnet/HOCON parsers as Go WebAssembly (src/check/parsers/wasm/), with Go's wasm_exec.js.
+declare module "*.wasm.gz" {
+  const path: string;
+  export default path;
+}
+declare module "*/wasm_exec.js" {
+  const path: string;
+  export default path;
+}

@@ -83,6 +83,14 @@ describe("the binary answers as the source does", () => {
     expect(r.stdout).toContain("containers must not run as root");
   }, SLOW);
 
+  test("parse: CUE, Jsonnet and HOCON through conftest's own parsers, embedded in the binary", () => {
+    const own = (f: string) => join(REPO_ROOT, "test/check-corpus/own", f);
+    for (const f of ["cue/definitions.cue", "hocon/app.hocon", "jsonnet/service.jsonnet"]) {
+      const r = same(["parse", own(f)], 0);
+      expect(r.stdout.length).toBeGreaterThan(2);
+    }
+  }, SLOW);
+
   test("ledger verify -o json: a sound ledger and a tampered one", () => {
     const good = join(dir, "runmanifest.json");
     const text = generateLedger({ entries: 50, seed: 7, nonAscii: true });

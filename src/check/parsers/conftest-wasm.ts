@@ -12,23 +12,28 @@ import * as nodeFs from "node:fs";
 import * as nodePath from "node:path";
 import { gunzipSync } from "node:zlib";
 import { malformed, text, type ParseContext } from "./types.ts";
+import cueWasm from "./wasm/cue.wasm.gz" with { type: "file" };
+import jsonnetWasm from "./wasm/jsonnet.wasm.gz" with { type: "file" };
+import hoconWasm from "./wasm/hocon.wasm.gz" with { type: "file" };
+import wasmExec from "./wasm/wasm_exec.js" with { type: "file" };
 
 type ParseFn = (path: string, src: string) => Promise<{ json?: string; error?: string }>;
 
-const WASM_DIR = nodePath.join(import.meta.dir, "wasm");
+// Imported as files so that `bun build --compile` embeds them: the single binary needs nothing beside it.
+const MODULES: Record<"cue" | "jsonnet" | "hocon", string> = { cue: cueWasm, jsonnet: jsonnetWasm, hocon: hoconWasm };
 const loaded = new Map<string, Promise<ParseFn>>();
 
-async function instantiate(format: string): Promise<ParseFn> {
+async function instantiate(format: "cue" | "jsonnet" | "hocon"): Promise<ParseFn> {
   const scope = Object.create(globalThis) as Record<string, unknown>;
   scope.fs = nodeFs;
   scope.path = nodePath;
   scope.process = process;
-  const execSrc = nodeFs.readFileSync(nodePath.join(WASM_DIR, "wasm_exec.js"), "utf8");
+  const execSrc = nodeFs.readFileSync(wasmExec, "utf8");
   new Function("globalThis", "fs", execSrc)(scope, nodeFs);
   const Go = scope.Go as new () => { importObject: Record<string, Record<string, unknown>>; run(i: WebAssembly.Instance): Promise<void>; env: Record<string, string> };
   const go = new Go();
   go.env = { TMPDIR: "/tmp" };
-  const bytes = gunzipSync(nodeFs.readFileSync(nodePath.join(WASM_DIR, `${format}.wasm.gz`)));
+  const bytes = gunzipSync(nodeFs.readFileSync(MODULES[format]));
   const { instance } = await WebAssembly.instantiate(bytes, go.importObject as never);
   void go.run(instance); // runs until main blocks in select{}, after registering the function
   const fn = scope[`__conftestParse_${format}`] as ParseFn | undefined;
