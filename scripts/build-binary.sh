@@ -34,5 +34,5 @@ mkdir -p "$(dirname "$out")"
 # an entry point of its own (src/serve/workers.ts names it by its path below src/, the build root).
 node_modules/.bin/bun build --compile --bytecode --minify --format=esm "${args[@]}" \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-  src/cli/main.ts src/serve/worker.ts --outfile "$out"
+  src/cli/main.ts src/serve/worker.ts src/check/parsers/conftest-wasm-worker.ts --outfile "$out"
 echo "build-binary: wrote $out"

@@ -1,52 +1,58 @@
-// conftest's own CUE, Jsonnet and HOCON parsers, run as Go WebAssembly (scripts/build-conftest-parsers.sh
-// builds src/check/parsers/wasm/<format>.wasm.gz from github.com/open-policy-agent/conftest/parser/<format>
-// at v0.69.0, pinned by scripts/conftest-parsers/go.sum). No JavaScript library evaluates CUE, and none
-// reproduces go-jsonnet's or go-akka/configuration's output (conftest's HOCON document prints every
-// non-object value with go-akka's String(), so lists and durations are strings and numbers float64), so the
-// document is the one conftest makes because it is conftest's code making it.
-//
-// Each module is instantiated once, on first use, with the Go release's wasm_exec.js evaluated against a
-// private global (so its `Go` class and shims never meet another Go module's, such as @cdktf/hcl2json's),
-// whose fs is Node's (a Jsonnet import reads the file relative to the importing file, as in conftest).
-import * as nodeFs from "node:fs";
-import * as nodePath from "node:path";
-import { gunzipSync } from "node:zlib";
+// conftest's own CUE, Jsonnet and HOCON parsers (Go WebAssembly, see conftest-wasm-worker.ts), run in one
+// worker thread per process, started on first use, so that a parse that never ends is bounded: past
+// PARSE_TIME_LIMIT_MS the worker is stopped and the file refused (exit 2), and the next parse starts a new one.
+import { TollgateError } from "../../core/errors.ts";
 import { malformed, text, type ParseContext } from "./types.ts";
-import cueWasm from "./wasm/cue.wasm.gz" with { type: "file" };
-import jsonnetWasm from "./wasm/jsonnet.wasm.gz" with { type: "file" };
-import hoconWasm from "./wasm/hocon.wasm.gz" with { type: "file" };
-import wasmExec from "./wasm/wasm_exec.js" with { type: "file" };
 
-type ParseFn = (path: string, src: string) => Promise<{ json?: string; error?: string }>;
+export const PARSE_TIME_LIMIT_MS = 20_000;
 
-// Imported as files so that `bun build --compile` embeds them: the single binary needs nothing beside it.
-const MODULES: Record<"cue" | "jsonnet" | "hocon", string> = { cue: cueWasm, jsonnet: jsonnetWasm, hocon: hoconWasm };
-const loaded = new Map<string, Promise<ParseFn>>();
+// An entry point of the compiled binary too (scripts/build-binary.sh), named there by its path below src/.
+const WORKER_ENTRY = import.meta.url.includes("/$bunfs/") ? "./check/parsers/conftest-wasm-worker.ts" : new URL("./conftest-wasm-worker.ts", import.meta.url).href;
 
-async function instantiate(format: "cue" | "jsonnet" | "hocon"): Promise<ParseFn> {
-  const scope = Object.create(globalThis) as Record<string, unknown>;
-  scope.fs = nodeFs;
-  scope.path = nodePath;
-  scope.process = process;
-  const execSrc = nodeFs.readFileSync(wasmExec, "utf8");
-  new Function("globalThis", "fs", execSrc)(scope, nodeFs);
-  const Go = scope.Go as new () => { importObject: Record<string, Record<string, unknown>>; run(i: WebAssembly.Instance): Promise<void>; env: Record<string, string> };
-  const go = new Go();
-  go.env = { TMPDIR: "/tmp" };
-  const bytes = gunzipSync(nodeFs.readFileSync(MODULES[format]));
-  const { instance } = await WebAssembly.instantiate(bytes, go.importObject as never);
-  void go.run(instance); // runs until main blocks in select{}, after registering the function
-  const fn = scope[`__conftestParse_${format}`] as ParseFn | undefined;
-  if (typeof fn !== "function") throw new Error(`conftest ${format} module did not register its parser`);
-  return fn;
+type Reply = { id: number; json?: string; error?: string; crash?: string };
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, (r: Reply) => void>();
+
+function started(): Worker {
+  if (worker) return worker;
+  const w = new Worker(WORKER_ENTRY);
+  w.onmessage = (e: MessageEvent<Reply>) => {
+    pending.get(e.data.id)?.(e.data);
+    pending.delete(e.data.id);
+    if (!pending.size) w.unref();
+  };
+  w.onerror = (e) => {
+    for (const [id, done] of pending) done({ id, crash: `the parser's worker failed: ${e.message}` });
+    stop();
+  };
+  w.unref();
+  return (worker = w);
+}
+
+function stop(): void {
+  worker?.terminate();
+  worker = undefined;
+  pending.clear();
 }
 
 /** The document conftest's parser of `format` makes of these bytes; its error is one `malformed` line. */
-export async function conftestParse(format: "cue" | "jsonnet" | "hocon", label: string, bytes: Uint8Array, ctx: ParseContext): Promise<unknown> {
-  let p = loaded.get(format);
-  if (!p) loaded.set(format, (p = instantiate(format)));
-  const fn = await p;
-  const r = await fn(ctx.path, text(bytes));
+export async function conftestParse(format: "cue" | "jsonnet" | "hocon", label: string, bytes: Uint8Array, ctx: ParseContext, limitMs = PARSE_TIME_LIMIT_MS): Promise<unknown> {
+  const w = started();
+  const id = nextId++;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const r = await new Promise<Reply | undefined>((done) => {
+    pending.set(id, done);
+    w.ref();
+    timer = setTimeout(() => done(undefined), limitMs);
+    w.postMessage({ id, format, path: ctx.path, src: text(bytes) });
+  });
+  clearTimeout(timer);
+  if (!r) {
+    stop();
+    throw new TollgateError("limit_exceeded", `${label} parser did not finish within ${limitMs / 1000} s (conftest's parser loops on some malformed input)`, ctx.path);
+  }
+  if (r.crash !== undefined) throw malformed(ctx, label, r.crash);
   if (r.error !== undefined) throw malformed(ctx, label, r.error.replace(/\s*\n\s*/g, " ").trim());
   return JSON.parse(r.json!);
 }
