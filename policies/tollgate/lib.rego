@@ -21,7 +21,9 @@ subject_text := digest_text(subject_digest) if subject_given
 
 else := "(no subject given)"
 
-digest_text(d) := concat(" ", [sprintf("%s:%s", [alg, d[alg]]) | some alg in strong_algorithms; d[alg]]) if {
+# `alg := …[_]` rather than `some alg in …` inside the comprehension: regorus 0.14 rejects the latter
+# ("var alg used before definition"), and bench/cold.sh times regorus on these very files.
+digest_text(d) := concat(" ", [sprintf("%s:%s", [alg, d[alg]]) | alg := strong_algorithms[_]; d[alg]]) if {
 	some alg in strong_algorithms
 	d[alg]
 }
