@@ -27,11 +27,9 @@ const T_STRING = 1;
 const T_NULL = 2;
 const T_INT = 3;
 const T_ARRAY_OF_STRINGS = 5;
-const T_ARRAY = 6;
 const T_OBJECT = 7;
 
 const MAX_ENTRY = 1 << 16;
-const MAX_MEMBERS = 64;
 
 // Top-level entry keys in sorted (byte = code-point) order, and the why keys.
 const ENTRY_KEYS = ["component", "entry_hash", "event_type", "evidence_digest", "prev_hash", "seq", "subject_ref", "ts", "why"];
@@ -46,6 +44,9 @@ const W_FACTORS = 1, W_CODE = 2, W_TEXT = 3; // confidence 0 and weight_context 
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
+// String bytes copied as they are: printable ASCII other than `"` and `\`.
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x7f; c++) if (c !== 0x22 && c !== 0x5c) PLAIN[c] = 1;
 
 /** What one accepted entry leaves behind (views into reused buffers: copy before the next call). */
 export interface FastEntryResult {
@@ -55,14 +56,14 @@ export interface FastEntryResult {
 
 /** Reusable state of the fast path for one scan. */
 export class FastEntryParser {
-  /** Canonical bytes of the entry being parsed. */
+  /** Canonical bytes of the entry being parsed, members in source order (sorted only when composed). */
   #out = new Uint8Array(MAX_ENTRY);
   #o = 0;
-  /** Scratch for re-ordering an object's members. */
-  #tmp = new Uint8Array(MAX_ENTRY);
-  /** Member records of the objects being parsed: [keyStart, keyEnd, memberEnd, type] per member. */
-  #mem = new Int32Array(MAX_MEMBERS * 4 * 4);
-  #mp = 0;
+  /** Top-level member records by key index (ENTRY_KEYS order): [keyStart, valueStart, memberEnd, type]. */
+  #top = new Int32Array(9 * 4);
+  /** why member records by key index (WHY_KEYS order), and which keys it has. */
+  #why = new Int32Array(5 * 4);
+  #whySeen = 0;
   /** Entry-hash preimage. */
   #pre = new Uint8Array(MAX_ENTRY);
   #digest = new Uint8Array(32);
@@ -93,55 +94,42 @@ export class FastEntryParser {
    */
   entry(buf: Uint8Array, p: number, end: number, seq: number): number {
     this.#o = 0;
-    this.#mp = 0;
-    this.#whyOk = false;
+    this.#whySeen = 0;
     const out = this.#out;
-    const base = 0;
     // Canonical bytes are never longer than their source, so bounding the source bounds every buffer.
     const lim = Math.min(end, p + MAX_ENTRY - 16);
     const q = this.#object(buf, p, lim, 0);
     if (q === NEED_MORE && lim < end) return REJECT;
     if (q < 0) return q;
-    // Top level: the nine keys, in sorted order (#order), with the right types.
-    const mem = this.#mem;
-    const order = this.#order;
-    if (this.#mp - base !== 36) return REJECT;
-    const rec = this.#rec;
-    for (let i = 0; i < 9; i++) {
-      const m = base + order[i]! * 4;
-      if (!eqBytes(out, mem[m]!, mem[m + 1]!, ENTRY_KEY_BYTES[i]!)) return REJECT;
-      rec[i] = m;
-    }
+    // #object proved the nine keys present, each once; now their types.
+    const top = this.#top;
     for (let k = 0; k < 9; k++) {
-      const t = mem[rec[k]! + 3];
+      const t = top[k * 4 + 3];
       if (k === K_SEQ ? t !== T_INT : k === K_WHY ? t !== T_OBJECT : t !== T_STRING) return REJECT;
     }
-    if (!isDigest(out, mem[rec[K_EVIDENCE]! + 1]! + 1, mem[rec[K_EVIDENCE]! + 2]!)) return REJECT;
-    if (!isDigest(out, mem[rec[K_PREV]! + 1]! + 1, mem[rec[K_PREV]! + 2]!)) return REJECT;
-    if (!isDigest(out, mem[rec[K_ENTRY_HASH]! + 1]! + 1, mem[rec[K_ENTRY_HASH]! + 2]!)) return REJECT;
+    if (!isDigest(out, top[K_EVIDENCE * 4 + 1]!, top[K_EVIDENCE * 4 + 2]!)) return REJECT;
+    if (!isDigest(out, top[K_PREV * 4 + 1]!, top[K_PREV * 4 + 2]!)) return REJECT;
+    if (!isDigest(out, top[K_ENTRY_HASH * 4 + 1]!, top[K_ENTRY_HASH * 4 + 2]!)) return REJECT;
     // seq equals the position.
     {
       let v = 0;
-      for (let i = mem[rec[K_SEQ]! + 1]! + 1; i < mem[rec[K_SEQ]! + 2]!; i++) v = v * 10 + (out[i]! - 0x30);
+      for (let i = top[K_SEQ * 4 + 1]!; i < top[K_SEQ * 4 + 2]!; i++) v = v * 10 + (out[i]! - 0x30);
       if (v !== seq) return REJECT;
     }
     // prev_hash links.
     {
-      const s = mem[rec[K_PREV]! + 1]! + 2; // after the colon and the quote
+      const s = top[K_PREV * 4 + 1]! + 1; // after the quote
       const lh = this.lastHash;
       for (let i = 0; i < 71; i++) if (out[s + i] !== lh[i]) return REJECT;
     }
-    // why: checked by #object as it closed (#checkWhy).
-    if (!this.#whyOk) return REJECT;
-    this.codeStart = mem[rec[K_WHY]! + 1]! + 1 + this.#codeRel;
-    this.codeEnd = this.codeStart + this.#codeLen;
+    if (!this.#checkWhy()) return REJECT;
 
     // Entry-hash preimage: the canonical object without its entry_hash member.
     const pre = this.#pre;
     const n = this.#members(pre, 0, K_ENTRY_HASH);
     Bun.SHA256.hash(pre.subarray(0, n), this.#digest);
     {
-      const s = mem[rec[K_ENTRY_HASH]! + 1]! + 9; // after `:"sha256:`
+      const s = top[K_ENTRY_HASH * 4 + 1]! + 8; // after `"sha256:`
       const d = this.#digest;
       for (let i = 0; i < 32; i++) {
         const x = d[i]!;
@@ -149,7 +137,7 @@ export class FastEntryParser {
       }
     }
     {
-      const s = mem[rec[K_ENTRY_HASH]! + 1]! + 2;
+      const s = top[K_ENTRY_HASH * 4 + 1]! + 1;
       for (let i = 0; i < 71; i++) this.lastHash[i] = out[s + i]!;
     }
     return q;
@@ -165,102 +153,103 @@ export class FastEntryParser {
     return this.#members(dst, pos, K_TS);
   }
 
-  /** `{` + the sorted top-level members but `skip` + `}` at dst[pos]. */
+  /** `{` + the top-level members but `skip`, in key order (why's members too) + `}` at dst[pos]. */
   #members(dst: Uint8Array, pos: number, skip: number): number {
     const out = this.#out;
-    const mem = this.#mem;
-    const rec = this.#rec;
+    const top = this.#top;
     let n = pos;
     dst[n++] = 0x7b;
     for (let i = 0; i < 9; i++) {
       if (i === skip) continue;
       if (n > pos + 1) dst[n++] = 0x2c;
-      const m = rec[i]!;
-      for (let j = mem[m]!, b = mem[m + 2]!; j < b; j++) dst[n++] = out[j]!;
+      const m = i * 4;
+      if (i !== K_WHY) {
+        for (let j = top[m]!, b = top[m + 2]!; j < b; j++) dst[n++] = out[j]!;
+        continue;
+      }
+      // `"why":{` then its members in key order, then `}`.
+      for (let j = top[m]!, b = top[m + 1]! + 1; j < b; j++) dst[n++] = out[j]!;
+      const why = this.#why;
+      const seen = this.#whySeen;
+      let first = true;
+      for (let k = 0; k < 5; k++) {
+        if (!(seen & (1 << k))) continue;
+        if (!first) dst[n++] = 0x2c;
+        first = false;
+        for (let j = why[k * 4]!, b = why[k * 4 + 2]!; j < b; j++) dst[n++] = out[j]!;
+      }
+      dst[n++] = 0x7d;
     }
     dst[n++] = 0x7d;
     return n;
   }
 
-  #rec = new Int32Array(9);
-  #order = new Int32Array(MAX_MEMBERS);
-  #whyOk = false;
-  #codeRel = 0;
-  #codeLen = 0;
-
-  /** The why object's members, sorted, at mem[base..]: the schema's #/$defs/why, restricted as above. */
-  #checkWhy(base: number, count: number, objStart: number): boolean {
-    const out = this.#out;
-    const mem = this.#mem;
-    let seen = 0;
-    let k = 0;
-    for (let i = 0; i < count; i++) {
-      const m = base + i * 4;
-      while (k < 5 && !eqBytes(out, mem[m]!, mem[m + 1]!, WHY_KEY_BYTES[k]!)) k++;
-      if (k === 5) return false;
-      const t = mem[m + 3];
+  /** The why object's members: the schema's #/$defs/why, restricted as above. */
+  #checkWhy(): boolean {
+    const why = this.#why;
+    const seen = this.#whySeen;
+    const required = (1 << W_CODE) | (1 << W_TEXT) | (1 << W_FACTORS);
+    if ((seen & required) !== required) return false;
+    for (let k = 0; k < 5; k++) {
+      if (!(seen & (1 << k))) continue;
+      const t = why[k * 4 + 3];
       if (k === W_CODE || k === W_TEXT) {
         if (t !== T_STRING) return false;
-        if (k === W_CODE) {
-          const a = mem[m + 1]! + 2, b = mem[m + 2]! - 1; // inside the quotes
-          for (let j = a; j < b; j++) if (out[j] === 0x5c) return false;
-          this.#codeRel = a - objStart;
-          this.#codeLen = b - a;
-        }
       } else if (k === W_FACTORS) {
         if (t !== T_ARRAY_OF_STRINGS) return false;
       } else if (t !== T_STRING && t !== T_NULL) return false;
-      seen |= 1 << k;
-      k++;
     }
-    const required = (1 << W_CODE) | (1 << W_TEXT) | (1 << W_FACTORS);
-    return (seen & required) === required;
+    const a = why[W_CODE * 4 + 1]! + 1, b = why[W_CODE * 4 + 2]! - 1; // inside the quotes
+    const out = this.#out;
+    for (let j = a; j < b; j++) if (out[j] === 0x5c) return false;
+    this.codeStart = a;
+    this.codeEnd = b;
+    return true;
   }
 
-  /** An object at buf[p] === '{' (depth 0 = the entry, 1 = why). Returns the position after it. */
+  /**
+   * An object at buf[p] === '{' (depth 0 = the entry, 1 = why). Returns the position after it. Every key
+   * must be one of that object's known keys (ENTRY_KEYS / WHY_KEYS), each at most once; at depth 0 all nine.
+   */
   #object(buf: Uint8Array, p: number, end: number, depth: number): number {
     const out = this.#out;
-    const mem = this.#mem;
-    const objStart = this.#o;
+    const recs = depth === 0 ? this.#top : this.#why;
+    const keys = depth === 0 ? ENTRY_KEY_BYTES : WHY_KEY_BYTES;
     out[this.#o++] = 0x7b;
     p++;
-    const base = this.#mp;
+    let seen = 0;
     let count = 0;
-    let sorted = true;
     p = ws(buf, p, end);
     if (p >= end) return NEED_MORE;
     if (buf[p] === 0x7d) return REJECT; // an empty object is never an entry nor a why
     for (;;) {
       if (p >= end) return NEED_MORE;
       if (buf[p] !== 0x22) return REJECT;
-      if (count === MAX_MEMBERS) return REJECT;
       if (count) out[this.#o++] = 0x2c;
       const keyStart = this.#o;
       p = this.#string(buf, p, end, true);
       if (p < 0) return p;
       const keyEnd = this.#o;
+      let k = 0;
+      for (; k < keys.length; k++) if (eqBytes(out, keyStart, keyEnd, keys[k]!)) break;
+      if (k === keys.length) return REJECT; // a key the entry (or why) shape does not have
+      if (seen & (1 << k)) return REJECT; // duplicate key: the slow path refuses the document
+      seen |= 1 << k;
       p = ws(buf, p, end);
       if (p >= end) return NEED_MORE;
       if (buf[p] !== 0x3a) return REJECT;
       out[this.#o++] = 0x3a;
       p = ws(buf, p + 1, end);
       if (p >= end) return NEED_MORE;
-      // Records: this object's members are contiguous because nested objects record theirs after and
-      // pop them before the next member is recorded.
-      const m = base + count * 4;
+      const valueStart = this.#o;
       const t = this.#value(buf, p, end, depth);
       if (t < 0) return t;
       p = this.#p;
-      mem[m] = keyStart;
-      mem[m + 1] = keyEnd;
-      mem[m + 2] = this.#o;
-      mem[m + 3] = t;
-      this.#mp = m + 4;
-      if (count > 0) {
-        const c = cmpKeys(out, mem[m - 4]!, mem[m - 3]!, keyStart, keyEnd);
-        if (c === 0) return REJECT; // duplicate key: the slow path refuses the document
-        if (c > 0) sorted = false;
-      }
+      const m = k * 4;
+      recs[m] = keyStart;
+      recs[m + 1] = valueStart;
+      recs[m + 2] = this.#o;
+      recs[m + 3] = t;
       count++;
       p = ws(buf, p, end);
       if (p >= end) return NEED_MORE;
@@ -273,64 +262,12 @@ export class FastEntryParser {
       p++;
       break;
     }
-    if (!this.#sortOrder(base, count, sorted)) return REJECT;
-    if (depth === 1 && !sorted) this.#reorder(base, count, objStart);
     out[this.#o++] = 0x7d;
-    if (depth === 1) {
-      this.#whyOk = this.#checkWhy(base, count, objStart);
-      this.#mp = base; // pop the why members (the caller records the why member itself)
-    }
+    if (depth === 0) {
+      if (seen !== 0x1ff) return REJECT; // the nine entry keys, no other
+    } else this.#whySeen = seen;
     return p;
   }
-
-  /** #order = the members' indices in key order (insertion sort: a handful of members); rejects duplicates. */
-  #sortOrder(base: number, count: number, sorted: boolean): boolean {
-    const out = this.#out;
-    const mem = this.#mem;
-    const order = this.#order;
-    for (let i = 0; i < count; i++) order[i] = i;
-    if (sorted) return true; // and no duplicates: each key compared greater than the one before
-    for (let i = 1; i < count; i++) {
-      const x = order[i]!;
-      const xm = base + x * 4;
-      let j = i - 1;
-      for (; j >= 0; j--) {
-        const ym = base + order[j]! * 4;
-        const c = cmpKeys(out, mem[ym]!, mem[ym + 1]!, mem[xm]!, mem[xm + 1]!);
-        if (c === 0) return false;
-        if (c < 0) break;
-        order[j + 1] = order[j]!;
-      }
-      order[j + 1] = x;
-    }
-    return true;
-  }
-
-  /** Move an object's members into #order's order inside out (records updated). */
-  #reorder(base: number, count: number, objStart: number): void {
-    const out = this.#out;
-    const mem = this.#mem;
-    const order = this.#order;
-    const tmp = this.#tmp;
-    const recs = this.#recs;
-    let t = 0;
-    const w = objStart + 1;
-    for (let i = 0; i < count; i++) {
-      const m = base + order[i]! * 4;
-      const a = mem[m]!, b = mem[m + 2]!;
-      if (i) tmp[t++] = 0x2c;
-      const shift = t - a + w;
-      recs[i * 4] = a + shift;
-      recs[i * 4 + 1] = mem[m + 1]! + shift;
-      recs[i * 4 + 2] = b + shift;
-      recs[i * 4 + 3] = mem[m + 3]!;
-      for (let j = a; j < b; j++) tmp[t++] = out[j]!;
-    }
-    for (let j = 0; j < t; j++) out[w + j] = tmp[j]!;
-    for (let i = 0; i < count * 4; i++) mem[base + i] = recs[i]!;
-  }
-
-  #recs = new Int32Array(MAX_MEMBERS * 4);
 
   #p = 0;
 
@@ -355,7 +292,6 @@ export class FastEntryParser {
       out[this.#o++] = 0x5b;
       p = ws(buf, p + 1, end);
       if (p >= end) return NEED_MORE;
-      let allStrings = true;
       if (buf[p] === 0x5d) {
         out[this.#o++] = 0x5d;
         this.#p = p + 1;
@@ -376,7 +312,7 @@ export class FastEntryParser {
         if (buf[p] !== 0x5d) return REJECT;
         out[this.#o++] = 0x5d;
         this.#p = p + 1;
-        return allStrings ? T_ARRAY_OF_STRINGS : T_ARRAY;
+        return T_ARRAY_OF_STRINGS;
       }
     }
     if (c >= 0x31 && c <= 0x39) {
@@ -409,6 +345,11 @@ export class FastEntryParser {
     for (;;) {
       if (p >= end) return NEED_MORE;
       const c = buf[p]!;
+      if (PLAIN[c]) {
+        out[o++] = c;
+        p++;
+        continue;
+      }
       if (c === 0x22) {
         out[o++] = 0x22;
         this.#o = o;
@@ -439,9 +380,7 @@ export class FastEntryParser {
         p += 6;
         continue;
       }
-      if (c < 0x20 || c >= 0x7f) return REJECT;
-      out[o++] = c;
-      p++;
+      return REJECT; // a control byte, or a byte 0x7f and above
     }
   }
 }
@@ -459,20 +398,6 @@ function eqBytes(a: Uint8Array, s: number, e: number, b: Uint8Array): boolean {
   if (e - s !== b.length) return false;
   for (let i = 0; i < b.length; i++) if (a[s + i] !== b[i]) return false;
   return true;
-}
-
-/** Two quoted keys compared by their contents (without the quotes: `"a b"` sorts after `"a"`). */
-function cmpKeys(a: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
-  return cmpBytes(a, s1 + 1, e1 - 1, s2 + 1, e2 - 1);
-}
-
-function cmpBytes(a: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
-  const n = Math.min(e1 - s1, e2 - s2);
-  for (let i = 0; i < n; i++) {
-    const d = a[s1 + i]! - a[s2 + i]!;
-    if (d) return d;
-  }
-  return e1 - s1 - (e2 - s2);
 }
 
 /** `"sha256:` + 64 lower-case hex + `"` at out[s, e). */
