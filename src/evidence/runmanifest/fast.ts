@@ -30,6 +30,7 @@ const T_ARRAY_OF_STRINGS = 5;
 const T_OBJECT = 7;
 
 const MAX_ENTRY = 1 << 16;
+const PRE = MAX_ENTRY, MAN = 2 * MAX_ENTRY; // regions of the parser's buffer
 
 // Top-level entry keys in sorted (byte = code-point) order, and the why keys.
 const ENTRY_KEYS = ["component", "entry_hash", "event_type", "evidence_digest", "prev_hash", "seq", "subject_ref", "ts", "why"];
@@ -56,16 +57,18 @@ export interface FastEntryResult {
 
 /** Reusable state of the fast path for one scan. */
 export class FastEntryParser {
-  /** Canonical bytes of the entry being parsed, members in source order (sorted only when composed). */
-  #out = new Uint8Array(MAX_ENTRY);
+  /**
+   * One buffer, three regions: [0, MAX_ENTRY) the canonical bytes of the entry being parsed, members in
+   * source order; then the entry-hash preimage and the manifest form, each composed from the first region
+   * in key order by native copyWithin calls (adjacent members copied as one run).
+   */
+  #out = new Uint8Array(MAX_ENTRY * 3);
   #o = 0;
   /** Top-level member records by key index (ENTRY_KEYS order): [keyStart, valueStart, memberEnd, type]. */
   #top = new Int32Array(9 * 4);
   /** why member records by key index (WHY_KEYS order), and which keys it has. */
   #why = new Int32Array(5 * 4);
   #whySeen = 0;
-  /** Entry-hash preimage. */
-  #pre = new Uint8Array(MAX_ENTRY);
   #digest = new Uint8Array(32);
   /** The previous entry's stored entry_hash ("sha256:" + hex, 71 bytes). */
   readonly lastHash = new Uint8Array(71);
@@ -125,9 +128,8 @@ export class FastEntryParser {
     if (!this.#checkWhy()) return REJECT;
 
     // Entry-hash preimage: the canonical object without its entry_hash member.
-    const pre = this.#pre;
-    const n = this.#members(pre, 0, K_ENTRY_HASH);
-    Bun.SHA256.hash(pre.subarray(0, n), this.#digest);
+    const n = this.#members(PRE, K_ENTRY_HASH);
+    Bun.SHA256.hash(out.subarray(PRE, n), this.#digest);
     {
       const s = top[K_ENTRY_HASH * 4 + 1]! + 8; // after `"sha256:`
       const d = this.#digest;
@@ -150,38 +152,71 @@ export class FastEntryParser {
 
   /** Write the accepted entry's manifest form (the canonical object without ts) at dst[pos]; returns the end. */
   writeManifest(dst: Uint8Array, pos: number): number {
-    return this.#members(dst, pos, K_TS);
+    const n = this.#members(MAN, K_TS);
+    dst.set(this.#out.subarray(MAN, n), pos);
+    return pos + n - MAN;
   }
 
-  /** `{` + the top-level members but `skip`, in key order (why's members too) + `}` at dst[pos]. */
-  #members(dst: Uint8Array, pos: number, skip: number): number {
+  // The run being composed: out[#ra, #rb) not yet copied; #n the destination's end.
+  #ra = 0;
+  #rb = 0;
+  #n = 0;
+
+  /** Append out[a, b) to the composition, after a comma when `comma`. */
+  #emit(a: number, b: number, comma: boolean): void {
+    if (comma) {
+      if (a === this.#rb + 1) {
+        this.#rb = b; // out already has the comma between the two
+        return;
+      }
+      this.#flush();
+      this.#out[this.#n++] = 0x2c;
+    } else if (a === this.#rb) {
+      this.#rb = b;
+      return;
+    } else this.#flush();
+    this.#ra = a;
+    this.#rb = b;
+  }
+
+  #flush(): void {
     const out = this.#out;
+    if (this.#rb > this.#ra) out.copyWithin(this.#n, this.#ra, this.#rb);
+    this.#n += this.#rb - this.#ra;
+    this.#ra = this.#rb = -2;
+  }
+
+  /** At out[dst]: `{` + the top-level members but `skip`, in key order (why's members too) + `}`. Returns the end. */
+  #members(dst: number, skip: number): number {
     const top = this.#top;
-    let n = pos;
-    dst[n++] = 0x7b;
+    this.#n = dst;
+    this.#ra = this.#rb = -2;
+    this.#emit(0, 1, false); // `{`
+    let first = true;
     for (let i = 0; i < 9; i++) {
       if (i === skip) continue;
-      if (n > pos + 1) dst[n++] = 0x2c;
       const m = i * 4;
       if (i !== K_WHY) {
-        for (let j = top[m]!, b = top[m + 2]!; j < b; j++) dst[n++] = out[j]!;
+        this.#emit(top[m]!, top[m + 2]!, !first);
+        first = false;
         continue;
       }
       // `"why":{` then its members in key order, then `}`.
-      for (let j = top[m]!, b = top[m + 1]! + 1; j < b; j++) dst[n++] = out[j]!;
+      this.#emit(top[m]!, top[m + 1]! + 1, !first);
+      first = false;
       const why = this.#why;
       const seen = this.#whySeen;
-      let first = true;
+      let firstWhy = true;
       for (let k = 0; k < 5; k++) {
         if (!(seen & (1 << k))) continue;
-        if (!first) dst[n++] = 0x2c;
-        first = false;
-        for (let j = why[k * 4]!, b = why[k * 4 + 2]!; j < b; j++) dst[n++] = out[j]!;
+        this.#emit(why[k * 4]!, why[k * 4 + 2]!, !firstWhy);
+        firstWhy = false;
       }
-      dst[n++] = 0x7d;
+      this.#emit(top[m + 2]! - 1, top[m + 2]!, false); // why's `}`
     }
-    dst[n++] = 0x7d;
-    return n;
+    this.#emit(this.#o - 1, this.#o, false); // `}`
+    this.#flush();
+    return this.#n;
   }
 
   /** The why object's members: the schema's #/$defs/why, restricted as above. */
