@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: type-check, the Rego unit tests (opa test), bundle and precompiled-validator reproducibility, the
-# bun test suite. Ends with one line "N passed, N failed" (each bun test and each opa test counts; tsc and the two
+# bun test suite. Ends with one line "N passed, N failed" (each bun test and each opa test counts; tsc and the three
 # reproducibility checks count one each). Exit 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,9 @@ if OPA="$OPA" $BUN scripts/build-bundles.ts --check; then passed=$((passed+1)); 
 
 echo "== precompiled schema validators up to date"
 if $BUN scripts/build-validators.ts --check; then passed=$((passed+1)); else failed=$((failed+1)); fi
+
+echo "== conftest's parsers (Go WebAssembly) reproducible from scripts/conftest-parsers"
+if bash scripts/build-conftest-parsers.sh --check; then passed=$((passed+1)); else failed=$((failed+1)); fi
 
 echo "== bun test"
 $BUN test --timeout 60000 "$@" 2>&1 | tee "$log"

@@ -7,7 +7,7 @@
 import { appendFile } from "node:fs/promises";
 import { sha256Hex } from "../core/digest.ts";
 import type { DecisionLogCounters } from "./metrics.ts";
-import { bool, OtlpLogExporter, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
+import { bool, OtlpLogExporter, pushBounded, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
 
 export interface ResourceInfo {
   serviceName: string;
@@ -196,11 +196,8 @@ export class DecisionLogger {
     const record = decisionLogRecord(e);
     this.otlp?.add(record);
     if (!this.o.file) return;
-    this.queue.push(record);
-    const max = this.o.maxQueue ?? 10_000;
-    if (this.queue.length > max) {
-      const n = this.queue.length - max;
-      this.queue.splice(0, n);
+    const n = pushBounded(this.queue, record, this.o.maxQueue ?? 10_000);
+    if (n) {
       this.stats.dropped += n;
       this.o.counters?.dropped("file", "queue_full", n);
     }

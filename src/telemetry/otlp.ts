@@ -220,11 +220,8 @@ export class OtlpLogExporter {
   }
 
   add(record: LogRecord): void {
-    this.queue.push(record);
-    const max = this.o.maxQueue ?? 10_000;
-    if (this.queue.length > max) {
-      const n = this.queue.length - max;
-      this.queue.splice(0, n);
+    const n = pushBounded(this.queue, record, this.o.maxQueue ?? 10_000);
+    if (n) {
       this.stats.dropped += n;
       this.o.counters?.dropped("queue_full", n);
     }
@@ -313,4 +310,13 @@ export class OtlpLogExporter {
       this.o.onError?.(`decision log endpoint ${this.o.endpoint}: still unsent after ${closeTimeoutMs} ms at shutdown (${n} records dropped)`);
     }
   }
+}
+
+/** Append to a bounded queue, dropping the oldest entries past `max`; returns how many were dropped. */
+export function pushBounded<T>(queue: T[], item: T, max: number): number {
+  queue.push(item);
+  const n = queue.length - max;
+  if (n <= 0) return 0;
+  queue.splice(0, n);
+  return n;
 }

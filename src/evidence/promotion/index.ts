@@ -82,6 +82,17 @@ function hex32(v: unknown, where: string): string {
 
 /** Pure: the predicate, checked field by field. Throws TollgateError("schema_invalid") naming the first bad one. */
 export function parsePromotion(predicate: unknown): PromotionPredicate {
+  // facts(), verify() and materials() each need it: parse each predicate object once.
+  const known = typeof predicate === "object" && predicate !== null ? parsed.get(predicate) : undefined;
+  if (known) return known;
+  const p = parsePromotionOnce(predicate);
+  if (typeof predicate === "object" && predicate !== null) parsed.set(predicate, p);
+  return p;
+}
+
+const parsed = new WeakMap<object, PromotionPredicate>();
+
+function parsePromotionOnce(predicate: unknown): PromotionPredicate {
   const p = obj(predicate, "predicate");
   if (!Array.isArray(p.materials)) bad("materials must be an array");
   const materials = p.materials.map((m, i): PromotionMaterial => {
