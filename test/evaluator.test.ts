@@ -199,3 +199,42 @@ describe("default bundle", () => {
     });
   }
 });
+
+describe("evaluateJsonText: the input's JSON text parsed inside the WASM", () => {
+  let engine: PolicyEngine;
+  beforeAll(async () => {
+    const dir = join(tmp, "echo");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "echo.rego"), "package echo\nimport rego.v1\nout := input\nkinds := {k: type_name(v) | some k, v in input}\nn := input.n\n");
+    const tar = join(tmp, "echo.tar.gz");
+    const r = runOpa(["build", "-t", "wasm", "-e", "echo/out", "-e", "echo/kinds", "-e", "echo/n", "-o", tar, "."], dir);
+    if (r.code !== 0) throw new Error(r.stderr);
+    engine = await PolicyEngine.create(await loadBundleFile(tar));
+  });
+  const raw = (ep: string, text: string) => engine.evaluateJsonText(ep, new TextEncoder().encode(text));
+
+  test("the same value evaluate() gives for the parsed text, for any layout, escape and nesting", () => {
+    const texts = [
+      '{"a":1}', ' \n\t{ "a" : [ 1 , 2 , { "b" : null } ] }\r\n', '{"s":"\\u00e9\\u00E9\\/\\\\\\"\\b\\f\\n\\r\\t\\u0000 \\ud83d\\ude00 é 😀"}',
+      '{"t":true,"f":false,"z":null,"e":[],"o":{}}', '{"x":-0.5,"y":1e3,"z":-1.25E-2,"w":0}', "[1,[2,[3,[4,[5]]]]]",
+      '{"a":1,"a":2}', JSON.stringify({ deep: Array.from({ length: 50 }, (_, i) => ({ [`k${i}`]: i })) }),
+    ];
+    for (const t of texts) {
+      const set = raw("echo/out", t);
+      expect(set).toBeDefined();
+      expect(JSON.parse(set!)).toEqual([{ result: engine.evaluate("echo/out", JSON.parse(t)) }]);
+      // Types as the policy sees them (a number stays a number, a string a string) in both.
+      expect(JSON.parse(raw("echo/kinds", t)!)).toEqual([{ result: engine.evaluate("echo/kinds", JSON.parse(t)) }]);
+    }
+  });
+
+  test("numbers kept as written (opa's reading), an undefined result is the empty set", () => {
+    expect(raw("echo/n", '{"n":12345678901234567890123}')).toBe('[{"result":12345678901234567890123}]');
+    expect(raw("echo/n", '{"m":1}')).toBe("[]");
+  });
+
+  test("text the module's parser refuses (a lone surrogate escape) is handed back: undefined, not a wrong input", () => {
+    expect(raw("echo/out", '{"s":"\\ud800"}')).toBeUndefined();
+    expect(engine.evaluateJsonText("echo/missing", new TextEncoder().encode("{}"))).toBeUndefined();
+  });
+});

@@ -64,6 +64,8 @@ default allow := false
 allow if input.user == data.allowed_user
 
 greeting := sprintf("hello %s", [input.user])
+
+amount := input.amount
 `;
 
 let work: string;
@@ -129,7 +131,7 @@ beforeAll(async () => {
   writeFileSync(join(work, "policy/tollgate/admission/admission.rego"), ADMISSION);
   writeFileSync(join(work, "policy/demo.rego"), DATA_POLICY);
   writeFileSync(join(work, "policy/data.json"), JSON.stringify({ allowed_user: "alice", marker: "rev-serve" }));
-  signedBundle = await buildSigned(join(work, "policy"), join(work, "gate.tar.gz"), "rev-serve", ["tollgate/gate/decision", "tollgate/admission/decision", "demo/allow", "demo/greeting"], priv);
+  signedBundle = await buildSigned(join(work, "policy"), join(work, "gate.tar.gz"), "rev-serve", ["tollgate/gate/decision", "tollgate/admission/decision", "demo/allow", "demo/greeting", "demo/amount"], priv);
   srv = await startGateServer(cfg(), { log: (l) => logs.push(l) });
 }, 30_000);
 
@@ -311,6 +313,42 @@ describe("POST /v1/data (OPA-compatible)", () => {
     // the same input at another entrypoint is another decision, with its own id
     const other = await post("/v1/data/demo/allow", JSON.stringify({ input: {} }));
     expect(other.body.decision_id).not.toBe(u1.body.decision_id);
+  });
+
+  test("the input's bytes as sent go to the policy: any JSON layout, duplicate keys as OPA, the id from those bytes", async () => {
+    const pretty = '{\n  "input" : {\n    "user": "alice"\n  }\n}\n';
+    const a = await post("/v1/data/demo/allow", pretty);
+    expect([a.status, a.body.result]).toEqual([200, true]);
+    // The id derives from the input's text between `"input":` and the closing brace, exactly as it arrived.
+    const sha = (await post(`/v1/gate?subject=sha256:${SUBJECT}`, JSON.stringify(statement()))).body.bundle.sha256;
+    const span = pretty.slice(pretty.indexOf(":") + 1, pretty.lastIndexOf("}"));
+    const spanDigest = `sha256:${new Bun.CryptoHasher("sha256").update(span).digest("hex")}`;
+    expect(a.body.decision_id).toBe(decisionId({ inputDigest: spanDigest, entrypoint: "demo/allow", bundleRevision: "rev-serve", bundleSha256: sha }));
+    // Duplicate "input" members: the last one counts (JSON.parse, and Go's encoding/json in opa).
+    const dup = await post("/v1/data/demo/allow", '{"input":{"user":"bob"},"input":{"user":"alice"}}');
+    expect([dup.status, dup.body.result]).toEqual([200, true]);
+    const dup2 = await post("/v1/data/demo/allow", '{"input":{"user":"alice"},"input":{"user":"bob"}}');
+    expect([dup2.status, dup2.body.result]).toEqual([200, false]);
+    // Other members beside input: evaluated from the parsed body, the id from the input's canonical form.
+    const extra = await post("/v1/data/demo/greeting", '{"input":{"user":"dora"},"explain":"off"}');
+    expect([extra.status, extra.body.result]).toEqual([200, "hello dora"]);
+    expect((await post("/v1/data/demo/greeting", '{"explain":"off","input":{"user":"dora"}}')).body.decision_id).toBe(extra.body.decision_id);
+    // Escapes and non-ASCII text arrive as the policy would see them from any other layout.
+    const esc = await post("/v1/data/demo/greeting", '{"input":{"user":"\\u00e9t\\u00E9 \\/ \\ud83d\\ude00 \\"q\\" caf\u00e9"}}');
+    expect([esc.status, esc.body.result]).toEqual([200, 'hello \u00e9t\u00e9 / \u{1f600} "q" caf\u00e9']);
+  });
+
+  test("numbers reach the policy as written, as opa reads them (not rounded through a JS double)", async () => {
+    const r = await fetch(srv.url + "/v1/data/demo/amount", { method: "POST", body: '{"input":{"amount":12345678901234567890123}}', headers: { "Content-Type": "application/json" } });
+    expect(await r.text()).toStartWith('{"result":12345678901234567890123,');
+  });
+
+  test("a body that is not exactly one JSON object is refused, whatever follows its input", async () => {
+    for (const body of ['{"input":{"user":"alice"}} x', '{"input":{"user":"alice"},}', '{"input":{"user":"alice"}}}', '{"input":{"user":"alice"} "x"}', '{"input":01}']) {
+      const r = await post("/v1/data/demo/allow", body);
+      expect([r.status, r.body.code]).toEqual([400, "invalid_parameter"]);
+      expect(r.body.message).toContain("request body is not valid JSON");
+    }
   });
 
   test("data_files overlay the bundle's data, later files winning (as eval --data)", async () => {

@@ -185,7 +185,8 @@ export function jsonDepth(doc: Uint8Array | string): number {
 
 /** Whether JSON text nests arrays/objects deeper than `max` (brackets inside strings do not count). */
 export function jsonNestsDeeperThan(doc: Uint8Array | string, max: number): boolean {
-  return jsonDepth(doc) > max;
+  // Each level opens with a bracket of its own: text no longer than `max` cannot nest deeper.
+  return doc.length > max && jsonDepth(doc) > max;
 }
 
 /**

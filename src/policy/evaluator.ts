@@ -91,6 +91,24 @@ export class PolicyEngine {
     }
     return rs?.[0]?.result;
   }
+
+  /**
+   * Evaluate one entrypoint over input given as JSON text (the gate passes the input's bytes of a /v1/data request
+   * body as they arrived), parsed once, inside the WASM: the input is never built as a JS value, re-serialized and
+   * parsed again. The caller has validated the text as JSON. Returns the result set's JSON text as the module
+   * writes it (`[{"result":…}]`, `[]` when undefined), or undefined when this path is not available (the module
+   * lacks the evaluation-context ABI, or its JSON parser refuses the text): use evaluate() then.
+   */
+  evaluateJsonText(entrypoint: string, json: Uint8Array): string | undefined {
+    const ep = normalizeEntrypoint(entrypoint);
+    const policy = this.byEntrypoint.get(ep);
+    if (!policy) return undefined;
+    try {
+      return evaluateText(policy, ep, json);
+    } catch (e) {
+      throw new TollgateError("internal", `policy evaluation failed at ${ep}: ${(e as Error).message}`, this.bundle.source);
+    }
+  }
 }
 
 const encoder = new TextEncoder();
@@ -132,6 +150,39 @@ function evaluateFast(policy: LoadedPolicy, ep: string, input: unknown): { resul
   const mem = new Uint8Array(p.mem.buffer);
   const end = mem.indexOf(0, ret);
   return JSON.parse(decoder.decode(mem.subarray(ret, end))) as { result: unknown }[];
+}
+
+const CTX_EXPORTS = ["opa_eval_ctx_new", "opa_eval_ctx_set_input", "opa_eval_ctx_set_data", "opa_eval_ctx_set_entrypoint", "eval", "opa_eval_ctx_get_result", "opa_json_dump", "opa_json_parse", "opa_heap_ptr_set"];
+
+/**
+ * The evaluation-context ABI: opa_json_parse (JSON only, and it says when it refuses — opa_eval's own parser takes
+ * Rego syntax and would evaluate refused text as no input at all), set input and data, eval, dump the result.
+ */
+function evaluateText(policy: LoadedPolicy, ep: string, json: Uint8Array): string | undefined {
+  const p = policy as unknown as PolicyInternals;
+  const id = p.entrypoints?.[ep];
+  const ex = p.wasmInstance.exports as Record<string, (...a: number[]) => number>;
+  if (id === undefined || CTX_EXPORTS.some((f) => typeof ex[f] !== "function")) return undefined;
+  const at = p.dataHeapPtr; // above the data, where opa_eval puts its input; the heap starts over above it
+  const need = at + json.length + 65536 - p.mem.buffer.byteLength;
+  if (need > 0) p.mem.grow(Math.ceil(need / 65536));
+  new Uint8Array(p.mem.buffer).set(json, at);
+  ex.opa_heap_ptr_set!(at + json.length);
+  let input = 0;
+  try {
+    input = ex.opa_json_parse!(at, json.length);
+  } catch {
+    // It aborts on text JSON.parse takes (a lone surrogate escape): evaluate() decides what that input means.
+  }
+  if (!input) return undefined;
+  const ctx = ex.opa_eval_ctx_new!();
+  ex.opa_eval_ctx_set_input!(ctx, input);
+  ex.opa_eval_ctx_set_data!(ctx, p.dataAddr);
+  ex.opa_eval_ctx_set_entrypoint!(ctx, id);
+  ex.eval!(ctx);
+  const out = ex.opa_json_dump!(ex.opa_eval_ctx_get_result!(ctx));
+  const mem = new Uint8Array(p.mem.buffer); // the evaluation may have grown the memory
+  return decoder.decode(mem.subarray(out, mem.indexOf(0, out)));
 }
 
 /** Names of the built-ins a loaded module imports from the host (its `builtins` export, as JSON). */

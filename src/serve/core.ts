@@ -13,6 +13,8 @@ export interface GateCore {
   /** /ready: the bundle manager's status and the decision log's. */
   readiness(): Promise<{ status: BundleStatus; decisionLogs: unknown }>;
   emit(e: DecisionEvent): void;
+  /** Whether emit() records anything (decision logs configured): when not, the handler does not call it. */
+  readonly logsDecisions: boolean;
   /** Draining: /ready answers 503 so load balancers stop sending requests. */
   stopping(): boolean;
   /** Which thread answers (0 = the primary, 1… = workers), shown by /health. */

@@ -6,7 +6,7 @@
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
 import { asTollgateError } from "../core/errors.ts";
-import { decodeBase64Strict } from "../core/digest.ts";
+import { decodeBase64Strict, sha256Hex } from "../core/digest.ts";
 import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } from "../core/digest-set.ts";
 import { inputDigest } from "../core/input.ts";
 import { evidenceFromBytes } from "../evidence/source.ts";
@@ -62,6 +62,10 @@ function errorResponse(status: number, code: string, message: string): Response 
 
 /** Read the body, refusing more than `max` bytes (Content-Length checked first, then counted while streaming). */
 async function readBody(req: Request, max: number): Promise<Uint8Array> {
+  // A request body is exactly its Content-Length on the wire (Bun neither inflates nor reads past it): when that
+  // is within the limit, Bun's own read is the cheap one. Without a length (chunked), count while streaming.
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d{1,15}$/.test(declared) && Number(declared) <= max) return req.bytes();
   const r = await readCapped(req, max);
   if (r instanceof Uint8Array) return r;
   throw new HttpError(413, "request_too_large", `request body${r.declared !== undefined ? ` of ${r.declared} bytes` : ""} exceeds max_body_bytes (${max})`);
@@ -85,6 +89,23 @@ function parseJsonBody(bytes: Uint8Array, what: string, noun = "request body"): 
     throw new HttpError(400, "invalid_parameter", `${what}: ${noun} is not valid JSON: ${(e as Error).message}`);
   }
 }
+
+const RESULT_PREFIX = '[{"result":';
+const INPUT_KEY = /^[ \t\n\r]*\{[ \t\n\r]*"input"[ \t\n\r]*:/;
+
+/**
+ * The bytes between `{"input":` and the closing `}` of a /v1/data body written that way (JSON whitespace allowed
+ * around each token), else undefined. They are the input's text exactly when they parse as one JSON value: JSON's
+ * grammar then leaves no other member and nothing else in the object (the caller checks that with JSON.parse).
+ */
+function inputSpan(body: Uint8Array): Uint8Array | undefined {
+  const head = INPUT_KEY.exec(latin1.decode(body.subarray(0, 64)));
+  if (!head) return undefined;
+  let end = body.length - 1;
+  while (end > 0 && (body[end] === 0x20 || body[end] === 0x0a || body[end] === 0x0d || body[end] === 0x09)) end--;
+  return body[end] === 0x7d && end > head[0].length ? body.subarray(head[0].length, end) : undefined;
+}
+const latin1 = new TextDecoder("latin1");
 
 /** A request path's percent-escapes decoded; a malformed escape is the client's error (400), not a 500. */
 function decodePath(raw: string): string {
@@ -311,7 +332,8 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
   function emit(e: Omit<DecisionEvent, "decisionId">): string {
     const id = decisionId(e);
     core.metrics?.decision(e.endpoint, e.allow);
-    core.emit({ ...e, decisionId: id });
+    // A worker thread posts every event to the primary: not when nobody records them.
+    if (core.logsDecisions) core.emit({ ...e, decisionId: id });
     return id;
   }
 
@@ -377,15 +399,30 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
     const time = new Date();
     const active = requireBundle();
     let input: unknown;
+    // The input's own bytes in the body, when the body is exactly {"input": <one JSON value>} (see inputSpan).
+    let span: Uint8Array | undefined;
     if (body.length > 0) {
       // A form post is what a browser sends cross-site without a preflight (and not JSON): never evaluated.
       const ct = (req.headers.get("content-type") ?? "").toLowerCase();
       if (ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("multipart/form-data")) {
         throw new HttpError(415, "unsupported_media_type", `/v1/data/${path}: content type ${ct.split(";")[0]} is not accepted (send application/json)`);
       }
-      const doc = parseJsonBody(body, `/v1/data/${path}`);
-      if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new HttpError(400, "invalid_parameter", `/v1/data/${path}: body must be a JSON object {"input": …}`);
-      input = (doc as { input?: unknown }).input;
+      span = inputSpan(body);
+      if (span) {
+        if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) span = undefined;
+        else {
+          try {
+            input = JSON.parse(utf8.decode(span));
+          } catch {
+            span = undefined; // not one JSON value after all: the whole body is parsed, and refused, below
+          }
+        }
+      }
+      if (!span) {
+        const doc = parseJsonBody(body, `/v1/data/${path}`);
+        if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new HttpError(400, "invalid_parameter", `/v1/data/${path}: body must be a JSON object {"input": …}`);
+        input = (doc as { input?: unknown }).input;
+      }
     } else if (req.method === "GET") {
       // OPA's GET /v1/data/{path}?input=<JSON value>
       const q = new URL(req.url).searchParams.get("input");
@@ -399,8 +436,17 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
       return errorResponse(404, "undefined_document", `document missing: data.${ep.replace(/\//g, ".")} is not an entrypoint of the active bundle (${entrypoints})`);
     }
     let result: unknown;
+    // The result's JSON text as the WASM wrote it, when the input went to it as the client's own bytes.
+    let resultText: string | undefined;
     try {
-      result = active.engine.evaluate(ep, input);
+      // Only an object or array goes the raw way: for a falsy input the SDK path evaluates with no input at all.
+      const set = span && input !== null && typeof input === "object" ? active.engine.evaluateJsonText(ep, span) : undefined;
+      if (set === undefined) result = active.engine.evaluate(ep, input);
+      else {
+        const rs = JSON.parse(set) as { result: unknown }[];
+        result = rs[0]?.result;
+        if (rs.length === 1 && set.startsWith(RESULT_PREFIX) && set.endsWith("}]")) resultText = set.slice(RESULT_PREFIX.length, -2);
+      }
     } catch (e) {
       throw new HttpError(500, "internal_error", asTollgateError(e).message);
     }
@@ -415,9 +461,11 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
       warnRules: s.warn,
       bundleRevision: active.revision,
       bundleSha256: active.sha256,
-      inputDigest: inputDigest(input ?? null),
+      // The input's JSON text as sent when it was cut from the body, else its canonical form (see the README).
+      inputDigest: span ? `sha256:${sha256Hex(span)}` : inputDigest(input ?? null),
       ...(subjectDigest ? { subjectDigest } : {}),
     });
+    if (resultText !== undefined) return new Response(`{"result":${resultText},"decision_id":"${id}"}`, { headers: JSON_HEADERS });
     return json(result === undefined ? { decision_id: id } : { result, decision_id: id });
   }
 
@@ -651,6 +699,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     failure: () => bundles.failure,
     readiness: async () => ({ status: bundles.status(), decisionLogs: decisionLog.enabled ? decisionLog.snapshot() : null }),
     emit: (e) => decisionLog.log(e),
+    logsDecisions: decisionLog.enabled,
     stopping: () => stopping,
     thread: 0,
     metrics,

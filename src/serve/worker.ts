@@ -26,7 +26,7 @@ async function load(t: BundleTransfer): Promise<ActiveBundle> {
   return { ...t.meta, engine };
 }
 
-const core: GateCore & { thread: number; metrics?: GateMetrics } = {
+const core: GateCore & { thread: number; metrics?: GateMetrics; logsDecisions: boolean } = {
   active: () => active,
   failure: () => undefined,
   readiness: () =>
@@ -38,6 +38,7 @@ const core: GateCore & { thread: number; metrics?: GateMetrics } = {
   emit: (event) => send({ type: "log", event }),
   stopping: () => stopping,
   thread: 0,
+  logsDecisions: false,
 };
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -46,6 +47,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "init":
       try {
         core.thread = m.thread;
+        core.logsDecisions = m.logDecisions;
         // The primary's counters (shared memory): this thread's requests and decisions add to the same sums.
         if (m.metrics) core.metrics = new GateMetrics(m.metrics);
         const inputs = await loadHandlerInputs(m.cfg);

@@ -18,7 +18,7 @@ export interface BundleTransfer {
 }
 
 export type ToWorker =
-  | { type: "init"; cfg: HandlerConfig; port: number; thread: number; bundle: BundleTransfer; metrics?: SharedArrayBuffer }
+  | { type: "init"; cfg: HandlerConfig; port: number; thread: number; bundle: BundleTransfer; logDecisions: boolean; metrics?: SharedArrayBuffer }
   | { type: "prepare"; seq: number; bundle: BundleTransfer }
   | { type: "commit"; seq: number }
   | { type: "abort"; seq: number }
@@ -72,7 +72,7 @@ export class WorkerPool {
             this.settle(`init:${i}`, new Error(e.message));
           };
           const ready = this.expect(`init:${i}`);
-          w.postMessage({ type: "init", cfg: this.cfg, port, thread: i + 1, bundle: init, ...(core.metrics ? { metrics: core.metrics.buffer } : {}) } satisfies ToWorker);
+          w.postMessage({ type: "init", cfg: this.cfg, port, thread: i + 1, bundle: init, logDecisions: core.logsDecisions, ...(core.metrics ? { metrics: core.metrics.buffer } : {}) } satisfies ToWorker);
           return ready;
         }),
       );
