@@ -68,6 +68,27 @@ async function waitFor(url: string, ms = 30_000): Promise<void> {
   throw new Error(`timed out waiting for ${url}`);
 }
 
+/** A CA and a server certificate for 127.0.0.1 made with the openssl CLI (as the TLS tests make theirs). */
+function makeTlsFiles(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=bench-ca", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  sh(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(f("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  sh(["openssl", "x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.pem"), "-days", "2", "-extfile", f("server.ext")]);
+  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
+}
+
+async function waitForTls(url: string, ca: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url, { tls: { ca } } as RequestInit)).ok) return;
+    } catch {}
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${url}`);
+}
+
 /** CPU time (user + system, all threads) the process has used so far, in ms, from /proc/PID/stat. */
 function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -187,7 +208,7 @@ async function main() {
       const { value, done } = await reader.read();
       if (done) break;
       out += new TextDecoder().decode(value);
-      const m = /ready on (http:\/\/[^\s]+)/.exec(out);
+      const m = /ready on (https?:\/\/[^\s]+)/.exec(out);
       if (m) return { proc, url: m[1]! };
     }
     throw new Error(`tollgate serve did not start: ${out}`);
@@ -222,6 +243,29 @@ async function main() {
   await load("warm-up tollgate+log /v1/data", warm, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody));
   results.push(await load("tollgate POST /v1/data + decision log file", N, C, () => post(`${tgLoggedUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, tgLogProc.pid));
 
+  // --- production mode: TLS on both (tollgate's TLS front per thread; opa's Go crypto/tls), keep-alive clients
+  const tls = makeTlsFiles(work);
+  const tlsCfg = YAML.parse(readFileSync(join(work, "serve.yaml"), "utf8"));
+  tlsCfg.tls = { cert_file: tls.cert, key_file: tls.key };
+  writeFileSync(join(work, "serve-tls.yaml"), YAML.stringify(tlsCfg));
+  const { proc: tgTls, url: tgTlsUrl } = await startTollgate(join(work, "serve-tls.yaml"));
+  const opaTlsPort = await freePort();
+  const opaTlsUrl = `https://127.0.0.1:${opaTlsPort}`;
+  const opaTls = Bun.spawn([OPA, "run", "--server", "--addr", `127.0.0.1:${opaTlsPort}`, "--tls-cert-file", tls.cert, "--tls-private-key-file", tls.key, "--log-level", "error", "-b", regoBundle], { stdout: "ignore", stderr: "inherit" });
+  children.push(opaTls);
+  const ca = readFileSync(tls.ca, "utf8");
+  const postTls = (url: string, body: string) => fetch(url, { method: "POST", body, headers: { "Content-Type": "application/json" }, tls: { ca } } as RequestInit);
+  await waitForTls(`${opaTlsUrl}/health`, ca);
+  await waitForTls(`${tgTlsUrl}/ready`, ca);
+  await load("warm-up tollgate TLS /v1/data", warm, C, () => postTls(`${tgTlsUrl}/v1/data/tollgate/gate/decision`, dataBody));
+  await load("warm-up opa TLS /v1/data", warm, C, () => postTls(`${opaTlsUrl}/v1/data/tollgate/gate/decision`, dataBody));
+  const tlsResults: PhaseResult[] = [];
+  tlsResults.push(await load("tollgate TLS POST /v1/data (wasm)", N, C, () => postTls(`${tgTlsUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, tgTls.pid));
+  tlsResults.push(await load("opa TLS POST /v1/data (rego)", N, C, () => postTls(`${opaTlsUrl}/v1/data/tollgate/gate/decision`, dataBody), undefined, opaTls.pid));
+  tgTls.kill();
+  opaTls.kill();
+  results.push(...tlsResults);
+
   // --- memory over 100,000 requests
   const rss: { requests: number; rssMiB: number }[] = [{ requests: 0, rssMiB: rssKiB(tg.pid) / 1024 }];
   const mem = await load(
@@ -240,9 +284,10 @@ async function main() {
   // A ratio over failed requests would measure error paths: any failure voids the run.
   const failed = [...results, mem].filter((r) => r.errors > 0);
   if (failed.length) throw new Error(`requests failed, no ratios recorded: ${failed.map((r) => `${r.name}: ${r.errors}`).join("; ")}`);
-  const [tgData, opaData, tgGate, tgLogged] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+  const [tgData, opaData, tgGate, tgLogged, tgTlsData, opaTlsData] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult];
   console.log(`decision log file cost on /v1/data: ${((1 - tgLogged.perSecond / tgData.perSecond) * 100).toFixed(1)} % throughput`);
   console.log(`\nratios: /v1/data throughput tollgate/opa = ${(tgData.perSecond / opaData.perSecond).toFixed(2)}×, p50 ${(tgData.p50ms / opaData.p50ms).toFixed(2)}×, p99 ${(tgData.p99ms / opaData.p99ms).toFixed(2)}×, server CPU per request opa/tollgate ${(opaData.cpuMsPerRequest! / tgData.cpuMsPerRequest!).toFixed(2)}×; /v1/gate vs opa /v1/data throughput ${(tgGate.perSecond / opaData.perSecond).toFixed(2)}×`);
+  console.log(`TLS: /v1/data throughput tollgate/opa = ${(tgTlsData.perSecond / opaTlsData.perSecond).toFixed(2)}×, p99 ${tgTlsData.p99ms.toFixed(2)} ms vs ${opaTlsData.p99ms.toFixed(2)} ms, server CPU per request opa/tollgate ${(opaTlsData.cpuMsPerRequest! / tgTlsData.cpuMsPerRequest!).toFixed(2)}×; TLS cost on tollgate's CPU per request ${((tgTlsData.cpuMsPerRequest! / tgData.cpuMsPerRequest! - 1) * 100).toFixed(0)} %`);
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `serve-${new Date().toISOString().slice(0, 10)}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, bun: Bun.version, concurrency: C, results, memory: { phase: mem, rss } }, null, 2));
