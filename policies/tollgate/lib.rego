@@ -35,17 +35,24 @@ evidence_subjects(ev) := ev.statement.subject
 
 evidence_subjects(ev) := ev.subject if not ev.statement
 
+# The strong algorithms the subject has a value for (subject_named_algorithms: any value, as `==` sees it;
+# subject_truthy_algorithms: a value other than false, as a bare `subject_digest[alg]` sees it). Found once per
+# decision, so the binding rules below walk the one or two algorithms a subject names, not all three for every
+# subject entry of every piece of evidence.
+subject_named_algorithms := [alg | some alg in strong_algorithms; _ = subject_digest[alg]]
+
+subject_truthy_algorithms := [alg | some alg in strong_algorithms; subject_digest[alg]]
+
 # A digest set agrees with the subject on some strong algorithm…
 digest_agrees(d) if {
-	some alg in strong_algorithms
+	some alg in subject_named_algorithms
 	d[alg] == subject_digest[alg]
 }
 
 # …and disagrees on some strong algorithm both name.
 digest_disagrees(d) if {
-	some alg in strong_algorithms
+	some alg in subject_truthy_algorithms
 	d[alg]
-	subject_digest[alg]
 	d[alg] != subject_digest[alg]
 }
 
@@ -63,11 +70,14 @@ subject_contradicted(ev) if {
 	digest_disagrees(s.digest)
 }
 
-# Some subject of the evidence names the artifact, and none contradicts it.
+# Some subject of the evidence names the artifact, and none contradicts it: some entry agrees, and no entry
+# that agrees also disagrees (the same as "some entry digest_matches and not subject_contradicted", in one walk).
 subject_bound(ev) if {
-	some s in evidence_subjects(ev)
-	digest_matches(s.digest)
-	not subject_contradicted(ev)
+	agreeing := [s | some s in evidence_subjects(ev); digest_agrees(s.digest)]
+	count(agreeing) > 0
+	every s in agreeing {
+		not digest_disagrees(s.digest)
+	}
 }
 
 # Every subject digest of the evidence, for messages ("sha256:… | sha512:…").
@@ -75,6 +85,9 @@ subject_digests_text(ev) := concat(", ", [digest_text(s.digest) | some s in evid
 
 # Evidence of one kind.
 evidence_of(kind) := [ev | some ev in input.evidence; ev.kind == kind]
+
+# The kinds present, found in one walk: each area's rules are skipped as a whole when its kind is absent.
+kinds_present := {ev.kind | some ev in input.evidence}
 
 # Signature verified cryptographically (says nothing about whether the signer is trusted).
 signature_verified(ev) if ev.signature.status == "verified"

@@ -81,7 +81,7 @@ dast_passing(ev) if {
 	not tr_warned_denies
 }
 
-deny contains lib.result_sev(
+dast_deny contains lib.result_sev(
 	"I8.dast-config",
 	sprintf("data.dast_fail_severity %s is not one of critical, high, medium, low, info; every finding denies", [json.marshal(data.dast_fail_severity)]),
 	null, "high", "set dast_fail_severity to critical, high, medium, low or info",
@@ -100,13 +100,13 @@ deny contains lib.result_sev(
 	count([ev | some ev in array.concat(dast_reports, dast_test_results); lib.relied_on(ev); dast_passing(ev)]) == 0
 }
 
-deny contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.source.path, f.severity, "fix the vulnerability, or suppress it with a reviewed justification") if {
+dast_deny contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.source.path, f.severity, "fix the vulnerability, or suppress it with a reviewed justification") if {
 	some ev in dast_reports
 	some f in ev.facts.findings
 	dast_blocking(f)
 }
 
-warn contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.source.path, f.severity, "review the finding") if {
+dast_warn contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.source.path, f.severity, "review the finding") if {
 	some ev in dast_reports
 	some f in ev.facts.findings
 	not f.suppressed
@@ -114,7 +114,7 @@ warn contains lib.result_sev("I8.dast-finding", dast_finding_msg(ev, f), ev.sour
 	dast_rank[f.severity] < dast_threshold
 }
 
-deny contains lib.result_sev(
+dast_deny contains lib.result_sev(
 	"I8.dast-incomplete",
 	sprintf("%s scan is not shown complete (%s): an unfinished scan proves nothing", [ev.facts.tool.name, concat("; ", ev.facts.incomplete)]),
 	ev.source.path, "high", "re-run the DAST scan to completion",
@@ -123,7 +123,7 @@ deny contains lib.result_sev(
 	ev.facts.complete == false
 }
 
-deny contains lib.result_sev(
+dast_deny contains lib.result_sev(
 	"I8.dast-attestation",
 	sprintf("DAST attestation does not verify: %s", [ev.integrity.reason]),
 	ev.source.path, "high", "the predicate must be a SARIF 2.1.0 log or a ZAP traditional JSON report",
@@ -132,7 +132,7 @@ deny contains lib.result_sev(
 	ev.integrity.status == "failed"
 }
 
-deny contains lib.result_sev(
+dast_deny contains lib.result_sev(
 	"I8.dast-signature",
 	sprintf("DAST attestation signature did not verify: %s", [ev.signature.reason]),
 	ev.source.path, "high", "re-sign the attestation, or supply the key that signed it",
@@ -141,7 +141,7 @@ deny contains lib.result_sev(
 	ev.signature.status == "failed"
 }
 
-deny contains lib.result_sev(
+dast_deny contains lib.result_sev(
 	"I8.dast-test-result-failed",
 	sprintf("DAST run attested as a test result FAILED: %d failed test(s)%s", [ev.facts.failedCount, tr_failed_list(ev)]),
 	ev.source.path, "high", "fix what the DAST run found and attest a passing run",
@@ -150,7 +150,7 @@ deny contains lib.result_sev(
 	ev.facts.result == "FAILED"
 }
 
-warn contains lib.result_sev(
+dast_warn contains lib.result_sev(
 	"I8.dast-unbound",
 	"bare DAST report: unsigned and bound to no artifact, so it is recorded but cannot satisfy the DAST requirement",
 	ev.source.path, "low", "wrap the report in a signed in-toto statement whose subject is the deployed artifact's digest",
@@ -159,7 +159,7 @@ warn contains lib.result_sev(
 	ev.facts.bare == true
 }
 
-warn contains lib.result_sev(
+dast_warn contains lib.result_sev(
 	"I8.dast-subject",
 	sprintf("DAST attestation is not about subject %s", [lib.subject_text]),
 	ev.source.path, "medium", "attest the scan of the artifact being deployed",
@@ -168,4 +168,21 @@ warn contains lib.result_sev(
 	not ev.facts.bare
 	lib.subject_given
 	not lib.subject_bound(ev)
+}
+
+dast_present if "dast" in lib.kinds_present
+
+dast_present if count(dast_test_results) > 0
+
+# The rules above fill dast_deny and dast_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	dast_present
+	some r in dast_deny
+}
+
+warn contains r if {
+	dast_present
+	some r in dast_warn
 }

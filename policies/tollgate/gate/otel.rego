@@ -26,7 +26,7 @@ deny contains lib.result_sev(
 }
 
 # Missing required Resource attribute: name it and count the records it leaves unattributed.
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.resource-attributes",
 	sprintf("%s: %d of %d log records have no Resource attribute %s%s", [
 		ev.source.path, n, ev.facts.record_count, attr, otel_attr_note(attr),
@@ -39,7 +39,7 @@ deny contains lib.result_sev(
 	n > 0
 }
 
-warn contains lib.result_sev(
+otel_warn contains lib.result_sev(
 	"I6.service-instance-id",
 	sprintf("%s: %d of %d log records have no Resource attribute %s", [ev.source.path, n, ev.facts.record_count, attr]),
 	ev.source.path, "low",
@@ -50,7 +50,7 @@ warn contains lib.result_sev(
 	n > 0
 }
 
-warn contains lib.result_sev(
+otel_warn contains lib.result_sev(
 	"I6.no-records",
 	sprintf("%s: the log export holds no log records; nothing shows the service's identity", [ev.source.path]),
 	ev.source.path, "medium", "export logs from the running service",
@@ -66,7 +66,7 @@ otel_records(n) := "1 record" if n == 1
 else := sprintf("%d records", [n])
 
 # An image digest attribute that names no sha256 digest cannot be matched: fail closed.
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.image-digest",
 	sprintf("%s %s: %s %q names no sha256 digest to compare with the subject", [
 		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.value,
@@ -79,7 +79,7 @@ deny contains lib.result_sev(
 }
 
 # container.image.id / oci.manifest.digest: must be the subject.
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.image-digest",
 	sprintf("%s %s: %s is sha256:%s but the subject is sha256:%s (%s)", [
 		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.sha256, lib.subject_sha256, otel_records(d.records),
@@ -95,7 +95,7 @@ deny contains lib.result_sev(
 }
 
 # Image digests are sha256; a subject named by sha384/sha512 only cannot be compared with them: fail closed.
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.image-digest",
 	sprintf("%s %s: %s is sha256:%s but the subject has no sha256 digest to compare it with (subject %s)", [
 		ev.source.path, otel_resource_where(ev, d.resource), d.attribute, d.sha256, lib.subject_text,
@@ -110,7 +110,7 @@ deny contains lib.result_sev(
 }
 
 # container.image.repo_digests: one image pushed to several registries has several entries; one must be the subject.
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.image-digest",
 	sprintf("%s %s: no container.image.repo_digests entry is the subject sha256:%s (has: %s)", [
 		ev.source.path, otel_resource_where(ev, i), lib.subject_sha256,
@@ -143,7 +143,7 @@ otel_provenance_commits contains lower(c) if {
 	is_string(c)
 }
 
-deny contains lib.result_sev(
+otel_deny contains lib.result_sev(
 	"I6.revision",
 	sprintf("%s %s: org.opencontainers.image.revision %s is not the commit the provenance was built from (%s)", [
 		ev.source.path, otel_resource_where(ev, r.resource), r.value, concat(", ", sort(otel_provenance_commits)),
@@ -156,7 +156,7 @@ deny contains lib.result_sev(
 	not r.value in otel_provenance_commits
 }
 
-warn contains lib.result_sev(
+otel_warn contains lib.result_sev(
 	"I6.revision-unverified",
 	sprintf("%s %s: org.opencontainers.image.revision %s cannot be checked: no verified provenance names a source commit", [
 		ev.source.path, otel_resource_where(ev, r.resource), r.value,
@@ -166,4 +166,17 @@ warn contains lib.result_sev(
 	some ev in otel_logs
 	some r in ev.facts.revisions
 	count(otel_provenance_commits) == 0
+}
+
+# The rules above fill otel_deny and otel_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	"otel-log" in lib.kinds_present
+	some r in otel_deny
+}
+
+warn contains r if {
+	"otel-log" in lib.kinds_present
+	some r in otel_warn
 }

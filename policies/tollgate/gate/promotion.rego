@@ -26,7 +26,7 @@ promotion_path_ok(ev) if {
 	p.to == ev.facts.to
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.signature",
 	sprintf("promotion attestation signature %s: %s", [ev.signature.status, object.get(ev.signature, "reason", "no signature")]),
 	ev.source.path, "critical", "a promotion record counts only when signed: verify it with the promoter's key (--key) or trusted identity",
@@ -35,7 +35,7 @@ deny contains lib.result_sev(
 	ev.signature.status != "verified"
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.signer",
 	sprintf("promotion %s → %s by %s is signed by a signer the gate does not trust", [ev.facts.from, ev.facts.to, ev.facts.actor]),
 	ev.source.path, "critical", "trust the promoter's key with --key or data.trusted_signers",
@@ -46,7 +46,7 @@ deny contains lib.result_sev(
 }
 
 # The predicate itself is not of its type's shape (no facts could be read).
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.schema",
 	sprintf("promotion attestation is malformed: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
 	ev.source.path, "critical", "the predicate must carry materials, promotion{from,to,actor,timestamp,pipeline} and rekor{uuid,logIndex,inclusionProof}",
@@ -55,7 +55,7 @@ deny contains lib.result_sev(
 	not ev.facts.materials
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.material",
 	sprintf("promotion %s material %s: %s", [m.role, m.uri, object.get(m, "reason", "not verified")]),
 	ev.source.path, "critical", "the SBOM/VEX a promotion names must be the file it was promoted with: supply the original file beside the statement",
@@ -65,7 +65,7 @@ deny contains lib.result_sev(
 	not m.verified
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.transparency",
 	sprintf("promotion Rekor entry %s is not proven in the log: %s", [ev.facts.rekor.uuid, object.get(ev.transparency, "reason", ev.transparency.status)]),
 	ev.source.path, "critical", "the promotion's Rekor inclusion proof must lead to a checkpoint signed by a log of the trusted root (--trusted-root)",
@@ -75,7 +75,7 @@ deny contains lib.result_sev(
 	ev.transparency.status != "verified"
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.path",
 	sprintf("promotion %s → %s is not an allowed move (%s)", [ev.facts.from, ev.facts.to, concat(", ", [sprintf("%s → %s", [p.from, p.to]) | some p in promotion_allowed_paths])]),
 	ev.source.path, "high", "promote only along the paths in data.promotion_allowed_paths",
@@ -85,7 +85,7 @@ deny contains lib.result_sev(
 	not promotion_path_ok(ev)
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.materials-missing",
 	sprintf("promotion %s → %s carries no %s material", [ev.facts.from, ev.facts.to, role]),
 	ev.source.path, "high", "the promotion must name the documents in data.promotion_required_materials",
@@ -96,7 +96,7 @@ deny contains lib.result_sev(
 	count(object.get(ev.facts.materials_by_role, role, [])) == 0
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.subject",
 	sprintf("promotion subjects (%s) do not name subject %s", [lib.subject_digests_text(ev), lib.subject_text]),
 	ev.source.path, "critical", "use the promotion record of this artifact's digest",
@@ -122,7 +122,7 @@ promotion_log_index_msg(ev) := sprintf(
 	[ev.facts.rekor.uuid, ev.facts.rekor.proof_log_index, ev.facts.rekor.log_index],
 )
 
-warn contains lib.result_sev(
+promotion_warn contains lib.result_sev(
 	"promotion.log-index", promotion_log_index_msg(ev), ev.source.path, "low",
 	"set rekor.logIndex to the index the proof is at, or look the entry up in the log online",
 ) if {
@@ -131,11 +131,24 @@ warn contains lib.result_sev(
 	promotion_log_index_unproven(ev)
 }
 
-deny contains lib.result_sev(
+promotion_deny contains lib.result_sev(
 	"promotion.log-index", promotion_log_index_msg(ev), ev.source.path, "high",
 	"set rekor.logIndex to the index the proof is at (data.promotion_require_proven_log_index is on)",
 ) if {
 	promotion_require_proven_log_index
 	some ev in promotions
 	promotion_log_index_unproven(ev)
+}
+
+# The rules above fill promotion_deny and promotion_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	"promotion" in lib.kinds_present
+	some r in promotion_deny
+}
+
+warn contains r if {
+	"promotion" in lib.kinds_present
+	some r in promotion_warn
 }

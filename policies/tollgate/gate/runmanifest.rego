@@ -13,7 +13,7 @@ runmanifest_verified := [ev | some ev in runmanifest_ledgers; ev.integrity.statu
 # inputs / config_hashes bound to files the user passed (facts.bindings; files not passed are not_supplied).
 runmanifest_failed_bindings(ev) := [b | some b in object.get(ev.facts, "bindings", []); b.status == "failed"]
 
-deny contains lib.result_sev(
+runmanifest_deny contains lib.result_sev(
 	"runmanifest.binding",
 	sprintf("RunManifest %s does not match the file supplied: %s", [b.field, b.reason]),
 	ev.source.path, "critical",
@@ -42,7 +42,7 @@ runmanifest_failure_msg(ev) := sprintf("decision ledger failed %s at seq %d: %s"
 	is_string(ff.check)
 } else := sprintf("decision ledger integrity is %s: %s", [ev.integrity.status, object.get(ev.integrity, "reason", "no reason recorded")])
 
-deny contains lib.result_sev(
+runmanifest_deny contains lib.result_sev(
 	"runmanifest.integrity",
 	runmanifest_failure_msg(ev),
 	ev.source.path, "critical",
@@ -63,7 +63,7 @@ deny contains lib.result_sev(
 	count(runmanifest_verified) == 0
 }
 
-deny contains lib.result_sev(
+runmanifest_deny contains lib.result_sev(
 	"runmanifest.mode",
 	sprintf("decision ledger was recorded in %s mode; policy requires %s", [ev.facts.mode, runmanifest_required_mode]),
 	ev.source.path, "medium",
@@ -74,7 +74,7 @@ deny contains lib.result_sev(
 	ev.facts.mode != runmanifest_required_mode
 }
 
-deny contains lib.result_sev(
+runmanifest_deny contains lib.result_sev(
 	"runmanifest.reason-code",
 	sprintf("decision ledger records reason code %s, which policy does not admit", [code]),
 	ev.source.path, "high",
@@ -86,7 +86,7 @@ deny contains lib.result_sev(
 }
 
 # The reason-code list is bounded; when it was cut short a denied code may hide past the cut: fail closed.
-deny contains lib.result_sev(
+runmanifest_deny contains lib.result_sev(
 	"runmanifest.reason-code",
 	sprintf("decision ledger has more distinct reason codes than tollgate lists (%d shown); denied codes cannot be ruled out", [count(ev.facts.reason_codes)]),
 	ev.source.path, "high",
@@ -95,4 +95,12 @@ deny contains lib.result_sev(
 	count(runmanifest_denied_reason_codes) > 0
 	some ev in runmanifest_verified
 	ev.facts.reason_codes_truncated == true
+}
+
+# The rules above fill runmanifest_deny, which join the gate's deny only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	"runmanifest" in lib.kinds_present
+	some r in runmanifest_deny
 }

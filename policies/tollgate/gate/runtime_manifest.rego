@@ -40,6 +40,10 @@ default rm_assurance := "strict"
 
 rm_assurance := data.runtime_assurance
 
+rm_assurance_known if rm_assurance == "strict"
+
+rm_assurance_known if rm_assurance == "off"
+
 # Gated as a declared non-assurance run: the release accepts them and the report declares assurance off.
 rm_non_assurance(ev) if {
 	rm_assurance == "off"
@@ -65,9 +69,9 @@ deny contains lib.result_sev(
 	"runtime.assurance",
 	sprintf("data.runtime_assurance %s is not strict or off", [json.marshal(data.runtime_assurance)]),
 	null, "high", "set runtime_assurance to strict (the default) or off in the gate's data",
-) if not rm_assurance in {"strict", "off"}
+) if not rm_assurance_known
 
-warn contains lib.result_sev(
+rm_warn contains lib.result_sev(
 	"runtime.non-assurance",
 	sprintf("evaluation declares assurance off (execution_mode %s): gated as a non-assurance run, not as strict assurance", [ev.facts.execution_mode]),
 	ev.source.path, "info", "release strict-assurance evidence (container run, pinned image) where the release needs it",
@@ -237,7 +241,7 @@ deny contains lib.result_sev(
 	count([ev | some ev in rm_manifests; rm_non_assurance_ok(ev)]) == 0
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.integrity",
 	sprintf("runtime manifest does not verify: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
 	ev.source.path, "critical",
@@ -247,7 +251,7 @@ deny contains lib.result_sev(
 	ev.integrity.status != "verified"
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.host-bypass",
 	"evaluation ran with execution_mode host-bypass: host execution forfeits strict assurance",
 	ev.source.path, "critical",
@@ -258,7 +262,7 @@ deny contains lib.result_sev(
 	ev.facts.execution_mode == "host-bypass"
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.container-execution",
 	"runtime.container_execution is false: the evaluation did not run inside the runtime container",
 	ev.source.path, "critical", "re-run the evaluation inside the pinned runtime container",
@@ -269,7 +273,7 @@ deny contains lib.result_sev(
 	ev.facts.container_execution == false
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.image-unpinned",
 	sprintf("runtime image %s is not digest-pinned (image_digest is %s)", [ev.facts.image_ref, ev.facts.image_digest]),
 	ev.source.path, "critical", "run the evaluation from an image referenced by sha256 digest",
@@ -279,7 +283,7 @@ deny contains lib.result_sev(
 	ev.facts.image_digest_pinned != true
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.expected-digest",
 	"strict assurance needs an independently supplied expected runtime image digest: data.expected_runtime_image_digest is not set (the manifest's own digest is never trusted as the expectation)",
 	ev.source.path, "high",
@@ -290,7 +294,7 @@ deny contains lib.result_sev(
 	not rm_expected_given
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.expected-digest",
 	sprintf("data.expected_runtime_image_digest %s is not sha256:<64 lower-case hex>", [json.marshal(data.expected_runtime_image_digest)]),
 	ev.source.path, "high", "fix expected_runtime_image_digest in the gate's data",
@@ -301,7 +305,7 @@ deny contains lib.result_sev(
 	not rm_expected_valid
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.image-digest",
 	sprintf("runtime image digest %s differs from the expected %s", [ev.facts.image_digest, rm_expected_digest]),
 	ev.source.path, "critical", "re-run the evaluation with the expected runtime image, or correct the expected digest",
@@ -313,7 +317,7 @@ deny contains lib.result_sev(
 	ev.facts.image_digest != rm_expected_digest
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.remote-code",
 	"runtime allowed remote code (allow_remote_code is true)",
 	ev.source.path, "critical", "re-run with remote code disabled",
@@ -322,7 +326,7 @@ deny contains lib.result_sev(
 	ev.facts.allow_remote_code == true
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.third-party-plugins",
 	"runtime allowed third-party plugins (allow_third_party_plugins is true)",
 	ev.source.path, "critical", "re-run with third-party plugins disabled",
@@ -331,7 +335,7 @@ deny contains lib.result_sev(
 	ev.facts.allow_third_party_plugins == true
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.config-source",
 	sprintf("runtime-manifest-v2 records config.source %s: strict verification needs the run's config as a file bound by sha256", [ev.facts.config.source]),
 	ev.source.path, "high", "run the evaluation from a config file (invarlock evaluate --config FILE) and keep it beside the manifest",
@@ -342,7 +346,7 @@ deny contains lib.result_sev(
 	ev.facts.config.source != "file"
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.network",
 	"runtime allowed network access but the release policy does not (data.runtime_allow_network is false)",
 	ev.source.path, "high", "re-run with network disabled, or set runtime_allow_network: true if the release allows it",
@@ -366,7 +370,7 @@ rm_local(o) := sprintf(" (report_local_verdict %s)", [o.report_local_verdict]) i
 	o.verdict == "pending_verifier"
 } else := ""
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.report-verdict",
 	sprintf("evaluation report verdict is %s%s%s", [ev.facts.outcome.verdict, rm_local(ev.facts.outcome), rm_reasons(ev)]),
 	ev.facts.report.path, "critical", "fix the regression the report names and re-run the evaluation",
@@ -376,7 +380,7 @@ deny contains lib.result_sev(
 	not rm_verdict_ok(ev.facts.outcome)
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.report-assurance",
 	sprintf("evaluation report is not strict assurance evidence: %s", [problem]),
 	ev.facts.report.path, "high", "run the evaluation with strict assurance (profile ci or release, tier balanced or conservative, the canonical guard chain)",
@@ -387,7 +391,7 @@ deny contains lib.result_sev(
 	some problem in rm_report_problems(ev)
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.report-validation",
 	sprintf("evaluation report validation %s is false", [name]),
 	ev.facts.report.path, "high", "fix the regression the report names and re-run the evaluation",
@@ -397,7 +401,7 @@ deny contains lib.result_sev(
 	some name in ev.facts.outcome.validation_failed
 }
 
-deny contains lib.result_sev(
+rm_deny contains lib.result_sev(
 	"runtime.report-guard",
 	sprintf("evaluation guard %s blocked (decision %s, status %s)", [g.name, g.decision, g.status]),
 	ev.facts.report.path, "high", "fix the regression the guard caught and re-run the evaluation",
@@ -411,3 +415,16 @@ deny contains lib.result_sev(
 rm_reasons(ev) := sprintf(": %s", [concat("; ", ev.facts.outcome.blocking_reasons)]) if {
 	count(ev.facts.outcome.blocking_reasons) > 0
 } else := ""
+
+# The rules above fill rm_deny and rm_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	"runtime-manifest" in lib.kinds_present
+	some r in rm_deny
+}
+
+warn contains r if {
+	"runtime-manifest" in lib.kinds_present
+	some r in rm_warn
+}

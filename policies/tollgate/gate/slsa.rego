@@ -92,7 +92,7 @@ dependency_resolved(ev, want) if {
 
 describe_dependency(want) := sprintf("%s with %s", [object.get(want, "uri", "dependency"), concat(", ", [sprintf("%s:%s", [alg, v]) | some alg, v in object.get(want, "digest", {})])])
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	f.rule, f.msg, ev.source.path, "critical",
 	"release from the expected source, ref and build type, or correct the expectation in the gate's data",
 ) if {
@@ -112,7 +112,7 @@ kettle_level_ok(_) if kettle_min_build_level == 0
 
 kettle_level_ok(ev) if ev.facts.kettle.slsa_build_level >= kettle_min_build_level
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.slsa-build-level",
 	sprintf("Kettle build reaches SLSA Build L%d, below the required L%d: %s", [ev.facts.kettle.slsa_build_level, kettle_min_build_level, ev.facts.kettle.slsa_build_level_reason]),
 	ev.source.path, "high", "build on a confidential VM with debugging off, whose hardware evidence verifies and binds the provenance",
@@ -153,7 +153,7 @@ deny contains lib.result_sev(
 	ev.statement.predicateType == slsa_v02
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.provenance-signature",
 	sprintf("provenance signature did not verify: %s", [ev.signature.reason]),
 	ev.source.path, "critical", signature_remediation(ev),
@@ -169,7 +169,7 @@ else := "re-sign the attestation, or supply the key/trusted root that signed it"
 
 # A v1 statement whose predicate failed its schema has no facts, so it is not admissible: say why, not only
 # "no provenance". A Kettle build's failed integrity (artifacts vs subjects) is tee.kettle.artifacts's.
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.provenance-integrity",
 	sprintf("provenance does not verify: %s", [object.get(ev.integrity, "reason", "no reason recorded")]),
 	ev.source.path, "critical", "emit a statement whose predicate validates as SLSA provenance v1",
@@ -179,7 +179,7 @@ deny contains lib.result_sev(
 	not ev.facts.kettle
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.provenance-signature",
 	"provenance is unsigned",
 	ev.source.path, "critical", "sign the attestation (DSSE or a Sigstore bundle)",
@@ -188,7 +188,7 @@ deny contains lib.result_sev(
 	ev.signature.status == "unsigned"
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I4.signer-identity",
 	sprintf("provenance signed by %s, which is not a trusted signer", [concat(", ", signer_names(ev))]),
 	ev.source.path, "critical",
@@ -210,7 +210,7 @@ signer_name(s) := sprintf("%s (issuer %s)", [s.identity, s.issuer]) if s.type ==
 
 signer_name(s) := sprintf("%s hardware (%s)", [s.platform, s.root]) if s.type == "hardware"
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.subject-digest",
 	sprintf("provenance subject digests [%s] do not include the artifact's %s%s", [lib.subject_digests_text(ev), lib.subject_text, subject_mismatch_note(ev)]),
 	ev.source.path, "critical", "attest the artifact actually being released (by its sha256, sha384 or sha512)",
@@ -234,7 +234,7 @@ shares_algorithm(ev) if {
 	lib.subject_digest[alg]
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.custom-metadata",
 	sprintf("%s: %s", [v.path, v.reason]),
 	ev.source.path, "medium",
@@ -244,7 +244,7 @@ deny contains lib.result_sev(
 	some v in ev.facts.custom_metadata.violations
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.builder-id",
 	sprintf("builder %s is not one of the pinned builders [%s]", [ev.facts.builder_id, concat(", ", trusted_builders)]),
 	ev.source.path, "critical", "build on a pinned builder, or pin this one in data.trusted_builders",
@@ -254,7 +254,7 @@ deny contains lib.result_sev(
 	not ev.facts.builder_id in trusted_builders
 }
 
-warn contains lib.result_sev(
+slsa_warn contains lib.result_sev(
 	"I1.builder-id",
 	sprintf("builder ids are not pinned; accepted %s", [ev.facts.builder_id]),
 	ev.source.path, "low", "pin expected builders in data.trusted_builders",
@@ -263,7 +263,7 @@ warn contains lib.result_sev(
 	some ev in admissible_provenance
 }
 
-deny contains lib.result_sev(
+slsa_deny contains lib.result_sev(
 	"I1.transparency-log",
 	sprintf("transparency log entry did not verify: %s", [ev.transparency.reason]),
 	ev.source.path, "high", "re-submit the signature to the transparency log, or supply the right trusted root",
@@ -272,7 +272,7 @@ deny contains lib.result_sev(
 	ev.transparency.status == "failed"
 }
 
-warn contains lib.result_sev(
+slsa_warn contains lib.result_sev(
 	"I1.transparency-log",
 	"provenance signature is not recorded in a transparency log",
 	ev.source.path, "low", "sign through Sigstore (Fulcio + Rekor) or another transparency-logged signer",
@@ -287,11 +287,24 @@ hardware_signed(ev) if {
 	s.type == "hardware"
 }
 
-warn contains lib.result_sev(
+slsa_warn contains lib.result_sev(
 	"I1.build-type",
 	sprintf("build type %s is not one tollgate knows; custom metadata in externalParameters cannot be told from defined fields", [ev.facts.build_type]),
 	ev.source.path, "info", "use a well-known build type, or name custom fields <vendor>_<field>",
 ) if {
 	some ev in admissible_provenance
 	ev.facts.known_build_type == false
+}
+
+# The rules above fill slsa_deny and slsa_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	count(provenance_v1) > 0
+	some r in slsa_deny
+}
+
+warn contains r if {
+	count(provenance_v1) > 0
+	some r in slsa_warn
 }

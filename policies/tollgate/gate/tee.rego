@@ -24,15 +24,12 @@ import data.tollgate.lib
 # builds). TDX/Nitro hardware belongs to tee_platforms.rego.
 tee_snp_platforms := {"sev-snp", "az-snp"}
 
-tee_judged contains ev if {
-	some ev in input.evidence
-	ev.hardware.platform in tee_snp_platforms
-}
+# Arrays, not sets: the rules only iterate them, and a set of whole records hashes every record it holds.
+tee_hardware := [ev | some ev in input.evidence; ev.hardware]
 
-tee_kettle contains ev if {
-	some ev in input.evidence
-	ev.facts.kettle
-}
+tee_judged := [ev | some ev in tee_hardware; ev.hardware.platform in tee_snp_platforms]
+
+tee_kettle := [ev | some ev in input.evidence; ev.facts.kettle]
 
 # ---- configuration ----
 
@@ -50,21 +47,20 @@ tee_tcb_fields := ["fmc", "bootloader", "tee", "snp", "microcode"]
 
 # ---- every piece of hardware evidence ----
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.platform",
 	sprintf("hardware platform %s is not one of the allowed platforms [%s]", [ev.hardware.platform, concat(", ", sort(tee_allowed_platforms))]),
 	ev.source.path, "high",
 	"run the workload on an allowed platform, or add this one to data.tee_allowed_platforms",
 ) if {
 	count(tee_allowed_platforms) > 0
-	some ev in input.evidence
-	ev.hardware
+	some ev in tee_hardware
 	not ev.hardware.platform in tee_allowed_platforms
 }
 
 # ---- SEV-SNP, az-snp and Kettle builds ----
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.verified",
 	sprintf("%s hardware evidence does not verify: %s", [ev.hardware.platform, object.get(ev.hardware, "reason", "hardware verification failed")]),
 	ev.source.path, "critical",
@@ -74,7 +70,7 @@ deny contains lib.result_sev(
 	ev.hardware.status != "verified"
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.measurement",
 	sprintf("%s launch measurement %s is not one of the %d pinned measurement(s)", [ev.hardware.platform, ev.hardware.measurement, count(tee_pins(ev.hardware.platform))]),
 	ev.source.path, "critical",
@@ -85,7 +81,7 @@ deny contains lib.result_sev(
 	not lower(object.get(ev.hardware, "measurement", "")) in tee_pins(ev.hardware.platform)
 }
 
-warn contains lib.result_sev(
+tee_warn contains lib.result_sev(
 	"tee.measurement-unpinned",
 	sprintf("%s launch measurement %s is not pinned: any guest image with valid hardware evidence is accepted", [ev.hardware.platform, object.get(ev.hardware, "measurement", "(none)")]),
 	ev.source.path, "medium",
@@ -98,7 +94,7 @@ warn contains lib.result_sev(
 
 # Opt-in, as TDX's tee.tdx.revocation-unchecked: a verified report whose chain was not checked against AMD's
 # CRL (hardware.revocation "unchecked"; a revoked chain already fails verification).
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.revocation-unchecked",
 	sprintf("%s chain revocation is unchecked: no AMD CRL signed by the ARK was supplied", [ev.hardware.platform]),
 	ev.source.path, "high",
@@ -110,7 +106,7 @@ deny contains lib.result_sev(
 	object.get(ev.hardware, "revocation", "unchecked") != "checked"
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.debug",
 	sprintf("%s guest policy allows debugging: the host can read and change its memory", [ev.hardware.platform]),
 	ev.source.path, "critical",
@@ -130,7 +126,7 @@ tee_tcb_below(ev) := [sprintf("%s %d < %d", [f, have, want]) |
 	have < want
 ]
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.min-tcb",
 	sprintf("%s REPORTED_TCB is below data.tee_min_tcb: %s", [ev.hardware.platform, concat(", ", tee_tcb_below(ev))]),
 	ev.source.path, "high",
@@ -141,7 +137,7 @@ deny contains lib.result_sev(
 	count(tee_tcb_below(ev)) > 0
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.vmpl",
 	sprintf("SEV-SNP report was requested at VMPL %d; data.tee_max_vmpl is %d", [ev.hardware.vmpl, data.tee_max_vmpl]),
 	ev.source.path, "high",
@@ -161,7 +157,7 @@ tee_failed_check(ev, name) := c if {
 	c.ok == false
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.kettle.binding",
 	sprintf("Kettle build's hardware evidence does not bind its provenance: %s", [c.reason]),
 	ev.source.path, "critical",
@@ -171,7 +167,7 @@ deny contains lib.result_sev(
 	c := tee_failed_check(ev, "binding.provenance_sha256")
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.kettle.artifacts",
 	sprintf("Kettle build artifacts do not match the provenance subjects: %s", [c.reason]),
 	ev.source.path, "critical",
@@ -181,7 +177,7 @@ deny contains lib.result_sev(
 	c := tee_failed_check(ev, "integrity.artifacts")
 }
 
-deny contains lib.result_sev(
+tee_deny contains lib.result_sev(
 	"tee.kettle.manifest",
 	sprintf("Kettle build's manifest.json disagrees with its provenance: %s", [c.reason]),
 	ev.source.path, "critical",
@@ -189,4 +185,21 @@ deny contains lib.result_sev(
 ) if {
 	some ev in tee_kettle
 	c := tee_failed_check(ev, "integrity.manifest")
+}
+
+tee_present if count(tee_hardware) > 0
+
+tee_present if count(tee_kettle) > 0
+
+# The rules above fill tee_deny and tee_warn, which join the gate's deny and warn only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	tee_present
+	some r in tee_deny
+}
+
+warn contains r if {
+	tee_present
+	some r in tee_warn
 }

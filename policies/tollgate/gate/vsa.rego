@@ -63,7 +63,7 @@ admissible_vsa contains ev if {
 	count(vsa_missing_levels(ev)) == 0
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.failed",
 	sprintf("verifier %s reports FAILED for %s (policy %s)", [ev.facts.verifier_id, ev.facts.resource_uri, object.get(ev.facts.policy, "uri", "?")]),
 	ev.source.path, "critical", "the artifact failed its verifier's policy: fix what the verifier rejected and have it verify again",
@@ -72,7 +72,7 @@ deny contains lib.result_sev(
 	ev.facts.result == "FAILED"
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.signature",
 	sprintf("VSA signature %s: %s", [ev.signature.status, object.get(ev.signature, "reason", "no signature")]),
 	ev.source.path, "critical", "a VSA counts only when signed by its verifier: verify with the verifier's key (--key) or trusted identity",
@@ -81,7 +81,7 @@ deny contains lib.result_sev(
 	ev.signature.status != "verified"
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.signer",
 	sprintf("VSA from %s is signed by a signer the gate does not trust", [ev.facts.verifier_id]),
 	ev.source.path, "critical", "trust the verifier's key with --key or data.trusted_signers",
@@ -91,7 +91,7 @@ deny contains lib.result_sev(
 	not lib.signed_by_trusted(ev)
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.verifier",
 	sprintf("VSA verifier %s is not a trusted verifier (%s)", [ev.facts.verifier_id, concat(", ", trusted_vsa_verifiers)]),
 	ev.source.path, "critical", "accept VSAs only from the verifiers listed in data.trusted_vsa_verifiers",
@@ -100,7 +100,7 @@ deny contains lib.result_sev(
 	not vsa_verifier_ok(ev)
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.resource-uri",
 	sprintf("VSA resourceUri %s is not the expected %s", [ev.facts.resource_uri, expected_vsa_resource_uri]),
 	ev.source.path, "high", "use the VSA issued for this resource, or correct data.expected_vsa_resource_uri",
@@ -109,7 +109,7 @@ deny contains lib.result_sev(
 	not vsa_resource_ok(ev)
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.levels",
 	sprintf("VSA verified levels [%s] do not reach %s", [concat(", ", ev.facts.verified_levels), concat(", ", sort(vsa_missing_levels(ev)))]),
 	ev.source.path, "high", "the artifact must be verified at the levels in data.vsa_required_levels",
@@ -119,7 +119,7 @@ deny contains lib.result_sev(
 	count(vsa_missing_levels(ev)) > 0
 }
 
-deny contains lib.result_sev(
+vsa_deny contains lib.result_sev(
 	"vsa.subject",
 	sprintf("VSA subjects (%s) do not name subject %s", [lib.subject_digests_text(ev), lib.subject_text]),
 	ev.source.path, "critical", "use the VSA issued for this artifact's digest",
@@ -158,4 +158,18 @@ gate_build_levels contains ev.facts.build_level if {
 
 verified_levels := ["FAILED"] if not allow
 
+else := [gate_level_names[max(gate_build_levels)]] if gate_level_names[max(gate_build_levels)]
+
 else := [sprintf("SLSA_BUILD_LEVEL_%d", [max(gate_build_levels)])]
+
+# The usual levels' names spelled out: sprintf is a host call in the WASM target (its arguments and result
+# cross as JSON), and on an admitting decision it was the one left; any other level still goes through sprintf.
+gate_level_names := ["SLSA_BUILD_LEVEL_0", "SLSA_BUILD_LEVEL_1", "SLSA_BUILD_LEVEL_2", "SLSA_BUILD_LEVEL_3", "SLSA_BUILD_LEVEL_4"]
+
+# The rules above fill vsa_deny, which join the gate's deny only when
+# there is evidence for them to judge: every one of them needs some, and skipping them all at once keeps an
+# evaluation from visiting each rule body (and, in the WASM target, keeps the deny function small).
+deny contains r if {
+	"vsa" in lib.kinds_present
+	some r in vsa_deny
+}
