@@ -3,9 +3,16 @@
 // and the same input, in one process: the ratio is tollgate's overhead (decision shape checks, sorting).
 // Also: the whole pipeline per decision (read evidence, verify DSSE signatures, normalize, validate the input
 // document, decide) to show where time goes.
+// The peer, in the same run: `opa bench` (OPA's Go evaluator) on the rego build of the same policies/ with the
+// same data (examples/data.yaml, built into the bundle: `opa bench -b` reads no `-d` data beside a bundle that
+// owns the root) and the same input document, after checking that opa decides the same; its ns/op against
+// tollgate's time per warm decision is the ratio printed last.
 //   bun bench/eval.ts [seconds-per-case]
 import { loadPolicy as loadWasm } from "@open-policy-agent/opa-wasm";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findOpa } from "../src/policy/opa-tool.ts";
 import { loadDefaultBundle, GATE_ENTRYPOINT } from "../src/policy/default-bundle.ts";
 import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision } from "../src/policy/gate.ts";
@@ -64,3 +71,42 @@ const ourRate = rate("tollgate evaluateDecision", () => evaluateDecision(engine,
 const full = await rateAsync("tollgate full pipeline (read+verify+decide)", async () => decide(engine, await prepareEvidence([ex("evidence")], opts)));
 console.log(`\noverhead ratio (raw / tollgate evaluator): ${(rawRate / ourRate).toFixed(3)}x`);
 console.log(`full pipeline vs raw evaluate: ${(rawRate / full).toFixed(1)}x slower (signature verification and file reads dominate)`);
+
+/** Arrays of results sorted by their JSON, so two engines' decisions compare regardless of set order. */
+function canonical(d: unknown): string {
+  const o = d as Record<string, unknown>;
+  const sorted = (v: unknown) => (Array.isArray(v) ? v.map((x) => JSON.stringify(x, Object.keys(x as object).sort())).sort() : v);
+  return JSON.stringify({ allow: o.allow, deny: sorted(o.deny), warn: sorted(o.warn), verified_levels: o.verified_levels });
+}
+
+function opaPeer(): void {
+  const opa = findOpa();
+  if (!opa) {
+    console.log("\nopa bench: skipped (opa not found; scripts/setup.sh installs it)");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-bench-eval-"));
+  try {
+    const run = (args: string[]) => {
+      const p = Bun.spawnSync([opa, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+      if (p.exitCode !== 0) throw new Error(`opa ${args[0]} failed: ${p.stderr.toString().trim() || p.stdout.toString().trim()}`);
+      return p.stdout.toString();
+    };
+    writeFileSync(join(dir, "data.json"), JSON.stringify(data));
+    writeFileSync(join(dir, "input.json"), JSON.stringify(input));
+    const tgz = join(dir, "rego.tar.gz");
+    run(["build", "--ignore", "*_test.rego", "-o", tgz, "policies", join(dir, "data.json")]);
+    const query = "data." + GATE_ENTRYPOINT.replace(/\//g, ".");
+    const theirs = JSON.parse(run(["eval", "-f", "json", "-b", tgz, "-i", join(dir, "input.json"), query])).result[0].expressions[0].value;
+    const ours = engine.evaluate(GATE_ENTRYPOINT, input);
+    if (canonical(theirs) !== canonical(ours)) throw new Error(`opa and tollgate decide differently:\n opa      ${canonical(theirs)}\n tollgate ${canonical(ours)}`);
+    const b = JSON.parse(run(["bench", "-f", "json", "-b", tgz, "-i", join(dir, "input.json"), query])) as { N: number; T: number };
+    const opaUs = b.T / b.N / 1000;
+    const ourUs = 1e6 / ourRate;
+    console.log(`\nopa bench (${opa}, Go evaluator, rego build of the same policies + data, same input; decisions agree): ${opaUs.toFixed(1)} us/op over ${b.N} ops`);
+    console.log(`tollgate evaluateDecision: ${ourUs.toFixed(1)} us/decision -> ${(opaUs / ourUs).toFixed(1)}x faster than opa bench`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+opaPeer();
