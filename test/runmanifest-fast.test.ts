@@ -1,45 +1,69 @@
-// The ledger scan's byte-level fast path (src/evidence/runmanifest/fast.ts) against the slow path (tokenizer,
-// tree, canonicalize, ajv): identical LedgerScans (verdicts, every failure's seq/check/reason, hashes, the
-// manifest digest) or the identical error, on generated ledgers and on adversarial entries, fed whole and in
-// chunks of every awkward size. The fast path must take producer-shaped entries (or it is not a fast path)
-// and must decline every entry it cannot prove canonical and valid, leaving it to the slow path.
+// The ledger scan's fast lanes against the slow path (tokenizer, tree, canonicalize, ajv): the byte-level
+// fast path (src/evidence/runmanifest/fast.ts) alone, and with the native lane in front of it
+// (native.c through Bun's TinyCC, for entries in the producer's layout). Identical LedgerScans (verdicts,
+// every failure's seq/check/reason, hashes, the manifest digest) or the identical error, on generated
+// ledgers and on adversarial entries, fed whole and in chunks of every awkward size. Each lane must take
+// the entries it is for (or it is not a fast lane: counted, so a bypassed lane fails these tests) and
+// must decline every entry it cannot prove canonical and valid, leaving it to the next lane.
 import { describe, expect, test } from "bun:test";
-import { LedgerScanner, type LedgerScan } from "../src/evidence/runmanifest/scan.ts";
+import { LedgerScanner, type LedgerScan, type LedgerScanOptions } from "../src/evidence/runmanifest/scan.ts";
+import { nativeLane } from "../src/evidence/runmanifest/native.ts";
 import { generateLedger, type LedgerOptions } from "./support/ledger-gen.ts";
 
 const enc = new TextEncoder();
 
-type Outcome = { scan: LedgerScan; fastEntries: number } | { error: string };
+type Outcome = { scan: LedgerScan; fastEntries: number; nativeEntries: number } | { error: string };
 
-function run(bytes: Uint8Array, fast: boolean, chunk: number): Outcome {
-  const s = new LedgerScanner({ fast });
+const LANES: Record<"slow" | "fast" | "native", LedgerScanOptions> = {
+  slow: { fast: false },
+  fast: { native: false },
+  native: { nativeAfter: 0 }, // from the first entry, so small ledgers exercise it
+};
+
+function run(bytes: Uint8Array, opts: LedgerScanOptions, chunk: number): Outcome {
+  const s = new LedgerScanner(opts);
   try {
     for (let i = 0; i < bytes.length; i += chunk) s.feed(bytes.subarray(i, i + chunk));
     const r = s.finish();
-    if ("scan" in r) return { scan: r.scan, fastEntries: s.fastEntries };
+    const counts = () => ({ fastEntries: s.fastEntries, nativeEntries: s.nativeEntries });
+    if ("scan" in r) return { scan: r.scan, ...counts() };
     for (let i = 0; i < bytes.length; i += chunk) r.secondPass.feed(bytes.subarray(i, i + chunk));
-    return { scan: r.complete(r.secondPass.finish()), fastEntries: s.fastEntries };
+    return { scan: r.complete(r.secondPass.finish()), ...counts() };
   } catch (e) {
     return { error: (e as Error).message };
   }
 }
 
-/** Both paths on the same bytes (whole, and in the given chunk sizes): same outcome. Returns the fast one. */
-function both(text: string | Uint8Array, chunks: number[] = [1 << 20]): Outcome {
+/** Fast lane outcomes, fast.ts alone and with the native lane in front. */
+type Both = Outcome & { fastOnly: Outcome };
+
+/**
+ * Every lane on the same bytes (whole, and in the given chunk sizes): the same outcome as the slow path.
+ * Returns the native lane's outcome (its fastOnly: fast.ts alone, whole).
+ */
+function both(text: string | Uint8Array, chunks: number[] = [1 << 20]): Both {
   const bytes = typeof text === "string" ? enc.encode(text) : text;
-  const slow = run(bytes, false, 1 << 20);
+  const slow = run(bytes, LANES.slow, 1 << 20);
   if ("fastEntries" in slow) expect(slow.fastEntries).toBe(0);
+  const strip = (o: Outcome) => ("error" in o ? o : o.scan);
   let first: Outcome | undefined;
+  let fastOnly: Outcome | undefined;
   for (const c of chunks) {
-    const fast = run(bytes, true, c);
-    const strip = (o: Outcome) => ("error" in o ? o : o.scan);
+    const fast = run(bytes, LANES.fast, c);
     expect(strip(fast)).toEqual(strip(slow));
-    first ??= fast;
+    if ("nativeEntries" in fast) expect(fast.nativeEntries).toBe(0);
+    fastOnly ??= fast;
+    const native = run(bytes, LANES.native, c);
+    expect(strip(native)).toEqual(strip(slow));
+    // The native lane only ever takes entries fast.ts would take: with it in front, no more are taken fast.
+    if ("fastEntries" in native && "fastEntries" in fast) expect(native.fastEntries).toBe(fast.fastEntries);
+    first ??= native;
   }
-  return first!;
+  return Object.assign(first!, { fastOnly: fastOnly! });
 }
 
 const fastCount = (o: Outcome) => ("fastEntries" in o ? o.fastEntries : -1);
+const nativeCount = (o: Outcome) => ("nativeEntries" in o ? o.nativeEntries : -1);
 const verdict = (o: Outcome) => ("error" in o ? `error: ${o.error}` : o.scan.firstFailure ? `${o.scan.firstFailure.check} seq ${o.scan.firstFailure.seq}` : "verified");
 
 describe("generated ledgers: fast and slow agree, and the fast path does the work", () => {
@@ -56,12 +80,36 @@ describe("generated ledgers: fast and slow agree, and the fast path does the wor
       const r = both(generateLedger(o), [1 << 20, 4096, 333, 64]);
       expect(verdict(r)).toBe("verified");
       expect(fastCount(r)).toBe(o.entries);
+      expect(nativeCount(r)).toBe(o.entries); // the producer's layout: every entry taken natively
     });
   }
+
+  test("the native lane is there (Bun's TinyCC on this platform): it is not silently skipped", () => {
+    expect(nativeLane()).not.toBeNull();
+  });
 
   test("byte-by-byte feeding (every chunk boundary inside every token)", () => {
     const r = both(generateLedger({ entries: 4, seed: 7, nonAscii: true }), [1, 2, 3, 7]);
     expect(fastCount(r)).toBe(4);
+    expect(nativeCount(r)).toBe(4);
+  });
+
+  test("chunks larger than the boundary head (the cut entry finished in a small buffer, the chunk not copied)", () => {
+    const text = generateLedger({ entries: 1500, seed: 9, nonAscii: true });
+    for (const c of [(1 << 17) + 1, 200_000, (1 << 18) - 3]) {
+      const r = both(text, [c]);
+      expect(verdict(r)).toBe("verified");
+      expect(fastCount(r)).toBe(1500);
+      expect(nativeCount(r)).toBe(1500);
+    }
+  });
+
+  test("the native lane starts after nativeAfter entries (default 256), fast.ts before it", () => {
+    const bytes = enc.encode(generateLedger({ entries: 300, seed: 10 }));
+    const r = run(bytes, {}, 1 << 20);
+    expect(verdict(r)).toBe("verified");
+    expect(fastCount(r)).toBe(300);
+    expect(nativeCount(r)).toBe(44);
   });
 
   test("raw UTF-8 text: declined from the first such entry on, verified by the slow path", () => {
@@ -133,14 +181,16 @@ describe("adversarial entries: same canonical bytes, written otherwise (both ver
   test("whitespace: none at all, tabs, CRLF: the same verdict, and all of them taken fast", () => {
     const [s, e] = entryText(base, 3);
     const squeeze = (t: string) => t.replace(/\n\s*/g, "");
-    for (const t of [
-      base.slice(0, s) + squeeze(base.slice(s, e)) + base.slice(e),
-      base.replace(/\n {2}/g, "\n\t"),
-      base.replace(/\n/g, "\r\n"),
-    ]) {
+    for (const [t, native] of [
+      [base.slice(0, s) + squeeze(base.slice(s, e)) + base.slice(e), 5], // entry 3 not in the producer's layout
+      [base.replace(/\n {2}/g, "\n\t"), 0],
+      [base.replace(/\n/g, "\r\n"), 0],
+      [base.replace(/,\n {6}\{/g, " ,\t{"), 6], // between entries any whitespace
+    ] as const) {
       const r = both(t, [1 << 20, 50]);
       expect(verdict(r)).toBe("verified");
       expect(fastCount(r)).toBe(6);
+      expect(nativeCount(r)).toBe(native); // the native lane declines what is not its layout; fast.ts takes it
     }
   });
 
@@ -153,6 +203,7 @@ describe("adversarial entries: same canonical bytes, written otherwise (both ver
       const r = both(base.slice(0, s) + t + base.slice(e), [1 << 20, 61]);
       expect(verdict(r)).toBe("verified");
       expect(fastCount(r)).toBe(6);
+      expect(nativeCount(r)).toBe(5);
     }
   });
 
@@ -182,11 +233,26 @@ describe("tampering: the fast path never accepts what the slow path rejects", ()
     ["why without factor_refs", edit(3, /"factor_refs": \[[^\]]*\],/.exec(base.slice(entryStart(base, 3)))![0], ""), "integrity.schema seq 3"],
     ["first entry's prev_hash not the sentinel", edit(1, hex(1, "prev_hash"), flip(hex(1, "prev_hash"))), "integrity.prev_hash seq 1"],
     ["last entry edited", edit(6, `"reason_text": "`, `"reason_text": "Y`), "integrity.entry_hash seq 6"],
+    // every other field of entry 3, edited in place (the producer's layout kept: the native lane parses it)
+    ["component edited", edit(3, `"component": "`, `"component": "Z`), "integrity.entry_hash seq 3"],
+    ["event_type edited", edit(3, `"event_type": "`, `"event_type": "Z`), "integrity.entry_hash seq 3"],
+    ["subject_ref edited", edit(3, `"subject_ref": "`, `"subject_ref": "Z`), "integrity.entry_hash seq 3"],
+    ["ts edited", edit(3, `"ts": "2`, `"ts": "3`), "integrity.entry_hash seq 3"],
+    ["reason_code edited", edit(3, `"reason_code": "`, `"reason_code": "Z`), "integrity.entry_hash seq 3"],
+    ["evidence_digest edited", edit(3, hex(3, "evidence_digest"), flip(hex(3, "evidence_digest"))), "integrity.entry_hash seq 3"],
+    ["factor_refs edited", edit(3, `"factor_refs": [`, `"factor_refs": ["z",`), "integrity.entry_hash seq 3"],
+    ["confidence edited", edit(3, /"confidence": (null|"[^"]*")/.exec(base.slice(entryStart(base, 3)))![0], `"confidence": "zz"`), "integrity.entry_hash seq 3"],
+    ["weight_context edited", edit(3, /"weight_context": (null|"[^"]*")/.exec(base.slice(entryStart(base, 3)))![0], `"weight_context": "zz"`), "integrity.entry_hash seq 3"],
+    ["seq 3 written 33", edit(3, `"seq": 3,`, `"seq": 33,`), "integrity.seq seq 3"],
   ];
   for (const [name, text, expected] of cases) {
     test(name, () => {
       const r = both(text, [1 << 20, 128, 7]);
       expect(verdict(r)).toBe(expected);
+      // The lanes stop at the edited entry: everything before it taken natively, nothing after it fast.
+      const at = Number(/seq (\d+)$/.exec(expected)![1]);
+      expect(nativeCount(r)).toBe(at - 1);
+      expect(fastCount(r)).toBe(at - 1);
     });
   }
 
@@ -269,5 +335,100 @@ describe("adversarial entries hashed as written: a fast path that trusted the so
     const r = both(base.slice(0, s3) + written(m) + base.slice(e3), [1 << 20, 31]);
     expect(verdict(r)).toBe("integrity.prev_hash seq 3");
     expect(fastCount(r)).toBe(2);
+  });
+});
+
+// The native lane composes hash inputs from the source text of entries in the producer's layout. Entries in
+// that very layout whose entry_hash is the SHA-256 of their members AS WRITTEN (sorted, whitespace dropped,
+// values verbatim) are what a lane that trusted the text would accept; the slow path accepts only those
+// whose text is canonical. Every lane must agree with it, and the native lane must really parse these
+// (they are in its layout), so its count says where it stopped.
+describe("native lane: producer-layout entries hashed as written", () => {
+  const sha = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex");
+  const [s3, e3] = entryText(base, 3);
+  const original = JSON.parse(base.slice(s3, e3)) as Record<string, unknown>;
+  const ow = original.why as Record<string, unknown>;
+  type Raw = { top: Record<string, string>; why: Record<string, string>; factors: string[] };
+  const raw = (): Raw => ({
+    top: Object.fromEntries(Object.entries(original).filter(([k]) => k !== "why").map(([k, v]) => [k, JSON.stringify(v)])),
+    why: Object.fromEntries(Object.entries(ow).filter(([k]) => k !== "factor_refs").map(([k, v]) => [k, JSON.stringify(v)])),
+    factors: (ow.factor_refs as string[]).map((f) => JSON.stringify(f)),
+  });
+  /** The entry in the producer's layout (indent 2 at the entries' depth), entry_hash over it as written. */
+  function pretty(r: Raw): string {
+    const I = " ".repeat(8), W = " ".repeat(10), F = " ".repeat(12);
+    const fr = r.factors.length ? "[\n" + r.factors.map((f) => F + f).join(",\n") + "\n" + W + "]" : "[]";
+    const whyKeys = ["reason_code", "reason_text", "factor_refs", "confidence", "weight_context"];
+    const whyVal = (k: string) => (k === "factor_refs" ? fr : r.why[k]!);
+    const whyPretty = "{\n" + whyKeys.map((k) => `${W}"${k}": ${whyVal(k)}`).join(",\n") + "\n" + I + "}";
+    const whyCompact = "{" + [...whyKeys].sort().map((k) => `"${k}":${k === "factor_refs" ? "[" + r.factors.join(",") + "]" : r.why[k]}`).join(",") + "}";
+    const val = (k: string, compact: boolean) => (k === "why" ? (compact ? whyCompact : whyPretty) : r.top[k]!);
+    const keys = ["seq", "ts", "component", "event_type", "subject_ref", "why", "evidence_digest", "prev_hash", "entry_hash"];
+    const pre = "{" + keys.filter((k) => k !== "entry_hash").sort().map((k) => `"${k}":${val(k, true)}`).join(",") + "}";
+    const top = { ...r.top, entry_hash: `"sha256:${sha(pre)}"` };
+    return "{\n" + keys.map((k) => `${I}"${k}": ${k === "why" ? whyPretty : top[k as keyof typeof top]}`).join(",\n") + "\n      }";
+  }
+  const withEntry = (text: string) => base.slice(0, s3) + text + base.slice(e3);
+  const change = (f: (r: Raw) => void) => {
+    const r = raw();
+    f(r);
+    return withEntry(pretty(r));
+  };
+
+  test("control: the helper writes entry 3 byte for byte as the generator did (all six taken natively)", () => {
+    expect(pretty(raw())).toBe(base.slice(s3, e3));
+    const r = both(withEntry(pretty(raw())), [1 << 20, 77]);
+    expect(verdict(r)).toBe("verified");
+    expect(nativeCount(r)).toBe(6);
+  });
+
+  const rt = String(ow.reason_text);
+  const declined: [string, (r: Raw) => void][] = [
+    ["\\u0041 for a printable character in reason_text", (r) => (r.why.reason_text = `"\\u${rt.charCodeAt(0).toString(16).padStart(4, "0")}${rt.slice(1)}"`)],
+    ["an escaped solidus in a factor ref", (r) => (r.factors = [`"cov\\/erage"`])],
+    ["upper-case hex escape in subject_ref", (r) => (r.top.subject_ref = `"item\\u00E9"`)],
+    ["\\u0009 instead of \\t in component", (r) => (r.top.component = `"Scor\\u0009ing"`)],
+    ["\\u000a instead of \\n in ts", (r) => (r.top.ts = `"2026\\u000a"`)],
+    ["raw UTF-8 in reason_text", (r) => (r.why.reason_text = `"${rt}é"`)],
+    ["raw DEL in event_type", (r) => (r.top.event_type = `"decision\x7f"`)],
+    ["an escape in reason_code (valid; the lanes keep codes as written, so they leave it)", (r) => (r.why.reason_code = `"CODE\\n"`)],
+    ["confidence a number", (r) => (r.why.confidence = "1")],
+    ["weight_context true", (r) => (r.why.weight_context = "true")],
+    ["seq written 3.0 (valid: Python keeps 3.0)", (r) => (r.top.seq = "3.0")],
+    ["a big-integer seq", (r) => (r.top.seq = "300000000000000000003")],
+    ["an upper-case evidence_digest", (r) => (r.top.evidence_digest = r.top.evidence_digest!.toUpperCase().replace("SHA256", "sha256"))],
+  ];
+  for (const [name, f] of declined) {
+    test(name, () => {
+      const r = both(change(f), [1 << 20, 101]);
+      // Declined by the native lane and by fast.ts at entry 3; the slow path judges it (and the rest).
+      expect(nativeCount(r)).toBe(2);
+      expect(fastCount(r)).toBe(2);
+      expect(verdict(r)).toMatch(/^integrity\.(entry_hash|seq|schema) seq 3$|^integrity\.prev_hash seq 4$/);
+      if (!name.includes("valid")) expect(verdict(r)).not.toBe("integrity.prev_hash seq 4");
+    });
+  }
+
+  test("canonical escapes written as the producer does (\\u00e9, \\n, \\\", an astral pair): taken natively", () => {
+    const r = both(change((r) => (r.why.reason_text = `"${rt} \\u00e9\\n\\"\\\\\\ud83d\\ude00\\u007f"`)), [1 << 20, 64]);
+    // entry 3 is valid (its text changed, so entry 4 no longer links to it)
+    expect(verdict(r)).toBe("integrity.prev_hash seq 4");
+    expect(nativeCount(r)).toBe(3);
+  });
+
+  test("hostile sizes: an entry over the lanes' cap is declined by both and verified by the slow path", () => {
+    for (const [n, taken] of [[64_000, 3], [70_000, 2], [1_000_000, 2]] as const) {
+      const r = both(change((r) => (r.why.reason_text = `"${"a".repeat(n)}"`)), [1 << 20, 4096]);
+      expect(verdict(r)).toBe("integrity.prev_hash seq 4"); // entry 3 itself is valid
+      expect(nativeCount(r)).toBe(taken);
+      expect(fastCount(r)).toBe(taken);
+    }
+  });
+
+  test("an entry_hash that does not match in the middle of a native batch: the entries before it are kept", () => {
+    const text = pretty(raw()).replace(/("entry_hash": "sha256:)[0-9a-f]{64}/, `$1${"0".repeat(64)}`);
+    const r = both(withEntry(text), [1 << 20]);
+    expect(verdict(r)).toBe("integrity.entry_hash seq 3");
+    expect(nativeCount(r)).toBe(2);
   });
 });

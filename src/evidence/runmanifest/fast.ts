@@ -29,7 +29,8 @@ const T_INT = 3;
 const T_ARRAY_OF_STRINGS = 5;
 const T_OBJECT = 7;
 
-const MAX_ENTRY = 1 << 16;
+/** Source bytes one entry may take (less 16) before the fast paths decline it. */
+export const MAX_ENTRY = 1 << 16;
 const PRE = MAX_ENTRY, MAN = 2 * MAX_ENTRY; // regions of the parser's buffer
 
 // Top-level entry keys in sorted (byte = code-point) order, and the why keys.

@@ -43,7 +43,8 @@ import {
   type JsonTree,
 } from "../../core/canonical-json.ts";
 import { sha256Hex } from "../../core/digest.ts";
-import { FastEntryParser, NEED_MORE, REJECT } from "./fast.ts";
+import { FastEntryParser, MAX_ENTRY, NEED_MORE, REJECT } from "./fast.ts";
+import { nativeLane, type NativeLane } from "./native.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { ErrorCode } from "../../core/errors.ts";
 
@@ -333,11 +334,27 @@ function skipWs(buf: Uint8Array, p: number, end: number): number {
 
 /** Bytes of the entries stretch kept between chunks beyond which the rest goes the slow way. */
 const MAX_CARRY = 1 << 20;
+/** Head of a chunk joined to the carry to finish the entry cut by the boundary (over fast.ts's entry cap). */
+const BOUNDARY_HEAD = 2 * MAX_ENTRY;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 /** Options of a LedgerScanner (tests compare the two paths). */
 export interface LedgerScanOptions {
   /** Use the byte-level fast path for entries it can prove canonical and valid (default true). */
   fast?: boolean;
+  /**
+   * Use the native lane (native.c through Bun's TinyCC) for producer-shaped entries, where it is available
+   * (default true). It starts after `nativeAfter` entries taken by fast.ts (default 256), so a small
+   * ledger does not pay its ~10 ms compile.
+   */
+  native?: boolean;
+  nativeAfter?: number;
 }
 
 const STREAM_PATH = ["decision_ledger", "entries"] as const;
@@ -371,11 +388,18 @@ export class LedgerScanner {
   #indexBase = 0;
   #standIn = false;
   #codeCache = new Map<number, string>();
-  /** Entries the fast path accepted (for tests and the bench). */
+  /** Entries the fast path accepted, all lanes (for tests and the bench). */
   fastEntries = 0;
+  /** Of those, the entries the native lane accepted. */
+  nativeEntries = 0;
+  /** The native lane: undefined until first wanted, null when off or unavailable. */
+  #native: NativeLane | null | undefined;
+  #nativeAfter: number;
 
   constructor(opts: LedgerScanOptions = {}) {
     this.#mode = opts.fast === false ? 2 : 0;
+    this.#native = opts.native === false ? null : undefined;
+    this.#nativeAfter = opts.nativeAfter ?? 256;
     this.#builder = new TreeBuilder({
       streamAt: STREAM_PATH,
       onStreamOpen: (anc) => this.#onStreamOpen(anc),
@@ -406,34 +430,106 @@ export class LedgerScanner {
 
   #fastFeed(chunk: Uint8Array): void {
     let buf = chunk;
-    if (this.#carry) {
-      buf = new Uint8Array(this.#carry.length + chunk.length);
-      buf.set(this.#carry);
-      buf.set(chunk, this.#carry.length);
+    let from = 0;
+    const carry = this.#carry;
+    if (carry) {
       this.#carry = null;
+      // The entry cut by the chunk boundary is finished in a small buffer (the carry and the chunk's head:
+      // more than an entry may take), so the chunk itself is never copied; whatever that entry needs, the
+      // head holds it or the entry is over fast.ts's cap (declined alike in either buffer).
+      const take = Math.min(chunk.length, BOUNDARY_HEAD);
+      if (take < chunk.length) {
+        const small = concat(carry, chunk.subarray(0, take));
+        const seg = this.#fastRun(small, 0, chunk.subarray(take));
+        if (seg < 0) return; // the rest went to the slow path
+        if (seg >= carry.length) from = seg - carry.length;
+        else buf = concat(small.subarray(seg), chunk.subarray(take)); // not one entry further: as before
+      } else buf = concat(carry, chunk);
     }
+    const seg = this.#fastRun(buf, from, null);
+    if (seg < 0) return;
+    const n = buf.length;
+    if (n - seg > MAX_CARRY) return this.#toSlow(buf, seg);
+    this.#carry = seg < n ? buf.slice(seg) : null;
+  }
+
+  /**
+   * Entries from buf[from] (just after an accepted entry, or the '['), by the native lane and fast.ts, until
+   * the bytes run out inside one: returns the position after the last accepted entry. Returns -1 when it
+   * handed the rest to the slow path (buf from there, then `tail`, the bytes after buf in this chunk).
+   */
+  #fastRun(buf: Uint8Array, from: number, tail: Uint8Array | null): number {
     const fast = this.#fast!;
     const n = buf.length;
-    let p = 0;
-    let seg = 0; // just after the last accepted entry (or the '[')
+    let p = from;
+    let seg = from; // just after the last accepted entry (or the '[')
     for (;;) {
       p = skipWs(buf, p, n);
       if (p >= n) break;
       if (this.#fastCount > 0) {
-        if (buf[p] !== 0x2c) return this.#toSlow(buf, seg); // ']' (the end) or something the tokenizer will judge
+        if (buf[p] !== 0x2c) return this.#toSlowRun(buf, seg, tail); // ']' (the end) or something the tokenizer will judge
         p = skipWs(buf, p + 1, n);
         if (p >= n) break;
       }
-      if (buf[p] !== 0x7b) return this.#toSlow(buf, seg);
+      if (buf[p] !== 0x7b) return this.#toSlowRun(buf, seg, tail);
+      if (this.#fastCount >= this.#nativeAfter && this.#native !== null) {
+        const lane = (this.#native ??= nativeLane()); // null from then on when there is no TinyCC
+        const e = lane ? this.#nativeBatch(lane, fast, buf, n, p, seg) : 0;
+        if (e > 0) {
+          seg = p = e;
+          continue;
+        }
+      }
       const q = fast.entry(buf, p, n, this.#fastCount + 1);
       if (q === NEED_MORE) break;
-      if (q === REJECT) return this.#toSlow(buf, seg);
+      if (q === REJECT) return this.#toSlowRun(buf, seg, tail);
       this.#acceptFast(fast);
       this.#fastBytes += q - seg;
       seg = p = q;
     }
-    if (n - seg > MAX_CARRY) return this.#toSlow(buf, seg);
-    this.#carry = seg < n ? buf.slice(seg) : null;
+    return seg;
+  }
+
+  #toSlowRun(buf: Uint8Array, seg: number, tail: Uint8Array | null): number {
+    this.#toSlow(buf, seg);
+    if (tail?.length) this.#tok.feedBytes(tail);
+    return -1;
+  }
+
+  /**
+   * Entries from buf[p] by the native lane; returns the position after the last it accepted, or 0 when it
+   * took none (fast.ts then judges the entry at p). It links and checks each as fast.ts would, sharing
+   * fast.ts's lastHash.
+   */
+  #nativeBatch(lane: NativeLane, fast: FastEntryParser, buf: Uint8Array, n: number, p: number, seg: number): number {
+    const k = lane.run(buf, n, p, this.#fastCount + 1, this.#fastCount > 0, fast.lastHash);
+    if (k === 0) return 0;
+    const meta = lane.meta;
+    const last = (k - 1) * 8;
+    this.#stream?.digest.updateBytes(lane.man, meta[last + 2]!, false);
+    for (let i = 0, m = 0; i < k; i++, m += 8) this.#noteCode(buf, meta[m + 5]!, meta[m + 6]!, meta[m + 7]!);
+    this.#fastCount += k;
+    this.#count = this.#fastCount;
+    this.fastEntries += k;
+    this.nativeEntries += k;
+    const end = meta[last + 3]!;
+    this.#fastBytes += end - seg;
+    return end;
+  }
+
+  /** Record why.reason_code held in bytes [a, b) (ASCII, no escapes), whose FNV-1a hash is h. */
+  #noteCode(bytes: Uint8Array, a: number, b: number, h: number): void {
+    let code = this.#codeCache.get(h);
+    let same = code !== undefined && code.length === b - a;
+    for (let i = 0; same && i < b - a; i++) same = code!.charCodeAt(i) === bytes[a + i];
+    if (!same) {
+      code = String.fromCharCode(...bytes.subarray(a, b));
+      if (this.#codeCache.size < 1024) this.#codeCache.set(h, code);
+    }
+    if (!this.#reasonCodes.has(code!)) {
+      if (this.#reasonCodes.size < MAX_REASON_CODES) this.#reasonCodes.add(code!);
+      else this.#reasonCodesTruncated = true;
+    }
   }
 
   #acceptFast(fast: FastEntryParser): void {
@@ -457,17 +553,7 @@ export class LedgerScanner {
     const a = fast.codeStart, b = fast.codeEnd;
     let h = 0x811c9dc5;
     for (let i = a; i < b; i++) h = Math.imul(h ^ out[i]!, 0x01000193);
-    let code = this.#codeCache.get(h);
-    let same = code !== undefined && code.length === b - a;
-    for (let i = 0; same && i < b - a; i++) same = code!.charCodeAt(i) === out[a + i];
-    if (!same) {
-      code = String.fromCharCode(...out.subarray(a, b));
-      if (this.#codeCache.size < 1024) this.#codeCache.set(h, code);
-    }
-    if (!this.#reasonCodes.has(code!)) {
-      if (this.#reasonCodes.size < MAX_REASON_CODES) this.#reasonCodes.add(code!);
-      else this.#reasonCodesTruncated = true;
-    }
+    this.#noteCode(out, a, b, h);
   }
 
   /** Hand the rest (buf from `from` on) to the tokenizer, for good. */

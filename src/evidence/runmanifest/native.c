@@ -1,0 +1,406 @@
+/*
+ * The native lane of the ledger scan (native.ts compiles this with Bun's built-in TinyCC, bun:ffi `cc`).
+ * It takes entries written in the producer's exact layout (Python json.dump(indent=2) at the entries'
+ * depth: members in the producer's key order, one per line) and proves for each what fast.ts proves, by
+ * the same rules, so that it accepts a subset of what fast.ts accepts and yields the same canonical bytes:
+ * - every string already in Python's ensure_ascii form (bytes 0x20-0x7e other than `"` and `\`, the short
+ *   escapes \" \\ \n \r \t \b \f, and \uXXXX in lower-case hex only for a code unit Python escapes that
+ *   way: below 0x20 without a short form, or 0x7f and above); reason_code without any escape;
+ * - seq an integer of 1-10 digits without a leading zero, equal to the entry's position;
+ * - the schema's shape, exactly: the nine keys, why with its five (confidence and weight_context string or
+ *   null, factor_refs an array of strings), evidence_digest / prev_hash / entry_hash "sha256:" + 64 hex;
+ * - prev_hash equal to `last` (the previous stored entry_hash);
+ * and writes each entry's hash preimage (the canonical object without entry_hash) into `pre`, its manifest
+ * form (without ts, after a comma unless it is the ledger's first) into `man`. The entry_hash is checked
+ * afterwards by ledger_verify, once JavaScript has hashed the preimages. Anything else - another layout or
+ * key order, a float, raw UTF-8, an escape it does not take, a tamper - ends the batch: scan.ts hands that
+ * entry to fast.ts, which accepts it or hands the rest of the ledger to the exact slow path.
+ *
+ * It exists because JSC runs a JavaScript byte loop at ~3 ns a byte on this machine; this code reads and
+ * writes 8 bytes at a time where it can, so that even TinyCC's plain code is well under that.
+ *
+ * Memory safety: every read of buf stays below `lim` (the buffer's end, capped at MAX_ENTRY - 16 bytes
+ * after the entry's start, exactly as fast.ts caps an entry), word reads only where 8 bytes are in bounds;
+ * every write into scr/pre/man/meta is preceded by a check against its capacity (room for the entry's
+ * source length plus 16 bytes of slack for the 8-byte copies); a failed check ends the batch.
+ */
+typedef unsigned char u8;
+typedef unsigned long long u64;
+typedef int i32;
+typedef unsigned int u32;
+
+#define MAX_ENTRY 65536
+#define SCR MAX_ENTRY
+#define FAIL (-1)
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+#define META 8
+
+/* The producer's layout between values (source). */
+static const char G_SEQ[] = "{\n        \"seq\": ";
+static const char G_TS[] = ",\n        \"ts\": ";
+static const char G_COMP[] = ",\n        \"component\": ";
+static const char G_EVT[] = ",\n        \"event_type\": ";
+static const char G_SUBJ[] = ",\n        \"subject_ref\": ";
+static const char G_CODE[] = ",\n        \"why\": {\n          \"reason_code\": ";
+static const char G_TEXT[] = ",\n          \"reason_text\": ";
+static const char G_FACT[] = ",\n          \"factor_refs\": ";
+static const char G_CONF[] = ",\n          \"confidence\": ";
+static const char G_WCTX[] = ",\n          \"weight_context\": ";
+static const char G_EVID[] = "\n        },\n        \"evidence_digest\": ";
+static const char G_PREV[] = ",\n        \"prev_hash\": ";
+static const char G_HASH[] = ",\n        \"entry_hash\": ";
+static const char G_END[] = "\n      }";
+static const char A_OPEN[] = "[\n            ";
+static const char A_SEP[] = ",\n            ";
+static const char A_CLOSE[] = "\n          ]";
+
+/* Canonical member prefixes (each array padded, so 8-byte copies of them stay in bounds). */
+static const char C_COMP[32] = "{\"component\":";
+static const char C_HASH[32] = ",\"entry_hash\":";
+static const char C_EVT[32] = ",\"event_type\":";
+static const char C_EVID[32] = ",\"evidence_digest\":";
+static const char C_PREV[32] = ",\"prev_hash\":";
+static const char C_SEQ[32] = ",\"seq\":";
+static const char C_SUBJ[32] = ",\"subject_ref\":";
+static const char C_TS[32] = ",\"ts\":";
+static const char C_CONF[32] = ",\"why\":{\"confidence\":";
+static const char C_FACT[32] = ",\"factor_refs\":";
+static const char C_CODE[32] = ",\"reason_code\":";
+static const char C_TEXT[32] = ",\"reason_text\":";
+static const char C_WCTX[32] = ",\"weight_context\":";
+static const char C_END[32] = "}}";
+
+static i32 slen(const char *s) {
+  i32 n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+/* In ledger_scan: buf[q, q+n) == lit or end the batch (inline eqlit). */
+#define EQ(q, lit, n) \
+  { \
+    i32 i_ = 0; \
+    if ((q) + (n) > lim) break; \
+    while (i_ + 8 <= (n) && *(const u64 *)(buf + (q) + i_) == *(const u64 *)((lit) + i_)) i_ += 8; \
+    if (i_ + 8 <= (n)) break; \
+    while (i_ < (n) && buf[(q) + i_] == (u8)(lit)[i_]) i_++; \
+    if (i_ < (n)) break; \
+  }
+
+/* buf[p, p+n) == lit (n = its length). */
+static i32 eqlit(const u8 *b, i32 p, i32 lim, const char *lit, i32 n) {
+  i32 i = 0;
+  if (p < 0 || p + n > lim) return 0;
+  for (; i + 8 <= n; i += 8)
+    if (*(const u64 *)(b + p + i) != *(const u64 *)(lit + i)) return 0;
+  for (; i < n; i++)
+    if (b[p + i] != (u8)lit[i]) return 0;
+  return 1;
+}
+
+static i32 hexv(u8 c) {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}
+
+/* A string at b[p], already canonical (escapes only when esc). Returns the position after it, or FAIL. */
+static i32 sstr(const u8 *b, i32 p, i32 lim, i32 esc) {
+  if (p >= lim || b[p] != 0x22) return FAIL;
+  p++;
+  for (;;) {
+    while (p + 8 <= lim) {
+      u64 w = *(const u64 *)(b + p);
+      u64 q = w ^ 0x2222222222222222ULL;
+      u64 e = w ^ 0x5c5c5c5c5c5c5c5cULL;
+      /* any byte < 0x20, >= 0x80, == 0x7f, == '"' or == '\' */
+      u64 x = (((w - 0x2020202020202020ULL) & ~w) | w | (w + ONES) | ((q - ONES) & ~q) | ((e - ONES) & ~e)) & HIGH;
+      if (x) {
+        /* the lowest flagged byte is exact (a borrow or carry only flags bytes above a true one) */
+        p += (i32)((((x & (~x + 1)) >> 7) * 0x0001020304050607ULL) >> 56);
+        break;
+      }
+      p += 8;
+    }
+    if (p >= lim) return FAIL;
+    u8 c = b[p];
+    if (c >= 0x20 && c < 0x7f && c != 0x22 && c != 0x5c) {
+      p++;
+      continue;
+    }
+    if (c == 0x22) return p + 1;
+    if (c != 0x5c || !esc || p + 1 >= lim) return FAIL;
+    u8 d = b[p + 1];
+    if (d == 0x22 || d == 0x5c || d == 0x6e || d == 0x72 || d == 0x74 || d == 0x62 || d == 0x66) {
+      p += 2;
+      continue;
+    }
+    if (d != 0x75 || p + 6 > lim) return FAIL;
+    i32 v = 0;
+    for (i32 i = p + 2; i < p + 6; i++) {
+      i32 h = hexv(b[i]);
+      if (h < 0) return FAIL; /* upper-case hex or not hex */
+      v = (v << 4) | h;
+    }
+    /* Python writes \uXXXX only for what has no short escape below 0x20, and for 0x7f and above. */
+    if (v >= 0x20 && v < 0x7f) return FAIL;
+    if (v == 0x08 || v == 0x09 || v == 0x0a || v == 0x0c || v == 0x0d) return FAIL;
+    p += 6;
+  }
+}
+
+/* null or a string at b[p]. */
+static i32 nullOrStr(const u8 *b, i32 p, i32 lim) {
+  if (p + 4 <= lim && b[p] == 0x6e && b[p + 1] == 0x75 && b[p + 2] == 0x6c && b[p + 3] == 0x6c) return p + 4;
+  return sstr(b, p, lim, 1);
+}
+
+/* `"sha256:` + 64 hex (lower-case, checked when checkHex) + `"` at b[p]. Returns the position after it. */
+static i32 digest(const u8 *b, i32 p, i32 lim, i32 checkHex) {
+  if (p + 73 > lim || !eqlit(b, p, lim, "\"sha256:", 8) || b[p + 72] != 0x22) return FAIL;
+  if (checkHex) {
+    for (i32 i = p + 8; i < p + 72; i += 8) {
+      u64 w = *(const u64 *)(b + i);
+      /* per byte, high bit clear: >= 0x30, >= 0x3a, >= 0x61, >= 0x67 */
+      u64 ge30 = (w + 0x5050505050505050ULL) & HIGH;
+      u64 ge3a = (w + 0x4646464646464646ULL) & HIGH;
+      u64 ge61 = (w + 0x1f1f1f1f1f1f1f1fULL) & HIGH;
+      u64 ge67 = (w + 0x1919191919191919ULL) & HIGH;
+      if (w & HIGH) return FAIL;
+      if (((ge30 & ~ge3a) | (ge61 & ~ge67)) != HIGH) return FAIL;
+    }
+  }
+  return p + 73;
+}
+
+/* Copy n bytes in 8-byte words (up to 7 bytes beyond both ends: callers keep that in bounds). */
+static u8 *cp(u8 *d, const u8 *s, i32 n) {
+  u8 *e = d + n;
+  while (d < e) {
+    *(u64 *)d = *(const u64 *)s;
+    d += 8;
+    s += 8;
+  }
+  return e;
+}
+/* The same, inline (TinyCC does not inline): d is advanced. */
+#define CP(d, s, n) \
+  do { \
+    u8 *e_ = (d) + (n); \
+    const u8 *s_ = (const u8 *)(s); \
+    while ((d) < e_) { \
+      *(u64 *)(d) = *(const u64 *)s_; \
+      (d) += 8; \
+      s_ += 8; \
+    } \
+    (d) = e_; \
+  } while (0)
+
+/*
+ * ctl (i32): [0] in: position of the first entry's '{'; out: position after the last accepted entry.
+ *            [1] in: the first entry's seq; [2] in: 1 when an entry was already fed to the manifest digest.
+ *            [3] out: bytes used in pre; [4] out: bytes used in man.
+ * meta per entry (8 i32): preimage start and end in pre, manifest end in man, source end, source offset of
+ * the stored entry_hash's 71 characters, reason_code start and end in buf, its FNV-1a hash.
+ * Returns the number of entries accepted.
+ */
+i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, i32 precap, u8 *man, i32 mancap, i32 *meta, i32 metacap, i32 *ctl) {
+  i32 p = ctl[0], seq = ctl[1], notFirst = ctl[2];
+  i32 pn = 0, mn = 0, count = 0;
+  i32 lSeq = slen(G_SEQ), lTs = slen(G_TS), lComp = slen(G_COMP), lEvt = slen(G_EVT), lSubj = slen(G_SUBJ);
+  i32 lCode = slen(G_CODE), lText = slen(G_TEXT), lFact = slen(G_FACT), lConf = slen(G_CONF), lWctx = slen(G_WCTX);
+  i32 lEvid = slen(G_EVID), lPrev = slen(G_PREV), lHash = slen(G_HASH), lEnd = slen(G_END);
+  i32 lOpen = slen(A_OPEN), lSep = slen(A_SEP), lClose = slen(A_CLOSE);
+  ctl[3] = 0;
+  ctl[4] = 0;
+  if (p < 0 || p > len || seq < 1 || scrcap < 16) return 0;
+  for (;;) {
+    if (count) {
+      /* `,` between entries, any JSON whitespace around it */
+      i32 q = p;
+      while (q < len && (buf[q] == 0x20 || buf[q] == 0x0a || buf[q] == 0x0d || buf[q] == 0x09)) q++;
+      if (q >= len || buf[q] != 0x2c) break;
+      q++;
+      while (q < len && (buf[q] == 0x20 || buf[q] == 0x0a || buf[q] == 0x0d || buf[q] == 0x09)) q++;
+      if (q >= len || buf[q] != 0x7b) break;
+      p = q;
+    }
+    if ((count + 1) * META > metacap || seq >= 0x7ffffff0) break;
+    i32 lim = len < p + MAX_ENTRY - 16 ? len : p + MAX_ENTRY - 16;
+    i32 q = p, a;
+    i32 vSeq, eSeq, vTs, eTs, vComp, eComp, vEvt, eEvt, vSubj, eSubj, vCode, eCode, vText, eText;
+    i32 vConf, eConf, vWctx, eWctx, vEvid, vPrev, vHash, frn;
+    EQ(q, G_SEQ, lSeq);
+    q += lSeq;
+    vSeq = q;
+    while (q < lim && buf[q] >= 0x30 && buf[q] <= 0x39) q++;
+    eSeq = q;
+    if (eSeq - vSeq < 1 || eSeq - vSeq > 10 || buf[vSeq] == 0x30) break;
+    {
+      u64 v = 0;
+      for (i32 i = vSeq; i < eSeq; i++) v = v * 10 + (u64)(buf[i] - 0x30);
+      if (v != (u64)seq) break;
+    }
+    EQ(q, G_TS, lTs);
+    vTs = q + lTs;
+    if ((q = eTs = sstr(buf, vTs, lim, 1)) < 0) break;
+    EQ(q, G_COMP, lComp);
+    vComp = q + lComp;
+    if ((q = eComp = sstr(buf, vComp, lim, 1)) < 0) break;
+    EQ(q, G_EVT, lEvt);
+    vEvt = q + lEvt;
+    if ((q = eEvt = sstr(buf, vEvt, lim, 1)) < 0) break;
+    EQ(q, G_SUBJ, lSubj);
+    vSubj = q + lSubj;
+    if ((q = eSubj = sstr(buf, vSubj, lim, 1)) < 0) break;
+    EQ(q, G_CODE, lCode);
+    vCode = q + lCode;
+    if ((q = eCode = sstr(buf, vCode, lim, 0)) < 0) break; /* reason_code: no escapes */
+    EQ(q, G_TEXT, lText);
+    vText = q + lText;
+    if ((q = eText = sstr(buf, vText, lim, 1)) < 0) break;
+    EQ(q, G_FACT, lFact);
+    q += lFact;
+    /* factor_refs, compacted into scr: [] or [ then strings one per line ] */
+    frn = 0;
+    if (q + 2 <= lim && buf[q] == 0x5b && buf[q + 1] == 0x5d) {
+      scr[frn++] = 0x5b;
+      scr[frn++] = 0x5d;
+      q += 2;
+    } else {
+      if (!eqlit(buf, q, lim, A_OPEN, lOpen)) break;
+      q += lOpen;
+      scr[frn++] = 0x5b;
+      i32 bad = 0;
+      for (;;) {
+        i32 e = sstr(buf, q, lim, 1);
+        if (e < 0 || frn + (e - q) + 9 > scrcap) {
+          bad = 1;
+          break;
+        }
+        /* what follows the element is matched first, so the 8-byte copy reads inside it */
+        i32 sep = eqlit(buf, e, lim, A_SEP, lSep);
+        if (!sep && !eqlit(buf, e, lim, A_CLOSE, lClose)) {
+          bad = 1;
+          break;
+        }
+        cp(scr + frn, buf + q, e - q);
+        frn += e - q;
+        scr[frn++] = sep ? 0x2c : 0x5d;
+        q = e + (sep ? lSep : lClose);
+        if (!sep) break;
+      }
+      if (bad) break;
+    }
+    EQ(q, G_CONF, lConf);
+    vConf = q + lConf;
+    if ((q = eConf = nullOrStr(buf, vConf, lim)) < 0) break;
+    EQ(q, G_WCTX, lWctx);
+    vWctx = q + lWctx;
+    if ((q = eWctx = nullOrStr(buf, vWctx, lim)) < 0) break;
+    EQ(q, G_EVID, lEvid);
+    vEvid = q + lEvid;
+    if ((q = digest(buf, vEvid, lim, 1)) < 0) break;
+    EQ(q, G_PREV, lPrev);
+    vPrev = q + lPrev;
+    if ((q = digest(buf, vPrev, lim, 0)) < 0) break;
+    {
+      /* prev_hash links: its 71 characters are the previous stored entry_hash (so it is hex too) */
+      i32 i = 0;
+      while (i < 71 && buf[vPrev + 1 + i] == last[i]) i++;
+      if (i != 71) break;
+    }
+    EQ(q, G_HASH, lHash);
+    vHash = q + lHash;
+    if ((q = digest(buf, vHash, lim, 0)) < 0) break; /* its hex is checked by ledger_verify */
+    EQ(q, G_END, lEnd);
+    q += lEnd;
+
+    /* Both forms are shorter than the entry's source; 16 bytes of slack for the word copies. */
+    a = q - p;
+    if (pn + a + 16 > precap || mn + a + 17 > mancap) break;
+    {
+      /* preimage: {"component":C | ,"event_type":..,"subject_ref":SR | ,"ts":TS | ,"why":{..}} */
+      u8 *d = pre + pn;
+      CP(d, C_COMP, 13);
+      CP(d, buf + vComp, eComp - vComp);
+      i32 x1 = (i32)(d - pre);
+      CP(d, C_EVT, 14);
+      CP(d, buf + vEvt, eEvt - vEvt);
+      CP(d, C_EVID, 19);
+      CP(d, buf + vEvid, 73);
+      CP(d, C_PREV, 13);
+      CP(d, buf + vPrev, 73);
+      CP(d, C_SEQ, 7);
+      CP(d, buf + vSeq, eSeq - vSeq);
+      CP(d, C_SUBJ, 15);
+      CP(d, buf + vSubj, eSubj - vSubj);
+      i32 x2 = (i32)(d - pre);
+      CP(d, C_TS, 6);
+      CP(d, buf + vTs, eTs - vTs);
+      i32 x3 = (i32)(d - pre);
+      CP(d, C_CONF, 21);
+      CP(d, buf + vConf, eConf - vConf);
+      CP(d, C_FACT, 15);
+      CP(d, scr, frn);
+      CP(d, C_CODE, 15);
+      CP(d, buf + vCode, eCode - vCode);
+      CP(d, C_TEXT, 15);
+      CP(d, buf + vText, eText - vText);
+      CP(d, C_WCTX, 18);
+      CP(d, buf + vWctx, eWctx - vWctx);
+      CP(d, C_END, 2);
+      i32 pe = (i32)(d - pre);
+      /* manifest form: the preimage's runs around ts, entry_hash put after component. The 8-byte copies
+         read at most 7 bytes past a run's end: still inside pre's entry (ts and why follow) or its slack. */
+      u8 *o = man + mn;
+      if (notFirst) *o++ = 0x2c;
+      CP(o, pre + pn, x1 - pn);
+      CP(o, C_HASH, 14);
+      CP(o, buf + vHash, 73);
+      CP(o, pre + x1, x2 - x1);
+      CP(o, pre + x3, pe - x3);
+      i32 *m = meta + count * META;
+      u32 h = 0x811c9dc5u;
+      for (i32 i = vCode + 1; i < eCode - 1; i++) h = (h ^ buf[i]) * 0x01000193u;
+      m[0] = pn;
+      m[1] = pe;
+      m[2] = (i32)(o - man);
+      m[3] = q;
+      m[4] = vHash + 1;
+      m[5] = vCode + 1;
+      m[6] = eCode - 1;
+      m[7] = (i32)h;
+      pn = pe;
+      mn = m[2];
+    }
+    for (i32 i = 0; i < 71; i++) last[i] = buf[vHash + 1 + i];
+    notFirst = 1;
+    count++;
+    seq++;
+    p = q;
+  }
+  ctl[0] = p;
+  ctl[3] = pn;
+  ctl[4] = mn;
+  return count;
+}
+
+/*
+ * The stored entry_hash of entry i (meta[i*8+4]: buf offset of "sha256:" + 64 hex) against the lower-case
+ * hex of the computed digest dig[i*32 .. +32]. Returns the index of the first entry that differs, or n.
+ */
+i32 ledger_verify(const u8 *buf, i32 len, const u8 *dig, i32 diglen, const i32 *meta, i32 n) {
+  static const u8 HX[16] = {0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66};
+  for (i32 i = 0; i < n; i++) {
+    i32 off = meta[i * META + 4] + 7;
+    if (off < 0 || off + 64 > len || (i + 1) * 32 > diglen) return i;
+    const u8 *d = dig + i * 32;
+    const u8 *h = buf + off;
+    for (i32 j = 0; j < 32; j++) {
+      if (h[2 * j] != HX[d[j] >> 4] || h[2 * j + 1] != HX[d[j] & 15]) return i;
+    }
+  }
+  return n;
+}
