@@ -106,10 +106,16 @@ describe("generated ledgers: fast and slow agree, and the fast path does the wor
 
   test("the native lane starts after nativeAfter entries (default 256), fast.ts before it", () => {
     const bytes = enc.encode(generateLedger({ entries: 300, seed: 10 }));
-    const r = run(bytes, {}, 1 << 20);
+    const r = run(bytes, {}, 1 << 14);
     expect(verdict(r)).toBe("verified");
     expect(fastCount(r)).toBe(300);
     expect(nativeCount(r)).toBe(44);
+    // ... or at once when a chunk holds 256 KiB or more of entries
+    const big = enc.encode(generateLedger({ entries: 600, seed: 10 }));
+    expect(big.length).toBeGreaterThan(1 << 18);
+    const b = run(big, {}, 1 << 20);
+    expect(verdict(b)).toBe("verified");
+    expect(nativeCount(b)).toBe(600);
   });
 
   test("raw UTF-8 text: declined from the first such entry on, verified by the slow path", () => {

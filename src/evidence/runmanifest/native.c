@@ -77,15 +77,13 @@ static i32 slen(const char *s) {
   return n;
 }
 
-/* In ledger_scan: buf[q, q+n) == lit or end the batch (inline eqlit). */
+/* In ledger_scan: buf[q, q+n) == lit (n >= 8) or end the batch: whole words, the last one overlapping. */
 #define EQ(q, lit, n) \
   { \
     i32 i_ = 0; \
     if ((q) + (n) > lim) break; \
-    while (i_ + 8 <= (n) && *(const u64 *)(buf + (q) + i_) == *(const u64 *)((lit) + i_)) i_ += 8; \
-    if (i_ + 8 <= (n)) break; \
-    while (i_ < (n) && buf[(q) + i_] == (u8)(lit)[i_]) i_++; \
-    if (i_ < (n)) break; \
+    while (i_ + 8 < (n) && *(const u64 *)(buf + (q) + i_) == *(const u64 *)((lit) + i_)) i_ += 8; \
+    if (i_ + 8 < (n) || *(const u64 *)(buf + (q) + (n) - 8) != *(const u64 *)((lit) + (n) - 8)) break; \
   }
 
 /* buf[p, p+n) == lit (n = its length). */
@@ -214,7 +212,7 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
   i32 lOpen = slen(A_OPEN), lSep = slen(A_SEP), lClose = slen(A_CLOSE);
   ctl[3] = 0;
   ctl[4] = 0;
-  if (p < 0 || p > len || seq < 1 || scrcap < 16) return 0;
+  if (p < 0 || p > len || seq < 1 || scrcap < 16 || lEnd < 8) return 0; /* EQ needs literals of 8 bytes or more */
   for (;;) {
     if (count) {
       /* `,` between entries, any JSON whitespace around it */

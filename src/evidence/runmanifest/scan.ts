@@ -334,6 +334,8 @@ function skipWs(buf: Uint8Array, p: number, end: number): number {
 
 /** Bytes of the entries stretch kept between chunks beyond which the rest goes the slow way. */
 const MAX_CARRY = 1 << 20;
+/** Bytes in hand from which the native lane starts at once (a ledger this large repays its compile). */
+const NATIVE_BYTES = 1 << 18;
 /** Head of a chunk joined to the carry to finish the entry cut by the boundary (over fast.ts's entry cap). */
 const BOUNDARY_HEAD = 2 * MAX_ENTRY;
 
@@ -350,8 +352,8 @@ export interface LedgerScanOptions {
   fast?: boolean;
   /**
    * Use the native lane (native.c through Bun's TinyCC) for producer-shaped entries, where it is available
-   * (default true). It starts after `nativeAfter` entries taken by fast.ts (default 256), so a small
-   * ledger does not pay its ~10 ms compile.
+   * (default true). It starts after `nativeAfter` entries taken by fast.ts (default 256), or at once when
+   * a chunk holds 256 KiB of entries, so a small ledger does not pay its ~10 ms compile.
    */
   native?: boolean;
   nativeAfter?: number;
@@ -472,7 +474,7 @@ export class LedgerScanner {
         if (p >= n) break;
       }
       if (buf[p] !== 0x7b) return this.#toSlowRun(buf, seg, tail);
-      if (this.#fastCount >= this.#nativeAfter && this.#native !== null) {
+      if ((this.#fastCount >= this.#nativeAfter || n - p >= NATIVE_BYTES) && this.#native !== null) {
         const lane = (this.#native ??= nativeLane()); // null from then on when there is no TinyCC
         const e = lane ? this.#nativeBatch(lane, fast, buf, n, p, seg) : 0;
         if (e > 0) {
