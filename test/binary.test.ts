@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUN, CLI, type CliResult } from "./support/cli.ts";
+import { BUN, CLI, servedUrl, type CliResult } from "./support/cli.ts";
 import { REPO_ROOT, fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { generateLedger } from "./support/ledger-gen.ts";
 import { opaPath } from "./support/opa.ts";
@@ -108,15 +108,7 @@ describe("the binary answers as the source does", () => {
     const input = JSON.parse(run([BUN, CLI, "inspect", ...RELEASE, ex("evidence")], REPO_ROOT).stdout);
     const start = async (cmd: string[], cwd: string) => {
       const proc = Bun.spawn([...cmd, "serve", "--config", cfg], { cwd, env, stdout: "pipe", stderr: "pipe" });
-      const reader = proc.stdout.getReader();
-      let out = "";
-      let url: string | undefined;
-      while (!url) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-        url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      }
+      const url = await servedUrl(proc, 30_000);
       return { proc, url };
     };
     const servers = [await start([BUN, CLI], REPO_ROOT), await start([BIN], join(dir, "cwd"))];

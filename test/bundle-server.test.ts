@@ -14,6 +14,10 @@ import { resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
 import { opaPath } from "./support/opa.ts";
 import { BUN, CLI } from "./support/cli.ts";
+import { until as untilWithin } from "./support/serve-bundle.ts";
+
+/** Bounded wait (15 s here): `f` until it returns something other than undefined. */
+const until = <T>(what: string, f: () => Promise<T | undefined>, ms = 15_000) => untilWithin(what, f, ms);
 
 const OPA = opaPath();
 
@@ -71,16 +75,6 @@ function publish(name: string, bytes: Uint8Array): string {
 async function tamper(bytes: Uint8Array): Promise<Uint8Array> {
   const entries = await readArchive(bytes, "x");
   return writeArchive(entries.map((e) => (e.name === "data.json" ? { name: e.name, bytes: new TextEncoder().encode(JSON.stringify({ allowed_user: "mallory", rev: "evil" })) } : e)));
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 beforeAll(async () => {

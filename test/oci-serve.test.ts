@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, CLI, tollgate } from "./support/cli.ts";
+import { BUN, CLI, servedUrl, tollgate } from "./support/cli.ts";
 import { runPeer } from "./support/peers.ts";
 import { pushRandomImage, startDistribution, tempDir, type RunningRegistry } from "./support/registry.ts";
 
@@ -83,15 +83,8 @@ beforeAll(async () => {
   void (async () => {
     for await (const c of proc!.stderr as ReadableStream<Uint8Array>) stderr += new TextDecoder().decode(c);
   })();
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let out = "";
-  while (!url) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${stderr}`);
-    out += new TextDecoder().decode(value);
-    url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? "";
-  }
-  reader.releaseLock();
+  url = (await servedUrl(proc as { stdout: ReadableStream<Uint8Array> }, 30_000)) ?? "";
+  if (!url) throw new Error(`serve did not start: ${stderr}`);
 });
 
 afterAll(async () => {

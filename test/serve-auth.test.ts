@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BearerAuth, parseTokenFile } from "../src/serve/auth.ts";
-import { resolveServeConfig, type ServeConfig } from "../src/serve/config.ts";
+import type { ServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
-import { BUN, CLI } from "./support/cli.ts";
-import { buildSignedBundle, makeSigningKeys, until } from "./support/serve-bundle.ts";
+import { BUN, CLI, servedUrl } from "./support/cli.ts";
+import { buildSignedBundle, gateConfig, makeSigningKeys, until } from "./support/serve-bundle.ts";
 import { makeCa, makeLeaf, type CertFiles } from "./support/tls-certs.ts";
 
 const TOKEN_A = "tg_ci-runner.Zm9vYmFyYmF6MTIz";
@@ -29,18 +29,7 @@ function writeTokens(path: string, text: string): void {
 }
 
 function cfg(extra: Record<string, unknown>): ServeConfig {
-  return resolveServeConfig(
-    {
-      addr: "127.0.0.1:0",
-      max_body_bytes: 4096,
-      service: { instance_id: "gate-auth" },
-      bundle: { file: bundleFile },
-      keys: { k: { key_file: pubFile, algorithm: "ES256" } },
-      ...extra,
-    },
-    work,
-    "0.0.0-test",
-  );
+  return gateConfig(work, bundleFile, pubFile, "gate-auth", extra);
 }
 
 const REVIEW = JSON.stringify({
@@ -259,16 +248,7 @@ describe("the CLI: --authentication=token --bearer-tokens-file", () => {
     writeTokens(join(work, "cli.tokens"), `${TOKEN_A}\n`);
     const proc = Bun.spawn([BUN, CLI, "serve", "--config", yaml(), "--authentication=token", "--bearer-tokens-file", join(work, "cli.tokens")], { stdout: "pipe", stderr: "pipe" });
     try {
-      const reader = proc.stdout.getReader();
-      let out = "";
-      let url: string | undefined;
-      const deadline = Date.now() + 15_000;
-      while (!url && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-        url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      }
+      const url = await servedUrl(proc);
       expect(url).toBeDefined();
       expect((await fetch(`${url}/v1/data/demo/allow`, { method: "POST", body: "{}" })).status).toBe(401);
       expect((await fetch(`${url}/v1/data/demo/allow`, { method: "POST", body: "{}", headers: { Authorization: `Bearer ${TOKEN_A}` } })).status).toBe(200);

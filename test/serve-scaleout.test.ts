@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { sha256Hex } from "../src/core/digest.ts";
 import { readArchive, writeArchive } from "../src/policy/signing.ts";
-import { BUN, CLI } from "./support/cli.ts";
+import { BUN, CLI, servedUrl } from "./support/cli.ts";
 import { freePort } from "./support/registry.ts";
 import { buildSignedBundle, makeSigningKeys, until, type SigningKeys } from "./support/serve-bundle.ts";
 
@@ -30,21 +30,10 @@ function publish(bytes: Uint8Array): string {
 }
 
 /** Read a child's stdout until `re` matches (bounded), then keep draining stderr into `sink`. */
-async function waitFor(proc: Subprocess<"ignore", "pipe", "pipe">, re: RegExp, what: string): Promise<string> {
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const r = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined }))]);
-    if (r.done) break;
-    out += new TextDecoder().decode(r.value);
-    const m = re.exec(out);
-    if (m) {
-      reader.releaseLock();
-      return m[1]!;
-    }
-  }
-  throw new Error(`${what} did not start: ${out}`);
+async function waitFor(proc: Subprocess<"ignore", "pipe", "pipe">, what: string, re?: RegExp): Promise<string> {
+  const url = await servedUrl(proc, 20_000, re);
+  if (!url) throw new Error(`${what} did not start`);
+  return url;
 }
 
 function drain(stream: ReadableStream<Uint8Array>, sink: string[]): void {
@@ -62,7 +51,7 @@ function drain(stream: ReadableStream<Uint8Array>, sink: string[]): void {
 
 async function startSource(): Promise<void> {
   source = Bun.spawn([BUN, CLI, "bundle", "serve", served, "--addr", `127.0.0.1:${sourcePort}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  await waitFor(source, /on (http:\/\/127\.0\.0\.1:\d+)\//, "tollgate bundle serve");
+  await waitFor(source, "tollgate bundle serve", /on (http:\/\/127\.0\.0\.1:\d+)\//);
 }
 
 async function stopSource(): Promise<void> {
@@ -118,7 +107,7 @@ beforeAll(async () => {
   );
   for (let i = 0; i < 2; i++) {
     const proc = Bun.spawn([BUN, CLI, "serve", "--config", config], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TOLLGATE_DEBUG: "" } });
-    const url = await waitFor(proc, /ready on (http:\/\/127\.0\.0\.1:\d+)/, `gate ${i}`);
+    const url = await waitFor(proc, `gate ${i}`);
     const stderr: string[] = [];
     drain(proc.stderr, stderr);
     gates.push({ proc, url, stderr });

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveServeConfig, type ServeConfig } from "../src/serve/config.ts";
+import type { ServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
-import { BUN, CLI } from "./support/cli.ts";
-import { buildSignedBundle, makeSigningKeys, until } from "./support/serve-bundle.ts";
+import { BUN, CLI, servedUrl } from "./support/cli.ts";
+import { buildSignedBundle, gateConfig, makeSigningKeys, until } from "./support/serve-bundle.ts";
 import { makeCa, makeLeaf, servedCertificateCN, type CertFiles } from "./support/tls-certs.ts";
 
 let work: string;
@@ -23,18 +23,7 @@ let bundleFile: string;
 let pubFile: string;
 
 function cfg(extra: Record<string, unknown>): ServeConfig {
-  return resolveServeConfig(
-    {
-      addr: "127.0.0.1:0",
-      max_body_bytes: 4096,
-      service: { instance_id: "gate-tls" },
-      bundle: { file: bundleFile },
-      keys: { k: { key_file: pubFile, algorithm: "ES256" } },
-      ...extra,
-    },
-    work,
-    "0.0.0-test",
-  );
+  return gateConfig(work, bundleFile, pubFile, "gate-tls", extra);
 }
 
 /** The served files (copies the tests replace), for a gate that reloads them. */
@@ -314,16 +303,7 @@ describe("the CLI with OPA's flags", () => {
   test("--tls-cert-file/--tls-private-key-file/--tls-ca-cert-file/--authentication=tls serve mTLS; SIGTERM stops it", async () => {
     const proc = Bun.spawn([BUN, CLI, "serve", "--config", yaml(), "--tls-cert-file", server1.cert, "--tls-private-key-file", server1.key, "--tls-ca-cert-file", ca.cert, "--authentication=tls", "--tls-min-version", "1.2"], { stdout: "pipe", stderr: "pipe" });
     try {
-      const reader = proc.stdout.getReader();
-      let out = "";
-      let url: string | undefined;
-      const deadline = Date.now() + 15_000;
-      while (!url && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-        url = /ready on (https:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      }
+      const url = await servedUrl(proc);
       expect(url).toBeDefined();
       expect((await curl(["--cacert", ca.cert, "--cert", client.cert, "--key", client.key, `${url}/health`])).code).toBe(0);
       expect((await curl(["--cacert", ca.cert, `${url}/health`])).code).not.toBe(0);

@@ -11,7 +11,7 @@ import { startGateServer, type GateServer } from "../src/serve/server.ts";
 import type { TollgateError } from "../src/core/errors.ts";
 import { decisionId } from "../src/telemetry/decision-log.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
-import { BUN, CLI } from "./support/cli.ts";
+import { BUN, CLI, servedUrl } from "./support/cli.ts";
 
 const SUBJECT = "a".repeat(64);
 
@@ -256,16 +256,7 @@ describe("tollgate serve (the CLI process)", () => {
     );
     const proc = Bun.spawn([BUN, CLI, "serve", "--config", join(work, "serve.yaml")], { stdout: "pipe", stderr: "pipe" });
     try {
-      const reader = proc.stdout.getReader();
-      let out = "";
-      const deadline = Date.now() + 15_000;
-      let url: string | undefined;
-      while (!url && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-        url = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      }
+      const url = await servedUrl(proc);
       expect(url).toBeDefined();
       const r = await fetch(`${url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user: "alice" } }) });
       expect(((await r.json()) as any).result).toBe(true);

@@ -28,3 +28,27 @@ export async function tollgateAsync(args: string[], opts: { cwd?: string; env?: 
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
+
+/**
+ * The URL a `tollgate serve` process prints ("ready on http(s)://127.0.0.1:PORT"), or the first group of `re`,
+ * read from its stdout within `ms`; undefined when it exits or the time runs out first. The reader is released,
+ * so the caller may read on.
+ */
+export async function servedUrl(proc: { stdout: ReadableStream<Uint8Array> }, ms = 15_000, re = /ready on (https?:\/\/127\.0\.0\.1:\d+)/): Promise<string | undefined> {
+  const reader = proc.stdout.getReader();
+  const dec = new TextDecoder();
+  let out = "";
+  const deadline = Date.now() + ms;
+  try {
+    while (Date.now() < deadline) {
+      const r = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => ({ done: true as const, value: undefined }))]);
+      if (r.done) return undefined;
+      out += dec.decode(r.value, { stream: true });
+      const m = re.exec(out);
+      if (m) return m[1];
+    }
+    return undefined;
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -4,6 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadSigningKey, signBundleArchive } from "../../src/policy/signing.ts";
+import { resolveServeConfig, type ServeConfig } from "../../src/serve/config.ts";
 import { BUN, CLI } from "./cli.ts";
 
 export const GATE_REGO = `package tollgate.gate
@@ -85,4 +86,20 @@ export async function until<T>(what: string, f: () => Promise<T | undefined>, ms
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(50);
   }
+}
+
+/** A gate configuration on an ephemeral 127.0.0.1 port serving `bundleFile` (verified with `pubFile`, ES256), `extra` on top. */
+export function gateConfig(work: string, bundleFile: string, pubFile: string, instanceId: string, extra: Record<string, unknown> = {}): ServeConfig {
+  return resolveServeConfig(
+    {
+      addr: "127.0.0.1:0",
+      max_body_bytes: 4096,
+      service: { instance_id: instanceId },
+      bundle: { file: bundleFile },
+      keys: { k: { key_file: pubFile, algorithm: "ES256" } },
+      ...extra,
+    },
+    work,
+    "0.0.0-test",
+  );
 }
