@@ -104,6 +104,17 @@ describe("generated ledgers: fast and slow agree, and the fast path does the wor
     }
   });
 
+  test("reason codes: more distinct codes than the list keeps (64), and than the native lane's table holds", () => {
+    for (const codes of [3, 63, 64, 65, 200]) {
+      const r = both(generateLedger({ entries: 400, seed: 12, distinctCodes: codes }), [1 << 20, 5000]);
+      expect(verdict(r)).toBe("verified");
+      expect(nativeCount(r)).toBe(400);
+      const scan = "scan" in r ? r.scan : undefined;
+      expect(scan?.reasonCodes.length).toBe(Math.min(codes, 64));
+      expect(scan?.reasonCodesTruncated).toBe(codes > 64);
+    }
+  });
+
   test("the native lane starts after nativeAfter entries (default 256), fast.ts before it", () => {
     const bytes = enc.encode(generateLedger({ entries: 300, seed: 10 }));
     const r = run(bytes, {}, 1 << 14);

@@ -23,6 +23,8 @@ export interface LedgerOptions {
   ledgerFirst?: boolean;
   /** Vary the last entry until its entry_hash ends with this hex suffix (e.g. "00"). */
   lastEntryHashEndsWith?: string;
+  /** Vary reason_code over this many distinct values (seq modulo it), to test the bounded code list. */
+  distinctCodes?: number;
   /** Extra top-level members (e.g. floats written 1.0), appended after verification. */
   extra?: [string, JsonTree][];
 }
@@ -66,7 +68,8 @@ const NON_ASCII = ["Résumé naïve café", "日本語の理由", "risk ↑ 😀
 
 /** One entry, fields in the producer's order. */
 function makeEntry(seq: number, prev: string, rnd: () => number, o: LedgerOptions, nonce = 0): JsonObject {
-  const [component, code, text] = REASONS[Math.floor(rnd() * REASONS.length)]!;
+  const [component, code0, text] = REASONS[Math.floor(rnd() * REASONS.length)]!;
+  const code = o.distinctCodes ? `REASON_${seq % o.distinctCodes}` : code0;
   const reasonText = o.nonAscii && seq % 2 === 1 ? `${text} ${NON_ASCII[(seq >> 1) % NON_ASCII.length]}` : text;
   const evidence = new Map<string, JsonTree>([
     ["ranked_assets", new JsonNumber(String(Math.floor(rnd() * 50)))],

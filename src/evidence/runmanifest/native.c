@@ -35,6 +35,8 @@ typedef unsigned int u32;
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 #define META 8
+#define CODES 64
+#define CODE_BYTES 64
 
 /* The producer's layout between values (source). */
 static const char G_SEQ[] = "{\n        \"seq\": ";
@@ -200,10 +202,13 @@ static u8 *cp(u8 *d, const u8 *s, i32 n) {
  *            [1] in: the first entry's seq; [2] in: 1 when an entry was already fed to the manifest digest.
  *            [3] out: bytes used in pre; [4] out: bytes used in man.
  * meta per entry (8 i32): preimage start and end in pre, manifest end in man, source end, source offset of
- * the stored entry_hash's 71 characters, reason_code start and end in buf, its FNV-1a hash.
+ * the stored entry_hash's 71 characters, reason_code start (-1 when reported before: its bytes are in the
+ * table) and end in buf, its FNV-1a hash.
+ * ctab (1 + 2 * CODES i32) and cbytes (CODES * CODE_BYTES): the reason codes reported so far in this scan,
+ * [count, (hash, length)...] and their bytes; the caller empties it (count 0) when it drops entries.
  * Returns the number of entries accepted.
  */
-i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, i32 precap, u8 *man, i32 mancap, i32 *meta, i32 metacap, i32 *ctl) {
+i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, i32 precap, u8 *man, i32 mancap, i32 *meta, i32 metacap, i32 *ctl, i32 *ctab, u8 *cbytes) {
   i32 p = ctl[0], seq = ctl[1], notFirst = ctl[2];
   i32 pn = 0, mn = 0, count = 0;
   i32 lSeq = slen(G_SEQ), lTs = slen(G_TS), lComp = slen(G_COMP), lEvt = slen(G_EVT), lSubj = slen(G_SUBJ);
@@ -370,6 +375,25 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       m[5] = vCode + 1;
       m[6] = eCode - 1;
       m[7] = (i32)h;
+      {
+        /* reason codes already reported in this scan (up to CODES of them): -1, JavaScript skips it */
+        i32 cl = eCode - vCode - 2, nc = ctab[0], k = 0;
+        if (nc < 0 || nc > CODES) nc = ctab[0] = 0;
+        for (; k < nc; k++) {
+          i32 *c = ctab + 1 + k * 2;
+          if (c[0] != (i32)h || c[1] != cl) continue;
+          i32 j = 0;
+          while (j < cl && cbytes[k * CODE_BYTES + j] == buf[vCode + 1 + j]) j++;
+          if (j == cl) break;
+        }
+        if (k < nc) m[5] = -1;
+        else if (nc < CODES && cl <= CODE_BYTES) {
+          ctab[1 + nc * 2] = (i32)h;
+          ctab[2 + nc * 2] = cl;
+          for (i32 j = 0; j < cl; j++) cbytes[nc * CODE_BYTES + j] = buf[vCode + 1 + j];
+          ctab[0] = nc + 1;
+        }
+      }
       pn = pe;
       mn = m[2];
     }
@@ -390,14 +414,19 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
  * hex of the computed digest dig[i*32 .. +32]. Returns the index of the first entry that differs, or n.
  */
 i32 ledger_verify(const u8 *buf, i32 len, const u8 *dig, i32 diglen, const i32 *meta, i32 n) {
-  static const u8 HX[16] = {0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66};
   for (i32 i = 0; i < n; i++) {
     i32 off = meta[i * META + 4] + 7;
     if (off < 0 || off + 64 > len || (i + 1) * 32 > diglen) return i;
     const u8 *d = dig + i * 32;
     const u8 *h = buf + off;
-    for (i32 j = 0; j < 32; j++) {
-      if (h[2 * j] != HX[d[j] >> 4] || h[2 * j + 1] != HX[d[j] & 15]) return i;
+    for (i32 j = 0; j < 32; j += 4) {
+      /* 4 digest bytes -> 8 lower-case hex characters in one word (first character in the lowest byte) */
+      u64 x = (u64)d[j] | ((u64)d[j + 1] << 8) | ((u64)d[j + 2] << 16) | ((u64)d[j + 3] << 24);
+      x = ((x & 0xffff0000ULL) << 16) | (x & 0xffffULL);
+      x = ((x & 0x0000ff000000ff00ULL) << 8) | (x & 0x000000ff000000ffULL); /* byte k at 2k */
+      u64 nib = ((x >> 4) & 0x000f000f000f000fULL) | ((x & 0x000f000f000f000fULL) << 8);
+      u64 hx = nib + 0x3030303030303030ULL + (((nib + 0x0606060606060606ULL) >> 4) & ONES) * 0x27;
+      if (*(const u64 *)(h + 2 * j) != hx) return i;
     }
   }
   return n;

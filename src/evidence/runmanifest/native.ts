@@ -14,7 +14,7 @@ const META = 8;
 const BUF = 2 << 20;
 
 interface Symbols {
-  ledger_scan(buf: Uint8Array, len: number, last: Uint8Array, scr: Uint8Array, scrcap: number, pre: Uint8Array, precap: number, man: Uint8Array, mancap: number, meta: Int32Array, metacap: number, ctl: Int32Array): number;
+  ledger_scan(buf: Uint8Array, len: number, last: Uint8Array, scr: Uint8Array, scrcap: number, pre: Uint8Array, precap: number, man: Uint8Array, mancap: number, meta: Int32Array, metacap: number, ctl: Int32Array, ctab: Int32Array, cbytes: Uint8Array): number;
   ledger_verify(buf: Uint8Array, len: number, dig: Uint8Array, diglen: number, meta: Int32Array, n: number): number;
 }
 
@@ -26,7 +26,7 @@ function load(): Symbols | null {
     const lib = cc({
       source: new URL("./native.c", import.meta.url).pathname,
       symbols: {
-        ledger_scan: { args: ["ptr", "i32", "ptr", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr"], returns: "i32" },
+        ledger_scan: { args: ["ptr", "i32", "ptr", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "ptr", "ptr"], returns: "i32" },
         ledger_verify: { args: ["ptr", "i32", "ptr", "i32", "ptr", "i32"], returns: "i32" },
       },
     });
@@ -45,11 +45,17 @@ export class NativeLane {
   readonly pre = new Uint8Array(BUF);
   /** Manifest forms of the batch, comma-joined (a leading comma unless the batch starts the ledger). */
   readonly man = new Uint8Array(BUF + 1);
-  /** Per entry: preimage start, end, manifest end, source end, stored hash offset, code start, code end, code FNV-1a. */
+  /**
+   * Per entry: preimage start, end, manifest end, source end, stored hash offset, code start (-1: a code
+   * already reported in this scan), code end, code FNV-1a.
+   */
   readonly meta = new Int32Array(NATIVE_BATCH * META);
   readonly dig = new Uint8Array(NATIVE_BATCH * 32);
   readonly ctl = new Int32Array(5);
   readonly #views: Uint8Array[] = [];
+  /** Reason codes the C side has seen reported (it marks their later entries -1 in meta). */
+  readonly #ctab = new Int32Array(1 + 2 * 64);
+  readonly #cbytes = new Uint8Array(64 * 64);
 
   constructor(s: Symbols) {
     this.#s = s;
@@ -68,13 +74,15 @@ export class NativeLane {
     ctl[1] = seq;
     ctl[2] = notFirst ? 1 : 0;
     const saved = last.slice();
-    const n = this.#s.ledger_scan(buf, len, last, this.scr, this.scr.length, this.pre, this.pre.length, this.man, this.man.length, this.meta, this.meta.length, ctl);
+    const n = this.#s.ledger_scan(buf, len, last, this.scr, this.scr.length, this.pre, this.pre.length, this.man, this.man.length, this.meta, this.meta.length, ctl, this.#ctab, this.#cbytes);
     if (n === 0) return 0;
     const meta = this.meta, pre = this.pre, views = this.#views;
     for (let i = 0, m = 0; i < n; i++, m += META) Bun.SHA256.hash(pre.subarray(meta[m]!, meta[m + 1]!), views[i]!);
     const ok = this.#s.ledger_verify(buf, len, this.dig, this.dig.length, meta, n);
     if (ok < n) {
-      // Entry `ok` does not hash to its stored entry_hash: accept those before it; fast.ts judges it.
+      // Entry `ok` does not hash to its stored entry_hash: accept those before it; fast.ts judges it. The
+      // code table may hold codes of dropped entries: emptied, so every code is reported again.
+      this.#ctab[0] = 0;
       if (ok === 0) last.set(saved);
       else {
         const h = meta[(ok - 1) * META + 4]!;

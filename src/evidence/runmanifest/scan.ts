@@ -509,7 +509,7 @@ export class LedgerScanner {
     const meta = lane.meta;
     const last = (k - 1) * 8;
     this.#stream?.digest.updateBytes(lane.man, meta[last + 2]!, false);
-    for (let i = 0, m = 0; i < k; i++, m += 8) this.#noteCode(buf, meta[m + 5]!, meta[m + 6]!, meta[m + 7]!);
+    for (let i = 0, m = 0; i < k; i++, m += 8) if (meta[m + 5]! >= 0) this.#noteCode(buf, meta[m + 5]!, meta[m + 6]!, meta[m + 7]!);
     this.#fastCount += k;
     this.#count = this.#fastCount;
     this.fastEntries += k;
