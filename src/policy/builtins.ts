@@ -7,7 +7,7 @@
 // calls fmt.Sprintf. This is that, for the verbs and flags Rego policies use.
 // opa-wasm's own builtin table (the module its opa.js requires). The package's exports map hides the file, so it is
 // named by its path: a literal the bundler follows, resolving to the very module opa.js loads.
-import { setMembers } from "./wasm-values.ts";
+import { FAST_BUILTINS, setMembers } from "./wasm-values.ts";
 import opaWasmBuiltins from "../../node_modules/@open-policy-agent/opa-wasm/src/builtins/index.js";
 
 /** OPA's ordering of values (ast.Compare), so a set's members come out in the order opa prints them. */
@@ -84,6 +84,13 @@ function goFloatV(f: number): string {
   return String(f);
 }
 
+/** strconv.IsPrint: Latin-1 by its table, above that letters, marks, numbers, punctuation and symbols. */
+const GO_GRAPHIC = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+function goPrintable(c: number, ch: string): boolean {
+  if (c <= 0xff) return (c >= 0x20 && c <= 0x7e) || (c >= 0xa1 && c !== 0xad);
+  return GO_GRAPHIC.test(ch);
+}
+
 /** strconv.Quote */
 function goQuote(s: string): string {
   let out = '"';
@@ -91,6 +98,7 @@ function goQuote(s: string): string {
     const c = ch.codePointAt(0)!;
     if (ch === '"') out += '\\"';
     else if (ch === "\\") out += "\\\\";
+    else if (goPrintable(c, ch)) out += ch;
     else if (c === 7) out += "\\a";
     else if (c === 8) out += "\\b";
     else if (c === 12) out += "\\f";
@@ -99,8 +107,8 @@ function goQuote(s: string): string {
     else if (c === 9) out += "\\t";
     else if (c === 11) out += "\\v";
     else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if ((c >= 0x80 && c < 0xa0) || c === 0xad) out += "\\u" + c.toString(16).padStart(4, "0");
-    else out += ch;
+    else if (c < 0x10000) out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += "\\U" + c.toString(16).padStart(8, "0");
   }
   return out + '"';
 }
@@ -205,5 +213,11 @@ export function jsBuiltinNames(): Set<string> {
 export function installOpaCompatibleBuiltins(): void {
   if (installed) return;
   (opaWasmBuiltins as Record<string, unknown>).sprintf = opaSprintf;
+  // Strings and numbers are read from the module's memory and the message written back as a string value
+  // (wasm-values.ts); the same opaSprintf formats them. Sets, objects, booleans, null and nested arrays still
+  // arrive through the JSON path, which keeps sets as sets.
+  FAST_BUILTINS.set("sprintf", (format, values) =>
+    typeof format === "string" && Array.isArray(values) && (opaWasmBuiltins as Record<string, unknown>).sprintf === opaSprintf ? opaSprintf(format, values) : undefined,
+  );
   installed = true;
 }

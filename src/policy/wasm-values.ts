@@ -106,6 +106,99 @@ export function regoTextToJson(text: string): string {
 
 type Exports = Record<string, (...a: number[]) => number>;
 
+// ---- Plain values read straight from the module's memory ----
+// A host built-in's arguments normally cross as JSON (the module dumps each, the host parses it, and the result is
+// stringified and parsed back in the module). For built-ins registered in FAST_BUILTINS, arguments that are
+// strings, numbers or arrays of those are read from the module's memory instead, and a string result is written
+// as a string value, with no JSON on either side; anything else takes the JSON path as before.
+// Layouts (OPA's wasm/src/value.h, the wasm32 build opa 1.x emits; little-endian, pointers and size_t 4 bytes):
+//   every value        u8 type at 0: 1 null, 2 boolean, 3 number, 4 string, 5 array, 6 object, 7 set,
+//                      8 interned string (the compiler's constants, laid out as a string), 9 interned boolean
+//   number             u8 repr at 1; repr 1 (int): i64 at 8; repr 2 (ref, the JSON text as parsed): ptr at 8, len at 12
+//   string             u32 len at 4, ptr at 8 (UTF-8 bytes, not NUL-terminated)
+//   array              ptr elems at 4, u32 len at 8; elems[i] = {ptr index, ptr value} (8 bytes each)
+export const OPA_NUMBER = 3;
+export const OPA_STRING = 4;
+export const OPA_ARRAY = 5;
+export const OPA_STRING_INTERNED = 8;
+
+/** Not a plain value: the caller takes the JSON path. */
+export const NOT_PLAIN = Symbol("not plain");
+
+const utf8 = new TextDecoder();
+const utf8Out = new TextEncoder();
+const LONE_SURROGATE = /\p{Cs}/u; // with the u flag a paired surrogate is one code point, not Cs
+
+/**
+ * A number or string value at `addr` as the JSON path would hand it to the host (JSON.parse of the module's dump:
+ * an int64 beyond 2^53 would be rounded there, so it is not plain here), or NOT_PLAIN.
+ */
+export function readScalar(mem: WebAssembly.Memory, addr: number): string | number | typeof NOT_PLAIN {
+  const dv = new DataView(mem.buffer);
+  const type = dv.getUint8(addr);
+  if (type === OPA_STRING || type === OPA_STRING_INTERNED) {
+    const len = dv.getUint32(addr + 4, true);
+    const ptr = dv.getUint32(addr + 8, true);
+    return utf8.decode(new Uint8Array(mem.buffer, ptr, len));
+  }
+  if (type === OPA_NUMBER) {
+    const repr = dv.getUint8(addr + 1);
+    if (repr === 1) {
+      const i = dv.getBigInt64(addr + 8, true);
+      return i >= -9007199254740991n && i <= 9007199254740991n ? Number(i) : NOT_PLAIN;
+    }
+    if (repr === 2) {
+      // The number's JSON text, which the module's JSON dump writes verbatim: parsed as the JSON path parses it.
+      const text = utf8.decode(new Uint8Array(mem.buffer, dv.getUint32(addr + 8, true), dv.getUint32(addr + 12, true)));
+      if (!/^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(text)) return NOT_PLAIN;
+      return JSON.parse(text) as number;
+    }
+  }
+  return NOT_PLAIN;
+}
+
+/** A plain value, or an array of plain scalars, at `addr` (see readScalar), or NOT_PLAIN. */
+export function readPlain(mem: WebAssembly.Memory, addr: number): string | number | (string | number)[] | typeof NOT_PLAIN {
+  const dv = new DataView(mem.buffer);
+  if (dv.getUint8(addr) !== OPA_ARRAY) return readScalar(mem, addr);
+  const elems = dv.getUint32(addr + 4, true);
+  const len = dv.getUint32(addr + 8, true);
+  const out: (string | number)[] = [];
+  for (let i = 0; i < len; i++) {
+    const v = readScalar(mem, dv.getUint32(elems + 8 * i + 4, true));
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * A string value holding `s`, allocated in the module's heap (opa_malloc), or undefined when `s` is not well-formed
+ * UTF-16 (a lone surrogate: the JSON path decides what that becomes).
+ */
+export function writeString(mem: WebAssembly.Memory, ex: Exports, s: string): number | undefined {
+  if (LONE_SURROGATE.test(s)) return undefined;
+  const bytes = utf8Out.encode(s);
+  const str = ex.opa_malloc!(12);
+  const data = bytes.length ? ex.opa_malloc!(bytes.length) : 0;
+  const dv = new DataView(mem.buffer); // after the allocations: they may grow the memory
+  dv.setUint8(str, OPA_STRING);
+  dv.setUint8(str + 1, 0); // not owned: the heap is reset after the evaluation
+  dv.setUint32(str + 4, bytes.length, true);
+  dv.setUint32(str + 8, data, true);
+  new Uint8Array(mem.buffer).set(bytes, data);
+  return str;
+}
+
+/** A built-in computed from plain arguments (see readPlain); undefined hands the call to the JSON path. */
+export type FastBuiltin = (...args: (string | number | (string | number)[])[]) => string | undefined;
+
+/** Host built-ins with a plain-argument path, by name (builtins.ts registers sprintf). */
+export const FAST_BUILTINS = new Map<string, FastBuiltin>();
+
+/** Counters for tests: calls answered from memory and calls handed to the JSON path. */
+export const fastBuiltinStats = { fast: 0, json: 0 };
+
 function cString(mem: WebAssembly.Memory, addr: number): string {
   const bytes = new Uint8Array(mem.buffer);
   let end = addr;
@@ -120,14 +213,28 @@ export async function withValueDumps<T>(load: () => Promise<T>): Promise<T> {
     const env = (imports?.env ?? {}) as Record<string, unknown>;
     const memory = env.memory as WebAssembly.Memory;
     let current: number | undefined;
+    let ex: Exports | undefined; // the module's exports, once instantiated (builtins are only called after)
     for (const k of Object.keys(env)) {
       const f = env[k];
       if (!/^opa_builtin\d$/.test(k) || typeof f !== "function") continue;
-      env[k] = (id: number, ...rest: unknown[]) => {
+      env[k] = (id: number, ctx: number, ...args: number[]) => {
+        const fast = ex && FAST_BUILTINS.get(nameOf(id) ?? "");
+        if (fast) {
+          const plain = args.map((a) => readPlain(memory, a));
+          if (!plain.includes(NOT_PLAIN)) {
+            const out = fast(...(plain as (string | number | (string | number)[])[]));
+            const addr = out === undefined ? undefined : writeString(memory, ex!, out);
+            if (addr !== undefined) {
+              fastBuiltinStats.fast++;
+              return addr;
+            }
+          }
+          fastBuiltinStats.json++;
+        }
         const prev = current;
         current = id;
         try {
-          return (f as (...a: unknown[]) => unknown)(id, ...rest);
+          return (f as (...a: unknown[]) => unknown)(id, ctx, ...args);
         } finally {
           current = prev;
         }
@@ -135,18 +242,19 @@ export async function withValueDumps<T>(load: () => Promise<T>): Promise<T> {
     }
     const result = (await (real as (s: unknown, i?: Record<string, Record<string, unknown>>) => Promise<unknown>)(src, imports)) as WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance;
     const instance = "instance" in result ? result.instance : result;
-    const ex = instance.exports as Exports;
+    ex = instance.exports as Exports;
     let names: Record<number, string> | undefined;
-    const nameOf = (id: number) => {
-      names ??= Object.fromEntries(Object.entries(JSON.parse(cString(memory, ex.opa_json_dump!(ex.builtins!()))) as Record<string, number>).map(([n, i]) => [i, n]));
+    function nameOf(id: number): string | undefined {
+      names ??= Object.fromEntries(Object.entries(JSON.parse(cString(memory, ex!.opa_json_dump!(ex!.builtins!()))) as Record<string, number>).map(([n, i]) => [i, n]));
       return names[id];
-    };
+    }
+    const mod = ex;
     const exports: Exports = {
-      ...ex,
+      ...mod,
       opa_json_dump: (addr: number) => {
-        if (current === undefined || typeof ex.opa_value_dump !== "function" || !VALUE_BUILTINS.has(nameOf(current) ?? "")) return ex.opa_json_dump!(addr);
-        const json = new TextEncoder().encode(regoTextToJson(cString(memory, ex.opa_value_dump(addr))));
-        const out = ex.opa_malloc!(json.length + 1);
+        if (current === undefined || typeof mod.opa_value_dump !== "function" || !VALUE_BUILTINS.has(nameOf(current) ?? "")) return mod.opa_json_dump!(addr);
+        const json = new TextEncoder().encode(regoTextToJson(cString(memory, mod.opa_value_dump(addr))));
+        const out = mod.opa_malloc!(json.length + 1);
         const view = new Uint8Array(memory.buffer);
         view.set(json, out);
         view[out + json.length] = 0;
