@@ -1,13 +1,13 @@
 // Hashing and strict encodings shared by every evidence kind.
-import { createHash } from "node:crypto";
 import { TollgateError } from "./errors.ts";
 
+// Bun's one-shot hash: no hasher object per call (the gate digests twice per request).
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
+  return Bun.CryptoHasher.hash("sha256", data, "hex");
 }
 
 export function sha256Bytes(data: Uint8Array | string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(data).digest());
+  return new Uint8Array(Bun.CryptoHasher.hash("sha256", data));
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
