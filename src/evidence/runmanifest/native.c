@@ -203,7 +203,7 @@ static u8 *cp(u8 *d, const u8 *s, i32 n) {
  *            [3] out: bytes used in pre; [4] out: bytes used in man.
  * meta per entry (8 i32): preimage start and end in pre, manifest end in man, source end, source offset of
  * the stored entry_hash's 71 characters, reason_code start (-1 when reported before: its bytes are in the
- * table) and end in buf, its FNV-1a hash.
+ * table) and end in buf, a 32-bit hash of it (a cache key: the bytes are compared wherever it is used).
  * ctab (1 + 2 * CODES i32) and cbytes (CODES * CODE_BYTES): the reason codes reported so far in this scan,
  * [count, (hash, length)...] and their bytes; the caller empties it (count 0) when it drops entries.
  * Returns the number of entries accepted.
@@ -309,10 +309,12 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     vPrev = q + lPrev;
     if ((q = digest(buf, vPrev, lim, 0)) < 0) break;
     {
-      /* prev_hash links: its 71 characters are the previous stored entry_hash (so it is hex too) */
+      /* prev_hash links: its 71 characters are the previous stored entry_hash (so it is hex too);
+         compared as 9 words, the last overlapping */
+      const u8 *h = buf + vPrev + 1;
       i32 i = 0;
-      while (i < 71 && buf[vPrev + 1 + i] == last[i]) i++;
-      if (i != 71) break;
+      while (i < 64 && *(const u64 *)(h + i) == *(const u64 *)(last + i)) i += 8;
+      if (i < 64 || *(const u64 *)(h + 63) != *(const u64 *)(last + 63)) break;
     }
     EQ(q, G_HASH, lHash);
     vHash = q + lHash;
@@ -365,8 +367,14 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       CP(o, pre + x1, x2 - x1);
       CP(o, pre + x3, pe - x3);
       i32 *m = meta + count * META;
-      u32 h = 0x811c9dc5u;
-      for (i32 i = vCode + 1; i < eCode - 1; i++) h = (h ^ buf[i]) * 0x01000193u;
+      /* reason_code: a hash of its length and first and last 8 bytes (its bytes are compared anyway) */
+      i32 cl = eCode - vCode - 2;
+      const u8 *cs = buf + vCode + 1;
+      u64 w0 = *(const u64 *)cs; /* in bounds: the entry goes on after the code */
+      u64 w1 = cl >= 8 ? *(const u64 *)(cs + cl - 8) : 0;
+      if (cl < 8) w0 &= (1ULL << (8 * cl)) - 1;
+      u64 hx = (w0 ^ (w1 * 0x9e3779b97f4a7c15ULL) ^ (u64)cl) * 0xff51afd7ed558ccdULL;
+      u32 h = (u32)(hx >> 32);
       m[0] = pn;
       m[1] = pe;
       m[2] = (i32)(o - man);
@@ -377,27 +385,35 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       m[7] = (i32)h;
       {
         /* reason codes already reported in this scan (up to CODES of them): -1, JavaScript skips it */
-        i32 cl = eCode - vCode - 2, nc = ctab[0], k = 0;
+        i32 nc = ctab[0], k = 0;
         if (nc < 0 || nc > CODES) nc = ctab[0] = 0;
         for (; k < nc; k++) {
           i32 *c = ctab + 1 + k * 2;
           if (c[0] != (i32)h || c[1] != cl) continue;
+          const u8 *t = cbytes + k * CODE_BYTES;
           i32 j = 0;
-          while (j < cl && cbytes[k * CODE_BYTES + j] == buf[vCode + 1 + j]) j++;
+          while (j + 8 <= cl && *(const u64 *)(t + j) == *(const u64 *)(cs + j)) j += 8;
+          if (j + 8 <= cl) continue;
+          while (j < cl && t[j] == cs[j]) j++;
           if (j == cl) break;
         }
         if (k < nc) m[5] = -1;
         else if (nc < CODES && cl <= CODE_BYTES) {
           ctab[1 + nc * 2] = (i32)h;
           ctab[2 + nc * 2] = cl;
-          for (i32 j = 0; j < cl; j++) cbytes[nc * CODE_BYTES + j] = buf[vCode + 1 + j];
+          for (i32 j = 0; j < cl; j++) cbytes[nc * CODE_BYTES + j] = cs[j];
           ctab[0] = nc + 1;
         }
       }
       pn = pe;
       mn = m[2];
     }
-    for (i32 i = 0; i < 71; i++) last[i] = buf[vHash + 1 + i];
+    {
+      /* the stored entry_hash becomes `last`: 71 bytes as 9 words, the last overlapping */
+      const u8 *h = buf + vHash + 1;
+      for (i32 i = 0; i < 64; i += 8) *(u64 *)(last + i) = *(const u64 *)(h + i);
+      *(u64 *)(last + 63) = *(const u64 *)(h + 63);
+    }
     notFirst = 1;
     count++;
     seq++;

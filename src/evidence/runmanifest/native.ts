@@ -47,7 +47,7 @@ export class NativeLane {
   readonly man = new Uint8Array(BUF + 1);
   /**
    * Per entry: preimage start, end, manifest end, source end, stored hash offset, code start (-1: a code
-   * already reported in this scan), code end, code FNV-1a.
+   * already reported in this scan), code end, a 32-bit hash of the code (a cache key).
    */
   readonly meta = new Int32Array(NATIVE_BATCH * META);
   readonly dig = new Uint8Array(NATIVE_BATCH * 32);

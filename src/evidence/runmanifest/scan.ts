@@ -519,7 +519,7 @@ export class LedgerScanner {
     return end;
   }
 
-  /** Record why.reason_code held in bytes [a, b) (ASCII, no escapes), whose FNV-1a hash is h. */
+  /** Record why.reason_code held in bytes [a, b) (ASCII, no escapes); h is a hash of it, the cache key (the bytes are compared). */
   #noteCode(bytes: Uint8Array, a: number, b: number, h: number): void {
     let code = this.#codeCache.get(h);
     let same = code !== undefined && code.length === b - a;
