@@ -150,6 +150,35 @@ static i32 sstr(const u8 *b, i32 p, i32 lim, i32 esc) {
   }
 }
 
+/*
+ * In ledger_scan: the string at buf[pos] into `out` (the position after it), or end the batch. Inline for
+ * the usual string (plain bytes up to its closing quote, found a word at a time); one with an escape, or
+ * near the window's end, is read again from its start by sstr (TinyCC does not inline).
+ */
+#define STR(pos, out, esc) \
+  { \
+    i32 p_ = (pos) + 1; \
+    if ((pos) >= lim || buf[pos] != 0x22) break; \
+    for (;;) { \
+      u64 w_, q_, e_, x_; \
+      if (p_ + 8 > lim) { \
+        p_ = -1; \
+        break; \
+      } \
+      w_ = *(const u64 *)(buf + p_); \
+      q_ = w_ ^ 0x2222222222222222ULL; \
+      e_ = w_ ^ 0x5c5c5c5c5c5c5c5cULL; \
+      x_ = (((w_ - 0x2020202020202020ULL) & ~w_) | w_ | (w_ + ONES) | ((q_ - ONES) & ~q_) | ((e_ - ONES) & ~e_)) & HIGH; \
+      if (x_) { \
+        p_ += (i32)((((x_ & (~x_ + 1)) >> 7) * 0x0001020304050607ULL) >> 56); \
+        break; \
+      } \
+      p_ += 8; \
+    } \
+    if (p_ >= 0 && buf[p_] == 0x22) (out) = p_ + 1; \
+    else if (((out) = sstr(buf, (pos), lim, (esc))) < 0) break; \
+  }
+
 /* null or a string at b[p]. */
 static i32 nullOrStr(const u8 *b, i32 p, i32 lim) {
   if (p + 4 <= lim && b[p] == 0x6e && b[p + 1] == 0x75 && b[p + 2] == 0x6c && b[p + 3] == 0x6c) return p + 4;
@@ -184,6 +213,25 @@ static u8 *cp(u8 *d, const u8 *s, i32 n) {
   }
   return e;
 }
+/* A literal of n <= 8, 16 or 24 bytes (its array padded): one, two or three word stores; d is advanced. */
+#define L1(d, lit, n) \
+  { \
+    *(u64 *)(d) = *(const u64 *)(lit); \
+    (d) += (n); \
+  }
+#define L2(d, lit, n) \
+  { \
+    *(u64 *)(d) = *(const u64 *)(lit); \
+    *(u64 *)((d) + 8) = *(const u64 *)((lit) + 8); \
+    (d) += (n); \
+  }
+#define L3(d, lit, n) \
+  { \
+    *(u64 *)(d) = *(const u64 *)(lit); \
+    *(u64 *)((d) + 8) = *(const u64 *)((lit) + 8); \
+    *(u64 *)((d) + 16) = *(const u64 *)((lit) + 16); \
+    (d) += (n); \
+  }
 /* The same, inline (TinyCC does not inline): d is advanced. */
 #define CP(d, s, n) \
   do { \
@@ -247,22 +295,28 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     }
     EQ(q, G_TS, lTs);
     vTs = q + lTs;
-    if ((q = eTs = sstr(buf, vTs, lim, 1)) < 0) break;
+    STR(vTs, eTs, 1);
+    q = eTs;
     EQ(q, G_COMP, lComp);
     vComp = q + lComp;
-    if ((q = eComp = sstr(buf, vComp, lim, 1)) < 0) break;
+    STR(vComp, eComp, 1);
+    q = eComp;
     EQ(q, G_EVT, lEvt);
     vEvt = q + lEvt;
-    if ((q = eEvt = sstr(buf, vEvt, lim, 1)) < 0) break;
+    STR(vEvt, eEvt, 1);
+    q = eEvt;
     EQ(q, G_SUBJ, lSubj);
     vSubj = q + lSubj;
-    if ((q = eSubj = sstr(buf, vSubj, lim, 1)) < 0) break;
+    STR(vSubj, eSubj, 1);
+    q = eSubj;
     EQ(q, G_CODE, lCode);
     vCode = q + lCode;
-    if ((q = eCode = sstr(buf, vCode, lim, 0)) < 0) break; /* reason_code: no escapes */
+    STR(vCode, eCode, 0); /* reason_code: no escapes */
+    q = eCode;
     EQ(q, G_TEXT, lText);
     vText = q + lText;
-    if ((q = eText = sstr(buf, vText, lim, 1)) < 0) break;
+    STR(vText, eText, 1);
+    q = eText;
     EQ(q, G_FACT, lFact);
     q += lFact;
     /* factor_refs, compacted into scr: [] or [ then strings one per line ] */
@@ -328,41 +382,41 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     {
       /* preimage: {"component":C | ,"event_type":..,"subject_ref":SR | ,"ts":TS | ,"why":{..}} */
       u8 *d = pre + pn;
-      CP(d, C_COMP, 13);
+      L2(d, C_COMP, 13);
       CP(d, buf + vComp, eComp - vComp);
       i32 x1 = (i32)(d - pre);
-      CP(d, C_EVT, 14);
+      L2(d, C_EVT, 14);
       CP(d, buf + vEvt, eEvt - vEvt);
-      CP(d, C_EVID, 19);
+      L3(d, C_EVID, 19);
       CP(d, buf + vEvid, 73);
-      CP(d, C_PREV, 13);
+      L2(d, C_PREV, 13);
       CP(d, buf + vPrev, 73);
-      CP(d, C_SEQ, 7);
+      L1(d, C_SEQ, 7);
       CP(d, buf + vSeq, eSeq - vSeq);
-      CP(d, C_SUBJ, 15);
+      L2(d, C_SUBJ, 15);
       CP(d, buf + vSubj, eSubj - vSubj);
       i32 x2 = (i32)(d - pre);
-      CP(d, C_TS, 6);
+      L1(d, C_TS, 6);
       CP(d, buf + vTs, eTs - vTs);
       i32 x3 = (i32)(d - pre);
-      CP(d, C_CONF, 21);
+      L3(d, C_CONF, 21);
       CP(d, buf + vConf, eConf - vConf);
-      CP(d, C_FACT, 15);
+      L2(d, C_FACT, 15);
       CP(d, scr, frn);
-      CP(d, C_CODE, 15);
+      L2(d, C_CODE, 15);
       CP(d, buf + vCode, eCode - vCode);
-      CP(d, C_TEXT, 15);
+      L2(d, C_TEXT, 15);
       CP(d, buf + vText, eText - vText);
-      CP(d, C_WCTX, 18);
+      L3(d, C_WCTX, 18);
       CP(d, buf + vWctx, eWctx - vWctx);
-      CP(d, C_END, 2);
+      L1(d, C_END, 2);
       i32 pe = (i32)(d - pre);
       /* manifest form: the preimage's runs around ts, entry_hash put after component. The 8-byte copies
          read at most 7 bytes past a run's end: still inside pre's entry (ts and why follow) or its slack. */
       u8 *o = man + mn;
       if (notFirst) *o++ = 0x2c;
       CP(o, pre + pn, x1 - pn);
-      CP(o, C_HASH, 14);
+      L2(o, C_HASH, 14);
       CP(o, buf + vHash, 73);
       CP(o, pre + x1, x2 - x1);
       CP(o, pre + x3, pe - x3);
