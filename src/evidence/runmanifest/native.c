@@ -179,28 +179,26 @@ static i32 sstr(const u8 *b, i32 p, i32 lim, i32 esc) {
     else if (((out) = sstr(buf, (pos), lim, (esc))) < 0) break; \
   }
 
-/* null or a string at b[p]. */
-static i32 nullOrStr(const u8 *b, i32 p, i32 lim) {
-  if (p + 4 <= lim && b[p] == 0x6e && b[p + 1] == 0x75 && b[p + 2] == 0x6c && b[p + 3] == 0x6c) return p + 4;
-  return sstr(b, p, lim, 1);
-}
-
-/* `"sha256:` + 64 hex (lower-case, checked when checkHex) + `"` at b[p]. Returns the position after it. */
-static i32 digest(const u8 *b, i32 p, i32 lim, i32 checkHex) {
-  if (p + 73 > lim || !eqlit(b, p, lim, "\"sha256:", 8) || b[p + 72] != 0x22) return FAIL;
-  if (checkHex) {
-    for (i32 i = p + 8; i < p + 72; i += 8) {
-      u64 w = *(const u64 *)(b + i);
-      /* per byte, high bit clear: >= 0x30, >= 0x3a, >= 0x61, >= 0x67 */
-      u64 ge30 = (w + 0x5050505050505050ULL) & HIGH;
-      u64 ge3a = (w + 0x4646464646464646ULL) & HIGH;
-      u64 ge61 = (w + 0x1f1f1f1f1f1f1f1fULL) & HIGH;
-      u64 ge67 = (w + 0x1919191919191919ULL) & HIGH;
-      if (w & HIGH) return FAIL;
-      if (((ge30 & ~ge3a) | (ge61 & ~ge67)) != HIGH) return FAIL;
-    }
+/* In ledger_scan: `"sha256:` + 64 hex (lower-case, checked when hex) + `"` at buf[pos], or end the batch. */
+#define DIG(pos, hex) \
+  { \
+    if ((pos) + 73 > lim || *(const u64 *)(buf + (pos)) != 0x3a36353261687322ULL /* "sha256: */ || buf[(pos) + 72] != 0x22) break; \
+    if ((hex) && !hex64(buf + (pos) + 8)) break; \
   }
-  return p + 73;
+
+/* 64 lower-case hex digits at h (8 words, each checked at once). */
+static i32 hex64(const u8 *h) {
+  for (i32 i = 0; i < 64; i += 8) {
+    u64 w = *(const u64 *)(h + i);
+    /* per byte, high bit clear: >= 0x30, >= 0x3a, >= 0x61, >= 0x67 */
+    u64 ge30 = (w + 0x5050505050505050ULL) & HIGH;
+    u64 ge3a = (w + 0x4646464646464646ULL) & HIGH;
+    u64 ge61 = (w + 0x1f1f1f1f1f1f1f1fULL) & HIGH;
+    u64 ge67 = (w + 0x1919191919191919ULL) & HIGH;
+    if (w & HIGH) return 0;
+    if (((ge30 & ~ge3a) | (ge61 & ~ge67)) != HIGH) return 0;
+  }
+  return 1;
 }
 
 /* Copy n bytes in 8-byte words (up to 7 bytes beyond both ends: callers keep that in bounds). */
@@ -270,6 +268,10 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     if (count) {
       /* `,` between entries, any JSON whitespace around it */
       i32 q = p;
+      if (q + 9 <= len && *(const u64 *)(buf + q) == 0x2020202020200a2cULL /* ,\n + 6 spaces */ && buf[q + 8] == 0x7b) {
+        p = q + 8;
+        goto entry;
+      }
       while (q < len && (buf[q] == 0x20 || buf[q] == 0x0a || buf[q] == 0x0d || buf[q] == 0x09)) q++;
       if (q >= len || buf[q] != 0x2c) break;
       q++;
@@ -277,6 +279,7 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       if (q >= len || buf[q] != 0x7b) break;
       p = q;
     }
+  entry:
     if ((count + 1) * META > metacap || seq >= 0x7ffffff0) break;
     i32 lim = len < p + MAX_ENTRY - 16 ? len : p + MAX_ENTRY - 16;
     i32 q = p, a;
@@ -352,16 +355,22 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     }
     EQ(q, G_CONF, lConf);
     vConf = q + lConf;
-    if ((q = eConf = nullOrStr(buf, vConf, lim)) < 0) break;
+    if (vConf + 4 <= lim && *(const u32 *)(buf + vConf) == 0x6c6c756eu /* null */) eConf = vConf + 4;
+    else STR(vConf, eConf, 1);
+    q = eConf;
     EQ(q, G_WCTX, lWctx);
     vWctx = q + lWctx;
-    if ((q = eWctx = nullOrStr(buf, vWctx, lim)) < 0) break;
+    if (vWctx + 4 <= lim && *(const u32 *)(buf + vWctx) == 0x6c6c756eu /* null */) eWctx = vWctx + 4;
+    else STR(vWctx, eWctx, 1);
+    q = eWctx;
     EQ(q, G_EVID, lEvid);
     vEvid = q + lEvid;
-    if ((q = digest(buf, vEvid, lim, 1)) < 0) break;
+    DIG(vEvid, 1);
+    q = vEvid + 73;
     EQ(q, G_PREV, lPrev);
     vPrev = q + lPrev;
-    if ((q = digest(buf, vPrev, lim, 0)) < 0) break;
+    DIG(vPrev, 0);
+    q = vPrev + 73;
     {
       /* prev_hash links: its 71 characters are the previous stored entry_hash (so it is hex too);
          compared as 9 words, the last overlapping */
@@ -372,7 +381,8 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
     }
     EQ(q, G_HASH, lHash);
     vHash = q + lHash;
-    if ((q = digest(buf, vHash, lim, 0)) < 0) break; /* its hex is checked by ledger_verify */
+    DIG(vHash, 0); /* its hex is checked by ledger_verify */
+    q = vHash + 73;
     EQ(q, G_END, lEnd);
     q += lEnd;
 
