@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { LedgerScanner, type LedgerScan, type LedgerScanOptions } from "../src/evidence/runmanifest/scan.ts";
 import { nativeLane } from "../src/evidence/runmanifest/native.ts";
-import { generateLedger, type LedgerOptions } from "./support/ledger-gen.ts";
+import { generateLedger, prng, type LedgerOptions } from "./support/ledger-gen.ts";
 
 const enc = new TextEncoder();
 
@@ -448,4 +448,32 @@ describe("native lane: producer-layout entries hashed as written", () => {
     expect(verdict(r)).toBe("integrity.entry_hash seq 3");
     expect(nativeCount(r)).toBe(2);
   });
+});
+
+// Seeded differential mutations of a producer-layout ledger: every lane against the slow path on bytes
+// changed at random inside the entries (the bytes a scanner trips on: quotes, backslashes, escapes, hex,
+// digits, whitespace, structure, DEL, raw UTF-8). Deterministic: the same seed, the same inputs.
+describe("seeded mutations inside the entries: every lane agrees with the slow path", () => {
+  const text = generateLedger({ entries: 8, seed: 21, nonAscii: true });
+  const bytes = enc.encode(text);
+  const from = text.indexOf("\"entries\": [") + 12;
+  const to = text.lastIndexOf("]", text.indexOf("\"verification\""));
+  const pieces = ['"', "\\", "\\u", "\\u00e9", "\\u00E9", "\\n", "\\/", "u", "0", "9", "a", "f", "F", " ", "\n", "\t", ",", ":", "{", "}", "[", "]", "\x7f", "é", "null", "1.0", "-", "e5"].map((p) => enc.encode(p));
+  const rnd = prng(4242);
+  const pick = (n: number) => Math.floor(rnd() * n);
+  for (let round = 0; round < 12; round++) {
+    test(`round ${round}: 25 mutants`, () => {
+      for (let k = 0; k < 25; k++) {
+        const at = from + pick(to - from);
+        const kind = pick(3); // 0 insert, 1 replace, 2 delete
+        const piece = kind === 2 ? new Uint8Array(0) : pieces[pick(pieces.length)]!;
+        const cutLen = kind === 0 ? 0 : 1 + pick(3);
+        const out = new Uint8Array(bytes.length - cutLen + piece.length);
+        out.set(bytes.subarray(0, at));
+        out.set(piece, at);
+        out.set(bytes.subarray(at + cutLen), at + piece.length);
+        both(out, [1 << 20, 257]);
+      }
+    });
+  }
 });
