@@ -29,3 +29,9 @@ declare module "*/wasm_exec.js" {
   const path: string;
   export default path;
 }
+
+// The ledger scan's native lane (src/evidence/runmanifest/native.c), compiled at run time by Bun's TinyCC.
+declare module "*.c" {
+  const path: string;
+  export default path;
+}

@@ -4,9 +4,13 @@
 // the C at a fraction of that). JavaScript still takes every SHA-256 (Bun's, native) and every decision
 // that is not byte work.
 //
-// Optional by design: where TinyCC is not there (a platform Bun ships without it, a compiled binary with no
-// native.c beside it) nativeLane() returns null and the scan runs fast.ts alone, with the same results.
+// Optional by design: where TinyCC is not there (a platform Bun ships without it) or cannot compile it,
+// nativeLane() returns null and the scan runs fast.ts alone, with the same results.
 import { cc } from "bun:ffi";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import nativeSource from "./native.c" with { type: "file" };
 
 /** Entries one call may take (meta rows). */
 export const NATIVE_BATCH = 4096;
@@ -20,19 +24,40 @@ interface Symbols {
 
 let symbols: Symbols | null | undefined;
 
+function compile(source: string): Symbols {
+  const lib = cc({
+    source,
+    symbols: {
+      ledger_scan: { args: ["ptr", "i32", "ptr", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "ptr", "ptr"], returns: "i32" },
+      ledger_verify: { args: ["ptr", "i32", "ptr", "i32", "ptr", "i32"], returns: "i32" },
+    },
+  });
+  return lib.symbols as unknown as Symbols;
+}
+
 function load(): Symbols | null {
   if (symbols !== undefined) return symbols;
+  symbols = null; // no TinyCC here, or it failed: fast.ts alone
+  if (!nativeSource.startsWith("/$bunfs/")) {
+    try {
+      symbols = compile(nativeSource);
+    } catch {
+      // stays null
+    }
+    return symbols;
+  }
+  // A compiled binary embeds native.c where TinyCC cannot open it: compiled from a copy in a private
+  // directory (mkdtemp: 0700, ours alone, so no one can swap the source), removed once compiled.
+  let dir: string | undefined;
   try {
-    const lib = cc({
-      source: new URL("./native.c", import.meta.url).pathname,
-      symbols: {
-        ledger_scan: { args: ["ptr", "i32", "ptr", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "i32", "ptr", "ptr", "ptr"], returns: "i32" },
-        ledger_verify: { args: ["ptr", "i32", "ptr", "i32", "ptr", "i32"], returns: "i32" },
-      },
-    });
-    symbols = lib.symbols as unknown as Symbols;
+    dir = mkdtempSync(join(tmpdir(), "tollgate-native-"));
+    const copy = join(dir, "native.c");
+    writeFileSync(copy, readFileSync(nativeSource), { mode: 0o600, flag: "wx" });
+    symbols = compile(copy);
   } catch {
-    symbols = null; // no TinyCC here, or no native.c: fast.ts alone
+    // stays null
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
   return symbols;
 }
