@@ -93,7 +93,8 @@ export class NativeLane {
    * check proven (their entry_hash too); meta describes them.
    */
   run(buf: Uint8Array, len: number, p: number, seq: number, notFirst: boolean, last: Uint8Array): number {
-    if (seq >= 0x7ffffff0 || len > 0x7fff0000) return 0;
+    // The C side takes these sizes as given (71-byte hashes, positions in 32 bits).
+    if (seq >= 0x7ffffff0 || len > 0x7fff0000 || len > buf.length || last.length !== 71) return 0;
     const ctl = this.ctl;
     ctl[0] = p;
     ctl[1] = seq;
