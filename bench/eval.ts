@@ -40,23 +40,39 @@ raw.setData(engine.data);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Decisions per second: the median of half-second windows (steadier than one average when others share the cores). */
-function rate(name: string, fn: () => unknown): number {
-  for (let i = 0; i < 200; i++) fn(); // warm up (JIT, WASM tiers)
-  const windows: number[] = [];
-  for (let w = 0; w < Math.max(1, Math.round(SECONDS * 2)); w++) {
-    let n = 0;
-    const t0 = performance.now();
-    const end = t0 + 500;
-    while (performance.now() < end) {
-      for (let i = 0; i < 50; i++) fn();
-      n += 50;
-    }
-    windows.push(n / ((performance.now() - t0) / 1000));
+type Case = { name: string; fn: () => unknown; before?: () => void; after?: () => void };
+
+/**
+ * Decisions per second of each case, measured in turns: every round gives each case a 0.2 s window, so all cases
+ * see the same load (others share these cores); the median window of each, with the range.
+ */
+function rates(cases: Case[]): number[] {
+  for (const c of cases) {
+    c.before?.();
+    for (let i = 0; i < 300; i++) c.fn(); // warm up (JIT, WASM tiers)
+    c.after?.();
   }
-  const r = median(windows);
-  console.log(`${name.padEnd(44)} ${r.toFixed(0).padStart(8)} decisions/s (median of ${windows.length} windows, ${Math.min(...windows).toFixed(0)}-${Math.max(...windows).toFixed(0)})`);
-  return r;
+  const per: number[][] = cases.map(() => []);
+  const rounds = Math.max(3, Math.round(SECONDS * 5));
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach((c, k) => {
+      c.before?.();
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + 200;
+      while (performance.now() < end) {
+        for (let i = 0; i < 20; i++) c.fn();
+        n += 20;
+      }
+      per[k]!.push(n / ((performance.now() - t0) / 1000));
+      c.after?.();
+    });
+  }
+  return cases.map((c, k) => {
+    const m = median(per[k]!);
+    console.log(`${c.name.padEnd(48)} ${m.toFixed(0).padStart(8)} decisions/s (median of ${rounds} windows taken in turns, ${Math.min(...per[k]!).toFixed(0)}-${Math.max(...per[k]!).toFixed(0)})`);
+    return m;
+  });
 }
 
 async function rateAsync(name: string, fn: () => Promise<unknown>): Promise<number> {
@@ -76,8 +92,6 @@ async function rateAsync(name: string, fn: () => Promise<unknown>): Promise<numb
 const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; load average ${load()}; ${new Date().toISOString()}`);
 console.log(`input: ${input.evidence.length} evidence records, ${JSON.stringify(input).length} bytes; bundle ${bundle.revision}`);
-const rawRate = rate("raw opa-wasm evaluate", () => raw.evaluate(input, GATE_ENTRYPOINT));
-const ourRate = rate("tollgate evaluateDecision", () => evaluateDecision(engine, GATE_ENTRYPOINT, input));
 const full = await rateAsync("tollgate full pipeline (read+verify+decide)", async () => decide(engine, await prepareEvidence([ex("evidence")], opts)));
 
 // The input laid out as the module's own value by the host (wasm-values.ts writeValue: no JSON.stringify, no JSON
@@ -88,17 +102,24 @@ const moduleState: ModuleState = { exports: loaded.wasmInstance.exports as Modul
 const epId = loaded.entrypoints[GATE_ENTRYPOINT]!;
 const direct = () => (JSON.parse(evaluateValue(moduleState, epId, input)!) as { result: unknown }[])[0]!.result;
 if (JSON.stringify(direct()) !== JSON.stringify(engine.evaluate(GATE_ENTRYPOINT, input))) throw new Error("the laid-out input decides differently");
-const directRate = rate("  input laid out in WASM memory (evaluateValue)", direct);
 
 // A denying decision: the same evidence with no trusted key, so the gate writes its messages (sprintf, a host
 // built-in): with sprintf's arguments read from WASM memory (the default) and through the JSON round trip.
 const denyInput = (await prepareEvidence([ex("evidence")], { ...opts, keyFiles: [] })).input;
 const denied = engine.evaluate(GATE_ENTRYPOINT, denyInput) as { deny: unknown[] };
-const denyRate = rate(`tollgate, denying (${denied.deny.length} denials)`, () => evaluateDecision(engine, GATE_ENTRYPOINT, denyInput));
 const plainSprintf = FAST_BUILTINS.get("sprintf")!;
-FAST_BUILTINS.delete("sprintf");
-const denyJsonRate = rate("  same, sprintf through JSON", () => evaluateDecision(engine, GATE_ENTRYPOINT, denyInput));
-FAST_BUILTINS.set("sprintf", plainSprintf);
+const [rawRate, ourRate, directRate, denyRate, denyJsonRate] = rates([
+  { name: "raw opa-wasm evaluate", fn: () => raw.evaluate(input, GATE_ENTRYPOINT) },
+  { name: "tollgate evaluateDecision", fn: () => evaluateDecision(engine, GATE_ENTRYPOINT, input) },
+  { name: "  input laid out in WASM memory (evaluateValue)", fn: direct },
+  { name: `tollgate, denying (${denied.deny.length} denials)`, fn: () => evaluateDecision(engine, GATE_ENTRYPOINT, denyInput) },
+  {
+    name: "  same, sprintf through JSON",
+    fn: () => evaluateDecision(engine, GATE_ENTRYPOINT, denyInput),
+    before: () => FAST_BUILTINS.delete("sprintf"),
+    after: () => FAST_BUILTINS.set("sprintf", plainSprintf),
+  },
+]) as [number, number, number, number, number];
 console.log(`\noverhead ratio (raw / tollgate evaluator): ${(rawRate / ourRate).toFixed(3)}x`);
 console.log(`full pipeline vs raw evaluate: ${(rawRate / full).toFixed(1)}x slower (signature verification and file reads dominate)`);
 console.log(`denying decision, sprintf from WASM memory vs through JSON: ${(1e6 / denyRate).toFixed(1)} vs ${(1e6 / denyJsonRate).toFixed(1)} us`);
