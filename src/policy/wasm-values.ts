@@ -336,17 +336,25 @@ class Writer {
     let len = 0;
     if (n < 24) {
       let i = 0;
+      let h = 0x811c9dc5;
       for (; i < n; i++) {
         const c = str.charCodeAt(i);
         if (c >= 0x80) break;
         u8[at + i] = c;
+        h = Math.imul(h, 0x01000193) ^ c;
       }
       len = i;
-      if (i < n) {
-        const rest = str.slice(i);
-        if (LONE_SURROGATE.test(rest)) throw NOT_PLAIN;
-        len = i + utf8Out.encodeInto(rest, u8.subarray(at + i, at + n * 3)).written;
+      if (i === n) {
+        // ASCII: the hash is done (keys are short and nearly always ASCII)
+        this.off = at + len;
+        this.sAt = at;
+        this.sLen = len;
+        if (hash) this.hash = h >>> 0;
+        return;
       }
+      const rest = str.slice(i);
+      if (LONE_SURROGATE.test(rest)) throw NOT_PLAIN;
+      len = i + utf8Out.encodeInto(rest, u8.subarray(at + i, at + n * 3)).written;
     } else {
       len = this.buf.write(str, at, n * 3, "utf8");
       if (len !== n && LONE_SURROGATE.test(str)) throw NOT_PLAIN;
