@@ -296,6 +296,9 @@ class Writer {
   off = 0; // the next free byte (an absolute address in the module's memory)
   depth = 0;
   idx: number[] = []; // addresses of the index numbers laid out in this call, by index
+  stackE = new Uint32Array(1024); // obj(): bucket elements laid out and not yet linked
+  stackH = new Uint32Array(1024); // and their keys' hashes
+  top = 0;
   hash = 0; // bytes(): FNV-1a of the last string's bytes, when asked
   sAt = 0; // bytes(): where the last string's bytes are
   sLen = 0; // bytes(): how many
@@ -452,25 +455,68 @@ class Writer {
   }
   // A plain object: for-in visits own enumerable string keys in Object.keys order (no inherited ones on Object.prototype).
   obj(o: Record<string, unknown>): number {
-    let count = 0;
-    for (const k in o) { const x = o[k]; if (!(x === undefined || typeof x === "function" || typeof x === "symbol")) count++; }
+    // One walk: each member laid out (key, value, its bucket element) and stacked; then the buckets, sized for the
+    // count, and the elements linked into their chains. Nested objects stack above and leave the stack as found.
+    const start = this.top;
+    for (const k in o) {
+      const x = o[k];
+      if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+      const kv = this.str(k, true);
+      const hash = this.hash;
+      const vv = this.put(x);
+      const e = this.alloc(12);
+      this.u32[e >> 2] = kv;
+      this.u32[(e >> 2) + 1] = vv;
+      if (this.top === this.stackE.length) this.growStack();
+      this.stackE[this.top] = e;
+      this.stackH[this.top++] = hash;
+    }
+    const count = this.top - start;
     let n = OBJ_MIN_BUCKETS;
     while (count > n * OBJ_LOAD_FACTOR) n *= 2;
     const obj = this.alloc(16);
     const buckets = this.alloc(4 * n);
-    this.u32.fill(0, buckets >> 2, (buckets >> 2) + n);
-    for (const k in o) {
-      const x = o[k];
-      if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
-      this.member(buckets, n, k, x);
-    }
     const u32 = this.u32;
+    u32.fill(0, buckets >> 2, (buckets >> 2) + n);
+    for (let i = start; i < this.top; i++) this.link(buckets, n, this.stackE[i]!, this.stackH[i]!);
+    this.top = start;
     const w = obj >> 2;
     u32[w] = OPA_OBJECT;
     u32[w + 1] = buckets;
     u32[w + 2] = n;
     u32[w + 3] = count;
     return obj;
+  }
+  growStack(): void {
+    const e = new Uint32Array(this.stackE.length * 2);
+    const h = new Uint32Array(this.stackE.length * 2);
+    e.set(this.stackE);
+    h.set(this.stackH);
+    this.stackE = e;
+    this.stackH = h;
+  }
+  /** Element e (its key's string at e, hash `hash`) into its bucket's chain, in key order as __opa_object_insert_elem files it. */
+  link(buckets: number, n: number, e: number, hash: number): void {
+    const u32 = this.u32;
+    const u8 = this.u8;
+    const kv = u32[e >> 2]!;
+    const kAt = u32[(kv >> 2) + 2]!;
+    const kLen = u32[(kv >> 2) + 1]!;
+    let prev = (buckets >> 2) + (hash % n);
+    let curr = u32[prev]!;
+    while (curr !== 0) {
+      const ck = u32[curr >> 2]!;
+      const cAt = u32[(ck >> 2) + 2]!;
+      const cLen = u32[(ck >> 2) + 1]!;
+      let d = 0;
+      const m = kLen < cLen ? kLen : cLen;
+      for (let i = 0; i < m && d === 0; i++) d = u8[kAt + i]! - u8[cAt + i]!;
+      if ((d || kLen - cLen) < 0) break;
+      prev = (curr >> 2) + 2;
+      curr = u32[prev]!;
+    }
+    u32[(e >> 2) + 2] = curr;
+    u32[prev] = e;
   }
   objKeys(o: Record<string, unknown>): number {
     const keys = Object.keys(o).filter((k) => { const x = o[k]; return !(x === undefined || typeof x === "function" || typeof x === "symbol"); });
@@ -491,30 +537,13 @@ class Writer {
   member(buckets: number, n: number, k: string, x: unknown): void {
     const kv = this.str(k, true);
     const hash = this.hash;
-    const kAt = this.sAt;
-    const kLen = this.sLen;
     const vv = this.put(x);
     const e = this.alloc(12);
-    const u32 = this.u32;
-    const u8 = this.u8;
-        u32[e >> 2] = kv;
-    u32[(e >> 2) + 1] = vv;
-    let prev = (buckets >> 2) + (hash % n);
-    let curr = u32[prev]!;
-    while (curr !== 0) {
-      const ck = u32[curr >> 2]!;
-      const cAt = u32[(ck >> 2) + 2]!;
-      const cLen = u32[(ck >> 2) + 1]!;
-      let d = 0;
-      const m = kLen < cLen ? kLen : cLen;
-      for (let i = 0; i < m && d === 0; i++) d = u8[kAt + i]! - u8[cAt + i]!;
-      if ((d || kLen - cLen) < 0) break;
-      prev = (curr >> 2) + 2;
-      curr = u32[prev]!;
-    }
-    u32[(e >> 2) + 2] = curr;
-    u32[prev] = e;
+    this.u32[e >> 2] = kv;
+    this.u32[(e >> 2) + 1] = vv;
+    this.link(buckets, n, e, hash);
   }
+
 }
 
 const writer = new Writer();
@@ -531,6 +560,7 @@ export function writeValue(mem: WebAssembly.Memory, at: number, value: unknown):
   w.views();
   w.off = at;
   w.depth = 0;
+  w.top = 0;
   w.idx.length = 0;
   try {
     const addr = w.put(value);
