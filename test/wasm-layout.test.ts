@@ -76,6 +76,7 @@ const VALUES: [string, unknown][] = [
   ["keys ordered by bytes, not UTF-16 (U+FFFD vs an astral character)", { "\uFFFD": 1, "\u{1F600}": 2, "Z": 3, "a": 4, "é": 5 }],
   ["long strings (written by Buffer#write) and short ones (byte by byte)", { short: "abc", long: "x".repeat(5000), longUnicode: "é".repeat(3000), mixed: "a".repeat(30) + "日本" }],
   ...[0, 1, 5, 6, 11, 12, 22, 23, 44, 45, 200, 1000].map((n): [string, unknown] => [`an object of ${n} keys (bucket growth)`, keys(n)]),
+  ["integer-like keys (JS enumerates them first, in numeric order)", { b: 1, "10": 2, "2": 3, a: 4, "01": 5, "4294967295": 6 }],
   ["keys that collide in small tables", keys(40, (i) => String.fromCharCode(97 + (i % 26)).repeat(1 + Math.floor(i / 26)))],
   ["undefined, functions and symbols dropped from objects, null in arrays", { a: undefined, f: () => 1, s: Symbol("x"), kept: 1, arr: [undefined, () => 1, Symbol("y"), 2] }],
   ["toJSON (a Date)", { when: new Date("2026-11-23T00:00:00Z"), custom: { toJSON: () => ({ replaced: true }) } }],
