@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { findOpa } from "../src/policy/opa-tool.ts";
-import { FAST_BUILTINS, evaluateValue, type ModuleState } from "../src/policy/wasm-values.ts";
+import { FAST_BUILTINS } from "../src/policy/wasm-values.ts";
 import { loadDefaultBundle, GATE_ENTRYPOINT } from "../src/policy/default-bundle.ts";
 import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision } from "../src/policy/gate.ts";
@@ -97,24 +97,14 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; load averag
 console.log(`input: ${input.evidence.length} evidence records, ${JSON.stringify(input).length} bytes; bundle ${bundle.revision}`);
 const full = await rateAsync("tollgate full pipeline (read+verify+decide)", async () => decide(engine, await prepareEvidence([ex("evidence")], opts)));
 
-// The input laid out as the module's own value by the host (wasm-values.ts writeValue: no JSON.stringify, no JSON
-// parse in the WASM), evaluated through the evaluation-context ABI: what the evaluator's evaluate() would cost with
-// that hook (it is not wired into src/policy/evaluator.ts yet). The decision must be the evaluator's.
-const loaded = (engine as unknown as { byEntrypoint: Map<string, { wasmInstance: WebAssembly.Instance; mem: WebAssembly.Memory; dataAddr: number; dataHeapPtr: number; entrypoints: Record<string, number> }> }).byEntrypoint.get(GATE_ENTRYPOINT)!;
-const moduleState: ModuleState = { exports: loaded.wasmInstance.exports as ModuleState["exports"], memory: loaded.mem, dataAddr: loaded.dataAddr, heapStart: loaded.dataHeapPtr };
-const epId = loaded.entrypoints[GATE_ENTRYPOINT]!;
-const direct = () => (JSON.parse(evaluateValue(moduleState, epId, input)!) as { result: unknown }[])[0]!.result;
-if (JSON.stringify(direct()) !== JSON.stringify(engine.evaluate(GATE_ENTRYPOINT, input))) throw new Error("the laid-out input decides differently");
-
 // A denying decision: the same evidence with no trusted key, so the gate writes its messages (sprintf, a host
 // built-in): with sprintf's arguments read from WASM memory (the default) and through the JSON round trip.
 const denyInput = (await prepareEvidence([ex("evidence")], { ...opts, keyFiles: [] })).input;
 const denied = engine.evaluate(GATE_ENTRYPOINT, denyInput) as { deny: unknown[] };
 const plainSprintf = FAST_BUILTINS.get("sprintf")!;
-const [rawRate, ourRate, directRate, denyRate, denyJsonRate] = rates([
+const [rawRate, ourRate, denyRate, denyJsonRate] = rates([
   { name: "raw opa-wasm evaluate", fn: () => raw.evaluate(input, GATE_ENTRYPOINT) },
   { name: "tollgate evaluateDecision", fn: () => evaluateDecision(engine, GATE_ENTRYPOINT, input) },
-  { name: "  input laid out in WASM memory (evaluateValue)", fn: direct },
   { name: `tollgate, denying (${denied.deny.length} denials)`, fn: () => evaluateDecision(engine, GATE_ENTRYPOINT, denyInput) },
   {
     name: "  same, sprintf through JSON",
@@ -122,7 +112,7 @@ const [rawRate, ourRate, directRate, denyRate, denyJsonRate] = rates([
     before: () => FAST_BUILTINS.delete("sprintf"),
     after: () => FAST_BUILTINS.set("sprintf", plainSprintf),
   },
-]) as [number, number, number, number, number];
+]) as [number, number, number, number];
 const bestRates = best;
 console.log(`\noverhead ratio (raw / tollgate evaluator): ${(rawRate / ourRate).toFixed(3)}x`);
 console.log(`full pipeline vs raw evaluate: ${(rawRate / full).toFixed(1)}x slower (signature verification and file reads dominate)`);
@@ -164,11 +154,9 @@ function opaPeer(): void {
     const ourUs = 1e6 / ourRate;
     console.log(`\nopa bench (${opa}, Go evaluator, rego build of the same policies + data, same input; decisions agree): ${opaUs.toFixed(1)} us/op (median of ${runs.length} runs: ${runs.map((r) => r.toFixed(0)).join(", ")})`);
     console.log(`tollgate evaluateDecision: ${ourUs.toFixed(1)} us/decision -> ${(opaUs / ourUs).toFixed(1)}x faster than opa bench`);
-    const directUs = 1e6 / directRate;
-    console.log(`tollgate, input laid out in WASM memory (evaluateValue, not yet the evaluator's path): ${directUs.toFixed(1)} us/decision -> ${(opaUs / directUs).toFixed(1)}x`);
     const opaBest = Math.min(...runs);
-    const [ourBest, directBest] = [1e6 / bestRates[1]!, 1e6 / bestRates[2]!];
-    console.log(`least disturbed (fastest window / fastest opa run, ${opaBest.toFixed(1)} us/op): evaluateDecision ${ourBest.toFixed(1)} us -> ${(opaBest / ourBest).toFixed(1)}x; evaluateValue ${directBest.toFixed(1)} us -> ${(opaBest / directBest).toFixed(1)}x`);
+    const ourBest = 1e6 / bestRates[1]!;
+    console.log(`least disturbed (fastest window / fastest opa run, ${opaBest.toFixed(1)} us/op): evaluateDecision ${ourBest.toFixed(1)} us -> ${(opaBest / ourBest).toFixed(1)}x`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

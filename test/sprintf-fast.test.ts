@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadBundleFile } from "../src/policy/bundle.ts";
 import { PolicyEngine } from "../src/policy/evaluator.ts";
-import { FAST_BUILTINS, fastBuiltinStats } from "../src/policy/wasm-values.ts";
+import { FAST_BUILTINS, fastBuiltinStats, layoutProbe } from "../src/policy/wasm-values.ts";
 import { runOpa } from "./support/opa.ts";
 
 const STRINGS = [
@@ -152,4 +152,55 @@ describe("sprintf: plain arguments read from WASM memory", () => {
       expect(labelled(fast.nums[k]!)).toEqual(labelled(opa.nums[k]!));
     });
   }
+});
+
+describe("the layout probe: a module whose values are laid out otherwise keeps every built-in on the JSON path", () => {
+  /** A stand-in module: a bump allocator, and a JSON parser that lays strings out as `layout` says. */
+  function fakeModule(layout: "opa" | "swapped") {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    let top = 1024;
+    const malloc = (n: number) => {
+      const at = (top + 7) & ~7;
+      top = at + n;
+      return at;
+    };
+    const ex = {
+      opa_malloc: malloc,
+      opa_json_parse: (at: number, len: number) => {
+        // Only the probe's first element matters: a string value; everything else is left unread by then.
+        const text = new TextDecoder().decode(new Uint8Array(mem.buffer, at, len));
+        const s = new TextEncoder().encode(JSON.parse(text)[0]);
+        const bytes = malloc(s.length);
+        new Uint8Array(mem.buffer).set(s, bytes);
+        const str = malloc(12);
+        const dv = new DataView(mem.buffer);
+        dv.setUint8(str, 4);
+        dv.setUint32(str + (layout === "opa" ? 4 : 8), s.length, true);
+        dv.setUint32(str + (layout === "opa" ? 8 : 4), bytes, true);
+        const arr = malloc(16);
+        const elems = malloc(8);
+        dv.setUint8(arr, 5);
+        dv.setUint32(arr + 4, elems, true);
+        dv.setUint32(arr + 8, 1, true);
+        dv.setUint32(elems + 4, str, true);
+        return arr;
+      },
+      opa_json_dump: () => 0,
+    };
+    return { mem, ex };
+  }
+
+  test("values laid out as another runtime lays them: refused", () => {
+    const { mem, ex } = fakeModule("swapped");
+    expect(layoutProbe(mem, ex)).toBe(false);
+  });
+
+  test("a probe that reads back short of the whole value: refused; tollgate's own bundles pass it", async () => {
+    const { mem, ex } = fakeModule("opa"); // reads the first string right, the rest of the probe is missing
+    expect(layoutProbe(mem, ex)).toBe(false);
+    const before = fastBuiltinStats.fast;
+    const e = await PolicyEngine.create(await loadBundleFile(join(dir, "b.tar.gz")), []);
+    e.evaluate("fastfmt/out", JSON.parse(inputText));
+    expect(fastBuiltinStats.fast).toBeGreaterThan(before);
+  });
 });
