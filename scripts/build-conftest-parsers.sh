@@ -13,14 +13,15 @@ out=$committed
 if [ "${1:-}" = "--check" ]; then out=$(mktemp -d); trap 'rm -rf "$out"' EXIT; fi
 src=scripts/conftest-parsers
 mkdir -p "$out"
-for f in cue jsonnet hocon; do
+for f in cue jsonnet hocon cyclonedx; do
   (cd "$src" && GOOS=js GOARCH=wasm go build -tags "$f" -trimpath -buildvcs=false -ldflags="-s -w" -o "$out/$f.wasm" .)
   gzip -9n -f "$out/$f.wasm"
+  chmod 644 "$out/$f.wasm.gz" # data, not programs (go build leaves the module executable)
 done
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
 go version > "$out/GO_VERSION"
 if [ "$out" != "$committed" ]; then
-  for f in cue.wasm.gz jsonnet.wasm.gz hocon.wasm.gz wasm_exec.js GO_VERSION; do
+  for f in cue.wasm.gz jsonnet.wasm.gz hocon.wasm.gz cyclonedx.wasm.gz wasm_exec.js GO_VERSION; do
     cmp -s "$out/$f" "$committed/$f" || { echo "build-conftest-parsers: $committed/$f differs from what scripts/build-conftest-parsers.sh builds ($(cat "$out/GO_VERSION")); run it and commit the result" >&2; exit 1; }
   done
   echo "conftest parsers: $committed matches its build"

@@ -6,6 +6,7 @@ require github.com/open-policy-agent/conftest v0.69.0
 
 require (
 	cuelang.org/go v0.17.1 // indirect
+	github.com/CycloneDX/cyclonedx-go v0.11.0 // indirect
 	github.com/cockroachdb/apd/v3 v3.2.3 // indirect
 	github.com/emicklei/proto v1.14.3 // indirect
 	github.com/go-akka/configuration v0.0.0-20200606091224-a002c0330665 // indirect

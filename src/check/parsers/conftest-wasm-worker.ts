@@ -1,4 +1,4 @@
-// conftest's own CUE, Jsonnet and HOCON parsers, run as Go WebAssembly (scripts/build-conftest-parsers.sh
+// conftest's own CUE, Jsonnet, HOCON and CycloneDX parsers, run as Go WebAssembly (scripts/build-conftest-parsers.sh
 // builds src/check/parsers/wasm/<format>.wasm.gz from github.com/open-policy-agent/conftest/parser/<format>
 // at v0.69.0, pinned by scripts/conftest-parsers/go.sum). No JavaScript library evaluates CUE, and none
 // reproduces go-jsonnet's or go-akka/configuration's output (conftest's HOCON document prints every
@@ -16,15 +16,17 @@ import { gunzipSync } from "node:zlib";
 import cueWasm from "./wasm/cue.wasm.gz" with { type: "file" };
 import jsonnetWasm from "./wasm/jsonnet.wasm.gz" with { type: "file" };
 import hoconWasm from "./wasm/hocon.wasm.gz" with { type: "file" };
+import cyclonedxWasm from "./wasm/cyclonedx.wasm.gz" with { type: "file" };
 import wasmExec from "./wasm/wasm_exec.js" with { type: "file" };
+import type { ConftestFormat } from "./conftest-wasm.ts";
 
 type ParseFn = (path: string, src: string) => Promise<{ json?: string; error?: string }>;
 
 // Imported as files so that `bun build --compile` embeds them: the single binary needs nothing beside it.
-const MODULES: Record<"cue" | "jsonnet" | "hocon", string> = { cue: cueWasm, jsonnet: jsonnetWasm, hocon: hoconWasm };
+const MODULES: Record<ConftestFormat, string> = { cue: cueWasm, jsonnet: jsonnetWasm, hocon: hoconWasm, cyclonedx: cyclonedxWasm };
 const loaded = new Map<string, Promise<ParseFn>>();
 
-async function instantiate(format: "cue" | "jsonnet" | "hocon"): Promise<ParseFn> {
+async function instantiate(format: ConftestFormat): Promise<ParseFn> {
   const scope = Object.create(globalThis) as Record<string, unknown>;
   scope.fs = nodeFs;
   scope.path = nodePath;
@@ -44,7 +46,7 @@ async function instantiate(format: "cue" | "jsonnet" | "hocon"): Promise<ParseFn
 
 declare const self: Worker;
 
-self.onmessage = async (e: MessageEvent<{ id: number; format: "cue" | "jsonnet" | "hocon"; path: string; src: string }>) => {
+self.onmessage = async (e: MessageEvent<{ id: number; format: ConftestFormat; path: string; src: string }>) => {
   const { id, format, path, src } = e.data;
   try {
     let p = loaded.get(format);

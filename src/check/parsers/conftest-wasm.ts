@@ -1,8 +1,11 @@
-// conftest's own CUE, Jsonnet and HOCON parsers (Go WebAssembly, see conftest-wasm-worker.ts), run in one
+// conftest's own CUE, Jsonnet, HOCON and CycloneDX parsers (Go WebAssembly, see conftest-wasm-worker.ts), run in one
 // worker thread per process, started on first use, so that a parse that never ends is bounded: past
 // PARSE_TIME_LIMIT_MS the worker is stopped and the file refused (exit 2), and the next parse starts a new one.
 import { TollgateError } from "../../core/errors.ts";
 import { malformed, text, type ParseContext } from "./types.ts";
+
+/** The formats whose parser is conftest's own Go code (conftest-wasm-worker.ts). */
+export type ConftestFormat = "cue" | "jsonnet" | "hocon" | "cyclonedx";
 
 export const PARSE_TIME_LIMIT_MS = 20_000;
 
@@ -22,22 +25,22 @@ function started(): Worker {
     pending.delete(e.data.id);
     if (!pending.size) w.unref();
   };
-  w.onerror = (e) => {
-    for (const [id, done] of pending) done({ id, crash: `the parser's worker failed: ${e.message}` });
-    stop();
-  };
+  w.onerror = (e) => stop(w, `the parser's worker failed: ${e.message}`);
   w.unref();
   return (worker = w);
 }
 
-function stop(): void {
-  worker?.terminate();
+/** Stop worker `w` (if it is still the current one), answering every parse still waiting on it with `why`. */
+function stop(w: Worker, why: string): void {
+  if (worker !== w) return;
+  w.terminate();
   worker = undefined;
+  for (const [id, done] of pending) done({ id, crash: why });
   pending.clear();
 }
 
 /** The document conftest's parser of `format` makes of these bytes; its error is one `malformed` line. */
-export async function conftestParse(format: "cue" | "jsonnet" | "hocon", label: string, bytes: Uint8Array, ctx: ParseContext, limitMs = PARSE_TIME_LIMIT_MS): Promise<unknown> {
+export async function conftestParse(format: ConftestFormat, label: string, bytes: Uint8Array, ctx: ParseContext, limitMs = PARSE_TIME_LIMIT_MS): Promise<unknown> {
   const w = started();
   const id = nextId++;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -49,7 +52,7 @@ export async function conftestParse(format: "cue" | "jsonnet" | "hocon", label: 
   });
   clearTimeout(timer);
   if (!r) {
-    stop();
+    stop(w, `stopped: another file's parse did not finish within ${limitMs / 1000} s`);
     throw new TollgateError("limit_exceeded", `${label} parser did not finish within ${limitMs / 1000} s (conftest's parser loops on some malformed input)`, ctx.path);
   }
   if (r.crash !== undefined) throw malformed(ctx, label, r.crash);

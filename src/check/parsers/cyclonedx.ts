@@ -1,25 +1,10 @@
-// CycloneDX (conftest parser/cyclonedx: cyclonedx-go). Input that is valid JSON is a JSON BOM, given to the
-// policy as the JSON itself. Anything else is read as an XML BOM: decoded into cyclonedx-go's BOM struct and
-// marshalled as JSON, so the policy sees cyclonedx-go's JSON shape of it (cyclonedx-xml.ts).
-import { malformed, text, type Parser } from "./types.ts";
+// CycloneDX (conftest parser/cyclonedx): conftest's own parser, cyclonedx-go v0.11.0 decoding a JSON or XML BOM
+// and marshalling it as JSON, run as Go WebAssembly (conftest-wasm.ts), so the policy sees the document conftest
+// makes and a BOM conftest refuses is refused with its message.
+import { conftestParse } from "./conftest-wasm.ts";
+import type { Parser } from "./types.ts";
 
 export const cyclonedx: Parser = {
   name: "cyclonedx",
-  async parse(bytes, ctx) {
-    const src = text(bytes);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(src);
-    } catch {
-      const { cyclonedxXmlDocument, GoError } = await import("./cyclonedx-xml.ts");
-      try {
-        return cyclonedxXmlDocument(src);
-      } catch (e) {
-        if (e instanceof GoError) throw malformed(ctx, "CycloneDX", e.message, e);
-        throw e;
-      }
-    }
-    if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw malformed(ctx, "CycloneDX JSON", "a BOM is a JSON object");
-    return doc;
-  },
+  parse: (bytes, ctx) => conftestParse("cyclonedx", "CycloneDX", bytes, ctx),
 };
