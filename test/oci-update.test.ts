@@ -52,7 +52,18 @@ describe("--update from an OCI registry", () => {
   test("localhost is read as 127.0.0.1, and running again overwrites the files (as conftest)", () => {
     const d = fresh();
     const url = `oci://${reg.host.replace("127.0.0.1", "localhost")}/policies:v1`;
-    for (let i = 0; i < 2; i++) expect(tollgate(["test", "--no-color", "--update", url, "-p", d, "pod.yaml"], { cwd: dir }).code).toBe(1);
+    expect(tollgate(["test", "--no-color", "--update", url, "-p", d, "pod.yaml"], { cwd: dir }).code).toBe(1);
+    writeFileSync(join(d, "policy/pod.rego"), "package stale\n");
+    expect(tollgate(["test", "--no-color", "--update", url, "-p", d, "pod.yaml"], { cwd: dir }).code).toBe(1);
+    expect(readFileSync(join(d, "policy/pod.rego"), "utf8")).toBe(POLICY);
+  });
+
+  test("two URLs, the second missing: one line, exit 2, and not even the first one's files written", () => {
+    const d = fresh();
+    const r = tollgate(["test", "--update", `oci://${reg.host}/policies:v1`, "--update", `oci://${reg.host}/policies:nosuch`, "-p", d, "pod.yaml"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(d)).toBe(false);
   });
 
   test("a tag that does not exist: one line, exit 2, nothing written", () => {

@@ -2,6 +2,8 @@
 // know): run over WASM with the host parsing (test/conftest-parity.test.ts compares them with conftest
 // verify); opa's report and trace need opa test, so those are refused in one line.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./support/fixtures.ts";
 import { tollgate } from "./support/cli.ts";
@@ -21,6 +23,16 @@ describe("policy-test with conftest's parse_config built-ins", () => {
     const r = tollgate(["policy-test", "--no-color", "-p", POLICY, "-n", "nosuch"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("0 tests, 0 passed");
+  });
+  test("a test that fails to evaluate (a conflict) is one line naming its file, line and rule, exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-ptb-"));
+    writeFileSync(join(dir, "p.rego"), 'package main\n\nf(x) := 1\nf(x) := 2\n\ntest_conflict if {\n\tparse_config("yaml", "a: 1")\n\tf(1) == 1\n}\n');
+    const r = tollgate(["policy-test", "-p", dir]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/p\.rego:6: data\.main\.test_conflict: policy evaluation failed at main\/test_conflict: \S/);
+    expect(lines[0]).not.toContain("undefined");
   });
   for (const flag of [["--report", "fails"], ["--trace"]]) {
     test(`${flag[0]} is refused in one line (it needs opa test)`, () => {

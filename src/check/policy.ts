@@ -199,9 +199,8 @@ export const CONFTEST_BUILTIN_DECLS = [
   fn("tollgate.parse_config_file_at", [{ type: "string" }, { type: "string" }]),
   fn("tollgate.parse_combined_config_files_at", [{ type: "string" }, { type: "array", dynamic: { type: "string" } }]),
 ];
-const USES_CONFTEST_BUILTINS = /\bparse_(config|config_file|combined_config_files)\s*\(/;
 /** Whether a Rego source calls one of conftest's own built-ins. */
-export const CONFTEST_BUILTIN_NAMES = USES_CONFTEST_BUILTINS;
+export const USES_CONFTEST_BUILTINS = /\bparse_(config|config_file|combined_config_files)\s*\(/;
 
 /** opa's capabilities with conftest's built-ins added, for opa build and opa check (undefined when not needed). */
 export function conftestCapabilities(opa: string, sources: readonly string[], dir: string): string | undefined {

@@ -33,6 +33,7 @@ export function ociUpdateSource(url: string): string | undefined {
 export async function updatePolicies(dst: string, urls: readonly string[], registry: RegistryOptions): Promise<string[]> {
   const client = new RegistryClient(registry);
   const written: string[] = [];
+  const files: { path: string; bytes: Uint8Array }[] = [];
   for (const url of urls) {
     const source = ociUpdateSource(url);
     if (!source) {
@@ -47,7 +48,6 @@ export async function updatePolicies(dst: string, urls: readonly string[], regis
     if (m.isIndex) throw new TollgateError("policy_unreadable", "is an image index, not a policy artifact (conftest push writes an image manifest)", source);
     const layers = ((m.json as unknown as ImageManifest).layers ?? []).filter((d) => typeof d.annotations?.[TITLE] === "string" && d.annotations[TITLE] !== "");
     if (layers.length === 0) throw new TollgateError("policy_unreadable", "the artifact has no titled layers (policy files as conftest push writes them)", formatReference(ref, m.digest));
-    const files: { path: string; bytes: Uint8Array }[] = [];
     for (const layer of layers) {
       const title = layer.annotations![TITLE]!;
       const rel = normalize(title);
@@ -56,12 +56,12 @@ export async function updatePolicies(dst: string, urls: readonly string[], regis
       }
       files.push({ path: join(dst, rel), bytes: await client.blob(ref, layer.digest, layer.size) });
     }
-    // every layer is fetched and checked before any file is written
-    for (const f of files) {
-      mkdirSync(dirname(f.path), { recursive: true });
-      writeFileSync(f.path, f.bytes);
-      written.push(f.path);
-    }
+  }
+  // every layer of every URL is fetched and checked before any file is written
+  for (const f of files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.bytes);
+    written.push(f.path);
   }
   return written;
 }

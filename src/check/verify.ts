@@ -4,12 +4,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TollgateError } from "../core/errors.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
 import { findOpa } from "../policy/opa-tool.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import { hostBuiltins } from "../policy/host-builtins.ts";
 import { ConftestBuiltins } from "./conftest-builtins.ts";
-import { CONFTEST_BUILTIN_NAMES, loadCheckPolicy, OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
+import { USES_CONFTEST_BUILTINS, loadCheckPolicy, OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
 import { globMatch, type CheckResult } from "./run.ts";
 
 export interface VerifyOptions {
@@ -48,7 +48,7 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
   if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${o.policy.join(", ")}`);
   const opa = findOpa();
   if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, o.policy.join(", "));
-  if (files.some((f) => CONFTEST_BUILTIN_NAMES.test(readFileSync(f, "utf8")))) return runWasmTests(o);
+  if (files.some((f) => USES_CONFTEST_BUILTINS.test(readFileSync(f, "utf8")))) return runWasmTests(o);
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
   try {
     // The .rego files themselves (never their directories), so opa test loads exactly these modules and no
@@ -131,7 +131,12 @@ async function runWasmTests(o: VerifyOptions): Promise<VerifyRun> {
     let value: unknown;
     if (!skip && engine) {
       for (let pass = 0; ; pass++) {
-        value = engine.evaluate([...t.namespace.split("."), t.name].join("/"), {});
+        try {
+          value = engine.evaluate([...t.namespace.split("."), t.name].join("/"), {});
+        } catch (e) {
+          // Where the test is, as opa test says it: the evaluator's message alone names no file.
+          throw new TollgateError("policy_invalid", `${t.file}:${t.row}: ${ref}: ${asTollgateError(e).message}`);
+        }
         if (pass >= 16 || !(await parse.settle())) break;
       }
     }

@@ -87,7 +87,7 @@ export class PolicyEngine {
     try {
       rs = evaluateFast(policy, ep, input);
     } catch (e) {
-      throw new TollgateError("internal", `policy evaluation failed at ${ep}: ${(e as Error).message}`, this.bundle.source);
+      throw new TollgateError("internal", `policy evaluation failed at ${ep}: ${thrownMessage(e)}`, this.bundle.source);
     }
     return rs?.[0]?.result;
   }
@@ -106,9 +106,14 @@ export class PolicyEngine {
     try {
       return evaluateText(policy, ep, json);
     } catch (e) {
-      throw new TollgateError("internal", `policy evaluation failed at ${ep}: ${(e as Error).message}`, this.bundle.source);
+      throw new TollgateError("internal", `policy evaluation failed at ${ep}: ${thrownMessage(e)}`, this.bundle.source);
     }
   }
+}
+
+/** What a failed evaluation says: opa-wasm's opa_abort throws the runtime's message as a bare string. */
+function thrownMessage(e: unknown): string {
+  return typeof e === "string" ? e : e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e);
 }
 
 const encoder = new TextEncoder();
@@ -141,9 +146,13 @@ function evaluateFast(policy: LoadedPolicy, ep: string, input: unknown): { resul
     // As the SDK: a falsy input (undefined, null, false, 0, "") is no input.
     const text = JSON.stringify(input);
     inputAddr = p.dataHeapPtr;
-    const need = inputAddr + text.length * 3 - p.mem.buffer.byteLength; // UTF-8 is at most 3 bytes per UTF-16 unit
-    if (need > 0) p.mem.grow(Math.ceil(need / 65536));
-    inputLen = encoder.encodeInto(text, new Uint8Array(p.mem.buffer, inputAddr)).written;
+    // Into the memory there is; grown only by what the text really needs (memory is never given back).
+    let r = encoder.encodeInto(text, new Uint8Array(p.mem.buffer, inputAddr));
+    if (r.read < text.length) {
+      p.mem.grow(Math.ceil((inputAddr + Buffer.byteLength(text) - p.mem.buffer.byteLength) / 65536));
+      r = encoder.encodeInto(text, new Uint8Array(p.mem.buffer, inputAddr));
+    }
+    inputLen = r.written;
   }
   const exports = p.wasmInstance.exports as Record<string, (...a: number[]) => number>;
   const ret = exports.opa_eval!(0, id, p.dataAddr, inputAddr, inputLen, p.dataHeapPtr + inputLen, 0);

@@ -312,7 +312,8 @@ function parse(pairs: [string, string][]): Obj {
 
   // Go's strconv.Atoi: optional sign, decimal digits, within int64.
   const atoi = (v: string): number => {
-    if (!/^[+-]?\d+$/.test(v) || BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n) throw new Fail(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    if (!/^[+-]?\d+$/.test(v)) throw new Fail(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+    if (BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n) throw new Fail(`strconv.Atoi: parsing ${JSON.stringify(v)}: value out of range`);
     return Number(v);
   };
   const range = (value: string) => {
