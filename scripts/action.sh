@@ -16,8 +16,9 @@ set -uo pipefail
 action_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "::error title=tollgate action::$1" >&2; [ -n "${GITHUB_OUTPUT:-}" ] && echo "decision=error" >>"$GITHUB_OUTPUT"; exit 2; }
 
-: "${GITHUB_OUTPUT:?tollgate action: GITHUB_OUTPUT is not set (run inside GitHub Actions or set it)}"
-: "${GITHUB_STEP_SUMMARY:?tollgate action: GITHUB_STEP_SUMMARY is not set}"
+# Could not evaluate (2), never the deny code, and in the runner's own error format.
+[ -n "${GITHUB_OUTPUT:-}" ] || die "GITHUB_OUTPUT is not set (run inside GitHub Actions or set it)"
+[ -n "${GITHUB_STEP_SUMMARY:-}" ] || die "GITHUB_STEP_SUMMARY is not set"
 tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 mode="${TOLLGATE_INPUT_MODE:-eval}"
 case "$mode" in eval|test) ;; *) die "input mode must be eval or test, not '$mode'" ;; esac

@@ -121,7 +121,11 @@ describe("action.yml", () => {
     const doc = JSON.parse(readFileSync(join(workspace, "out/gate.sarif"), "utf8"));
     expect(doc.runs[0].properties.allow).toBe(false);
     expect(doc.runs[0].results.length).toBeGreaterThan(0);
-    for (const x of doc.runs[0].results) expect(x.locations[0].physicalLocation.artifactLocation.uri).toBeTruthy();
+    for (const x of doc.runs[0].results) {
+      const at = x.locations[0].physicalLocation.artifactLocation;
+      expect(at.uriBaseId).toBe("%SRCROOT%");
+      expect(at.uri).not.toMatch(/^[a-z][a-z0-9+.-]*:/i); // a path in the workspace, not a URI of its own
+    }
   }, 60_000);
 
   test("fail-on-warn: an admit with warnings exits 1", () => {
@@ -154,8 +158,8 @@ describe("action.yml", () => {
       expect(r.outputs.decision).toBe("error");
     }
     const noOutput = Bun.spawnSync(["bash", join(REPO_ROOT, "scripts/action.sh")], { env: { PATH: process.env.PATH! }, stderr: "pipe" });
-    expect(noOutput.exitCode).not.toBe(0);
-    expect(noOutput.stderr.toString()).toContain("GITHUB_OUTPUT is not set");
+    expect(noOutput.exitCode).toBe(2);
+    expect(noOutput.stderr.toString().trim()).toBe("::error title=tollgate action::GITHUB_OUTPUT is not set (run inside GitHub Actions or set it)");
   }, 60_000);
 
   test("mode test: conftest-style policy checks, pass and fail", () => {

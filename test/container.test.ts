@@ -5,7 +5,7 @@
 // outside TMPDIR.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "./support/registry.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./support/fixtures.ts";
@@ -82,10 +82,6 @@ if (!live) console.log(`container.test: the run-as-65532 part needs root and set
 let dir = "", bin = "", tmp = "", port = 0;
 let proc: ReturnType<typeof Bun.spawn> | undefined;
 let stderr = "";
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-}
 
 live("the binary as uid 65532 with a read-only cwd and no HOME", () => {
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../core/digest.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { stableStringify } from "../core/input.ts";
 import type { PolicyResult } from "../policy/gate.ts";
@@ -60,7 +60,7 @@ export const sarifReporter: Reporter = {
               locations: [{ physicalLocation: { artifactLocation: loc, region: { startLine: 1 } } }],
               // Our own fingerprint (rule, location, message), so GitHub matches the same finding across runs
               // instead of hashing line 1 of an evidence file.
-              partialFingerprints: { "tollgateResult/v1": createHash("sha256").update(`${r.rule}\0${loc.uri}\0${r.msg}`).digest("hex") },
+              partialFingerprints: { "tollgateResult/v1": sha256Hex(`${r.rule}\0${loc.uri}\0${r.msg}`) },
               ...(r.severity ? { properties: { severity: r.severity } } : {}),
             };
           }),
