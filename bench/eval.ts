@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { findOpa } from "../src/policy/opa-tool.ts";
 import { FAST_BUILTINS } from "../src/policy/wasm-values.ts";
+import { stableStringify } from "../src/core/input.ts";
 import { loadDefaultBundle, GATE_ENTRYPOINT } from "../src/policy/default-bundle.ts";
 import { PolicyEngine } from "../src/policy/evaluator.ts";
 import { evaluateDecision } from "../src/policy/gate.ts";
@@ -121,7 +122,7 @@ console.log(`denying decision, sprintf from WASM memory vs through JSON: ${(1e6 
 /** Arrays of results sorted by their JSON, so two engines' decisions compare regardless of set order. */
 function canonical(d: unknown): string {
   const o = d as Record<string, unknown>;
-  const sorted = (v: unknown) => (Array.isArray(v) ? v.map((x) => JSON.stringify(x, Object.keys(x as object).sort())).sort() : v);
+  const sorted = (v: unknown) => (Array.isArray(v) ? v.map((x) => stableStringify(x)).sort() : v);
   return JSON.stringify({ allow: o.allow, deny: sorted(o.deny), warn: sorted(o.warn), verified_levels: o.verified_levels });
 }
 

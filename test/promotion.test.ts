@@ -389,6 +389,7 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     ["a negative logIndex", (pr) => (pr.rekor.logIndex = -1), /rekor\.logIndex must be a non-negative integer/],
     ["no promotion.actor", (pr) => delete pr.promotion.actor, /promotion\.actor must be a non-empty string/],
     ["a timestamp that is not RFC 3339", (pr) => (pr.promotion.timestamp = "yesterday"), /promotion\.timestamp is not an RFC 3339 timestamp/],
+    ["a timestamp without seconds or offset (local time to Date.parse)", (pr) => (pr.promotion.timestamp = "2026-05-30T12:00"), /promotion\.timestamp is not an RFC 3339 timestamp/],
   ];
   for (const [what, patch, reason] of malformed) {
     test(`malformed: ${what} → predicate.schema fails, promotion.schema denies`, async () => {

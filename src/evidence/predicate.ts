@@ -2,6 +2,7 @@
 // Each predicate type that tollgate understands is one handler; the envelope layer hands it the verified
 // statement and takes back the evidence kind and its normalized facts.
 
+import { TollgateError } from "../core/errors.ts";
 import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
 
 export interface InTotoSubject {
@@ -37,3 +38,25 @@ export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
 /** Older statement types still found in the wild (SLSA v0.2 era); accepted and recorded as such. */
 export const IN_TOTO_STATEMENT_LEGACY = ["https://in-toto.io/Statement/v0.1"] as const;
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+
+/** The field checks a hand-read predicate shares: each failure is schema_invalid, "<name> predicate: <where> ...". */
+export function predicateChecks(name: string): {
+  bad(msg: string): never;
+  obj(v: unknown, where: string): Record<string, unknown>;
+  str(v: unknown, where: string): string;
+} {
+  const bad = (msg: string): never => {
+    throw new TollgateError("schema_invalid", `${name} predicate: ${msg}`);
+  };
+  return {
+    bad,
+    obj(v, where) {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) bad(`${where} must be an object`);
+      return v as Record<string, unknown>;
+    },
+    str(v, where) {
+      if (typeof v !== "string" || v === "") bad(`${where} must be a non-empty string`);
+      return v as string;
+    },
+  };
+}

@@ -4,8 +4,7 @@
 // slsa-verifier's verify-vsa matches (subject digests, verifier id, resource URI, PASSED, verified levels);
 // policies/tollgate/gate/vsa.rego decides. Subjects are DigestSets and may carry non-hash digests
 // (Google's VSAs name GCE images by `gce_image_id`); only strong digests bind to the subject.
-import { TollgateError } from "../core/errors.ts";
-import type { InTotoStatement, PredicateHandler } from "./predicate.ts";
+import { predicateChecks, type InTotoStatement, type PredicateHandler } from "./predicate.ts";
 
 export const VSA_V1 = "https://slsa.dev/verification_summary/v1";
 
@@ -17,19 +16,11 @@ export interface ResourceDescriptorFacts {
   digest: Record<string, string>;
 }
 
-function bad(msg: string): never {
-  throw new TollgateError("schema_invalid", `verification_summary/v1 predicate: ${msg}`);
-}
-
-function obj(v: unknown, where: string): Record<string, unknown> {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) bad(`${where} must be an object`);
-  return v as Record<string, unknown>;
-}
-
-function nonEmptyString(v: unknown, where: string): string {
-  if (typeof v !== "string" || v === "") bad(`${where} must be a non-empty string`);
-  return v;
-}
+const checks = predicateChecks("verification_summary/v1");
+// Declared with their types, so a call to bad() ends the control flow for the compiler too.
+const bad: (msg: string) => never = checks.bad;
+const obj: (v: unknown, where: string) => Record<string, unknown> = checks.obj;
+const nonEmptyString: (v: unknown, where: string) => string = checks.str;
 
 function descriptor(v: unknown, where: string, need: "uri" | "digest"): ResourceDescriptorFacts {
   const o = obj(v, where);

@@ -117,13 +117,13 @@ type Exports = Record<string, (...a: number[]) => number>;
 //   number             u8 repr at 1; repr 1 (int): i64 at 8; repr 2 (ref, the JSON text as parsed): ptr at 8, len at 12
 //   string             u32 len at 4, ptr at 8 (UTF-8 bytes, not NUL-terminated)
 //   array              ptr elems at 4, u32 len at 8; elems[i] = {ptr index, ptr value} (8 bytes each)
-export const OPA_NUMBER = 3;
-export const OPA_STRING = 4;
-export const OPA_ARRAY = 5;
-export const OPA_STRING_INTERNED = 8;
+const OPA_NUMBER = 3;
+const OPA_STRING = 4;
+const OPA_ARRAY = 5;
+const OPA_STRING_INTERNED = 8;
 
 /** Not a plain value: the caller takes the JSON path. */
-export const NOT_PLAIN = Symbol("not plain");
+const NOT_PLAIN = Symbol("not plain");
 
 const utf8 = new TextDecoder();
 const utf8Out = new TextEncoder();
@@ -133,7 +133,7 @@ const LONE_SURROGATE = /\p{Cs}/u; // with the u flag a paired surrogate is one c
  * A number or string value at `addr` as the JSON path would hand it to the host (JSON.parse of the module's dump:
  * an int64 beyond 2^53 would be rounded there, so it is not plain here), or NOT_PLAIN.
  */
-export function readScalar(mem: WebAssembly.Memory, addr: number): string | number | typeof NOT_PLAIN {
+function readScalar(mem: WebAssembly.Memory, addr: number): string | number | typeof NOT_PLAIN {
   const dv = new DataView(mem.buffer);
   const type = dv.getUint8(addr);
   if (type === OPA_STRING || type === OPA_STRING_INTERNED) {
@@ -158,7 +158,7 @@ export function readScalar(mem: WebAssembly.Memory, addr: number): string | numb
 }
 
 /** A plain value, or an array of plain scalars, at `addr` (see readScalar), or NOT_PLAIN. */
-export function readPlain(mem: WebAssembly.Memory, addr: number): string | number | (string | number)[] | typeof NOT_PLAIN {
+function readPlain(mem: WebAssembly.Memory, addr: number): string | number | (string | number)[] | typeof NOT_PLAIN {
   const dv = new DataView(mem.buffer);
   if (dv.getUint8(addr) !== OPA_ARRAY) return readScalar(mem, addr);
   const elems = dv.getUint32(addr + 4, true);
@@ -176,7 +176,7 @@ export function readPlain(mem: WebAssembly.Memory, addr: number): string | numbe
  * A string value holding `s`, allocated in the module's heap (opa_malloc), or undefined when `s` is not well-formed
  * UTF-16 (a lone surrogate: the JSON path decides what that becomes).
  */
-export function writeString(mem: WebAssembly.Memory, ex: Exports, s: string): number | undefined {
+function writeString(mem: WebAssembly.Memory, ex: Exports, s: string): number | undefined {
   if (LONE_SURROGATE.test(s)) return undefined;
   const bytes = utf8Out.encode(s);
   const str = ex.opa_malloc!(12);

@@ -13,8 +13,9 @@
 // which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
 // (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
 import { bytesEqual, toHex } from "../../core/digest.ts";
-import { asTollgateError, TollgateError } from "../../core/errors.ts";
-import type { InTotoStatement, PredicateHandler } from "../predicate.ts";
+import { isRfc3339 } from "../../core/time.ts";
+import { asTollgateError } from "../../core/errors.ts";
+import { predicateChecks, type InTotoStatement, type PredicateHandler } from "../predicate.ts";
 import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
 import { MaterialReader, uriProblem } from "./materials.ts";
 
@@ -54,19 +55,11 @@ export interface PromotionPredicate {
   };
 }
 
-function bad(msg: string): never {
-  throw new TollgateError("schema_invalid", `promotion predicate: ${msg}`);
-}
-
-function obj(v: unknown, where: string): Record<string, unknown> {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) bad(`${where} must be an object`);
-  return v as Record<string, unknown>;
-}
-
-function str(v: unknown, where: string): string {
-  if (typeof v !== "string" || v === "") bad(`${where} must be a non-empty string`);
-  return v;
-}
+const checks = predicateChecks("promotion");
+// Declared with their types, so a call to bad() ends the control flow for the compiler too.
+const bad: (msg: string) => never = checks.bad;
+const obj: (v: unknown, where: string) => Record<string, unknown> = checks.obj;
+const str: (v: unknown, where: string) => string = checks.str;
 
 /** A JSON integer ≥ 0, as a number or a decimal string (Rekor writes both), kept exact. */
 function uint(v: unknown, where: string): bigint {
@@ -119,7 +112,7 @@ function parsePromotionOnce(predicate: unknown): PromotionPredicate {
     timestamp: str(pr.timestamp, "promotion.timestamp"),
     pipeline: str(pr.pipeline, "promotion.pipeline"),
   };
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(promotion.timestamp) || Number.isNaN(Date.parse(promotion.timestamp))) {
+  if (!isRfc3339(promotion.timestamp)) {
     bad(`promotion.timestamp is not an RFC 3339 timestamp: ${JSON.stringify(promotion.timestamp)}`);
   }
   const r = obj(p.rekor, "rekor");

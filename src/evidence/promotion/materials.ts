@@ -21,7 +21,7 @@ import { readUserFileSync } from "../../core/read.ts";
 import type { SourceFile } from "../types.ts";
 
 /** A URI with a scheme (`https:`, `file:`, `oci:`, a drive letter) or a network path: not a relative path. */
-export const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*:|\/\/|\\\\)/;
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*:|\/\/|\\\\)/;
 
 /** Why a uri cannot be a material path at all (checked at parse time), or undefined when it can. */
 export function uriProblem(uri: string): string | undefined {
@@ -31,7 +31,7 @@ export function uriProblem(uri: string): string | undefined {
 }
 
 /** Where a material's file is: its uri resolved against the directory of the statement's file. */
-export function materialPath(statementFile: SourceFile, uri: string): string {
+function materialPath(statementFile: SourceFile, uri: string): string {
   return resolve(dirname(statementFile.path), uri);
 }
 

@@ -50,12 +50,6 @@ for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) if (c !== 0x22 && c !== 0x5c) PLAIN[c] = 1;
 
-/** What one accepted entry leaves behind (views into reused buffers: copy before the next call). */
-export interface FastEntryResult {
-  /** Position just after the entry's closing brace. */
-  end: number;
-}
-
 /** Reusable state of the fast path for one scan. */
 export class FastEntryParser {
   /**
@@ -255,7 +249,7 @@ export class FastEntryParser {
     p++;
     let seen = 0;
     let count = 0;
-    p = ws(buf, p, end);
+    p = skipWs(buf, p, end);
     if (p >= end) return NEED_MORE;
     if (buf[p] === 0x7d) return REJECT; // an empty object is never an entry nor a why
     for (;;) {
@@ -271,11 +265,11 @@ export class FastEntryParser {
       if (k === keys.length) return REJECT; // a key the entry (or why) shape does not have
       if (seen & (1 << k)) return REJECT; // duplicate key: the slow path refuses the document
       seen |= 1 << k;
-      p = ws(buf, p, end);
+      p = skipWs(buf, p, end);
       if (p >= end) return NEED_MORE;
       if (buf[p] !== 0x3a) return REJECT;
       out[this.#o++] = 0x3a;
-      p = ws(buf, p + 1, end);
+      p = skipWs(buf, p + 1, end);
       if (p >= end) return NEED_MORE;
       const valueStart = this.#o;
       const t = this.#value(buf, p, end, depth);
@@ -287,11 +281,11 @@ export class FastEntryParser {
       recs[m + 2] = this.#o;
       recs[m + 3] = t;
       count++;
-      p = ws(buf, p, end);
+      p = skipWs(buf, p, end);
       if (p >= end) return NEED_MORE;
       const c = buf[p];
       if (c === 0x2c) {
-        p = ws(buf, p + 1, end);
+        p = skipWs(buf, p + 1, end);
         continue;
       }
       if (c !== 0x7d) return REJECT;
@@ -326,7 +320,7 @@ export class FastEntryParser {
     }
     if (c === 0x5b) {
       out[this.#o++] = 0x5b;
-      p = ws(buf, p + 1, end);
+      p = skipWs(buf, p + 1, end);
       if (p >= end) return NEED_MORE;
       if (buf[p] === 0x5d) {
         out[this.#o++] = 0x5d;
@@ -338,10 +332,10 @@ export class FastEntryParser {
         if (buf[p] !== 0x22) return REJECT; // arrays of anything but strings go the slow way
         const q = this.#string(buf, p, end, false);
         if (q < 0) return q;
-        p = ws(buf, q, end);
+        p = skipWs(buf, q, end);
         if (p >= end) return NEED_MORE;
         if (buf[p] === 0x2c) {
-          p = ws(buf, p + 1, end);
+          p = skipWs(buf, p + 1, end);
           if (p >= end) return NEED_MORE;
           continue;
         }
@@ -421,7 +415,8 @@ export class FastEntryParser {
   }
 }
 
-function ws(buf: Uint8Array, p: number, end: number): number {
+/** Whitespace as JSON has it. */
+export function skipWs(buf: Uint8Array, p: number, end: number): number {
   while (p < end) {
     const c = buf[p];
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;

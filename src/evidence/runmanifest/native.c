@@ -179,6 +179,21 @@ static i32 sstr(const u8 *b, i32 p, i32 lim, i32 esc) {
     else if (((out) = sstr(buf, (pos), lim, (esc))) < 0) break; \
   }
 
+/* A member `lit` then a string value: v..e its source span (esc: escapes allowed), q past it. */
+#define STRING_MEMBER(lit, n, v, e, esc) \
+  EQ(q, lit, n); \
+  v = q + (n); \
+  STR(v, e, esc); \
+  q = e;
+
+/* The same for a string-or-null value. */
+#define NULLABLE_MEMBER(lit, n, v, e) \
+  EQ(q, lit, n); \
+  v = q + (n); \
+  if (v + 4 <= lim && *(const u32 *)(buf + v) == 0x6c6c756eu /* null */) e = v + 4; \
+  else STR(v, e, 1); \
+  q = e;
+
 /* In ledger_scan: `"sha256:` + 64 hex (lower-case, checked when hex) + `"` at buf[pos], or end the batch. */
 #define DIG(pos, hex) \
   { \
@@ -296,30 +311,12 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       for (i32 i = vSeq; i < eSeq; i++) v = v * 10 + (u64)(buf[i] - 0x30);
       if (v != (u64)seq) break;
     }
-    EQ(q, G_TS, lTs);
-    vTs = q + lTs;
-    STR(vTs, eTs, 1);
-    q = eTs;
-    EQ(q, G_COMP, lComp);
-    vComp = q + lComp;
-    STR(vComp, eComp, 1);
-    q = eComp;
-    EQ(q, G_EVT, lEvt);
-    vEvt = q + lEvt;
-    STR(vEvt, eEvt, 1);
-    q = eEvt;
-    EQ(q, G_SUBJ, lSubj);
-    vSubj = q + lSubj;
-    STR(vSubj, eSubj, 1);
-    q = eSubj;
-    EQ(q, G_CODE, lCode);
-    vCode = q + lCode;
-    STR(vCode, eCode, 0); /* reason_code: no escapes */
-    q = eCode;
-    EQ(q, G_TEXT, lText);
-    vText = q + lText;
-    STR(vText, eText, 1);
-    q = eText;
+    STRING_MEMBER(G_TS, lTs, vTs, eTs, 1);
+    STRING_MEMBER(G_COMP, lComp, vComp, eComp, 1);
+    STRING_MEMBER(G_EVT, lEvt, vEvt, eEvt, 1);
+    STRING_MEMBER(G_SUBJ, lSubj, vSubj, eSubj, 1);
+    STRING_MEMBER(G_CODE, lCode, vCode, eCode, 0); /* reason_code: no escapes */
+    STRING_MEMBER(G_TEXT, lText, vText, eText, 1);
     EQ(q, G_FACT, lFact);
     q += lFact;
     /* factor_refs, compacted into scr: [] or [ then strings one per line ] */
@@ -353,16 +350,8 @@ i32 ledger_scan(const u8 *buf, i32 len, u8 *last, u8 *scr, i32 scrcap, u8 *pre, 
       }
       if (bad) break;
     }
-    EQ(q, G_CONF, lConf);
-    vConf = q + lConf;
-    if (vConf + 4 <= lim && *(const u32 *)(buf + vConf) == 0x6c6c756eu /* null */) eConf = vConf + 4;
-    else STR(vConf, eConf, 1);
-    q = eConf;
-    EQ(q, G_WCTX, lWctx);
-    vWctx = q + lWctx;
-    if (vWctx + 4 <= lim && *(const u32 *)(buf + vWctx) == 0x6c6c756eu /* null */) eWctx = vWctx + 4;
-    else STR(vWctx, eWctx, 1);
-    q = eWctx;
+    NULLABLE_MEMBER(G_CONF, lConf, vConf, eConf);
+    NULLABLE_MEMBER(G_WCTX, lWctx, vWctx, eWctx);
     EQ(q, G_EVID, lEvid);
     vEvid = q + lEvid;
     DIG(vEvid, 1);

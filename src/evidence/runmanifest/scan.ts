@@ -43,7 +43,7 @@ import {
   type JsonTree,
 } from "../../core/canonical-json.ts";
 import { sha256Hex } from "../../core/digest.ts";
-import { FastEntryParser, MAX_ENTRY, NEED_MORE, REJECT } from "./fast.ts";
+import { FastEntryParser, MAX_ENTRY, NEED_MORE, REJECT, skipWs } from "./fast.ts";
 import { nativeLane, type NativeLane } from "./native.ts";
 import { describeErrors, validator } from "../../core/schema.ts";
 import type { ErrorCode } from "../../core/errors.ts";
@@ -320,16 +320,6 @@ class BufferedHash {
     this.#pending = "";
     return this.#h.digest("hex");
   }
-}
-
-/** Whitespace as JSON has it. */
-function skipWs(buf: Uint8Array, p: number, end: number): number {
-  while (p < end) {
-    const c = buf[p];
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
-    else break;
-  }
-  return p;
 }
 
 /** Bytes of the entries stretch kept between chunks beyond which the rest goes the slow way. */
