@@ -207,3 +207,52 @@ describe("two gate replicas on one bundle service", () => {
     for (const g of gates) expect(g.proc.exitCode).toBeNull(); // neither replica crashed at any point
   });
 });
+
+/** A `tollgate serve` that must not start: its exit code and stderr, and whether it started (then it is stopped). */
+async function mustNotStart(args: string[]): Promise<{ code: number; stderr: string; started: boolean }> {
+  const proc = Bun.spawn([BUN, CLI, "serve", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TOLLGATE_DEBUG: "" } });
+  const started = (await servedUrl(proc, 20_000)) !== undefined;
+  if (started) proc.kill("SIGKILL");
+  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  return { code, stderr, started };
+}
+
+describe("one port, one gate", () => {
+  const config = () => join(work, "gate.yaml");
+  const port = (url: string) => new URL(url).port;
+  const healthy = async (url: string, n: number) => {
+    const threads = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const r = await fetch(`${url}/health`, { headers: { Connection: "close" } });
+      expect(r.status).toBe(200);
+      threads.add(((await r.json()) as { thread: number }).thread);
+    }
+    return threads;
+  };
+
+  test("a second gate on a running gate's port: one line naming the port, exit 2; the first still answers every request", async () => {
+    const first = gates[0]!;
+    const r = await mustNotStart(["--config", config(), "--addr", `127.0.0.1:${port(first.url)}`]);
+    expect(r.started).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`tollgate serve: cannot listen on 127.0.0.1:${port(first.url)}: port ${port(first.url)} is already in use (another gate or process listens on it)\n`);
+    await healthy(first.url, 20);
+  }, 60_000);
+
+  test("workers: 2 — the gate's own threads share the port, a second 2-thread gate on it is refused (SO_REUSEPORT would have let it in)", async () => {
+    const multi = join(work, "gate-workers.yaml");
+    writeFileSync(multi, `${await Bun.file(config()).text()}workers: 2\n`);
+    const proc = Bun.spawn([BUN, CLI, "serve", "--config", multi], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, TOLLGATE_DEBUG: "" } });
+    try {
+      const url = await waitFor(proc, "the 2-thread gate");
+      const r = await mustNotStart(["--config", multi, "--addr", `127.0.0.1:${port(url)}`]);
+      expect(r.started).toBe(false);
+      expect([r.code, r.stderr]).toEqual([2, `tollgate serve: cannot listen on 127.0.0.1:${port(url)}: port ${port(url)} is already in use (another gate or process listens on it)\n`]);
+      // Every connection is the first gate's, on both of its threads.
+      expect([...(await healthy(url, 100))].sort()).toEqual([0, 1]);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  }, 60_000);
+});

@@ -315,6 +315,27 @@ describe("the CLI with OPA's flags", () => {
     expect(err).toMatch(/tollgate serve: tls: refused 127\.0\.0\.1:\d+: no client certificate/);
   }, 30_000);
 
+  test("a second TLS gate on a TLS gate's port (1 thread, then 3): one line naming the port, exit 2; the first still answers", async () => {
+    for (const workers of [1, 3]) {
+      const gate = await startGateServer(cfg({ workers, tls: { cert_file: server1.cert, key_file: server1.key } }), { log: () => {} });
+      try {
+        const proc = Bun.spawn([BUN, CLI, "serve", "--config", yaml(), "--addr", `127.0.0.1:${gate.port}`, "--tls-cert-file", server2.cert, "--tls-private-key-file", server2.key], { stdout: "pipe", stderr: "pipe" });
+        // Before the port was claimed, the second gate started and took a share of the connections.
+        const started = (await servedUrl(proc, 20_000)) !== undefined;
+        if (started) proc.kill("SIGKILL");
+        const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+        expect({ workers, started, code, stderr }).toEqual({ workers, started: false, code: 2, stderr: `tollgate serve: cannot listen on 127.0.0.1:${gate.port}: port ${gate.port} is already in use (another gate or process listens on it)\n` });
+        // Every connection reaches the first gate (its certificate, CN gate-1; the second would serve gate-2).
+        const cns = new Set<string | undefined>();
+        for (let i = 0; i < 12; i++) cns.add(await servedCertificateCN(gate.port, ca.cert));
+        expect([...cns]).toEqual(["gate-1"]);
+        expect((await tlsFetch(`${gate.url}/health`)).status).toBe(200);
+      } finally {
+        await gate.stop();
+      }
+    }
+  }, 60_000);
+
   test("flag mistakes are one line and exit 2", () => {
     const run = (args: string[]) => {
       const r = Bun.spawnSync([BUN, CLI, "serve", "--config", yaml(), ...args], { stdout: "pipe", stderr: "pipe" });

@@ -24,6 +24,7 @@ import { serverUrl } from "./bundle-server.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 import type { GateCore, HandlerConfig } from "./core.ts";
+import { claimPort } from "./port.ts";
 import { TlsFront, privateSocketPath } from "./tls.ts";
 
 export interface GateServer {
@@ -670,7 +671,12 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     log,
     ...(pool ? { prepare: (bundle: PolicyBundle, next: ActiveBundle) => pool.prepare(bundle, next) } : {}),
   });
-  await bundles.start();
+  // The port is this gate's alone: its threads (and a TLS certificate swap) share it, no other process (port.ts).
+  const claim = claimPort(cfg.hostname, cfg.port);
+  await bundles.start().catch((e: unknown) => {
+    claim.release();
+    throw e;
+  });
   const metrics = new GateMetrics();
   const otlp = cfg.decisionLogs.otlp;
   const decisionLog = new DecisionLogger({
@@ -706,6 +712,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
   };
   let server: Listener;
   try {
+    claim.release();
     server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool, log, metrics);
   } catch (e) {
     await bundles.stop();

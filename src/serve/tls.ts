@@ -135,7 +135,8 @@ const HANDSHAKE_TIMEOUT_S = 10;
 
 /**
  * The TLS listener of one serving thread, in front of an HTTP server on `backend` (a Unix socket path).
- * `reusePort`: several threads (and, during a certificate swap, two listeners) share the port.
+ * `reusePort`: several threads (and, during a certificate swap, two listeners) share the port; no other process
+ * does, as the gate claims the port exclusively before its first listener binds (port.ts).
  */
 export class TlsFront {
   private listener: TCPSocketListener<Conn>;

@@ -1,0 +1,35 @@
+// The gate's port must be its own. Its listeners bind with SO_REUSEPORT — the threads of a multi-worker gate
+// share the port, and so do the old and new TLS listeners for the instant of a certificate swap — but the kernel
+// lets any later socket of the same user that also sets SO_REUSEPORT join in: a second `tollgate serve` on the
+// port would start silently and the kernel would split connections between two unrelated gates. So at start the
+// port is first bound without SO_REUSEPORT, which fails while anything listens there, and held (refusing any other
+// gate that starts meanwhile) until the gate's own listeners bind. Between the release and that bind another
+// process can still take the port: a window of one synchronous call, not of the bundle's download.
+import type { TCPSocketListener } from "bun";
+import { TollgateError } from "../core/errors.ts";
+
+const where = (hostname: string, port: number) => `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+
+/**
+ * Hold `port` on `hostname` exclusively until release() (a connection made meanwhile is closed at once); throws
+ * TollgateError("usage"), one line, when it is in use or cannot be bound. Port 0 holds nothing (the kernel picks).
+ */
+export function claimPort(hostname: string, port: number): { release(): void } {
+  if (port === 0) return { release() {} };
+  let probe: TCPSocketListener<undefined>;
+  try {
+    probe = Bun.listen<undefined>({ hostname, port, socket: { open: (s) => void s.end(), data() {} } });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: port ${port} is already in use (another gate or process listens on it)`);
+    if (code === "EACCES") throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: permission denied (ports below 1024 need privileges)`);
+    throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: ${code ? `${code}: ` : ""}${(e as Error).message}`);
+  }
+  let held = true;
+  return {
+    release() {
+      if (held) probe.stop(true);
+      held = false;
+    },
+  };
+}
