@@ -116,7 +116,7 @@ function textErrors(report: string): string[] {
 }
 
 /** One line per OPA error: `file:row:col: code: message` (opa writes them to stdout or stderr, as JSON with --format json). */
-export function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string): string | undefined {
+export function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string = (s) => s): string | undefined {
   const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
   if (p.exitCode === 0) return undefined;
   for (const text of [p.stdout.toString(), p.stderr.toString()]) {
@@ -240,26 +240,52 @@ async function parseModules(opa: string, files: string[], extra: string[]): Prom
   );
 }
 
+/** How a policy's .rego text is read: from disk (a test counts the reads through it). */
+export type ReadText = (path: string) => string;
+const readText: ReadText = (path) => readFileSync(path, "utf8");
+
+/**
+ * The set-up `tollgate test` and `tollgate policy-test` share: the .rego modules under the -p paths, each read
+ * once (the text is what is hashed, compiled, searched for conftest's built-ins and quoted in reports), and the
+ * opa that compiles or tests them.
+ */
+export interface RegoModules {
+  /** The -p paths as messages name the policy. */
+  source: string;
+  files: string[];
+  /** files[i]'s text. */
+  sources: string[];
+  opa: string;
+  regoVersion: string;
+}
+
+export function readRegoModules(paths: readonly string[], regoVersion = "v1", read: ReadText = readText): RegoModules {
+  if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
+  const files = regoFiles(paths);
+  if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${paths.join(", ")}`);
+  const opa = findOpa();
+  if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, paths.join(", "));
+  return { source: paths.join(", "), files, sources: files.map((f) => read(f)), opa, regoVersion };
+}
+
 /**
  * Load the policy for `tollgate test`. Rego is compiled with opa (the build tool) into a WASM bundle cached
  * by content; a built bundle is read and handed to `verify` before use.
  */
 export async function loadCheckPolicy(paths: readonly string[], opts: CompileOptions, verify: BundleCheck, registry?: RegistryOptions): Promise<CheckPolicy> {
   if (paths.length === 1 && (paths[0]!.startsWith("oci://") || (isBundlePath(paths[0]!) && existsSync(paths[0]!) && statSync(paths[0]!).isFile()))) return bundlePolicy(paths[0]!, verify, registry);
-  const regoVersion = opts.regoVersion ?? "v1";
-  if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
-  const files = regoFiles(paths);
-  if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${paths.join(", ")}`);
-  const opa = findOpa();
-  if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, paths.join(", "));
+  return compileCheckPolicy(readRegoModules(paths, opts.regoVersion ?? "v1"), opts);
+}
+
+/** Compile modules already read (readRegoModules) to a WASM bundle, cached by their content. */
+export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptions, "regoVersion">): Promise<CheckPolicy> {
+  const { files, sources, opa, regoVersion, source } = m;
   const extra = [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : [])];
   const capsText = opts.capabilities ? new TextDecoder().decode(await readUserFile(opts.capabilities, "capabilities file", "usage")) : "";
-  const sources = files.map((f) => readFileSync(f, "utf8"));
   const key = createHash("sha256")
     .update(JSON.stringify({ v: 2, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText, ...(opts.tests ? { tests: true } : {}) }))
     .digest("hex");
   const dir = join(cacheDir(), key);
-  const source = paths.join(", ");
   if (existsSync(join(dir, "meta.json"))) {
     try {
       const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as CachedMeta;
@@ -307,9 +333,9 @@ export async function loadCheckPolicy(paths: readonly string[], opts: CompileOpt
     const rename = (s: string) => order.reduce((acc, i) => acc.split(compileFiles[i]!).join(files[i]!), s);
     const modules = await parseModules(opa, files, extra);
     const broken = modules.find((m) => (m as { error?: string }).error);
-    if (broken) throw new TollgateError("policy_invalid", opaErrors(opa, extra, files, (s) => s) ?? (broken as unknown as { error: string }).error);
+    if (broken) throw new TollgateError("policy_invalid", opaErrors(opa, extra, files) ?? (broken as unknown as { error: string }).error);
     if (opts.strict) {
-      const errs = opaErrors(opa, [...buildExtra, "--strict"], files, (s) => s);
+      const errs = opaErrors(opa, [...buildExtra, "--strict"], files);
       if (errs) throw new TollgateError("policy_invalid", errs);
     }
     const meta: CachedMeta = { modules, sites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };

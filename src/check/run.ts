@@ -4,7 +4,7 @@
 // counted); a rule definition that produced nothing is a success, so "tests" counts rule definitions.
 import { dirname, join, resolve } from "node:path";
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { TollgateError } from "../core/errors.ts";
+import { asTollgateError, TollgateError } from "../core/errors.ts";
 import type { PolicyEngine } from "../policy/evaluator.ts";
 import { regoCompare, regoText } from "../policy/builtins.ts";
 import type { CheckPolicy } from "./policy.ts";
@@ -116,10 +116,20 @@ export interface CheckContext {
   settle?: () => Promise<boolean>;
 }
 
-async function evaluate(ctx: CheckContext, ns: string, rule: string, input: unknown): Promise<{ value: unknown; outputs: string[] }> {
+/**
+ * One rule of one namespace on one input: evaluated again while conftest's built-ins had documents to parse
+ * (at most 16 passes). `where` prefixes an evaluation error (policy-test names the test's file, row and rule).
+ */
+export async function evaluate(ctx: CheckContext, ns: string, rule: string, input: unknown, where?: string): Promise<{ value: unknown; outputs: string[] }> {
   for (let pass = 0; ; pass++) {
     ctx.prints.lines = [];
-    const value = ctx.engine!.evaluate([...ns.split("."), rule].join("/"), input);
+    let value: unknown;
+    try {
+      value = ctx.engine!.evaluate([...ns.split("."), rule].join("/"), input);
+    } catch (e) {
+      if (where === undefined) throw e;
+      throw new TollgateError("policy_invalid", `${where}: ${asTollgateError(e).message}`);
+    }
     if (pass >= 16 || !ctx.settle || !(await ctx.settle())) return { value, outputs: ctx.prints.lines };
   }
 }

@@ -1,16 +1,13 @@
 // `tollgate policy-test`: conftest verify — the policy's own unit tests (`test_` rules; `todo_test_` are
 // skipped), run by opa test on exactly what conftest loads (the .rego files of -p, the .json/.yaml data of -d),
 // reported in conftest's shapes: one result per test, named `<package>.<test>`, filed under its source file.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asTollgateError, TollgateError } from "../core/errors.ts";
-import { findOpa } from "../policy/opa-tool.ts";
-import { PolicyEngine } from "../policy/evaluator.ts";
-import { hostBuiltins } from "../policy/host-builtins.ts";
-import { ConftestBuiltins } from "./conftest-builtins.ts";
-import { USES_CONFTEST_BUILTINS, loadCheckPolicy, OPA_MISSING, opaErrors, regoFiles } from "./policy.ts";
-import { globMatch, type CheckResult } from "./run.ts";
+import { TollgateError } from "../core/errors.ts";
+import { checkContext } from "./context.ts";
+import { compileCheckPolicy, opaErrors, readRegoModules, USES_CONFTEST_BUILTINS, type ReadText, type RegoModules } from "./policy.ts";
+import { evaluate, globMatch, type CheckResult } from "./run.ts";
 
 export interface VerifyOptions {
   policy: string[];
@@ -24,6 +21,8 @@ export interface VerifyOptions {
   varValues?: boolean;
   /** --trace was asked for (opa's trace, which needs opa test). */
   trace?: boolean;
+  /** How each .rego file is read, once (default: from disk). */
+  read?: ReadText;
 }
 
 interface OpaTestResult {
@@ -42,27 +41,23 @@ export interface VerifyRun {
 }
 
 export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
-  const regoVersion = o.regoVersion;
-  if (!/^[vV][01]$/.test(regoVersion)) throw new TollgateError("usage", `invalid Rego version: ${regoVersion} (use v0 or v1)`);
-  const files = regoFiles(o.policy);
-  if (files.length === 0) throw new TollgateError("policy_unreadable", `no policies found in ${o.policy.join(", ")}`);
-  const opa = findOpa();
-  if (!opa) throw new TollgateError("policy_unreadable", OPA_MISSING, o.policy.join(", "));
-  if (files.some((f) => USES_CONFTEST_BUILTINS.test(readFileSync(f, "utf8")))) return runWasmTests(o);
+  // The set-up `tollgate test` uses: each .rego read once, its text passed down.
+  const modules = readRegoModules(o.policy, o.regoVersion, o.read);
+  const { files, opa, regoVersion } = modules;
+  if (modules.sources.some((s) => USES_CONFTEST_BUILTINS.test(s))) return runWasmTests(o, modules);
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
   try {
     // The .rego files themselves (never their directories), so opa test loads exactly these modules and no
     // data files beside them.
-    const copies = files;
-    const rename = (x: string) => x;
-    const args = [opa, "test", ...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : [])];
+    const flags = [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : [])];
+    const args = [opa, "test", ...flags];
     if (Object.keys(o.data).length) {
       writeFileSync(join(tmp, "data.json"), JSON.stringify(o.data));
       args.push(join(tmp, "data.json"));
     }
-    args.push(...copies);
+    args.push(...files);
     if (o.strict) {
-      const errs = opaErrors(opa, [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : []), ...(o.capabilities ? ["--capabilities", o.capabilities] : []), "--strict"], copies, rename);
+      const errs = opaErrors(opa, [...flags, "--strict"], files);
       if (errs) throw new TollgateError("policy_invalid", errs);
     }
     const json = Bun.spawnSync([...args, "--format", "json"], { stdout: "pipe", stderr: "pipe" });
@@ -73,7 +68,7 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
       parsed = JSON.parse(out || "[]") as OpaTestResult[];
     } catch {
       // Not JSON: the modules did not compile (opa prints the errors); one line per error.
-      const text = rename((json.stderr.toString() + out).trim());
+      const text = (json.stderr.toString() + out).trim();
       throw new TollgateError("policy_invalid", text.replace(/\n\t/g, " ").split("\n").filter(Boolean).join("\n") || "opa test failed");
     }
     const allowed = (pkg: string) => !o.namespaces.length || o.namespaces.some((p) => globMatch(p, pkg.replace(/^data\./, "")));
@@ -81,14 +76,14 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
     for (const r of parsed) {
       if (r.error) {
         const msg = typeof r.error === "string" ? r.error : (r.error.message ?? JSON.stringify(r.error));
-        throw new TollgateError("policy_invalid", `run test: ${r.package}.${r.name}: ${rename(msg)}`, rename(r.location.file));
+        throw new TollgateError("policy_invalid", `run test: ${r.package}.${r.name}: ${msg}`, r.location.file);
       }
     }
     parsed.sort((a, b) => (a.location.file < b.location.file ? -1 : a.location.file > b.location.file ? 1 : a.location.row - b.location.row));
     const results = parsed.map((r): CheckResult => {
       const msg = { msg: `${r.package}.${r.name}` };
       return {
-        filename: rename(r.location.file),
+        filename: r.location.file,
         namespace: "",
         successes: r.fail || r.skip ? 0 : 1,
         failures: r.fail ? [msg] : [],
@@ -103,7 +98,8 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
     // conftest's "full" is every trace event: opa's debug level
     const explain = o.report === "full" ? "debug" : o.report;
     const pretty = Bun.spawnSync([...args, "-v", "--explain", explain, ...(o.varValues ? ["--var-values"] : []), ...runFilter], { stdout: "pipe", stderr: "pipe" });
-    return { results, report: withFailureLines(rename(pretty.stdout.toString())) };
+    const text = new Map(files.map((f, i) => [f, modules.sources[i]!]));
+    return { results, report: withFailureLines(pretty.stdout.toString(), (f) => text.get(f)) };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -116,30 +112,18 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
  * parsers (parse_config_file paths relative to the policy file, as in conftest). A test passes when its rule
  * is defined and not false, as in opa test. opa's trace and report need opa test, so --report is refused here.
  */
-async function runWasmTests(o: VerifyOptions): Promise<VerifyRun> {
+async function runWasmTests(o: VerifyOptions, modules: RegoModules): Promise<VerifyRun> {
   if (o.report || o.trace) throw new TollgateError("unsupported", `--${o.report ? "report" : "trace"} needs opa test, which does not know conftest's parse_config built-ins these tests call: run without it`, o.policy.join(", "));
-  const policy = await loadCheckPolicy(o.policy, { regoVersion: o.regoVersion, tests: true, ...(o.strict ? { strict: true } : {}), ...(o.capabilities ? { capabilities: o.capabilities } : {}) }, async () => {});
+  const policy = await compileCheckPolicy(modules, { tests: true, ...(o.strict ? { strict: true } : {}), ...(o.capabilities ? { capabilities: o.capabilities } : {}) });
   const allowed = (ns: string) => !o.namespaces.length || o.namespaces.some((p) => globMatch(p, ns));
   const tests = policy.tests.filter((t) => allowed(t.namespace));
-  const parse = new ConftestBuiltins(policy.sites);
-  const host = hostBuiltins({ now: new Date(), print: () => {} });
-  const engine = policy.bundle ? await PolicyEngine.create(policy.bundle, [{ source: "data", data: o.data }], { ...host, ...parse.builtins() }) : undefined;
+  const ctx = await checkContext(policy, o.data, "data", { now: new Date() });
   const results: CheckResult[] = [];
   for (const t of [...tests].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.row - b.row))) {
     const ref = `data.${t.namespace}.${t.name}`;
     const skip = t.name.startsWith("todo_test_");
-    let value: unknown;
-    if (!skip && engine) {
-      for (let pass = 0; ; pass++) {
-        try {
-          value = engine.evaluate([...t.namespace.split("."), t.name].join("/"), {});
-        } catch (e) {
-          // Where the test is, as opa test says it: the evaluator's message alone names no file.
-          throw new TollgateError("policy_invalid", `${t.file}:${t.row}: ${ref}: ${asTollgateError(e).message}`);
-        }
-        if (pass >= 16 || !(await parse.settle())) break;
-      }
-    }
+    // Where the test is, as opa test says it: the evaluator's message alone names no file.
+    const value = !skip && ctx.engine ? (await evaluate(ctx, t.namespace, t.name, {}, `${t.file}:${t.row}: ${ref}`)).value : undefined;
     const fail = !skip && (value === undefined || value === false);
     const msg = { msg: ref };
     results.push({
@@ -161,7 +145,7 @@ async function runWasmTests(o: VerifyOptions): Promise<VerifyRun> {
  * test's trace, the location and source text of the test-body expression that failed (the last event one
  * level inside the test).
  */
-function withFailureLines(report: string): string {
+function withFailureLines(report: string, textOf: (file: string) => string | undefined): string {
   const lines = report.split("\n");
   const out: string[] = [];
   let failures = false;
@@ -175,12 +159,7 @@ function withFailureLines(report: string): string {
     // the end of one failed test's trace
     if (failures && l.startsWith("  ") && lines[i + 1] === "") {
       if (last) {
-        let text = "";
-        try {
-          text = readFileSync(last.file, "utf8").split("\n")[last.row - 1]?.trim() ?? "";
-        } catch {
-          // the source is gone: the location alone
-        }
+        const text = textOf(last.file)?.split("\n")[last.row - 1]?.trim() ?? "";
         out.push("", `  ${last.file}:${last.row}:`, `    \t${text}`);
       }
       out.push("");

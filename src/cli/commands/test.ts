@@ -6,14 +6,10 @@ import { defineCommand } from "citty";
 import { usage } from "../../core/errors.ts";
 import { decisionTime } from "../../core/time.ts";
 import { readUserFile } from "../../core/read.ts";
-import { PolicyEngine } from "../../policy/evaluator.ts";
 import type { PolicyBundle } from "../../policy/bundle.ts";
-import { hostBuiltins } from "../../policy/host-builtins.ts";
-import { regoCompare, regoText } from "../../policy/builtins.ts";
-import { setMembers } from "../../policy/wasm-values.ts";
-import { loadCheckPolicy, SITE_MARKER } from "../../check/policy.ts";
-import { ConftestBuiltins } from "../../check/conftest-builtins.ts";
-import { checkDocument, checkFile, combine, exitCode, expandInputs, selectNamespaces, type CheckContext, type CheckResult } from "../../check/run.ts";
+import { loadCheckPolicy } from "../../check/policy.ts";
+import { checkContext } from "../../check/context.ts";
+import { checkDocument, checkFile, combine, exitCode, expandInputs, selectNamespaces, type CheckResult } from "../../check/run.ts";
 import { render, renderTrace, OUTPUTS, type OutputFormat } from "../../check/output.ts";
 import { loadConftestData } from "../../check/data.ts";
 import { fallback, readConfig } from "../../check/config.ts";
@@ -134,17 +130,6 @@ function verifyLazily(p: Parsed): (b: PolicyBundle) => Promise<void> {
   return async (b) => (await (await import("../../gate/run.ts")).makeBundleVerifier(bundleTrust(p)))(b);
 }
 
-/** OPA's print: the cross product of the operands (each a set of values; empty is `<undefined>`), space-joined. */
-function printLines(operands: unknown[]): string[] {
-  let lines = [""];
-  operands.forEach((operand, i) => {
-    const set = setMembers(operand) ?? operand;
-    const texts = !Array.isArray(set) ? [regoText(set)] : set.length === 0 ? ["<undefined>"] : [...set].sort(regoCompare).map((v) => (typeof v === "string" ? v : regoText(v)));
-    lines = lines.flatMap((l) => texts.map((t) => (i === 0 ? t : `${l} ${t}`)));
-  });
-  return lines;
-}
-
 export default defineCommand({
   meta: { name: "test", description: "conftest test: check configuration files against deny/violation/warn rules" },
   args: helpArgs(flags, { name: "PATH", description: "files or directories to test (- for stdin)", required: true }),
@@ -168,23 +153,7 @@ export default defineCommand({
 
       const policy = await loadCheckPolicy(s.policy, { regoVersion: s.regoVersion, strict: s.strict, ...(s.capabilities ? { capabilities: s.capabilities } : {}) }, verifyLazily(p), registryOptions(p));
       const data = await loadConftestData(s.data);
-      const prints = { lines: [] as string[] };
-      const runtime = { env: { ...process.env }, version: "", commit: "" };
-      const host = hostBuiltins({
-        now,
-        allowHttp: p.values["allow-http-send"] === true,
-        runtime,
-        print: (operands) => {
-          const [firstOperand, ...rest] = operands;
-          const first = setMembers(firstOperand) ?? firstOperand;
-          const marker = Array.isArray(first) && typeof first[0] === "string" && first[0].startsWith(SITE_MARKER) ? first[0] : undefined;
-          const site = marker ? policy.sites[Number(marker.slice(SITE_MARKER.length))] : undefined;
-          for (const line of printLines(marker ? rest : operands)) prints.lines.push(`${site ?? policy.source}: ${line}\n`);
-        },
-      });
-      const parse = new ConftestBuiltins(policy.sites);
-      const engine = policy.bundle ? await PolicyEngine.create(policy.bundle, [{ source: s.data.join(", ") || "data", data }], { ...host, ...parse.builtins() }) : undefined;
-      const ctx: CheckContext = { policy, ...(engine ? { engine } : {}), prints, data: engine ? engine.data : data, settle: () => parse.settle() };
+      const ctx = await checkContext(policy, data, s.data.join(", ") || "data", { now, allowHttp: p.values["allow-http-send"] === true, runtime: { env: { ...process.env }, version: "", commit: "" } });
 
       const namespaces = selectNamespaces(policy.namespaces, s.namespace, s.allNamespaces);
       const results: CheckResult[] = [];
