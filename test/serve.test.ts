@@ -329,6 +329,25 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect([esc.status, esc.body.result]).toEqual([200, 'hello \u00e9t\u00e9 / \u{1f600} "q" caf\u00e9']);
   });
 
+  test("requests that arrive together are evaluated in one turn, each answered from its own input", async () => {
+    // Requests whose bodies arrive in the same event-loop turn are evaluated back to back (evaluationTurn): a
+    // refused body or an undefined result in the batch touches no other answer.
+    const users = Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? "alice" : `user${i}`));
+    const answers = await Promise.all(
+      users.map((user, i) =>
+        i % 8 === 7
+          ? post("/v1/data/demo/allow", `{"input":{"user":"${user}"}} trailing`)
+          : post(i % 2 ? "/v1/data/demo/greeting" : "/v1/data/demo/allow", JSON.stringify({ input: i % 10 === 5 ? {} : { user } })),
+      ),
+    );
+    answers.forEach((a, i) => {
+      const user = users[i]!;
+      if (i % 8 === 7) expect([a.status, a.body.code]).toEqual([400, "invalid_parameter"]);
+      else if (i % 10 === 5) expect([a.status, "result" in a.body]).toEqual([200, false]); // greeting of no user: undefined
+      else expect([a.status, a.body.result]).toEqual([200, i % 2 ? `hello ${user}` : user === "alice"]);
+    });
+  });
+
   test("numbers reach the policy as written, as opa reads them (not rounded through a JS double)", async () => {
     const r = await fetch(srv.url + "/v1/data/demo/amount", { method: "POST", body: '{"input":{"amount":12345678901234567890123}}', headers: { "Content-Type": "application/json" } });
     expect(await r.text()).toStartWith('{"result":12345678901234567890123,');

@@ -91,6 +91,22 @@ function parseJsonBody(bytes: Uint8Array, what: string, noun = "request body"): 
   }
 }
 
+/**
+ * Resolves once per event-loop turn, after that turn's I/O callbacks: the requests whose bodies arrived together
+ * are then parsed and evaluated back to back, with the policy's code and memory still warm in the cache, instead
+ * of each between its neighbours' network work (under load, about a fifth less CPU per request; bench/serve.ts).
+ * One setImmediate per turn, shared by the whole batch.
+ */
+let turn: Promise<void> | undefined;
+function evaluationTurn(): Promise<void> {
+  return (turn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  ));
+}
+
 const RESULT_PREFIX = '[{"result":';
 const INPUT_KEY = /^[ \t\n\r]*\{[ \t\n\r]*"input"[ \t\n\r]*:/;
 
@@ -397,6 +413,7 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
 
   async function data(req: Request, path: string): Promise<Response> {
     const body = req.method === "POST" ? await readBody(req, cfg.maxBodyBytes) : new Uint8Array(0);
+    await evaluationTurn();
     const time = new Date();
     const active = requireBundle();
     let input: unknown;
@@ -472,6 +489,7 @@ export function createGateHandler(cfg: HandlerConfig, inputs: { trust: LoadedTru
 
   async function admission(req: Request): Promise<Response> {
     const body = await readBody(req, cfg.maxBodyBytes);
+    await evaluationTurn();
     const time = new Date();
     const review = parseJsonBody(body, "/v1/admission") as { apiVersion?: unknown; kind?: unknown; request?: { uid?: unknown } };
     if (!review || typeof review !== "object" || review.kind !== "AdmissionReview" || review.apiVersion !== "admission.k8s.io/v1") {
