@@ -249,12 +249,16 @@ describe("against a real OpenTelemetry Collector", () => {
 describe("never blocking a decision", () => {
   test("a receiver that accepts connections and never answers: decisions stay fast, the queue stays bounded, what overflows is dropped and counted", async () => {
     let received = "";
+    let hungUp = 0;
     const hung = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
       socket: {
         data(_s, d) {
           received += new TextDecoder().decode(d); // read, never answered
+        },
+        close() {
+          hungUp++; // the exporter gave the request up
         },
       },
     });
@@ -278,12 +282,16 @@ describe("never blocking a decision", () => {
       expect(promValue(m, "tollgate_decision_log_exported_total", { exporter: "otlp" })).toBe(0);
       expect(promValue(m, "tollgate_decisions_total", { endpoint: "data", outcome: "allow" })).toBe(25);
       expect(gate.decisionLog.snapshot()).toMatchObject({ queued: 5, dropped: 43 });
-      // Shutdown is bounded too: what is still unsent after the close deadline is dropped, counted and said.
+      // Shutdown is bounded too: at the close deadline the request in flight is aborted, and every record not
+      // delivered — its batch of 2 and the 5 queued — is dropped, counted and said, once.
       const t = performance.now();
       await gate.stop();
       stopped = true;
       expect(performance.now() - t).toBeLessThan(9_000);
-      expect(logs).toContain(`decision log endpoint http://127.0.0.1:${hung.port}/v1/logs: still unsent after 5000 ms at shutdown (5 records dropped)`);
+      expect(logs.filter((l) => l.startsWith("decision log endpoint"))).toEqual([`decision log endpoint http://127.0.0.1:${hung.port}/v1/logs: still unsent after 5000 ms at shutdown (7 records dropped: 2 in flight, 5 queued)`]);
+      // Every one of the 50 decisions is accounted for: 43 dropped from the full queue, 7 at shutdown.
+      expect(gate.decisionLog.snapshot().exporters?.otlp).toMatchObject({ exported: 0, dropped: 50, queued: 0 });
+      await until("the aborted request's connection closed", () => (hungUp >= 1 ? true : undefined), 5_000);
     } finally {
       if (!stopped) await gate.stop();
       hung.stop(true);
@@ -369,4 +377,89 @@ describe("retries", () => {
       server.stop(true);
     }
   });
+});
+
+describe("close()", () => {
+  /**
+   * An exporter in a child process: `records` added (batches of 2), close(closeMs), then nothing. The child must
+   * exit by itself as soon as close() returns: a timer or request of the exporter still pending would hold it.
+   */
+  async function closeInChild(endpoint: string, records: number, closeMs: number) {
+    const script = join(work, "close-child.ts");
+    writeFileSync(
+      script,
+      [
+        `import { OtlpLogExporter } from ${JSON.stringify(join(import.meta.dir, "../src/telemetry/otlp.ts"))};`,
+        "const [endpoint, n, closeMs] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];",
+        "const counts: Record<string, number> = {};",
+        "const add = (k: string, v: number) => void (counts[k] = (counts[k] ?? 0) + v);",
+        "const x = new OtlpLogExporter({ endpoint, encode: (r) => JSON.stringify(r), batchSize: 2, flushIntervalMs: 60_000, timeoutMs: 60_000, maxBackoffMs: 60_000, retryBaseMs: 60_000, maxAttempts: 5,",
+        "  onError: (m) => console.log(`error: ${m}`), counters: { exported: (v) => add('exported', v), dropped: (r, v) => add(r, v), retried: () => add('retried', 1), queueLength: () => {} } });",
+        "for (let i = 0; i < n; i++) x.add({ timeUnixNano: String(i), body: { stringValue: String(i) }, attributes: [], observedTimeUnixNano: String(i), severityNumber: 9, severityText: 'INFO' });",
+        "await Bun.sleep(300);",
+        "const t = performance.now();",
+        "await x.close(closeMs);",
+        "const closed = performance.now();",
+        "console.log(`closed in ${Math.round(closed - t)} ms`);",
+        "console.log(`stats ${JSON.stringify(x.snapshot())} counters ${JSON.stringify(counts)}`);",
+        "process.on('exit', () => console.log(`exit ${Math.round(performance.now() - closed)} ms after close`));",
+        "",
+      ].join("\n"),
+    );
+    const p = Bun.spawn([BUN, script, endpoint, String(records), String(closeMs)], { stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 30_000);
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`child exited ${code}: ${err}${out}`);
+    return out.trim().split("\n");
+  }
+
+  test("a collector that never answers: at the deadline the request in flight is aborted; queued + in flight are counted exactly; nothing outlives close()", async () => {
+    let hungUp = 0;
+    const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, close: () => void hungUp++ } });
+    try {
+      const endpoint = `http://127.0.0.1:${hung.port}/v1/logs`;
+      const lines = await closeInChild(endpoint, 7, 400);
+      expect(lines[0]).toBe(`error: decision log endpoint ${endpoint}: still unsent after 400 ms at shutdown (7 records dropped: 2 in flight, 5 queued)`);
+      expect(lines[2]).toBe('stats {"exported":0,"dropped":7,"failedFlushes":0,"retries":0,"queued":0} counters {"export_failed":7}');
+      expect(lines).toHaveLength(4);
+      // Before, the child lived on until the request's own 60 s deadline.
+      expect(Number(/^closed in (\d+) ms$/.exec(lines[1]!)?.[1])).toBeLessThan(2_000);
+      expect(Number(/^exit (\d+) ms after close$/.exec(lines[3]!)?.[1])).toBeLessThan(1_000);
+      await until("the aborted connection closed", () => (hungUp >= 1 ? true : undefined), 5_000);
+    } finally {
+      hung.stop(true);
+    }
+  }, 60_000);
+
+  test("a collector that answers: close() sends what is left and returns; its 5 s deadline timer does not keep the process alive", async () => {
+    let got = 0;
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => ((got += (JSON.parse(await req.text()) as unknown[]).length), new Response("{}")) });
+    try {
+      const lines = await closeInChild(`http://127.0.0.1:${server.port}/v1/logs`, 5, 5_000);
+      expect(lines[1]).toBe('stats {"exported":5,"dropped":0,"failedFlushes":0,"retries":0,"queued":0} counters {"exported":5}');
+      expect(got).toBe(5);
+      // Before, the deadline's Bun.sleep(5000) held the process for the rest of its 5 s.
+      expect(Number(/^exit (\d+) ms after close$/.exec(lines[2]!)?.[1])).toBeLessThan(1_000);
+    } finally {
+      server.stop(true);
+    }
+  }, 60_000);
+
+  test("a batch waiting out its back-off at the deadline: counted as in flight, and its wait's timer is cleared", async () => {
+    let n = 0;
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (n++, new Response("", { status: 503 })) });
+    try {
+      const endpoint = `http://127.0.0.1:${server.port}/v1/logs`;
+      // retryBaseMs 60 s: the batch is waiting for its second attempt when the 400 ms deadline comes.
+      const lines = await closeInChild(endpoint, 3, 400);
+      expect(lines[0]).toBe(`error: decision log endpoint ${endpoint}: still unsent after 400 ms at shutdown (3 records dropped: 2 in flight, 1 queued)`);
+      expect(Number(/^closed in (\d+) ms$/.exec(lines[1]!)?.[1])).toBeLessThan(2_000);
+      expect(lines[2]).toBe('stats {"exported":0,"dropped":3,"failedFlushes":0,"retries":1,"queued":0} counters {"retried":1,"export_failed":3}');
+      expect(Number(/^exit (\d+) ms after close$/.exec(lines[3]!)?.[1])).toBeLessThan(1_000);
+      expect(n).toBe(1);
+    } finally {
+      server.stop(true);
+    }
+  }, 60_000);
 });

@@ -197,6 +197,9 @@ export interface OtlpExporterStats {
   retries: number;
 }
 
+/** Why an attempt was aborted when its own deadline passed (not the close deadline). */
+const ATTEMPT_TIMEOUT = Symbol("attempt timeout");
+
 /**
  * A bounded, batching OTLP/HTTP log exporter that never blocks its caller: add() only queues (dropping — and
  * counting — the oldest records when the queue is full); a background loop sends batches one request at a time,
@@ -207,7 +210,14 @@ export class OtlpLogExporter {
   private queue: LogRecord[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
-  private closed = false;
+  /** The close deadline passed: nothing more is sent; close() counts what was lost. */
+  private abandoned = false;
+  /** The in-flight batch's records when it was cut off at the close deadline (it was not delivered). */
+  private lostInFlight = 0;
+  /** Cut the current request short (at the close deadline). */
+  private abortRequest: (() => void) | undefined;
+  /** End the current back-off wait now (at the close deadline). */
+  private endPause: (() => void) | undefined;
   private readonly stats = { exported: 0, dropped: 0, failedFlushes: 0, retries: 0 };
 
   constructor(private readonly o: OtlpExporterOptions) {
@@ -220,6 +230,12 @@ export class OtlpLogExporter {
   }
 
   add(record: LogRecord): void {
+    if (this.abandoned) {
+      // After the close deadline nothing is sent any more: a late record is lost, and counted.
+      this.stats.dropped++;
+      this.o.counters?.dropped("export_failed", 1);
+      return;
+    }
     const n = pushBounded(this.queue, record, this.o.maxQueue ?? 10_000);
     if (n) {
       this.stats.dropped += n;
@@ -240,7 +256,7 @@ export class OtlpLogExporter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length) {
+    while (this.queue.length && !this.abandoned) {
       const batch = this.queue.splice(0, this.o.batchSize ?? 256);
       this.o.counters?.queueLength(this.queue.length);
       const failure = await this.post(this.o.encode(batch));
@@ -248,6 +264,10 @@ export class OtlpLogExporter {
         this.stats.exported += batch.length;
         this.o.counters?.exported(batch.length);
         continue;
+      }
+      if (this.abandoned) {
+        this.lostInFlight = batch.length; // close() counts and reports it with the queue
+        return;
       }
       this.stats.failedFlushes++;
       this.stats.dropped += batch.length;
@@ -259,15 +279,19 @@ export class OtlpLogExporter {
   /** One batch with its retries; returns why it failed, or undefined. */
   private async post(body: string): Promise<string | undefined> {
     const attempts = this.o.maxAttempts ?? 3;
+    const timeoutMs = this.o.timeoutMs ?? 10_000;
     let why = "";
     for (let attempt = 1; ; attempt++) {
       let wait: number | undefined;
+      const ac = new AbortController();
+      const deadline = setTimeout(() => ac.abort(ATTEMPT_TIMEOUT), timeoutMs);
+      this.abortRequest = () => ac.abort();
       try {
         const res = await fetch(this.o.endpoint, {
           method: "POST",
           headers: { "Content-Type": "application/json", ...this.o.headers },
           body,
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+          signal: ac.signal,
         });
         await res.arrayBuffer().catch(() => {});
         if (res.ok) return undefined;
@@ -275,40 +299,67 @@ export class OtlpLogExporter {
         if (!RETRYABLE_STATUS.has(res.status)) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
         wait = retryAfterMs(res.headers.get("retry-after"));
       } catch (e) {
-        const err = e as Error;
-        why = err.name === "TimeoutError" ? `no answer within ${this.o.timeoutMs ?? 10_000} ms` : err.message;
+        why = ac.signal.reason === ATTEMPT_TIMEOUT ? `no answer within ${timeoutMs} ms` : ac.signal.aborted ? "cut off at shutdown" : (e as Error).message;
+      } finally {
+        clearTimeout(deadline);
+        this.abortRequest = undefined;
       }
-      // While closing, one attempt is all a batch gets: shutdown is not held up by a collector that is down.
-      if (attempt >= attempts || this.closed) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
+      if (attempt >= attempts || this.abandoned) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
       this.stats.retries++;
       this.o.counters?.retried();
       const backoff = (this.o.retryBaseMs ?? 250) * 2 ** (attempt - 1);
-      await Bun.sleep(Math.min(this.o.maxBackoffMs ?? 5_000, wait ?? backoff));
+      await this.pause(Math.min(this.o.maxBackoffMs ?? 5_000, wait ?? backoff));
+      if (this.abandoned) return why;
     }
+  }
+
+  /** A back-off wait that close() can end early; its timer is cleared either way. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.endPause = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.endPause = done;
+    });
   }
 
   /**
    * Stop the timer and send what is left, for closeTimeoutMs at most (default 5 s): a collector that is down or
-   * never answers does not hold up the gate's shutdown. Records still unsent then are dropped and counted.
+   * never answers does not hold up the gate's shutdown: at the deadline the request in flight is aborted (or its
+   * batch's back-off wait ended), and every record not delivered — the queue and that batch — is dropped, counted
+   * and reported in one line. No timer or request of the exporter outlives close().
    */
   async close(closeTimeoutMs = 5_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    let timedOut = false;
-    const deadline = Bun.sleep(closeTimeoutMs).then(() => {
-      timedOut = true;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<true>((resolve) => {
+      deadline = setTimeout(() => resolve(true), closeTimeoutMs);
     });
-    await Promise.race([this.flush(), deadline]);
-    this.closed = true;
-    while (this.queue.length && !timedOut) await Promise.race([this.flush(), deadline]);
-    if (timedOut && this.queue.length) {
-      const n = this.queue.length;
-      this.queue = [];
-      this.stats.dropped += n;
-      this.o.counters?.dropped("export_failed", n);
-      this.o.counters?.queueLength(0);
-      this.o.onError?.(`decision log endpoint ${this.o.endpoint}: still unsent after ${closeTimeoutMs} ms at shutdown (${n} records dropped)`);
+    let late = false;
+    try {
+      while (!late && (this.queue.length || this.running)) late = await Promise.race([this.flush().then(() => false), timedOut]);
+    } finally {
+      clearTimeout(deadline);
     }
+    if (!late) return;
+    this.abandoned = true;
+    const queued = this.queue.length;
+    this.queue = [];
+    this.abortRequest?.();
+    this.endPause?.();
+    await this.running; // ends at once: its request is aborted, its wait ended
+    const inFlight = this.lostInFlight;
+    this.lostInFlight = 0;
+    const n = queued + inFlight;
+    this.o.counters?.queueLength(0);
+    if (n === 0) return;
+    this.stats.dropped += n;
+    this.o.counters?.dropped("export_failed", n);
+    this.o.onError?.(`decision log endpoint ${this.o.endpoint}: still unsent after ${closeTimeoutMs} ms at shutdown (${n} records dropped: ${inFlight} in flight, ${queued} queued)`);
   }
 }
 
