@@ -28,6 +28,8 @@ interface Rekor {
   uuid: string;
   logIndex: string | number;
   inclusionProof: { logIndex?: string | number; rootHash: string; treeSize: string | number; hashes: string[]; checkpoint: string };
+  /** The entry's canonicalized body, base64, as Rekor's API returns it. */
+  body?: string;
 }
 
 function predicate(rekor: Rekor, materials?: Record<string, unknown>[]): Record<string, unknown> {
@@ -42,27 +44,27 @@ function predicate(rekor: Rekor, materials?: Record<string, unknown>[]): Record<
 }
 
 /** A promotion case in its own directory: the signed statement with its SBOM and VEX beside it. */
-async function writeCase(pred: Record<string, unknown>, files: { sbom?: string; vex?: string } = {}): Promise<string> {
+async function writeCase(pred: Record<string, unknown>, files: { sbom?: string; vex?: string } = {}, subject = SUBJECT): Promise<string> {
   const d = p(`case${++caseNo}`);
   mkdirSync(join(d, "docs"), { recursive: true });
   writeFileSync(join(d, "sbom.cdx.json"), files.sbom ?? SBOM);
   writeFileSync(join(d, "docs", "app.vex.json"), files.vex ?? VEX);
-  const st = { _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: SUBJECT } }], predicateType: "stella.ops/promotion@v1", predicate: pred };
+  const st = { _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: subject } }], predicateType: "stella.ops/promotion@v1", predicate: pred };
   const file = join(d, "promotion.dsse.json");
   writeFileSync(file, JSON.stringify(await signDsse(IN_TOTO_JSON, JSON.stringify(st), [{ key: promoter }])));
   return file;
 }
 
-const GATE = () => ["--data", p("data.json"), "--key", p("promoter.pub"), "--subject", `sha256:${SUBJECT}`, "--time", TIME];
+const GATE = (subject = SUBJECT) => ["--data", p("data.json"), "--key", p("promoter.pub"), "--subject", `sha256:${subject}`, "--time", TIME];
 
 /** The record of one statement file as `tollgate inspect` builds it, plus the gate's exit code and denials. */
-function run(file: string, extra: string[] = [], opts: { others?: string[]; cwd?: string; stdin?: string } = {}) {
+function run(file: string, extra: string[] = [], opts: { others?: string[]; cwd?: string; stdin?: string; subject?: string } = {}) {
   const operands = [...(opts.others ?? []), opts.stdin === undefined ? file : "-"];
-  const ins = tollgate(["inspect", ...GATE(), ...extra, ...operands], opts);
+  const ins = tollgate(["inspect", ...GATE(opts.subject), ...extra, ...operands], opts);
   expect(ins.stderr).toBe("");
   const doc = JSON.parse(ins.stdout);
   const ev = doc.evidence.find((e: any) => e.source.path === file);
-  const ev2 = tollgate(["eval", "-o", "json", ...GATE(), ...extra, ...operands], opts);
+  const ev2 = tollgate(["eval", "-o", "json", ...GATE(opts.subject), ...extra, ...operands], opts);
   const out = JSON.parse(ev2.stdout);
   const ids = (rs: any[] | undefined) => [...new Set((rs ?? []).map((r: any) => r.rule as string))].sort();
   const rules = ids(out.decision?.deny ?? out.deny);
@@ -98,6 +100,10 @@ beforeAll(() => {
 
 fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () => {
   let real: Rekor;
+  // The entry is a hashedrekord of the conformance suite's artifact: a promotion of that artifact is the one it binds.
+  let REAL_SUBJECT = "";
+  const writeReal = (pred: Record<string, unknown>, files: { sbom?: string; vex?: string } = {}) => writeCase(pred, files, REAL_SUBJECT);
+  const runReal = (file: string, extra: string[] = [], opts: { others?: string[] } = {}) => run(file, extra, { ...opts, subject: REAL_SUBJECT });
   beforeAll(() => {
     const bundle = JSON.parse(readFileSync(fixture("sigstore/conformance/happy-path-v0.3/bundle.sigstore.json"), "utf8"));
     const e = bundle.verificationMaterial.tlogEntries[0];
@@ -107,7 +113,9 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
       uuid: treeId + leaf(Buffer.from(e.canonicalizedBody, "base64")).toString("hex"),
       logIndex: e.logIndex, // the global index; the proof's own is tree-local, as Rekor's API returns both
       inclusionProof: { logIndex: e.inclusionProof.logIndex, rootHash: hex(e.inclusionProof.rootHash), treeSize: e.inclusionProof.treeSize, hashes: e.inclusionProof.hashes.map(hex), checkpoint: e.inclusionProof.checkpoint.envelope },
+      body: e.canonicalizedBody,
     };
+    REAL_SUBJECT = JSON.parse(Buffer.from(e.canonicalizedBody, "base64").toString()).spec.data.hash.value;
   });
   const with_ = (f: (r: Rekor) => void): Rekor => {
     const r = structuredClone(real);
@@ -116,15 +124,17 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   };
 
   test("admit: materials re-hashed, proof to the root, checkpoint signed by rekor.sigstore.dev", async () => {
-    const { ev, code, rules, warns, doc } = run(await writeCase(predicate(real)));
+    const { ev, code, rules, warns, doc } = runReal(await writeReal(predicate(real)));
     expect(failedChecks(ev)).toEqual([]);
     expect(ev.kind).toBe("promotion");
-    expect(ev.checks.map((c: any) => c.name)).toEqual(["signature.dsse", "statement.schema", "predicate.schema", "integrity.material", "integrity.material", "transparency.inclusion_proof", "transparency.checkpoint"]);
-    expect(ev.checks.at(-1).detail).toEqual({ origin: "rekor.sigstore.dev - 2605736670972794746", log: "https://rekor.sigstore.dev" });
+    expect(ev.checks.map((c: any) => c.name)).toEqual(["signature.dsse", "statement.schema", "predicate.schema", "integrity.material", "integrity.material", "transparency.inclusion_proof", "transparency.checkpoint", "transparency.binding"]);
+    expect(ev.checks.at(-2).detail).toEqual({ origin: "rekor.sigstore.dev - 2605736670972794746", log: "https://rekor.sigstore.dev" });
+    expect(ev.checks.at(-1).detail).toEqual({ kind: "hashedrekord 0.0.1", names: "subject[0]", digest: `sha256:${REAL_SUBJECT}` });
     expect(ev.signature.status).toBe("verified");
     expect(ev.transparency).toEqual({ status: "verified", logIndex: 79571823 });
     expect(ev.integrity.status).toBe("verified");
     expect(ev.facts).toMatchObject({ from: "staging", to: "prod", actor: "alice@example.com", pipeline: "https://ci.example/acme/app/runs/42", timestamp: "2026-05-30T12:00:00Z", log_verified: true });
+    expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 79571823 });
     expect(ev.facts.rekor).toEqual({ uuid: real.uuid, tree_id: "2605736670972794746", log_index: 79571823, proof_log_index: 75408392, log_index_proven: false, tree_size: 75408393, root_hash: real.inclusionProof.rootHash });
     expect(ev.facts.materials_by_role.sbom).toEqual([{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json", verified: true }]);
     expect(ev.facts.materials_by_role.vex.map((m: any) => m.verified)).toEqual([true]);
@@ -137,46 +147,79 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   });
 
   test("the global logIndex: below the proof's tree-local index fails; a changed one above it is unproven (warned, denied on request)", async () => {
-    const low = run(await writeCase(predicate(with_((r) => (r.logIndex = 75408391)))));
+    const low = runReal(await writeReal(predicate(with_((r) => (r.logIndex = 75408391)))));
     expect(failedChecks(low.ev)).toEqual([{ name: "transparency.inclusion_proof", code: "transparency_failed", reason: "rekor.logIndex 75408391 is below the proof's tree-local index 75408392: a global index is the shard's offset plus the tree-local one" }]);
     expect(low.code).toBe(1);
     expect(low.rules).toEqual(["promotion.transparency"]);
-    const file = await writeCase(predicate(with_((r) => (r.logIndex = 79571824))));
-    const high = run(file);
+    const file = await writeReal(predicate(with_((r) => (r.logIndex = 79571824))));
+    const high = runReal(file);
     expect(failedChecks(high.ev)).toEqual([]);
     expect(high.ev.facts.rekor).toMatchObject({ log_index: 79571824, proof_log_index: 75408392, log_index_proven: false });
     expect(high.code).toBe(0);
     expect(high.warns).toEqual(["promotion.log-index"]);
     writeFileSync(p("strict-index.json"), JSON.stringify({ promotion_require_proven_log_index: true }));
-    const strict = run(file, ["--data", p("strict-index.json")]);
+    const strict = runReal(file, ["--data", p("strict-index.json")]);
     expect(strict.code).toBe(1);
     expect(strict.rules).toEqual(["promotion.log-index"]);
     expect(JSON.stringify(strict.out)).toContain("the proof is at tree-local index 75408392; the stated log index 79571824 is not proven offline");
   });
 
+  // The attack: a real entry's uuid and proof pasted into a statement about something else. The proof and the
+  // checkpoint verify (the entry IS in the log); only the binding can tell it is not this statement's.
+  test("pasted: the real entry's uuid and proof without its body are unbound (not verified), denied", async () => {
+    const { ev, code, rules } = runReal(await writeReal(predicate(with_((r) => delete r.body))));
+    expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry's body is not given (rekor.body, base64, as Rekor's API returns it), so the proof is not bound to this statement: it shows only that some entry is in the log" }]);
+    expect(ev.checks.filter((c: any) => c.ok).map((c: any) => c.name)).toContain("transparency.checkpoint");
+    expect(ev.transparency.status).toBe("unbound");
+    expect(ev.facts.log_verified).toBe(false);
+    expect(ev.facts.transparency.status).toBe("unbound");
+    expect(code).toBe(1);
+    expect(rules).toEqual(["promotion.rekor-unbound"]);
+  });
+
+  test("pasted: entry A's uuid, proof and body with statement B (another subject, other materials) are refused", async () => {
+    // B promotes SUBJECT; entry A (the conformance hashedrekord) logs the conformance artifact.
+    const file = await writeCase(predicate(real));
+    const { ev, code, rules } = run(file);
+    expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: `the Rekor entry (hashedrekord 0.0.1) logs sha256:${REAL_SUBJECT}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's` }]);
+    expect(ev.transparency.status).toBe("failed");
+    expect(ev.facts.log_verified).toBe(false);
+    expect(code).toBe(1);
+    expect(rules).toEqual(["promotion.transparency"]);
+  });
+
+  test("pasted: a body that is not the uuid's entry (another body under A's uuid and proof) is refused", async () => {
+    const other = Buffer.from(Buffer.from(real.body!, "base64").toString().replace(REAL_SUBJECT, SUBJECT)).toString("base64");
+    const { ev, code, rules } = run(await writeCase(predicate(with_((r) => (r.body = other)))));
+    const bad = failedChecks(ev);
+    expect(bad).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: expect.stringMatching(/^rekor\.body hashes to leaf [0-9a-f]{64}, not to [0-9a-f]{64} \(rekor\.uuid's\): it is not this entry's body$/) }]);
+    expect(code).toBe(1);
+    expect(rules).toEqual(["promotion.transparency"]);
+  });
+
   const tampers: [string, () => Promise<string>, string, RegExp, string][] = [
-    ["the SBOM file's content", () => writeCase(predicate(real), { sbom: SBOM.replace("1.3.0", "1.3.1") }), "integrity.material", /materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says/, "promotion.material"],
-    ["the SBOM material's digest", () => writeCase(predicate(real, [
+    ["the SBOM file's content", () => writeReal(predicate(real), { sbom: SBOM.replace("1.3.0", "1.3.1") }), "integrity.material", /materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says/, "promotion.material"],
+    ["the SBOM material's digest", () => writeReal(predicate(real, [
       { role: "sbom", algo: "sha256", digest: sha256hex(SBOM + "\n"), format: "cyclonedx-json", uri: "sbom.cdx.json" },
       { role: "vex", algo: "sha256", digest: sha256hex(VEX), format: "openvex", uri: "docs/app.vex.json" },
     ])), "integrity.material", /^materials\[0\] \(sbom sbom\.cdx\.json\) has sha256 [0-9a-f]{64}, the statement says [0-9a-f]{64}$/, "promotion.material"],
-    ["the VEX file's content", () => writeCase(predicate(real), { vex: VEX.replace("[]", "[{}]") }), "integrity.material", /^materials\[1\] \(vex docs\/app\.vex\.json\) has sha256 [0-9a-f]{64}, the statement says [0-9a-f]{64}$/, "promotion.material"],
-    ["the VEX material's digest", () => writeCase(predicate(real, [
+    ["the VEX file's content", () => writeReal(predicate(real), { vex: VEX.replace("[]", "[{}]") }), "integrity.material", /^materials\[1\] \(vex docs\/app\.vex\.json\) has sha256 [0-9a-f]{64}, the statement says [0-9a-f]{64}$/, "promotion.material"],
+    ["the VEX material's digest", () => writeReal(predicate(real, [
       { role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json" },
       { role: "vex", algo: "sha256", digest: sha256hex(VEX + " "), format: "openvex", uri: "docs/app.vex.json" },
     ])), "integrity.material", /materials\[1\] \(vex docs\/app\.vex\.json\) has sha256/, "promotion.material"],
-    ["a material that is not there", () => writeCase(predicate(real, [{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "missing.json" }])), "integrity.material", /materials\[0\] \(sbom missing\.json\): .*(not found|no such file)/i, "promotion.material"],
-    ["uuid (the leaf hash)", () => writeCase(predicate(with_((r) => (r.uuid = r.uuid.slice(0, -1) + (r.uuid.endsWith("0") ? "1" : "0"))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
-    ["uuid's tree id", () => writeCase(predicate(with_((r) => (r.uuid = "0000000000000001" + r.uuid.slice(16))))), "transparency.checkpoint", /rekor\.uuid names tree 1, the checkpoint is of tree 2605736670972794746/, "promotion.transparency"],
-    ["the proof's logIndex", () => writeCase(predicate(with_((r) => (r.inclusionProof.logIndex = "75408391")))), "transparency.inclusion_proof", /at index 75408391( leads to|$)/, "promotion.transparency"],
-    ["logIndex, with no tree-local index beside it", () => writeCase(predicate(with_((r) => delete r.inclusionProof.logIndex))), "transparency.inclusion_proof", /at index 79571823|logIndex 79571823 is not below treeSize/, "promotion.transparency"],
-    ["treeSize", () => writeCase(predicate(with_((r) => (r.inclusionProof.treeSize = "75408394")))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash|hashes, (more|fewer) than a tree/, "promotion.transparency"],
-    ["rootHash", () => writeCase(predicate(with_((r) => (r.inclusionProof.rootHash = "00".repeat(32))))), "transparency.inclusion_proof", /not to rootHash 0{64}/, "promotion.transparency"],
-    ["a proof hash", () => writeCase(predicate(with_((r) => (r.inclusionProof.hashes[3] = "11".repeat(32))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
-    ["a dropped proof hash", () => writeCase(predicate(with_((r) => r.inclusionProof.hashes.pop()))), "transparency.inclusion_proof", /fewer than a tree of 75408393 needs/, "promotion.transparency"],
-    ["the checkpoint's size line", () => writeCase(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("\n75408393\n", "\n75408394\n"))))), "transparency.checkpoint", /checkpoint size 75408394 differs from the inclusion proof's treeSize 75408393/, "promotion.transparency"],
-    ["the checkpoint's signed text (an extra line)", () => writeCase(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("=\n\n", "=\nextra\n\n"))))), "transparency.checkpoint", /checkpoint signature by rekor\.sigstore\.dev does not verify with the key of the trusted log https:\/\/rekor\.sigstore\.dev/, "promotion.transparency"],
-    ["the checkpoint's signature", () => writeCase(predicate(with_((r) => {
+    ["a material that is not there", () => writeReal(predicate(real, [{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "missing.json" }])), "integrity.material", /materials\[0\] \(sbom missing\.json\): .*(not found|no such file)/i, "promotion.material"],
+    ["uuid (the leaf hash)", () => writeReal(predicate(with_((r) => (r.uuid = r.uuid.slice(0, -1) + (r.uuid.endsWith("0") ? "1" : "0"))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
+    ["uuid's tree id", () => writeReal(predicate(with_((r) => (r.uuid = "0000000000000001" + r.uuid.slice(16))))), "transparency.checkpoint", /rekor\.uuid names tree 1, the checkpoint is of tree 2605736670972794746/, "promotion.transparency"],
+    ["the proof's logIndex", () => writeReal(predicate(with_((r) => (r.inclusionProof.logIndex = "75408391")))), "transparency.inclusion_proof", /at index 75408391( leads to|$)/, "promotion.transparency"],
+    ["logIndex, with no tree-local index beside it", () => writeReal(predicate(with_((r) => delete r.inclusionProof.logIndex))), "transparency.inclusion_proof", /at index 79571823|logIndex 79571823 is not below treeSize/, "promotion.transparency"],
+    ["treeSize", () => writeReal(predicate(with_((r) => (r.inclusionProof.treeSize = "75408394")))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash|hashes, (more|fewer) than a tree/, "promotion.transparency"],
+    ["rootHash", () => writeReal(predicate(with_((r) => (r.inclusionProof.rootHash = "00".repeat(32))))), "transparency.inclusion_proof", /not to rootHash 0{64}/, "promotion.transparency"],
+    ["a proof hash", () => writeReal(predicate(with_((r) => (r.inclusionProof.hashes[3] = "11".repeat(32))))), "transparency.inclusion_proof", /leads to [0-9a-f]{64}, not to rootHash/, "promotion.transparency"],
+    ["a dropped proof hash", () => writeReal(predicate(with_((r) => r.inclusionProof.hashes.pop()))), "transparency.inclusion_proof", /fewer than a tree of 75408393 needs/, "promotion.transparency"],
+    ["the checkpoint's size line", () => writeReal(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("\n75408393\n", "\n75408394\n"))))), "transparency.checkpoint", /checkpoint size 75408394 differs from the inclusion proof's treeSize 75408393/, "promotion.transparency"],
+    ["the checkpoint's signed text (an extra line)", () => writeReal(predicate(with_((r) => (r.inclusionProof.checkpoint = r.inclusionProof.checkpoint.replace("=\n\n", "=\nextra\n\n"))))), "transparency.checkpoint", /checkpoint signature by rekor\.sigstore\.dev does not verify with the key of the trusted log https:\/\/rekor\.sigstore\.dev/, "promotion.transparency"],
+    ["the checkpoint's signature", () => writeReal(predicate(with_((r) => {
       const [note, sig] = r.inclusionProof.checkpoint.split("\n\n");
       const m = /^(\u2014 \S+ )(\S+)\n$/.exec(sig!)!;
       const raw = Buffer.from(m[2]!, "base64");
@@ -186,7 +229,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   ];
   for (const [what, make, check, reason, rule] of tampers) {
     test(`tampered ${what}: ${check} fails, ${rule} denies`, async () => {
-      const { ev, code, rules } = run(await make());
+      const { ev, code, rules } = runReal(await make());
       const bad = failedChecks(ev);
       expect(bad.map((c) => c.name)).toEqual([check]);
       expect(bad[0]!.reason).toMatch(reason);
@@ -200,7 +243,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   test("a checkpoint by a log the trusted root does not hold (another root): untrusted origin", async () => {
     const other = await makeTestSigstore();
     writeFileSync(p("other-root.json"), JSON.stringify(other.trustedRoot));
-    const { ev, code, rules } = run(await writeCase(predicate(real)), ["--trusted-root", p("other-root.json")]);
+    const { ev, code, rules } = runReal(await writeReal(predicate(real)), ["--trusted-root", p("other-root.json")]);
     expect(failedChecks(ev)).toEqual([{ name: "transparency.checkpoint", code: "transparency_failed", reason: expect.stringMatching(/^no checkpoint signature is by a log of the trusted root \(key hints c0d23d6a\)$/) }]);
     expect(code).toBe(1);
     expect(rules).toEqual(["promotion.transparency"]);
@@ -211,7 +254,19 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
   let ss: TestSigstore;
   let logId: Buffer;
   const host = new URL(TEST_LOG_URL).host;
-  const entries = [0, 1, 2, 3, 4, 5, 6].map((i) => Buffer.from(JSON.stringify({ apiVersion: "0.0.1", kind: "dsse", n: i })));
+  // Entry bodies as Rekor v1 canonicalizes them: at 5 a hashedrekord of the SBOM (as `cosign sign-blob` logs it),
+  // at 3 an intoto entry whose payload hash is the subject's, at 0 a kind that names nothing tollgate reads.
+  const digest = (value: string) => ({ algorithm: "sha256", value });
+  const bodies: Record<string, unknown>[] = [
+    { apiVersion: "0.0.1", kind: "rekord", spec: { data: { hash: digest(sha256hex(SBOM)) } } },
+    { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 1")), envelopeHash: digest(sha256hex("another envelope 1")) } },
+    { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: digest(sha256hex("another artifact")) }, signature: { content: b64(Buffer.from("sig")) } } },
+    { apiVersion: "0.0.2", kind: "intoto", spec: { content: { hash: digest(sha256hex("an envelope")), payloadHash: digest(SUBJECT) } } },
+    { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 4")) } },
+    { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: digest(sha256hex(SBOM)) }, signature: { content: b64(Buffer.from("sig")) } } },
+    { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 6")) } },
+  ];
+  const entries = bodies.map((b) => Buffer.from(JSON.stringify(b)));
   const leaves = entries.map(leaf);
   const INDEX = 5;
 
@@ -220,12 +275,14 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     const sig = await key.sign(new TextEncoder().encode(note));
     return `${note}\n\u2014 ${name} ${b64(Buffer.concat([hint, Buffer.from(sig)]))}\n`;
   }
-  async function rekor(o: { origin?: string; key?: TestKey; uuidPrefix?: string } = {}): Promise<Rekor> {
+  async function rekor(o: { origin?: string; key?: TestKey; uuidPrefix?: string; index?: number } = {}): Promise<Rekor> {
     const root = mth(leaves);
+    const at = o.index ?? INDEX;
     return {
-      uuid: (o.uuidPrefix ?? "") + leaves[INDEX]!.toString("hex"),
-      logIndex: INDEX,
-      inclusionProof: { rootHash: root.toString("hex"), treeSize: leaves.length, hashes: auditPath(INDEX, leaves).map((x) => x.toString("hex")), checkpoint: await signedNote(o.origin ?? `${host} - 1234`, leaves.length, root, o.key ?? ss.logKey) },
+      uuid: (o.uuidPrefix ?? "") + leaves[at]!.toString("hex"),
+      logIndex: at,
+      inclusionProof: { rootHash: root.toString("hex"), treeSize: leaves.length, hashes: auditPath(at, leaves).map((x) => x.toString("hex")), checkpoint: await signedNote(o.origin ?? `${host} - 1234`, leaves.length, root, o.key ?? ss.logKey) },
+      body: b64(entries[at]!),
     };
   }
 
@@ -239,9 +296,43 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
   test("admit at index 5 of 7 (an audit path with a right-edge subtree), numbers as JSON numbers", async () => {
     const { ev, code, rules } = run(await writeCase(predicate(await rekor())), ROOT());
     expect(failedChecks(ev)).toEqual([]);
+    expect(ev.checks.at(-1)).toEqual({ name: "transparency.binding", ok: true, detail: { kind: "hashedrekord 0.0.1", names: "materials[0]", digest: `sha256:${sha256hex(SBOM)}` } });
     expect(ev.transparency).toEqual({ status: "verified", logIndex: 5 });
+    expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 5 });
     expect(code).toBe(0);
     expect(rules).toEqual([]);
+  });
+
+  test("bound through the subject: an intoto entry whose payload hash is the subject's digest", async () => {
+    const { ev, code } = run(await writeCase(predicate(await rekor({ index: 3 }))), ROOT());
+    expect(failedChecks(ev)).toEqual([]);
+    expect(ev.checks.at(-1).detail).toEqual({ kind: "intoto 0.0.2", names: "subject[0]", digest: `sha256:${SUBJECT}` });
+    expect(code).toBe(0);
+  });
+
+  test("pasted: entry 2's proof and body (another artifact) in this statement; entry 0's kind names nothing read", async () => {
+    const other = run(await writeCase(predicate(await rekor({ index: 2 }))), ROOT());
+    expect(failedChecks(other.ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: `the Rekor entry (hashedrekord 0.0.1) logs sha256:${sha256hex("another artifact")}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's` }]);
+    expect(other.code).toBe(1);
+    expect(other.rules).toEqual(["promotion.transparency"]);
+    const rekord = run(await writeCase(predicate(await rekor({ index: 0 }))), ROOT());
+    expect(failedChecks(rekord.ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry is a rekord 0.0.1 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries name what they log" }]);
+    expect(rekord.code).toBe(1);
+  });
+
+  test("without the body: unbound, denied; warned only with data.promotion_allow_unbound_rekor", async () => {
+    const r = await rekor();
+    delete r.body;
+    const file = await writeCase(predicate(r));
+    const denied = run(file, ROOT());
+    expect(denied.ev.transparency.status).toBe("unbound");
+    expect(denied.code).toBe(1);
+    expect(denied.rules).toEqual(["promotion.rekor-unbound"]);
+    expect(JSON.stringify(denied.out)).toContain("is not bound to this statement: the Rekor entry's body is not given");
+    writeFileSync(p("allow-unbound.json"), JSON.stringify({ promotion_allow_unbound_rekor: true }));
+    const warned = run(file, [...ROOT(), "--data", p("allow-unbound.json")]);
+    expect(warned.code).toBe(0);
+    expect(warned.warns).toEqual(["promotion.rekor-unbound"]);
   });
 
   test("every index of the tree verifies, and none verifies at another index", async () => {
@@ -364,7 +455,8 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
 
     test("material reads are bounded: past --max-total-bytes the material fails, named", async () => {
       const big = "x".repeat(40_000);
-      const file = await writeCase(predicate(await rekor(), sbomAt("sbom.cdx.json", sha256hex(big))), { sbom: big });
+      // (the entry at 3 logs the subject: this SBOM is not one the log names)
+      const file = await writeCase(predicate(await rekor({ index: 3 }), sbomAt("sbom.cdx.json", sha256hex(big))), { sbom: big });
       const { ev, code, rules } = run(file, [...ROOT(), "--max-total-bytes", "32KiB", "--max-input-bytes", "32KiB"]);
       const bad = failedChecks(ev);
       expect(bad.map((c) => [c.name, c.code])).toEqual([["integrity.material", "limit_exceeded"]]);
@@ -387,6 +479,8 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     ["a uuid that is not a leaf hash", (pr) => (pr.rekor.uuid = "24296fb24b8ad77a"), /rekor\.uuid must be the entry's leaf hash/],
     ["a base64 rootHash", (pr) => (pr.rekor.inclusionProof.rootHash = b64(Buffer.alloc(32))), /rekor\.inclusionProof\.rootHash must be 64 lower-case hex digits/],
     ["a negative logIndex", (pr) => (pr.rekor.logIndex = -1), /rekor\.logIndex must be a non-negative integer/],
+    ["a body that is not base64", (pr) => (pr.rekor.body = "not base64!"), /^stella\.ops\/promotion@v1: promotion predicate: rekor\.body is not valid base64$/],
+    ["a body that is not a string", (pr) => (pr.rekor.body = { kind: "dsse" }), /rekor\.body must be a non-empty string/],
     ["no promotion.actor", (pr) => delete pr.promotion.actor, /promotion\.actor must be a non-empty string/],
     ["a timestamp that is not RFC 3339", (pr) => (pr.promotion.timestamp = "yesterday"), /promotion\.timestamp is not an RFC 3339 timestamp/],
     ["a timestamp without seconds or offset (local time to Date.parse)", (pr) => (pr.promotion.timestamp = "2026-05-30T12:00"), /promotion\.timestamp is not an RFC 3339 timestamp/],

@@ -60,7 +60,11 @@ export interface SignatureFacts {
 }
 
 export interface TransparencyFacts {
-  status: "verified" | "failed" | "absent";
+  /**
+   * `unbound`: a log proof verified, but nothing ties the entry to this evidence (a promotion's Rekor proof given
+   * without the entry's body): it shows only that some entry is in the log, so it never counts as verified.
+   */
+  status: "verified" | "failed" | "absent" | "unbound";
   reason?: string;
   logIndex?: number;
   integratedTime?: string;

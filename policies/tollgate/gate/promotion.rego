@@ -1,8 +1,11 @@
 # Promotion attestations (stella.ops/promotion@v1): a signed record that the artifact moved from one environment
 # to another. It counts only when signed by a trusted signer, bound to the subject, every SBOM/VEX material it
-# names re-hashed to its digest, and its Rekor entry proven in a checkpoint signed by a trusted log (all checked
-# offline by the evidence kind). Knobs: data.promotion_allowed_paths ([{from, to}]: the only environment moves
-# admitted), data.promotion_required_materials (roles that must be present, e.g. ["sbom", "vex"]).
+# names re-hashed to its digest, and its Rekor entry proven in a checkpoint signed by a trusted log and bound to
+# the statement (the entry's body given, logging a subject's or material's digest; all checked offline by the
+# evidence kind). The predicate's log result is facts.transparency (the record's `transparency` is the envelope's).
+# Knobs: data.promotion_allowed_paths ([{from, to}]: the only environment moves admitted),
+# data.promotion_required_materials (roles that must be present, e.g. ["sbom", "vex"]),
+# data.promotion_allow_unbound_rekor (a proof without the entry's body only warned, not denied).
 # Presence, when required (data.required_evidence: ["promotion"]), is gate.required-evidence.
 package tollgate.gate
 
@@ -65,14 +68,44 @@ promotion_deny contains lib.result_sev(
 	not m.verified
 }
 
+# The predicate's Rekor result; "absent" when verification did not get that far.
+promotion_log(ev) := object.get(ev.facts, "transparency", {"status": "absent", "reason": "the Rekor proof was not verified"})
+
 promotion_deny contains lib.result_sev(
 	"promotion.transparency",
-	sprintf("promotion Rekor entry %s is not proven in the log: %s", [ev.facts.rekor.uuid, object.get(ev.transparency, "reason", ev.transparency.status)]),
-	ev.source.path, "critical", "the promotion's Rekor inclusion proof must lead to a checkpoint signed by a log of the trusted root (--trusted-root)",
+	sprintf("promotion Rekor entry %s is not proven in the log: %s", [ev.facts.rekor.uuid, object.get(promotion_log(ev), "reason", promotion_log(ev).status)]),
+	ev.source.path, "critical", "the promotion's Rekor inclusion proof must lead to a checkpoint signed by a log of the trusted root (--trusted-root), and its body must be this statement's entry",
 ) if {
 	some ev in promotions
 	ev.facts.rekor
-	ev.transparency.status != "verified"
+	not promotion_log(ev).status in {"verified", "unbound"}
+}
+
+# The proof verified but only shows that some entry is in the log: without the entry's body nothing ties it to
+# this statement (any real entry's uuid and proof could be pasted in). Denied unless data.promotion_allow_unbound_rekor.
+default promotion_allow_unbound_rekor := false
+
+promotion_allow_unbound_rekor := data.promotion_allow_unbound_rekor
+
+promotion_unbound(ev) if {
+	ev.facts.rekor
+	promotion_log(ev).status == "unbound"
+}
+
+promotion_unbound_msg(ev) := sprintf("promotion Rekor entry %s is not bound to this statement: %s", [ev.facts.rekor.uuid, object.get(promotion_log(ev), "reason", "unbound")])
+
+promotion_unbound_fix := "give the entry's body (rekor.body: the base64 `body` Rekor's API returns with the entry), so the gate can check it is the UUID's leaf and logs this promotion's subject or material digest"
+
+promotion_deny contains lib.result_sev("promotion.rekor-unbound", promotion_unbound_msg(ev), ev.source.path, "critical", promotion_unbound_fix) if {
+	not promotion_allow_unbound_rekor
+	some ev in promotions
+	promotion_unbound(ev)
+}
+
+promotion_warn contains lib.result_sev("promotion.rekor-unbound", promotion_unbound_msg(ev), ev.source.path, "medium", promotion_unbound_fix) if {
+	promotion_allow_unbound_rekor
+	some ev in promotions
+	promotion_unbound(ev)
 }
 
 promotion_deny contains lib.result_sev(
@@ -114,7 +147,7 @@ promotion_require_proven_log_index := data.promotion_require_proven_log_index
 
 promotion_log_index_unproven(ev) if {
 	ev.facts.rekor.log_index_proven == false
-	ev.transparency.status == "verified"
+	promotion_log(ev).status == "verified"
 }
 
 promotion_log_index_msg(ev) := sprintf(

@@ -15,7 +15,7 @@ promo_ev(patch) := object.union(
 		"id": "sha256:9", "kind": "promotion",
 		"source": {"path": "promotion.dsse.json", "digest": {"sha256": "9"}, "format": "dsse"},
 		"signature": {"status": "verified", "signers": [{"type": "key", "fingerprint": promo_key}]},
-		"transparency": {"status": "verified", "logIndex": 42},
+		"transparency": {"status": "absent"},
 		"integrity": {"status": "verified"},
 		"checks": [],
 		"statement": {"_type": "https://in-toto.io/Statement/v1", "predicateType": "stella.ops/promotion@v1", "subject": [{"digest": {"sha256": promo_subject}}]},
@@ -23,6 +23,7 @@ promo_ev(patch) := object.union(
 			"from": "staging", "to": "prod", "actor": "alice", "timestamp": "2026-06-01T00:00:00Z", "pipeline": "https://ci.example/run/1",
 			"materials": [promo_sbom, promo_vex], "materials_by_role": {"sbom": [promo_sbom], "vex": [promo_vex]},
 			"rekor": {"uuid": "ab", "log_index": 42, "tree_size": 43, "root_hash": "cd"}, "log_verified": true,
+			"transparency": {"status": "verified", "logIndex": 42},
 		},
 	},
 	patch,
@@ -57,9 +58,43 @@ test_promotion_bad_material_denies if {
 }
 
 test_promotion_unproven_log_denies if {
-	ev := promo_ev({"transparency": {"status": "failed", "reason": "the inclusion proof leads to 00, not to rootHash cd"}})
+	ev := promo_ev({"facts": {"transparency": {"status": "failed", "reason": "the inclusion proof leads to 00, not to rootHash cd"}}})
 	d := gate.deny with input as promo_input([ev])
 	promo_rules(d) == {"promotion.transparency"}
+	some r in d
+	r.msg == "promotion Rekor entry ab is not proven in the log: the inclusion proof leads to 00, not to rootHash cd"
+}
+
+# The record's own transparency (the envelope's, e.g. a Sigstore bundle's log entry) does not stand in for the
+# predicate's Rekor proof.
+test_promotion_envelope_log_does_not_mask_the_predicates if {
+	ev := promo_ev({"transparency": {"status": "verified", "logIndex": 7}, "facts": {"transparency": {"status": "failed", "reason": "x"}}})
+	d := gate.deny with input as promo_input([ev])
+	promo_rules(d) == {"promotion.transparency"}
+}
+
+test_promotion_log_result_missing_denies if {
+	ev := promo_ev({})
+	bare := object.union(object.remove(ev, ["facts"]), {"facts": object.remove(ev.facts, ["transparency"])})
+	d := gate.deny with input as promo_input([bare])
+	promo_rules(d) == {"promotion.transparency"}
+}
+
+promo_unbound := promo_ev({"facts": {"log_verified": false, "transparency": {"status": "unbound", "logIndex": 42, "reason": "the Rekor entry's body is not given"}}})
+
+test_promotion_unbound_rekor_denies if {
+	d := gate.decision with input as promo_input([promo_unbound]) with data.provenance_required as false with data.required_evidence as ["promotion"]
+	not d.allow
+	promo_rules(d.deny) == {"promotion.rekor-unbound"}
+	some r in d.deny
+	r.msg == "promotion Rekor entry ab is not bound to this statement: the Rekor entry's body is not given"
+	r.severity == "critical"
+}
+
+test_promotion_unbound_rekor_warned_on_request if {
+	d := gate.decision with input as promo_input([promo_unbound]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_allow_unbound_rekor as true
+	d.allow
+	promo_rules(d.warn) == {"promotion.rekor-unbound"}
 }
 
 test_promotion_unsigned_denies if {

@@ -6,16 +6,22 @@
 // - the Rekor inclusion proof is recomputed (RFC 6962 / RFC 9162 §2.1.3.2) from the entry's leaf hash — a Rekor
 //   v1 UUID is the hex leaf hash, optionally after a 16-hex tree id — at its index in `treeSize` to `rootHash`;
 // - the checkpoint (a signed note) must state the same size and root, name a log of the trusted root as its
-//   origin (and, when the UUID carries a tree id, that tree), and be signed by that log's key.
+//   origin (and, when the UUID carries a tree id, that tree), and be signed by that log's key;
+// - the entry is bound to this statement (transparency.binding): a proof shows only that SOME entry is in the
+//   log, so the entry's body must be given (`rekor.body`, base64, as Rekor's API returns it with each entry), hash
+//   to the UUID's leaf (RFC 6962: sha256(0x00 || body)), and log a digest this statement names: a subject's, or a
+//   material's. StellaOps's predicate carries no body (its producer logs the SBOM before it builds and signs the
+//   promotion, so the entry cannot be of this envelope: a body naming the envelope's payload hash or signature
+//   would have to contain itself). Without a body the transparency status is "unbound", never "verified".
 // The proof and checkpoint rules are sigstore/checkpoint.ts's, the ones Sigstore bundles are held to.
 // Field forms are Rekor's API's: `rootHash` and `hashes` hex, the checkpoint the note's text. `rekor.logIndex`
 // is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
 // which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
 // (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
-import { bytesEqual, toHex } from "../../core/digest.ts";
+import { bytesEqual, decodeBase64Strict, toHex } from "../../core/digest.ts";
 import { isRfc3339 } from "../../core/time.ts";
 import { asTollgateError } from "../../core/errors.ts";
-import { predicateChecks, type InTotoStatement, type PredicateHandler } from "../predicate.ts";
+import { predicateChecks, type InTotoStatement, type InTotoSubject, type PredicateHandler } from "../predicate.ts";
 import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
 import { MaterialReader, uriProblem } from "./materials.ts";
 
@@ -52,6 +58,8 @@ export interface PromotionPredicate {
     rootHash: string;
     hashes: string[];
     checkpoint: string;
+    /** The entry's canonicalized body (`rekor.body`, Rekor's API's base64 `body`), when given. */
+    body: Uint8Array | null;
   };
 }
 
@@ -123,6 +131,14 @@ function parsePromotionOnce(predicate: unknown): PromotionPredicate {
   const ip = obj(r.inclusionProof, "rekor.inclusionProof");
   const proofIndex = ip.logIndex === undefined ? logIndex : uint(ip.logIndex, "rekor.inclusionProof.logIndex");
   if (!Array.isArray(ip.hashes)) bad("rekor.inclusionProof.hashes must be an array");
+  let body: Uint8Array | null = null;
+  if (r.body !== undefined) {
+    try {
+      body = decodeBase64Strict(str(r.body, "rekor.body"), "rekor.body");
+    } catch (e) {
+      bad(asTollgateError(e).message.replace(/^promotion predicate: /, ""));
+    }
+  }
   return {
     materials,
     promotion,
@@ -136,6 +152,7 @@ function parsePromotionOnce(predicate: unknown): PromotionPredicate {
       rootHash: hex32(ip.rootHash, "rekor.inclusionProof.rootHash"),
       hashes: ip.hashes.map((h, i) => hex32(h, `rekor.inclusionProof.hashes[${i}]`)),
       checkpoint: str(ip.checkpoint, "rekor.inclusionProof.checkpoint"),
+      body,
     },
   };
 }
@@ -148,8 +165,52 @@ function failed(name: string, code: Check["code"], reason: string, detail?: Reco
   return c;
 }
 
-/** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified. Never throws. */
-export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts }> {
+// The Rekor v1 entry kinds whose body logs a digest, and where: a hashedrekord the signed artifact's, a dsse or
+// intoto entry its envelope's payload (and envelope) hash. Other kinds (and Rekor v2's, which have no UUID) are
+// not read, so not bound.
+const LOGGED_DIGESTS: Record<string, { versions: readonly string[]; at: (spec: any) => unknown[] }> = {
+  hashedrekord: { versions: ["0.0.1"], at: (s) => [s?.data?.hash] },
+  dsse: { versions: ["0.0.1"], at: (s) => [s?.payloadHash, s?.envelopeHash] },
+  intoto: { versions: ["0.0.1", "0.0.2"], at: (s) => [s?.content?.payloadHash, s?.content?.hash] },
+};
+
+export const UNBOUND_REASON = "the Rekor entry's body is not given (rekor.body, base64, as Rekor's API returns it), so the proof is not bound to this statement: it shows only that some entry is in the log";
+
+/**
+ * The proven entry is this statement's: its body hashes to the UUID's leaf and logs a digest of a subject or a
+ * material. A check, and the transparency status it leaves: "verified", "failed" (another entry's body, or an
+ * entry about something else) or "unbound" (no body).
+ */
+function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], leafHash: (b: Uint8Array) => Uint8Array): { check: Check; status: TransparencyFacts["status"] } {
+  const name = "transparency.binding";
+  const rk = p.rekor;
+  if (rk.body === null) return { check: failed(name, "binding_failed", UNBOUND_REASON), status: "unbound" };
+  const no = (reason: string) => ({ check: failed(name, "binding_failed", reason), status: "failed" as const });
+  const leaf = toHex(leafHash(rk.body));
+  if (leaf !== rk.leafHash) return no(`rekor.body hashes to leaf ${leaf}, not to ${rk.leafHash} (rekor.uuid's): it is not this entry's body`);
+  let body: { kind?: unknown; apiVersion?: unknown; spec?: unknown };
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(rk.body));
+  } catch {
+    return no("rekor.body is not a JSON entry");
+  }
+  const kind = LOGGED_DIGESTS[String(body?.kind)];
+  const kv = `${String(body?.kind)} ${String(body?.apiVersion)}`;
+  if (!kind || !kind.versions.includes(String(body.apiVersion))) {
+    return no(`the Rekor entry is a ${kv} entry; only ${Object.entries(LOGGED_DIGESTS).map(([k, v]) => `${k} ${v.versions.join("/")}`).join(", ")} entries name what they log`);
+  }
+  const logged = kind.at(body.spec).flatMap((d: any) => (typeof d?.algorithm === "string" && typeof d?.value === "string" ? [{ algo: d.algorithm.toLowerCase(), value: d.value.toLowerCase() }] : []));
+  for (const d of logged) {
+    const si = subjects.findIndex((s) => s.digest?.[d.algo]?.toLowerCase() === d.value);
+    if (si >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `subject[${si}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
+    const mi = p.materials.findIndex((m) => m.algo === d.algo && m.digest === d.value);
+    if (mi >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `materials[${mi}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
+  }
+  return no(`the Rekor entry (${kv}) logs ${logged.map((d) => `${d.algo}:${d.value}`).join(", ") || "no digest"}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's`);
+}
+
+/** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified, the entry bound. Never throws. */
+export async function verifyPromotion(p: PromotionPredicate, subjects: readonly InTotoSubject[], file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts }> {
   const checks: Check[] = [];
   const reader = new MaterialReader(file, ctx.files);
   p.materials.forEach((m, i) => {
@@ -208,7 +269,11 @@ export async function verifyPromotion(p: PromotionPredicate, file: SourceFile, c
     const err = asTollgateError(e);
     return proofFail("transparency.checkpoint", err.message);
   }
-  return { checks, transparency: { status: "verified", logIndex: Number(rk.logIndex) } };
+  const bound = bindEntry(p, subjects, cpm.leafHash);
+  checks.push(bound.check);
+  const transparency: TransparencyFacts = { status: bound.status, logIndex: Number(rk.logIndex) };
+  if (!bound.check.ok) transparency.reason = bound.check.reason!;
+  return { checks, transparency };
 }
 
 /** Pure: the facts policies read. Material verification is merged in by the envelope layer from the checks. */
@@ -243,7 +308,7 @@ export const promotionPredicate: PredicateHandler = {
   },
   async verify(statement, file, ctx) {
     const p = parsePromotion(statement.predicate);
-    const v = await verifyPromotion(p, file, ctx);
+    const v = await verifyPromotion(p, statement.subject, file, ctx);
     // Each material's outcome beside it, so a policy reads facts rather than check lists.
     const byIndex = new Map(v.checks.filter((c) => c.name === "integrity.material").map((c) => [c.detail?.index as number, c]));
     const materials = (promotionFacts(p).materials as Record<string, unknown>[]).map((m, i): Record<string, unknown> => {
@@ -252,7 +317,8 @@ export const promotionPredicate: PredicateHandler = {
     });
     const byRole: Record<string, unknown[]> = { sbom: [], vex: [] };
     for (const m of materials) byRole[m.role as string]!.push(m);
-    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified" } };
+    // The predicate's own log result, apart from the record's (the envelope's): policies read it here.
+    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified", transparency: v.transparency } };
   },
   materials(statement, file, all) {
     let p: PromotionPredicate;
