@@ -128,6 +128,14 @@ describe("tollgate test", () => {
     );
   });
 
+  test("an evaluation error (a conflict) names the user's file and line, not the copy opa build compiled", () => {
+    w("conflict-policy/a.rego", 'package main\n\ndeny contains "x" if f(1) == 1\n');
+    w("conflict-policy/b.rego", "package main\n\nf(x) := 1\n\nf(x) := 2\n");
+    const r = tollgate(["test", "-p", join(dir, "conflict-policy"), join(dir, "good.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`tollgate test: ${join(dir, "conflict-policy")}: policy evaluation failed at main/deny: ${join(dir, "conflict-policy/b.rego")}:5:1: var assignment conflict\n`);
+  });
+
   test("-p with .. in it (a policy beside the working directory)", () => {
     mkdirSync(join(dir, "work"), { recursive: true });
     const r = tollgate(["test", "--no-color", "-p", "../policy", "../good.yaml"], { cwd: join(dir, "work") });

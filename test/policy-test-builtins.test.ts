@@ -34,6 +34,21 @@ describe("policy-test with conftest's parse_config built-ins", () => {
     expect(lines[0]).toMatch(/p\.rego:6: data\.main\.test_conflict: policy evaluation failed at main\/test_conflict: \S/);
     expect(lines[0]).not.toContain("undefined");
   });
+  test("the evaluation error names only the user's file, never the compiled copy (m0.rego), also from the cache", () => {
+    // The WASM module's own message locates the conflict in the copy opa build compiled (m0.rego, the first file),
+    // which is the user's m1.rego, itself named like the second copy: mapped once, it stays m1.rego. Run twice:
+    // the second loads the module from the cache, compiled in a directory that is gone.
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-ptb-"));
+    writeFileSync(join(dir, "m1.rego"), "package main\n\nf(x) := 1\nf(x) := 2\n");
+    writeFileSync(join(dir, "x_test.rego"), 'package main\n\ntest_conflict if {\n\tparse_config("yaml", "a: 1")\n\tf(1) == 1\n}\n');
+    const env = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "tollgate-ptb-cache-")) };
+    for (let run = 0; run < 2; run++) {
+      const r = tollgate(["policy-test", "-p", dir], { env });
+      expect(r.code).toBe(2);
+      const where = `${join(dir, "x_test.rego")}:3: data.main.test_conflict: policy evaluation failed at main/test_conflict`;
+      expect([run, r.stderr]).toEqual([run, `tollgate policy-test: ${where}: ${join(dir, "m1.rego")}:4:1: var assignment conflict\n`]);
+    }
+  });
   for (const flag of [["--report", "fails"], ["--trace"]]) {
     test(`${flag[0]} is refused in one line (it needs opa test)`, () => {
       const r = tollgate(["policy-test", ...flag, "-p", POLICY]);

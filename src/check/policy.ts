@@ -46,6 +46,8 @@ export interface CheckPolicy {
   sites: string[];
   /** The unit tests (`test_` and skipped `todo_test_` rules), one per rule name, in module order. */
   tests: { file: string; namespace: string; name: string; row: number }[];
+  /** A message with the compiled copies' names (m0.rego, …, which the WASM module's errors carry) as the user's paths. */
+  userPaths: (message: string) => string;
 }
 
 export interface CompileOptions {
@@ -102,6 +104,8 @@ interface CachedMeta {
   modules: ModuleInfo[];
   sites: string[];
   readsFileInfo: boolean;
+  /** The name each module was compiled under → the user's path. */
+  compiled?: Record<string, string>;
 }
 
 /** The messages of opa's text error report (`file:row: code: message` and tab-indented continuation lines). */
@@ -116,21 +120,21 @@ function textErrors(report: string): string[] {
 }
 
 /** One line per OPA error: `file:row:col: code: message` (opa writes them to stdout or stderr, as JSON with --format json). */
-export function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string = (s) => s): string | undefined {
-  const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
+export function opaErrors(opa: string, args: string[], files: string[], rename: (s: string) => string = (s) => s, cwd?: string): string | undefined {
+  const p = Bun.spawnSync([opa, "check", "--format", "json", ...args, ...files], { stdout: "pipe", stderr: "pipe", ...(cwd ? { cwd } : {}) });
   if (p.exitCode === 0) return undefined;
   for (const text of [p.stdout.toString(), p.stderr.toString()]) {
     try {
       const j = JSON.parse(text) as { errors?: { message: string; code: string; location?: { file: string; row: number; col: number } }[] };
       if (!j.errors?.length) continue;
       // The JSON has the columns; opa's text form has the full message (a type error's have/want lines).
-      const pretty = Bun.spawnSync([opa, "check", ...args, ...files], { stdout: "pipe", stderr: "pipe" });
+      const pretty = Bun.spawnSync([opa, "check", ...args, ...files], { stdout: "pipe", stderr: "pipe", ...(cwd ? { cwd } : {}) });
       const blocks = textErrors(pretty.stdout.toString() + pretty.stderr.toString());
       const full = blocks.length === j.errors.length ? blocks : undefined;
       return j.errors
         .map((e, i) => {
           const where = e.location ? `${rename(e.location.file)}:${e.location.row}:${e.location.col}: ` : "";
-          return `${where}${e.code}: ${(full?.[i] ?? e.message).split("\n").map((l) => l.trim()).filter(Boolean).join("; ")}`;
+          return `${where}${e.code}: ${rename((full?.[i] ?? e.message).split("\n").map((l) => l.trim()).filter(Boolean).join("; "))}`;
         })
         .join("\n");
     } catch {
@@ -283,7 +287,7 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
   const extra = [...(regoVersion.toLowerCase() === "v0" ? ["--v0-compatible"] : [])];
   const capsText = opts.capabilities ? new TextDecoder().decode(await readUserFile(opts.capabilities, "capabilities file", "usage")) : "";
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: 2, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText, ...(opts.tests ? { tests: true } : {}) }))
+    .update(JSON.stringify({ v: 3, opa, opaVersion: OPA_VERSION, files, sources, extra, strict: !!opts.strict, caps: capsText, ...(opts.tests ? { tests: true } : {}) }))
     .digest("hex");
   const dir = join(cacheDir(), key);
   if (existsSync(join(dir, "meta.json"))) {
@@ -315,8 +319,11 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
       if (caps) buildExtra.push("--capabilities", caps);
     }
     // Every module is compiled from a copy inside the temporary directory: opa build refuses paths that leave
-    // the bundle (`-p ../policy`), and located calls (print, parse_config_file) are marked with their site.
+    // the bundle (`-p ../policy`), and located calls (print, parse_config_file) are marked with their site. The
+    // copies are named m0.rego, m1.rego, … relative to it (the same names whatever the directory, so a cached
+    // module's errors still map back); messages name the user's files through `compiled`.
     const sites: string[] = [];
+    const compiled: Record<string, string> = {};
     const compileFiles = files.map((f, i) => {
       const src = /\b(print|parse_config_file|parse_combined_config_files)\s*\(/.test(sources[i]!)
         ? markCalls(sources[i]!, (row) => {
@@ -324,13 +331,12 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
             return SITE_MARKER + (sites.length - 1);
           })
         : sources[i]!;
-      const copy = join(tmp, `m${i}.rego`);
-      writeFileSync(copy, src);
+      const copy = `m${i}.rego`;
+      writeFileSync(join(tmp, copy), src);
+      compiled[copy] = f;
       return copy;
     });
-    // Longest first, so m1.rego is not replaced inside m11.rego.
-    const order = compileFiles.map((_, i) => i).sort((a, b) => compileFiles[b]!.length - compileFiles[a]!.length);
-    const rename = (s: string) => order.reduce((acc, i) => acc.split(compileFiles[i]!).join(files[i]!), s);
+    const rename = userPaths(compiled);
     const modules = await parseModules(opa, files, extra);
     const broken = modules.find((m) => (m as { error?: string }).error);
     if (broken) throw new TollgateError("policy_invalid", opaErrors(opa, extra, files) ?? (broken as unknown as { error: string }).error);
@@ -338,7 +344,7 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
       const errs = opaErrors(opa, [...buildExtra, "--strict"], files);
       if (errs) throw new TollgateError("policy_invalid", errs);
     }
-    const meta: CachedMeta = { modules, sites, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
+    const meta: CachedMeta = { modules, sites, compiled, readsFileInfo: sources.some((s) => /\bdata\.conftest\b|\bimport\s+data\.conftest/.test(s)) };
     const eps = new Set<string>();
     for (const m of modules) {
       for (const r of m.rules) if (opts.tests ? r.name.startsWith("test_") : r.kind || r.name === "exception") eps.add([...m.namespace.split("."), r.name].join("/"));
@@ -350,10 +356,10 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
       const args = [opa, "build", "-t", "wasm", "--wasm-include-print", ...buildExtra, "-o", out];
       for (const e of [...eps].sort()) args.push("-e", e);
       args.push(...compileFiles);
-      const p = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe", cwd: tmp });
       if (p.exitCode !== 0) {
         // opa build prints compile and type errors on stdout, without columns: ask opa check for them.
-        const errs = opaErrors(opa, buildExtra, compileFiles, rename) ?? rename((p.stdout.toString() + p.stderr.toString()).trim().replace(/\s*\n\s*/g, "; "));
+        const errs = opaErrors(opa, buildExtra, compileFiles, rename, tmp) ?? rename((p.stdout.toString() + p.stderr.toString()).trim().replace(/\s*\n\s*/g, "; "));
         throw new TollgateError("policy_invalid", errs || "opa build failed");
       }
       bytes = new Uint8Array(readFileSync(out));
@@ -373,6 +379,17 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every compiled name in a message as the user's path, in one pass (so a user's path that itself reads like a
+ * compiled name, policy/m1.rego, is never replaced again); only whole names, not m1.rego inside xm1.rego.
+ */
+function userPaths(compiled: Record<string, string> = {}): (message: string) => string {
+  const names = Object.keys(compiled).sort((a, b) => b.length - a.length);
+  if (!names.length) return (m) => m;
+  const re = new RegExp(`(?<![\\w./-])(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![\\w])`, "g");
+  return (m) => m.replace(re, (n) => compiled[n]!);
 }
 
 function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: string): CheckPolicy {
@@ -395,7 +412,7 @@ function assemble(meta: CachedMeta, bundle: PolicyBundle | undefined, source: st
       else list.push({ name: r.name, kind: r.kind, definitions: 1 });
     }
   }
-  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, sites: meta.sites, tests };
+  return { ...(bundle ? { bundle } : {}), source, namespaces, rules, exceptions, readsFileInfo: meta.readsFileInfo, sites: meta.sites, tests, userPaths: userPaths(meta.compiled) };
 }
 
 /** A built bundle: its namespaces and rules are its entrypoints (`a/b/deny` → namespace a.b, rule deny). */

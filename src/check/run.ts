@@ -118,7 +118,8 @@ export interface CheckContext {
 
 /**
  * One rule of one namespace on one input: evaluated again while conftest's built-ins had documents to parse
- * (at most 16 passes). `where` prefixes an evaluation error (policy-test names the test's file, row and rule).
+ * (at most 16 passes). An evaluation error names the user's files; `where` prefixes it (policy-test names the
+ * test's file, row and rule).
  */
 export async function evaluate(ctx: CheckContext, ns: string, rule: string, input: unknown, where?: string): Promise<{ value: unknown; outputs: string[] }> {
   for (let pass = 0; ; pass++) {
@@ -127,8 +128,11 @@ export async function evaluate(ctx: CheckContext, ns: string, rule: string, inpu
     try {
       value = ctx.engine!.evaluate([...ns.split("."), rule].join("/"), input);
     } catch (e) {
-      if (where === undefined) throw e;
-      throw new TollgateError("policy_invalid", `${where}: ${asTollgateError(e).message}`);
+      // The WASM module's messages name the compiled copies (m0.rego:4:1): the user's files instead.
+      const err = asTollgateError(e);
+      const message = ctx.policy.userPaths(err.message);
+      if (where === undefined) throw new TollgateError(err.code, message, err.path, { cause: e });
+      throw new TollgateError("policy_invalid", `${where}: ${message}`, undefined, { cause: e });
     }
     if (pass >= 16 || !ctx.settle || !(await ctx.settle())) return { value, outputs: ctx.prints.lines };
   }
