@@ -133,13 +133,13 @@ describe("LogRecord and OTLP/JSON shape", () => {
 
   test("a full queue drops the oldest records and counts them; export never throws", async () => {
     const errors: string[] = [];
-    const l = new DecisionLogger({ resource, endpoint: "http://127.0.0.1:9/v1/logs", maxQueue: 3, batchSize: 100, flushIntervalMs: 60_000, retryBaseMs: 1, onError: (m) => errors.push(m) });
+    const l = new DecisionLogger({ resource, endpoint: "http://127.0.0.1:9/v1/logs", maxQueue: 3, batchSize: 100, flushIntervalMs: 60_000, otlp: { retryBaseMs: 1 }, onError: (m) => errors.push(m) });
     for (let i = 0; i < 5; i++) l.log(event);
     expect(l.snapshot()).toMatchObject({ queued: 3, dropped: 2 });
-    await l.close(); // the endpoint refuses connections: retried, then reported, not thrown
+    await l.close(); // the endpoint refuses connections: retried (5 attempts, the exporter's default), then reported, not thrown
     expect(l.snapshot()).toMatchObject({ queued: 0, dropped: 5, failedFlushes: 1, exported: 0 });
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^decision log endpoint http:\/\/127\.0\.0\.1:9\/v1\/logs: .* \(after 3 attempts\) \(3 records dropped\)$/);
+    expect(errors[0]).toMatch(/^decision log endpoint http:\/\/127\.0\.0\.1:9\/v1\/logs: .* \(after 5 attempts\) \(3 records dropped\)$/);
   });
 
   test("OTLP/HTTP export retries what the specification calls retryable (429/502/503/504, honouring Retry-After), not the rest", async () => {
@@ -159,7 +159,7 @@ describe("LogRecord and OTLP/JSON shape", () => {
         script = plan;
         statuses.length = 0;
         const errors: string[] = [];
-        const l = new DecisionLogger({ resource, endpoint: `http://127.0.0.1:${stub.port}/v1/logs`, flushIntervalMs: 60_000, retryBaseMs: 1, onError: (m) => errors.push(m) });
+        const l = new DecisionLogger({ resource, endpoint: `http://127.0.0.1:${stub.port}/v1/logs`, flushIntervalMs: 60_000, otlp: { retryBaseMs: 1 }, onError: (m) => errors.push(m) });
         l.log(event);
         await l.close();
         return { statuses: [...statuses], errors, stats: l.snapshot() };
@@ -168,9 +168,9 @@ describe("LogRecord and OTLP/JSON shape", () => {
       expect(recovered.statuses).toEqual([503, 429, 200]);
       expect(recovered.stats).toMatchObject({ exported: 1, dropped: 0, failedFlushes: 0 });
       expect(recovered.errors).toEqual([]);
-      const exhausted = await run([503, 503, 503, 200]);
-      expect(exhausted.statuses).toEqual([503, 503, 503]);
-      expect(exhausted.errors).toEqual([`decision log endpoint http://127.0.0.1:${stub.port}/v1/logs: HTTP 503 (after 3 attempts) (1 records dropped)`]);
+      const exhausted = await run([503, 503, 503, 503, 503, 200]);
+      expect(exhausted.statuses).toEqual([503, 503, 503, 503, 503]);
+      expect(exhausted.errors).toEqual([`decision log endpoint http://127.0.0.1:${stub.port}/v1/logs: HTTP 503 (after 5 attempts) (1 records dropped)`]);
       const final = await run([400, 200]);
       expect(final.statuses).toEqual([400]);
       expect(final.errors).toEqual([`decision log endpoint http://127.0.0.1:${stub.port}/v1/logs: HTTP 400 (1 records dropped)`]);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { otlpLogsUrl, resolveServeConfig } from "../src/serve/config.ts";
 import { startGateServer, type GateServer } from "../src/serve/server.ts";
-import { OtlpLogExporter, retryAfterMs, type LogRecord } from "../src/telemetry/otlp.ts";
+import { OTLP_DEFAULTS, OtlpLogExporter, retryAfterMs, type LogRecord } from "../src/telemetry/otlp.ts";
 import { BUN, CLI } from "./support/cli.ts";
 import { goTool, promParse, promValue } from "./support/gotool.ts";
 import { freePort } from "./support/registry.ts";
@@ -150,11 +150,17 @@ describe("config", () => {
     expect(otlpLogsUrl("https://gw.example/otel/")).toBe("https://gw.example/otel/v1/logs");
     const base = { service: { environment: "test" } };
     const a = resolveServeConfig({ ...base, otlp: { endpoint: "http://c:4318", headers: { authorization: "Bearer x" } } }, work, "v");
-    expect(a.decisionLogs).toMatchObject({ endpoint: "http://c:4318/v1/logs", headers: { authorization: "Bearer x" }, otlp: { maxAttempts: 5, retryBaseMs: 250, retryMaxMs: 5000, timeoutMs: 10_000, maxQueue: 10_000, batchSize: 256 } });
-    expect(resolveServeConfig({ ...base, otlp: { logs_endpoint: "http://c:4318/custom/logs", max_queue: 7, retry: { max_attempts: 2 } } }, work, "v").decisionLogs).toMatchObject({
+    // The config passes on what the operator set, and only that: every default is the exporter's (OTLP_DEFAULTS).
+    expect(a.decisionLogs).toEqual({ endpoint: "http://c:4318/v1/logs", headers: { authorization: "Bearer x" }, otlp: {} });
+    expect(resolveServeConfig({ ...base, otlp: { logs_endpoint: "http://c:4318/custom/logs", max_queue: 7, retry: { max_attempts: 2 } } }, work, "v").decisionLogs).toEqual({
       endpoint: "http://c:4318/custom/logs",
+      headers: {},
       otlp: { maxQueue: 7, maxAttempts: 2 },
     });
+    const all = { timeout_ms: 1, batch_size: 2, flush_interval_ms: 30, max_queue: 4, retry: { max_attempts: 5, initial_interval_ms: 6, max_interval_ms: 7 } };
+    expect(resolveServeConfig({ ...base, otlp: { endpoint: "http://c:4318", ...all } }, work, "v").decisionLogs.otlp).toEqual({ timeoutMs: 1, batchSize: 2, flushIntervalMs: 30, maxQueue: 4, maxAttempts: 5, retryBaseMs: 6, maxBackoffMs: 7 });
+    expect(resolveServeConfig({ ...base, decision_logs: { endpoint: "http://c:4318/v1/logs", batch_size: 9 } }, work, "v").decisionLogs).toEqual({ endpoint: "http://c:4318/v1/logs", headers: {}, batchSize: 9, otlp: {} });
+    expect(OTLP_DEFAULTS).toEqual({ batchSize: 256, flushIntervalMs: 1000, maxQueue: 10_000, maxAttempts: 5, retryBaseMs: 250, maxBackoffMs: 5_000, timeoutMs: 10_000 });
     expect(resolveServeConfig({ ...base, decision_logs: { endpoint: "http://c:4318/v1/logs" } }, work, "v").decisionLogs.endpoint).toBe("http://c:4318/v1/logs");
   });
 
@@ -295,6 +301,24 @@ describe("never blocking a decision", () => {
     } finally {
       if (!stopped) await gate.stop();
       hung.stop(true);
+    }
+  }, 60_000);
+
+  test("a gate that sets no max_attempts makes the exporter's default 5 attempts per batch (one default, not 3 here and 5 there)", async () => {
+    let attempts = 0;
+    const stub = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (attempts++, new Response("busy", { status: 503 })) });
+    const logs: string[] = [];
+    // Only the back-off is set (to keep the test short): the number of attempts is the default.
+    const gate = await startGate({ endpoint: `http://127.0.0.1:${stub.port}`, batch_size: 1, flush_interval_ms: 20, retry: { initial_interval_ms: 1, max_interval_ms: 5 } }, logs);
+    try {
+      await decide(gate, "alice");
+      const line = await until("the batch dropped", () => logs.find((l) => l.startsWith("decision log endpoint")));
+      expect(line).toBe(`decision log endpoint http://127.0.0.1:${stub.port}/v1/logs: HTTP 503 (after ${OTLP_DEFAULTS.maxAttempts} attempts) (1 records dropped)`);
+      expect(attempts).toBe(5);
+      expect(gate.decisionLog.snapshot().exporters?.otlp).toMatchObject({ retries: 4, dropped: 1, failedFlushes: 1 });
+    } finally {
+      await gate.stop();
+      stub.stop(true);
     }
   }, 60_000);
 

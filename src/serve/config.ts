@@ -15,6 +15,7 @@ import { excluder, keyringFromConfig, type BundleKeyring, type KeyConfigEntry } 
 import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
 import { checkTokenFile } from "./auth.ts";
 import { checkMaterial, type TlsSettings } from "./tls.ts";
+import type { OtlpTuning } from "../telemetry/otlp.ts";
 
 export interface ServeConfigFile {
   addr?: string;
@@ -92,11 +93,15 @@ export interface ServeConfig {
     /** The OTLP/HTTP logs URL (otlp.endpoint + /v1/logs, otlp.logs_endpoint, or decision_logs.endpoint). */
     endpoint?: string;
     headers: Record<string, string>;
-    batchSize: number;
-    flushIntervalMs: number;
-    maxQueue: number;
-    /** OTLP/HTTP export: its own batching and queue bound, one attempt's deadline, retries. */
-    otlp?: { batchSize: number; flushIntervalMs: number; maxQueue: number; timeoutMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number };
+    /** decision_logs.batch_size, flush_interval_ms, max_queue as given (the file's, and OTLP's unless otlp: sets them). */
+    batchSize?: number;
+    flushIntervalMs?: number;
+    maxQueue?: number;
+    /**
+     * OTLP/HTTP export settings under otlp: as given, and only those: every default is the exporter's
+     * (OTLP_DEFAULTS in src/telemetry/otlp.ts), not repeated here.
+     */
+    otlp?: OtlpTuning;
   };
   /** TLS on the port (src/serve/tls.ts); absent = plain HTTP. */
   tls?: TlsSettings;
@@ -173,9 +178,9 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   const dl = c.decision_logs ?? {};
   const decisionLogs: ServeConfig["decisionLogs"] = {
     headers: dl.headers ?? {},
-    batchSize: dl.batch_size ?? 256,
-    flushIntervalMs: dl.flush_interval_ms ?? 1000,
-    maxQueue: dl.max_queue ?? 10_000,
+    ...(dl.batch_size !== undefined ? { batchSize: dl.batch_size } : {}),
+    ...(dl.flush_interval_ms !== undefined ? { flushIntervalMs: dl.flush_interval_ms } : {}),
+    ...(dl.max_queue !== undefined ? { maxQueue: dl.max_queue } : {}),
   };
   if (dl.file) decisionLogs.file = at(dl.file);
   // One OTLP/HTTP mechanism: `otlp:` (the issue's and OTel's name), with decision_logs.endpoint kept as the
@@ -186,15 +191,17 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   if (endpoint) {
     decisionLogs.endpoint = endpoint;
     if (o?.headers) decisionLogs.headers = o.headers;
-    decisionLogs.otlp = {
-      batchSize: o?.batch_size ?? decisionLogs.batchSize,
-      flushIntervalMs: o?.flush_interval_ms ?? decisionLogs.flushIntervalMs,
-      maxQueue: o?.max_queue ?? decisionLogs.maxQueue,
-      timeoutMs: o?.timeout_ms ?? 10_000,
-      maxAttempts: o?.retry?.max_attempts ?? 5,
-      retryBaseMs: o?.retry?.initial_interval_ms ?? 250,
-      retryMaxMs: o?.retry?.max_interval_ms ?? 5_000,
-    };
+    // Config names → the exporter's; what is not set is left out (never a second copy of a default).
+    const given: [keyof OtlpTuning, number | undefined][] = [
+      ["batchSize", o?.batch_size],
+      ["flushIntervalMs", o?.flush_interval_ms],
+      ["maxQueue", o?.max_queue],
+      ["timeoutMs", o?.timeout_ms],
+      ["maxAttempts", o?.retry?.max_attempts],
+      ["retryBaseMs", o?.retry?.initial_interval_ms],
+      ["maxBackoffMs", o?.retry?.max_interval_ms],
+    ];
+    decisionLogs.otlp = Object.fromEntries(given.filter(([, v]) => v !== undefined));
   }
   // deployment.environment is one of the Resource attributes every decision record must carry (tollgate's own
   // otel-log evidence kind requires it of a log stream), so a gate that logs decisions must name its environment.

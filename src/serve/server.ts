@@ -696,27 +696,8 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     throw e;
   });
   const metrics = new GateMetrics();
-  const otlp = cfg.decisionLogs.otlp;
-  const decisionLog = new DecisionLogger({
-    counters: metrics,
-    ...(otlp
-      ? {
-          otlp: { batchSize: otlp.batchSize, flushIntervalMs: otlp.flushIntervalMs, maxQueue: otlp.maxQueue },
-          timeoutMs: otlp.timeoutMs,
-          maxAttempts: otlp.maxAttempts,
-          retryBaseMs: otlp.retryBaseMs,
-          retryMaxMs: otlp.retryMaxMs,
-        }
-      : {}),
-    resource: cfg.resource,
-    file: cfg.decisionLogs.file,
-    endpoint: cfg.decisionLogs.endpoint,
-    headers: cfg.decisionLogs.headers,
-    batchSize: cfg.decisionLogs.batchSize,
-    flushIntervalMs: cfg.decisionLogs.flushIntervalMs,
-    maxQueue: cfg.decisionLogs.maxQueue,
-    onError: log,
-  });
+  // The decision log settings as configured, passed on as they are (each exporter holds its own defaults).
+  const decisionLog = new DecisionLogger({ ...cfg.decisionLogs, resource: cfg.resource, counters: metrics, onError: log });
   let stopping = false;
   const core: GateCore = {
     active: () => bundles.active,

@@ -7,7 +7,7 @@
 import { appendFile } from "node:fs/promises";
 import { sha256Hex } from "../core/digest.ts";
 import type { DecisionLogCounters } from "./metrics.ts";
-import { bool, OtlpLogExporter, pushBounded, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord } from "./otlp.ts";
+import { bool, OtlpLogExporter, pushBounded, SEVERITY, str, strArray, unixNanoString, type ExportLogsServiceRequest, type KeyValue, type LogRecord, type OtlpTuning } from "./otlp.ts";
 
 export interface ResourceInfo {
   serviceName: string;
@@ -96,21 +96,14 @@ export interface DecisionLogOptions {
   /** OTLP/HTTP logs URL (used as is). */
   endpoint?: string;
   headers?: Record<string, string>;
+  /** The file's batch size, flush period and queue bound (defaults 256, 1000 ms, 10 000); OTLP's too unless `otlp` sets its own. */
   batchSize?: number;
   flushIntervalMs?: number;
   maxQueue?: number;
-  /** First retry delay of an OTLP/HTTP export, doubled per attempt (default 250 ms). */
-  retryBaseMs?: number;
-  /** Longest wait between two attempts (default 5 s). */
-  retryMaxMs?: number;
-  /** Attempts per OTLP/HTTP batch, the first included (default 3). */
-  maxAttempts?: number;
-  /** One OTLP/HTTP attempt's deadline (default 10 s). */
-  timeoutMs?: number;
   /** Problems exporting (never thrown into a request). */
   onError?: (message: string) => void;
-  /** The OTLP/HTTP exporter's own batch size, flush period and queue bound (default: the ones above). */
-  otlp?: { batchSize?: number; flushIntervalMs?: number; maxQueue?: number };
+  /** The OTLP/HTTP exporter's settings as the operator gave them; each absent one is the exporter's default (OTLP_DEFAULTS). */
+  otlp?: OtlpTuning;
   /** Where exported/dropped/retried counts and queue lengths go (the gate's /metrics). */
   counters?: DecisionLogCounters;
 }
@@ -147,16 +140,13 @@ export class DecisionLogger {
     if (o.endpoint) {
       const c = o.counters;
       this.otlp = new OtlpLogExporter({
+        ...o.otlp,
+        batchSize: o.otlp?.batchSize ?? o.batchSize,
+        flushIntervalMs: o.otlp?.flushIntervalMs ?? o.flushIntervalMs,
+        maxQueue: o.otlp?.maxQueue ?? o.maxQueue,
         endpoint: o.endpoint,
         encode: (records) => JSON.stringify(exportRequest(o.resource, records)),
         ...(o.headers ? { headers: o.headers } : {}),
-        ...((o.otlp?.batchSize ?? o.batchSize) !== undefined ? { batchSize: o.otlp?.batchSize ?? o.batchSize! } : {}),
-        ...((o.otlp?.flushIntervalMs ?? o.flushIntervalMs) !== undefined ? { flushIntervalMs: o.otlp?.flushIntervalMs ?? o.flushIntervalMs! } : {}),
-        ...((o.otlp?.maxQueue ?? o.maxQueue) !== undefined ? { maxQueue: o.otlp?.maxQueue ?? o.maxQueue! } : {}),
-        ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
-        ...(o.retryMaxMs !== undefined ? { maxBackoffMs: o.retryMaxMs } : {}),
-        ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
-        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.onError ? { onError: o.onError } : {}),
         ...(c
           ? {

@@ -158,7 +158,7 @@ export interface OtlpExporterOptions {
   flushIntervalMs?: number;
   /** Records held in memory at most; past it the oldest are dropped and counted (default 10 000). */
   maxQueue?: number;
-  /** Attempts per batch, the first included (default 3). */
+  /** Attempts per batch, the first included (default 5). */
   maxAttempts?: number;
   /** First retry delay, doubled per attempt (default 250 ms), never more than maxBackoffMs (default 5 s). */
   retryBaseMs?: number;
@@ -175,6 +175,23 @@ export interface OtlpExporterOptions {
     queueLength(n: number): void;
   };
 }
+
+/** What an operator may tune (config `otlp:`, mapped by src/serve/config.ts); each absent one is its default. */
+export type OtlpTuning = Pick<OtlpExporterOptions, "batchSize" | "flushIntervalMs" | "maxQueue" | "maxAttempts" | "retryBaseMs" | "maxBackoffMs" | "timeoutMs">;
+
+/**
+ * The export's defaults, held here only: the config and the decision log pass on what the operator set and
+ * nothing else (schemas/serve-config.schema.json documents the same values).
+ */
+export const OTLP_DEFAULTS: Readonly<Required<OtlpTuning>> = {
+  batchSize: 256,
+  flushIntervalMs: 1000,
+  maxQueue: 10_000,
+  maxAttempts: 5,
+  retryBaseMs: 250,
+  maxBackoffMs: 5_000,
+  timeoutMs: 10_000,
+};
 
 /** OTLP/HTTP responses the specification calls retryable. */
 export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -219,9 +236,21 @@ export class OtlpLogExporter {
   /** End the current back-off wait now (at the close deadline). */
   private endPause: (() => void) | undefined;
   private readonly stats = { exported: 0, dropped: 0, failedFlushes: 0, retries: 0 };
+  /** The settings in force: each one given, else its default (OTLP_DEFAULTS). */
+  readonly tuning: Required<OtlpTuning>;
 
   constructor(private readonly o: OtlpExporterOptions) {
-    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1000);
+    const d = OTLP_DEFAULTS;
+    this.tuning = {
+      batchSize: o.batchSize ?? d.batchSize,
+      flushIntervalMs: o.flushIntervalMs ?? d.flushIntervalMs,
+      maxQueue: o.maxQueue ?? d.maxQueue,
+      maxAttempts: o.maxAttempts ?? d.maxAttempts,
+      retryBaseMs: o.retryBaseMs ?? d.retryBaseMs,
+      maxBackoffMs: o.maxBackoffMs ?? d.maxBackoffMs,
+      timeoutMs: o.timeoutMs ?? d.timeoutMs,
+    };
+    this.timer = setInterval(() => void this.flush(), this.tuning.flushIntervalMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
@@ -236,13 +265,13 @@ export class OtlpLogExporter {
       this.o.counters?.dropped("export_failed", 1);
       return;
     }
-    const n = pushBounded(this.queue, record, this.o.maxQueue ?? 10_000);
+    const n = pushBounded(this.queue, record, this.tuning.maxQueue);
     if (n) {
       this.stats.dropped += n;
       this.o.counters?.dropped("queue_full", n);
     }
     this.o.counters?.queueLength(this.queue.length);
-    if (this.queue.length >= (this.o.batchSize ?? 256)) void this.flush();
+    if (this.queue.length >= this.tuning.batchSize) void this.flush();
   }
 
   /** Send what is queued; one loop at a time (callers during it share it). Never rejects. */
@@ -257,7 +286,7 @@ export class OtlpLogExporter {
 
   private async drain(): Promise<void> {
     while (this.queue.length && !this.abandoned) {
-      const batch = this.queue.splice(0, this.o.batchSize ?? 256);
+      const batch = this.queue.splice(0, this.tuning.batchSize);
       this.o.counters?.queueLength(this.queue.length);
       const failure = await this.post(this.o.encode(batch));
       if (!failure) {
@@ -278,8 +307,7 @@ export class OtlpLogExporter {
 
   /** One batch with its retries; returns why it failed, or undefined. */
   private async post(body: string): Promise<string | undefined> {
-    const attempts = this.o.maxAttempts ?? 3;
-    const timeoutMs = this.o.timeoutMs ?? 10_000;
+    const { maxAttempts: attempts, timeoutMs } = this.tuning;
     let why = "";
     for (let attempt = 1; ; attempt++) {
       let wait: number | undefined;
@@ -307,8 +335,8 @@ export class OtlpLogExporter {
       if (attempt >= attempts || this.abandoned) return attempt > 1 ? `${why} (after ${attempt} attempts)` : why;
       this.stats.retries++;
       this.o.counters?.retried();
-      const backoff = (this.o.retryBaseMs ?? 250) * 2 ** (attempt - 1);
-      await this.pause(Math.min(this.o.maxBackoffMs ?? 5_000, wait ?? backoff));
+      const backoff = this.tuning.retryBaseMs * 2 ** (attempt - 1);
+      await this.pause(Math.min(this.tuning.maxBackoffMs, wait ?? backoff));
       if (this.abandoned) return why;
     }
   }
