@@ -498,3 +498,44 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     });
   }
 });
+
+describe("the predicate's shape and its verification fail apart", () => {
+  const st = (pred: Record<string, unknown>) => ({ _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: SUBJECT } }], predicateType: "stella.ops/promotion@v1", predicate: pred });
+  const shaped = predicate({ uuid: "ab".repeat(32), logIndex: 1, inclusionProof: { rootHash: "00".repeat(32), treeSize: 2, hashes: [], checkpoint: "x" } });
+
+  async function record(statement: unknown) {
+    const { attestationKind } = await import("../src/evidence/attestation/index.ts");
+    const { makeVerifyContext, sourceFromText } = await import("../src/evidence/source.ts");
+    const file = sourceFromText(p("bare-promotion.json"), JSON.stringify(statement));
+    const ctx = makeVerifyContext({ time: new Date(TIME), keys: [], trustedRoot: () => ({}) });
+    const parsed = attestationKind.parse(file);
+    return attestationKind.normalize(parsed, await attestationKind.verify(parsed, file, ctx), file, ctx)[0]!;
+  }
+
+  test("an exception inside the handler's verify is predicate.verify, not predicate.schema; the facts stand", async () => {
+    const { promotionPredicate } = await import("../src/evidence/promotion/index.ts");
+    const verify = promotionPredicate.verify;
+    promotionPredicate.verify = async () => {
+      throw new Error("the material reader broke");
+    };
+    let ev;
+    try {
+      ev = await record(st(shaped));
+    } finally {
+      promotionPredicate.verify = verify;
+    }
+    expect(ev.checks.map((c) => [c.name, c.ok])).toEqual([["statement.schema", true], ["predicate.schema", true], ["predicate.verify", false]]);
+    expect(ev.checks.at(-1)).toMatchObject({ code: "internal", reason: "stella.ops/promotion@v1: verification error: the material reader broke" });
+    expect(ev.integrity).toEqual({ status: "failed", reason: "stella.ops/promotion@v1: verification error: the material reader broke" });
+    // Parsed, so its facts are there; unverified, so no material counts and no log result stands.
+    expect(ev.facts.from).toBe("staging");
+    expect(ev.facts.transparency).toBeUndefined();
+    expect((ev.facts.materials as any[]).map((m) => m.verified)).toEqual([undefined, undefined]);
+  });
+
+  test("a malformed predicate is predicate.schema and its verification does not run", async () => {
+    const ev = await record(st({ ...shaped, promotion: { from: "staging" } }));
+    expect(ev.checks.map((c) => [c.name, c.ok, c.code])).toEqual([["statement.schema", true, undefined], ["predicate.schema", false, "schema_invalid"]]);
+    expect(ev.checks.at(-1)!.reason).toBe("stella.ops/promotion@v1: promotion predicate: promotion.to must be a non-empty string");
+  });
+});

@@ -115,18 +115,28 @@ async function verifyItem(item: AttestationItem, file: SourceFile, ctx: VerifyCo
     const handler = predicateHandlerFor(st.statement.predicateType);
     if (handler) {
       handlerOut = handler;
+      // The predicate's shape (facts) and its own verification are two steps, each failing with its own check:
+      // an exception in verify is not a malformed predicate.
+      let shaped = false;
       try {
         facts = handler.facts(st.statement.predicate, st.statement);
         checks.push({ name: "predicate.schema", ok: true });
-        if (handler.verify) {
+        shaped = true;
+      } catch (e) {
+        const err = asTollgateError(e, undefined, "schema_invalid");
+        checks.push(failed("predicate.schema", err.code === "internal" ? "schema_invalid" : err.code, `${st.statement.predicateType}: ${err.message}`));
+      }
+      if (shaped && handler.verify) {
+        try {
           const v = await handler.verify(st.statement, file, ctx);
           checks.push(...v.checks);
           if (v.transparency) transparency = v.transparency;
           if (v.facts) facts = { ...facts, ...v.facts };
+        } catch (e) {
+          // verify never throws for a verification failure: this is a fault, named as one (not a schema problem).
+          const err = asTollgateError(e);
+          checks.push(failed("predicate.verify", err.code, `${st.statement.predicateType}: verification error: ${err.message}`));
         }
-      } catch (e) {
-        const err = asTollgateError(e, undefined, "schema_invalid");
-        checks.push(failed("predicate.schema", err.code === "internal" ? "schema_invalid" : err.code, `${st.statement.predicateType}: ${err.message}`));
       }
     }
   } else {
