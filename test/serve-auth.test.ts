@@ -237,6 +237,32 @@ describe("auth with workers: 3", () => {
   }, 60_000);
 });
 
+describe("read once at start", () => {
+  test("the token file the config read and checked is what every thread serves; it is not read again at start", async () => {
+    const p = join(work, "once.tokens");
+    writeTokens(p, `${TOKEN_A}\n`);
+    const c = cfg({ workers: 2, auth: { bearer_tokens_file: p } });
+    // Changed after the config read it: a thread that read it again would refuse to start (or serve TOKEN_B).
+    writeTokens(p, `${TOKEN_B}\nBearer not-a-token-line\n`);
+    const logs: string[] = [];
+    const gate = await startGateServer(c, { log: (l) => logs.push(l) });
+    try {
+      const call = (token: string) => fetch(`${gate.url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user: "alice" } }), headers: { "Content-Type": "application/json", Connection: "close", Authorization: `Bearer ${token}` } });
+      const threads = new Set<number>();
+      for (let i = 0; i < 200 && threads.size < 2; i++) threads.add(((await (await fetch(`${gate.url}/health`, { headers: { Connection: "close" } })).json()) as { thread: number }).thread);
+      expect([...threads].sort()).toEqual([0, 1]);
+      for (let i = 0; i < 20; i++) {
+        expect((await call(TOKEN_A)).status).toBe(200);
+        expect((await call(TOKEN_B)).status).toBe(401);
+      }
+      // The change is then seen by each thread's watch, and refused there (the tokens checked at start stay).
+      await until("both threads refused the new contents", async () => (logs.filter((l) => /^(worker 1: )?auth: new contents refused \(.*line 2 is not a token/.test(l)).length >= 2 ? true : undefined), 10_000);
+    } finally {
+      await gate.stop();
+    }
+  }, 60_000);
+});
+
 describe("the CLI: --authentication=token --bearer-tokens-file", () => {
   const yaml = () => {
     const p = join(work, "cli.yaml");

@@ -260,6 +260,26 @@ describe("TLS with workers: 3", () => {
   }, 60_000);
 });
 
+describe("read once at start", () => {
+  test("the material the config read and checked is what every thread serves; it is not read again at start", async () => {
+    const files = servedFiles("once", server1);
+    const c = cfg({ workers: 2, tls: files });
+    // Changed after the config read it: a thread that read it again would refuse to start.
+    writeFileSync(files.key_file, "not a key\n");
+    const logs: string[] = [];
+    const gate = await startGateServer(c, { log: (l) => logs.push(l) });
+    try {
+      const cns = new Set<string | undefined>();
+      for (let i = 0; i < 12; i++) cns.add(await servedCertificateCN(gate.port, ca.cert));
+      expect([...cns]).toEqual(["gate-1"]);
+      // Each thread's watch then sees the change and refuses it, keeping the certificate checked at start.
+      await until("both threads refused the new key", async () => (logs.filter((l) => /^(worker 1: )?tls: new contents refused \(.*tls\.key_file: not a PEM private key/.test(l)).length >= 2 ? true : undefined), 10_000);
+    } finally {
+      await gate.stop();
+    }
+  }, 60_000);
+});
+
 describe("configuration", () => {
   const refusal = (extra: Record<string, unknown>) => {
     try {

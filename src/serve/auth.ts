@@ -36,12 +36,17 @@ export function parseTokenFile(bytes: Uint8Array, path: string): Buffer[] {
   return out;
 }
 
-/** Start-time check of a token file (the config is refused when it fails): readable, tokens only, at least one. */
-export function checkTokenFile(path: string): void {
-  if (parseTokenFile(readUserFileSync(path, "bearer token file", "usage"), path).length === 0) {
-    throw new TollgateError("usage", "bearer token file lists no tokens: every /v1/* request would be refused", path);
-  }
+/**
+ * Start-time read and check of a token file (the config is refused when it fails): readable, tokens only, at
+ * least one. Its bytes are handed down to every thread's BearerAuth (BearerAuth.of), which does not read it again.
+ */
+export function readTokenFile(path: string): Uint8Array {
+  const bytes = readUserFileSync(path, "bearer token file", "usage");
+  if (parseTokenFile(bytes, path).length === 0) throw noTokens(path);
+  return bytes;
 }
+
+const noTokens = (path: string) => new TollgateError("usage", "bearer token file lists no tokens: every /v1/* request would be refused", path);
 
 export type AuthOutcome = { ok: true } | { ok: false; response: Response; reason: string };
 
@@ -72,11 +77,15 @@ export class BearerAuth {
 
   /** Read and check the token file; a missing, unreadable, malformed or empty file refuses the start. */
   static load(path: string, log: (line: string) => void, intervalMs?: number): BearerAuth {
-    const bytes = readUserFileSync(path, "bearer token file", "usage");
-    const auth = new BearerAuth(path, bytes, log, intervalMs);
+    return BearerAuth.of(path, readTokenFile(path), log, intervalMs);
+  }
+
+  /** From the file's bytes as read at start (readTokenFile): watched from there, not read again now. */
+  static of(path: string, initial: Uint8Array, log: (line: string) => void, intervalMs?: number): BearerAuth {
+    const auth = new BearerAuth(path, initial, log, intervalMs);
     if (auth.tokens.length === 0) {
       auth.stop();
-      throw new TollgateError("usage", "bearer token file lists no tokens: every /v1/* request would be refused", path);
+      throw noTokens(path);
     }
     return auth;
   }

@@ -13,8 +13,8 @@ import { readUserFileSync } from "../core/read.ts";
 import { describeErrors, validator } from "../core/schema.ts";
 import { excluder, keyringFromConfig, type BundleKeyring, type KeyConfigEntry } from "../policy/signing.ts";
 import { GATE_ENTRYPOINT } from "../policy/default-bundle.ts";
-import { checkTokenFile } from "./auth.ts";
-import { checkMaterial, type TlsSettings } from "./tls.ts";
+import { readTokenFile } from "./auth.ts";
+import { readMaterial, type TlsSettings } from "./tls.ts";
 import type { OtlpTuning } from "../telemetry/otlp.ts";
 
 export interface ServeConfigFile {
@@ -105,8 +105,8 @@ export interface ServeConfig {
   };
   /** TLS on the port (src/serve/tls.ts); absent = plain HTTP. */
   tls?: TlsSettings;
-  /** Bearer tokens required on /v1/* (src/serve/auth.ts); absent = no authentication. */
-  auth?: { bearerTokensFile: string };
+  /** Bearer tokens required on /v1/* (src/serve/auth.ts); absent = no authentication. `contents`: the file as read at start. */
+  auth?: { bearerTokensFile: string; contents: Uint8Array };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -249,17 +249,19 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
       ...(c.registry?.allow_http ? { allowHttp: true } : {}),
     },
   };
+  // Read and checked now, once: a gate with a key that is not its certificate's (or a token file without tokens)
+  // refuses to start naming the file, and every thread serves these very bytes (they are not read again).
   if (c.tls) {
-    out.tls = { certFile: at(c.tls.cert_file), keyFile: at(c.tls.key_file), minVersion: c.tls.min_version ?? "1.2" };
-    if (c.tls.client_ca_file) out.tls.clientCaFile = at(c.tls.client_ca_file);
-    // Checked now, so a gate with a key that is not its certificate's refuses to start naming the files.
-    const t = out.tls;
-    const files = [t.certFile, t.keyFile, ...(t.clientCaFile ? [t.clientCaFile] : [])];
-    checkMaterial(files.map((f, i) => readUserFileSync(f, ["TLS certificate file", "TLS key file", "TLS client CA file"][i]!, "usage")), t);
+    out.tls = readMaterial({
+      certFile: at(c.tls.cert_file),
+      keyFile: at(c.tls.key_file),
+      ...(c.tls.client_ca_file ? { clientCaFile: at(c.tls.client_ca_file) } : {}),
+      minVersion: c.tls.min_version ?? "1.2",
+    });
   }
   if (c.auth) {
-    out.auth = { bearerTokensFile: at(c.auth.bearer_tokens_file) };
-    checkTokenFile(out.auth.bearerTokensFile);
+    const bearerTokensFile = at(c.auth.bearer_tokens_file);
+    out.auth = { bearerTokensFile, contents: readTokenFile(bearerTokensFile) };
   }
   return out;
 }

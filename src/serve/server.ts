@@ -612,7 +612,7 @@ const OPEN_PATHS = new Set(["/health", "/ready", "/metrics"]);
  */
 export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) => Promise<Response>, reusePort: boolean, log: (line: string) => void = () => {}, metrics?: GateMetrics): Listener {
   let fetch = handle;
-  const auth = cfg.auth ? BearerAuth.load(cfg.auth.bearerTokensFile, log) : undefined;
+  const auth = cfg.auth ? BearerAuth.of(cfg.auth.bearerTokensFile, cfg.auth.contents, log) : undefined;
   if (auth) {
     fetch = async (req) => {
       const path = new URL(req.url).pathname;

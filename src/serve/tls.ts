@@ -27,6 +27,24 @@ export interface TlsSettings {
   clientCaFile?: string;
   /** Lowest protocol version accepted. */
   minVersion: "1.2" | "1.3";
+  /**
+   * The files' bytes as read and checked at start (config.ts), in the order certificate, key, client CA: every
+   * thread's listener starts from them (no second read, so the material served is the material checked); the
+   * watch then compares the files with them.
+   */
+  contents: Uint8Array[];
+}
+
+/** The files of `s`, in the order checkMaterial and `contents` take them. */
+export function materialFiles(s: Pick<TlsSettings, "certFile" | "keyFile" | "clientCaFile">): string[] {
+  return [s.certFile, s.keyFile, ...(s.clientCaFile ? [s.clientCaFile] : [])];
+}
+
+/** Read the TLS files once and check them (a key that is not the certificate's refuses the start, naming it). */
+export function readMaterial(s: Omit<TlsSettings, "contents">): TlsSettings {
+  const contents = materialFiles(s).map((p, i) => readUserFileSync(p, ["TLS certificate file", "TLS key file", "TLS client CA file"][i]!, "usage"));
+  checkMaterial(contents, s);
+  return { ...s, contents };
 }
 
 type Material = { cert: string; key: string; ca?: string };
@@ -34,7 +52,7 @@ type Material = { cert: string; key: string; ca?: string };
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** Certificate chain, key and client CAs checked: each parses, the key is the leaf certificate's. */
-export function checkMaterial(contents: Uint8Array[], s: TlsSettings): Material {
+export function checkMaterial(contents: Uint8Array[], s: Omit<TlsSettings, "contents">): Material {
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   const [certPem, keyPem, caPem] = contents.map(text) as [string, string, string | undefined];
   const certs = certPem.match(PEM_CERT) ?? [];
@@ -67,7 +85,7 @@ export function checkMaterial(contents: Uint8Array[], s: TlsSettings): Material 
   return m;
 }
 
-function tlsOptions(m: Material, s: TlsSettings) {
+function tlsOptions(m: Material, s: Pick<TlsSettings, "minVersion">) {
   let secureOptions = constants.SSL_OP_NO_SSLv3 | constants.SSL_OP_NO_TLSv1 | constants.SSL_OP_NO_TLSv1_1;
   if (s.minVersion === "1.3") secureOptions |= constants.SSL_OP_NO_TLSv1_2;
   return {
@@ -151,8 +169,8 @@ export class TlsFront {
     private readonly settings: TlsSettings,
     private readonly log: (line: string) => void,
   ) {
-    const paths = [settings.certFile, settings.keyFile, ...(settings.clientCaFile ? [settings.clientCaFile] : [])];
-    const contents = paths.map((p, i) => readUserFileSync(p, ["TLS certificate file", "TLS key file", "TLS client CA file"][i]!, "usage"));
+    const paths = materialFiles(settings);
+    const contents = settings.contents;
     this.listener = this.bind(port, checkMaterial(contents, settings));
     this.port = this.listener.port;
     this.watch = new FileWatch(
