@@ -131,7 +131,8 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     expect(ev.checks.at(-2).detail).toEqual({ origin: "rekor.sigstore.dev - 2605736670972794746", log: "https://rekor.sigstore.dev" });
     expect(ev.checks.at(-1).detail).toEqual({ kind: "hashedrekord 0.0.1", names: "subject[0]", digest: `sha256:${REAL_SUBJECT}` });
     expect(ev.signature.status).toBe("verified");
-    expect(ev.transparency).toEqual({ status: "verified", logIndex: 79571823 });
+    // The record's transparency is the envelope's: a DSSE envelope is not logged. The proof's result is a fact.
+    expect(ev.transparency).toEqual({ status: "absent" });
     expect(ev.integrity.status).toBe("verified");
     expect(ev.facts).toMatchObject({ from: "staging", to: "prod", actor: "alice@example.com", pipeline: "https://ci.example/acme/app/runs/42", timestamp: "2026-05-30T12:00:00Z", log_verified: true });
     expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 79571823 });
@@ -170,7 +171,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     const { ev, code, rules } = runReal(await writeReal(predicate(with_((r) => delete r.body))));
     expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry's body is not given (rekor.body, base64, as Rekor's API returns it), so the proof is not bound to this statement: it shows only that some entry is in the log" }]);
     expect(ev.checks.filter((c: any) => c.ok).map((c: any) => c.name)).toContain("transparency.checkpoint");
-    expect(ev.transparency.status).toBe("unbound");
+    expect(ev.transparency.status).toBe("absent");
     expect(ev.facts.log_verified).toBe(false);
     expect(ev.facts.transparency.status).toBe("unbound");
     expect(code).toBe(1);
@@ -182,7 +183,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     const file = await writeCase(predicate(real));
     const { ev, code, rules } = run(file);
     expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: `the Rekor entry (hashedrekord 0.0.1) logs sha256:${REAL_SUBJECT}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's` }]);
-    expect(ev.transparency.status).toBe("failed");
+    expect(ev.facts.transparency.status).toBe("failed");
     expect(ev.facts.log_verified).toBe(false);
     expect(code).toBe(1);
     expect(rules).toEqual(["promotion.transparency"]);
@@ -297,10 +298,33 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     const { ev, code, rules } = run(await writeCase(predicate(await rekor())), ROOT());
     expect(failedChecks(ev)).toEqual([]);
     expect(ev.checks.at(-1)).toEqual({ name: "transparency.binding", ok: true, detail: { kind: "hashedrekord 0.0.1", names: "materials[0]", digest: `sha256:${sha256hex(SBOM)}` } });
-    expect(ev.transparency).toEqual({ status: "verified", logIndex: 5 });
+    expect(ev.transparency).toEqual({ status: "absent" });
     expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 5 });
     expect(code).toBe(0);
     expect(rules).toEqual([]);
+  });
+
+  test("the envelope's log entry and the predicate's stay apart: a verified Rekor proof never masks a failed or absent envelope entry", async () => {
+    const statement = (pred: Record<string, unknown>) => JSON.stringify({ _type: "https://in-toto.io/Statement/v1", subject: [{ name: "app", digest: { sha256: SUBJECT } }], predicateType: "stella.ops/promotion@v1", predicate: pred });
+    const bundleCase = async (integratedTime: number) => {
+      const file = await writeCase(predicate(await rekor()));
+      const payload = statement(predicate(await rekor()));
+      writeFileSync(file, JSON.stringify(await ss.managed({ content: { dsse: { payloadType: IN_TOTO_JSON, payload } }, key: promoter, integratedTime })));
+      return file;
+    };
+    // Logged before the verification time: both verified, each its own.
+    const logged = run(await bundleCase(Date.parse("2026-05-31T00:00:00Z") / 1000), ROOT());
+    expect(failedChecks(logged.ev)).toEqual([]);
+    expect(logged.ev.transparency.status).toBe("verified");
+    expect(logged.ev.transparency).toEqual({ status: "verified", logIndex: 1, integratedTime: "2026-05-31T00:00:00.000Z" });
+    expect(logged.ev.facts.transparency).toEqual({ status: "verified", logIndex: 5 });
+    expect(logged.code).toBe(0);
+    // The envelope's entry integrated after the verification time: its failure stands beside the proof's success.
+    const future = run(await bundleCase(Date.parse("2026-06-02T00:00:00Z") / 1000), ROOT());
+    expect(future.ev.transparency.status).toBe("failed");
+    expect(future.ev.transparency.reason).toMatch(/integratedTime 2026-06-02T00:00:00\.000Z is after the verification time/);
+    expect(future.ev.facts.transparency).toEqual({ status: "verified", logIndex: 5 });
+    expect(future.code).toBe(1);
   });
 
   test("bound through the subject: an intoto entry whose payload hash is the subject's digest", async () => {
@@ -325,7 +349,7 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     delete r.body;
     const file = await writeCase(predicate(r));
     const denied = run(file, ROOT());
-    expect(denied.ev.transparency.status).toBe("unbound");
+    expect(denied.ev.facts.transparency.status).toBe("unbound");
     expect(denied.code).toBe(1);
     expect(denied.rules).toEqual(["promotion.rekor-unbound"]);
     expect(JSON.stringify(denied.out)).toContain("is not bound to this statement: the Rekor entry's body is not given");

@@ -26,8 +26,9 @@ export interface PredicateHandler {
   facts(predicate: unknown, statement: InTotoStatement): Record<string, unknown>;
   /**
    * Checks the predicate needs beyond the envelope's signature (files it names re-hashed, a log proof it
-   * carries), run after facts() succeeded. Never throws for a verification failure. `transparency`, when
-   * given, is the record's transparency (the predicate carries its own log entry); `facts` are merged over facts().
+   * carries), run after facts() succeeded. Never throws for a verification failure. `facts` are merged over
+   * facts(). `transparency`, when given, is the predicate's own log result (it carries its own log entry): it
+   * becomes `facts.transparency`, never the record's `transparency` (the envelope's).
    */
   verify?(statement: InTotoStatement, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency?: TransparencyFacts; facts?: Record<string, unknown> }>;
   /** Paths of files in this invocation that the predicate names (they are materials, not evidence). */

@@ -130,8 +130,11 @@ async function verifyItem(item: AttestationItem, file: SourceFile, ctx: VerifyCo
         try {
           const v = await handler.verify(st.statement, file, ctx);
           checks.push(...v.checks);
-          if (v.transparency) transparency = v.transparency;
           if (v.facts) facts = { ...facts, ...v.facts };
+          // The predicate's own log result (a promotion's Rekor proof) stays apart from the record's
+          // `transparency`, which is the envelope's (a Sigstore bundle's log entry, or absent for DSSE): a verified
+          // predicate proof must never stand in for an envelope whose entry failed or is absent.
+          if (v.transparency) facts = { ...facts, transparency: v.transparency };
         } catch (e) {
           // verify never throws for a verification failure: this is a fault, named as one (not a schema problem).
           const err = asTollgateError(e);

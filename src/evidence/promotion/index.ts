@@ -317,8 +317,8 @@ export const promotionPredicate: PredicateHandler = {
     });
     const byRole: Record<string, unknown[]> = { sbom: [], vex: [] };
     for (const m of materials) byRole[m.role as string]!.push(m);
-    // The predicate's own log result, apart from the record's (the envelope's): policies read it here.
-    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified", transparency: v.transparency } };
+    // v.transparency, the Rekor proof's result, becomes facts.transparency (the envelope layer keeps it apart).
+    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified" } };
   },
   materials(statement, file, all) {
     let p: PromotionPredicate;
