@@ -37,6 +37,13 @@ function k8sProblems(obj: any): string[] {
   try { new M(obj).validate(); return []; } catch (e) { return [String((e as Error).message)]; }
 }
 
+/** A Kubernetes CPU quantity ("2", "1500m", 0.5) in CPUs; undefined when absent or not a CPU quantity. */
+function cpus(q: unknown): number | undefined {
+  if (typeof q === "number") return q;
+  const m = typeof q === "string" ? /^(\d+(?:\.\d+)?)(m?)$/.exec(q) : null;
+  return m ? Number(m[1]) / (m[2] ? 1000 : 1) : undefined;
+}
+
 describe("deploy/kubernetes", () => {
   test("every manifest is valid against the Kubernetes schema of its kind; kustomization lists them all", () => {
     expect(docs.map((d) => d.obj.kind).sort()).toEqual(["ConfigMap", "Deployment", "Namespace", "PodDisruptionBudget", "Service", "ValidatingWebhookConfiguration"]);
@@ -130,6 +137,11 @@ describe("deploy/kubernetes", () => {
     const mounts = one("Deployment").spec.template.spec.containers[0].volumeMounts.filter((m: any) => m.readOnly).map((m: any) => m.mountPath + "/");
     const files = [cfg.tls.cert_file, cfg.tls.key_file, cfg.auth.bearer_tokens_file, cfg.keys.bundle.key_file, cfg.registry.config_file];
     for (const f of files) expect({ f, mounted: mounts.some((m: string) => f.startsWith(m)) }).toEqual({ f, mounted: true });
+    // workers is explicit (not `auto`, which counts the node's CPUs) and is the CPUs the pod is given: its CPU
+    // limit, in whole CPUs, with the request equal to it.
+    const res = one("Deployment").spec.template.spec.containers[0].resources;
+    expect({ workers: cfg.workers, limit: cpus(res.limits?.cpu), request: cpus(res.requests?.cpu) }).toEqual({ workers: cpus(res.limits?.cpu), limit: cfg.workers, request: cfg.workers });
+    expect(Number.isInteger(cfg.workers) && cfg.workers >= 1).toBe(true);
     // And a typo in the config is caught by the same check.
     const bad = { ...cfg, tls: { ...cfg.tls, certfile: "x" } };
     expect(valid(bad)).toBe(false);
