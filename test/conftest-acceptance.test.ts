@@ -68,11 +68,6 @@ describe(`conftest ${VERSION} acceptance cases`, () => {
     // An input format tollgate has not implemented yet shows as a todo, never as a pass.
     const forced = c.args[c.args.indexOf("--parser") + 1];
     const formats = c.args.includes("--parser") ? [forced] : c.args.filter((a) => /\.[a-z]+$/.test(a) && !a.endsWith(".rego") && !a.endsWith(".json") || a.endsWith(".json") && !a.includes("capabilities")).map((a) => parserNameFor(a));
-    // conftest's own built-ins (parse_config, parse_config_file, parse_combined_config_files): not supplied yet.
-    if (c.command === "verify" && ["examples/hcl2/policy", "./examples/kubernetes/combine"].some((p) => c.args.includes(p))) {
-      test.todo(`acceptance.bats:${c.line}: conftest ${c.command} ${c.args.join(" ")} (conftest's parse_config built-ins in unit tests: not supplied yet)`);
-      continue;
-    }
     if (c.command === "test" && formats.some((f) => f !== undefined && !PARSER_NAMES.includes(f))) {
       test.todo(`acceptance.bats:${c.line}: conftest test ${c.args.join(" ")} (format not implemented yet)`);
       continue;
