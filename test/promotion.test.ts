@@ -467,6 +467,30 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
       expect(given.code).toBe(0);
     });
 
+    test("where the statement came from decides, not whether a file at its path has its bytes", async () => {
+      const { attestationKind } = await import("../src/evidence/attestation/index.ts");
+      const { makeVerifyContext, readEvidenceFile, sourceFromBytes } = await import("../src/evidence/source.ts");
+      const { DEFAULT_LIMITS } = await import("../src/core/limits.ts");
+      const file = await writeCase(predicate(await rekor()));
+      const bytes = new Uint8Array(readFileSync(file));
+      const materialReasons = async (src: ReturnType<typeof sourceFromBytes>) => {
+        const ctx = makeVerifyContext({ time: new Date(TIME), keys: [], trustedRoot: () => ss.trustedRoot, files: [src] });
+        const checks = await attestationKind.verify(attestationKind.parse(src), src, ctx);
+        return checks.filter((c) => c.name === "integrity.material").map((c) => c.ok || c.reason);
+      };
+      // Read from its path: the files beside it are read.
+      const disk = readEvidenceFile(file, bytes.byteLength, true, DEFAULT_LIMITS);
+      expect(disk.onDisk).toBe(true);
+      expect(await materialReasons(disk)).toEqual([true, true]);
+      // The same bytes under the same path, but from memory (a request item, a blob): nothing is read from disk.
+      const memory = sourceFromBytes(file, bytes);
+      expect(memory.onDisk).toBe(false);
+      expect(await materialReasons(memory)).toEqual([
+        "materials[0] (sbom sbom.cdx.json): not supplied: the statement is not a file on disk, so only files given with it are read",
+        "materials[1] (vex docs/app.vex.json): not supplied: the statement is not a file on disk, so only files given with it are read",
+      ]);
+    });
+
     test("the whole directory given: the SBOM and VEX are the statement's materials, not unknown evidence", async () => {
       const file = await writeCase(predicate(await rekor()));
       const ins = tollgate(["inspect", ...GATE(), ...ROOT(), dirname(file)]);

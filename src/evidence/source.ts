@@ -24,7 +24,7 @@ function startsLikeJson(head: Uint8Array): boolean {
 /** Where the bytes of a SourceFile live: in memory, or on disk (read in chunks, never held whole unless asked). */
 type Backing = { bytes: Uint8Array } | { path: string; size: number; sha256: string };
 
-function makeSource(path: string, backing: Backing, explicit: boolean, limits: InputLimits): SourceFile {
+function makeSource(path: string, backing: Backing, explicit: boolean, limits: InputLimits, onDisk = false): SourceFile {
   let bytes: Uint8Array | undefined = "bytes" in backing ? backing.bytes : undefined;
   let text: string | undefined | null = null; // null = not decoded yet
   let json: unknown = undefined;
@@ -60,6 +60,7 @@ function makeSource(path: string, backing: Backing, explicit: boolean, limits: I
   const file: SourceFile = {
     path,
     explicit,
+    onDisk,
     size,
     limits,
     get bytes() {
@@ -204,7 +205,7 @@ export function readEvidenceFile(path: string, size: number, explicit: boolean, 
   }
   if (off !== size) throw new TollgateError("unreadable", "file changed while it was being read", path);
   const sha256 = h.digest("hex");
-  return whole ? makeSource(path, { bytes: whole }, explicit, limits) : makeSource(path, { path, size, sha256 }, explicit, limits);
+  return makeSource(path, whole ? { bytes: whole } : { path, size, sha256 }, explicit, limits, true);
 }
 
 /** A source from bytes already read within the limits (stdin, a request item, a blob): nesting checked too. */

@@ -23,6 +23,11 @@ export interface SourceFile {
   readonly sha256: string;
   /** True when the user named this file; false when it was found by walking a directory. */
   readonly explicit: boolean;
+  /**
+   * True when the bytes were read from the file at `path` on this machine (readEvidenceFile); false for stdin,
+   * a gate-service request item, a registry blob, or a source built in memory, whatever `path` says.
+   */
+  readonly onDisk: boolean;
   /** UTF-8 text, or undefined when the bytes are not valid UTF-8. */
   text(): string | undefined;
   /** Parsed JSON (one document), or undefined when the text is not JSON. Throws limit_exceeded past the nesting cap. */

@@ -7,9 +7,9 @@
 // - otherwise the file is read from disk only when it stays inside the statement's directory: `..` segments are
 //   allowed while they do not climb above it (`a/../sbom.json`), `../sbom.json` is refused, and so is a path
 //   whose symbolic links lead out of the directory (compared after realpath);
-// - and only when the statement itself is a file on disk (its bytes re-read from its path hash to the same
-//   sha256): for a statement from stdin, a gate-service request or a registry blob, nothing is read from the
-//   machine tollgate runs on — only files supplied with it count;
+// - and only when the statement itself was read from the file at its path (SourceFile.onDisk, set where the
+//   file is read): for a statement from stdin, a gate-service request or a registry blob, nothing is read from
+//   the machine tollgate runs on — only files supplied with it count, even when a file at its path has its bytes;
 // - every read is bounded: a material is at most the per-input cap, and all of one statement's materials read
 //   from disk together at most the total-input cap (src/core/limits.ts).
 import { createHash } from "node:crypto";
@@ -40,26 +40,6 @@ const inside = (dir: string, path: string): boolean => {
   return !(rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel));
 };
 
-const onDisk = new WeakMap<SourceFile, boolean>();
-
-/** The statement is the file at its path (not a request item or blob that merely carries a path-like name). */
-function statementOnDisk(file: SourceFile): boolean {
-  let known = onDisk.get(file);
-  if (known === undefined) {
-    known = false;
-    try {
-      const st = statSync(file.path);
-      if (st.isFile() && st.size === file.size) {
-        known = createHash("sha256").update(readUserFileSync(file.path, "statement", "unreadable", file.limits.maxInputBytes)).digest("hex") === file.sha256;
-      }
-    } catch {
-      known = false;
-    }
-    onDisk.set(file, known);
-  }
-  return known;
-}
-
 /** Reads the materials of one statement: the rules above, one budget for all of them. */
 export class MaterialReader {
   readonly #budget: InputBudget;
@@ -86,7 +66,7 @@ export class MaterialReader {
     if (!inside(dir, path)) {
       throw new TollgateError("unsupported", `${path} is outside the statement's directory ${dir} (name the file on the command line to use it)`, path);
     }
-    if (!statementOnDisk(this.statement)) {
+    if (!this.statement.onDisk) {
       throw new TollgateError("not_found", `not supplied: the statement is not a file on disk, so only files given with it are read`, path);
     }
     let real: string | undefined;
