@@ -4,25 +4,60 @@ import { stableStringify } from "../core/input.ts";
 import type { PolicyResult } from "../policy/gate.ts";
 import type { GateReport, Reporter } from "./types.ts";
 
+/** `scheme://…`: an absolute URI with an authority (oci://, https://, file://), given as it is. */
+const ABSOLUTE_URI = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** `host:port` or `host:port/…`: a registry location (an image's name), which no relative reference can spell. */
+const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}(?:\/|$)/i;
+
+type ArtifactLocation = { uri: string; uriBaseId?: string };
+
 /**
- * Where a result points, as a SARIF artifactLocation. GitHub code scanning rejects a result without a location
- * (and a location whose URI is not a path in the repository), so every result gets one: the evidence file the
- * policy named; else the policy bundle when it is a local file; else the subject's name; else `tollgate`. A
- * relative path is relative to the checkout (uriBaseId %SRCROOT%, which upload-sarif resolves to the
- * workspace); an absolute one is a file: URI (upload-sarif makes those under the checkout relative).
+ * A path or URI as a SARIF artifactLocation. Only a workspace-relative path gets uriBaseId %SRCROOT%: SARIF 2.1.0
+ * §3.4.4 has uriBaseId only on a relative reference, and an absolute uri carries none. An absolute URI
+ * (`oci://HOST/REPO@sha256:…` evidence, `https://…`) is given as it is; an absolute file path is a file: URI
+ * (upload-sarif makes those under the checkout relative); a relative path is escaped segment by segment, so a
+ * `:` in its first segment cannot read as a URI scheme.
  */
-export function sarifLocation(r: PolicyResult, rep: GateReport): { uri: string; uriBaseId?: string } {
-  const bundle = rep.bundle.source;
-  const candidates = [
-    r.evidence ?? undefined,
-    bundle && !/^[a-z][a-z0-9+.-]*:/i.test(bundle) && bundle !== "-" ? bundle : undefined,
-    rep.input.context.subject?.name,
-  ];
-  const path = candidates.find((p): p is string => typeof p === "string" && p.length > 0 && p !== "-") ?? "tollgate";
+export function artifactLocation(path: string): ArtifactLocation {
   const slashed = path.replace(/\\/g, "/");
-  if (slashed.startsWith("/")) return { uri: "file://" + encodeURI(slashed).replace(/[?#]/g, encodeURIComponent) };
+  const escaped = (p: string) => encodeURI(p).replace(/[?#]/g, encodeURIComponent);
+  if (slashed.startsWith("/")) return { uri: "file://" + escaped(slashed) };
+  if (/^[a-z]:\//i.test(slashed)) return { uri: "file:///" + escaped(slashed) };
+  if (ABSOLUTE_URI.test(slashed)) return { uri: withAuthority(slashed, escaped) };
   const rel = slashed.replace(/^(\.\/)+/, "");
-  return { uri: encodeURI(rel).replace(/[?#]/g, encodeURIComponent), uriBaseId: "%SRCROOT%" };
+  return { uri: rel.split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
+}
+
+/** `scheme://AUTHORITY/PATH` with the path escaped and the authority as it is (an IPv6 host keeps its brackets). */
+function withAuthority(uri: string, escape: (p: string) => string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(uri)!;
+  return m[1]! + m[2]! + escape(m[3]!);
+}
+
+/** `oci://HOST/REPO@…` or `oci://HOST/REPO:TAG` → `HOST/REPO`: the image an evidence file was read from. */
+function imageOf(path: string): string | undefined {
+  if (!path.startsWith("oci://")) return undefined;
+  return path.slice("oci://".length).replace(/@[^/]*$/, "").replace(/:[^/:]*$/, "");
+}
+
+/**
+ * Where a result points, as a SARIF artifactLocation. GitHub code scanning rejects a result without a location,
+ * so every result gets one: the evidence file the policy named; else the policy bundle when it is a local file;
+ * else the subject's name; else `tollgate`. A subject name that is an image's (`HOST[:PORT]/REPO`, the name of an
+ * oci:// operand) is that image's oci:// URI, not a path in the checkout.
+ */
+export function sarifLocation(r: PolicyResult, rep: GateReport): ArtifactLocation {
+  const usable = (p: unknown): p is string => typeof p === "string" && p.length > 0 && p !== "-";
+  if (usable(r.evidence)) return artifactLocation(r.evidence);
+  const bundle = rep.bundle.source;
+  if (usable(bundle) && !/^[a-z][a-z0-9+.-]*:/i.test(bundle)) return artifactLocation(bundle);
+  const name = rep.input.context.subject?.name;
+  if (usable(name)) {
+    const images = new Set(rep.input.evidence.map((e) => imageOf(e.source.path)));
+    if (images.has(name) || HOST_PORT.test(name)) return { uri: withAuthority("oci://" + name, encodeURI) };
+    return artifactLocation(name);
+  }
+  return artifactLocation("tollgate");
 }
 
 /** SARIF 2.1.0: rule ids are the policy's stable rule ids; denials are errors, warnings warnings. */
