@@ -3,144 +3,27 @@
 // otelcorecol command is not a published module, so it cannot be go-installed), whose output file is read back.
 // Also: a collector that is down (then comes up), one that accepts connections and never answers, Retry-After and
 // the back-off, the queue bound and its dropped-record counter on /metrics.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { otlpLogsUrl, resolveServeConfig } from "../src/serve/config.ts";
-import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import type { GateServer } from "../src/serve/server.ts";
 import { OTLP_DEFAULTS, OtlpLogExporter, retryAfterMs, type LogRecord } from "../src/telemetry/otlp.ts";
-import { BUN, CLI } from "./support/cli.ts";
-import { goTool, promParse, promValue } from "./support/gotool.ts";
+import { BUN } from "./support/cli.ts";
+import { promValue } from "./support/gotool.ts";
 import { freePort } from "./support/registry.ts";
+import { until } from "./support/serve-bundle.ts";
+import { decide, demoGates, flat, hungReceiver, scrape as metrics, startCollector as collectorIn, stubReceiver, type Collector } from "./support/telemetry-gate.ts";
 
-const POLICY = `package demo
+const gates = demoGates("otlp-export", "otlp-1");
+const work = gates.work;
+afterAll(() => gates.remove());
 
-default allow := false
+const startCollector = (port: number, name: string): Promise<Collector> => collectorIn(work, port, name);
 
-allow if input.user == "alice"
-`;
-const GATE = `package tollgate.gate
-
-decision := {"allow": false, "deny": [], "warn": []}
-`;
-
-let work: string;
-
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "tollgate-otlp-export-"));
-  const dir = join(work, "policy");
-  mkdirSync(join(dir, "tollgate/gate"), { recursive: true });
-  writeFileSync(join(dir, "demo.rego"), POLICY);
-  writeFileSync(join(dir, "tollgate/gate/gate.rego"), GATE);
-  const r = Bun.spawnSync([BUN, CLI, "bundle", "build", dir, "-o", join(work, "bundle.tar.gz"), "--revision", "otlp-1", "-e", "demo/allow", "-e", "tollgate/gate/decision"], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
-});
-
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-interface Collector {
-  port: number;
-  /** Every LogRecord the Collector's file exporter wrote, with its Resource attributes. */
-  records(): { resource: Record<string, unknown>; record: LogRecord }[];
-  stop(): Promise<void>;
-}
-
-const flat = (attrs: { key: string; value: Record<string, unknown> }[] = []) =>
-  Object.fromEntries(attrs.map((a) => [a.key, a.value.stringValue ?? a.value.boolValue ?? a.value.intValue ?? (a.value.arrayValue as { values?: { stringValue: string }[] } | undefined)?.values?.map((v) => v.stringValue) ?? []]));
-
-/** The real Collector: otlp receiver (HTTP only) on 127.0.0.1:port → file exporter → out.jsonl. */
-async function startCollector(port: number, name: string): Promise<Collector> {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, "out.jsonl");
-  const cfg = join(dir, "collector.yaml");
-  writeFileSync(
-    cfg,
-    [
-      "receivers:",
-      "  otlp:",
-      "    protocols:",
-      "      http:",
-      `        endpoint: 127.0.0.1:${port}`,
-      "exporters:",
-      "  file:",
-      `    path: ${out}`,
-      "    flush_interval: 50ms",
-      "service:",
-      "  telemetry:",
-      "    metrics:",
-      "      level: none",
-      "    logs:",
-      "      level: warn",
-      "  pipelines:",
-      "    logs:",
-      "      receivers: [otlp]",
-      "      exporters: [file]",
-      "",
-    ].join("\n"),
-  );
-  const proc = Bun.spawn([goTool("otelcol"), "--config", `file:${cfg}`], { stdout: "ignore", stderr: "pipe" });
-  // Up when its receiver answers an empty export (the Collector answers 200 with a partialSuccess object).
-  await until(`the Collector on port ${port}`, async () => {
-    if (proc.exitCode !== null) throw new Error(`the Collector exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"resourceLogs":[]}' });
-      return r.ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  return {
-    port,
-    records() {
-      if (!existsSync(out)) return [];
-      const lines = readFileSync(out, "utf8").split("\n");
-      // The exporter may be writing the last line right now: only complete lines (ended by a newline) count.
-      lines.pop();
-      return lines
-        .filter(Boolean)
-        .flatMap((line) =>
-          (JSON.parse(line) as { resourceLogs: { resource: { attributes: never[] }; scopeLogs: { logRecords: LogRecord[] }[] }[] }).resourceLogs.flatMap((rl) =>
-            rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => ({ resource: flat(rl.resource.attributes), record }))),
-          ),
-        );
-    },
-    async stop() {
-      proc.kill();
-      await proc.exited;
-    },
-  };
-}
-
-async function startGate(otlp: Record<string, unknown>, logs: string[] = []): Promise<GateServer> {
-  const cfg = resolveServeConfig(
-    { addr: "127.0.0.1:0", service: { name: "gate-otlp-test", environment: "test", instance_id: "g1" }, bundle: { file: "bundle.tar.gz", allow_unsigned: true }, otlp },
-    work,
-    "test",
-  );
-  return startGateServer(cfg, { log: (l) => logs.push(l) });
-}
-
-async function decide(gate: GateServer, user: string): Promise<{ ms: number; id: string; result: unknown }> {
-  const t = performance.now();
-  const r = await fetch(`${gate.url}/v1/data/demo/allow`, { method: "POST", body: JSON.stringify({ input: { user } }) });
-  const body = (await r.json()) as { decision_id: string; result: unknown };
-  return { ms: performance.now() - t, id: body.decision_id, result: body.result };
-}
-
-async function metrics(gate: GateServer) {
-  return promParse(await (await fetch(`${gate.url}/metrics`)).text());
+/** A gate whose decision records go to `otlp` (service.environment set, as decision logs require). */
+function startGate(otlp: Record<string, unknown>, logs: string[] = []): Promise<GateServer> {
+  return gates.start({ service: { name: "gate-otlp-test", environment: "test", instance_id: "g1" }, otlp }, logs);
 }
 
 describe("config", () => {
@@ -254,20 +137,7 @@ describe("against a real OpenTelemetry Collector", () => {
 
 describe("never blocking a decision", () => {
   test("a receiver that accepts connections and never answers: decisions stay fast, the queue stays bounded, what overflows is dropped and counted", async () => {
-    let received = "";
-    let hungUp = 0;
-    const hung = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(_s, d) {
-          received += new TextDecoder().decode(d); // read, never answered
-        },
-        close() {
-          hungUp++; // the exporter gave the request up
-        },
-      },
-    });
+    const hung = hungReceiver();
     const logs: string[] = [];
     // A long per-attempt deadline: were export in the request path, each decision would wait for it.
     const gate = await startGate({ logs_endpoint: `http://127.0.0.1:${hung.port}/v1/logs`, batch_size: 2, max_queue: 5, flush_interval_ms: 60_000, timeout_ms: 60_000 }, logs);
@@ -280,7 +150,7 @@ describe("never blocking a decision", () => {
       expect(total).toBeLessThan(10_000);
       expect(Math.max(...times)).toBeLessThan(2_000);
       // The exporter really is waiting on the receiver: it sent the first batch of 2 and got no answer.
-      await until("the first export request", () => (received.includes("POST /v1/logs") ? true : undefined));
+      await until("the first export request", () => (hung.received().includes("POST /v1/logs") ? true : undefined));
       const m = await metrics(gate);
       // 2 in flight, 5 queued (the bound), the 43 oldest of the others dropped.
       expect(promValue(m, "tollgate_decision_log_queue_length", { exporter: "otlp" })).toBe(5);
@@ -297,16 +167,15 @@ describe("never blocking a decision", () => {
       expect(logs.filter((l) => l.startsWith("decision log endpoint"))).toEqual([`decision log endpoint http://127.0.0.1:${hung.port}/v1/logs: still unsent after 5000 ms at shutdown (7 records dropped: 2 in flight, 5 queued)`]);
       // Every one of the 50 decisions is accounted for: 43 dropped from the full queue, 7 at shutdown.
       expect(gate.decisionLog.snapshot().exporters?.otlp).toMatchObject({ exported: 0, dropped: 50, queued: 0 });
-      await until("the aborted request's connection closed", () => (hungUp >= 1 ? true : undefined), 5_000);
+      await until("the aborted request's connection closed", () => (hung.hungUp() >= 1 ? true : undefined), 5_000);
     } finally {
       if (!stopped) await gate.stop();
-      hung.stop(true);
+      hung.stop();
     }
   }, 60_000);
 
   test("a gate that sets no max_attempts makes the exporter's default 5 attempts per batch (one default, not 3 here and 5 there)", async () => {
-    let attempts = 0;
-    const stub = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (attempts++, new Response("busy", { status: 503 })) });
+    const stub = stubReceiver(() => new Response("busy", { status: 503 }));
     const logs: string[] = [];
     // Only the back-off is set (to keep the test short): the number of attempts is the default.
     const gate = await startGate({ endpoint: `http://127.0.0.1:${stub.port}`, batch_size: 1, flush_interval_ms: 20, retry: { initial_interval_ms: 1, max_interval_ms: 5 } }, logs);
@@ -314,11 +183,11 @@ describe("never blocking a decision", () => {
       await decide(gate, "alice");
       const line = await until("the batch dropped", () => logs.find((l) => l.startsWith("decision log endpoint")));
       expect(line).toBe(`decision log endpoint http://127.0.0.1:${stub.port}/v1/logs: HTTP 503 (after ${OTLP_DEFAULTS.maxAttempts} attempts) (1 records dropped)`);
-      expect(attempts).toBe(5);
+      expect(stub.seen.length).toBe(5);
       expect(gate.decisionLog.snapshot().exporters?.otlp).toMatchObject({ retries: 4, dropped: 1, failedFlushes: 1 });
     } finally {
       await gate.stop();
-      stub.stop(true);
+      stub.stop();
     }
   }, 60_000);
 
@@ -346,18 +215,10 @@ describe("never blocking a decision", () => {
 describe("retries", () => {
   const rec = (n: number): LogRecord => ({ timeUnixNano: String(n), observedTimeUnixNano: String(n), severityNumber: 9, severityText: "INFO", body: { stringValue: `r${n}` }, attributes: [] });
 
-  async function stub(answers: ((req: Request) => Response)[]) {
-    const seen: { at: number; auth: string | null; body: string }[] = [];
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      async fetch(req) {
-        seen.push({ at: performance.now(), auth: req.headers.get("authorization"), body: await req.text() });
-        return (answers[seen.length - 1] ?? (() => new Response("{}")))(req);
-      },
-    });
-    return { server, seen };
-  }
+  const stub = async (answers: ((req: Request) => Response)[]) => {
+    const s = stubReceiver((n, req) => (answers[n] ?? (() => new Response("{}")))(req));
+    return { server: { port: s.port, stop: s.stop }, seen: s.seen };
+  };
 
   test("Retry-After on a 503 is waited for, then the batch goes through, with the configured headers", async () => {
     const { server, seen } = await stub([() => new Response("busy", { status: 503, headers: { "Retry-After": "1" } })]);
@@ -374,7 +235,7 @@ describe("retries", () => {
       expect(errors).toEqual([]);
     } finally {
       await x.close();
-      server.stop(true);
+      server.stop();
     }
   });
 
@@ -398,7 +259,7 @@ describe("retries", () => {
       expect(x.snapshot()).toMatchObject({ exported: 0, dropped: 1, failedFlushes: 1, retries: 4 });
     } finally {
       await x.close();
-      server.stop(true);
+      server.stop();
     }
   });
 });
@@ -439,8 +300,7 @@ describe("close()", () => {
   }
 
   test("a collector that never answers: at the deadline the request in flight is aborted; queued + in flight are counted exactly; nothing outlives close()", async () => {
-    let hungUp = 0;
-    const hung = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, close: () => void hungUp++ } });
+    const hung = hungReceiver();
     try {
       const endpoint = `http://127.0.0.1:${hung.port}/v1/logs`;
       const lines = await closeInChild(endpoint, 7, 400);
@@ -450,40 +310,38 @@ describe("close()", () => {
       // Before, the child lived on until the request's own 60 s deadline.
       expect(Number(/^closed in (\d+) ms$/.exec(lines[1]!)?.[1])).toBeLessThan(2_000);
       expect(Number(/^exit (\d+) ms after close$/.exec(lines[3]!)?.[1])).toBeLessThan(1_000);
-      await until("the aborted connection closed", () => (hungUp >= 1 ? true : undefined), 5_000);
+      await until("the aborted connection closed", () => (hung.hungUp() >= 1 ? true : undefined), 5_000);
     } finally {
-      hung.stop(true);
+      hung.stop();
     }
   }, 60_000);
 
   test("a collector that answers: close() sends what is left and returns; its 5 s deadline timer does not keep the process alive", async () => {
-    let got = 0;
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (req) => ((got += (JSON.parse(await req.text()) as unknown[]).length), new Response("{}")) });
+    const server = stubReceiver();
     try {
-      const lines = await closeInChild(`http://127.0.0.1:${server.port}/v1/logs`, 5, 5_000);
+      const lines = await closeInChild(server.url, 5, 5_000);
       expect(lines[1]).toBe('stats {"exported":5,"dropped":0,"failedFlushes":0,"retries":0,"queued":0} counters {"exported":5}');
-      expect(got).toBe(5);
+      expect(server.seen.reduce((n, s) => n + (JSON.parse(s.body) as unknown[]).length, 0)).toBe(5);
       // Before, the deadline's Bun.sleep(5000) held the process for the rest of its 5 s.
       expect(Number(/^exit (\d+) ms after close$/.exec(lines[2]!)?.[1])).toBeLessThan(1_000);
     } finally {
-      server.stop(true);
+      server.stop();
     }
   }, 60_000);
 
   test("a batch waiting out its back-off at the deadline: counted as in flight, and its wait's timer is cleared", async () => {
-    let n = 0;
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (n++, new Response("", { status: 503 })) });
+    const server = stubReceiver(() => new Response("", { status: 503 }));
     try {
-      const endpoint = `http://127.0.0.1:${server.port}/v1/logs`;
+      const endpoint = server.url;
       // retryBaseMs 60 s: the batch is waiting for its second attempt when the 400 ms deadline comes.
       const lines = await closeInChild(endpoint, 3, 400);
       expect(lines[0]).toBe(`error: decision log endpoint ${endpoint}: still unsent after 400 ms at shutdown (3 records dropped: 2 in flight, 1 queued)`);
       expect(Number(/^closed in (\d+) ms$/.exec(lines[1]!)?.[1])).toBeLessThan(2_000);
       expect(lines[2]).toBe('stats {"exported":0,"dropped":3,"failedFlushes":0,"retries":1,"queued":0} counters {"retried":1,"export_failed":3}');
       expect(Number(/^exit (\d+) ms after close$/.exec(lines[3]!)?.[1])).toBeLessThan(1_000);
-      expect(n).toBe(1);
+      expect(server.seen.length).toBe(1);
     } finally {
-      server.stop(true);
+      server.stop();
     }
   }, 60_000);
 });

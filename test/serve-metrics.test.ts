@@ -2,53 +2,18 @@
 // (github.com/prometheus/common/expfmt, built from test/support/promparse), on a single-thread gate with bearer
 // auth (where /metrics stays open) and on a gate of several threads (the sums over every thread, whichever answers).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveServeConfig } from "../src/serve/config.ts";
-import { startGateServer, type GateServer } from "../src/serve/server.ts";
+import type { GateServer } from "../src/serve/server.ts";
 import { GateMetrics, METRICS_CONTENT_TYPE, routeOf } from "../src/telemetry/metrics.ts";
-import { BUN, CLI } from "./support/cli.ts";
 import { promParse, promValue, type PromFamily } from "./support/gotool.ts";
+import { demoGates, fresh, scrape } from "./support/telemetry-gate.ts";
 
-const POLICY = `package demo
-
-default allow := false
-
-allow if input.user == "alice"
-`;
-const GATE = `package tollgate.gate
-
-decision := {"allow": false, "deny": [], "warn": []}
-`;
 const TOKEN = "metrics-test-token-0123456789";
 
-let work: string;
-let bundlePath: string;
-
-beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), "tollgate-serve-metrics-"));
-  const dir = join(work, "policy");
-  mkdirSync(join(dir, "tollgate/gate"), { recursive: true });
-  writeFileSync(join(dir, "demo.rego"), POLICY);
-  writeFileSync(join(dir, "tollgate/gate/gate.rego"), GATE);
-  bundlePath = join(work, "bundle.tar.gz");
-  const r = Bun.spawnSync([BUN, CLI, "bundle", "build", dir, "-o", bundlePath, "--revision", "m1", "-e", "demo/allow", "-e", "tollgate/gate/decision"], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
-  writeFileSync(join(work, "tokens"), `${TOKEN}\n`);
-});
-
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function startGate(extra: Record<string, unknown>): Promise<GateServer> {
-  const cfg = resolveServeConfig({ addr: "127.0.0.1:0", bundle: { file: "bundle.tar.gz", allow_unsigned: true }, ...extra }, work, "test");
-  return startGateServer(cfg, { log: () => {} });
-}
-
-/** One request on its own connection (with several threads the kernel picks one per connection). */
-function fresh(gate: GateServer, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(gate.url + path, { ...init, headers: { ...(init.headers as Record<string, string>), Connection: "close" } });
-}
+const gates = demoGates("serve-metrics", "m1");
+writeFileSync(join(gates.work, "tokens"), `${TOKEN}\n`);
+afterAll(() => gates.remove());
 
 const histogram = (fams: PromFamily[], path: string) => fams.find((f) => f.name === "tollgate_http_request_duration_seconds")?.samples.find((s) => s.labels.path === path);
 
@@ -109,7 +74,7 @@ describe("GateMetrics", () => {
 describe("/metrics on a gate with bearer auth", () => {
   let gate: GateServer;
   beforeAll(async () => {
-    gate = await startGate({ auth: { bearer_tokens_file: "tokens" } });
+    gate = await gates.start({ auth: { bearer_tokens_file: "tokens" } });
   });
   afterAll(async () => gate?.stop());
 
@@ -143,7 +108,7 @@ describe("/metrics on a gate with bearer auth", () => {
     expect(counts).toEqual([...counts].sort((a, b) => a - b)); // cumulative
     expect(h.sum!).toBeGreaterThan(0);
     // The scrape itself is counted once it has been answered: the next one sees it.
-    const again = promParse(await (await fetch(`${gate.url}/metrics`)).text());
+    const again = await scrape(gate);
     expect(promValue(again, "tollgate_http_requests_total", { path: "/metrics", code: "200" })).toBe(1);
   });
 
@@ -162,7 +127,7 @@ describe("/metrics on a gate with bearer auth", () => {
 describe("/metrics on a gate of several threads (workers: 3)", () => {
   let gate: GateServer;
   beforeAll(async () => {
-    gate = await startGate({ workers: 3 });
+    gate = await gates.start({ workers: 3 });
   });
   afterAll(async () => gate?.stop());
 
@@ -176,7 +141,7 @@ describe("/metrics on a gate of several threads (workers: 3)", () => {
     // Scrape on fresh connections until several threads have answered /metrics too (each scrape is counted by
     // the thread that served it once it is answered, so the k-th scrape sees k-1 earlier ones).
     for (let k = 0; k < 12; k++) {
-      const fams = promParse(await (await fresh(gate, "/metrics")).text());
+      const fams = await scrape(gate, { fresh: true });
       expect(promValue(fams, "tollgate_http_requests_total", { path: "/health", code: "200" })).toBe(N);
       expect(promValue(fams, "tollgate_http_requests_total", { path: "/v1/data", code: "200" })).toBe(N);
       expect(promValue(fams, "tollgate_http_requests_total", { path: "/metrics", code: "200" })).toBe(k);

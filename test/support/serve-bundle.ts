@@ -77,11 +77,11 @@ export async function buildSignedBundle(work: string, rev: string, signer: strin
   return bytes;
 }
 
-/** Bounded wait: `f` until it returns something other than undefined. */
-export async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+/** Bounded wait: `f` (sync or async; a throw counts as not yet) until it returns something other than undefined. */
+export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = await f().catch(() => undefined);
+    const v = await Promise.resolve().then(f).catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(50);
