@@ -145,7 +145,7 @@ describe("keyless bundles from a self-made instance", () => {
     expect((await verifySigstoreBundle(b, opts())).ok).toBe(true);
   });
 
-  type Entry = { logIndex: string; integratedTime: string; inclusionProof: { rootHash: string; treeSize: string; logIndex: string; checkpoint?: { envelope: string } } };
+  type Entry = { logIndex: string; integratedTime: string; canonicalizedBody?: string; inclusionProof: { rootHash: string; treeSize: string; logIndex: string; checkpoint?: { envelope: string } } };
   const entryOf = (b: unknown) => (b as { verificationMaterial: { tlogEntries: Entry[] } }).verificationMaterial.tlogEntries[0]!;
 
   test("checkpoint root hash differing from the inclusion proof's is rejected", async () => {
@@ -154,6 +154,15 @@ describe("keyless bundles from a self-made instance", () => {
     const c = await firstFailure(b, opts());
     expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
     expect(c.reason).toContain("checkpoint root hash");
+  });
+
+  test("an inclusion proof that does not lead to the root: the message a promotion's proof gets (one sequence, sigstore/checkpoint.ts)", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    const e = entryOf(b);
+    e.canonicalizedBody = Buffer.from(Buffer.from(e.canonicalizedBody!, "base64").toString() + " ").toString("base64");
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toMatch(/^tlogEntries\[0\] the inclusion proof at index \d+ leads to [0-9a-f]{64}, not to rootHash [0-9a-f]{64}$/);
   });
 
   test("checkpoint size differing from the proof's treeSize is rejected", async () => {

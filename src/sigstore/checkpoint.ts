@@ -10,8 +10,15 @@ import { verifySignatureBytes } from "../crypto/dsse.ts";
 
 type TransparencyLog = TrustedRoot["tlogs"][number];
 
-/** A problem with a proof: `reason` says what differed. */
-export class ProofError extends Error {}
+/** Which part of a log proof failed: the Merkle path to the root, or the checkpoint (its form, tree, log, key). */
+export type ProofStep = "inclusion_proof" | "checkpoint";
+
+/** A problem with a proof: the message says what differed, `step` which part it is in. */
+export class ProofError extends Error {
+  constructor(message: string, readonly step: ProofStep = "checkpoint") {
+    super(message);
+  }
+}
 
 const UINT = /^(0|[1-9][0-9]*)$/;
 
@@ -130,12 +137,12 @@ function nodeHash(l: Uint8Array, r: Uint8Array): Uint8Array {
 
 /** RFC 9162 §2.1.3.2: the root an inclusion proof implies for `leaf` at `index` in a tree of `size`. */
 export function rootFromInclusionProof(leaf: Uint8Array, index: bigint, size: bigint, hashes: readonly Uint8Array[]): Uint8Array {
-  if (index < 0n || index >= size) throw new ProofError(`logIndex ${index} is not below treeSize ${size}`);
+  if (index < 0n || index >= size) throw new ProofError(`logIndex ${index} is not below treeSize ${size}`, "inclusion_proof");
   let fn = index;
   let sn = size - 1n;
   let r = leaf;
   for (const p of hashes) {
-    if (sn === 0n) throw new ProofError(`the inclusion proof has ${hashes.length} hashes, more than a tree of ${size} needs at index ${index}`);
+    if (sn === 0n) throw new ProofError(`the inclusion proof has ${hashes.length} hashes, more than a tree of ${size} needs at index ${index}`, "inclusion_proof");
     if ((fn & 1n) === 1n || fn === sn) {
       r = nodeHash(p, r);
       if ((fn & 1n) === 0n) {
@@ -150,6 +157,37 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: bigint, size: bi
     fn >>= 1n;
     sn >>= 1n;
   }
-  if (sn !== 0n) throw new ProofError(`the inclusion proof has ${hashes.length} hashes, fewer than a tree of ${size} needs at index ${index}`);
+  if (sn !== 0n) throw new ProofError(`the inclusion proof has ${hashes.length} hashes, fewer than a tree of ${size} needs at index ${index}`, "inclusion_proof");
   return r;
+}
+
+/** A Rekor entry's inclusion proof, decoded (the callers' field forms differ: a bundle's base64, Rekor's API's hex). */
+export interface InclusionProof {
+  /** The entry's RFC 6962 leaf hash; without it the path cannot be recomputed (only the checkpoint is checked). */
+  leaf?: Uint8Array;
+  /** The index the path is computed at (a sharded log's tree-local one). */
+  index: bigint;
+  treeSize: bigint;
+  rootHash: Uint8Array;
+  hashes: readonly Uint8Array[];
+  /** The signed checkpoint note's text. */
+  checkpoint: string;
+}
+
+/**
+ * The one inclusion-proof sequence, for Sigstore bundle entries and promotion attestations alike: the checkpoint
+ * parsed strictly and stating the proof's tree size and root hash, then the audit path recomputed from the leaf at
+ * `index` to that root. Returns the checkpoint; which trusted log signed it is the caller's next step
+ * (verifyCheckpoint, or @sigstore/verify for a bundle's entries). Throws ProofError (`step` names the part).
+ */
+export function checkInclusion(p: InclusionProof): Checkpoint {
+  const cp = parseCheckpoint(p.checkpoint);
+  checkCheckpointMatchesProof(cp, p.treeSize, p.rootHash);
+  if (p.leaf) {
+    const computed = rootFromInclusionProof(p.leaf, p.index, p.treeSize, p.hashes);
+    if (!bytesEqual(computed, p.rootHash)) {
+      throw new ProofError(`the inclusion proof at index ${p.index} leads to ${toHex(computed)}, not to rootHash ${toHex(p.rootHash)}`, "inclusion_proof");
+    }
+  }
+  return cp;
 }

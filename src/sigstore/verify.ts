@@ -6,7 +6,7 @@ import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObjec
 import { assertBundleLatest, assertBundleV01, assertBundleV02, bundleFromJSON, type Bundle } from "@sigstore/bundle";
 import { ASN1Obj, RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity } from "@sigstore/verify";
-import { bytesEqual, decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
+import { decodeBase64Strict, sha256Hex, toHex } from "../core/digest.ts";
 import { ArtifactDigests, compareDigestSets, formatDigestSet, strongAlgorithmsNamed, type DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import { parseDsseEnvelope, preAuthEncoding, verifyEcdsaPrehashed, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
@@ -14,7 +14,7 @@ import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
 import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
 import { BUNDLE_FORMATS, BUNDLE_V01_MEDIA_TYPE, BUNDLE_V02_MEDIA_TYPE } from "./media-types.ts";
-import { checkCheckpointMatchesProof, checkOriginNamesLog, findLog, leafHash, parseCheckpoint, ProofError, rootFromInclusionProof } from "./checkpoint.ts";
+import { checkInclusion, checkOriginNamesLog, findLog, leafHash, ProofError } from "./checkpoint.ts";
 import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
 
 export interface IdentityPolicy {
@@ -341,23 +341,23 @@ function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, n
     if (typeof envelope !== "string" || envelope === "") {
       fail("transparency.entries", "transparency_failed", `${at}.inclusionProof has no checkpoint`);
     }
-    // The checkpoint rules shared with other Rekor proofs (sigstore/checkpoint.ts); the library then checks the
-    // Merkle path and the note's signature.
+    // The inclusion-proof sequence shared with promotion proofs (sigstore/checkpoint.ts: checkpoint against the
+    // proof, Merkle path from the entry's leaf hash); the library then checks the path again and the note's signature.
     try {
-      const cp = parseCheckpoint(envelope);
       let root: Uint8Array;
       try {
         root = decodeBase64Strict(proof.rootHash ?? "", "rootHash");
       } catch {
         throw new ProofError("inclusion proof rootHash is not base64");
       }
-      checkCheckpointMatchesProof(cp, size, root);
-      // The Merkle path from the entry's leaf hash, as promotion proofs are checked (the library checks it too).
-      if (e.canonicalizedBody) {
-        const hashes = (proof.hashes ?? []).map((h) => decodeBase64Strict(h, "inclusion proof hash"));
-        const computed = rootFromInclusionProof(leafHash(decodeBase64Strict(e.canonicalizedBody, "canonicalizedBody")), index, size, hashes);
-        if (!bytesEqual(computed, root)) throw new ProofError(`inclusion proof does not lead to rootHash ${toHex(root)} (it computes ${toHex(computed)})`);
-      }
+      const cp = checkInclusion({
+        ...(e.canonicalizedBody ? { leaf: leafHash(decodeBase64Strict(e.canonicalizedBody, "canonicalizedBody")) } : {}),
+        index,
+        treeSize: size,
+        rootHash: root,
+        hashes: (proof.hashes ?? []).map((h) => decodeBase64Strict(h, "inclusion proof hash")),
+        checkpoint: envelope,
+      });
       const keyId = e.logId?.keyId ? decodeBase64Strict(e.logId.keyId, "logId") : new Uint8Array();
       const log = findLog(tlogs, keyId);
       if (!log) throw new ProofError(`was logged by ${toHex(keyId)}, which is not a log of the trusted root`);

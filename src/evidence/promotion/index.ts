@@ -18,7 +18,7 @@
 // is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
 // which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
 // (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
-import { bytesEqual, decodeBase64Strict, toHex } from "../../core/digest.ts";
+import { decodeBase64Strict, toHex } from "../../core/digest.ts";
 import { isRfc3339 } from "../../core/time.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import { predicateChecks, type InTotoStatement, type InTotoSubject, type PredicateHandler } from "../predicate.ts";
@@ -241,19 +241,18 @@ export async function verifyPromotion(p: PromotionPredicate, subjects: readonly 
     // A sharded log's global index is the shard's offset plus the tree-local one, so never below it.
     return proofFail("transparency.inclusion_proof", `rekor.logIndex ${rk.logIndex} is below the proof's tree-local index ${rk.proofIndex}: a global index is the shard's offset plus the tree-local one`);
   }
+  // The sequence Sigstore bundle entries go through (checkpoint against the proof, the path from the leaf).
+  let cp: import("../../sigstore/checkpoint.ts").Checkpoint;
   try {
-    const computed = cpm.rootFromInclusionProof(fromHex(rk.leafHash), rk.proofIndex, rk.treeSize, rk.hashes.map(fromHex));
-    if (!bytesEqual(computed, root)) throw new cpm.ProofError(`the inclusion proof of ${rk.uuid} at index ${rk.proofIndex} leads to ${toHex(computed)}, not to rootHash ${rk.rootHash}`);
+    cp = cpm.checkInclusion({ leaf: fromHex(rk.leafHash), index: rk.proofIndex, treeSize: rk.treeSize, rootHash: root, hashes: rk.hashes.map(fromHex), checkpoint: rk.checkpoint });
   } catch (e) {
-    if (e instanceof cpm.ProofError) return proofFail("transparency.inclusion_proof", e.message);
+    if (e instanceof cpm.ProofError) return proofFail(`transparency.${e.step}`, e.message);
     throw e;
   }
   checks.push({ name: "transparency.inclusion_proof", ok: true, detail: { log_index: rk.logIndex.toString(), tree_size: rk.treeSize.toString(), root_hash: rk.rootHash } });
 
   let origin: string;
   try {
-    const cp = cpm.parseCheckpoint(rk.checkpoint);
-    cpm.checkCheckpointMatchesProof(cp, rk.treeSize, root);
     if (rk.treeId !== null) {
       // A v1 UUID's tree id names the shard the entry is in; the checkpoint must be that shard's.
       const tree = BigInt(`0x${rk.treeId}`).toString();
