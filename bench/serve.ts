@@ -6,7 +6,8 @@
 // bundle (`tollgate bundle build`, signed, loaded by `tollgate serve` from a file) and a rego bundle
 // (`opa build -b`) for opa, whose `go install`ed build has no WASM engine. Before measuring, both servers must
 // return the same decision for the same input document.
-// Phases (sequential, so only one server is under load at a time; the load generator is this process):
+// Phases (sequential, so only one server is under load at a time; the load generator is this process), each after
+// a warm-up of as many requests (WARMUP=n to change it):
 //   tollgate POST /v1/data/tollgate/gate/decision  {"input": <input document of examples/evidence>}
 //   opa      POST /v1/data/tollgate/gate/decision  (same body)
 //   tollgate POST /v1/gate  {"evidence": [{path, content}] of examples/evidence, "subject": …}  (the full pipeline)
@@ -29,6 +30,7 @@ const N = Number(process.argv[2] ?? 20_000);
 const C = Number(process.argv[3] ?? 16);
 const PHASE_SECONDS = 120;
 const MEMORY_REQUESTS = Number(process.env.MEMORY_REQUESTS ?? 100_000);
+const WARMUP = Number(process.env.WARMUP ?? N);
 // The memory phase's own bound: long enough for MEMORY_REQUESTS at 2,000 requests/s (1M requests: 500 s).
 const MEMORY_SECONDS = Math.max(PHASE_SECONDS, Math.ceil(MEMORY_REQUESTS / 2000));
 // Threads of the gate service (serve config workers:): auto = one per core, as deployed.
@@ -234,7 +236,10 @@ async function main() {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Bun ${Bun.version}; ${N} requests per phase, concurrency ${C}`);
 
   // --- throughput and latency
-  const warm = Math.min(2000, N);
+  // As many warm-up requests as measured ones, for every server: the steady figure. JavaScriptCore is still
+  // compiling the request path into its optimizing tiers after 2,000 requests (the JIT threads took ~11 µs of CPU per
+  // request of the next 20,000, and p99 was 5.9 ms instead of 3.5), and each of the gate's threads warms its own.
+  const warm = Math.min(WARMUP, N);
   await load("warm-up tollgate /v1/data", warm, C, () => post(`${tgUrl}/v1/data/tollgate/gate/decision`, dataBody));
   await load("warm-up opa /v1/data", warm, C, () => post(`${opaUrl}/v1/data/tollgate/gate/decision`, dataBody));
   await load("warm-up tollgate /v1/gate", Math.min(500, N), C, () => post(`${tgUrl}/v1/gate`, gateBody));
