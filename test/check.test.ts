@@ -1,13 +1,13 @@
 // `tollgate test` (conftest semantics) and bundle verification before evaluation, through the real CLI.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import { signBundleArchive } from "../src/policy/signing.ts";
 import { REPO_ROOT } from "./support/fixtures.ts";
 import { tollgate } from "./support/cli.ts";
-import { runOpa } from "./support/opa.ts";
+import { opaPath, runOpa } from "./support/opa.ts";
 import { dsse, newKey, provenanceStatement, sha256, writeKey } from "./support/sign.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tollgate-check-"));
@@ -134,6 +134,22 @@ describe("tollgate test", () => {
     const r = tollgate(["test", "-p", join(dir, "conflict-policy"), join(dir, "good.yaml")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`tollgate test: ${join(dir, "conflict-policy")}: policy evaluation failed at main/deny: ${join(dir, "conflict-policy/b.rego")}:5:1: var assignment conflict\n`);
+  });
+
+  test("$OPA as a path relative to the working directory: the policy compiles (opa build runs in its own directory)", () => {
+    // opa build runs with its temporary directory as cwd (so messages name m0.rego, …): a relative $OPA must still
+    // be the one the user named, not bin/opa under that directory.
+    const work = join(dir, "relative-opa");
+    mkdirSync(join(work, "bin"), { recursive: true });
+    symlinkSync(opaPath(), join(work, "bin/opa"));
+    const env = { OPA: "bin/opa", XDG_CACHE_HOME: join(work, "cache") };
+    const r = tollgate(["test", "--no-color", "-p", policyDir, join(dir, "bad.yaml")], { cwd: work, env });
+    expect([r.code, r.stderr]).toEqual([1, ""]);
+    expect(r.stdout).toContain("6 tests, 3 passed, 1 warning, 2 failures, 0 exceptions");
+    // A type error is found by opa build and then located by opa check, both in that directory.
+    const typed = w("relative-opa/typed/p.rego", 'package main\n\ndeny contains msg if {\n  msg := 1 + "a"\n}\n');
+    const t = tollgate(["test", "-p", join(work, "typed"), join(dir, "good.yaml")], { cwd: work, env });
+    expect([t.code, t.stderr.trim()]).toEqual([2, `tollgate test: ${typed}:4:10: rego_type_error: plus: invalid argument(s); have: (number, string, ???); want: (x: number, y: number, z: number)`]);
   });
 
   test("-p with .. in it (a policy beside the working directory)", () => {
