@@ -152,6 +152,15 @@ describe("tollgate test", () => {
     expect([t.code, t.stderr.trim()]).toEqual([2, `tollgate test: ${typed}:4:10: rego_type_error: plus: invalid argument(s); have: (number, string, ???); want: (x: number, y: number, z: number)`]);
   });
 
+  test("a relative $TMPDIR: the policy compiles (opa build runs inside its temporary directory)", () => {
+    // opa build's cwd is its temporary directory and its output path is in it: both must be the same directory.
+    const work = join(dir, "relative-tmp");
+    mkdirSync(join(work, "tmp"), { recursive: true });
+    const r = tollgate(["test", "--no-color", "-p", policyDir, join(dir, "bad.yaml")], { cwd: work, env: { TMPDIR: "tmp", XDG_CACHE_HOME: join(work, "cache") } });
+    expect([r.code, r.stderr]).toEqual([1, ""]);
+    expect(r.stdout).toContain("6 tests, 3 passed, 1 warning, 2 failures, 0 exceptions");
+  });
+
   test("-p with .. in it (a policy beside the working directory)", () => {
     mkdirSync(join(dir, "work"), { recursive: true });
     const r = tollgate(["test", "--no-color", "-p", "../policy", "../good.yaml"], { cwd: join(dir, "work") });

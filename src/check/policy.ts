@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
+import { join, normalize, resolve } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { loadBundleFile, readBundle, type PolicyBundle } from "../policy/bundle.ts";
 import type { ArchiveSelector } from "../policy/archive.ts";
@@ -299,7 +299,9 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
       // a damaged cache entry is rebuilt
     }
   }
-  const tmp = mkdtempSync(join(tmpdir(), "tollgate-test-"));
+  // Absolute: opa build runs inside it (cwd), and is handed paths in it (-o, --capabilities) that a relative
+  // $TMPDIR would make relative to the wrong directory.
+  const tmp = mkdtempSync(join(resolve(tmpdir()), "tollgate-test-"));
   try {
     // conftest parses with the chosen Rego version whatever the capabilities file lists; opa build wants the
     // rego_v1 feature named, so the copy it reads names it.
