@@ -68,8 +68,9 @@ promotion_deny contains lib.result_sev(
 	not m.verified
 }
 
-# The predicate's Rekor result; "absent" when verification did not get that far.
-promotion_log(ev) := object.get(ev.facts, "transparency", {"status": "absent", "reason": "the Rekor proof was not verified"})
+# The predicate's Rekor result; "absent" when verification did not get that far (the handler's verification
+# raised an error: the record's integrity reason names it).
+promotion_log(ev) := object.get(ev.facts, "transparency", {"status": "absent", "reason": object.get(ev.integrity, "reason", "the Rekor proof was not verified")})
 
 promotion_deny contains lib.result_sev(
 	"promotion.transparency",

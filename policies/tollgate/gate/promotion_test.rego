@@ -65,6 +65,17 @@ test_promotion_unproven_log_denies if {
 	r.msg == "promotion Rekor entry ab is not proven in the log: the inclusion proof leads to 00, not to rootHash cd"
 }
 
+# The handler's verification raised an error (predicate.verify): no log result, and the deny names that error
+# (the record's integrity reason), not a generic "not verified" that hides it.
+test_promotion_verification_error_is_named if {
+	ev := promo_ev({"integrity": {"status": "failed", "reason": "stella.ops/promotion@v1: verification error: the material reader broke"}})
+	bare := object.union(object.remove(ev, ["facts"]), {"facts": object.remove(ev.facts, ["transparency"])})
+	d := gate.deny with input as promo_input([bare])
+	promo_rules(d) == {"promotion.transparency"}
+	some r in d
+	r.msg == "promotion Rekor entry ab is not proven in the log: stella.ops/promotion@v1: verification error: the material reader broke"
+}
+
 # The record's own transparency (the envelope's, e.g. a Sigstore bundle's log entry) does not stand in for the
 # predicate's Rekor proof.
 test_promotion_envelope_log_does_not_mask_the_predicates if {
