@@ -239,6 +239,12 @@ describe("one port, one gate", () => {
     await healthy(first.url, 20);
   }, 60_000);
 
+  test("an address this host does not have: one line naming it and the system's reason, exit 2", async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737), on no interface: the exclusive claim fails before any listener binds.
+    const r = await mustNotStart(["--config", config(), "--addr", "192.0.2.1:18181"]);
+    expect([r.started, r.code, r.stderr]).toEqual([false, 2, "tollgate serve: cannot listen on 192.0.2.1:18181: EADDRNOTAVAIL: Failed to listen at 192.0.2.1\n"]);
+  }, 60_000);
+
   test("workers: 2 — the gate's own threads share the port, a second 2-thread gate on it is refused (SO_REUSEPORT would have let it in)", async () => {
     const multi = join(work, "gate-workers.yaml");
     writeFileSync(multi, `${await Bun.file(config()).text()}workers: 2\n`);
