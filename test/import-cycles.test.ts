@@ -31,3 +31,21 @@ test("src/ has no import cycles", () => {
   for (const f of files) if (!done.has(f)) visit(f);
   expect(cycles).toEqual([]);
 });
+
+// House rule: imports flow downward. The verifiers (sigstore/), the primitives (crypto/) and telemetry/ sit below
+// the evidence kinds; shared types live in core/.
+test("sigstore/, crypto/ and telemetry/ never import from evidence/", () => {
+  const src = join(REPO_ROOT, "src");
+  const offending: string[] = [];
+  for (const dir of ["sigstore", "crypto", "telemetry"]) {
+    for (const f of readdirSync(join(src, dir), { recursive: true }).map(String).filter((f) => /\.(ts|js)$/.test(f))) {
+      const file = join(src, dir, f);
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/(?:\bfrom|\bimport\(|\brequire\()\s*"(\.[^"]+)"/g)) {
+        const target = relative(src, resolve(dirname(file), m[1]!));
+        if (target === "evidence" || target.startsWith("evidence/")) offending.push(`${relative(src, file)} → ${target}`);
+      }
+    }
+  }
+  expect(offending).toEqual([]);
+});

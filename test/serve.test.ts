@@ -329,9 +329,9 @@ describe("POST /v1/data (OPA-compatible)", () => {
     expect([esc.status, esc.body.result]).toEqual([200, 'hello \u00e9t\u00e9 / \u{1f600} "q" caf\u00e9']);
   });
 
-  test("requests that arrive together are evaluated in one turn, each answered from its own input", async () => {
-    // Requests whose bodies arrive in the same event-loop turn are evaluated back to back (evaluationTurn): a
-    // refused body or an undefined result in the batch touches no other answer.
+  test("48 concurrent requests, refused bodies and undefined results among them: each answered from its own input", async () => {
+    // Requests whose bodies arrive in the same event-loop turn are evaluated back to back (evaluationTurn, a speed
+    // measure that no answer may show): a refused body or an undefined result among them touches no other answer.
     const users = Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? "alice" : `user${i}`));
     const answers = await Promise.all(
       users.map((user, i) =>

@@ -4,7 +4,7 @@ import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject
 import { lazy } from "../core/lazy.ts";
 import { decodeBase64Strict } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
-import type { TrustedKey } from "../evidence/types.ts";
+import type { TrustedKey } from "../core/verification.ts";
 import { hashForKey, keyAlgorithm } from "./keys.ts";
 
 export interface DsseSignature {

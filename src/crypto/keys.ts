@@ -2,7 +2,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { sha256Hex } from "../core/digest.ts";
 import { TollgateError } from "../core/errors.ts";
-import type { TrustedKey } from "../evidence/types.ts";
+import type { TrustedKey } from "../core/verification.ts";
 import { readUserFileSync } from "../core/read.ts";
 
 /** The key families tollgate verifies with; anything else is refused at load time. */

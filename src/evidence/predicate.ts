@@ -35,10 +35,7 @@ export interface PredicateHandler {
   materials?(statement: InTotoStatement, file: SourceFile, all: readonly SourceFile[]): string[];
 }
 
-export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
-/** Older statement types still found in the wild (SLSA v0.2 era); accepted and recorded as such. */
-export const IN_TOTO_STATEMENT_LEGACY = ["https://in-toto.io/Statement/v0.1"] as const;
-export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+export { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_LEGACY, IN_TOTO_STATEMENT_V1 } from "../core/intoto.ts";
 
 /** The field checks a hand-read predicate shares: each failure is schema_invalid, "<name> predicate: <where> ...". */
 export function predicateChecks(name: string): {

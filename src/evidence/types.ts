@@ -3,6 +3,9 @@
 import type { ArtifactDigests, DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { InputLimits } from "../core/limits.ts";
+import type { Check, Signer, TransparencyFacts, TrustedKey } from "../core/verification.ts";
+
+export type { Check, Signer, TransparencyFacts, TrustedKey };
 
 /** One non-blank line of a JSON Lines file: its 1-based number and its value, or why it does not parse. */
 export type JsonLine = { line: number; value: unknown; error?: undefined } | { line: number; error: string; value?: undefined };
@@ -41,38 +44,11 @@ export interface SourceFile {
 
 export type Status = "verified" | "failed" | "unsigned" | "absent" | "n/a" | "unchecked";
 
-/** One verification step, in the order it ran. `name` is stable (`signature.dsse`, `integrity.chain_root`, …). */
-export interface Check {
-  name: string;
-  ok: boolean;
-  /** Present when !ok: a stable code plus a human reason naming what differed. */
-  code?: ErrorCode;
-  reason?: string;
-  /** Optional detail a forensic reader wants (expected/actual values, first bad seq, …). */
-  detail?: Record<string, unknown>;
-}
-
-export type Signer =
-  | { type: "keyless"; issuer: string; identity: string; certificate?: Record<string, unknown> }
-  | { type: "key"; keyid?: string; fingerprint: string }
-  | { type: "hardware"; platform: string; measurement: string; root: string };
-
 export interface SignatureFacts {
   status: "verified" | "failed" | "unsigned";
   reason?: string;
   code?: ErrorCode;
   signers: Signer[];
-}
-
-export interface TransparencyFacts {
-  /**
-   * `unbound`: a log proof verified, but nothing ties the entry to this evidence (a promotion's Rekor proof given
-   * without the entry's body): it shows only that some entry is in the log, so it never counts as verified.
-   */
-  status: "verified" | "failed" | "absent" | "unbound";
-  reason?: string;
-  logIndex?: number;
-  integratedTime?: string;
 }
 
 export interface IntegrityFacts {
@@ -134,17 +110,6 @@ export interface VerifyContext {
    * verified over it (a bare signature over the artifact). Binding itself is the policy's decision.
    */
   readonly artifact?: ArtifactDigests;
-}
-
-export interface TrustedKey {
-  /** Where it came from (path), for messages. */
-  source: string;
-  /** `sha256:<hex>` of the SPKI DER: the fingerprint policies pin. */
-  fingerprint: string;
-  /** node:crypto KeyObject (public). */
-  key: import("node:crypto").KeyObject;
-  /** Optional key id (from a config file or a bundle's hint). */
-  keyid?: string;
 }
 
 export interface EvidenceKind<Parsed = unknown> {

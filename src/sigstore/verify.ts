@@ -11,8 +11,8 @@ import { ArtifactDigests, compareDigestSets, formatDigestSet, strongAlgorithmsNa
 import type { ErrorCode } from "../core/errors.ts";
 import { parseDsseEnvelope, preAuthEncoding, verifyEcdsaPrehashed, verifySignatureBytes, type DsseEnvelope } from "../crypto/dsse.ts";
 import { keyAlgorithm, trustedKeyFromObject } from "../crypto/keys.ts";
-import { IN_TOTO_PAYLOAD_TYPE } from "../evidence/predicate.ts";
-import type { Check, Signer, TransparencyFacts, TrustedKey } from "../evidence/types.ts";
+import { IN_TOTO_PAYLOAD_TYPE } from "../core/intoto.ts";
+import type { Check, Signer, TransparencyFacts, TrustedKey } from "../core/verification.ts";
 import { BUNDLE_FORMATS, BUNDLE_V01_MEDIA_TYPE, BUNDLE_V02_MEDIA_TYPE } from "./media-types.ts";
 import { checkInclusion, checkOriginNamesLog, findLog, leafHash, ProofError } from "./checkpoint.ts";
 import { parseTrustedRoot, type LoadedTrustedRoot } from "./trusted-root.ts";
