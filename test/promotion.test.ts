@@ -345,6 +345,52 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(rekord.code).toBe(1);
   });
 
+  // A log of its own for the binding's other entry forms: each kind and version it reads, and bodies that are the
+  // proven leaf but name nothing (not JSON; a dsse entry without its hashes).
+  async function rekorOf(raw: (Record<string, unknown> | string)[], at: number): Promise<Rekor> {
+    const es = raw.map((b) => Buffer.from(typeof b === "string" ? b : JSON.stringify(b)));
+    const ls = es.map(leaf);
+    const root = mth(ls);
+    return {
+      uuid: ls[at]!.toString("hex"),
+      logIndex: at,
+      inclusionProof: { rootHash: root.toString("hex"), treeSize: ls.length, hashes: auditPath(at, ls).map((x) => x.toString("hex")), checkpoint: await signedNote(`${host} - 1234`, ls.length, root, ss.logKey) },
+      body: b64(es[at]!),
+    };
+  }
+  const formBodies: (Record<string, unknown> | string)[] = [
+    { apiVersion: "0.0.1", kind: "dsse", spec: { envelopeHash: digest(sha256hex("an envelope")), payloadHash: digest(sha256hex(VEX)), signatures: [{ signature: b64(Buffer.from("sig")), publicKey: b64(Buffer.from("key")) }] } },
+    { apiVersion: "0.0.1", kind: "intoto", spec: { content: { hash: digest(SUBJECT), payloadHash: digest(sha256hex("a payload")) }, publicKey: b64(Buffer.from("key")) } },
+    "not a JSON entry",
+    { apiVersion: "0.0.1", kind: "dsse", spec: { signatures: [] } },
+  ];
+
+  test("bound through a dsse 0.0.1 entry's payloadHash (a material) and an intoto 0.0.1 entry's envelope hash (the subject)", async () => {
+    const dsse = run(await writeCase(predicate(await rekorOf(formBodies, 0))), ROOT());
+    expect(failedChecks(dsse.ev)).toEqual([]);
+    expect(dsse.ev.checks.at(-1)).toEqual({ name: "transparency.binding", ok: true, detail: { kind: "dsse 0.0.1", names: "materials[1]", digest: `sha256:${sha256hex(VEX)}` } });
+    expect(dsse.code).toBe(0);
+    const intoto = run(await writeCase(predicate(await rekorOf(formBodies, 1))), ROOT());
+    expect(failedChecks(intoto.ev)).toEqual([]);
+    expect(intoto.ev.checks.at(-1).detail).toEqual({ kind: "intoto 0.0.1", names: "subject[0]", digest: `sha256:${SUBJECT}` });
+    expect(intoto.code).toBe(0);
+  });
+
+  test("the proven leaf's body names nothing: not JSON, no logged digest", async () => {
+    const cases: [number, string][] = [
+      [2, "rekor.body is not a JSON entry"],
+      [3, "the Rekor entry (dsse 0.0.1) logs no digest, which is neither a subject's nor a material's digest of this statement: the proof is another entry's"],
+    ];
+    for (const [at, reason] of cases) {
+      const { ev, code, rules } = run(await writeCase(predicate(await rekorOf(formBodies, at))), ROOT());
+      expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason }]);
+      expect(ev.facts.transparency).toEqual({ status: "failed", reason, logIndex: at });
+      expect(ev.facts.log_verified).toBe(false);
+      expect(code).toBe(1);
+      expect(rules).toEqual(["promotion.transparency"]);
+    }
+  });
+
   test("without the body: unbound, denied; warned only with data.promotion_allow_unbound_rekor", async () => {
     const r = await rekor();
     delete r.body;
