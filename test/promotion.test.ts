@@ -257,7 +257,8 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
   let logId: Buffer;
   const host = new URL(TEST_LOG_URL).host;
   // Entry bodies as Rekor v1 canonicalizes them: at 5 a hashedrekord of the SBOM (as `cosign sign-blob` logs it),
-  // at 3 an intoto entry whose payload hash is the subject's, at 0 a kind that names nothing tollgate reads.
+  // at 3 an intoto entry whose payload hash is the subject's, at 0 a rekord entry (it logs the SBOM's digest too, but
+  // its kind is not one tollgate reads).
   const digest = (value: string) => ({ algorithm: "sha256", value });
   const bodies: Record<string, unknown>[] = [
     { apiVersion: "0.0.1", kind: "rekord", spec: { data: { hash: digest(sha256hex(SBOM)) } } },
@@ -335,13 +336,13 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(code).toBe(0);
   });
 
-  test("pasted: entry 2's proof and body (another artifact) in this statement; entry 0's kind names nothing read", async () => {
+  test("pasted: entry 2's proof and body (another artifact) in this statement; entry 0's kind is not read", async () => {
     const other = run(await writeCase(predicate(await rekor({ index: 2 }))), ROOT());
     expect(failedChecks(other.ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: `the Rekor entry (hashedrekord 0.0.1) logs sha256:${sha256hex("another artifact")}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's` }]);
     expect(other.code).toBe(1);
     expect(other.rules).toEqual(["promotion.transparency"]);
     const rekord = run(await writeCase(predicate(await rekor({ index: 0 }))), ROOT());
-    expect(failedChecks(rekord.ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry is a rekord 0.0.1 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries name what they log" }]);
+    expect(failedChecks(rekord.ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry is a rekord 0.0.1 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries are read for the digest they log" }]);
     expect(rekord.code).toBe(1);
   });
 
@@ -363,6 +364,7 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     { apiVersion: "0.0.1", kind: "intoto", spec: { content: { hash: digest(SUBJECT), payloadHash: digest(sha256hex("a payload")) }, publicKey: b64(Buffer.from("key")) } },
     "not a JSON entry",
     { apiVersion: "0.0.1", kind: "dsse", spec: { signatures: [] } },
+    { apiVersion: "0.0.2", kind: "hashedrekord", spec: { data: { hash: digest(SUBJECT) } } },
   ];
 
   test("bound through a dsse 0.0.1 entry's payloadHash (a material) and an intoto 0.0.1 entry's envelope hash (the subject)", async () => {
@@ -376,10 +378,11 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(intoto.code).toBe(0);
   });
 
-  test("the proven leaf's body names nothing: not JSON, no logged digest", async () => {
+  test("a proven leaf whose body binds nothing: not JSON, no logged digest, an unread version of a read kind", async () => {
     const cases: [number, string][] = [
       [2, "rekor.body is not a JSON entry"],
       [3, "the Rekor entry (dsse 0.0.1) logs no digest, which is neither a subject's nor a material's digest of this statement: the proof is another entry's"],
+      [4, "the Rekor entry is a hashedrekord 0.0.2 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries are read for the digest they log"],
     ];
     for (const [at, reason] of cases) {
       const { ev, code, rules } = run(await writeCase(predicate(await rekorOf(formBodies, at))), ROOT());

@@ -165,9 +165,9 @@ function failed(name: string, code: Check["code"], reason: string, detail?: Reco
   return c;
 }
 
-// The Rekor v1 entry kinds whose body logs a digest, and where: a hashedrekord the signed artifact's, a dsse or
-// intoto entry its envelope's payload (and envelope) hash. Other kinds (and Rekor v2's, which have no UUID) are
-// not read, so not bound.
+// The Rekor v1 entry kinds whose logged digest is read, and where: a hashedrekord the signed artifact's, a dsse or
+// intoto entry its envelope's payload (and envelope) hash. Other kinds are not read, so not bound, though some log
+// a digest too (rekord 0.0.1's canonical body keeps spec.data.hash); nor are Rekor v2's entries, which have no UUID.
 const LOGGED_DIGESTS: Record<string, { versions: readonly string[]; at: (spec: any) => unknown[] }> = {
   hashedrekord: { versions: ["0.0.1"], at: (s) => [s?.data?.hash] },
   dsse: { versions: ["0.0.1"], at: (s) => [s?.payloadHash, s?.envelopeHash] },
@@ -197,7 +197,7 @@ function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], le
   const kind = LOGGED_DIGESTS[String(body?.kind)];
   const kv = `${String(body?.kind)} ${String(body?.apiVersion)}`;
   if (!kind || !kind.versions.includes(String(body.apiVersion))) {
-    return no(`the Rekor entry is a ${kv} entry; only ${Object.entries(LOGGED_DIGESTS).map(([k, v]) => `${k} ${v.versions.join("/")}`).join(", ")} entries name what they log`);
+    return no(`the Rekor entry is a ${kv} entry; only ${Object.entries(LOGGED_DIGESTS).map(([k, v]) => `${k} ${v.versions.join("/")}`).join(", ")} entries are read for the digest they log`);
   }
   const logged = kind.at(body.spec).flatMap((d: any) => (typeof d?.algorithm === "string" && typeof d?.value === "string" ? [{ algo: d.algorithm.toLowerCase(), value: d.value.toLowerCase() }] : []));
   for (const d of logged) {
