@@ -365,6 +365,9 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     "not a JSON entry",
     { apiVersion: "0.0.1", kind: "dsse", spec: { signatures: [] } },
     { apiVersion: "0.0.2", kind: "hashedrekord", spec: { data: { hash: digest(SUBJECT) } } },
+    // Names of Object.prototype's members where a kind and a digest algorithm are looked up.
+    { apiVersion: "0.0.1", kind: "constructor", spec: {} },
+    { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: { algorithm: "constructor", value: "x" } } } },
   ];
 
   test("bound through a dsse 0.0.1 entry's payloadHash (a material) and an intoto 0.0.1 entry's envelope hash (the subject)", async () => {
@@ -378,11 +381,13 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(intoto.code).toBe(0);
   });
 
-  test("a proven leaf whose body binds nothing: not JSON, no logged digest, an unread version of a read kind", async () => {
+  test("a proven leaf whose body binds nothing: not JSON, no logged digest, an unread version of a read kind, prototype names", async () => {
     const cases: [number, string][] = [
       [2, "rekor.body is not a JSON entry"],
       [3, "the Rekor entry (dsse 0.0.1) logs no digest, which is neither a subject's nor a material's digest of this statement: the proof is another entry's"],
       [4, "the Rekor entry is a hashedrekord 0.0.2 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries are read for the digest they log"],
+      [5, "the Rekor entry is a constructor 0.0.1 entry; only hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1/0.0.2 entries are read for the digest they log"],
+      [6, "the Rekor entry (hashedrekord 0.0.1) logs constructor:x, which is neither a subject's nor a material's digest of this statement: the proof is another entry's"],
     ];
     for (const [at, reason] of cases) {
       const { ev, code, rules } = run(await writeCase(predicate(await rekorOf(formBodies, at))), ROOT());

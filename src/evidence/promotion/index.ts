@@ -194,14 +194,18 @@ function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], le
   } catch {
     return no("rekor.body is not a JSON entry");
   }
-  const kind = LOGGED_DIGESTS[String(body?.kind)];
+  // Own keys only: a body's kind or algorithm named like an Object.prototype member ("constructor") is not read.
+  const kind = Object.hasOwn(LOGGED_DIGESTS, String(body?.kind)) ? LOGGED_DIGESTS[String(body?.kind)] : undefined;
   const kv = `${String(body?.kind)} ${String(body?.apiVersion)}`;
   if (!kind || !kind.versions.includes(String(body.apiVersion))) {
     return no(`the Rekor entry is a ${kv} entry; only ${Object.entries(LOGGED_DIGESTS).map(([k, v]) => `${k} ${v.versions.join("/")}`).join(", ")} entries are read for the digest they log`);
   }
   const logged = kind.at(body.spec).flatMap((d: any) => (typeof d?.algorithm === "string" && typeof d?.value === "string" ? [{ algo: d.algorithm.toLowerCase(), value: d.value.toLowerCase() }] : []));
   for (const d of logged) {
-    const si = subjects.findIndex((s) => s.digest?.[d.algo]?.toLowerCase() === d.value);
+    const si = subjects.findIndex((s) => {
+      const v = s.digest && Object.hasOwn(s.digest, d.algo) ? s.digest[d.algo] : undefined;
+      return typeof v === "string" && v.toLowerCase() === d.value;
+    });
     if (si >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `subject[${si}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
     const mi = p.materials.findIndex((m) => m.algo === d.algo && m.digest === d.value);
     if (mi >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `materials[${mi}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
