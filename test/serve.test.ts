@@ -266,6 +266,40 @@ describe("tollgate serve (the CLI process)", () => {
     expect(await proc.exited).toBe(0);
     expect(await new Response(proc.stderr).text()).toContain("SIGTERM, stopping");
   }, 20_000);
+
+  test("a stopped gate (one thread or several) leaves nothing pending: a process that embeds it ends right after stop()", async () => {
+    // stop() bounds its graceful waits (5 s, 6 s for the worker threads); a bound raced as a bare sleep stays
+    // pending after the race and held the process open until it fired.
+    const script = `
+      import { resolveServeConfig } from ${JSON.stringify(join(REPO_ROOT, "src/serve/config.ts"))};
+      import { startGateServer } from ${JSON.stringify(join(REPO_ROOT, "src/serve/server.ts"))};
+      const gate = await startGateServer(resolveServeConfig({ addr: "127.0.0.1:0", workers: Number(process.argv[2]), bundle: { file: "gate.tar.gz" }, keys: { "gate-2026": { key_file: "pub.pem", algorithm: "ES256" } } }, ${JSON.stringify(work)}, "v"), { log: () => {} });
+      const r = await fetch(gate.url + "/v1/data/demo/allow", { method: "POST", body: JSON.stringify({ input: { user: "alice" } }) });
+      console.log(JSON.stringify(await r.json()));
+      await gate.stop();
+      console.log("stopped");
+    `;
+    writeFileSync(join(work, "embed.ts"), script);
+    for (const workers of [1, 2]) {
+      const proc = Bun.spawn([BUN, join(work, "embed.ts"), String(workers)], { stdout: "pipe", stderr: "pipe" });
+      const killer = setTimeout(() => proc.kill(), 15_000);
+      let out = "";
+      let stoppedAt = 0;
+      const dec = new TextDecoder();
+      for await (const chunk of proc.stdout) {
+        out += dec.decode(chunk);
+        if (!stoppedAt && out.includes("stopped\n")) stoppedAt = performance.now();
+      }
+      const code = await proc.exited;
+      const lingered = performance.now() - stoppedAt;
+      clearTimeout(killer);
+      expect(out).toContain(`"result":true`);
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(code).toBe(0);
+      // Ends on its own, well before the shortest of those bounds would have fired.
+      expect(lingered).toBeLessThan(3_000);
+    }
+  }, 40_000);
 });
 
 describe("health and readiness", () => {

@@ -6,6 +6,7 @@
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
 import { asTollgateError } from "../core/errors.ts";
+import { settledWithin } from "../core/deadline.ts";
 import { decodeBase64Strict, sha256Hex } from "../core/digest.ts";
 import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } from "../core/digest-set.ts";
 import { inputDigest } from "../core/input.ts";
@@ -740,7 +741,7 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
       stopping = true;
       await bundles.stop();
       // Graceful: stop accepting, let in-flight requests finish (bounded), then close what is left.
-      await Promise.all([pool?.stop(), Promise.race([server.stop(false), Bun.sleep(5_000)])]);
+      await Promise.all([pool?.stop(), settledWithin(server.stop(false), 5_000)]);
       await server.stop(true);
       await decisionLog.close();
     },

@@ -2,6 +2,7 @@
 // listening on the primary's port. Bundles arrive from the primary already verified; readiness and decision
 // records go back to it.
 import { asTollgateError } from "../core/errors.ts";
+import { settledWithin } from "../core/deadline.ts";
 import { fromFiles } from "../policy/bundle.ts";
 import { PolicyEngine } from "../policy/evaluator.ts";
 import type { ActiveBundle } from "./bundles.ts";
@@ -83,7 +84,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     case "stop":
       stopping = true;
       if (server) {
-        await Promise.race([server.stop(false), Bun.sleep(5_000)]);
+        await settledWithin(server.stop(false), 5_000);
         await server.stop(true);
       }
       send({ type: "stopped" });

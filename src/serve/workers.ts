@@ -4,6 +4,7 @@
 // switches to it (prepare), then all switch together (commit); a worker that cannot compile it refuses it for
 // all of them, so every thread answers with the same bundle except during the instant of the swap.
 import { TollgateError } from "../core/errors.ts";
+import { settledWithin } from "../core/deadline.ts";
 import type { PolicyBundle } from "../policy/bundle.ts";
 import type { DecisionEvent } from "../telemetry/decision-log.ts";
 import type { ActiveBundle } from "./bundles.ts";
@@ -105,14 +106,12 @@ export class WorkerPool {
   async stop(): Promise<void> {
     if (this.state === "idle" || this.state === "stopped") return;
     this.state = "stopped";
-    await Promise.race([
-      Promise.all(this.workers.map((w, i) => {
-        const p = this.expect(`stop:${i}`).catch(() => {});
-        w.postMessage({ type: "stop" } satisfies ToWorker);
-        return p;
-      })),
-      Bun.sleep(6_000),
-    ]);
+    const stopped = Promise.all(this.workers.map((w, i) => {
+      const p = this.expect(`stop:${i}`).catch(() => {});
+      w.postMessage({ type: "stop" } satisfies ToWorker);
+      return p;
+    }));
+    await settledWithin(stopped, 6_000);
     for (const w of this.workers) w.terminate();
   }
 
