@@ -165,6 +165,14 @@ describe("keyless bundles from a self-made instance", () => {
     expect(c.reason).toMatch(/^tlogEntries\[0\] the inclusion proof at index \d+ leads to [0-9a-f]{64}, not to rootHash [0-9a-f]{64}$/);
   });
 
+  test("an inclusion proof beside no canonicalizedBody (nothing to recompute the leaf from) is rejected, named", async () => {
+    const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
+    delete entryOf(b).canonicalizedBody;
+    const c = await firstFailure(b, opts());
+    expect(c).toMatchObject({ name: "transparency.entries", code: "transparency_failed" });
+    expect(c.reason).toBe("tlogEntries[0] has an inclusion proof but no canonicalizedBody, the entry it would prove");
+  });
+
   test("checkpoint size differing from the proof's treeSize is rejected", async () => {
     const b = clone(await sig.keyless({ content: message(), integratedTime: LOGGED_AT }));
     entryOf(b).inclusionProof.treeSize = "3";

@@ -163,8 +163,8 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: bigint, size: bi
 
 /** A Rekor entry's inclusion proof, decoded (the callers' field forms differ: a bundle's base64, Rekor's API's hex). */
 export interface InclusionProof {
-  /** The entry's RFC 6962 leaf hash; without it the path cannot be recomputed (only the checkpoint is checked). */
-  leaf?: Uint8Array;
+  /** The entry's RFC 6962 leaf hash, which the path is recomputed from (a proof with no leaf proves nothing). */
+  leaf: Uint8Array;
   /** The index the path is computed at (a sharded log's tree-local one). */
   index: bigint;
   treeSize: bigint;
@@ -183,11 +183,9 @@ export interface InclusionProof {
 export function checkInclusion(p: InclusionProof): Checkpoint {
   const cp = parseCheckpoint(p.checkpoint);
   checkCheckpointMatchesProof(cp, p.treeSize, p.rootHash);
-  if (p.leaf) {
-    const computed = rootFromInclusionProof(p.leaf, p.index, p.treeSize, p.hashes);
-    if (!bytesEqual(computed, p.rootHash)) {
-      throw new ProofError(`the inclusion proof at index ${p.index} leads to ${toHex(computed)}, not to rootHash ${toHex(p.rootHash)}`, "inclusion_proof");
-    }
+  const computed = rootFromInclusionProof(p.leaf, p.index, p.treeSize, p.hashes);
+  if (!bytesEqual(computed, p.rootHash)) {
+    throw new ProofError(`the inclusion proof at index ${p.index} leads to ${toHex(computed)}, not to rootHash ${toHex(p.rootHash)}`, "inclusion_proof");
   }
   return cp;
 }

@@ -350,8 +350,10 @@ function checkTlogEntries(entries: RawTlogEntry[], trusted: LoadedTrustedRoot, n
       } catch {
         throw new ProofError("inclusion proof rootHash is not base64");
       }
+      // The body is what the leaf hash, so the path, is computed from: a proof beside no body shows nothing.
+      if (!e.canonicalizedBody) throw new ProofError("has an inclusion proof but no canonicalizedBody, the entry it would prove");
       const cp = checkInclusion({
-        ...(e.canonicalizedBody ? { leaf: leafHash(decodeBase64Strict(e.canonicalizedBody, "canonicalizedBody")) } : {}),
+        leaf: leafHash(decodeBase64Strict(e.canonicalizedBody, "canonicalizedBody")),
         index,
         treeSize: size,
         rootHash: root,
