@@ -40,3 +40,32 @@ export function fallback(name: string, kind: "string" | "boolean" | "list", conf
   if (typeof raw === "string" || typeof raw === "number") return String(raw);
   throw new TollgateError("usage", `${where} must be a string`);
 }
+
+export type SettingKinds = Record<string, "string" | "boolean" | "list">;
+
+/** cobra's string slices: repeatable, and each value split on commas. */
+const splitList = (v: string[]) => v.flatMap((x) => x.split(",")).filter((x) => x !== "");
+
+/**
+ * A command's settings as conftest reads them: a flag given on the command line (`flags`, as parsed; an empty
+ * repeatable is not given), else its viper fallback (`kinds` names the flags viper reads, and as what), typed.
+ */
+export function settingsReader(flags: Record<string, unknown>, kinds: SettingKinds, cfg: { path?: string; values: Record<string, unknown> }) {
+  const get = (name: string): unknown => {
+    const v = flags[name];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) return v;
+    return kinds[name] ? fallback(name, kinds[name]!, cfg.values, cfg.path) : undefined;
+  };
+  return {
+    get,
+    bool: (name: string) => get(name) === true,
+    str: (name: string): string | undefined => {
+      const v = get(name);
+      return v === undefined || v === "" ? undefined : String(v);
+    },
+    list: (name: string, dflt: string[] = []): string[] => {
+      const v = get(name);
+      return v === undefined ? dflt : splitList(Array.isArray(v) ? v.map(String) : [String(v)]);
+    },
+  };
+}

@@ -4,7 +4,7 @@
 import { defineCommand } from "citty";
 import { usage } from "../../core/errors.ts";
 import { loadConftestData } from "../../check/data.ts";
-import { fallback, readConfig } from "../../check/config.ts";
+import { readConfig, settingsReader, type SettingKinds } from "../../check/config.ts";
 import { exitCode } from "../../check/run.ts";
 import { render, renderTrace, OUTPUTS, type OutputFormat } from "../../check/output.ts";
 import { traceQueries } from "../../check/trace.ts";
@@ -30,7 +30,7 @@ const flags: FlagSpecs = {
   "config-file": { type: "string", short: "c", description: "config file (default: conftest.toml, .yaml, .yml or .json here)", valueHint: "FILE" },
 };
 
-const VIPER: Record<string, "string" | "boolean" | "list"> = {
+const VIPER: SettingKinds = {
   policy: "list", data: "list", namespace: "list", output: "string", "no-color": "boolean", quiet: "boolean", trace: "boolean", report: "string",
   "var-values": "boolean", capabilities: "string", "rego-version": "string", "junit-hide-message": "boolean", strict: "boolean",
 };
@@ -43,16 +43,7 @@ export default defineCommand({
       const p = parseStrict(rawArgs, flags);
       // conftest verify takes (and ignores) paths after its flags; so does policy-test.
       const cfg = await readConfig(typeof p.values["config-file"] === "string" ? (p.values["config-file"] as string) : undefined);
-      const get = (name: string): unknown => {
-        const v = p.values[name];
-        if (v !== undefined && !(Array.isArray(v) && v.length === 0)) return v;
-        return VIPER[name] ? fallback(name, VIPER[name]!, cfg.values, cfg.path) : undefined;
-      };
-      const list = (name: string, dflt: string[] = []) => {
-        const v = get(name);
-        return v === undefined ? dflt : (Array.isArray(v) ? v.map(String) : [String(v)]).flatMap((x) => x.split(",")).filter(Boolean);
-      };
-      const str = (name: string) => (get(name) === undefined || get(name) === "" ? undefined : String(get(name)));
+      const { get, list, str } = settingsReader(p.values, VIPER, cfg);
       const output = (str("output") ?? "stdout").replace(/^text$/, "stdout");
       if (!(OUTPUTS as readonly string[]).includes(output)) throw usage(`--output must be one of ${OUTPUTS.join(", ")} (got ${output})`);
       let report = str("report");

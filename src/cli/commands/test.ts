@@ -12,7 +12,7 @@ import { checkContext } from "../../check/context.ts";
 import { checkDocument, checkFile, combine, exitCode, expandInputs, selectNamespaces, type CheckResult } from "../../check/run.ts";
 import { render, renderTrace, OUTPUTS, type OutputFormat } from "../../check/output.ts";
 import { loadConftestData } from "../../check/data.ts";
-import { fallback, readConfig } from "../../check/config.ts";
+import { readConfig, settingsReader, type SettingKinds } from "../../check/config.ts";
 import { isSupported, parseInput, parserFor, PARSER_NAMES } from "../../check/parsers/index.ts";
 import { traceQueries } from "../../check/trace.ts";
 import { helpArgs, parseStrict, runCommand, type FlagSpecs, type Parsed } from "../args.ts";
@@ -49,15 +49,12 @@ const flags: FlagSpecs = {
 };
 
 // Flags conftest reads through viper (command line, CONFTEST_* environment, config file).
-const VIPER: Record<string, "string" | "boolean" | "list"> = {
+const VIPER: SettingKinds = {
   policy: "list", namespace: "list", "all-namespaces": "boolean", data: "list", combine: "boolean", output: "string", "fail-on-warn": "boolean",
   "no-fail": "boolean", "no-color": "boolean", "suppress-exceptions": "boolean", quiet: "boolean", trace: "boolean", strict: "boolean",
   "show-builtin-errors": "boolean", ignore: "string", parser: "string", capabilities: "string", "rego-version": "string", "proto-file-dirs": "list",
   "junit-hide-message": "boolean", update: "list",
 };
-
-/** cobra's string slices: repeatable, and each value split on commas. */
-const splitList = (v: string[]) => v.flatMap((x) => x.split(",")).filter((x) => x !== "");
 
 export interface TestSettings {
   policy: string[];
@@ -84,20 +81,7 @@ export interface TestSettings {
 
 export async function settings(p: Parsed): Promise<TestSettings> {
   const cfg = await readConfig(typeof p.values["config-file"] === "string" ? (p.values["config-file"] as string) : undefined);
-  const get = (name: string): unknown => {
-    const v = p.values[name];
-    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) return v;
-    return VIPER[name] ? fallback(name, VIPER[name]!, cfg.values, cfg.path) : undefined;
-  };
-  const list = (name: string, dflt: string[] = []) => {
-    const v = get(name);
-    return v === undefined ? dflt : splitList(Array.isArray(v) ? v.map(String) : [String(v)]);
-  };
-  const bool = (name: string) => get(name) === true;
-  const str = (name: string) => {
-    const v = get(name);
-    return v === undefined || v === "" ? undefined : String(v);
-  };
+  const { list, bool, str } = settingsReader(p.values, VIPER, cfg);
   const out = str("output") ?? "stdout";
   const output = out === "text" ? "stdout" : out;
   if (!(OUTPUTS as readonly string[]).includes(output)) throw usage(`--output must be one of ${OUTPUTS.join(", ")} (got ${out})`);
