@@ -1,10 +1,13 @@
 // The OPA bundle archive at file level: a gzip'd tar read into an ordered list of (name, bytes), and a
 // deterministic writer (zero mtimes/owners, fixed modes, names with OPA's leading "/") so that signing the same
 // bundle with the same key gives byte-identical output.
-import { Readable, pipeline } from "node:stream";
-import { createGunzip, gzipSync } from "node:zlib";
-import { extract, pack } from "tar-stream";
 import { TollgateError } from "../core/errors.ts";
+import { lazy } from "../core/lazy.ts";
+
+// Loaded when an archive is first read or written: a cold start on the embedded default bundle reads none.
+const streams = lazy(() => require("node:stream") as typeof import("node:stream"));
+const zlib = lazy(() => require("node:zlib") as typeof import("node:zlib"));
+const tar = lazy(() => require("tar-stream") as typeof import("tar-stream"));
 
 export interface ArchiveEntry {
   /** Path inside the bundle without the leading "/" (OPA trims one when matching signature entries). */
@@ -61,10 +64,10 @@ interface Walker {
  * read it; returning false stops the pass (nothing after it is inflated). Unread entries are drained, never held.
  */
 async function walkArchive(bytes: Uint8Array, source: string, visit: (e: Walker) => Promise<boolean>): Promise<void> {
-  const gz = createGunzip();
-  const ex = extract();
+  const gz = zlib().createGunzip();
+  const ex = tar().extract();
   let failure: unknown;
-  pipeline(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), gz, ex, (e) => {
+  streams().pipeline(streams().Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), gz, ex, (e) => {
     if (e && (e as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") failure = e;
   });
   const seen = new Set<string>();
@@ -170,7 +173,7 @@ const EPOCH = new Date(0);
 
 /** Writes entries in the given order as a deterministic .tar.gz (OPA's layout: "/name", mode 0600, mtime 0). */
 export async function writeArchive(entries: readonly ArchiveEntry[]): Promise<Uint8Array> {
-  const p = pack();
+  const p = tar().pack();
   const chunks: Buffer[] = [];
   const collected = (async () => {
     for await (const c of p) chunks.push(c as Buffer);
@@ -186,5 +189,5 @@ export async function writeArchive(entries: readonly ArchiveEntry[]): Promise<Ui
   }
   p.finalize();
   await collected;
-  return new Uint8Array(gzipSync(Buffer.concat(chunks), { level: 9 }));
+  return new Uint8Array(zlib().gzipSync(Buffer.concat(chunks), { level: 9 }));
 }

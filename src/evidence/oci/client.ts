@@ -6,15 +6,18 @@
 // credHelpers), cannot list referrers or pull, and brings make-fetch-happen; there is no maintained JS
 // distribution-spec client for pull + referrers. So this file keeps to the specs and nothing more.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { getCACertificates } from "node:tls";
 import { join } from "node:path";
 import { sha256Hex } from "../../core/digest.ts";
 import { TollgateError } from "../../core/errors.ts";
 import { readUserFileSync } from "../../core/read.ts";
 import { readLimited, type InputBudget } from "../../core/limits.ts";
+import { lazy } from "../../core/lazy.ts";
 import { basicHeader, credentialFor, dockerConfigPath, loadDockerConfig, parseChallenge, type Credential, type DockerConfig } from "./auth.ts";
 import { INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX, type Descriptor, type ImageIndex } from "./media-types.ts";
 import { formatReference, isLoopbackRegistry, type OciReference } from "./reference.ts";
+
+// node:tls only for its CA lists, when a registry is reached over TLS with extra CAs (not at every cold start).
+const tls = lazy(() => require("node:tls") as typeof import("node:tls"));
 
 /** distribution's own limit on a manifest (4 MiB); a larger one is refused before it is read. */
 export const MAX_MANIFEST_BYTES = 4 << 20;
@@ -80,7 +83,7 @@ export class RegistryClient {
     this.configSource = path ?? "registry config";
     this.config = loadDockerConfig(path, o.registryConfig !== undefined);
     this.ca = o.caFiles?.length
-      ? [...getCACertificates("system"), ...getCACertificates("bundled"), ...o.caFiles.map((f) => new TextDecoder().decode(readUserFileSync(f, "registry CA file")))]
+      ? [...tls().getCACertificates("system"), ...tls().getCACertificates("bundled"), ...o.caFiles.map((f) => new TextDecoder().decode(readUserFileSync(f, "registry CA file")))]
       : undefined;
     this.maxManifestBytes = o.maxManifestBytes ?? MAX_MANIFEST_BYTES;
     this.maxBlobBytes = o.maxBlobBytes ?? MAX_BLOB_BYTES;
