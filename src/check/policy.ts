@@ -4,7 +4,7 @@
 // namespace (the Rego package), plus `exception` rules naming the rules they waive.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../core/lazy.ts";
 import { join, normalize, resolve } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { loadBundleFile, readBundle, type PolicyBundle } from "../policy/bundle.ts";
@@ -221,7 +221,7 @@ export function conftestCapabilities(opa: string, sources: readonly string[], di
 export const SITE_MARKER = "\u0000tollgate-site:";
 
 function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(process.env.HOME ?? tmpdir(), ".cache");
+  const base = process.env.XDG_CACHE_HOME || join(process.env.HOME ?? nodeOs().tmpdir(), ".cache");
   return join(base, "tollgate", "check");
 }
 
@@ -301,7 +301,7 @@ export async function compileCheckPolicy(m: RegoModules, opts: Omit<CompileOptio
   }
   // Absolute: opa build runs inside it (cwd), and is handed paths in it (-o, --capabilities) that a relative
   // $TMPDIR would make relative to the wrong directory.
-  const tmp = mkdtempSync(join(resolve(tmpdir()), "tollgate-test-"));
+  const tmp = mkdtempSync(join(resolve(nodeOs().tmpdir()), "tollgate-test-"));
   try {
     // conftest parses with the chosen Rego version whatever the capabilities file lists; opa build wants the
     // rego_v1 feature named, so the copy it reads names it.

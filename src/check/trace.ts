@@ -2,7 +2,7 @@
 // `opa eval --explain debug` on the same modules, data and input, with the location column opa eval adds
 // removed (conftest prints topdown.PrettyTrace, which has none).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../core/lazy.ts";
 import { join } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { findOpa, OPA_VERSION } from "../policy/opa-tool.ts";
@@ -15,7 +15,7 @@ export function traceQueries(policyPaths: readonly string[], regoVersion: string
   if (!opa) throw new TollgateError("unsupported", `--trace needs opa (go install github.com/open-policy-agent/opa@${OPA_VERSION})`);
   const files = regoFiles(policyPaths);
   if (files.length === 0) throw new TollgateError("unsupported", "--trace needs the Rego sources (-p DIR), not a built bundle", policyPaths.join(", "));
-  const tmp = mkdtempSync(join(tmpdir(), "tollgate-trace-"));
+  const tmp = mkdtempSync(join(nodeOs().tmpdir(), "tollgate-trace-"));
   try {
     const dataFile = join(tmp, "data.json");
     writeFileSync(dataFile, JSON.stringify(data));

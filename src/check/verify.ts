@@ -2,7 +2,7 @@
 // skipped), run by opa test on exactly what conftest loads (the .rego files of -p, the .json/.yaml data of -d),
 // reported in conftest's shapes: one result per test, named `<package>.<test>`, filed under its source file.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../core/lazy.ts";
 import { join } from "node:path";
 import { TollgateError } from "../core/errors.ts";
 import { checkContext } from "./context.ts";
@@ -45,7 +45,7 @@ export async function runPolicyTests(o: VerifyOptions): Promise<VerifyRun> {
   const modules = readRegoModules(o.policy, o.regoVersion, o.read);
   const { files, opa, regoVersion } = modules;
   if (modules.sources.some((s) => USES_CONFTEST_BUILTINS.test(s))) return runWasmTests(o, modules);
-  const tmp = mkdtempSync(join(tmpdir(), "tollgate-policy-test-"));
+  const tmp = mkdtempSync(join(nodeOs().tmpdir(), "tollgate-policy-test-"));
   try {
     // The .rego files themselves (never their directories), so opa test loads exactly these modules and no
     // data files beside them.

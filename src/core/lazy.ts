@@ -8,3 +8,9 @@ export function lazy<T>(load: () => T): () => T {
   let mod: T | undefined;
   return () => (mod ??= load());
 }
+
+/**
+ * node:os, loaded on first use: a static import anywhere is hoisted into the compiled binary's start (~1.5 ms of a
+ * cold eval) although only some commands need a temp dir, a home dir or the host name.
+ */
+export const nodeOs = lazy(() => require("node:os") as typeof import("node:os"));

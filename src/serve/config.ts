@@ -4,7 +4,7 @@
 import type { RegistryOptions } from "../evidence/oci/client.ts";
 import { parseOciReference } from "../evidence/oci/reference.ts";
 import { resolveLimits, type InputLimits } from "../core/limits.ts";
-import { availableParallelism, hostname } from "node:os";
+import { nodeOs } from "../core/lazy.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import YAML from "yaml";
 import schema from "../../schemas/serve-config.schema.json" with { type: "json" };
@@ -218,14 +218,14 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
   const resource: ServeConfig["resource"] = {
     serviceName: c.service?.name ?? "tollgate-gate",
     serviceVersion: version,
-    instanceId: c.service?.instance_id ?? hostname(),
+    instanceId: c.service?.instance_id ?? nodeOs().hostname(),
   };
   if (c.service?.environment) resource.environment = c.service.environment;
 
   const out: ServeConfig = {
     hostname: host,
     port,
-    workers: c.workers === "auto" ? availableParallelism() : (c.workers ?? 1),
+    workers: c.workers === "auto" ? nodeOs().availableParallelism() : (c.workers ?? 1),
     maxBodyBytes: c.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
     limits: resolveLimits({
       ...(c.limits?.max_input_bytes !== undefined ? { maxInputBytes: c.limits.max_input_bytes } : {}),

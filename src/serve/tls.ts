@@ -13,7 +13,7 @@
 // is refused with one log line and the current certificate keeps being served.
 import { X509Certificate, constants, createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../core/lazy.ts";
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
 import { TollgateError } from "../core/errors.ts";
@@ -298,6 +298,6 @@ export class TlsFront {
 
 /** A private directory for a thread's internal HTTP socket (mode 0700: only this user can bypass TLS there). */
 export function privateSocketPath(): { path: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "tollgate-tls-"));
+  const dir = mkdtempSync(join(nodeOs().tmpdir(), "tollgate-tls-"));
   return { path: join(dir, "http.sock"), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../../core/lazy.ts";
 import YAML from "yaml";
 import { EXIT_ERROR, TollgateError, asTollgateError, usage } from "../../core/errors.ts";
 import { helpArgs, list, oneOf, parseStrict, runCommand, str, type FlagSpecs, type Parsed } from "../args.ts";
@@ -135,7 +135,7 @@ const build = oneArgCommand(
     const outArg = str(p, "output");
     if (!outArg) throw usage("give -o OUT.tar.gz");
     const out = resolve(outArg);
-    const work = mkdtempSync(join(tmpdir(), "tollgate-build-"));
+    const work = mkdtempSync(join(nodeOs().tmpdir(), "tollgate-build-"));
     try {
       const tmpOut = join(work, "bundle.tar.gz");
       // Run inside DIR with "." so file paths in the bundle are relative to it (an absolute DIR would be

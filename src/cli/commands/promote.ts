@@ -4,7 +4,7 @@
 // The outcome is one decision signal: an OpenTelemetry LogRecord (OTLP/JSON) appended to --decision-log.
 import { defineCommand } from "citty";
 import { appendFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { nodeOs } from "../../core/lazy.ts";
 import pkg from "../../../package.json" with { type: "json" };
 import { EXIT_ADMIT, EXIT_DENY, TollgateError, usage } from "../../core/errors.ts";
 import { decide, loadPolicy, makeBundleVerifier, prepareEvidence } from "../../gate/run.ts";
@@ -118,7 +118,7 @@ function writeDecisionLog(
     otlp.bool("tollgate.promotion.copied", e.allow),
     { key: "tollgate.promotion.attachments", value: { intValue: String(e.copied) } },
   );
-  const req = tel.exportRequest({ serviceName: "tollgate", serviceVersion: pkg.version, instanceId: hostname(), ...(environment ? { environment } : {}) }, [record]);
+  const req = tel.exportRequest({ serviceName: "tollgate", serviceVersion: pkg.version, instanceId: nodeOs().hostname(), ...(environment ? { environment } : {}) }, [record]);
   try {
     appendFileSync(file, JSON.stringify(req) + "\n");
   } catch (err) {

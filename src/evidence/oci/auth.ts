@@ -1,7 +1,7 @@
 // Registry credentials the way docker, cosign, crane and oras find them: a docker config.json (`auths`,
 // `credsStore`, `credHelpers`), and the distribution spec's token auth (a `WWW-Authenticate: Bearer` challenge
 // sends us to a realm that trades credentials for a scoped token) or plain Basic auth.
-import { homedir } from "node:os";
+import { nodeOs } from "../../core/lazy.ts";
 import { join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { TollgateError } from "../../core/errors.ts";
@@ -24,7 +24,7 @@ export interface DockerConfig {
 /** Where the docker config lives: `--registry-config FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigPath(explicit?: string): string | undefined {
   if (explicit) return explicit;
-  const dir = process.env.DOCKER_CONFIG || join(homedir(), ".docker");
+  const dir = process.env.DOCKER_CONFIG || join(nodeOs().homedir(), ".docker");
   const p = join(dir, "config.json");
   return existsSync(p) ? p : undefined;
 }

@@ -8,7 +8,7 @@
 // nativeLane() returns null and the scan runs fast.ts alone, with the same results.
 import { cc } from "bun:ffi";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { nodeOs } from "../../core/lazy.ts";
 import { join } from "node:path";
 import nativeSource from "./native.c" with { type: "file" };
 
@@ -50,7 +50,7 @@ function load(): Symbols | null {
   // directory (mkdtemp: 0700, ours alone, so no one can swap the source), removed once compiled.
   let dir: string | undefined;
   try {
-    dir = mkdtempSync(join(tmpdir(), "tollgate-native-"));
+    dir = mkdtempSync(join(nodeOs().tmpdir(), "tollgate-native-"));
     const copy = join(dir, "native.c");
     writeFileSync(copy, readFileSync(nativeSource), { mode: 0o600, flag: "wx" });
     symbols = compile(copy);
