@@ -146,9 +146,10 @@ default promotion_require_proven_log_index := false
 
 promotion_require_proven_log_index := data.promotion_require_proven_log_index
 
+# Whenever the proof itself verified: also for an unbound entry that data.promotion_allow_unbound_rekor admits.
 promotion_log_index_unproven(ev) if {
 	ev.facts.rekor.log_index_proven == false
-	promotion_log(ev).status == "verified"
+	promotion_log(ev).status in {"verified", "unbound"}
 }
 
 promotion_log_index_msg(ev) := sprintf(

@@ -162,6 +162,16 @@ test_promotion_unproven_global_index_denied_on_request if {
 	promo_rules(d.deny) == {"promotion.log-index"}
 }
 
+test_promotion_unproven_global_index_of_an_admitted_unbound_entry if {
+	ev := object.union(promo_sharded, {"facts": {"log_verified": false, "transparency": {"status": "unbound", "logIndex": 1042, "reason": "the Rekor entry's body is not given"}}})
+	d := gate.decision with input as promo_input([ev]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_allow_unbound_rekor as true
+	d.allow
+	promo_rules(d.warn) == {"promotion.rekor-unbound", "promotion.log-index"}
+	d2 := gate.decision with input as promo_input([ev]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_allow_unbound_rekor as true with data.promotion_require_proven_log_index as true
+	not d2.allow
+	promo_rules(d2.deny) == {"promotion.log-index"}
+}
+
 test_promotion_proven_index_no_warning if {
 	ev := promo_ev({"facts": object.union(promo_ev({}).facts, {"rekor": {"uuid": "ab", "log_index": 42, "proof_log_index": 42, "log_index_proven": true, "tree_size": 43, "root_hash": "cd"}})})
 	d := gate.decision with input as promo_input([ev]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_proven_log_index as true
