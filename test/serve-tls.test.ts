@@ -213,6 +213,69 @@ describe("mTLS (tls.client_ca_file)", () => {
   });
 });
 
+describe("diagnostic_addr: the probes and /metrics in plain HTTP beside an mTLS port (opa's --diagnostic-addr)", () => {
+  let gate: GateServer;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    gate = await startGateServer(cfg({ workers: 2, diagnostic_addr: "127.0.0.1:0", tls: { cert_file: server1.cert, key_file: server1.key, client_ca_file: ca.cert } }), { log: (l) => logs.push(l) });
+  }, 30_000);
+  afterAll(async () => gate?.stop());
+
+  test("/health, /ready and /metrics answer there without TLS or a client certificate; the main port still asks one", async () => {
+    const diag = gate.diagnosticUrl!;
+    expect(diag).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(logs).toContain(`diagnostics (/health, /ready, /metrics; plain HTTP, no authentication) on ${diag}`);
+    const health = await fetch(`${diag}/health`);
+    expect([health.status, await health.json()]).toEqual([200, { status: "ok", thread: 0 }]);
+    const ready = await fetch(`${diag}/ready`);
+    const body = (await ready.json()) as { ready: boolean; bundle: { revision: string } };
+    expect([ready.status, body.ready, body.bundle.revision]).toEqual([200, true, "rev-tls"]);
+    const metrics = await fetch(`${diag}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^tollgate_http_requests_total\{path="\/ready",code="200"\} [1-9]/m);
+    // The same probe on the main port without a client certificate gets no HTTP answer at all.
+    expect((await curl(["--cacert", ca.cert, `${gate.url}/health`])).code).not.toBe(0);
+  });
+
+  test("nothing that decides is served there: /v1/* is a 404 naming what is, other methods a 405", async () => {
+    const diag = gate.diagnosticUrl!;
+    for (const [method, path] of [["POST", "/v1/data/demo/allow"], ["GET", "/v1/data/demo/allow?input=%7B%22user%22%3A%22alice%22%7D"], ["POST", "/v1/gate"], ["POST", "/v1/admission"], ["GET", "/"]] as const) {
+      const r = await fetch(`${diag}${path}`, { method, ...(method === "POST" ? { body: JSON.stringify({ input: { user: "alice" } }) } : {}) });
+      expect([r.status, await r.json()]).toEqual([404, { code: "not_found", message: `the diagnostic address serves /health, /ready and /metrics only, not ${method} ${path.split("?")[0]}` }]);
+    }
+    const r = await fetch(`${diag}/health`, { method: "POST", body: "{}" });
+    expect(r.status).toBe(405);
+  });
+
+  test("a diagnostic port in use refuses the start in one line, and the gate does not stay up", async () => {
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("not the gate") });
+    try {
+      const port = squatter.port!;
+      const err = await startGateServer(cfg({ diagnostic_addr: `127.0.0.1:${port}` }), { log: () => {} }).then(
+        (g) => g.stop().then(() => undefined),
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toBe(`cannot listen on diagnostic_addr 127.0.0.1:${port}: port ${port} is already in use (another gate or process listens on it)`);
+    } finally {
+      await squatter.stop(true);
+    }
+  });
+
+  test("a bad diagnostic_addr is refused naming it", () => {
+    expect(() => cfg({ diagnostic_addr: "127.0.0.1:70000" })).toThrow('diagnostic_addr wants host:port (port ≤ 65535), got "127.0.0.1:70000"');
+    expect(() => cfg({ diagnostic_addr: "no-port" })).toThrow(/invalid serve config: \/diagnostic_addr must match pattern/);
+  });
+
+  test("stopped with the gate: the diagnostic port is closed afterwards", async () => {
+    const g = await startGateServer(cfg({ diagnostic_addr: "127.0.0.1:0" }), { log: () => {} });
+    const diag = g.diagnosticUrl!;
+    expect((await fetch(`${diag}/health`)).status).toBe(200);
+    await g.stop();
+    await expect(fetch(`${diag}/health`)).rejects.toThrow();
+  });
+});
+
 describe("TLS with workers: 3", () => {
   let gate: GateServer;
   const logs: string[] = [];
@@ -355,6 +418,26 @@ describe("the CLI with OPA's flags", () => {
       }
     }
   }, 60_000);
+
+  test("--diagnostic-addr serves the probes in plain HTTP beside an mTLS port; it may not be addr itself", async () => {
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = probe.port!;
+    await probe.stop(true);
+    const proc = Bun.spawn([BUN, CLI, "serve", "--config", yaml(), "--tls-cert-file", server1.cert, "--tls-private-key-file", server1.key, "--tls-ca-cert-file", ca.cert, "--diagnostic-addr", `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe" });
+    try {
+      expect(await servedUrl(proc)).toBeDefined();
+      const c = await curl(["-w", " %{http_code}", `http://127.0.0.1:${port}/ready`]);
+      expect(c.code).toBe(0);
+      expect(c.out).toMatch(/"ready":true.* 200$/);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await proc.exited).toBe(0);
+    const same = Bun.spawnSync([BUN, CLI, "serve", "--config", yaml(), "--addr", "127.0.0.1:18181", "--diagnostic-addr", "127.0.0.1:18181"], { stdout: "pipe", stderr: "pipe" });
+    expect([same.exitCode, same.stderr.toString()]).toEqual([2, "tollgate serve: diagnostic_addr 127.0.0.1:18181 is addr itself: give the diagnostics a port of their own\n"]);
+    const bad = Bun.spawnSync([BUN, CLI, "serve", "--config", yaml(), "--diagnostic-addr", "8282"], { stdout: "pipe", stderr: "pipe" });
+    expect([bad.exitCode, bad.stderr.toString()]).toEqual([2, 'tollgate serve: --diagnostic-addr wants host:port (port ≤ 65535), got "8282"\n']);
+  }, 30_000);
 
   test("flag mistakes are one line and exit 2", () => {
     const run = (args: string[]) => {

@@ -19,6 +19,7 @@ import type { OtlpTuning } from "../telemetry/otlp.ts";
 
 export interface ServeConfigFile {
   addr?: string;
+  diagnostic_addr?: string;
   workers?: number | "auto";
   max_body_bytes?: number;
   limits?: { max_input_bytes?: number; max_total_bytes?: number; max_json_depth?: number; max_line_bytes?: number };
@@ -72,6 +73,8 @@ export type BundleSourceConfig =
 export interface ServeConfig {
   hostname: string;
   port: number;
+  /** The plain-HTTP listener for /health, /ready and /metrics only (diagnostic_addr); absent = none. */
+  diagnostic?: { hostname: string; port: number };
   /** Threads serving the port (1 = this thread only). */
   workers: number;
   maxBodyBytes: number;
@@ -112,9 +115,9 @@ export interface ServeConfig {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_ADMISSION_ENTRYPOINT = "tollgate/admission/decision";
 
-export function parseAddr(addr: string): { hostname: string; port: number } {
+export function parseAddr(addr: string, name = "addr"): { hostname: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  if (!m || Number(m[3]) > 65535) throw new TollgateError("usage", `addr wants host:port (port ≤ 65535), got ${JSON.stringify(addr)}`);
+  if (!m || Number(m[3]) > 65535) throw new TollgateError("usage", `${name} wants host:port (port ≤ 65535), got ${JSON.stringify(addr)}`);
   return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port: Number(m[3]) };
 }
 
@@ -259,6 +262,7 @@ export function resolveServeConfig(doc: unknown, baseDir: string, version: strin
       minVersion: c.tls.min_version ?? "1.2",
     });
   }
+  if (c.diagnostic_addr !== undefined) out.diagnostic = parseAddr(c.diagnostic_addr, "diagnostic_addr");
   if (c.auth) {
     const bearerTokensFile = at(c.auth.bearer_tokens_file);
     out.auth = { bearerTokensFile, contents: readTokenFile(bearerTokensFile) };

@@ -10,6 +10,15 @@ import { TollgateError } from "../core/errors.ts";
 
 const where = (hostname: string, port: number) => `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 
+/** A failed bind (Bun.listen or Bun.serve) as one usage line naming the address: in use, not permitted, or why. */
+export function listenError(hostname: string, port: number, e: unknown, what = ""): TollgateError {
+  const code = (e as { code?: string }).code;
+  const at = `cannot listen on ${what}${where(hostname, port)}`;
+  if (code === "EADDRINUSE") return new TollgateError("usage", `${at}: port ${port} is already in use (another gate or process listens on it)`);
+  if (code === "EACCES") return new TollgateError("usage", `${at}: permission denied (ports below 1024 need privileges)`);
+  return new TollgateError("usage", `${at}: ${code ? `${code}: ` : ""}${(e as Error).message}`);
+}
+
 /**
  * Hold `port` on `hostname` exclusively until release() (a connection made meanwhile is closed at once); throws
  * TollgateError("usage"), one line, when it is in use or cannot be bound. Port 0 holds nothing (the kernel picks).
@@ -20,10 +29,7 @@ export function claimPort(hostname: string, port: number): { release(): void } {
   try {
     probe = Bun.listen<undefined>({ hostname, port, socket: { open: (s) => void s.end(), data() {} } });
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: port ${port} is already in use (another gate or process listens on it)`);
-    if (code === "EACCES") throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: permission denied (ports below 1024 need privileges)`);
-    throw new TollgateError("usage", `cannot listen on ${where(hostname, port)}: ${code ? `${code}: ` : ""}${(e as Error).message}`);
+    throw listenError(hostname, port, e);
   }
   let held = true;
   return {

@@ -25,6 +25,7 @@ import { serverUrl } from "./bundle-server.ts";
 import { BundleManager, type ActiveBundle } from "./bundles.ts";
 import type { ServeConfig } from "./config.ts";
 import type { GateCore, HandlerConfig } from "./core.ts";
+import { listenDiagnostics, type DiagnosticListener } from "./diagnostic.ts";
 import { claimPort } from "./port.ts";
 import { TlsFront, privateSocketPath } from "./tls.ts";
 
@@ -35,6 +36,8 @@ export interface GateServer {
   readonly decisionLog: DecisionLogger;
   /** Threads serving requests on the port (config `workers`). */
   readonly threads: number;
+  /** The diagnostic listener's URL (config diagnostic_addr: /health, /ready, /metrics in plain HTTP), if any. */
+  readonly diagnosticUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -711,38 +714,44 @@ export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions 
     metrics,
   };
   let server: Listener;
+  const handle = createGateHandler(hcfg, inputs, core, log);
   try {
     claim.release();
-    server = listen(hcfg, cfg.port, createGateHandler(hcfg, inputs, core, log), !!pool, log, metrics);
+    server = listen(hcfg, cfg.port, handle, !!pool, log, metrics);
   } catch (e) {
     await bundles.stop();
     throw e;
   }
   const port = server.port;
   const scheme = cfg.tls ? "https" : "http";
-  if (pool) {
-    try {
-      await pool.start(port, bundles.active!, core);
-    } catch (e) {
-      await pool.stop();
-      await server.stop(true);
-      await bundles.stop();
-      throw e;
-    }
+  let diagnostic: DiagnosticListener | undefined;
+  try {
+    if (pool) await pool.start(port, bundles.active!, core);
+    // This thread's handler answers the probes there: readiness is the primary's (it owns the bundles).
+    if (cfg.diagnostic) diagnostic = listenDiagnostics(cfg.diagnostic.hostname, cfg.diagnostic.port, handle, metrics);
+  } catch (e) {
+    await pool?.stop();
+    await server.stop(true);
+    await bundles.stop();
+    throw e;
   }
   log(`listening on ${scheme}://${cfg.hostname}:${port} (entrypoint ${cfg.entrypoint}${pool ? `, ${workerCount + 1} threads` : ""})`);
+  if (diagnostic) log(`diagnostics (/health, /ready, /metrics; plain HTTP, no authentication) on ${diagnostic.url}`);
   return {
     port,
     url: serverUrl(cfg.hostname, port).replace(/^http:/, `${scheme}:`),
     bundles,
     decisionLog,
     threads: workerCount + 1,
+    ...(diagnostic ? { diagnosticUrl: diagnostic.url } : {}),
     async stop() {
       stopping = true;
       await bundles.stop();
-      // Graceful: stop accepting, let in-flight requests finish (bounded), then close what is left.
+      // Graceful: stop accepting, let in-flight requests finish (bounded), then close what is left. The
+      // diagnostic port stays up meanwhile, so /ready says 503 (stopping) until the end.
       await Promise.all([pool?.stop(), settledWithin(server.stop(false), 5_000)]);
       await server.stop(true);
+      await diagnostic?.stop();
       await decisionLog.close();
     },
   };

@@ -9,6 +9,7 @@ import type { ServeConfigFile } from "../../serve/config.ts";
 const flags: FlagSpecs = {
   config: { type: "string", description: "YAML/JSON config (schemas/serve-config.schema.json), required", valueHint: "FILE" },
   addr: { type: "string", description: "override the config's addr (host:port; port 0 = ephemeral)" },
+  "diagnostic-addr": { type: "string", description: "also serve /health, /ready and /metrics in plain HTTP on host:port, for probes where addr requires mTLS (diagnostic_addr)" },
   // OPA's `run --server` flags for the same settings; each overrides its config key (tls.*, auth.*).
   "tls-cert-file": { type: "string", description: "serve HTTPS with this PEM certificate chain (tls.cert_file)", valueHint: "FILE" },
   "tls-private-key-file": { type: "string", description: "its PEM private key (tls.key_file)", valueHint: "FILE" },
@@ -64,6 +65,11 @@ export default defineCommand({
       const cfg = loadServeConfig(config, pkg.version, (doc) => applyOpaFlags(p, doc));
       const addr = str(p, "addr");
       if (addr) Object.assign(cfg, parseAddr(addr));
+      const diagnostic = str(p, "diagnostic-addr");
+      if (diagnostic) cfg.diagnostic = parseAddr(diagnostic, "--diagnostic-addr");
+      if (cfg.diagnostic && cfg.port !== 0 && cfg.diagnostic.port === cfg.port && cfg.diagnostic.hostname === cfg.hostname) {
+        throw usage(`diagnostic_addr ${cfg.hostname}:${cfg.port} is addr itself: give the diagnostics a port of their own`);
+      }
       const srv = await startGateServer(cfg);
       // The one line scripts wait for: the bound URL (useful with port 0).
       console.log(`tollgate serve: ready on ${srv.url}`);
