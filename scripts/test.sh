@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: type-check, the Rego unit tests (opa test), bundle and precompiled-validator reproducibility, the
-# bun test suite. Ends with one line "N passed, N failed" (each bun test and each opa test counts; tsc and the three
-# reproducibility checks count one each). Exit 0 only when nothing failed.
+# Every test: type-check, the Rego unit tests (opa test) and their formatting (opa fmt), bundle and
+# precompiled-validator reproducibility, the bun test suite. Ends with one line "N passed, N failed" (each bun test
+# and each opa test counts; tsc, the formatting check and the three reproducibility checks count one each). Exit 0
+# only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --peers || { echo "0 passed, 1 failed"; exit 1; }
@@ -24,6 +25,9 @@ read -r p f < <($BUN -e '
   console.log(`${p} ${f}`);' "$log")
 echo "opa test: $p passed, $f failed"
 passed=$((passed+p)); failed=$((failed+f))
+
+echo "== policies/ formatted (opa fmt)"
+if unformatted=$("$OPA" fmt -l policies/) && [ -z "$unformatted" ]; then passed=$((passed+1)); else failed=$((failed+1)); echo "FAILED: opa fmt -l lists: ${unformatted:-(opa fmt failed)} (run: opa fmt -w policies/)"; fi
 
 echo "== bundles/ reproducible from policies/"
 if OPA="$OPA" $BUN scripts/build-bundles.ts --check; then passed=$((passed+1)); else failed=$((failed+1)); fi

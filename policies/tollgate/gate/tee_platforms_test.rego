@@ -76,6 +76,7 @@ test_tp_tdx_debug_denies_unless_allowed if {
 	"tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 	not "tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_allow_debug as true
 	not "tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tee_allow_debug as true
+
 	# The platform-specific key wins over the shared one.
 	"tee.tdx.debug" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tee_allow_debug as true with data.tdx_allow_debug as false
 }
@@ -112,6 +113,7 @@ tp_evaluated(status, platform, qe, module, advisories) := {"hardware": {"tcb": {
 test_tp_tdx_evaluated_tcb_status_up_to_date_admits if {
 	ev := tp_tdx(tp_evaluated("UpToDate", "UpToDate", "UpToDate", "UpToDate", []))
 	tp_rules(gate.deny) == set() with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
+
 	# An evaluated TCB is not "unchecked".
 	tp_rules(gate.warn) == set() with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 	not "tee.tdx.tcb-unchecked" in tp_rules(gate.deny) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_require_tcb_checked as true
@@ -145,6 +147,7 @@ test_tp_tdx_minimum_pce_svn if {
 	inp := tp_input([tp_tdx({})])
 	not "tee.tdx.pce-svn" in tp_rules(gate.deny) with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 11
 	tp_msgs(gate.deny, "tee.tdx.pce-svn") == ["TDX PCK PCE SVN is 11, below the minimum 13"] with input as inp with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 13
+
 	# A quote whose PCK leaf gave no PCE SVN cannot meet a minimum.
 	ev := json.remove(tp_tdx({}), ["hardware/tcb/pckPceSvn"])
 	tp_msgs(gate.deny, "tee.tdx.pce-svn") == ["TDX PCK PCE SVN is (unknown), below the minimum 13"] with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd] with data.tdx_min_pce_svn as 13
@@ -224,6 +227,7 @@ test_tp_kettle_build_on_tdx_is_judged_by_the_tdx_rules if {
 	not "tee.tdx.mrtd-unpinned" in tp_rules(gate.warn) with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 	tp_rules(gate.deny) == {"tee.tdx.verified"} with input as tp_input([tp_kettle_tdx({"status": "failed", "reason": "hardware.tdx_pck_chain: expired"})]) with data.tdx_mrtd as [tp_mrtd]
 	tp_rules(gate.deny) == {"tee.tdx.debug"} with input as tp_input([tp_kettle_tdx({"debug": true})]) with data.tdx_mrtd as [tp_mrtd]
+
 	# tee.rego's SEV-SNP rules do not judge it a second time
 	tp_all_tee(gate.warn) == {"tee.tdx.tcb-unchecked"} with input as tp_input([ev]) with data.tdx_mrtd as [tp_mrtd]
 }
