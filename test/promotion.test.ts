@@ -5,7 +5,7 @@
 // Merkle tree are made here, so checkpoint signatures and origins can be varied. One tamper case per field, each
 // naming the failing check and denied by the embedded gate under its rule id.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -136,7 +136,11 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     expect(ev.integrity.status).toBe("verified");
     expect(ev.facts).toMatchObject({ from: "staging", to: "prod", actor: "alice@example.com", pipeline: "https://ci.example/acme/app/runs/42", timestamp: "2026-05-30T12:00:00Z", log_verified: true });
     expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 79571823 });
-    expect(ev.facts.rekor).toEqual({ uuid: real.uuid, tree_id: "2605736670972794746", log_index: 79571823, proof_log_index: 75408392, log_index_proven: false, tree_size: 75408393, root_hash: real.inclusionProof.rootHash });
+    // Who logged it, as the body names them: the conformance suite's Fulcio certificate, by its key (its identity
+    // is not verified offline).
+    const cert = new X509Certificate(Buffer.from(JSON.parse(Buffer.from(real.body!, "base64").toString()).spec.signature.publicKey.content, "base64").toString());
+    const certKey = `sha256:${createHash("sha256").update(cert.publicKey.export({ format: "der", type: "spki" })).digest("hex")}`;
+    expect(ev.facts.rekor).toEqual({ uuid: real.uuid, tree_id: "2605736670972794746", log_index: 79571823, proof_log_index: 75408392, log_index_proven: false, tree_size: 75408393, root_hash: real.inclusionProof.rootHash, logged_by: [{ type: "certificate", fingerprint: certKey }] });
     expect(ev.facts.materials_by_role.sbom).toEqual([{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json", verified: true }]);
     expect(ev.facts.materials_by_role.vex.map((m: any) => m.verified)).toEqual([true]);
     // The SBOM and VEX are the statement's materials, not unknown evidence.
@@ -260,13 +264,15 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
   // at 3 an intoto entry whose payload hash is the subject's, at 0 a rekord entry (it logs the SBOM's digest too, but
   // its kind is not one tollgate reads).
   const digest = (value: string) => ({ algorithm: "sha256", value });
+  // Who logged the SBOM's entry (its body names the key): not the promoter.
+  const logger = generateTestKey("p256");
   const bodies: Record<string, unknown>[] = [
     { apiVersion: "0.0.1", kind: "rekord", spec: { data: { hash: digest(sha256hex(SBOM)) } } },
     { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 1")), envelopeHash: digest(sha256hex("another envelope 1")) } },
     { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: digest(sha256hex("another artifact")) }, signature: { content: b64(Buffer.from("sig")) } } },
     { apiVersion: "0.0.2", kind: "intoto", spec: { content: { hash: digest(sha256hex("an envelope")), payloadHash: digest(SUBJECT) } } },
     { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 4")) } },
-    { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: digest(sha256hex(SBOM)) }, signature: { content: b64(Buffer.from("sig")) } } },
+    { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: digest(sha256hex(SBOM)) }, signature: { content: b64(Buffer.from("sig")), publicKey: { content: b64(Buffer.from(logger.pem)) } } } },
     { apiVersion: "0.0.1", kind: "dsse", spec: { payloadHash: digest(sha256hex("another payload 6")) } },
   ];
   const entries = bodies.map((b) => Buffer.from(JSON.stringify(b)));
@@ -304,6 +310,25 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(ev.facts.transparency).toEqual({ status: "verified", logIndex: 5 });
     expect(code).toBe(0);
     expect(rules).toEqual([]);
+  });
+
+  test("facts.rekor.logged_by names the key that logged the bound entry; data.promotion_require_trusted_rekor_signer makes it count", async () => {
+    writeFileSync(p("logger.pub"), logger.pem);
+    writeFileSync(p("require-logger.json"), JSON.stringify({ promotion_require_trusted_rekor_signer: true }));
+    const file = await writeCase(predicate(await rekor()));
+    const plain = run(file, ROOT());
+    expect(plain.ev.facts.rekor.logged_by).toEqual([{ type: "key", fingerprint: logger.trusted.fingerprint }]);
+    expect([plain.code, plain.rules]).toEqual([0, []]);
+    // Required: the promoter's key is trusted, the logger's is not.
+    const required = run(file, [...ROOT(), "--data", p("require-logger.json")]);
+    expect([required.code, required.rules]).toEqual([1, ["promotion.rekor-signer"]]);
+    expect(required.out.decision?.deny ?? required.out.deny).toContainEqual(expect.objectContaining({ rule: "promotion.rekor-signer", msg: `promotion Rekor entry ${leaves[INDEX]!.toString("hex")} was logged by key ${logger.trusted.fingerprint}, not by a trusted key` }));
+    // Trusting the logger's key too admits.
+    const trusted = run(file, [...ROOT(), "--data", p("require-logger.json"), "--key", p("logger.pub")]);
+    expect([trusted.code, trusted.rules]).toEqual([0, []]);
+    // A bound entry that names no key (entry 3, intoto) lists none; another entry's keys are never listed.
+    expect(run(await writeCase(predicate(await rekor({ index: 3 }))), ROOT()).ev.facts.rekor.logged_by).toEqual([]);
+    expect(run(await writeCase(predicate(await rekor({ index: 2 }))), ROOT()).ev.facts.rekor.logged_by).toEqual([]);
   });
 
   test("the envelope's log entry and the predicate's stay apart: a verified Rekor proof never masks a failed or absent envelope entry", async () => {
@@ -359,15 +384,20 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
       body: b64(es[at]!),
     };
   }
+  // The keys each form names where Rekor canonicalizes them: dsse signatures[].verifier (one here is not a key and
+  // is not listed), intoto 0.0.1 publicKey, intoto 0.0.2 content.envelope.signatures[].publicKey.
+  const formKeys = [generateTestKey("ed25519"), generateTestKey("p384"), generateTestKey("rsa")];
+  const pemB64 = (k: TestKey) => b64(Buffer.from(k.pem));
   const formBodies: (Record<string, unknown> | string)[] = [
-    { apiVersion: "0.0.1", kind: "dsse", spec: { envelopeHash: digest(sha256hex("an envelope")), payloadHash: digest(sha256hex(VEX)), signatures: [{ signature: b64(Buffer.from("sig")), publicKey: b64(Buffer.from("key")) }] } },
-    { apiVersion: "0.0.1", kind: "intoto", spec: { content: { hash: digest(SUBJECT), payloadHash: digest(sha256hex("a payload")) }, publicKey: b64(Buffer.from("key")) } },
+    { apiVersion: "0.0.1", kind: "dsse", spec: { envelopeHash: digest(sha256hex("an envelope")), payloadHash: digest(sha256hex(VEX)), signatures: [{ signature: b64(Buffer.from("sig")), verifier: pemB64(formKeys[0]!) }, { signature: b64(Buffer.from("sig2")), verifier: b64(Buffer.from("key")) }] } },
+    { apiVersion: "0.0.1", kind: "intoto", spec: { content: { hash: digest(SUBJECT), payloadHash: digest(sha256hex("a payload")) }, publicKey: pemB64(formKeys[1]!) } },
     "not a JSON entry",
     { apiVersion: "0.0.1", kind: "dsse", spec: { signatures: [] } },
     { apiVersion: "0.0.2", kind: "hashedrekord", spec: { data: { hash: digest(SUBJECT) } } },
     // Names of Object.prototype's members where a kind and a digest algorithm are looked up.
     { apiVersion: "0.0.1", kind: "constructor", spec: {} },
     { apiVersion: "0.0.1", kind: "hashedrekord", spec: { data: { hash: { algorithm: "constructor", value: "x" } } } },
+    { apiVersion: "0.0.2", kind: "intoto", spec: { content: { envelope: { payloadType: IN_TOTO_JSON, signatures: [{ sig: b64(Buffer.from("sig")), publicKey: pemB64(formKeys[2]!) }] }, hash: digest(sha256hex("an envelope 7")), payloadHash: digest(SUBJECT) } } },
   ];
 
   test("bound through a dsse 0.0.1 entry's payloadHash (a material) and an intoto 0.0.1 entry's envelope hash (the subject)", async () => {
@@ -379,6 +409,10 @@ describe("a log made here (key and Merkle tree made at test time)", () => {
     expect(failedChecks(intoto.ev)).toEqual([]);
     expect(intoto.ev.checks.at(-1).detail).toEqual({ kind: "intoto 0.0.1", names: "subject[0]", digest: `sha256:${SUBJECT}` });
     expect(intoto.code).toBe(0);
+    const intoto2 = run(await writeCase(predicate(await rekorOf(formBodies, 7))), ROOT());
+    expect(intoto2.ev.checks.at(-1).detail).toEqual({ kind: "intoto 0.0.2", names: "subject[0]", digest: `sha256:${SUBJECT}` });
+    // Who logged each, as its body names them.
+    expect([dsse, intoto, intoto2].map((r) => r.ev.facts.rekor.logged_by)).toEqual(formKeys.map((k) => [{ type: "key", fingerprint: k.trusted.fingerprint }]));
   });
 
   test("a proven leaf whose body binds nothing: not JSON, no logged digest, an unread version of a read kind, prototype names", async () => {

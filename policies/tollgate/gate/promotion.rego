@@ -109,6 +109,35 @@ promotion_warn contains lib.result_sev("promotion.rekor-unbound", promotion_unbo
 	promotion_unbound(ev)
 }
 
+# Who logged the bound entry (facts.rekor.logged_by: keys, and certificates by their key) is not the promoter's
+# business by default: StellaOps logs the SBOM before the promotion is signed, often as another signer. With
+# data.promotion_require_trusted_rekor_signer the entry must have been logged by a trusted key (a certificate's
+# identity is not verified offline, so a keyless entry does not count).
+default promotion_require_trusted_rekor_signer := false
+
+promotion_require_trusted_rekor_signer := data.promotion_require_trusted_rekor_signer
+
+promotion_rekor_signers_text(ev) := concat(", ", [sprintf("%s %s", [s.type, s.fingerprint]) | some s in ev.facts.rekor.logged_by]) if {
+	count(ev.facts.rekor.logged_by) > 0
+} else := "no key the body names"
+
+promotion_deny contains lib.result_sev(
+	"promotion.rekor-signer",
+	sprintf("promotion Rekor entry %s was logged by %s, not by a trusted key", [ev.facts.rekor.uuid, promotion_rekor_signers_text(ev)]),
+	ev.source.path, "high", "log the promoted artifact or its SBOM with a trusted key (--key, data.trusted_signers.keys), or trust the key that logged it",
+) if {
+	promotion_require_trusted_rekor_signer
+	some ev in promotions
+	promotion_log(ev).status in {"verified", "unbound"} # an unbound entry's signer is unknown: not trusted
+	not promotion_logged_by_trusted(ev)
+}
+
+promotion_logged_by_trusted(ev) if {
+	some s in object.get(ev.facts.rekor, "logged_by", [])
+	s.type == "key"
+	lib.trusted_signer(s)
+}
+
 promotion_deny contains lib.result_sev(
 	"promotion.path",
 	sprintf("promotion %s → %s is not an allowed move (%s)", [ev.facts.from, ev.facts.to, concat(", ", [sprintf("%s → %s", [p.from, p.to]) | some p in promotion_allowed_paths])]),

@@ -172,6 +172,34 @@ test_promotion_unproven_global_index_of_an_admitted_unbound_entry if {
 	promo_rules(d2.deny) == {"promotion.log-index"}
 }
 
+promo_logged_by(signers) := promo_ev({"facts": object.union(promo_ev({}).facts, {"rekor": object.union(promo_ev({}).facts.rekor, {"logged_by": signers})})})
+
+test_promotion_rekor_signer_not_required_by_default if {
+	d := gate.decision with input as promo_input([promo_logged_by([{"type": "key", "fingerprint": "sha256:00"}])]) with data.provenance_required as false with data.required_evidence as ["promotion"]
+	d.allow
+	promo_rules(d.warn) == set()
+}
+
+test_promotion_rekor_signer_required_trusted_key_admits if {
+	d := gate.decision with input as promo_input([promo_logged_by([{"type": "certificate", "fingerprint": "sha256:01"}, {"type": "key", "fingerprint": promo_key}])]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_trusted_rekor_signer as true
+	d.allow
+}
+
+test_promotion_rekor_signer_required_untrusted_or_keyless_denies if {
+	d := gate.decision with input as promo_input([promo_logged_by([{"type": "key", "fingerprint": "sha256:00"}])]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_trusted_rekor_signer as true
+	not d.allow
+	promo_rules(d.deny) == {"promotion.rekor-signer"}
+	some r in d.deny
+	r.msg == "promotion Rekor entry ab was logged by key sha256:00, not by a trusted key"
+
+	# A certificate carrying the trusted key's fingerprint is still not a key the gate trusts: its identity is unverified.
+	d2 := gate.deny with input as promo_input([promo_logged_by([{"type": "certificate", "fingerprint": promo_key}])]) with data.promotion_require_trusted_rekor_signer as true
+	promo_rules(d2) == {"promotion.rekor-signer"}
+	d3 := gate.deny with input as promo_input([promo_logged_by([])]) with data.promotion_require_trusted_rekor_signer as true
+	some r3 in d3
+	r3.msg == "promotion Rekor entry ab was logged by no key the body names, not by a trusted key"
+}
+
 test_promotion_proven_index_no_warning if {
 	ev := promo_ev({"facts": object.union(promo_ev({}).facts, {"rekor": {"uuid": "ab", "log_index": 42, "proof_log_index": 42, "log_index_proven": true, "tree_size": 43, "root_hash": "cd"}})})
 	d := gate.decision with input as promo_input([ev]) with data.provenance_required as false with data.required_evidence as ["promotion"] with data.promotion_require_proven_log_index as true

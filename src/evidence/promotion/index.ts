@@ -18,7 +18,8 @@
 // is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
 // which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
 // (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
-import { decodeBase64Strict, toHex } from "../../core/digest.ts";
+import { createPublicKey, X509Certificate } from "node:crypto";
+import { decodeBase64Strict, sha256Hex, toHex } from "../../core/digest.ts";
 import { isRfc3339 } from "../../core/time.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import { predicateChecks, type InTotoStatement, type InTotoSubject, type PredicateHandler } from "../predicate.ts";
@@ -168,11 +169,50 @@ function failed(name: string, code: Check["code"], reason: string, detail?: Reco
 // The Rekor v1 entry kinds whose logged digest is read, and where: a hashedrekord the signed artifact's, a dsse or
 // intoto entry its envelope's payload (and envelope) hash. Other kinds are not read, so not bound, though some log
 // a digest too (rekord 0.0.1's canonical body keeps spec.data.hash); nor are Rekor v2's entries, which have no UUID.
-const LOGGED_DIGESTS: Record<string, { versions: readonly string[]; at: (spec: any) => unknown[] }> = {
-  hashedrekord: { versions: ["0.0.1"], at: (s) => [s?.data?.hash] },
-  dsse: { versions: ["0.0.1"], at: (s) => [s?.payloadHash, s?.envelopeHash] },
-  intoto: { versions: ["0.0.1", "0.0.2"], at: (s) => [s?.content?.payloadHash, s?.content?.hash] },
+// `keys`: where the body names the key or certificate that signed what it logs (base64 of its PEM, as Rekor
+// canonicalizes it): a hashedrekord's signature.publicKey, a dsse entry's signatures[].verifier, an intoto 0.0.1
+// entry's publicKey, an intoto 0.0.2 entry's envelope signatures[].publicKey.
+const LOGGED_DIGESTS: Record<string, { versions: readonly string[]; at: (spec: any) => unknown[]; keys: (spec: any, version: string) => unknown[] }> = {
+  hashedrekord: { versions: ["0.0.1"], at: (s) => [s?.data?.hash], keys: (s) => [s?.signature?.publicKey?.content] },
+  dsse: { versions: ["0.0.1"], at: (s) => [s?.payloadHash, s?.envelopeHash], keys: (s) => list(s?.signatures).map((x: any) => x?.verifier) },
+  intoto: {
+    versions: ["0.0.1", "0.0.2"],
+    at: (s) => [s?.content?.payloadHash, s?.content?.hash],
+    keys: (s, v) => (v === "0.0.1" ? [s?.publicKey] : list(s?.content?.envelope?.signatures).map((x: any) => x?.publicKey)),
+  },
 };
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Who logged the entry, as the body names them: `key` (an SPKI public key) or `certificate` (an X.509 certificate,
+ * by its public key's fingerprint: its identity is not verified offline — the proof carries no time to check the
+ * chain at), each with the `sha256:<hex of the SPKI DER>` fingerprint policies pin. What is not a readable PEM
+ * key or certificate is left out. The log checked the signature when it admitted the entry.
+ */
+export type LoggedBy = { type: "key" | "certificate"; fingerprint: string };
+
+function loggedBy(values: unknown[]): LoggedBy[] {
+  const out: LoggedBy[] = [];
+  for (const v of values) {
+    if (typeof v !== "string") continue;
+    let pem: string;
+    try {
+      pem = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64Strict(v, "key"));
+    } catch {
+      continue;
+    }
+    try {
+      const certificate = pem.includes("-----BEGIN CERTIFICATE-----");
+      const key = certificate ? new X509Certificate(pem).publicKey : createPublicKey({ key: pem, format: "pem" });
+      if (key.type !== "public") continue;
+      const fingerprint = `sha256:${sha256Hex(new Uint8Array(key.export({ format: "der", type: "spki" })))}`;
+      if (!out.some((o) => o.fingerprint === fingerprint && o.type === (certificate ? "certificate" : "key"))) out.push({ type: certificate ? "certificate" : "key", fingerprint });
+    } catch {
+      // not a key or certificate node:crypto reads: not named
+    }
+  }
+  return out;
+}
 
 export const UNBOUND_REASON = "the Rekor entry's body is not given (rekor.body, base64, as Rekor's API returns it), so the proof is not bound to this statement: it shows only that some entry is in the log";
 
@@ -181,7 +221,7 @@ export const UNBOUND_REASON = "the Rekor entry's body is not given (rekor.body, 
  * material. A check, and the transparency status it leaves: "verified", "failed" (another entry's body, or an
  * entry about something else) or "unbound" (no body).
  */
-function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], leafHash: (b: Uint8Array) => Uint8Array): { check: Check; status: TransparencyFacts["status"] } {
+function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], leafHash: (b: Uint8Array) => Uint8Array): { check: Check; status: TransparencyFacts["status"]; loggedBy?: LoggedBy[] } {
   const name = "transparency.binding";
   const rk = p.rekor;
   if (rk.body === null) return { check: failed(name, "binding_failed", UNBOUND_REASON), status: "unbound" };
@@ -206,15 +246,16 @@ function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], le
       const v = s.digest && Object.hasOwn(s.digest, d.algo) ? s.digest[d.algo] : undefined;
       return typeof v === "string" && v.toLowerCase() === d.value;
     });
-    if (si >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `subject[${si}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
+    const by = () => loggedBy(kind.keys(body.spec, String(body.apiVersion)));
+    if (si >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `subject[${si}]`, digest: `${d.algo}:${d.value}` } }, status: "verified", loggedBy: by() };
     const mi = p.materials.findIndex((m) => m.algo === d.algo && m.digest === d.value);
-    if (mi >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `materials[${mi}]`, digest: `${d.algo}:${d.value}` } }, status: "verified" };
+    if (mi >= 0) return { check: { name, ok: true, detail: { kind: kv, names: `materials[${mi}]`, digest: `${d.algo}:${d.value}` } }, status: "verified", loggedBy: by() };
   }
   return no(`the Rekor entry (${kv}) logs ${logged.map((d) => `${d.algo}:${d.value}`).join(", ") || "no digest"}, which is neither a subject's nor a material's digest of this statement: the proof is another entry's`);
 }
 
 /** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified, the entry bound. Never throws. */
-export async function verifyPromotion(p: PromotionPredicate, subjects: readonly InTotoSubject[], file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts }> {
+export async function verifyPromotion(p: PromotionPredicate, subjects: readonly InTotoSubject[], file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts; loggedBy: LoggedBy[] }> {
   const checks: Check[] = [];
   const reader = new MaterialReader(file, ctx.files);
   p.materials.forEach((m, i) => {
@@ -234,9 +275,9 @@ export async function verifyPromotion(p: PromotionPredicate, subjects: readonly 
   });
 
   const rk = p.rekor;
-  const proofFail = (name: string, reason: string): { checks: Check[]; transparency: TransparencyFacts } => {
+  const proofFail = (name: string, reason: string): { checks: Check[]; transparency: TransparencyFacts; loggedBy: LoggedBy[] } => {
     checks.push(failed(name, "transparency_failed", reason));
-    return { checks, transparency: { status: "failed", reason, logIndex: Number(rk.logIndex) } };
+    return { checks, transparency: { status: "failed", reason, logIndex: Number(rk.logIndex) }, loggedBy: [] };
   };
   // Loaded on first use, as the Sigstore bundle path does (its imports cost more than a DSSE-only run).
   const cpm = await import("../../sigstore/checkpoint.ts");
@@ -276,7 +317,7 @@ export async function verifyPromotion(p: PromotionPredicate, subjects: readonly 
   checks.push(bound.check);
   const transparency: TransparencyFacts = { status: bound.status, logIndex: Number(rk.logIndex) };
   if (!bound.check.ok) transparency.reason = bound.check.reason!;
-  return { checks, transparency };
+  return { checks, transparency, loggedBy: bound.loggedBy ?? [] };
 }
 
 /** Pure: the facts policies read. Material verification is merged in by the envelope layer from the checks. */
@@ -299,6 +340,8 @@ export function promotionFacts(p: PromotionPredicate): Record<string, unknown> {
       log_index_proven: p.rekor.proofIndex === p.rekor.logIndex,
       tree_size: Number(p.rekor.treeSize),
       root_hash: p.rekor.rootHash,
+      // Filled by verification from the bound entry's body (LoggedBy).
+      logged_by: [],
     },
   };
 }
@@ -321,7 +364,9 @@ export const promotionPredicate: PredicateHandler = {
     const byRole: Record<string, unknown[]> = { sbom: [], vex: [] };
     for (const m of materials) byRole[m.role as string]!.push(m);
     // v.transparency, the Rekor proof's result, becomes facts.transparency (the envelope layer keeps it apart).
-    return { ...v, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified" } };
+    // facts.rekor.logged_by: who signed the bound entry, empty unless the binding verified (see LoggedBy).
+    const rekor = { ...(promotionFacts(p).rekor as Record<string, unknown>), logged_by: v.loggedBy };
+    return { checks: v.checks, transparency: v.transparency, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified", rekor } };
   },
   materials(statement, file, all) {
     let p: PromotionPredicate;
