@@ -9,6 +9,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { validateInputDocument } from "../src/core/input.ts";
 import { tollgate } from "./support/cli.ts";
 import { fixture, fixtureDescribe } from "./support/fixtures.ts";
 import { b64, generateTestKey, IN_TOTO_JSON, makeTestSigstore, sha256hex, signDsse, TEST_LOG_URL, type TestKey, type TestSigstore } from "./support/keys.ts";
@@ -172,7 +173,12 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   // The attack: a real entry's uuid and proof pasted into a statement about something else. The proof and the
   // checkpoint verify (the entry IS in the log); only the binding can tell it is not this statement's.
   test("pasted: the real entry's uuid and proof without its body are unbound (not verified), denied", async () => {
-    const { ev, code, rules } = runReal(await writeReal(predicate(with_((r) => delete r.body))));
+    const { ev, code, rules, doc } = runReal(await writeReal(predicate(with_((r) => delete r.body))));
+    // "unbound" is the predicate's log result only: the input schema refuses it as a record's own transparency.
+    const forged = structuredClone(doc) as any;
+    validateInputDocument(doc);
+    forged.evidence.find((e: any) => e.kind === "promotion").transparency = { status: "unbound" };
+    expect(() => validateInputDocument(forged)).toThrow(/input document does not match input v1 schema: .*transparency\/status must be equal to one of the allowed values/);
     expect(failedChecks(ev)).toEqual([{ name: "transparency.binding", code: "binding_failed", reason: "the Rekor entry's body is not given (rekor.body, base64, as Rekor's API returns it), so the proof is not bound to this statement: it shows only that some entry is in the log" }]);
     expect(ev.checks.filter((c: any) => c.ok).map((c: any) => c.name)).toContain("transparency.checkpoint");
     expect(ev.transparency.status).toBe("absent");

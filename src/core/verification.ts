@@ -18,15 +18,21 @@ export type Signer =
   | { type: "key"; keyid?: string; fingerprint: string }
   | { type: "hardware"; platform: string; measurement: string; root: string };
 
+/** A record's `transparency`: whether the evidence's own envelope or bundle was logged. */
 export interface TransparencyFacts {
-  /**
-   * `unbound`: a log proof verified, but nothing ties the entry to this evidence (a promotion's Rekor proof given
-   * without the entry's body): it shows only that some entry is in the log, so it never counts as verified.
-   */
-  status: "verified" | "failed" | "absent" | "unbound";
+  status: "verified" | "failed" | "absent";
   reason?: string;
   logIndex?: number;
   integratedTime?: string;
+}
+
+/**
+ * A predicate's own log result (facts.transparency: a promotion's Rekor proof), which may also be `unbound`: the
+ * proof verified, but nothing ties the entry to this evidence (no entry body given), so it shows only that some
+ * entry is in the log and never counts as verified.
+ */
+export interface PredicateLogFacts extends Omit<TransparencyFacts, "status"> {
+  status: TransparencyFacts["status"] | "unbound";
 }
 
 export interface TrustedKey {

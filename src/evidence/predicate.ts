@@ -3,7 +3,7 @@
 // statement and takes back the evidence kind and its normalized facts.
 
 import { TollgateError } from "../core/errors.ts";
-import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "./types.ts";
+import type { Check, PredicateLogFacts, SourceFile, VerifyContext } from "./types.ts";
 
 export interface InTotoSubject {
   name?: string;
@@ -30,7 +30,7 @@ export interface PredicateHandler {
    * facts(). `transparency`, when given, is the predicate's own log result (it carries its own log entry): it
    * becomes `facts.transparency`, never the record's `transparency` (the envelope's).
    */
-  verify?(statement: InTotoStatement, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency?: TransparencyFacts; facts?: Record<string, unknown> }>;
+  verify?(statement: InTotoStatement, file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency?: PredicateLogFacts; facts?: Record<string, unknown> }>;
   /** Paths of files in this invocation that the predicate names (they are materials, not evidence). */
   materials?(statement: InTotoStatement, file: SourceFile, all: readonly SourceFile[]): string[];
 }

@@ -3,9 +3,9 @@
 import type { ArtifactDigests, DigestSet } from "../core/digest-set.ts";
 import type { ErrorCode } from "../core/errors.ts";
 import type { InputLimits } from "../core/limits.ts";
-import type { Check, Signer, TransparencyFacts, TrustedKey } from "../core/verification.ts";
+import type { Check, PredicateLogFacts, Signer, TransparencyFacts, TrustedKey } from "../core/verification.ts";
 
-export type { Check, Signer, TransparencyFacts, TrustedKey };
+export type { Check, PredicateLogFacts, Signer, TransparencyFacts, TrustedKey };
 
 /** One non-blank line of a JSON Lines file: its 1-based number and its value, or why it does not parse. */
 export type JsonLine = { line: number; value: unknown; error?: undefined } | { line: number; error: string; value?: undefined };

@@ -23,7 +23,7 @@ import { decodeBase64Strict, sha256Hex, toHex } from "../../core/digest.ts";
 import { isRfc3339 } from "../../core/time.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import { predicateChecks, type InTotoStatement, type InTotoSubject, type PredicateHandler } from "../predicate.ts";
-import type { Check, SourceFile, TransparencyFacts, VerifyContext } from "../types.ts";
+import type { Check, PredicateLogFacts, SourceFile, VerifyContext } from "../types.ts";
 import { MaterialReader, uriProblem } from "./materials.ts";
 
 export const PROMOTION_V1 = "stella.ops/promotion@v1";
@@ -221,7 +221,7 @@ export const UNBOUND_REASON = "the Rekor entry's body is not given (rekor.body, 
  * material. A check, and the transparency status it leaves: "verified", "failed" (another entry's body, or an
  * entry about something else) or "unbound" (no body).
  */
-function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], leafHash: (b: Uint8Array) => Uint8Array): { check: Check; status: TransparencyFacts["status"]; loggedBy?: LoggedBy[] } {
+function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], leafHash: (b: Uint8Array) => Uint8Array): { check: Check; status: PredicateLogFacts["status"]; loggedBy?: LoggedBy[] } {
   const name = "transparency.binding";
   const rk = p.rekor;
   if (rk.body === null) return { check: failed(name, "binding_failed", UNBOUND_REASON), status: "unbound" };
@@ -255,7 +255,7 @@ function bindEntry(p: PromotionPredicate, subjects: readonly InTotoSubject[], le
 }
 
 /** Every material re-hashed, the inclusion proof recomputed, the checkpoint verified, the entry bound. Never throws. */
-export async function verifyPromotion(p: PromotionPredicate, subjects: readonly InTotoSubject[], file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: TransparencyFacts; loggedBy: LoggedBy[] }> {
+export async function verifyPromotion(p: PromotionPredicate, subjects: readonly InTotoSubject[], file: SourceFile, ctx: VerifyContext): Promise<{ checks: Check[]; transparency: PredicateLogFacts; loggedBy: LoggedBy[] }> {
   const checks: Check[] = [];
   const reader = new MaterialReader(file, ctx.files);
   p.materials.forEach((m, i) => {
@@ -275,7 +275,7 @@ export async function verifyPromotion(p: PromotionPredicate, subjects: readonly 
   });
 
   const rk = p.rekor;
-  const proofFail = (name: string, reason: string): { checks: Check[]; transparency: TransparencyFacts; loggedBy: LoggedBy[] } => {
+  const proofFail = (name: string, reason: string): { checks: Check[]; transparency: PredicateLogFacts; loggedBy: LoggedBy[] } => {
     checks.push(failed(name, "transparency_failed", reason));
     return { checks, transparency: { status: "failed", reason, logIndex: Number(rk.logIndex) }, loggedBy: [] };
   };
@@ -315,7 +315,7 @@ export async function verifyPromotion(p: PromotionPredicate, subjects: readonly 
   }
   const bound = bindEntry(p, subjects, cpm.leafHash);
   checks.push(bound.check);
-  const transparency: TransparencyFacts = { status: bound.status, logIndex: Number(rk.logIndex) };
+  const transparency: PredicateLogFacts = { status: bound.status, logIndex: Number(rk.logIndex) };
   if (!bound.check.ok) transparency.reason = bound.check.reason!;
   return { checks, transparency, loggedBy: bound.loggedBy ?? [] };
 }
