@@ -5,7 +5,7 @@
 // Merkle tree are made here, so checkpoint signatures and origins can be varied. One tamper case per field, each
 // naming the failing check and denied by the embedded gate under its rule id.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -105,18 +105,56 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
   let REAL_SUBJECT = "";
   const writeReal = (pred: Record<string, unknown>, files: { sbom?: string; vex?: string } = {}) => writeCase(pred, files, REAL_SUBJECT);
   const runReal = (file: string, extra: string[] = [], opts: { others?: string[] } = {}) => run(file, extra, { ...opts, subject: REAL_SUBJECT });
-  beforeAll(() => {
-    const bundle = JSON.parse(readFileSync(fixture("sigstore/conformance/happy-path-v0.3/bundle.sigstore.json"), "utf8"));
+  /** A conformance bundle's public-good entry in the form Rekor's API gives it, and its decoded body. */
+  function realEntry(dir: string): { rekor: Rekor; body: any } {
+    const bundle = JSON.parse(readFileSync(fixture(`sigstore/conformance/${dir}/bundle.sigstore.json`), "utf8"));
     const e = bundle.verificationMaterial.tlogEntries[0];
     const hex = (s: string) => Buffer.from(s, "base64").toString("hex");
     const treeId = BigInt(e.inclusionProof.checkpoint.envelope.split("\n")[0].split(" - ")[1]).toString(16).padStart(16, "0");
-    real = {
-      uuid: treeId + leaf(Buffer.from(e.canonicalizedBody, "base64")).toString("hex"),
-      logIndex: e.logIndex, // the global index; the proof's own is tree-local, as Rekor's API returns both
-      inclusionProof: { logIndex: e.inclusionProof.logIndex, rootHash: hex(e.inclusionProof.rootHash), treeSize: e.inclusionProof.treeSize, hashes: e.inclusionProof.hashes.map(hex), checkpoint: e.inclusionProof.checkpoint.envelope },
-      body: e.canonicalizedBody,
+    return {
+      rekor: {
+        uuid: treeId + leaf(Buffer.from(e.canonicalizedBody, "base64")).toString("hex"),
+        logIndex: e.logIndex, // the global index; the proof's own is tree-local, as Rekor's API returns both
+        inclusionProof: { logIndex: e.inclusionProof.logIndex, rootHash: hex(e.inclusionProof.rootHash), treeSize: e.inclusionProof.treeSize, hashes: e.inclusionProof.hashes.map(hex), checkpoint: e.inclusionProof.checkpoint.envelope },
+        body: e.canonicalizedBody,
+      },
+      body: JSON.parse(Buffer.from(e.canonicalizedBody, "base64").toString()),
     };
-    REAL_SUBJECT = JSON.parse(Buffer.from(e.canonicalizedBody, "base64").toString()).spec.data.hash.value;
+  }
+  /** `sha256:` of a key's SPKI DER, computed here rather than by the code under test. */
+  const spkiFingerprint = (k: import("node:crypto").KeyObject) => `sha256:${createHash("sha256").update(k.export({ format: "der", type: "spki" })).digest("hex")}`;
+  beforeAll(() => {
+    writeFileSync(p("require-rekor-signer.json"), JSON.stringify({ promotion_require_trusted_rekor_signer: true }));
+    const e = realEntry("happy-path-v0.3");
+    real = e.rekor;
+    REAL_SUBJECT = e.body.spec.data.hash.value;
+  });
+
+  test("logged_by from real public-good entries: a managed-key hashedrekord names its key; trusting it satisfies promotion_require_trusted_rekor_signer", async () => {
+    const { rekor, body } = realEntry("managed-key-happy-path");
+    const keyFile = fixture("sigstore/conformance/managed-key-happy-path/key.pub");
+    const subject = body.spec.data.hash.value;
+    const file = await writeCase(predicate(rekor), {}, subject);
+    const plain = run(file, [], { subject });
+    expect(failedChecks(plain.ev)).toEqual([]);
+    expect(plain.ev.facts.rekor.logged_by).toEqual([{ type: "key", fingerprint: spkiFingerprint(createPublicKey(readFileSync(keyFile))) }]);
+    expect(plain.rules).toEqual([]);
+    const required = run(file, ["--data", p("require-rekor-signer.json")], { subject });
+    expect([required.code, required.rules]).toEqual([1, ["promotion.rekor-signer"]]);
+    const trusted = run(file, ["--data", p("require-rekor-signer.json"), "--key", keyFile], { subject });
+    expect([trusted.code, trusted.rules]).toEqual([0, []]);
+  });
+
+  test("logged_by from a real dsse entry (Rekor's canonical signatures[].verifier): the Fulcio certificate, by its key; never trusted", async () => {
+    const { rekor, body } = realEntry("happy-path-intoto-in-dsse-v3");
+    const subject = body.spec.payloadHash.value;
+    const file = await writeCase(predicate(rekor), {}, subject);
+    const r = run(file, ["--data", p("require-rekor-signer.json")], { subject });
+    expect(failedChecks(r.ev)).toEqual([]);
+    expect(r.ev.checks.at(-1).detail).toEqual({ kind: "dsse 0.0.1", names: "subject[0]", digest: `sha256:${subject}` });
+    const cert = new X509Certificate(Buffer.from(body.spec.signatures[0].verifier, "base64").toString());
+    expect(r.ev.facts.rekor.logged_by).toEqual([{ type: "certificate", fingerprint: spkiFingerprint(cert.publicKey) }]);
+    expect(r.rules).toEqual(["promotion.rekor-signer"]);
   });
   const with_ = (f: (r: Rekor) => void): Rekor => {
     const r = structuredClone(real);
@@ -140,7 +178,7 @@ fixtureDescribe("a real Rekor v1 proof and checkpoint (public-good root)", () =>
     // Who logged it, as the body names them: the conformance suite's Fulcio certificate, by its key (its identity
     // is not verified offline).
     const cert = new X509Certificate(Buffer.from(JSON.parse(Buffer.from(real.body!, "base64").toString()).spec.signature.publicKey.content, "base64").toString());
-    const certKey = `sha256:${createHash("sha256").update(cert.publicKey.export({ format: "der", type: "spki" })).digest("hex")}`;
+    const certKey = spkiFingerprint(cert.publicKey);
     expect(ev.facts.rekor).toEqual({ uuid: real.uuid, tree_id: "2605736670972794746", log_index: 79571823, proof_log_index: 75408392, log_index_proven: false, tree_size: 75408393, root_hash: real.inclusionProof.rootHash, logged_by: [{ type: "certificate", fingerprint: certKey }] });
     expect(ev.facts.materials_by_role.sbom).toEqual([{ role: "sbom", algo: "sha256", digest: sha256hex(SBOM), format: "cyclonedx-json", uri: "sbom.cdx.json", verified: true }]);
     expect(ev.facts.materials_by_role.vex.map((m: any) => m.verified)).toEqual([true]);

@@ -119,6 +119,8 @@ promotion_require_trusted_rekor_signer := data.promotion_require_trusted_rekor_s
 
 promotion_rekor_signers_text(ev) := concat(", ", [sprintf("%s %s", [s.type, s.fingerprint]) | some s in ev.facts.rekor.logged_by]) if {
 	count(ev.facts.rekor.logged_by) > 0
+} else := "a signer nobody can name (the entry's body is not given)" if {
+	promotion_log(ev).status == "unbound"
 } else := "no key the body names"
 
 promotion_deny contains lib.result_sev(

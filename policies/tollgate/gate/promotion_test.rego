@@ -198,6 +198,9 @@ test_promotion_rekor_signer_required_untrusted_or_keyless_denies if {
 	d3 := gate.deny with input as promo_input([promo_logged_by([])]) with data.promotion_require_trusted_rekor_signer as true
 	some r3 in d3
 	r3.msg == "promotion Rekor entry ab was logged by no key the body names, not by a trusted key"
+	d4 := gate.deny with input as promo_input([promo_unbound]) with data.promotion_require_trusted_rekor_signer as true
+	some r4 in d4
+	r4.msg == "promotion Rekor entry ab was logged by a signer nobody can name (the entry's body is not given), not by a trusted key"
 }
 
 test_promotion_proven_index_no_warning if {

@@ -18,8 +18,9 @@
 // is the entry's index; on a sharded log Rekor also returns the proof's own tree-local `inclusionProof.logIndex`,
 // which is then the one the path is computed at; the global one must not be below it and is otherwise unproven
 // (the shard's offset is in neither the proof, the checkpoint nor the trusted root): facts.rekor.log_index_proven.
-import { createPublicKey, X509Certificate } from "node:crypto";
-import { decodeBase64Strict, sha256Hex, toHex } from "../../core/digest.ts";
+import { X509Certificate } from "node:crypto";
+import { decodeBase64Strict, toHex } from "../../core/digest.ts";
+import { publicKeyFromPem, trustedKeyFromObject } from "../../crypto/keys.ts";
 import { isRfc3339 } from "../../core/time.ts";
 import { asTollgateError } from "../../core/errors.ts";
 import { predicateChecks, type InTotoStatement, type InTotoSubject, type PredicateHandler } from "../predicate.ts";
@@ -195,20 +196,14 @@ function loggedBy(values: unknown[]): LoggedBy[] {
   const out: LoggedBy[] = [];
   for (const v of values) {
     if (typeof v !== "string") continue;
-    let pem: string;
     try {
-      pem = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64Strict(v, "key"));
+      const pem = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64Strict(v, "rekor.body key"));
+      // The fingerprint the --key path pins (crypto/keys.ts); a family tollgate does not verify is not named.
+      const type = pem.includes("-----BEGIN CERTIFICATE-----") ? "certificate" : "key";
+      const { fingerprint } = type === "certificate" ? trustedKeyFromObject(new X509Certificate(pem).publicKey, "rekor.body") : publicKeyFromPem(pem, "rekor.body");
+      if (!out.some((o) => o.type === type && o.fingerprint === fingerprint)) out.push({ type, fingerprint });
     } catch {
-      continue;
-    }
-    try {
-      const certificate = pem.includes("-----BEGIN CERTIFICATE-----");
-      const key = certificate ? new X509Certificate(pem).publicKey : createPublicKey({ key: pem, format: "pem" });
-      if (key.type !== "public") continue;
-      const fingerprint = `sha256:${sha256Hex(new Uint8Array(key.export({ format: "der", type: "spki" })))}`;
-      if (!out.some((o) => o.fingerprint === fingerprint && o.type === (certificate ? "certificate" : "key"))) out.push({ type: certificate ? "certificate" : "key", fingerprint });
-    } catch {
-      // not a key or certificate node:crypto reads: not named
+      // not a key or certificate tollgate reads: not named
     }
   }
   return out;
@@ -357,7 +352,8 @@ export const promotionPredicate: PredicateHandler = {
     const v = await verifyPromotion(p, statement.subject, file, ctx);
     // Each material's outcome beside it, so a policy reads facts rather than check lists.
     const byIndex = new Map(v.checks.filter((c) => c.name === "integrity.material").map((c) => [c.detail?.index as number, c]));
-    const materials = (promotionFacts(p).materials as Record<string, unknown>[]).map((m, i): Record<string, unknown> => {
+    const base = promotionFacts(p);
+    const materials = (base.materials as Record<string, unknown>[]).map((m, i): Record<string, unknown> => {
       const c = byIndex.get(i);
       return { ...m, verified: c?.ok === true, ...(c && !c.ok ? { reason: c.reason } : {}) };
     });
@@ -365,7 +361,7 @@ export const promotionPredicate: PredicateHandler = {
     for (const m of materials) byRole[m.role as string]!.push(m);
     // v.transparency, the Rekor proof's result, becomes facts.transparency (the envelope layer keeps it apart).
     // facts.rekor.logged_by: who signed the bound entry, empty unless the binding verified (see LoggedBy).
-    const rekor = { ...(promotionFacts(p).rekor as Record<string, unknown>), logged_by: v.loggedBy };
+    const rekor = { ...(base.rekor as Record<string, unknown>), logged_by: v.loggedBy };
     return { checks: v.checks, transparency: v.transparency, facts: { materials, materials_by_role: byRole, log_verified: v.transparency.status === "verified", rekor } };
   },
   materials(statement, file, all) {
