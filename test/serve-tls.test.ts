@@ -248,15 +248,22 @@ describe("diagnostic_addr: the probes and /metrics in plain HTTP beside an mTLS 
     expect(r.status).toBe(405);
   });
 
-  test("a diagnostic port in use refuses the start in one line, and the gate does not stay up", async () => {
+  test("a diagnostic port in use, or addr's own, refuses the start in one line, and the gate does not stay up", async () => {
+    const free = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const mainPort = free.port!;
+    await free.stop(true);
     const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("not the gate") });
+    const refusal = (extra: Record<string, unknown>) => startGateServer(cfg({ addr: `127.0.0.1:${mainPort}`, ...extra }), { log: () => {} }).then(
+      (g) => g.stop().then(() => undefined),
+      (e: unknown) => (e as Error).message,
+    );
     try {
       const port = squatter.port!;
-      const err = await startGateServer(cfg({ diagnostic_addr: `127.0.0.1:${port}` }), { log: () => {} }).then(
-        (g) => g.stop().then(() => undefined),
-        (e: unknown) => e as Error,
-      );
-      expect(err?.message).toBe(`cannot listen on diagnostic_addr 127.0.0.1:${port}: port ${port} is already in use (another gate or process listens on it)`);
+      expect(await refusal({ diagnostic_addr: `127.0.0.1:${port}` })).toBe(`cannot listen on diagnostic_addr 127.0.0.1:${port}: port ${port} is already in use (another gate or process listens on it)`);
+      expect(await refusal({ diagnostic_addr: `127.0.0.1:${mainPort}` })).toBe(`diagnostic_addr 127.0.0.1:${mainPort} is addr itself: give the diagnostics a port of their own`);
+      // The main port the failed start had bound is free again: an exclusive bind of it succeeds.
+      const again = Bun.serve({ hostname: "127.0.0.1", port: mainPort, fetch: () => new Response("") });
+      await again.stop(true);
     } finally {
       await squatter.stop(true);
     }

@@ -5,7 +5,7 @@
 //   GET  /health         liveness;  GET /ready  readiness with the active bundle and the last failure
 // Every request is answered: bad requests 400 with a message, oversized bodies 413, policy errors 500; nothing a
 // client sends can stop the process. Each request reads the active bundle reference once (atomic hot swap).
-import { asTollgateError } from "../core/errors.ts";
+import { TollgateError, asTollgateError } from "../core/errors.ts";
 import { settledWithin } from "../core/deadline.ts";
 import { decodeBase64Strict, sha256Hex } from "../core/digest.ts";
 import { isStrongAlgorithm, parseSubjectDigest, primaryDigest, type DigestSet } from "../core/digest-set.ts";
@@ -676,6 +676,9 @@ export function listen(cfg: HandlerConfig, port: number, handle: (req: Request) 
 
 export async function startGateServer(cfg: ServeConfig, opts: GateServerOptions = {}): Promise<GateServer> {
   const log = opts.log ?? ((l: string) => console.error(`tollgate serve: ${l}`));
+  if (cfg.diagnostic && cfg.port !== 0 && cfg.diagnostic.port === cfg.port && cfg.diagnostic.hostname === cfg.hostname) {
+    throw new TollgateError("usage", `diagnostic_addr ${cfg.hostname}:${cfg.port} is addr itself: give the diagnostics a port of their own`);
+  }
   const hcfg = handlerConfig(cfg);
   const inputs = await loadHandlerInputs(hcfg);
   const workerCount = Math.max(1, cfg.workers) - 1; // this thread serves too

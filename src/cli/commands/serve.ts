@@ -67,9 +67,6 @@ export default defineCommand({
       if (addr) Object.assign(cfg, parseAddr(addr));
       const diagnostic = str(p, "diagnostic-addr");
       if (diagnostic) cfg.diagnostic = parseAddr(diagnostic, "--diagnostic-addr");
-      if (cfg.diagnostic && cfg.port !== 0 && cfg.diagnostic.port === cfg.port && cfg.diagnostic.hostname === cfg.hostname) {
-        throw usage(`diagnostic_addr ${cfg.hostname}:${cfg.port} is addr itself: give the diagnostics a port of their own`);
-      }
       const srv = await startGateServer(cfg);
       // The one line scripts wait for: the bound URL (useful with port 0).
       console.log(`tollgate serve: ready on ${srv.url}`);
